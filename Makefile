@@ -1,0 +1,77 @@
+# Cachet: make | make test | make run | make bench | make fuzz | make clean
+# Build output goes to $(BUILD) (default build/), so parallel builds with
+# different BUILD dirs do not collide. The server binary is also copied to
+# src/cachet-server.
+
+CC ?= cc
+BUILD ?= build
+OPT ?= -O2
+CFLAGS_BASE = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -g -MMD -MP
+CFLAGS ?= $(OPT)
+LDLIBS_BASE = -lm -lssl -lcrypto
+MALLOC ?= jemalloc
+ifeq ($(MALLOC),jemalloc)
+  LDLIBS_MALLOC = -ljemalloc
+else
+  LDLIBS_MALLOC =
+  CFLAGS_BASE += -DCACHET_NO_JEMALLOC
+endif
+
+SRC := $(wildcard src/*.c)
+OBJ := $(patsubst src/%.c,$(BUILD)/src/%.o,$(SRC))
+SERVER := $(BUILD)/cachet-server
+
+.PHONY: all run test test-unit test-integration test-sanitize bench clean deps
+
+all: $(SERVER) src/cachet-server
+
+$(BUILD)/src/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(CFLAGS) -c $< -o $@
+
+$(SERVER): $(OBJ)
+	$(CC) $(CFLAGS_BASE) $(CFLAGS) -o $@ $(OBJ) $(LDLIBS_BASE) $(LDLIBS_MALLOC) $(LDFLAGS)
+
+src/cachet-server: $(SERVER)
+	@if [ "$(BUILD)" = "build" ]; then cp $(SERVER) src/cachet-server; fi
+
+deps:
+	@scripts/deps.sh
+
+run: deps all
+	./src/cachet-server --bind 127.0.0.1 --port 6379
+
+clean:
+	rm -rf build build-* src/cachet-server
+
+-include $(OBJ:.o=.d)
+
+# ---- tests -------------------------------------------------------------
+PYTEST = /usr/bin/python3 -m pytest
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+# Unit tests link every server object except main's file.
+LIB_OBJ := $(filter-out $(BUILD)/src/main.o,$(OBJ))
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ) tests/unit/unit.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(CFLAGS) -Isrc -o $@ $< $(LIB_OBJ) $(LDLIBS_BASE) $(LDLIBS_MALLOC)
+
+test-unit: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
+
+test-integration: all
+	$(PYTEST) -q tests/integration
+
+# The integration suite once more against an ASan+UBSan build (clang,
+# libc malloc so the sanitizer sees every allocation).
+test-sanitize:
+	$(MAKE) BUILD=build-asan CC=clang MALLOC=libc OPT="-O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" all
+	CACHET_SERVER=$(CURDIR)/build-asan/cachet-server ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+		UBSAN_OPTIONS=print_stacktrace=1 $(PYTEST) -q tests/integration
+
+test: deps
+	$(MAKE) all
+	$(MAKE) test-unit
+	$(MAKE) test-integration
+	$(MAKE) test-sanitize

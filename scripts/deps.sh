@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Cachet's build, tests and benchmarks need.
+# Does nothing when they are all present, so `make run` and `make test` can
+# call it every time. Needs root (or sudo) only when something is missing.
+set -euo pipefail
+
+PKGS=(
+  build-essential pkg-config
+  libjemalloc-dev libssl-dev
+  python3 python3-pytest python3-redis
+  redis-server redis-tools   # reference server and real clients for tests/bench; never a runtime dependency
+  clang libclang-rt-14-dev   # sanitizer and fuzz builds
+  procps iproute2
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "deps.sh: installing ${missing[*]}" >&2
+SUDO=""
+if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# The redis-server package may try to start a service; tests never use it.
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,531 @@
+/* cmd.c - the command table: registration of every module's commands,
+ * lookup, the checks every command passes before running (arity, auth,
+ * MULTI queueing, pub/sub context, maxmemory), timing, and COMMAND itself.
+ *
+ * Owns: the srv.commands lookup dict and per-command statistics.
+ * Each command module exports a table (name-NULL terminated) listed in
+ * `tables` below; adding a module means adding one line here.
+ * Must never run a command that failed a check: a rejected command changes
+ * nothing and answers Redis' error text. */
+#include "server.h"
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+extern cmdDef connCommands[], serverCommands[], keyCommands[], stringCommands[], multiCommands[],
+    pubsubCommands[], infoCommands[], configCommands[];
+static cmdDef commandCommands[];
+
+static cmdDef *tables[] = {connCommands,   serverCommands, keyCommands,   stringCommands, multiCommands,
+                           pubsubCommands, infoCommands,   configCommands, commandCommands};
+
+typedef struct cmdNode {
+    dictNode link;
+    cmdDef *def;
+} cmdNode;
+
+static void cmdKey(const dictNode *n, const char **p, size_t *len) {
+    const cmdNode *c = (const cmdNode *)n;
+    *p = c->def->name;
+    *len = strlen(c->def->name);
+}
+static const dictType cmdDictType = {.key = cmdKey, .nocase = 1};
+
+/* ---- ACL categories -------------------------------------------------- */
+
+static const char *aclCategoryNames[] = {"keyspace", "read",      "write",     "set",        "sortedset",
+                                         "list",     "hash",      "string",    "bitmap",     "hyperloglog",
+                                         "geo",      "stream",    "pubsub",    "admin",      "fast",
+                                         "slow",     "blocking",  "dangerous", "connection", "transaction",
+                                         "scripting", NULL};
+
+/* Categories implied by flags, as Redis' setImplicitACLCategories does. */
+static uint64_t implicitAcl(const cmdDef *c) {
+    uint64_t acl = c->acl;
+    if (c->flags & CMD_WRITE) acl |= ACL_WRITE;
+    if ((c->flags & CMD_READONLY) && !(acl & ACL_SCRIPTING)) acl |= ACL_READ;
+    if (c->flags & CMD_ADMIN) acl |= ACL_ADMIN | ACL_DANGEROUS;
+    if (c->flags & CMD_PUBSUB) acl |= ACL_PUBSUB;
+    if (c->flags & CMD_FAST) acl |= ACL_FAST;
+    if (c->flags & CMD_BLOCKING) acl |= ACL_BLOCKING;
+    if (!(acl & ACL_FAST)) acl |= ACL_SLOW;
+    return acl;
+}
+
+static void registerCommand(cmdDef *c) {
+    snprintf(c->fullname, sizeof(c->fullname), "%s", c->name);
+    c->acl = implicitAcl(c);
+    for (cmdDef *s = c->subcmds; s && s->name; s++) {
+        snprintf(s->fullname, sizeof(s->fullname), "%s|%s", c->name, s->name);
+        s->parent = c;
+        s->acl = implicitAcl(s);
+    }
+    cmdNode *n = memAlloc(sizeof(*n));
+    n->def = c;
+    dictAdd(&srv.commands, &n->link);
+}
+
+void cmdInitTable(void) {
+    dictInit(&srv.commands, &cmdDictType);
+    for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++)
+        for (cmdDef *c = tables[t]; c->name; c++) registerCommand(c);
+}
+
+cmdDef *cmdLookup(const char *name, size_t len) {
+    cmdNode *n = (cmdNode *)dictFind(&srv.commands, name, len);
+    return n ? n->def : NULL;
+}
+
+static cmdDef *lookupSub(cmdDef *parent, slice name) {
+    for (cmdDef *s = parent->subcmds; s && s->name; s++)
+        if (strlen(s->name) == name.len && strncasecmp(s->name, name.p, name.len) == 0) return s;
+    return NULL;
+}
+
+cmdDef *cmdLookupArgv(slice *argv, int argc) {
+    cmdDef *c = cmdLookup(argv[0].p, argv[0].len);
+    if (!c || !c->subcmds || argc < 2) return c;
+    return lookupSub(c, argv[1]);
+}
+
+int cmdIsKeyCommand(cmdDef *cmd) { return cmd->firstKey > 0; }
+
+/* Key positions of a call, from the table's first/last/step. */
+int cmdGetKeys(cmdDef *cmd, slice *argv, int argc, int *out, int max) {
+    (void)argv;
+    if (cmd->firstKey <= 0) return 0;
+    int last = cmd->lastKey < 0 ? argc + cmd->lastKey : cmd->lastKey;
+    int n = 0;
+    for (int i = cmd->firstKey; i <= last && i < argc && n < max; i += cmd->keyStep ? cmd->keyStep : 1)
+        out[n++] = i;
+    return n;
+}
+
+void cmdResetStats(void) {
+    dictIter it;
+    dictIterInit(&it, &srv.commands, 0);
+    dictNode *n;
+    while ((n = dictNext(&it))) {
+        cmdDef *c = ((cmdNode *)n)->def;
+        c->calls = c->usec = c->rejectedCalls = c->failedCalls = 0;
+        for (cmdDef *s = c->subcmds; s && s->name; s++) s->calls = s->usec = s->rejectedCalls = s->failedCalls = 0;
+    }
+    dictIterEnd(&it);
+}
+
+/* ---- execution ---------------------------------------------------------- */
+
+void cmdCall(client *c, cmdDef *cmd) {
+    client *prev = srv.current;
+    srv.current = c;
+    c->cmd = cmd;
+    /* CLIENT REPLY SKIP applies to the command after it. */
+    if (c->flags & CLIENT_REPLY_SKIP_NEXT) {
+        c->flags &= ~(uint64_t)CLIENT_REPLY_SKIP_NEXT;
+        c->flags |= CLIENT_REPLY_SKIP;
+    } else {
+        c->flags &= ~(uint64_t)CLIENT_REPLY_SKIP;
+    }
+    long long dirty = srv.dirty;
+    long long start = ustime();
+    srv.mstime = start / 1000;
+    srv.ustime = start;
+    cmd->proc(c);
+    long long dur = ustime() - start;
+    (void)dirty;
+    cmd->calls++;
+    cmd->usec += dur;
+    srv.statNumCommands++;
+    c->commandsProcessed++;
+    if (!(cmd->flags & CMD_SKIP_SLOWLOG)) slowlogPush(c, c->argv, c->argc, dur);
+    c->flags &= ~(uint64_t)CLIENT_REPLY_SKIP;
+    srv.current = prev;
+}
+
+static void rejectCommand(client *c, cmdDef *cmd, const char *err) {
+    if (cmd) cmd->rejectedCalls++;
+    c->cmd = NULL; /* rejected calls are not failed calls */
+    replyError(c, err);
+    if (c->flags & CLIENT_MULTI) multiFlagExecAbort(c);
+}
+
+static void unknownCommand(client *c) {
+    char args[160];
+    size_t off = 0;
+    args[0] = '\0';
+    for (int i = 1; i < c->argc && off < 128; i++) {
+        int n = snprintf(args + off, sizeof(args) - off, "'%.*s' ", (int)(c->argv[i].len < 128 - off ? c->argv[i].len : 128 - off),
+                         c->argv[i].p);
+        if (n < 0) break;
+        off += (size_t)n;
+        if (off >= sizeof(args)) {
+            off = sizeof(args) - 1;
+            break;
+        }
+    }
+    char err[400];
+    snprintf(err, sizeof(err), "unknown command '%.*s', with args beginning with: %s",
+             (int)(c->argv[0].len > 128 ? 128 : c->argv[0].len), c->argv[0].p, args);
+    rejectCommand(c, NULL, err);
+}
+
+static int isMultiControl(cmdDef *cmd) {
+    const char *n = cmd->name;
+    return cmd->parent == NULL && (!strcmp(n, "exec") || !strcmp(n, "discard") || !strcmp(n, "multi") ||
+                                   !strcmp(n, "watch") || !strcmp(n, "quit") || !strcmp(n, "reset"));
+}
+
+static int allowedInPubsubContext(cmdDef *cmd) {
+    const char *n = cmd->parent ? cmd->parent->name : cmd->name;
+    return !strcmp(n, "ping") || !strcmp(n, "subscribe") || !strcmp(n, "ssubscribe") || !strcmp(n, "unsubscribe") ||
+           !strcmp(n, "sunsubscribe") || !strcmp(n, "psubscribe") || !strcmp(n, "punsubscribe") ||
+           !strcmp(n, "quit") || !strcmp(n, "reset");
+}
+
+int cmdProcess(client *c) {
+    srv.mstime = mstime();
+    cmdDef *cmd = cmdLookupArgv(c->argv, c->argc);
+    if (!cmd) {
+        cmdDef *parent = cmdLookup(c->argv[0].p, c->argv[0].len);
+        if (parent && parent->subcmds && c->argc >= 2) {
+            char err[400], up[64];
+            size_t i;
+            for (i = 0; parent->name[i] && i < sizeof(up) - 1; i++)
+                up[i] = (char)(parent->name[i] >= 'a' && parent->name[i] <= 'z' ? parent->name[i] - 32 : parent->name[i]);
+            up[i] = '\0';
+            snprintf(err, sizeof(err), "unknown subcommand '%.*s'. Try %s HELP.",
+                     (int)(c->argv[1].len > 128 ? 128 : c->argv[1].len), c->argv[1].p, up);
+            rejectCommand(c, parent, err);
+        } else {
+            unknownCommand(c);
+        }
+        return 1;
+    }
+    c->lastcmd = cmd;
+    c->cmd = cmd;
+    if ((cmd->arity > 0 && cmd->arity != c->argc) || (c->argc < -cmd->arity)) {
+        char err[160];
+        snprintf(err, sizeof(err), "wrong number of arguments for '%s' command", cmd->fullname);
+        rejectCommand(c, cmd, err);
+        return 1;
+    }
+    if (!(c->flags & CLIENT_AUTHENTICATED) && !(cmd->flags & CMD_NO_AUTH)) {
+        rejectCommand(c, cmd, "-NOAUTH Authentication required.");
+        return 1;
+    }
+    if ((c->flags & CLIENT_MULTI) && (cmd->flags & CMD_NO_MULTI)) {
+        rejectCommand(c, cmd, "Command not allowed inside a transaction");
+        return 1;
+    }
+    if ((c->flags & CLIENT_PUBSUB) && c->resp == 2 && !allowedInPubsubContext(cmd)) {
+        char err[200];
+        snprintf(err, sizeof(err),
+                 "Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in "
+                 "this context",
+                 cmd->fullname);
+        rejectCommand(c, cmd, err);
+        return 1;
+    }
+    /* Evict before the write, so a cache under pressure makes room instead of
+     * failing; deny memory-growing commands only if that was not enough. */
+    if (srv.maxmemory) {
+        int out = evictPerform() == -1;
+        if (out && (cmd->flags & CMD_DENYOOM)) {
+            rejectCommand(c, cmd, "-OOM command not allowed when used memory > 'maxmemory'.");
+            return 1;
+        }
+    }
+    if ((c->flags & CLIENT_MULTI) && !isMultiControl(cmd)) {
+        multiQueueCommand(c, cmd);
+        replyRaw(c, "+QUEUED\r\n", 9);
+        return 1;
+    }
+    cmdCall(c, cmd);
+    return 1;
+}
+
+/* ---- COMMAND ------------------------------------------------------------ */
+
+static const struct {
+    uint64_t flag;
+    const char *name;
+} flagNames[] = {
+    {CMD_WRITE, "write"},
+    {CMD_READONLY, "readonly"},
+    {CMD_DENYOOM, "denyoom"},
+    {CMD_ADMIN, "admin"},
+    {CMD_PUBSUB, "pubsub"},
+    {CMD_NOSCRIPT, "noscript"},
+    {CMD_BLOCKING, "blocking"},
+    {CMD_LOADING, "loading"},
+    {CMD_STALE, "stale"},
+    {CMD_SKIP_MONITOR, "skip_monitor"},
+    {CMD_SKIP_SLOWLOG, "skip_slowlog"},
+    {CMD_ASKING, "asking"},
+    {CMD_FAST, "fast"},
+    {CMD_NO_AUTH, "no_auth"},
+    {CMD_MAY_REPLICATE, "may_replicate"},
+    {CMD_NO_MANDATORY_KEYS, "no_mandatory_keys"},
+    {CMD_NO_ASYNC_LOADING, "no_async_loading"},
+    {CMD_NO_MULTI, "no_multi"},
+    {CMD_MOVABLE_KEYS, "movablekeys"},
+    {CMD_ALLOW_BUSY, "allow_busy"},
+};
+
+static void replyCommandInfo(client *c, cmdDef *cmd) {
+    replyArrayLen(c, 10);
+    replyBulkCString(c, cmd->fullname);
+    replyLongLong(c, cmd->arity);
+    int nflags = 0;
+    for (size_t i = 0; i < sizeof(flagNames) / sizeof(flagNames[0]); i++)
+        if (cmd->flags & flagNames[i].flag) nflags++;
+    replySetLen(c, nflags);
+    for (size_t i = 0; i < sizeof(flagNames) / sizeof(flagNames[0]); i++)
+        if (cmd->flags & flagNames[i].flag) replyStatus(c, flagNames[i].name);
+    replyLongLong(c, cmd->firstKey);
+    replyLongLong(c, cmd->lastKey);
+    replyLongLong(c, cmd->keyStep);
+    int ncat = 0;
+    for (int i = 0; aclCategoryNames[i]; i++)
+        if (cmd->acl & (1ULL << i)) ncat++;
+    replySetLen(c, ncat);
+    for (int i = 0; aclCategoryNames[i]; i++) {
+        if (cmd->acl & (1ULL << i)) {
+            char buf[32];
+            snprintf(buf, sizeof(buf), "@%s", aclCategoryNames[i]);
+            replyStatus(c, buf);
+        }
+    }
+    replyArrayLen(c, 0); /* tips */
+    /* Key specs derived from first/last/step. */
+    if (cmd->firstKey > 0) {
+        replyArrayLen(c, 1);
+        replyMapLen(c, 3);
+        replyBulkCString(c, "flags");
+        replySetLen(c, 0);
+        replyBulkCString(c, "begin_search");
+        replyMapLen(c, 2);
+        replyBulkCString(c, "type");
+        replyBulkCString(c, "index");
+        replyBulkCString(c, "spec");
+        replyMapLen(c, 1);
+        replyBulkCString(c, "index");
+        replyLongLong(c, cmd->firstKey);
+        replyBulkCString(c, "find_keys");
+        replyMapLen(c, 2);
+        replyBulkCString(c, "type");
+        replyBulkCString(c, "range");
+        replyBulkCString(c, "spec");
+        replyMapLen(c, 3);
+        replyBulkCString(c, "lastkey");
+        replyLongLong(c, cmd->lastKey < 0 ? cmd->lastKey : cmd->lastKey - cmd->firstKey);
+        replyBulkCString(c, "keystep");
+        replyLongLong(c, cmd->keyStep);
+        replyBulkCString(c, "limit");
+        replyLongLong(c, 0);
+    } else {
+        replyArrayLen(c, 0);
+    }
+    int nsub = 0;
+    for (cmdDef *s = cmd->subcmds; s && s->name; s++) nsub++;
+    replyArrayLen(c, nsub);
+    for (cmdDef *s = cmd->subcmds; s && s->name; s++) replyCommandInfo(c, s);
+}
+
+static void replyCommandDocs(client *c, cmdDef *cmd) {
+    int nsub = 0;
+    for (cmdDef *s = cmd->subcmds; s && s->name; s++) nsub++;
+    int fields = 4 + (cmd->complexity ? 1 : 0) + (nsub ? 1 : 0);
+    replyMapLen(c, fields);
+    replyBulkCString(c, "summary");
+    replyBulkCString(c, cmd->summary ? cmd->summary : "");
+    replyBulkCString(c, "since");
+    replyBulkCString(c, cmd->since ? cmd->since : "1.0.0");
+    replyBulkCString(c, "group");
+    replyBulkCString(c, cmd->group ? cmd->group : (cmd->parent && cmd->parent->group ? cmd->parent->group : "generic"));
+    if (cmd->complexity) {
+        replyBulkCString(c, "complexity");
+        replyBulkCString(c, cmd->complexity);
+    }
+    replyBulkCString(c, "arguments");
+    replyArrayLen(c, 0);
+    if (nsub) {
+        replyBulkCString(c, "subcommands");
+        replyMapLen(c, nsub);
+        for (cmdDef *s = cmd->subcmds; s && s->name; s++) {
+            replyBulkCString(c, s->fullname);
+            replyCommandDocs(c, s);
+        }
+    }
+}
+
+static cmdDef *lookupFullname(slice name) {
+    const char *bar = memchr(name.p, '|', name.len);
+    if (!bar) return cmdLookup(name.p, name.len);
+    cmdDef *p = cmdLookup(name.p, (size_t)(bar - name.p));
+    if (!p || !p->subcmds) return NULL;
+    slice sub = {bar + 1, name.len - (size_t)(bar - name.p) - 1};
+    return lookupSub(p, sub);
+}
+
+static void commandCommand(client *c) {
+    replyArrayLen(c, (long)dictSize(&srv.commands));
+    dictIter it;
+    dictIterInit(&it, &srv.commands, 0);
+    dictNode *n;
+    while ((n = dictNext(&it))) replyCommandInfo(c, ((cmdNode *)n)->def);
+    dictIterEnd(&it);
+}
+
+static void commandCountCommand(client *c) { replyLongLong(c, (long long)dictSize(&srv.commands)); }
+
+static void commandInfoCommand(client *c) {
+    if (c->argc == 2) {
+        commandCommand(c);
+        return;
+    }
+    replyArrayLen(c, c->argc - 2);
+    for (int i = 2; i < c->argc; i++) {
+        cmdDef *cmd = lookupFullname(c->argv[i]);
+        if (cmd) replyCommandInfo(c, cmd);
+        else replyNullArray(c);
+    }
+}
+
+static void commandDocsCommand(client *c) {
+    if (c->argc == 2) {
+        replyMapLen(c, (long)dictSize(&srv.commands));
+        dictIter it;
+        dictIterInit(&it, &srv.commands, 0);
+        dictNode *n;
+        while ((n = dictNext(&it))) {
+            cmdDef *cmd = ((cmdNode *)n)->def;
+            replyBulkCString(c, cmd->fullname);
+            replyCommandDocs(c, cmd);
+        }
+        dictIterEnd(&it);
+        return;
+    }
+    void *len = replyDeferredLen(c);
+    long count = 0;
+    for (int i = 2; i < c->argc; i++) {
+        cmdDef *cmd = lookupFullname(c->argv[i]);
+        if (!cmd) continue;
+        replyBulkCString(c, cmd->fullname);
+        replyCommandDocs(c, cmd);
+        count++;
+    }
+    replySetDeferredMapLen(c, len, count);
+}
+
+static int listFilterMatch(client *c, cmdDef *cmd, int mode, slice arg) {
+    if (mode == 0) return 1;
+    if (mode == 1) { /* ACLCAT */
+        for (int i = 0; aclCategoryNames[i]; i++)
+            if (strlen(aclCategoryNames[i]) == arg.len && strncasecmp(aclCategoryNames[i], arg.p, arg.len) == 0)
+                return (cmd->acl & (1ULL << i)) != 0;
+        return 0;
+    }
+    if (mode == 2) return globMatch(arg.p, arg.len, cmd->fullname, strlen(cmd->fullname), 1);
+    (void)c;
+    return 0; /* MODULE: we have none */
+}
+
+static void commandListCommand(client *c) {
+    int mode = 0;
+    slice arg = {0};
+    if (c->argc == 5 && sliceEqNocase(c->argv[2], "filterby")) {
+        arg = c->argv[4];
+        if (sliceEqNocase(c->argv[3], "aclcat")) mode = 1;
+        else if (sliceEqNocase(c->argv[3], "pattern")) mode = 2;
+        else if (sliceEqNocase(c->argv[3], "module")) mode = 3;
+        else {
+            replyErrorSyntax(c);
+            return;
+        }
+    } else if (c->argc != 2) {
+        replyErrorSyntax(c);
+        return;
+    }
+    void *len = replyDeferredLen(c);
+    long count = 0;
+    dictIter it;
+    dictIterInit(&it, &srv.commands, 0);
+    dictNode *n;
+    while ((n = dictNext(&it))) {
+        cmdDef *cmd = ((cmdNode *)n)->def;
+        if (listFilterMatch(c, cmd, mode, arg)) {
+            replyBulkCString(c, cmd->fullname);
+            count++;
+        }
+        for (cmdDef *s = cmd->subcmds; s && s->name; s++) {
+            if (listFilterMatch(c, s, mode, arg)) {
+                replyBulkCString(c, s->fullname);
+                count++;
+            }
+        }
+    }
+    dictIterEnd(&it);
+    replySetDeferredArrayLen(c, len, count);
+}
+
+static void commandGetKeysCommand(client *c) {
+    slice *argv = c->argv + 2;
+    int argc = c->argc - 2;
+    cmdDef *cmd = cmdLookupArgv(argv, argc);
+    if (!cmd) {
+        replyError(c, "Invalid command specified");
+        return;
+    }
+    if ((cmd->arity > 0 && cmd->arity != argc) || argc < -cmd->arity) {
+        replyError(c, "Invalid number of arguments specified for command");
+        return;
+    }
+    int keys[MAX_KEYS_BUFFER];
+    int n = cmdGetKeys(cmd, argv, argc, keys, MAX_KEYS_BUFFER);
+    if (n == 0) {
+        replyError(c, "The command has no key arguments");
+        return;
+    }
+    replyArrayLen(c, n);
+    for (int i = 0; i < n; i++) replySlice(c, argv[keys[i]]);
+}
+
+static void commandHelpCommand(client *c) {
+    static const char *help[] = {
+        "(no subcommand)",
+        "    Return details about all Redis commands.",
+        "COUNT",
+        "    Return the total number of commands in this Redis server.",
+        "LIST",
+        "    Return a list of all commands in this Redis server.",
+        "INFO [<command-name> ...]",
+        "    Return details about multiple Redis commands.",
+        "    If no command names are given, documentation details for all",
+        "    commands are returned.",
+        "DOCS [<command-name> ...]",
+        "    Return documentation details about multiple Redis commands.",
+        "    If no command names are given, documentation details for all",
+        "    commands are returned.",
+        "GETKEYS <full-command>",
+        "    Return the keys from a full Redis command.",
+        NULL};
+    replyHelp(c, help);
+}
+
+static cmdDef commandSubcommands[] = {
+    {.name = "count", .proc = commandCountCommand, .arity = 2, .flags = CMD_LOADING | CMD_STALE, .acl = ACL_CONNECTION, .summary = "Get total number of Redis commands", .since = "2.8.13"},
+    {.name = "info", .proc = commandInfoCommand, .arity = -2, .flags = CMD_LOADING | CMD_STALE, .acl = ACL_CONNECTION, .summary = "Get array of specific Redis command details, or all when no argument is given.", .since = "2.8.13"},
+    {.name = "docs", .proc = commandDocsCommand, .arity = -2, .flags = CMD_LOADING | CMD_STALE, .acl = ACL_CONNECTION, .summary = "Get array of specific Redis command documentation", .since = "7.0.0"},
+    {.name = "list", .proc = commandListCommand, .arity = -2, .flags = CMD_LOADING | CMD_STALE, .acl = ACL_CONNECTION, .summary = "Get an array of Redis command names", .since = "7.0.0"},
+    {.name = "getkeys", .proc = commandGetKeysCommand, .arity = -3, .flags = CMD_LOADING | CMD_STALE, .acl = ACL_CONNECTION, .summary = "Extract keys given a full Redis command", .since = "2.8.13"},
+    {.name = "help", .proc = commandHelpCommand, .arity = 2, .flags = CMD_LOADING | CMD_STALE, .acl = ACL_CONNECTION, .summary = "Show helpful text about the different subcommands", .since = "5.0.0"},
+    {0}};
+
+/* COMMAND with no subcommand lists everything; it is a container whose
+ * bare form is a command of its own, so it is dispatched here. */
+static void commandDispatch(client *c) { commandCommand(c); }
+
+static cmdDef commandCommands[] = {
+    {.name = "command", .proc = commandDispatch, .arity = -1, .flags = CMD_LOADING | CMD_STALE, .acl = ACL_CONNECTION, .group = "server", .since = "2.8.13", .summary = "Get array of Redis command details", .subcmds = commandSubcommands},
+    {0}};

@@ -1,0 +1,3 @@
+/* cmd_info.c - STUB. */
+#include "server.h"
+cmdDef infoCommands[] = {{0}};

@@ -1,0 +1,3 @@
+/* cmd_server.c - STUB. */
+#include "server.h"
+cmdDef serverCommands[] = {{0}};

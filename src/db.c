@@ -1,0 +1,315 @@
+/* db.c - the keyspace: numbered databases of key entries, TTLs, lazy and
+ * active expiry, and the notifications every write must send (WATCH).
+ *
+ * Owns: every dbEntry linked in a db and every expireNode.
+ * Invariants:
+ *  - e->expire != 0  <=>  an expireNode for e's key is in db->expires and
+ *    points at e (kept true when an entry is replaced by a moved copy).
+ *  - an expired key is never returned by a lookup: dbFind deletes it first.
+ *  - every change to a key's value or existence calls multiTouchWatchedKey
+ *    (here for inserts/deletes/replaces; commands call dbTouchKey for
+ *    in-place value changes).
+ * Must never block: expiry is sampled with a time budget. */
+#include "server.h"
+#include <string.h>
+
+static void entryKey(const dictNode *n, const char **p, size_t *len) {
+    const dbEntry *e = (const dbEntry *)n;
+    *p = e->key;
+    *len = e->keylen;
+}
+static void expireKey(const dictNode *n, const char **p, size_t *len) {
+    const expireNode *x = (const expireNode *)n;
+    *p = x->e->key;
+    *len = x->e->keylen;
+}
+static const dictType keysType = {.key = entryKey, .nocase = 0};
+static const dictType expiresType = {.key = expireKey, .nocase = 0};
+extern const dictType multiWatchedDictType;
+
+void dbInitAll(void) {
+    srv.db = memCalloc(sizeof(cdb) * (size_t)srv.dbnum);
+    for (int i = 0; i < srv.dbnum; i++) {
+        dictInit(&srv.db[i].keys, &keysType);
+        dictInit(&srv.db[i].expires, &expiresType);
+        dictInit(&srv.db[i].watched, &multiWatchedDictType);
+        srv.db[i].id = i;
+    }
+}
+
+dbEntry *dbEntryNew(const char *key, size_t keylen, size_t inlineValueLen) {
+    dbEntry *e = memAlloc(sizeof(dbEntry) + keylen + inlineValueLen);
+    e->link.next = NULL;
+    e->expire = 0;
+    e->keylen = (uint32_t)keylen;
+    e->type = OBJ_STRING;
+    e->enc = ENC_INLINE;
+    e->v.len = 0;
+    memcpy(e->key, key, keylen);
+    dbUpdateLru(e);
+    if (srv.maxmemoryPolicy == MAXMEMORY_ALLKEYS_LFU || srv.maxmemoryPolicy == MAXMEMORY_VOLATILE_LFU)
+        e->lru = (evictLruClock() & 0xffff) << 8 | 5; /* LFU_INIT_VAL, as Redis */
+    return e;
+}
+
+void dbEntryFree(dbEntry *e) {
+    objFreeValue(e);
+    memFree(e);
+}
+
+void dbUpdateLru(dbEntry *e) {
+    if (srv.maxmemoryPolicy == MAXMEMORY_ALLKEYS_LFU || srv.maxmemoryPolicy == MAXMEMORY_VOLATILE_LFU)
+        evictLfuTouch(e);
+    else
+        e->lru = evictLruClock();
+}
+
+int dbExpireIfNeeded(cdb *db, dbEntry *e) {
+    if (e->expire == 0 || e->expire > srv.mstime) return 0;
+    dbDelete(db, e->key, e->keylen);
+    srv.statExpiredKeys++;
+    return 1;
+}
+
+dbEntry *dbFind(cdb *db, const char *key, size_t len) {
+    dbEntry *e = (dbEntry *)dictFind(&db->keys, key, len);
+    if (e && e->expire && e->expire <= srv.mstime) {
+        dbExpireIfNeeded(db, e);
+        return NULL;
+    }
+    return e;
+}
+
+dbEntry *dbLookupRead(cdb *db, slice key) {
+    dbEntry *e = dbFind(db, key.p, key.len);
+    if (e) {
+        srv.statKeyspaceHits++;
+        if (!(srv.current && (srv.current->flags & CLIENT_NO_TOUCH))) dbUpdateLru(e);
+    } else {
+        srv.statKeyspaceMisses++;
+    }
+    return e;
+}
+
+dbEntry *dbLookupWrite(cdb *db, slice key) {
+    dbEntry *e = dbFind(db, key.p, key.len);
+    if (e) dbUpdateLru(e);
+    return e;
+}
+
+static void expireIndexAdd(cdb *db, dbEntry *e) {
+    expireNode *x = memAlloc(sizeof(*x));
+    x->e = e;
+    dictAdd(&db->expires, &x->link);
+}
+
+static void expireIndexDel(cdb *db, dbEntry *e) {
+    dictNode *n = dictUnlink(&db->expires, e->key, e->keylen);
+    memFree(n);
+}
+
+void dbInsert(cdb *db, dbEntry *e) {
+    dictAdd(&db->keys, &e->link);
+    if (e->expire) expireIndexAdd(db, e);
+    multiTouchWatchedKey(db, e->key, e->keylen);
+}
+
+/* Swap a linked entry for a new one with the same key, keeping the expire
+ * index pointing at the live entry. Frees old. */
+void dbReplace(cdb *db, dbEntry *old, dbEntry *repl) {
+    dictReplaceNode(&db->keys, &old->link, &repl->link);
+    if (old->expire && repl->expire) {
+        expireNode *x = (expireNode *)dictFind(&db->expires, old->key, old->keylen);
+        x->e = repl;
+    } else if (old->expire) {
+        expireIndexDel(db, old);
+    } else if (repl->expire) {
+        expireIndexAdd(db, repl);
+    }
+    dbEntryFree(old);
+    multiTouchWatchedKey(db, repl->key, repl->keylen);
+}
+
+void dbSetKey(cdb *db, dbEntry *e, int keepTtl) {
+    dbEntry *old = (dbEntry *)dictFind(&db->keys, e->key, e->keylen);
+    if (old) {
+        if (keepTtl && old->expire > srv.mstime) e->expire = old->expire;
+        dbReplace(db, old, e);
+    } else {
+        dbInsert(db, e);
+    }
+}
+
+dbEntry *dbUnlinkEntry(cdb *db, const char *key, size_t len) {
+    dbEntry *e = (dbEntry *)dictUnlink(&db->keys, key, len);
+    if (!e) return NULL;
+    if (e->expire) expireIndexDel(db, e);
+    multiTouchWatchedKey(db, key, len);
+    return e;
+}
+
+int dbDelete(cdb *db, const char *key, size_t len) {
+    dbEntry *e = dbUnlinkEntry(db, key, len);
+    if (!e) return 0;
+    dbEntryFree(e);
+    return 1;
+}
+
+void dbSetExpire(cdb *db, dbEntry *e, long long whenMs) {
+    if (e->expire == 0) {
+        e->expire = whenMs;
+        expireIndexAdd(db, e);
+    } else {
+        e->expire = whenMs;
+    }
+}
+
+int dbRemoveExpire(cdb *db, dbEntry *e) {
+    if (e->expire == 0) return 0;
+    expireIndexDel(db, e);
+    e->expire = 0;
+    return 1;
+}
+
+long long dbSize(cdb *db) { return (long long)dictSize(&db->keys); }
+
+void dbTouchKey(cdb *db, const char *key, size_t len) { multiTouchWatchedKey(db, key, len); }
+
+static void freeEntryNode(dictNode *n, void *priv) {
+    (void)priv;
+    dbEntryFree((dbEntry *)n);
+}
+static void freeExpireNode(dictNode *n, void *priv) {
+    (void)priv;
+    memFree(n);
+}
+
+long long dbEmpty(cdb *db) {
+    long long removed = dbSize(db);
+    dictEmpty(&db->expires, freeExpireNode, NULL);
+    dictEmpty(&db->keys, freeEntryNode, NULL);
+    multiTouchAllWatched(db);
+    db->expireCursor = 0;
+    db->avgTtl = 0;
+    return removed;
+}
+
+size_t dbEntryMemory(dbEntry *e) {
+    size_t total = memUsableSize(e);
+    if (e->type == OBJ_STRING && e->enc == ENC_RAW) total += memUsableSize(e->v.ptr);
+    if (e->expire) total += sizeof(expireNode) + sizeof(void *);
+    return total;
+}
+
+const char *dbTypeName(int type) {
+    switch (type) {
+    case OBJ_STRING: return "string";
+    case OBJ_LIST: return "list";
+    case OBJ_SET: return "set";
+    case OBJ_ZSET: return "zset";
+    case OBJ_HASH: return "hash";
+    default: return "unknown";
+    }
+}
+
+const char *dbEncodingName(dbEntry *e) {
+    if (e->type == OBJ_STRING) {
+        if (e->enc == ENC_INT) return "int";
+        if (e->enc == ENC_INLINE) return e->v.len <= OBJ_EMBSTR_REPORT_LIMIT ? "embstr" : "raw";
+        return "raw";
+    }
+    return "unknown";
+}
+
+/* ---- active expiry ------------------------------------------------------
+ * Walks each db's expire index with a scan cursor (so every volatile key is
+ * visited in turn, not sampled at random), deleting what has expired, within
+ * a time budget: 25% of a cron tick for the slow cycle, 1 ms for the fast
+ * cycle run before sleeping while the slow one keeps finding work. */
+
+#define EXPIRE_KEYS_PER_LOOP 20
+#define EXPIRE_SLOW_PERC 25
+#define EXPIRE_FAST_US 1000
+#define EXPIRE_ACCEPTABLE_STALE 10 /* % of expired keys found before we stop */
+
+typedef struct expireScan {
+    dbEntry *found[512];
+    int count;
+    long sampled;
+} expireScan;
+
+static void expireScanCb(void *priv, dictNode *n) {
+    expireScan *s = priv;
+    expireNode *x = (expireNode *)n;
+    s->sampled++;
+    if (x->e->expire <= srv.mstime && s->count < (int)(sizeof(s->found) / sizeof(s->found[0])))
+        s->found[s->count++] = x->e;
+}
+
+static int lastCycleTimedOut;
+static long long lastFastCycleUs;
+static int currentDb;
+
+void dbActiveExpireCycle(int fast) {
+    if (!srv.activeExpireEnabled) return;
+    long long start = ustime();
+    long long budget;
+    if (fast) {
+        if (!lastCycleTimedOut) return;
+        if (start < lastFastCycleUs + EXPIRE_FAST_US * 2) return;
+        lastFastCycleUs = start;
+        budget = EXPIRE_FAST_US;
+    } else {
+        budget = 1000000LL * EXPIRE_SLOW_PERC / 100 / (srv.hz ? srv.hz : 10);
+    }
+    int effort = srv.activeExpireEffort > 0 ? srv.activeExpireEffort - 1 : 0;
+    long perLoop = EXPIRE_KEYS_PER_LOOP + EXPIRE_KEYS_PER_LOOP / 4 * effort;
+    long long saveMs = srv.mstime;
+    srv.mstime = mstime();
+    lastCycleTimedOut = 0;
+    int dbs = srv.dbnum;
+    for (int j = 0; j < dbs; j++) {
+        cdb *db = &srv.db[currentDb % srv.dbnum];
+        currentDb++;
+        if (dictSize(&db->expires) == 0) continue;
+        int iterations = 0;
+        for (;;) {
+            expireScan s;
+            s.count = 0;
+            s.sampled = 0;
+            long buckets = 0;
+            /* A loop visits about perLoop keys (or 20x as many empty buckets). */
+            while (s.sampled < perLoop && buckets < perLoop * 20) {
+                db->expireCursor = dictScan(&db->expires, db->expireCursor, expireScanCb, &s);
+                buckets++;
+                if (db->expireCursor == 0) break;
+            }
+            for (int i = 0; i < s.count; i++) {
+                dbEntry *e = s.found[i];
+                dbDelete(db, e->key, e->keylen);
+                srv.statExpiredKeys++;
+            }
+            iterations++;
+            if ((iterations & 15) == 0 && ustime() - start > budget) {
+                lastCycleTimedOut = 1;
+                goto done;
+            }
+            if (db->expireCursor == 0 || dictSize(&db->expires) == 0) break;
+            if (s.sampled == 0 || s.count * 100 / s.sampled <= EXPIRE_ACCEPTABLE_STALE) break;
+        }
+    }
+done:
+    srv.expireCycleTimeUsed += ustime() - start;
+    srv.mstime = saveMs > srv.mstime ? saveMs : srv.mstime;
+}
+
+void dbCron(void) {
+    /* Resize and incrementally rehash: 1 ms per tick spread over dbs. */
+    for (int i = 0; i < srv.dbnum; i++) {
+        cdb *db = &srv.db[i];
+        dictShrinkIfNeeded(&db->keys);
+        dictShrinkIfNeeded(&db->expires);
+        if (dictIsRehashing(&db->keys)) dictRehashMicroseconds(&db->keys, 1000);
+        if (dictIsRehashing(&db->expires)) dictRehashMicroseconds(&db->expires, 1000);
+    }
+}

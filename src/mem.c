@@ -1,0 +1,90 @@
+/* mem.c - allocation wrappers that keep used_memory exact.
+ *
+ * We link jemalloc (it replaces malloc), and count the *usable* size of each
+ * block, which is what the allocator really holds: that keeps used_memory and
+ * mem_fragmentation_ratio honest. The server is single-threaded; a forked
+ * snapshot child has its own copy of the counter, so no atomics are needed.
+ * Must never return NULL to callers: out of memory is fatal by policy (as in
+ * Redis), reported through the handler main installs. */
+#include "mem.h"
+#include <malloc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <fcntl.h>
+
+static size_t used;
+
+static void defaultOom(size_t size) {
+    fprintf(stderr, "cachet: out of memory allocating %zu bytes\n", size);
+    fflush(stderr);
+    abort();
+}
+static void (*oomHandler)(size_t) = defaultOom;
+
+void memSetOomHandler(void (*fn)(size_t)) { oomHandler = fn ? fn : defaultOom; }
+
+void *memAlloc(size_t size) {
+    void *p = malloc(size ? size : 1);
+    if (!p) oomHandler(size);
+    used += malloc_usable_size(p);
+    return p;
+}
+
+void *memCalloc(size_t size) {
+    void *p = calloc(1, size ? size : 1);
+    if (!p) oomHandler(size);
+    used += malloc_usable_size(p);
+    return p;
+}
+
+void *memRealloc(void *old, size_t size) {
+    if (!old) return memAlloc(size);
+    size_t oldsize = malloc_usable_size(old);
+    void *p = realloc(old, size ? size : 1);
+    if (!p) oomHandler(size);
+    used = used - oldsize + malloc_usable_size(p);
+    return p;
+}
+
+void memFree(void *p) {
+    if (!p) return;
+    used -= malloc_usable_size(p);
+    free(p);
+}
+
+size_t memUsableSize(void *p) { return p ? malloc_usable_size(p) : 0; }
+
+char *memDupBytes(const void *src, size_t len) {
+    char *p = memAlloc(len + 1);
+    if (len) memcpy(p, src, len);
+    p[len] = '\0';
+    return p;
+}
+
+char *memStrdup(const char *s) { return memDupBytes(s, strlen(s)); }
+
+size_t memUsed(void) { return used; }
+
+size_t memRss(void) {
+    /* /proc/self/statm field 2 is resident pages. */
+    char buf[128];
+    int fd = open("/proc/self/statm", O_RDONLY);
+    if (fd < 0) return 0;
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0) return 0;
+    buf[n] = '\0';
+    unsigned long size, rss;
+    if (sscanf(buf, "%lu %lu", &size, &rss) != 2) return 0;
+    return (size_t)rss * (size_t)sysconf(_SC_PAGESIZE);
+}
+
+const char *memAllocatorName(void) {
+#ifdef CACHET_NO_JEMALLOC
+    return "libc";
+#else
+    return "jemalloc";
+#endif
+}

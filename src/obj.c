@@ -1,0 +1,135 @@
+/* obj.c - string values inside key entries: encoding choice (int, inline,
+ * raw), access to their bytes, conversion to a growable raw string, copies.
+ * Owns: the value memory of an entry (v.ptr for RAW). Collection types will
+ * add their own cases to objFreeValue/objDupEntry. Must never change a key's
+ * TTL or touch the keyspace except through db.c. */
+#include "server.h"
+#include <string.h>
+
+void objStringBytes(const dbEntry *e, char *numbuf, const char **p, size_t *len) {
+    switch (e->enc) {
+    case ENC_INT:
+        *len = (size_t)ll2string(numbuf, LONG_STR_SIZE, e->v.i);
+        *p = numbuf;
+        break;
+    case ENC_RAW: {
+        const rawStr *r = e->v.ptr;
+        *p = r->buf;
+        *len = r->len;
+        break;
+    }
+    default:
+        *p = entryInlineValue(e);
+        *len = e->v.len;
+    }
+}
+
+size_t objStringLen(const dbEntry *e) {
+    char nb[LONG_STR_SIZE];
+    const char *p;
+    size_t len;
+    objStringBytes(e, nb, &p, &len);
+    return len;
+}
+
+dbEntry *objNewIntEntry(const char *key, size_t keylen, long long v) {
+    dbEntry *e = dbEntryNew(key, keylen, 0);
+    e->type = OBJ_STRING;
+    e->enc = ENC_INT;
+    e->v.i = v;
+    return e;
+}
+
+dbEntry *objNewStringEntry(const char *key, size_t keylen, const char *val, size_t vallen) {
+    long long ll;
+    /* Integers take no value bytes at all and make INCR an in-place add. */
+    if (vallen <= 20 && string2ll(val, vallen, &ll)) return objNewIntEntry(key, keylen, ll);
+    dbEntry *e = dbEntryNew(key, keylen, vallen);
+    e->type = OBJ_STRING;
+    e->enc = ENC_INLINE;
+    e->v.len = vallen;
+    if (vallen) memcpy(e->key + keylen, val, vallen);
+    return e;
+}
+
+static rawStr *rawNew(const char *p, size_t len, size_t cap) {
+    if (cap < len) cap = len;
+    rawStr *r = memAlloc(sizeof(*r) + cap);
+    r->cap = memUsableSize(r) - sizeof(*r);
+    r->len = len;
+    if (len) memcpy(r->buf, p, len);
+    return r;
+}
+
+dbEntry *objMakeRaw(cdb *db, dbEntry *e, size_t minCap) {
+    if (e->enc == ENC_RAW) {
+        rawStr *r = e->v.ptr;
+        if (r->cap < minCap) {
+            /* Grow geometrically so repeated APPENDs are amortised O(1). */
+            size_t cap = minCap < (1 << 20) ? minCap * 2 : minCap + (1 << 20);
+            r = memRealloc(r, sizeof(*r) + cap);
+            r->cap = memUsableSize(r) - sizeof(*r);
+            e->v.ptr = r;
+        }
+        return e;
+    }
+    char nb[LONG_STR_SIZE];
+    const char *p;
+    size_t len;
+    objStringBytes(e, nb, &p, &len);
+    dbEntry *n = dbEntryNew(e->key, e->keylen, 0);
+    n->type = OBJ_STRING;
+    n->enc = ENC_RAW;
+    n->v.ptr = rawNew(p, len, minCap);
+    n->lru = e->lru;
+    n->expire = e->expire;
+    dbReplace(db, e, n);
+    return n;
+}
+
+void objFreeValue(dbEntry *e) {
+    if (e->type == OBJ_STRING && e->enc == ENC_RAW) memFree(e->v.ptr);
+    e->v.ptr = NULL;
+}
+
+dbEntry *objDupEntry(const dbEntry *e, const char *newkey, size_t newkeylen) {
+    dbEntry *n;
+    if (e->enc == ENC_INLINE) {
+        n = dbEntryNew(newkey, newkeylen, e->v.len);
+        memcpy(n->key + newkeylen, entryInlineValue(e), e->v.len);
+        n->v.len = e->v.len;
+    } else {
+        n = dbEntryNew(newkey, newkeylen, 0);
+        if (e->enc == ENC_RAW) {
+            const rawStr *r = e->v.ptr;
+            n->v.ptr = rawNew(r->buf, r->len, r->len);
+        } else {
+            n->v = e->v;
+        }
+    }
+    n->type = e->type;
+    n->enc = e->enc;
+    n->expire = e->expire;
+    n->lru = e->lru;
+    return n;
+}
+
+dbEntry *objRekeyEntry(dbEntry *e, const char *newkey, size_t newkeylen) {
+    if (e->enc == ENC_INLINE) {
+        dbEntry *n = objDupEntry(e, newkey, newkeylen);
+        dbEntryFree(e);
+        return n;
+    }
+    dbEntry *n = dbEntryNew(newkey, newkeylen, 0);
+    n->type = e->type;
+    n->enc = e->enc;
+    n->v = e->v;
+    n->expire = e->expire;
+    n->lru = e->lru;
+    e->v.ptr = NULL;
+    e->type = OBJ_STRING; /* value moved: freeing e must not free it */
+    e->enc = ENC_INLINE;
+    e->v.len = 0;
+    dbEntryFree(e);
+    return n;
+}

@@ -1,0 +1,233 @@
+/* server.c - the process: start-up (config, listeners, databases), the
+ * cron timer, the before-sleep hook, signals and shutdown.
+ *
+ * Owns: the global `srv`, listening sockets, the pid file.
+ * Must never exit() anywhere but main() (and the OOM handler): modules return
+ * errors with a message and main decides. */
+#include "server.h"
+#include "net.h"
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <fcntl.h>
+#include <limits.h>
+
+server srv;
+static volatile sig_atomic_t shutdownSignal;
+
+void serverUpdateCachedTime(void) {
+    srv.ustime = ustime();
+    srv.mstime = srv.ustime / 1000;
+}
+
+long long serverUptimeSeconds(void) { return (srv.mstime - srv.startTimeMs) / 1000; }
+
+static void trackInstantaneous(void) {
+    long long now = srv.mstime;
+    long long dt = now - srv.opsLastTime;
+    if (dt <= 0) return;
+    int idx = (int)(srv.opsSampleIdx % 16);
+    srv.opsSamples[idx] = (srv.statNumCommands - srv.opsLastCount) * 1000 / dt;
+    srv.inSamples[idx] = (srv.statNetInputBytes - srv.inLast) * 1000 / dt;
+    srv.outSamples[idx] = (srv.statNetOutputBytes - srv.outLast) * 1000 / dt;
+    srv.opsSampleIdx++;
+    srv.opsLastTime = now;
+    srv.opsLastCount = srv.statNumCommands;
+    srv.inLast = srv.statNetInputBytes;
+    srv.outLast = srv.statNetOutputBytes;
+}
+
+static long serverCron(elLoop *el, long long id, void *data) {
+    (void)el;
+    (void)id;
+    (void)data;
+    serverUpdateCachedTime();
+    srv.lruclock = evictLruClock();
+    srv.cronloops++;
+    if (shutdownSignal) {
+        char *err = NULL;
+        logWarning("Received %s scheduling shutdown...", shutdownSignal == SIGINT ? "SIGINT" : "SIGTERM");
+        serverShutdown(0, 0, 0, &err);
+        shutdownSignal = 0;
+    }
+    size_t used = memUsed();
+    if ((long long)used > srv.statPeakMemory) srv.statPeakMemory = (long long)used;
+    if (srv.cronloops % (srv.hz / 10 ? srv.hz / 10 : 1) == 0) trackInstantaneous();
+    clientsCron();
+    dbActiveExpireCycle(0);
+    dbCron();
+    return 1000 / (srv.hz ? srv.hz : 10);
+}
+
+static void beforeSleep(elLoop *el) {
+    (void)el;
+    serverUpdateCachedTime();
+    dbActiveExpireCycle(1);
+    clientHandlePendingWrites();
+    clientFreeScheduled();
+    if (srv.shutdownAsap) elStop(srv.el);
+}
+
+static void onSignal(int sig) { shutdownSignal = sig; }
+
+static void onOom(size_t size) {
+    fprintf(stderr, "Out Of Memory allocating %zu bytes!\n", size);
+    fflush(stderr);
+    abort();
+}
+
+int serverListen(char **err) {
+    static char msg[NET_ERR_LEN + 64];
+    char nerr[NET_ERR_LEN];
+    srv.ipfdCount = 0;
+    if (srv.port == 0) return 0;
+    if (srv.bindaddrCount == 0) {
+        /* No bind: all IPv4 interfaces (and IPv6 when available). */
+        nerr[0] = '\0';
+        int fd = netListen("0.0.0.0", srv.port, srv.tcpBacklog, nerr);
+        if (fd == -1) {
+            snprintf(msg, sizeof(msg), "Could not create server TCP listening socket *:%d: %s", srv.port, nerr);
+            *err = msg;
+            return -1;
+        }
+        srv.ipfd[srv.ipfdCount++] = fd;
+        nerr[0] = '\0';
+        fd = netListen("::", srv.port, srv.tcpBacklog, nerr);
+        if (fd != -1) srv.ipfd[srv.ipfdCount++] = fd;
+        return 0;
+    }
+    for (int i = 0; i < srv.bindaddrCount && srv.ipfdCount < 16; i++) {
+        const char *addr = srv.bindaddr[i];
+        int optional = addr[0] == '-';
+        if (optional) addr++;
+        nerr[0] = '\0';
+        int fd = netListen(addr, srv.port, srv.tcpBacklog, nerr);
+        if (fd == -1) {
+            if (optional) continue;
+            snprintf(msg, sizeof(msg), "Could not create server TCP listening socket %s:%d: %s", addr, srv.port, nerr);
+            *err = msg;
+            return -1;
+        }
+        srv.ipfd[srv.ipfdCount++] = fd;
+    }
+    if (srv.ipfdCount == 0) {
+        *err = "Failed listening on all bind addresses";
+        return -1;
+    }
+    return 0;
+}
+
+static void writePidfile(void) {
+    if (!srv.pidfile || !srv.pidfile[0]) return;
+    FILE *fp = fopen(srv.pidfile, "w");
+    if (fp) {
+        fprintf(fp, "%d\n", (int)getpid());
+        fclose(fp);
+    }
+}
+
+void serverShutdown(int save, int nosave, int force, char **err) {
+    (void)save;
+    (void)nosave;
+    (void)force;
+    (void)err;
+    logWarning("User requested shutdown...");
+    if (srv.pidfile && srv.pidfile[0]) unlink(srv.pidfile);
+    for (int i = 0; i < srv.ipfdCount; i++) close(srv.ipfd[i]);
+    srv.ipfdCount = 0;
+    srv.shutdownAsap = 1;
+    logWarning("Redis is now ready to exit, bye bye...");
+}
+
+static void raiseFdLimit(void) {
+    /* Clients plus some room for listeners, logs and snapshot files. */
+    rlim_t want = (rlim_t)srv.maxclients + 32;
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == -1) return;
+    if (rl.rlim_cur >= want) return;
+    rlim_t target = want;
+    if (rl.rlim_max != RLIM_INFINITY && target > rl.rlim_max) target = rl.rlim_max;
+    rl.rlim_cur = target;
+    if (setrlimit(RLIMIT_NOFILE, &rl) == -1 || target < want) {
+        unsigned int old = srv.maxclients;
+        srv.maxclients = target > 32 ? (unsigned int)(target - 32) : 1;
+        logWarning("You requested maxclients of %u requiring at least %llu max file descriptors. "
+                   "Server can't set maximum open files to %llu; maxclients set to %u.",
+                   old, (unsigned long long)want, (unsigned long long)want, srv.maxclients);
+    }
+}
+
+static void daemonizeSelf(void) {
+    if (fork() != 0) exit(0);
+    setsid();
+    int fd = open("/dev/null", O_RDWR);
+    if (fd != -1) {
+        dup2(fd, STDIN_FILENO);
+        dup2(fd, STDOUT_FILENO);
+        dup2(fd, STDERR_FILENO);
+        if (fd > STDERR_FILENO) close(fd);
+    }
+}
+
+/* Everything after configuration: signals, fd limit, loop, databases,
+ * command table, listeners, cron. Returns -1 with *err set on failure. */
+int serverInit(char **err) {
+    if (srv.daemonize) daemonizeSelf();
+    srv.pid = getpid();
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
+    struct sigaction act;
+    memset(&act, 0, sizeof(act));
+    act.sa_handler = onSignal;
+    sigaction(SIGTERM, &act, NULL);
+    sigaction(SIGINT, &act, NULL);
+
+    raiseFdLimit();
+    srv.el = elCreate((int)srv.maxclients + 128, err);
+    if (!srv.el) return -1;
+    serverUpdateCachedTime();
+    srv.startTimeMs = srv.statStartTimeMs = srv.mstime;
+    srv.opsLastTime = srv.mstime;
+    srv.lruclock = evictLruClock();
+    dbInitAll();
+    pubsubInit();
+    slowlogInit();
+    cmdInitTable();
+    if (serverListen(err) == -1) return -1;
+    for (int i = 0; i < srv.ipfdCount; i++) {
+        if (elAddFile(srv.el, srv.ipfd[i], EL_READABLE, clientAcceptHandler, NULL) == -1) {
+            *err = "Unrecoverable error creating server listening file event.";
+            return -1;
+        }
+    }
+    writePidfile();
+    elAddTimer(srv.el, 1, serverCron, NULL);
+    elSetBeforeSleep(srv.el, beforeSleep);
+    return 0;
+}
+
+void serverRun(void) {
+    logNotice("Cachet %s (Redis %s compatible) started, pid=%d, port=%d", CACHET_OWN_VERSION, CACHET_VERSION,
+              (int)srv.pid, srv.port);
+    logNotice("Ready to accept connections tcp");
+    elMain(srv.el);
+}
+
+/* Process-wide set-up that must precede configuration. */
+void serverEarlyInit(const char *argv0) {
+    memSetOomHandler(onOom);
+    uint8_t seed[16];
+    randomBytes(seed, sizeof(seed));
+    dictSetSeed(seed);
+    srandom((unsigned)getpid() ^ (unsigned)ustime());
+    configInitDefaults();
+    srv.pid = getpid();
+    srv.executable = (char *)argv0;
+    randomHex(srv.runid, 40);
+    srv.runid[40] = '\0';
+}

@@ -1,0 +1,569 @@
+/* server.h - the data node's shared types: server state, clients, databases,
+ * key entries and the command table entry.
+ *
+ * Owns: nothing by itself; it declares what the modules share. Each module
+ * documents the fields it owns. Must never grow logic: inline helpers only.
+ *
+ * Module map (prefix: file):
+ *   el*: el.c (event loop)      net*: net.c (sockets)     conn*: conn_*.c
+ *   resp*: resp.c (parser)      reply*: reply.c (replies) client*: client.c
+ *   cmd*: cmd.c (table, dispatch, COMMAND)   db*: db.c (keyspace, expiry)
+ *   evict*: evict.c            config*: config.c          log*: log.c
+ *   util: util.c (number/string helpers, glob)  obj*: obj.c (string values)
+ *   multi*: multi.c (MULTI/WATCH)  pubsub*: pubsub.c  slowlog*: slowlog.c
+ *   commands: t_string.c, cmd_keys.c, cmd_conn.c, cmd_server.c, cmd_info.c */
+#ifndef CACHET_SERVER_H
+#define CACHET_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "conn.h"
+#include "dict.h"
+#include "el.h"
+#include "mem.h"
+#include "resp.h"
+
+#define CACHET_VERSION "7.0.15" /* Redis version we are compatible with (INFO redis_version) */
+#define CACHET_OWN_VERSION "0.1.0"
+
+#define PROTO_IOBUF_LEN (16 * 1024)
+#define PROTO_REPLY_CHUNK (16 * 1024)
+#define CLIENT_BUF_LEN (16 * 1024)
+#define OBJ_EMBSTR_REPORT_LIMIT 44 /* OBJECT ENCODING says embstr up to this */
+#define LONG_STR_SIZE 21
+#define MAX_LONG_DOUBLE_CHARS 5 * 1024
+#define MAX_KEYS_BUFFER 256
+
+/* ---- values ---------------------------------------------------------- */
+
+#define OBJ_STRING 0
+#define OBJ_LIST 1
+#define OBJ_SET 2
+#define OBJ_ZSET 3
+#define OBJ_HASH 4
+
+#define ENC_INLINE 0 /* string bytes stored after the key in the entry */
+#define ENC_INT 1    /* v.i holds the integer; the string is its decimal form */
+#define ENC_RAW 2    /* v.ptr is a rawStr (grows in place: APPEND, SETRANGE) */
+
+/* A growable byte string used for RAW string values. */
+typedef struct rawStr {
+    size_t len;
+    size_t cap;
+    char buf[];
+} rawStr;
+
+/* One key and its value, linked into db->keys. Key bytes follow the header,
+ * and for ENC_INLINE strings the value bytes follow the key: one allocation
+ * per small key. Owned by the db; replaced (reallocated) on overwrite, so
+ * never keep a dbEntry pointer across a call that may write the key. */
+typedef struct dbEntry {
+    dictNode link;        /* must be first (dict.h) */
+    long long expire;     /* unix ms; 0 = no TTL */
+    uint32_t keylen;
+    uint32_t type : 4;
+    uint32_t enc : 4;
+    uint32_t lru : 24;    /* LRU clock or LFU (16 bits minutes, 8 bits count) */
+    union {
+        void *ptr;
+        long long i;
+        size_t len;       /* ENC_INLINE: value length */
+    } v;
+    char key[];
+} dbEntry;
+
+static inline const char *entryInlineValue(const dbEntry *e) { return e->key + e->keylen; }
+
+/* Index of keys with a TTL, for the active expire cycle. */
+typedef struct expireNode {
+    dictNode link;
+    dbEntry *e;
+} expireNode;
+
+typedef struct cdb {
+    dict keys;      /* dbEntry */
+    dict expires;   /* expireNode */
+    dict watched;   /* watchedKey (multi.c) */
+    int id;
+    unsigned long expireCursor;
+    long long avgTtl;
+} cdb;
+
+/* ---- arguments -------------------------------------------------------- */
+
+/* A command argument: bytes that live in the client's query buffer (or in a
+ * MULTI queue copy) for the duration of the call. Not NUL-terminated. */
+typedef struct slice {
+    const char *p;
+    size_t len;
+} slice;
+
+/* ---- clients ---------------------------------------------------------- */
+
+#define CLIENT_CLOSE_AFTER_REPLY (1 << 0)
+#define CLIENT_CLOSE_ASAP (1 << 1)
+#define CLIENT_MULTI (1 << 2)
+#define CLIENT_DIRTY_CAS (1 << 3)  /* a watched key changed */
+#define CLIENT_DIRTY_EXEC (1 << 4) /* a queued command was rejected */
+#define CLIENT_PUBSUB (1 << 5)
+#define CLIENT_PENDING_WRITE (1 << 6)
+#define CLIENT_REPLY_OFF (1 << 7)
+#define CLIENT_REPLY_SKIP_NEXT (1 << 8)
+#define CLIENT_REPLY_SKIP (1 << 9)
+#define CLIENT_NO_EVICT (1 << 10)
+#define CLIENT_AUTHENTICATED (1 << 11)
+#define CLIENT_EXECUTING (1 << 12)
+#define CLIENT_BLOCKED (1 << 13)
+#define CLIENT_PROTOCOL_ERROR (1 << 14)
+#define CLIENT_NO_TOUCH (1 << 15)
+
+typedef struct replyBlock {
+    struct replyBlock *next;
+    size_t size;
+    size_t used;
+    char buf[];
+} replyBlock;
+
+typedef struct multiCmd {
+    struct cmdDef *cmd;
+    int argc;
+    slice *argv; /* argv[i].p point into blob */
+    char *blob;
+} multiCmd;
+
+typedef struct client {
+    long long id;
+    conn *conn;
+    int resp;               /* 2 or 3 */
+    cdb *db;
+    char *name;             /* CLIENT SETNAME; memAlloc'd or NULL */
+    char *libName, *libVer; /* CLIENT SETINFO */
+    char *user;             /* authenticated user name (seam for ACLs) */
+    char addr[64], laddr[64];
+    uint64_t flags;
+    long long ctime;        /* unix ms at creation */
+    long long lastInteraction; /* unix ms */
+
+    /* Input. querybuf[qpos..qlen) is unparsed; req resumes a partial parse. */
+    char *querybuf;
+    size_t qlen, qcap, qpos;
+    size_t qpeak;
+    respReq req;
+    respArg *reqArgv;
+    long reqArgvCap;
+
+    /* The command being executed. */
+    int argc;
+    slice *argv;
+    int argvCap;
+    struct cmdDef *cmd, *lastcmd;
+
+    /* Output: buf first, then the block list; sentlen counts bytes of the
+     * head (buf or first block) already written. */
+    char buf[CLIENT_BUF_LEN];
+    size_t bufpos;
+    size_t sentlen;
+    replyBlock *reply, *replyTail;
+    size_t replyBytes;      /* bytes held in the block list */
+    long long obufSoftSince; /* unix ms the soft limit was first exceeded, 0 if not */
+    struct client *pendingNext, *pendingPrev; /* server.pendingWrites */
+
+    /* MULTI/EXEC */
+    multiCmd *mstate;
+    int mcount, mcap;
+    struct watchList *watched;
+
+    /* Pub/Sub */
+    dict pubsubChannels;    /* subNode */
+    dict pubsubPatterns;    /* subNode */
+
+    struct client *prev, *next; /* server.clients */
+    long long netInBytes, netOutBytes;
+    long long commandsProcessed;
+} client;
+
+/* ---- commands --------------------------------------------------------- */
+
+typedef void cmdProc(client *c);
+
+#define CMD_WRITE (1ULL << 0)
+#define CMD_READONLY (1ULL << 1)
+#define CMD_DENYOOM (1ULL << 2)
+#define CMD_ADMIN (1ULL << 4)
+#define CMD_PUBSUB (1ULL << 5)
+#define CMD_NOSCRIPT (1ULL << 6)
+#define CMD_BLOCKING (1ULL << 8)
+#define CMD_LOADING (1ULL << 9)
+#define CMD_STALE (1ULL << 10)
+#define CMD_SKIP_MONITOR (1ULL << 11)
+#define CMD_SKIP_SLOWLOG (1ULL << 12)
+#define CMD_ASKING (1ULL << 13)
+#define CMD_FAST (1ULL << 14)
+#define CMD_NO_AUTH (1ULL << 15)
+#define CMD_MAY_REPLICATE (1ULL << 16)
+#define CMD_SENTINEL (1ULL << 17)
+#define CMD_ONLY_SENTINEL (1ULL << 18)
+#define CMD_NO_MANDATORY_KEYS (1ULL << 19)
+#define CMD_PROTECTED (1ULL << 20)
+#define CMD_MODULE_GETKEYS (1ULL << 21)
+#define CMD_MODULE_NO_CLUSTER (1ULL << 22)
+#define CMD_NO_ASYNC_LOADING (1ULL << 23)
+#define CMD_NO_MULTI (1ULL << 24)
+#define CMD_MOVABLE_KEYS (1ULL << 25)
+#define CMD_ALLOW_BUSY (1ULL << 26)
+
+/* ACL categories (bit positions match the order in cmd.c's name table). */
+#define ACL_KEYSPACE (1ULL << 0)
+#define ACL_READ (1ULL << 1)
+#define ACL_WRITE (1ULL << 2)
+#define ACL_SET (1ULL << 3)
+#define ACL_SORTEDSET (1ULL << 4)
+#define ACL_LIST (1ULL << 5)
+#define ACL_HASH (1ULL << 6)
+#define ACL_STRING (1ULL << 7)
+#define ACL_BITMAP (1ULL << 8)
+#define ACL_HYPERLOGLOG (1ULL << 9)
+#define ACL_GEO (1ULL << 10)
+#define ACL_STREAM (1ULL << 11)
+#define ACL_PUBSUB (1ULL << 12)
+#define ACL_ADMIN (1ULL << 13)
+#define ACL_FAST (1ULL << 14)
+#define ACL_SLOW (1ULL << 15)
+#define ACL_BLOCKING (1ULL << 16)
+#define ACL_DANGEROUS (1ULL << 17)
+#define ACL_CONNECTION (1ULL << 18)
+#define ACL_TRANSACTION (1ULL << 19)
+#define ACL_SCRIPTING (1ULL << 20)
+
+typedef struct cmdDef {
+    const char *name;     /* lower case; subcommands: "get" (fullname built at init) */
+    cmdProc *proc;
+    int arity;            /* N: exactly N args incl. name; -N: at least N */
+    uint64_t flags;
+    uint64_t acl;         /* ACL_* categories beyond those derived from flags */
+    int firstKey, lastKey, keyStep; /* 0,0,0 when no keys; lastKey -1: to the end */
+    const char *group;    /* COMMAND DOCS group: string, generic, server, ... */
+    const char *since;
+    const char *summary;
+    const char *complexity;
+    struct cmdDef *subcmds; /* NULL-name-terminated array, or NULL */
+    /* Filled at start-up / by execution: */
+    char fullname[64];    /* "get", "config|get" */
+    struct cmdDef *parent;
+    long long calls, usec, rejectedCalls, failedCalls;
+} cmdDef;
+
+/* ---- server ----------------------------------------------------------- */
+
+#define MAXMEMORY_NO_EVICTION 0
+#define MAXMEMORY_ALLKEYS_LRU 1
+#define MAXMEMORY_ALLKEYS_LFU 2
+#define MAXMEMORY_ALLKEYS_RANDOM 3
+#define MAXMEMORY_VOLATILE_LRU 4
+#define MAXMEMORY_VOLATILE_LFU 5
+#define MAXMEMORY_VOLATILE_RANDOM 6
+#define MAXMEMORY_VOLATILE_TTL 7
+
+#define LL_DEBUG 0
+#define LL_VERBOSE 1
+#define LL_NOTICE 2
+#define LL_WARNING 3
+
+#define OBUF_NORMAL 0
+#define OBUF_REPLICA 1
+#define OBUF_PUBSUB 2
+#define OBUF_CLASSES 3
+
+typedef struct obufLimit {
+    unsigned long long hard, soft;
+    long long softSeconds;
+} obufLimit;
+
+typedef struct server {
+    /* process */
+    pid_t pid;
+    char *executable;
+    char *configfile;       /* absolute path, or NULL */
+    elLoop *el;
+    int shutdownAsap;
+    long long startTimeMs;
+    char runid[41];
+    long long cronloops;
+
+    /* network */
+    char **bindaddr;
+    int bindaddrCount;
+    int port;
+    int ipfd[16];
+    int ipfdCount;
+    int tcpBacklog;
+    int protectedMode;
+    unsigned int maxclients;
+    long long idleTimeout;   /* seconds, "timeout" */
+    int tcpKeepalive;
+
+    /* clients */
+    client *clients;         /* doubly linked via prev/next */
+    unsigned long numClients;
+    long long nextClientId;
+    client *pendingWrites;   /* doubly linked via pendingNext/pendingPrev */
+    client **closeAsap;
+    int closeAsapCount, closeAsapCap;
+    client *current;         /* client executing a command, or NULL */
+    long long clientMaxQuerybufLen;
+    long long protoMaxBulkLen;
+    obufLimit obufLimits[OBUF_CLASSES];
+    char *requirepass;       /* NULL = no password */
+
+    /* data */
+    cdb *db;
+    int dbnum;
+    long long dirty;
+    long long mstime;        /* cached unix ms, refreshed per command and cron */
+    long long ustime;
+    uint32_t lruclock;
+
+    /* memory */
+    unsigned long long maxmemory;
+    int maxmemoryPolicy;
+    int maxmemorySamples;
+    int lfuLogFactor;
+    int lfuDecayTime;
+    long long evictedKeys;
+    long long expiredKeys;
+    long long expiredStalePerc;
+    long long expireCycleTimeUsed;
+
+    /* config */
+    int hz;
+    int verbosity;
+    char *logfile;
+    char *dir;
+    int daemonize;
+    char *pidfile;
+    int activeExpireEnabled;
+    int activeExpireEffort;
+    int lazyfreeLazyUserDel, lazyfreeLazyUserFlush;
+    long long slowlogLogSlowerThan;
+    unsigned long slowlogMaxLen;
+    long long latencyMonitorThreshold;
+    int supervised;
+    char *syslogIdent;
+
+    /* stats */
+    long long statNumCommands;
+    long long statNumConnections;
+    long long statRejectedConn;
+    long long statKeyspaceHits;
+    long long statKeyspaceMisses;
+    long long statNetInputBytes;
+    long long statNetOutputBytes;
+    long long statExpiredKeys;
+    long long statEvictedKeys;
+    long long statTotalErrorReplies;
+    long long statUnexpectedErrorReplies;
+    long long statClientQbufLimitDisconnections;
+    long long statClientObufLimitDisconnections;
+    long long statTotalReadsProcessed;
+    long long statTotalWritesProcessed;
+    long long statIoReadsProcessed;
+    long long statPeakMemory;
+    long long statStartTimeMs; /* CONFIG RESETSTAT resets */
+    /* instantaneous metrics, sampled in cron */
+    long long opsSamples[16];
+    long long opsSampleIdx, opsLastCount, opsLastTime;
+    long long inSamples[16], outSamples[16];
+    long long inLast, outLast;
+
+    /* pub/sub (pubsub.c) */
+    dict pubsubChannels;     /* channelNode: channel -> subscribers */
+    dict pubsubPatterns;     /* channelNode: pattern -> subscribers */
+    long long pubsubPatternCount;
+
+    /* command table */
+    dict commands;
+} server;
+
+extern server srv;
+
+/* ---- shared helpers (implemented in the module named) ------------------ */
+
+/* log.c */
+void logMsg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define logWarning(...) logMsg(LL_WARNING, __VA_ARGS__)
+#define logNotice(...) logMsg(LL_NOTICE, __VA_ARGS__)
+#define logVerbose(...) logMsg(LL_VERBOSE, __VA_ARGS__)
+#define logDebug(...) logMsg(LL_DEBUG, __VA_ARGS__)
+
+/* reply.c */
+void replyRaw(client *c, const char *s, size_t len);
+void replyStatus(client *c, const char *s);        /* +s */
+void replyOk(client *c);
+/* Error replies: "-" + text; a text not starting with '-' gets "ERR ". */
+void replyError(client *c, const char *err);
+void replyErrorFormat(client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void replyErrorArity(client *c);
+void replyErrorSyntax(client *c);
+void replyErrorNotInt(client *c);
+void replyErrorWrongType(client *c);
+void replyLongLong(client *c, long long v);        /* :v */
+void replyBulk(client *c, const char *p, size_t len);
+void replyBulkCString(client *c, const char *s);
+void replyBulkLongLong(client *c, long long v);
+void replySlice(client *c, slice s);
+void replyNull(client *c);                          /* RESP2 $-1, RESP3 _ */
+void replyNullArray(client *c);                     /* RESP2 *-1, RESP3 _ */
+void replyArrayLen(client *c, long len);
+void replyMapLen(client *c, long len);              /* RESP2: array of 2*len */
+void replySetLen(client *c, long len);              /* RESP2: array */
+void replyPushLen(client *c, long len);             /* RESP2: array */
+void replyDouble(client *c, double d);              /* RESP2: bulk */
+void replyBool(client *c, int b);                   /* RESP2: :0/:1 */
+void replyVerbatim(client *c, const char *p, size_t len, const char *ext);
+void replyHelp(client *c, const char **lines);
+/* Deferred lengths: reserve now, fill when the count is known. */
+void *replyDeferredLen(client *c);
+void replySetDeferredArrayLen(client *c, void *node, long len);
+void replySetDeferredMapLen(client *c, void *node, long len);
+void replySetDeferredSetLen(client *c, void *node, long len);
+size_t clientReplyBytes(client *c);
+
+/* client.c */
+client *clientCreate(conn *conn);
+void clientFree(client *c);
+void clientFreeAsync(client *c);
+void clientInstallWriteIfNeeded(client *c);
+int clientHandlePendingWrites(void);
+void clientFreeScheduled(void);
+void clientAcceptHandler(elLoop *el, int fd, void *data, int mask);
+void clientsCron(void);
+void clientSetName(client *c, const char *name, size_t len);
+char *clientInfoString(client *c);     /* memAlloc'd line as CLIENT LIST prints it */
+client *clientById(long long id);
+int clientHasPendingReplies(client *c);
+const char *clientObufClassName(int cls);
+int clientObufClass(client *c);
+void clientResetState(client *c);      /* RESET command */
+
+/* cmd.c */
+void cmdInitTable(void);
+cmdDef *cmdLookup(const char *name, size_t len);
+cmdDef *cmdLookupArgv(slice *argv, int argc);  /* resolves subcommands */
+int cmdProcess(client *c);    /* dispatch c->argv; returns 0 if client was freed */
+void cmdCall(client *c, cmdDef *cmd);
+int cmdIsKeyCommand(cmdDef *cmd);
+void cmdResetStats(void);
+int cmdGetKeys(cmdDef *cmd, slice *argv, int argc, int *out, int max);
+
+/* db.c */
+void dbInitAll(void);
+dbEntry *dbLookupRead(cdb *db, slice key);   /* counts hits/misses */
+dbEntry *dbLookupWrite(cdb *db, slice key);  /* expires lazily, no stats */
+dbEntry *dbFind(cdb *db, const char *key, size_t len); /* expires lazily */
+int dbExpireIfNeeded(cdb *db, dbEntry *e);
+/* Builds a new entry; the value fields are set by the caller. Owned by the
+ * caller until dbInsert/dbReplace links it. */
+dbEntry *dbEntryNew(const char *key, size_t keylen, size_t inlineValueLen);
+void dbEntryFree(dbEntry *e);
+void dbInsert(cdb *db, dbEntry *e);               /* key must be absent */
+void dbReplace(cdb *db, dbEntry *old, dbEntry *repl); /* keeps TTL of old unless repl sets one */
+void dbSetKey(cdb *db, dbEntry *e, int keepTtl);  /* insert or overwrite */
+int dbDelete(cdb *db, const char *key, size_t len);
+dbEntry *dbUnlinkEntry(cdb *db, const char *key, size_t len); /* caller frees */
+void dbSetExpire(cdb *db, dbEntry *e, long long whenMs);
+int dbRemoveExpire(cdb *db, dbEntry *e);
+long long dbSize(cdb *db);
+long long dbEmpty(cdb *db);               /* returns keys removed */
+void dbTouchKey(cdb *db, const char *key, size_t len); /* WATCH invalidation */
+void dbActiveExpireCycle(int fast);
+void dbCron(void);
+void dbUpdateLru(dbEntry *e);
+size_t dbEntryMemory(dbEntry *e);
+const char *dbTypeName(int type);
+const char *dbEncodingName(dbEntry *e);
+
+/* obj.c: string values */
+/* Bytes of a string entry; numbuf (LONG_STR_SIZE) is used for ENC_INT. */
+void objStringBytes(const dbEntry *e, char *numbuf, const char **p, size_t *len);
+size_t objStringLen(const dbEntry *e);
+/* New string entry for key with value bytes (chooses INT or INLINE). */
+dbEntry *objNewStringEntry(const char *key, size_t keylen, const char *val, size_t vallen);
+dbEntry *objNewIntEntry(const char *key, size_t keylen, long long v);
+/* Make the value a growable RAW string (for APPEND/SETRANGE); may move e
+ * (the db is updated), returns the entry to use. */
+dbEntry *objMakeRaw(cdb *db, dbEntry *e, size_t minCap);
+void objFreeValue(dbEntry *e);
+/* Deep copy under another name (COPY). Expire and LRU are copied. */
+dbEntry *objDupEntry(const dbEntry *e, const char *newkey, size_t newkeylen);
+/* Same value under another name (RENAME, MOVE): e must be unlinked from its
+ * db; its value moves to the returned entry and e is freed. */
+dbEntry *objRekeyEntry(dbEntry *e, const char *newkey, size_t newkeylen);
+
+/* evict.c */
+int evictPerform(void);          /* 0 ok, -1 still over maxmemory */
+uint32_t evictLruClock(void);
+unsigned long evictIdleTime(dbEntry *e);
+void evictLfuTouch(dbEntry *e);
+uint8_t evictLfuCounter(dbEntry *e);
+unsigned long long evictUsedMemory(void);
+const char *evictPolicyName(int policy);
+int evictPolicyFromName(const char *name);
+
+/* util.c */
+int string2ll(const char *s, size_t len, long long *v);
+int string2ld(const char *s, size_t len, long double *v);
+int string2d(const char *s, size_t len, double *v);
+int ll2string(char *dst, size_t dstlen, long long v);
+int d2string(char *buf, size_t len, double value);
+int ld2string(char *buf, size_t len, long double value, int humanfriendly);
+int globMatch(const char *pat, size_t patlen, const char *s, size_t slen, int nocase);
+int sliceEqNocase(slice s, const char *lit);
+int memtoull(const char *p, size_t len, unsigned long long *out); /* "1gb" */
+void bytesToHuman(char *s, size_t size, unsigned long long n);
+void randomHex(char *p, size_t len);
+void randomBytes(unsigned char *p, size_t len);
+long long ustime(void);
+long long mstime(void);
+/* Parse helpers that reply the Redis error themselves and return -1. */
+int getLongLongFromSliceOrReply(client *c, slice s, long long *v, const char *msg);
+int getLongFromSliceOrReply(client *c, slice s, long *v, const char *msg);
+int getPositiveLongFromSliceOrReply(client *c, slice s, long *v, const char *msg);
+int getDoubleFromSliceOrReply(client *c, slice s, double *v, const char *msg);
+int getLongDoubleFromSliceOrReply(client *c, slice s, long double *v, const char *msg);
+
+/* config.c */
+int configLoadFile(const char *path, const char *extra, char **err);
+void configInitDefaults(void);
+void configCommand(client *c);
+
+/* multi.c */
+void multiQueueCommand(client *c, cmdDef *cmd);
+void multiDiscard(client *c);
+void multiTouchWatchedKey(cdb *db, const char *key, size_t len);
+void multiTouchAllWatched(cdb *db);   /* FLUSHDB / FLUSHALL */
+void multiUnwatchAll(client *c);
+void multiFlagExecAbort(client *c);
+
+/* pubsub.c */
+void pubsubInit(void);
+void pubsubClientInit(client *c);
+void pubsubClientFree(client *c);
+int pubsubClientCount(client *c);   /* channels + patterns */
+long long pubsubPublish(const char *ch, size_t chlen, const char *msg, size_t msglen);
+
+/* slowlog.c */
+void slowlogInit(void);
+void slowlogPush(client *c, slice *argv, int argc, long long durationUs);
+void slowlogReset(void);
+
+/* server.c */
+void serverUpdateCachedTime(void);
+void serverShutdown(int save, int nosave, int force, char **err);
+long long serverUptimeSeconds(void);
+int serverListen(char **err);
+void serverEarlyInit(const char *argv0);
+int serverInit(char **err);
+void serverRun(void);
+
+#endif

@@ -1,0 +1,365 @@
+/* util.c - number/string conversions with Redis' exact rules, glob matching,
+ * randomness and time. Pure helpers: own no state beyond the random source.
+ * Must never accept what Redis rejects: "+1", " 1", "01" are not integers. */
+#include "server.h"
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <float.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+int string2ll(const char *s, size_t len, long long *value) {
+    const char *p = s;
+    size_t plen = 0;
+    int negative = 0;
+    unsigned long long v;
+    if (len == 0 || len > 20) return 0;
+    if (len == 1 && p[0] == '0') {
+        *value = 0;
+        return 1;
+    }
+    if (p[0] == '-') {
+        negative = 1;
+        p++;
+        plen++;
+        if (plen == len) return 0;
+    }
+    if (p[0] >= '1' && p[0] <= '9') {
+        v = (unsigned long long)(p[0] - '0');
+        p++;
+        plen++;
+    } else {
+        return 0;
+    }
+    while (plen < len && p[0] >= '0' && p[0] <= '9') {
+        if (v > ULLONG_MAX / 10) return 0;
+        v *= 10;
+        unsigned long long d = (unsigned long long)(p[0] - '0');
+        if (v > ULLONG_MAX - d) return 0;
+        v += d;
+        p++;
+        plen++;
+    }
+    if (plen < len) return 0;
+    if (negative) {
+        if (v > ((unsigned long long)(-(LLONG_MIN + 1)) + 1)) return 0;
+        *value = v == ((unsigned long long)LLONG_MAX + 1) ? LLONG_MIN : -(long long)v;
+    } else {
+        if (v > LLONG_MAX) return 0;
+        *value = (long long)v;
+    }
+    return 1;
+}
+
+int ll2string(char *dst, size_t dstlen, long long svalue) {
+    char tmp[24];
+    unsigned long long v;
+    int neg = svalue < 0;
+    v = neg ? (unsigned long long)(-(svalue + 1)) + 1 : (unsigned long long)svalue;
+    int i = 0;
+    do {
+        tmp[i++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    if (neg) tmp[i++] = '-';
+    if ((size_t)i + 1 > dstlen) {
+        if (dstlen) dst[0] = '\0';
+        return 0;
+    }
+    for (int j = 0; j < i; j++) dst[j] = tmp[i - 1 - j];
+    dst[i] = '\0';
+    return i;
+}
+
+/* strtold/strtod need a NUL-terminated copy; arguments are not terminated. */
+int string2ld(const char *s, size_t slen, long double *dp) {
+    char buf[MAX_LONG_DOUBLE_CHARS];
+    if (slen == 0 || slen >= sizeof(buf)) return 0;
+    memcpy(buf, s, slen);
+    buf[slen] = '\0';
+    if (isspace((unsigned char)buf[0])) return 0;
+    char *eptr;
+    errno = 0;
+    long double v = strtold(buf, &eptr);
+    if (*eptr != '\0' || (errno == ERANGE && (v == HUGE_VALL || v == -HUGE_VALL || fpclassify(v) == FP_ZERO)) ||
+        isnan(v))
+        return 0;
+    *dp = v;
+    return 1;
+}
+
+int string2d(const char *s, size_t slen, double *dp) {
+    char buf[MAX_LONG_DOUBLE_CHARS];
+    if (slen == 0 || slen >= sizeof(buf)) return 0;
+    memcpy(buf, s, slen);
+    buf[slen] = '\0';
+    if (isspace((unsigned char)buf[0])) return 0;
+    char *eptr;
+    errno = 0;
+    double v = strtod(buf, &eptr);
+    if (*eptr != '\0' || (errno == ERANGE && (v == HUGE_VAL || v == -HUGE_VAL || fpclassify(v) == FP_ZERO)) ||
+        isnan(v))
+        return 0;
+    *dp = v;
+    return 1;
+}
+
+/* Redis 7.0's double format: integers in range print as integers, the rest
+ * with %.17g. */
+int d2string(char *buf, size_t len, double value) {
+    if (isnan(value)) return snprintf(buf, len, "nan");
+    if (isinf(value)) return snprintf(buf, len, value > 0 ? "inf" : "-inf");
+    if (value == 0) return snprintf(buf, len, signbit(value) ? "-0" : "0");
+    double min = -4503599627370495.0, max = 4503599627370496.0; /* 2^52 range */
+    if (value > min && value < max && value == (double)(long long)value)
+        return ll2string(buf, len, (long long)value);
+    return snprintf(buf, len, "%.17g", value);
+}
+
+/* INCRBYFLOAT's format: %.17Lf with trailing zeros (and dot) removed. */
+int ld2string(char *buf, size_t len, long double value, int humanfriendly) {
+    if (isinf(value)) {
+        if (len < 5) return 0;
+        return snprintf(buf, len, value > 0 ? "inf" : "-inf");
+    }
+    int l;
+    if (humanfriendly) {
+        l = snprintf(buf, len, "%.17Lf", value);
+        if (l < 0 || (size_t)l + 1 > len) return 0;
+        if (strchr(buf, '.')) {
+            char *p = buf + l - 1;
+            while (*p == '0') {
+                p--;
+                l--;
+            }
+            if (*p == '.') l--;
+        }
+        if (l == 2 && buf[0] == '-' && buf[1] == '0') {
+            buf[0] = '0';
+            l = 1;
+        }
+    } else {
+        l = snprintf(buf, len, "%.17Lg", value);
+        if (l < 0 || (size_t)l + 1 > len) return 0;
+    }
+    buf[l] = '\0';
+    return l;
+}
+
+static int lowerc(int c, int nocase) { return nocase ? tolower(c) : c; }
+
+/* Matches one character class starting after '['; *pi is advanced past ']'. */
+static int matchClass(const char *pat, size_t patlen, size_t *pi, unsigned char c, int nocase) {
+    size_t i = *pi;
+    int neg = 0, match = 0;
+    if (i < patlen && pat[i] == '^') {
+        neg = 1;
+        i++;
+    }
+    for (;;) {
+        if (i >= patlen) break; /* unterminated: treat end as ']' like Redis */
+        if (pat[i] == ']') {
+            i++;
+            break;
+        }
+        if (pat[i] == '\\' && i + 1 < patlen) {
+            i++;
+            if (lowerc(pat[i], nocase) == lowerc(c, nocase)) match = 1;
+            i++;
+        } else if (i + 2 < patlen && pat[i + 1] == '-' && pat[i + 2] != ']') {
+            int a = lowerc((unsigned char)pat[i], nocase), b = lowerc((unsigned char)pat[i + 2], nocase);
+            int x = lowerc(c, nocase);
+            if (a > b) {
+                int t = a;
+                a = b;
+                b = t;
+            }
+            if (x >= a && x <= b) match = 1;
+            i += 3;
+        } else {
+            if (lowerc((unsigned char)pat[i], nocase) == lowerc(c, nocase)) match = 1;
+            i++;
+        }
+    }
+    *pi = i;
+    return neg ? !match : match;
+}
+
+/* Glob match with *, ?, [...] and \ escapes. Iterative, backtracking only to
+ * the most recent '*', so time is O(len(pat) * len(s)) whatever the pattern:
+ * crafted patterns cannot stall the server. */
+int globMatch(const char *pat, size_t patlen, const char *s, size_t slen, int nocase) {
+    size_t p = 0, i = 0;
+    size_t starP = (size_t)-1, starI = 0;
+    while (i < slen) {
+        if (p < patlen) {
+            char pc = pat[p];
+            if (pc == '*') {
+                while (p < patlen && pat[p] == '*') p++;
+                if (p == patlen) return 1;
+                starP = p;
+                starI = i;
+                continue;
+            }
+            if (pc == '?') {
+                p++;
+                i++;
+                continue;
+            }
+            if (pc == '[') {
+                size_t q = p + 1;
+                if (matchClass(pat, patlen, &q, (unsigned char)s[i], nocase)) {
+                    p = q;
+                    i++;
+                    continue;
+                }
+            } else {
+                size_t q = p;
+                if (pc == '\\' && p + 1 < patlen) q = p + 1;
+                if (lowerc((unsigned char)pat[q], nocase) == lowerc((unsigned char)s[i], nocase)) {
+                    p = q + 1;
+                    i++;
+                    continue;
+                }
+            }
+        }
+        if (starP != (size_t)-1) {
+            p = starP;
+            i = ++starI;
+            continue;
+        }
+        return 0;
+    }
+    while (p < patlen && pat[p] == '*') p++;
+    return p == patlen;
+}
+
+int sliceEqNocase(slice s, const char *lit) {
+    size_t n = strlen(lit);
+    return s.len == n && strncasecmp(s.p, lit, n) == 0;
+}
+
+int memtoull(const char *p, size_t len, unsigned long long *out) {
+    char buf[64];
+    if (len == 0 || len >= sizeof(buf)) return 0;
+    for (size_t i = 0; i < len; i++) buf[i] = (char)tolower((unsigned char)p[i]);
+    buf[len] = '\0';
+    unsigned long long mul = 1;
+    size_t numlen = len;
+    const char *u = buf;
+    while (*u && (isdigit((unsigned char)*u) || *u == '-')) u++;
+    if (*u) {
+        if (!strcmp(u, "b")) mul = 1;
+        else if (!strcmp(u, "k")) mul = 1000;
+        else if (!strcmp(u, "kb")) mul = 1024;
+        else if (!strcmp(u, "m")) mul = 1000ULL * 1000;
+        else if (!strcmp(u, "mb")) mul = 1024ULL * 1024;
+        else if (!strcmp(u, "g")) mul = 1000ULL * 1000 * 1000;
+        else if (!strcmp(u, "gb")) mul = 1024ULL * 1024 * 1024;
+        else return 0;
+        numlen = (size_t)(u - buf);
+    }
+    long long v;
+    if (!string2ll(buf, numlen, &v) || v < 0) return 0;
+    if (mul > 1 && (unsigned long long)v > ULLONG_MAX / mul) return 0;
+    *out = (unsigned long long)v * mul;
+    return 1;
+}
+
+void bytesToHuman(char *s, size_t size, unsigned long long n) {
+    double d;
+    if (n < 1024) {
+        snprintf(s, size, "%lluB", n);
+    } else if (n < (1024ULL * 1024)) {
+        d = (double)n / 1024;
+        snprintf(s, size, "%.2fK", d);
+    } else if (n < (1024ULL * 1024 * 1024)) {
+        d = (double)n / (1024 * 1024);
+        snprintf(s, size, "%.2fM", d);
+    } else if (n < (1024ULL * 1024 * 1024 * 1024)) {
+        d = (double)n / (1024ULL * 1024 * 1024);
+        snprintf(s, size, "%.2fG", d);
+    } else {
+        d = (double)n / (1024ULL * 1024 * 1024 * 1024);
+        snprintf(s, size, "%.2fT", d);
+    }
+}
+
+void randomBytes(unsigned char *p, size_t len) {
+    while (len) {
+        ssize_t n = getrandom(p, len, 0);
+        if (n <= 0) {
+            /* Should not happen on Linux >= 3.17; fall back to rand(). */
+            for (size_t i = 0; i < len; i++) p[i] = (unsigned char)rand();
+            return;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+}
+
+void randomHex(char *p, size_t len) {
+    static const char *hex = "0123456789abcdef";
+    unsigned char r[256];
+    while (len) {
+        size_t n = len < sizeof(r) ? len : sizeof(r);
+        randomBytes(r, n);
+        for (size_t i = 0; i < n; i++) p[i] = hex[r[i] & 15];
+        p += n;
+        len -= n;
+    }
+}
+
+long long ustime(void) { return elNowUs(); }
+long long mstime(void) { return elNowMs(); }
+
+int getLongLongFromSliceOrReply(client *c, slice s, long long *v, const char *msg) {
+    if (!string2ll(s.p, s.len, v)) {
+        replyError(c, msg ? msg : "value is not an integer or out of range");
+        return -1;
+    }
+    return 0;
+}
+
+int getLongFromSliceOrReply(client *c, slice s, long *v, const char *msg) {
+    long long ll;
+    if (getLongLongFromSliceOrReply(c, s, &ll, msg) == -1) return -1;
+    if (ll < LONG_MIN || ll > LONG_MAX) {
+        replyError(c, msg ? msg : "value is out of range");
+        return -1;
+    }
+    *v = (long)ll;
+    return 0;
+}
+
+int getPositiveLongFromSliceOrReply(client *c, slice s, long *v, const char *msg) {
+    if (getLongFromSliceOrReply(c, s, v, msg) == -1) return -1;
+    if (*v < 0) {
+        replyError(c, msg ? msg : "value is out of range, must be positive");
+        return -1;
+    }
+    return 0;
+}
+
+int getDoubleFromSliceOrReply(client *c, slice s, double *v, const char *msg) {
+    if (!string2d(s.p, s.len, v)) {
+        replyError(c, msg ? msg : "value is not a valid float");
+        return -1;
+    }
+    return 0;
+}
+
+int getLongDoubleFromSliceOrReply(client *c, slice s, long double *v, const char *msg) {
+    if (!string2ld(s.p, s.len, v)) {
+        replyError(c, msg ? msg : "value is not a valid float");
+        return -1;
+    }
+    return 0;
+}
