@@ -75,3 +75,7 @@ test: deps
 	$(MAKE) test-unit
 	$(MAKE) test-integration
 	$(MAKE) test-sanitize
+
+# ---- benchmarks (not part of make test) ----------------------------------
+bench: deps all
+	/usr/bin/python3 bench/run.py

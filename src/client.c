@@ -137,6 +137,14 @@ void clientFreeScheduled(void) {
 
 int clientHasPendingReplies(client *c) { return c->bufpos > 0 || c->reply != NULL; }
 
+/* Bad input is logged, but at most once a second per kind, so a hostile
+ * client cannot flood the log (or the disk under it). */
+static int logAllowed(long long *last) {
+    if (srv.mstime - *last < 1000) return 0;
+    *last = srv.mstime;
+    return 1;
+}
+
 /* ---- accepting ---------------------------------------------------------- */
 
 static void acceptOne(int fd, const char *ip) {
@@ -147,6 +155,9 @@ static void acceptOne(int fd, const char *ip) {
         struct iovec iov = {(void *)msg, strlen(msg)};
         connWritev(cn, &iov, 1);
         srv.statRejectedConn++;
+        static long long lastLog;
+        if (logAllowed(&lastLog))
+            logNotice("Rejected connection from %s: max number of clients reached (maxclients %u)", ip, srv.maxclients);
         connClose(cn);
         return;
     }
@@ -190,9 +201,12 @@ void clientAcceptHandler(elLoop *el, int fd, void *data, int mask) {
 /* ---- reading and parsing ---------------------------------------------- */
 
 static void protocolError(client *c, const char *err) {
-    char *info = clientInfoString(c);
-    logVerbose("Protocol error (%s) from client: %s", err, info);
-    memFree(info);
+    static long long lastLog;
+    if (logAllowed(&lastLog)) {
+        char *info = clientInfoString(c);
+        logNotice("Protocol error (%s) from client: %s", err, info);
+        memFree(info);
+    }
     replyError(c, err);
     c->flags |= CLIENT_CLOSE_AFTER_REPLY | CLIENT_PROTOCOL_ERROR;
 }
@@ -296,6 +310,7 @@ static void readHandler(conn *cn) {
     c->netInBytes += n;
     srv.statNetInputBytes += n;
     srv.statTotalReadsProcessed++;
+    serverUpdateCachedTime(); /* one clock read per read event, as Redis */
     c->lastInteraction = srv.mstime;
     if (c->qlen - c->qpos > c->qpeak) c->qpeak = c->qlen - c->qpos;
     if (srv.clientMaxQuerybufLen && c->qlen - c->qpos > (size_t)srv.clientMaxQuerybufLen) {

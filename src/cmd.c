@@ -183,7 +183,6 @@ static int allowedInPubsubContext(cmdDef *cmd) {
 }
 
 int cmdProcess(client *c) {
-    srv.mstime = mstime();
     cmdDef *cmd = cmdLookupArgv(c->argv, c->argc);
     if (!cmd) {
         cmdDef *parent = cmdLookup(c->argv[0].p, c->argv[0].len);
