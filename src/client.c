@@ -524,12 +524,12 @@ char *clientInfoString(client *c) {
                          (c->libVer ? strlen(c->libVer) : 0));
     snprintf(out, 1024 + (c->name ? strlen(c->name) : 0) + (c->libName ? strlen(c->libName) : 0) +
                       (c->libVer ? strlen(c->libVer) : 0),
-             "id=%lld addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d sub=%d psub=%d ssub=0 "
+             "id=%lld addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d sub=%d psub=%d ssub=%d "
              "multi=%d qbuf=%zu qbuf-free=%zu argv-mem=%zu multi-mem=0 rbs=%zu rbp=%zu obl=%zu oll=%zu omem=%zu "
              "tot-mem=%zu events=%s cmd=%s user=%s redir=-1 resp=%d lib-name=%s lib-ver=%s tls=%s",
              c->id, c->addr, c->laddr, c->conn ? c->conn->fd : -1, c->name ? c->name : "",
              (srv.mstime - c->ctime) / 1000, (srv.mstime - c->lastInteraction) / 1000, flags, c->db->id,
-             (int)dictSize(&c->pubsubChannels), (int)dictSize(&c->pubsubPatterns),
+             (int)dictSize(&c->pubsubChannels), (int)dictSize(&c->pubsubPatterns), (int)dictSize(&c->pubsubShardChannels),
              (c->flags & CLIENT_MULTI) ? c->mcount : -1, qbuf, c->qcap - c->qlen, (size_t)0, c->qcap, c->qpeak,
              obl, oll, c->replyBytes, totmem, events, cmdname, c->user ? c->user : "default", c->resp,
              c->libName ? c->libName : "", c->libVer ? c->libVer : "",

@@ -13,11 +13,14 @@
 #include <strings.h>
 
 extern cmdDef connCommands[], serverCommands[], keyCommands[], stringCommands[], multiCommands[],
-    pubsubCommands[], infoCommands[], configCommands[];
+    pubsubCommands[], infoCommands[], configCommands[], hashCommands[], listCommands[], setCommands[],
+    zsetCommands[];
 static cmdDef commandCommands[];
 
-static cmdDef *tables[] = {connCommands,   serverCommands, keyCommands,   stringCommands, multiCommands,
-                           pubsubCommands, infoCommands,   configCommands, commandCommands};
+static cmdDef *tables[] = {connCommands,   serverCommands, keyCommands,    stringCommands,
+                           multiCommands,  pubsubCommands, infoCommands,   configCommands,
+                           hashCommands,   listCommands,   setCommands,    zsetCommands,
+                           commandCommands};
 
 typedef struct cmdNode {
     dictNode link;
@@ -101,6 +104,14 @@ int cmdGetKeys(cmdDef *cmd, slice *argv, int argc, int *out, int max) {
     return n;
 }
 
+void cmdForEach(void (*fn)(cmdDef *cmd, void *priv), void *priv) {
+    dictIter it;
+    dictIterInit(&it, &srv.commands, 0);
+    dictNode *n;
+    while ((n = dictNext(&it))) fn(((cmdNode *)n)->def, priv);
+    dictIterEnd(&it);
+}
+
 void cmdResetStats(void) {
     dictIter it;
     dictIterInit(&it, &srv.commands, 0);
@@ -138,6 +149,7 @@ void cmdCall(client *c, cmdDef *cmd) {
     srv.statNumCommands++;
     c->commandsProcessed++;
     if (!(cmd->flags & CMD_SKIP_SLOWLOG)) slowlogPush(c, c->argv, c->argc, dur);
+    latencyAddSampleIfNeeded("command", dur / 1000);
     c->flags &= ~(uint64_t)CLIENT_REPLY_SKIP;
     srv.current = prev;
 }
@@ -145,7 +157,8 @@ void cmdCall(client *c, cmdDef *cmd) {
 static void rejectCommand(client *c, cmdDef *cmd, const char *err) {
     if (cmd) cmd->rejectedCalls++;
     c->cmd = NULL; /* rejected calls are not failed calls */
-    replyError(c, err);
+    if (cmd && !cmd->parent && !strcmp(cmd->name, "exec")) multiExecAbort(c, err); /* Redis: EXECABORT */
+    else replyError(c, err);
     if (c->flags & CLIENT_MULTI) multiFlagExecAbort(c);
 }
 
@@ -229,7 +242,14 @@ int cmdProcess(client *c) {
      * failing; deny memory-growing commands only if that was not enough. */
     if (srv.maxmemory) {
         int out = evictPerform() == -1;
-        if (out && (cmd->flags & CMD_DENYOOM)) {
+        /* Queueing inside MULTI may grow without bound, so under pressure
+         * everything but EXEC/DISCARD/QUIT/RESET is refused there (Redis 7). */
+        int reject = (cmd->flags & CMD_DENYOOM) != 0;
+        if ((c->flags & CLIENT_MULTI) && !cmd->parent &&
+            strcmp(cmd->name, "exec") && strcmp(cmd->name, "discard") && strcmp(cmd->name, "quit") &&
+            strcmp(cmd->name, "reset"))
+            reject = 1;
+        if (out && reject) {
             rejectCommand(c, cmd, "-OOM command not allowed when used memory > 'maxmemory'.");
             return 1;
         }

@@ -1,48 +1,1500 @@
-/* config.c - STUB: defaults and a minimal "name value" parser. To be
- * replaced by the full config module (file, command line, CONFIG GET/SET/
- * RESETSTAT/REWRITE). */
+/* config.c - the configuration: one table of parameters bound to srv fields,
+ * the redis.conf-syntax loader (file, stdin, command-line options), and the
+ * CONFIG command (GET, SET, RESETSTAT, REWRITE, HELP).
+ *
+ * Owns: the parameter table and its defaults, srv.configfile, the record of
+ * which port/bind the listening sockets were opened for (to re-listen on
+ * CONFIG SET port/bind), and the on-disk rewrite of the config file.
+ * Must never: exit the process (errors go back to main as text), leave a
+ * CONFIG SET half applied (validate all, set all, apply all, roll back all on
+ * a failure), or leave a truncated config file (REWRITE writes a temporary
+ * file in the same directory and renames it over the old one). */
 #include "server.h"
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
-void configInitDefaults(void) {
-    srv.port = 6379;
-    srv.tcpBacklog = 511;
-    srv.protectedMode = 1;
-    srv.maxclients = 10000;
-    srv.idleTimeout = 0;
-    srv.tcpKeepalive = 300;
-    srv.dbnum = 16;
-    srv.maxmemory = 0;
-    srv.maxmemoryPolicy = MAXMEMORY_NO_EVICTION;
-    srv.maxmemorySamples = 5;
-    srv.lfuLogFactor = 10;
-    srv.lfuDecayTime = 1;
-    srv.protoMaxBulkLen = 512LL * 1024 * 1024;
-    srv.clientMaxQuerybufLen = 1024LL * 1024 * 1024;
-    srv.obufLimits[OBUF_NORMAL] = (obufLimit){0, 0, 0};
-    srv.obufLimits[OBUF_REPLICA] = (obufLimit){256ULL << 20, 64ULL << 20, 60};
-    srv.obufLimits[OBUF_PUBSUB] = (obufLimit){32ULL << 20, 8ULL << 20, 60};
-    srv.hz = 10;
-    srv.verbosity = LL_NOTICE;
-    srv.logfile = memStrdup("");
-    srv.dir = NULL;
-    srv.activeExpireEnabled = 1;
-    srv.activeExpireEffort = 1;
-    srv.slowlogLogSlowerThan = 10000;
-    srv.slowlogMaxLen = 128;
-    srv.nextClientId = 1;
+/* ---- the parameter table ------------------------------------------------ */
+
+enum { CT_BOOL, CT_NUM, CT_ENUM, CT_STRING, CT_SPECIAL };
+/* Storage width of a numeric field; unsigned kinds get unsigned bound checks
+ * (as Redis does for uint / unsigned long long configs). */
+enum { NK_INT, NK_UINT, NK_LL, NK_ULONG, NK_ULL };
+
+#define CF_IMMUTABLE (1 << 0)  /* only from the file / command line */
+#define CF_PROTECTED (1 << 1)  /* CONFIG SET only with enable-protected-configs */
+#define CF_MULTI_ARG (1 << 2)  /* value is a list (bind, save, client-output-buffer-limit) */
+#define CF_MEMORY (1 << 3)     /* numeric value accepts units: 1gb, 100mb, 5k */
+#define CF_EMPTY_NULL (1 << 4) /* string: "" is stored as NULL */
+
+typedef struct cfgEnum {
+    const char *name;
+    int val;
+} cfgEnum;
+
+typedef struct rwState rwState;
+
+typedef struct cfgParam {
+    const char *name;
+    const char *alias;     /* old name still accepted (Redis' ziplist names) */
+    int type;
+    int flags;
+    void *ptr; /* the srv field (not used by CT_SPECIAL) */
+    int kind;  /* CT_NUM: NK_* */
+    long long min, max, def;
+    const char *defStr;    /* CT_STRING default (NULL allowed with CF_EMPTY_NULL) */
+    const cfgEnum *enums;  /* CT_ENUM names, in the order Redis lists them */
+    int (*enumFrom)(const char *name);  /* optional CT_ENUM mapping (evict.c names) */
+    const char *(*enumName)(int val);
+    int (*checkNum)(long long v, const char **err);      /* extra validation */
+    int (*checkStr)(const char *v, const char **err);
+    void (*post)(void);    /* after a value is stored, at load and at runtime */
+    /* CT_SPECIAL: set returns -1 error, 0 unchanged, 1 changed; get memAlloc's. */
+    int (*set)(char **argv, int argc, const char **err);
+    char *(*get)(void);
+    void (*rewrite)(rwState *st, int idx);
+    /* Runtime side effect after all values of a CONFIG SET are stored;
+     * returns 0 with *err on failure (the whole SET is then rolled back). */
+    int (*apply)(const char **err);
+} cfgParam;
+
+static int loadingFile; /* "save" lines accumulate while reading the file */
+static int saveLoaded;
+static int listenPort = -1; /* port/bind the current listening sockets serve */
+static char *listenBind;
+
+/* forward declarations of the specials */
+static int bindSet(char **argv, int argc, const char **err);
+static char *bindGet(void);
+static void bindRewrite(rwState *st, int idx);
+static int saveSet(char **argv, int argc, const char **err);
+static char *saveGet(void);
+static void saveRewrite(rwState *st, int idx);
+static int obufSet(char **argv, int argc, const char **err);
+static char *obufGet(void);
+static void obufRewrite(rwState *st, int idx);
+static int dirSet(char **argv, int argc, const char **err);
+static char *dirGet(void);
+static void dirRewrite(rwState *st, int idx);
+static int passSet(char **argv, int argc, const char **err);
+static char *passGet(void);
+static void passRewrite(rwState *st, int idx);
+static int portApply(const char **err);
+static int bindApply(const char **err);
+static int maxclientsApply(const char **err);
+static int maxmemoryApply(const char **err);
+static void hzClamp(void);
+static int appendonlyCheck(long long v, const char **err);
+static int dbfilenameCheck(const char *v, const char **err);
+
+static const cfgEnum loglevelEnum[] = {
+    {"debug", LL_DEBUG}, {"verbose", LL_VERBOSE}, {"notice", LL_NOTICE}, {"warning", LL_WARNING}, {NULL, 0}};
+/* Names only: values come from evict.c (evictPolicyFromName). */
+static const cfgEnum policyEnum[] = {{"volatile-lru", 0},   {"volatile-lfu", 0},   {"volatile-random", 0},
+                                     {"volatile-ttl", 0},   {"allkeys-lru", 0},    {"allkeys-lfu", 0},
+                                     {"allkeys-random", 0}, {"noeviction", 0},     {NULL, 0}};
+static const cfgEnum supervisedEnum[] = {{"upstart", 3}, {"systemd", 2}, {"auto", 1}, {"no", 0}, {NULL, 0}};
+static const cfgEnum protectedEnum[] = {{"no", 0}, {"yes", 1}, {"local", 2}, {NULL, 0}};
+
+#define BOOLP(n, fl, field, d, ...) {.name = n, .type = CT_BOOL, .flags = fl, .ptr = &srv.field, .def = d, __VA_ARGS__}
+#define NUMP(n, fl, field, k, lo, hi, d, ...)                                                                       \
+    {.name = n, .type = CT_NUM, .flags = fl, .ptr = &srv.field, .kind = k, .min = lo, .max = hi, .def = d,         \
+     __VA_ARGS__}
+#define ENUMP(n, fl, field, e, d, ...) {.name = n, .type = CT_ENUM, .flags = fl, .ptr = &srv.field, .enums = e, .def = d, __VA_ARGS__}
+#define STRP(n, fl, field, d, ...) {.name = n, .type = CT_STRING, .flags = fl, .ptr = &srv.field, .defStr = d, __VA_ARGS__}
+#define SPECIALP(n, fl, pre, ...)                                                                                   \
+    {.name = n, .type = CT_SPECIAL, .flags = fl, .set = pre##Set, .get = pre##Get, .rewrite = pre##Rewrite,        \
+     __VA_ARGS__}
+
+static cfgParam params[] = {
+    SPECIALP("bind", CF_MULTI_ARG, bind, .apply = bindApply),
+    NUMP("port", 0, port, NK_INT, 0, 65535, 6379, .apply = portApply),
+    BOOLP("protected-mode", 0, protectedMode, 1),
+    ENUMP("enable-protected-configs", CF_IMMUTABLE, enableProtectedConfigs, protectedEnum, 0),
+    NUMP("tcp-backlog", CF_IMMUTABLE, tcpBacklog, NK_INT, 0, INT_MAX, 511),
+    NUMP("timeout", 0, idleTimeout, NK_LL, 0, INT_MAX, 0),
+    NUMP("tcp-keepalive", 0, tcpKeepalive, NK_INT, 0, INT_MAX, 300),
+    BOOLP("daemonize", CF_IMMUTABLE, daemonize, 0),
+    ENUMP("supervised", CF_IMMUTABLE, supervised, supervisedEnum, 0),
+    STRP("pidfile", CF_IMMUTABLE | CF_EMPTY_NULL, pidfile, NULL),
+    ENUMP("loglevel", 0, verbosity, loglevelEnum, LL_NOTICE),
+    STRP("logfile", CF_IMMUTABLE, logfile, ""),
+    STRP("syslog-ident", CF_IMMUTABLE, syslogIdent, "redis"),
+    NUMP("databases", CF_IMMUTABLE, dbnum, NK_INT, 1, INT_MAX, 16),
+    SPECIALP("save", CF_MULTI_ARG, save),
+    BOOLP("appendonly", 0, appendonly, 0, .checkNum = appendonlyCheck),
+    STRP("dbfilename", CF_PROTECTED, dbfilename, "dump.rdb", .checkStr = dbfilenameCheck),
+    SPECIALP("dir", CF_PROTECTED, dir),
+    SPECIALP("requirepass", 0, pass),
+    NUMP("maxclients", 0, maxclients, NK_UINT, 1, UINT_MAX, 10000, .apply = maxclientsApply),
+    NUMP("maxmemory", CF_MEMORY, maxmemory, NK_ULL, 0, (long long)ULLONG_MAX, 0, .apply = maxmemoryApply),
+    ENUMP("maxmemory-policy", 0, maxmemoryPolicy, policyEnum, MAXMEMORY_NO_EVICTION,
+          .enumFrom = evictPolicyFromName, .enumName = evictPolicyName),
+    NUMP("maxmemory-samples", 0, maxmemorySamples, NK_INT, 1, INT_MAX, 5),
+    NUMP("lfu-log-factor", 0, lfuLogFactor, NK_INT, 0, INT_MAX, 10),
+    NUMP("lfu-decay-time", 0, lfuDecayTime, NK_INT, 0, INT_MAX, 1),
+    BOOLP("lazyfree-lazy-user-del", 0, lazyfreeLazyUserDel, 0),
+    BOOLP("lazyfree-lazy-user-flush", 0, lazyfreeLazyUserFlush, 0),
+    NUMP("slowlog-log-slower-than", 0, slowlogLogSlowerThan, NK_LL, -1, LLONG_MAX, 10000),
+    NUMP("slowlog-max-len", 0, slowlogMaxLen, NK_ULONG, 0, LONG_MAX, 128),
+    NUMP("hash-max-listpack-entries", 0, hashMaxListpackEntries, NK_LL, 0, LLONG_MAX, 512,
+         .alias = "hash-max-ziplist-entries"),
+    NUMP("hash-max-listpack-value", 0, hashMaxListpackValue, NK_LL, 0, LLONG_MAX, 64,
+         .alias = "hash-max-ziplist-value"),
+    NUMP("set-max-intset-entries", 0, setMaxIntsetEntries, NK_LL, 0, LLONG_MAX, 512),
+    NUMP("zset-max-listpack-entries", 0, zsetMaxListpackEntries, NK_LL, 0, LLONG_MAX, 128,
+         .alias = "zset-max-ziplist-entries"),
+    NUMP("zset-max-listpack-value", 0, zsetMaxListpackValue, NK_LL, 0, LLONG_MAX, 64,
+         .alias = "zset-max-ziplist-value"),
+    NUMP("list-max-listpack-size", 0, listMaxListpackSize, NK_INT, INT_MIN, INT_MAX, -2,
+         .alias = "list-max-ziplist-size"),
+    NUMP("list-compress-depth", 0, listCompressDepth, NK_INT, 0, INT_MAX, 0),
+    NUMP("latency-monitor-threshold", 0, latencyMonitorThreshold, NK_LL, 0, LLONG_MAX, 0),
+    NUMP("hz", 0, hz, NK_INT, 0, INT_MAX, 10, .post = hzClamp),
+    NUMP("active-expire-effort", 0, activeExpireEffort, NK_INT, 1, 10, 1),
+    NUMP("proto-max-bulk-len", CF_MEMORY, protoMaxBulkLen, NK_LL, 1024 * 1024, LONG_MAX, 512LL * 1024 * 1024),
+    NUMP("client-query-buffer-limit", CF_MEMORY, clientMaxQuerybufLen, NK_LL, 1024 * 1024, LONG_MAX,
+         1024LL * 1024 * 1024),
+    SPECIALP("client-output-buffer-limit", CF_MULTI_ARG, obuf),
+};
+#define NPARAMS ((int)(sizeof(params) / sizeof(params[0])))
+
+static const obufLimit obufDefaults[OBUF_CLASSES] = {
+    {0, 0, 0}, {256ULL << 20, 64ULL << 20, 60}, {32ULL << 20, 8ULL << 20, 60}};
+
+/* ---- small helpers ------------------------------------------------------ */
+
+static char *fmtAlloc(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *fmtAlloc(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0) n = 0;
+    char *s = memAlloc((size_t)n + 1);
+    va_start(ap, fmt);
+    vsnprintf(s, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return s;
 }
 
-int configLoadFile(const char *path, const char *extra, char **err) {
-    (void)path;
-    (void)err;
-    /* Minimal: only --port from the command line. */
-    const char *p = strstr(extra, "port ");
-    if (p) srv.port = atoi(p + 5 + (p[5] == '"'));
+static int nameIs(const char *pname, const char *name, size_t len) {
+    return pname && strlen(pname) == len && strncasecmp(pname, name, len) == 0;
+}
+
+static int paramIndex(const char *name, size_t len) {
+    for (int i = 0; i < NPARAMS; i++)
+        if (nameIs(params[i].name, name, len) || nameIs(params[i].alias, name, len)) return i;
+    return -1;
+}
+
+static void freeArgs(char **argv, int argc) {
+    for (int i = 0; i < argc; i++) memFree(argv[i]);
+    memFree(argv);
+}
+
+/* Splits a config line the way redis.conf is read (quotes, escapes) into
+ * NUL-terminated copies. Returns argc, or -1 for unbalanced quotes. */
+static int splitArgs(const char *line, size_t len, char ***out) {
+    char *copy = memDupBytes(line, len);
+    respArg small[16];
+    respArg *av = small;
+    long want = 0;
+    long argc = respSplitInline(copy, len, 0, av, 16, &want);
+    if (argc == -2) {
+        av = memAlloc(sizeof(respArg) * (size_t)want);
+        argc = respSplitInline(copy, len, 0, av, want, &want);
+    }
+    if (argc < 0) {
+        if (av != small) memFree(av);
+        memFree(copy);
+        *out = NULL;
+        return -1;
+    }
+    char **argv = memAlloc(sizeof(char *) * (size_t)(argc ? argc : 1));
+    for (long i = 0; i < argc; i++) argv[i] = memDupBytes(copy + av[i].off, av[i].len);
+    if (av != small) memFree(av);
+    memFree(copy);
+    *out = argv;
+    return (int)argc;
+}
+
+/* CONFIG SET's list values are split on single spaces, as Redis does. */
+static int splitSpaces(const char *v, char ***out) {
+    size_t len = strlen(v);
+    if (len == 0) {
+        *out = memAlloc(sizeof(char *));
+        return 0;
+    }
+    int n = 1;
+    for (size_t i = 0; i < len; i++)
+        if (v[i] == ' ') n++;
+    char **argv = memAlloc(sizeof(char *) * (size_t)n);
+    int argc = 0;
+    const char *start = v;
+    for (size_t i = 0; i <= len; i++) {
+        if (i == len || v[i] == ' ') {
+            argv[argc++] = memDupBytes(start, (size_t)(v + i - start));
+            start = v + i + 1;
+        }
+    }
+    *out = argv;
+    return argc;
+}
+
+/* ---- numeric / bool / enum / string parameters -------------------------- */
+
+static int numIsUnsigned(const cfgParam *p) { return p->kind == NK_UINT || p->kind == NK_ULL; }
+
+static long long numRead(const cfgParam *p) {
+    switch (p->kind) {
+    case NK_INT: return *(int *)p->ptr;
+    case NK_UINT: return (long long)*(unsigned int *)p->ptr;
+    case NK_LL: return *(long long *)p->ptr;
+    case NK_ULONG: return (long long)*(unsigned long *)p->ptr;
+    default: return (long long)*(unsigned long long *)p->ptr;
+    }
+}
+
+static void numWrite(const cfgParam *p, long long v) {
+    switch (p->kind) {
+    case NK_INT: *(int *)p->ptr = (int)v; break;
+    case NK_UINT: *(unsigned int *)p->ptr = (unsigned int)v; break;
+    case NK_LL: *(long long *)p->ptr = v; break;
+    case NK_ULONG: *(unsigned long *)p->ptr = (unsigned long)v; break;
+    default: *(unsigned long long *)p->ptr = (unsigned long long)v; break;
+    }
+}
+
+static char errbuf[256];
+
+static int numParse(const cfgParam *p, const char *s, long long *out, const char **err) {
+    if (p->flags & CF_MEMORY) {
+        unsigned long long u;
+        if (memtoull(s, strlen(s), &u)) {
+            *out = (long long)u;
+            return 0;
+        }
+        *err = "argument must be a memory value";
+        return -1;
+    }
+    if (string2ll(s, strlen(s), out)) return 0;
+    *err = "argument couldn't be parsed into an integer";
+    return -1;
+}
+
+static int numBoundsOk(const cfgParam *p, long long v, const char **err) {
+    if (numIsUnsigned(p)) {
+        unsigned long long u = (unsigned long long)v, lo = (unsigned long long)p->min, hi = (unsigned long long)p->max;
+        if (u < lo || u > hi) {
+            snprintf(errbuf, sizeof(errbuf), "argument must be between %llu and %llu inclusive", lo, hi);
+            *err = errbuf;
+            return 0;
+        }
+    } else if (v < p->min || v > p->max) {
+        snprintf(errbuf, sizeof(errbuf), "argument must be between %lld and %lld inclusive", p->min, p->max);
+        *err = errbuf;
+        return 0;
+    }
+    return 1;
+}
+
+static int enumLookup(const cfgParam *p, const char *s) {
+    if (p->enumFrom) return p->enumFrom(s);
+    for (const cfgEnum *e = p->enums; e->name; e++)
+        if (!strcasecmp(e->name, s)) return e->val;
+    return -1;
+}
+
+static const char *enumNameOf(const cfgParam *p, int v) {
+    if (p->enumName) return p->enumName(v);
+    for (const cfgEnum *e = p->enums; e->name; e++)
+        if (e->val == v) return e->name;
+    return "";
+}
+
+/* Stores one value; returns -1 with *err, 0 unchanged, 1 changed. */
+static int paramSet(cfgParam *p, char **argv, int argc, const char **err) {
+    int rc;
+    if (p->type == CT_SPECIAL) {
+        rc = p->set(argv, argc, err);
+    } else {
+        const char *v = argv[0];
+        if (argc != 1) {
+            *err = "wrong number of arguments";
+            return -1;
+        }
+        switch (p->type) {
+        case CT_BOOL: {
+            int b;
+            if (!strcasecmp(v, "yes")) b = 1;
+            else if (!strcasecmp(v, "no")) b = 0;
+            else {
+                *err = "argument must be 'yes' or 'no'";
+                return -1;
+            }
+            if (p->checkNum && !p->checkNum(b, err)) return -1;
+            rc = *(int *)p->ptr != b;
+            *(int *)p->ptr = b;
+            break;
+        }
+        case CT_NUM: {
+            long long n;
+            if (numParse(p, v, &n, err) == -1) return -1;
+            if (!numBoundsOk(p, n, err)) return -1;
+            if (p->checkNum && !p->checkNum(n, err)) return -1;
+            rc = numRead(p) != n;
+            numWrite(p, n);
+            break;
+        }
+        case CT_ENUM: {
+            int e = enumLookup(p, v);
+            if (e < 0) {
+                size_t off = (size_t)snprintf(errbuf, sizeof(errbuf), "argument(s) must be one of the following: ");
+                for (const cfgEnum *x = p->enums; x->name && off < sizeof(errbuf); x++)
+                    off += (size_t)snprintf(errbuf + off, sizeof(errbuf) - off, "%s%s", x->name, x[1].name ? ", " : "");
+                *err = errbuf;
+                return -1;
+            }
+            rc = *(int *)p->ptr != e;
+            *(int *)p->ptr = e;
+            break;
+        }
+        default: { /* CT_STRING */
+            if (p->checkStr && !p->checkStr(v, err)) return -1;
+            char **f = p->ptr;
+            const char *cur = *f ? *f : "";
+            rc = strcmp(cur, v) != 0;
+            memFree(*f);
+            *f = (v[0] == '\0' && (p->flags & CF_EMPTY_NULL)) ? NULL : memStrdup(v);
+            break;
+        }
+        }
+    }
+    if (rc >= 0 && p->post) p->post();
+    return rc;
+}
+
+/* The value as CONFIG GET shows it (memAlloc'd). */
+static char *paramGet(const cfgParam *p) {
+    switch (p->type) {
+    case CT_BOOL: return memStrdup(*(int *)p->ptr ? "yes" : "no");
+    case CT_NUM:
+        if (numIsUnsigned(p)) return fmtAlloc("%llu", (unsigned long long)numRead(p));
+        return fmtAlloc("%lld", numRead(p));
+    case CT_ENUM: return memStrdup(enumNameOf(p, *(int *)p->ptr));
+    case CT_STRING: {
+        char *s = *(char **)p->ptr;
+        return memStrdup(s ? s : "");
+    }
+    default: return p->get();
+    }
+}
+
+static void paramSetDefault(cfgParam *p) {
+    switch (p->type) {
+    case CT_BOOL:
+    case CT_ENUM: *(int *)p->ptr = (int)p->def; break;
+    case CT_NUM: numWrite(p, p->def); break;
+    case CT_STRING: {
+        char **f = p->ptr;
+        memFree(*f);
+        *f = p->defStr ? memStrdup(p->defStr) : NULL;
+        break;
+    }
+    default: break;
+    }
+}
+
+static void hzClamp(void) {
+    if (srv.hz < 1) srv.hz = 1;
+    if (srv.hz > 500) srv.hz = 500;
+}
+
+static int appendonlyCheck(long long v, const char **err) {
+    if (v) {
+        *err = "appendonly yes is not supported (no AOF persistence yet)";
+        return 0;
+    }
+    return 1;
+}
+
+static int dbfilenameCheck(const char *v, const char **err) {
+    if (strchr(v, '/')) {
+        *err = "dbfilename can't be a path, just a filename";
+        return 0;
+    }
+    return 1;
+}
+
+/* ---- special parameters ------------------------------------------------- */
+
+/* bind: srv.bindaddr with count 0 meaning Redis' default "* -::*" (all IPv4
+ * interfaces, IPv6 when available), which is what serverListen does. */
+static int bindSet(char **argv, int argc, const char **err) {
+    if (argc > 16) {
+        *err = "Too many bind addresses specified.";
+        return -1;
+    }
+    if (argc == 1 && argv[0][0] == '\0') argc = 0;
+    if (argc == 2 && !strcmp(argv[0], "*") && !strcmp(argv[1], "-::*")) argc = 0;
+    char *old = bindGet();
+    for (int i = 0; i < srv.bindaddrCount; i++) memFree(srv.bindaddr[i]);
+    memFree(srv.bindaddr);
+    srv.bindaddr = argc ? memAlloc(sizeof(char *) * (size_t)argc) : NULL;
+    for (int i = 0; i < argc; i++) srv.bindaddr[i] = memStrdup(argv[i]);
+    srv.bindaddrCount = argc;
+    char *now = bindGet();
+    int changed = strcmp(old, now) != 0;
+    memFree(old);
+    memFree(now);
+    return changed;
+}
+
+static char *bindGet(void) {
+    if (srv.bindaddrCount == 0) return memStrdup("* -::*");
+    size_t len = 1;
+    for (int i = 0; i < srv.bindaddrCount; i++) len += strlen(srv.bindaddr[i]) + 1;
+    char *s = memAlloc(len);
+    s[0] = '\0';
+    for (int i = 0; i < srv.bindaddrCount; i++) {
+        if (i) strcat(s, " ");
+        strcat(s, srv.bindaddr[i]);
+    }
+    return s;
+}
+
+/* save: kept as normalized "secs changes ..." text; snapshots come later.
+ * While reading the file, the first save line replaces the default and later
+ * ones add to it (Redis semantics); CONFIG SET replaces. */
+static int saveSet(char **argv, int argc, const char **err) {
+    if (argc == 1 && argv[0][0] == '\0') argc = 0;
+    if (argc & 1) {
+        *err = "Invalid save parameters";
+        return -1;
+    }
+    for (int j = 0; j < argc; j++) {
+        long long v;
+        if (!string2ll(argv[j], strlen(argv[j]), &v) || v < ((j & 1) ? 0 : 1) || v > INT_MAX) {
+            *err = "Invalid save parameters";
+            return -1;
+        }
+    }
+    int append = loadingFile && saveLoaded && argc > 0;
+    if (loadingFile) saveLoaded = 1;
+    size_t cap = (append ? strlen(srv.saveParams) : 0) + (size_t)argc * 24 + 2;
+    char *s = memAlloc(cap);
+    size_t off = 0;
+    s[0] = '\0';
+    if (append && srv.saveParams[0]) off = (size_t)snprintf(s, cap, "%s", srv.saveParams);
+    for (int j = 0; j < argc; j++) {
+        long long v;
+        string2ll(argv[j], strlen(argv[j]), &v);
+        off += (size_t)snprintf(s + off, cap - off, "%s%lld", off ? " " : "", v);
+    }
+    int changed = srv.saveParams == NULL || strcmp(srv.saveParams, s) != 0;
+    memFree(srv.saveParams);
+    srv.saveParams = s;
+    return changed;
+}
+
+static char *saveGet(void) { return memStrdup(srv.saveParams ? srv.saveParams : ""); }
+
+static int obufClassByName(const char *n) {
+    if (!strcasecmp(n, "normal")) return OBUF_NORMAL;
+    if (!strcasecmp(n, "slave") || !strcasecmp(n, "replica")) return OBUF_REPLICA;
+    if (!strcasecmp(n, "pubsub")) return OBUF_PUBSUB;
+    return -1;
+}
+
+static int obufSet(char **argv, int argc, const char **err) {
+    if (argc % 4) {
+        *err = "Wrong number of arguments in buffer limit configuration.";
+        return -1;
+    }
+    for (int j = 0; j < argc; j += 4) {
+        if (obufClassByName(argv[j]) == -1) {
+            *err = "Invalid client class specified in buffer limit configuration.";
+            return -1;
+        }
+    }
+    obufLimit next[OBUF_CLASSES];
+    memcpy(next, srv.obufLimits, sizeof(next));
+    for (int j = 0; j < argc; j += 4) {
+        unsigned long long hard, soft;
+        long long secs;
+        if (!memtoull(argv[j + 1], strlen(argv[j + 1]), &hard) || !memtoull(argv[j + 2], strlen(argv[j + 2]), &soft) ||
+            !string2ll(argv[j + 3], strlen(argv[j + 3]), &secs) || secs < 0) {
+            *err = "Error in hard, soft or soft_seconds setting in buffer limit configuration.";
+            return -1;
+        }
+        int cls = obufClassByName(argv[j]);
+        next[cls].hard = hard;
+        next[cls].soft = soft;
+        next[cls].softSeconds = secs;
+    }
+    int changed = memcmp(next, srv.obufLimits, sizeof(next)) != 0;
+    memcpy(srv.obufLimits, next, sizeof(next));
+    return changed;
+}
+
+static char *obufGet(void) {
+    static const char *names[OBUF_CLASSES] = {"normal", "slave", "pubsub"};
+    char buf[512];
+    size_t off = 0;
+    for (int j = 0; j < OBUF_CLASSES; j++)
+        off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s%s %llu %llu %lld", j ? " " : "", names[j],
+                                srv.obufLimits[j].hard, srv.obufLimits[j].soft, srv.obufLimits[j].softSeconds);
+    return memStrdup(buf);
+}
+
+static int dirSet(char **argv, int argc, const char **err) {
+    if (argc != 1) {
+        *err = "wrong number of arguments";
+        return -1;
+    }
+    if (chdir(argv[0]) == -1) {
+        *err = strerror(errno);
+        return -1;
+    }
+    char cwd[PATH_MAX];
+    memFree(srv.dir);
+    srv.dir = memStrdup(getcwd(cwd, sizeof(cwd)) ? cwd : argv[0]);
+    return 1;
+}
+
+static char *dirGet(void) {
+    char cwd[PATH_MAX];
+    if (!getcwd(cwd, sizeof(cwd))) return memStrdup(srv.dir ? srv.dir : "");
+    return memStrdup(cwd);
+}
+
+static int passSet(char **argv, int argc, const char **err) {
+    if (argc != 1) {
+        *err = "wrong number of arguments";
+        return -1;
+    }
+    const char *cur = srv.requirepass ? srv.requirepass : "";
+    int changed = strcmp(cur, argv[0]) != 0;
+    memFree(srv.requirepass);
+    srv.requirepass = argv[0][0] ? memStrdup(argv[0]) : NULL;
+    return changed;
+}
+
+static char *passGet(void) { return memStrdup(srv.requirepass ? srv.requirepass : ""); }
+
+/* ---- runtime effects (CONFIG SET apply) --------------------------------- */
+
+static void noteListeners(void) {
+    listenPort = srv.port;
+    memFree(listenBind);
+    listenBind = bindGet();
+}
+
+static int listenersMatchConfig(void) {
+    char *b = bindGet();
+    int same = listenPort == srv.port && listenBind && !strcmp(listenBind, b);
+    memFree(b);
+    return same;
+}
+
+static void closeFds(const int *fds, int n, int registered) {
+    for (int i = 0; i < n; i++) {
+        if (registered && srv.el) elDelFile(srv.el, fds[i], EL_READABLE);
+        close(fds[i]);
+    }
+}
+
+/* Opens sockets for the configured port/bind into srv.ipfd and registers
+ * them; on failure nothing stays open and srv.ipfdCount is 0. */
+static int openListeners(char **lerr) {
+    srv.ipfdCount = 0;
+    if (serverListen(lerr) == -1) {
+        closeFds(srv.ipfd, srv.ipfdCount, 0);
+        srv.ipfdCount = 0;
+        return -1;
+    }
+    for (int i = 0; i < srv.ipfdCount; i++) {
+        if (elAddFile(srv.el, srv.ipfd[i], EL_READABLE, clientAcceptHandler, NULL) == -1) {
+            closeFds(srv.ipfd, i, 1);
+            closeFds(srv.ipfd + i, srv.ipfdCount - i, 0);
+            srv.ipfdCount = 0;
+            *lerr = "Unrecoverable error creating server listening file event.";
+            return -1;
+        }
+    }
     return 0;
 }
 
-void configCommand(client *c) { replyError(c, "not implemented"); }
-cmdDef configCommands[] = {{0}};
+/* Moves the listeners to the configured port/bind. New sockets are opened
+ * while the old ones still serve; only when the port stays the same (the new
+ * addresses may collide with ours) are the old ones closed first, and put
+ * back if the new ones cannot be opened. */
+static int relisten(void) {
+    if (!srv.el || listenersMatchConfig()) return 1;
+    int oldfd[16], oldn = srv.ipfdCount;
+    memcpy(oldfd, srv.ipfd, sizeof(oldfd));
+    char *lerr = NULL;
+    if (openListeners(&lerr) == 0) {
+        closeFds(oldfd, oldn, 1);
+        noteListeners();
+        logNotice("Now listening on port %d", srv.port);
+        return 1;
+    }
+    if (srv.port != listenPort || oldn == 0) {
+        memcpy(srv.ipfd, oldfd, sizeof(oldfd));
+        srv.ipfdCount = oldn;
+        logWarning("Failed to listen on the new port/bind: %s", lerr ? lerr : "");
+        return 0;
+    }
+    closeFds(oldfd, oldn, 1);
+    if (openListeners(&lerr) == 0) {
+        noteListeners();
+        return 1;
+    }
+    logWarning("Failed to listen on the new bind addresses: %s", lerr ? lerr : "");
+    /* Reopen what we had: swap the old port/bind in for serverListen. */
+    int newPort = srv.port;
+    char **newAddr = srv.bindaddr;
+    int newCount = srv.bindaddrCount;
+    char **oldArgv;
+    int oldArgc = splitSpaces(listenBind, &oldArgv);
+    srv.bindaddr = NULL;
+    srv.bindaddrCount = 0;
+    const char *e;
+    bindSet(oldArgv, oldArgc, &e);
+    srv.port = listenPort;
+    if (openListeners(&lerr) == -1) logWarning("Could not restore the previous listeners: %s", lerr ? lerr : "");
+    for (int i = 0; i < srv.bindaddrCount; i++) memFree(srv.bindaddr[i]);
+    memFree(srv.bindaddr);
+    freeArgs(oldArgv, oldArgc);
+    srv.bindaddr = newAddr;
+    srv.bindaddrCount = newCount;
+    srv.port = newPort;
+    return 0;
+}
+
+static int portApply(const char **err) {
+    if (relisten()) return 1;
+    *err = "Unable to listen on this port. Check server logs.";
+    return 0;
+}
+
+static int bindApply(const char **err) {
+    if (relisten()) return 1;
+    *err = "Failed to bind to specified addresses.";
+    return 0;
+}
+
+static int maxclientsApply(const char **err) {
+    static char msg[160];
+    /* Clients plus room for listeners, logs and files, as server.c reserves. */
+    rlim_t want = (rlim_t)srv.maxclients + 32;
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+        struct rlimit nrl = rl;
+        nrl.rlim_cur = (rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= want) ? want : rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &nrl) == 0) rl = nrl;
+        if (rl.rlim_cur < want) {
+            unsigned long long can = rl.rlim_cur > 32 ? (unsigned long long)rl.rlim_cur - 32 : 1;
+            logWarning("You requested maxclients of %u requiring at least %llu max file descriptors; "
+                       "the current limit is %llu.",
+                       srv.maxclients, (unsigned long long)want, (unsigned long long)rl.rlim_cur);
+            snprintf(msg, sizeof(msg),
+                     "The operating system is not able to handle the specified number of clients, try with %llu", can);
+            *err = msg;
+            return 0;
+        }
+    }
+    long long size = (long long)srv.maxclients + 128;
+    if (srv.el && elSetSize(srv.el) < size) {
+        if (size > INT_MAX || elResize(srv.el, (int)size) == -1) {
+            *err = "The event loop API used by Redis is not able to handle the specified number of clients";
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static int maxmemoryApply(const char **err) {
+    (void)err;
+    if (srv.maxmemory) {
+        unsigned long long used = evictUsedMemory();
+        if (srv.maxmemory < used)
+            logWarning("WARNING: the new maxmemory value set via CONFIG SET (%llu) is smaller than the current memory "
+                       "usage (%llu). This will result in key eviction and/or the inability to accept new write "
+                       "commands depending on the maxmemory-policy.",
+                       srv.maxmemory, used);
+        evictPerform();
+    }
+    return 1;
+}
+
+/* ---- defaults and loading ------------------------------------------------ */
+
+void configInitDefaults(void) {
+    for (int i = 0; i < NPARAMS; i++) paramSetDefault(&params[i]);
+    srv.bindaddr = NULL;
+    srv.bindaddrCount = 0;
+    memFree(srv.saveParams);
+    srv.saveParams = memStrdup("");
+    memcpy(srv.obufLimits, obufDefaults, sizeof(obufDefaults));
+    srv.requirepass = NULL;
+    srv.dir = NULL;
+    srv.activeExpireEnabled = 1;
+    srv.nextClientId = 1;
+}
+
+/* Loads config text; on error *err is Redis' "Reading the configuration
+ * file, at line N" report. */
+static int loadFromString(char *text, char **err) {
+    int linenum = 0;
+    char *p = text;
+    int rc = 0;
+    loadingFile = 1;
+    saveLoaded = 0;
+    while (p && rc == 0) {
+        char *nl = strchr(p, '\n');
+        char *end = nl ? nl : p + strlen(p);
+        char *next = nl ? nl + 1 : NULL;
+        linenum++;
+        char *s = p;
+        while (s < end && strchr(" \t\r\n", *s)) s++;
+        while (end > s && strchr(" \t\r\n", end[-1])) end--;
+        size_t len = (size_t)(end - s);
+        p = next;
+        if (len == 0 || s[0] == '#') continue;
+
+        char **argv;
+        int argc = splitArgs(s, len, &argv);
+        const char *reason = NULL;
+        if (argc < 0) {
+            reason = "Unbalanced quotes in configuration line";
+        } else if (argc > 0) {
+            int idx = paramIndex(argv[0], strlen(argv[0]));
+            if (idx < 0) {
+                reason = "Bad directive or wrong number of arguments";
+            } else {
+                cfgParam *par = &params[idx];
+                if (!(par->flags & CF_MULTI_ARG) && argc != 2) {
+                    reason = "wrong number of arguments";
+                } else if ((par->flags & CF_MULTI_ARG) && argc == 2 && argv[1][0]) {
+                    /* One argument holding a list: --bind "a b" or --save "900 1". */
+                    char **sub;
+                    int subc = splitArgs(argv[1], strlen(argv[1]), &sub);
+                    if (subc < 0) reason = "Unbalanced quotes in configuration line";
+                    else {
+                        if (paramSet(par, sub, subc, &reason) >= 0) reason = NULL;
+                        freeArgs(sub, subc);
+                    }
+                } else if (paramSet(par, argv + 1, argc - 1, &reason) >= 0) {
+                    reason = NULL;
+                }
+            }
+            freeArgs(argv, argc);
+        }
+        if (reason) {
+            *err = fmtAlloc("Reading the configuration file, at line %d\n>>> '%.*s'\n%s", linenum, (int)len, s, reason);
+            rc = -1;
+        }
+    }
+    loadingFile = 0;
+    return rc;
+}
+
+static int readAll(FILE *fp, char **buf, size_t *len, size_t *cap) {
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0) {
+        if (*len + n + 1 > *cap) {
+            *cap = (*len + n + 1) * 2;
+            *buf = memRealloc(*buf, *cap);
+        }
+        memcpy(*buf + *len, chunk, n);
+        *len += n;
+        (*buf)[*len] = '\0';
+    }
+    return ferror(fp) ? -1 : 0;
+}
+
+int configLoadFile(const char *path, const char *extra, char **err) {
+    *err = NULL;
+    size_t cap = 4096, len = 0;
+    char *text = memAlloc(cap);
+    text[0] = '\0';
+    if (path && strcmp(path, "-") != 0) {
+        FILE *fp = fopen(path, "r");
+        if (!fp) {
+            *err = fmtAlloc("Fatal error, can't open config file '%s': %s", path, strerror(errno));
+            memFree(text);
+            return -1;
+        }
+        int rc = readAll(fp, &text, &len, &cap);
+        int e = errno;
+        fclose(fp);
+        if (rc == -1) {
+            *err = fmtAlloc("Fatal error, can't read config file '%s': %s", path, strerror(e));
+            memFree(text);
+            return -1;
+        }
+        /* Absolute before any "dir" line changes the working directory. */
+        char abs[PATH_MAX];
+        memFree(srv.configfile);
+        srv.configfile = memStrdup(realpath(path, abs) ? abs : path);
+    } else if (path) {
+        if (readAll(stdin, &text, &len, &cap) == -1) {
+            *err = fmtAlloc("Fatal error, can't read config from stdin: %s", strerror(errno));
+            memFree(text);
+            return -1;
+        }
+    }
+    if (extra) {
+        /* Options follow the file after a newline, so their line numbers in
+         * error reports are the ones Redis prints. */
+        size_t elen = strlen(extra);
+        if (len + elen + 2 > cap) {
+            cap = len + elen + 2;
+            text = memRealloc(text, cap);
+        }
+        text[len++] = '\n';
+        memcpy(text + len, extra, elen + 1);
+        len += elen;
+    }
+    int rc = loadFromString(text, err);
+    memFree(text);
+    if (rc == -1) return -1;
+    if (srv.logfile && srv.logfile[0]) {
+        FILE *lf = fopen(srv.logfile, "a");
+        if (!lf) {
+            *err = fmtAlloc("Can't open the log file: %s", strerror(errno));
+            return -1;
+        }
+        fclose(lf);
+    }
+    noteListeners();
+    return 0;
+}
+
+/* ---- CONFIG GET ----------------------------------------------------------- */
+
+static void configGetCommand(client *c) {
+    char *seen = memCalloc((size_t)NPARAMS);
+    int *which = memAlloc(sizeof(int) * 2 * (size_t)NPARAMS);
+    slice *names = memAlloc(sizeof(slice) * 2 * (size_t)NPARAMS);
+    int n = 0;
+    for (int a = 2; a < c->argc; a++) {
+        slice pat = c->argv[a];
+        if (!memchr(pat.p, '*', pat.len) && !memchr(pat.p, '?', pat.len) && !memchr(pat.p, '[', pat.len)) {
+            /* Exact name: answered under the name as asked, as Redis does. */
+            int idx = paramIndex(pat.p, pat.len);
+            if (idx >= 0 && !seen[idx]) {
+                seen[idx] = 1;
+                which[n] = idx;
+                names[n++] = pat;
+            }
+            continue;
+        }
+        for (int i = 0; i < NPARAMS; i++) {
+            if (seen[i]) continue;
+            /* Redis answers a glob under both names of an aliased
+             * parameter, the alias first. */
+            const char *cand[2] = {params[i].alias, params[i].name};
+            for (int k = 0; k < 2; k++) {
+                if (!cand[k] || !globMatch(pat.p, pat.len, cand[k], strlen(cand[k]), 1)) continue;
+                seen[i] = 1;
+                which[n] = i;
+                names[n].p = cand[k];
+                names[n++].len = strlen(cand[k]);
+            }
+        }
+    }
+    replyMapLen(c, n);
+    for (int i = 0; i < n; i++) {
+        replyBulk(c, names[i].p, names[i].len);
+        char *v = paramGet(&params[which[i]]);
+        replyBulkCString(c, v);
+        memFree(v);
+    }
+    memFree(seen);
+    memFree(which);
+    memFree(names);
+}
+
+/* ---- CONFIG SET ----------------------------------------------------------- */
+
+static int protectedAllowed(client *c) {
+    if (srv.enableProtectedConfigs == 1) return 1;
+    if (srv.enableProtectedConfigs == 2)
+        return !strncmp(c->addr, "127.", 4) || !strncmp(c->addr, "[::1]", 5) || !strncmp(c->addr, "/", 1);
+    return 0;
+}
+
+static int paramSetValue(cfgParam *p, const char *value, const char **err) {
+    if (!(p->flags & CF_MULTI_ARG)) {
+        char *argv[1] = {(char *)value};
+        return paramSet(p, argv, 1, err);
+    }
+    char **argv;
+    int argc = splitSpaces(value, &argv);
+    int rc = paramSet(p, argv, argc, err);
+    freeArgs(argv, argc);
+    return rc;
+}
+
+typedef int applyFn(const char **err);
+
+static void restoreBackup(cfgParam **set, char **old, int count, applyFn **applies) {
+    for (int i = 0; i < count; i++) {
+        const char *e = NULL;
+        /* The value is not logged: it may be a password. */
+        if (paramSetValue(set[i], old[i], &e) == -1)
+            logWarning("Failed restoring failed CONFIG SET command. Error restoring %s: %s", set[i]->name,
+                       e ? e : "");
+    }
+    for (int i = 0; applies && applies[i]; i++) {
+        const char *e = NULL;
+        if (!applies[i](&e)) logWarning("Failed applying restored failed CONFIG SET command: %s", e ? e : "");
+    }
+}
+
+static void configSetCommand(client *c) {
+    if (c->argc % 2) {
+        replyErrorSyntax(c);
+        return;
+    }
+    int n = (c->argc - 2) / 2;
+    cfgParam **set = memCalloc(sizeof(cfgParam *) * (size_t)n);
+    char **vals = memCalloc(sizeof(char *) * (size_t)n);
+    char **old = memCalloc(sizeof(char *) * (size_t)n);
+    applyFn **applies = memCalloc(sizeof(applyFn *) * (size_t)(n + 1));
+    int *applyOf = memCalloc(sizeof(int) * (size_t)(n + 1));
+    slice unknown = {NULL, 0}, errName = {NULL, 0};
+    const char *errstr = NULL;
+    int invalid = 0;
+
+    /* 1. Validate names and flags of every pair before touching anything. */
+    for (int i = 0; i < n; i++) {
+        slice name = c->argv[2 + 2 * i];
+        int idx = paramIndex(name.p, name.len);
+        if (idx < 0) {
+            if (!invalid) {
+                unknown = name;
+                invalid = 1;
+            }
+            continue;
+        }
+        if (invalid) continue;
+        cfgParam *p = &params[idx];
+        if ((p->flags & CF_IMMUTABLE) || ((p->flags & CF_PROTECTED) && !protectedAllowed(c))) {
+            errstr = (p->flags & CF_IMMUTABLE) ? "can't set immutable config" : "can't set protected config";
+            errName = name;
+            invalid = 1;
+            continue;
+        }
+        for (int j = 0; j < i; j++) {
+            if (set[j] == p) {
+                errstr = "duplicate parameter";
+                errName = name;
+                invalid = 1;
+                break;
+            }
+        }
+        set[i] = p;
+        vals[i] = memDupBytes(c->argv[3 + 2 * i].p, c->argv[3 + 2 * i].len);
+    }
+    if (invalid) goto err;
+
+    /* 2. Back up, then store every value; a bad value restores the rest. */
+    for (int i = 0; i < n; i++) old[i] = paramGet(set[i]);
+    for (int i = 0; i < n; i++) {
+        int rc = paramSetValue(set[i], vals[i], &errstr);
+        if (rc == -1) {
+            restoreBackup(set, old, i + 1, NULL);
+            errName.p = set[i]->name;
+            errName.len = strlen(set[i]->name);
+            goto err;
+        }
+        if (rc == 1 && set[i]->apply) {
+            int k = 0;
+            while (applies[k] && applies[k] != set[i]->apply) k++;
+            if (!applies[k]) {
+                applies[k] = set[i]->apply;
+                applyOf[k] = i;
+            }
+        }
+    }
+
+    /* 3. Runtime effects; one failing undoes all values and effects. */
+    for (int k = 0; applies[k]; k++) {
+        if (!applies[k](&errstr)) {
+            cfgParam *p = set[applyOf[k]];
+            logWarning("Failed applying new configuration. Possibly related to new %s setting. Restoring previous "
+                       "settings.",
+                       p->name);
+            restoreBackup(set, old, n, applies);
+            errName.p = p->name;
+            errName.len = strlen(p->name);
+            goto err;
+        }
+    }
+    replyOk(c);
+    goto end;
+
+err:
+    if (unknown.p) {
+        replyErrorFormat(c, "Unknown option or number of arguments for CONFIG SET - '%.*s'", (int)unknown.len,
+                         unknown.p);
+    } else if (errstr) {
+        replyErrorFormat(c, "CONFIG SET failed (possibly related to argument '%.*s') - %s", (int)errName.len,
+                         errName.p, errstr);
+    } else {
+        replyErrorFormat(c, "Invalid arguments - '%.*s'", (int)errName.len, errName.p);
+    }
+end:
+    for (int i = 0; i < n; i++) {
+        memFree(vals[i]);
+        memFree(old[i]);
+    }
+    memFree(set);
+    memFree(vals);
+    memFree(old);
+    memFree(applies);
+    memFree(applyOf);
+}
+
+/* ---- CONFIG RESETSTAT ----------------------------------------------------- */
+
+static void configResetStats(void) {
+    srv.statNumCommands = 0;
+    srv.statNumConnections = 0;
+    srv.statRejectedConn = 0;
+    srv.statKeyspaceHits = 0;
+    srv.statKeyspaceMisses = 0;
+    srv.statNetInputBytes = 0;
+    srv.statNetOutputBytes = 0;
+    srv.statExpiredKeys = 0;
+    srv.statEvictedKeys = 0;
+    srv.statTotalErrorReplies = 0;
+    srv.statUnexpectedErrorReplies = 0;
+    srv.statClientQbufLimitDisconnections = 0;
+    srv.statClientObufLimitDisconnections = 0;
+    srv.statTotalReadsProcessed = 0;
+    srv.statTotalWritesProcessed = 0;
+    srv.statIoReadsProcessed = 0;
+    srv.statPeakMemory = (long long)memUsed();
+    srv.statStartTimeMs = srv.mstime;
+    srv.expiredKeys = 0;
+    srv.evictedKeys = 0;
+    srv.expiredStalePerc = 0;
+    srv.expireCycleTimeUsed = 0;
+    infoResetStats();
+    memset(srv.opsSamples, 0, sizeof(srv.opsSamples));
+    memset(srv.inSamples, 0, sizeof(srv.inSamples));
+    memset(srv.outSamples, 0, sizeof(srv.outSamples));
+    srv.opsLastCount = srv.inLast = srv.outLast = 0;
+    srv.opsLastTime = srv.mstime;
+    cmdResetStats();
+}
+
+static void configResetStatCommand(client *c) {
+    configResetStats();
+    replyOk(c);
+}
+
+/* ---- CONFIG REWRITE ------------------------------------------------------- */
+
+#define REWRITE_SIGNATURE "# Generated by CONFIG REWRITE"
+
+/* The old file as lines, with the lines each known parameter occupies. */
+struct rwState {
+    char **lines;
+    int n, cap;
+    int *lineIdx[sizeof(params) / sizeof(params[0])];
+    int lineCnt[sizeof(params) / sizeof(params[0])];
+    int lineUsed[sizeof(params) / sizeof(params[0])];
+    char processed[sizeof(params) / sizeof(params[0])];
+    int needsSignature;
+};
+
+static void rwAppend(rwState *st, char *line) {
+    if (st->n == st->cap) {
+        st->cap = st->cap ? st->cap * 2 : 64;
+        st->lines = memRealloc(st->lines, sizeof(char *) * (size_t)st->cap);
+    }
+    st->lines[st->n++] = line;
+}
+
+/* Puts line (memAlloc'd, owned from here) where the parameter was, or at
+ * the end when it was absent and force is set (value differs from default). */
+static void rwLine(rwState *st, int idx, char *line, int force) {
+    st->processed[idx] = 1;
+    if (st->lineUsed[idx] < st->lineCnt[idx]) {
+        int ln = st->lineIdx[idx][st->lineUsed[idx]++];
+        memFree(st->lines[ln]);
+        st->lines[ln] = line;
+        return;
+    }
+    if (!force) {
+        memFree(line);
+        return;
+    }
+    if (st->needsSignature) {
+        rwAppend(st, memStrdup(REWRITE_SIGNATURE));
+        st->needsSignature = 0;
+    }
+    rwAppend(st, line);
+}
+
+/* Quoted as the config parser reads it back (like Redis' sdscatrepr). */
+static char *reprString(const char *s) {
+    size_t len = strlen(s);
+    char *out = memAlloc(len * 4 + 3);
+    size_t o = 0;
+    out[o++] = '"';
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        switch (ch) {
+        case '\\': out[o++] = '\\'; out[o++] = '\\'; break;
+        case '"': out[o++] = '\\'; out[o++] = '"'; break;
+        case '\n': out[o++] = '\\'; out[o++] = 'n'; break;
+        case '\r': out[o++] = '\\'; out[o++] = 'r'; break;
+        case '\t': out[o++] = '\\'; out[o++] = 't'; break;
+        case '\a': out[o++] = '\\'; out[o++] = 'a'; break;
+        case '\b': out[o++] = '\\'; out[o++] = 'b'; break;
+        default:
+            if (isprint(ch)) out[o++] = (char)ch;
+            else o += (size_t)snprintf(out + o, 5, "\\x%02x", ch);
+        }
+    }
+    out[o++] = '"';
+    out[o] = '\0';
+    return out;
+}
+
+static void formatMemory(char *buf, size_t len, unsigned long long bytes) {
+    const unsigned long long gb = 1024ULL * 1024 * 1024, mb = 1024ULL * 1024, kb = 1024;
+    if (bytes && bytes % gb == 0) snprintf(buf, len, "%llugb", bytes / gb);
+    else if (bytes && bytes % mb == 0) snprintf(buf, len, "%llumb", bytes / mb);
+    else if (bytes && bytes % kb == 0) snprintf(buf, len, "%llukb", bytes / kb);
+    else snprintf(buf, len, "%llu", bytes);
+}
+
+static void rwGeneric(rwState *st, int idx) {
+    cfgParam *p = &params[idx];
+    switch (p->type) {
+    case CT_BOOL: {
+        int v = *(int *)p->ptr;
+        rwLine(st, idx, fmtAlloc("%s %s", p->name, v ? "yes" : "no"), v != p->def);
+        break;
+    }
+    case CT_NUM: {
+        long long v = numRead(p);
+        char buf[64];
+        if (p->flags & CF_MEMORY) formatMemory(buf, sizeof(buf), (unsigned long long)v);
+        else if (numIsUnsigned(p)) snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v);
+        else snprintf(buf, sizeof(buf), "%lld", v);
+        rwLine(st, idx, fmtAlloc("%s %s", p->name, buf), v != p->def);
+        break;
+    }
+    case CT_ENUM: {
+        int v = *(int *)p->ptr;
+        rwLine(st, idx, fmtAlloc("%s %s", p->name, enumNameOf(p, v)), v != p->def);
+        break;
+    }
+    case CT_STRING: {
+        const char *v = *(char **)p->ptr;
+        if (!v) { /* absent from the file is how NULL comes back */
+            st->processed[idx] = 1;
+            break;
+        }
+        char *q = reprString(v);
+        rwLine(st, idx, fmtAlloc("%s %s", p->name, q), !p->defStr || strcmp(v, p->defStr) != 0);
+        memFree(q);
+        break;
+    }
+    default: p->rewrite(st, idx); break;
+    }
+}
+
+static void bindRewrite(rwState *st, int idx) {
+    if (srv.bindaddrCount == 0) {
+        rwLine(st, idx, memStrdup("bind * -::*"), 0);
+        return;
+    }
+    char *b = bindGet();
+    rwLine(st, idx, fmtAlloc("bind %s", b), 1);
+    memFree(b);
+}
+
+static void saveRewrite(rwState *st, int idx) {
+    const char *s = srv.saveParams ? srv.saveParams : "";
+    if (!s[0]) {
+        rwLine(st, idx, memStrdup("save \"\""), 0);
+        return;
+    }
+    /* One "save <secs> <changes>" line per pair, as Redis writes them. */
+    char **argv;
+    int argc = splitSpaces(s, &argv);
+    for (int j = 0; j + 1 < argc; j += 2) rwLine(st, idx, fmtAlloc("save %s %s", argv[j], argv[j + 1]), 1);
+    freeArgs(argv, argc);
+}
+
+/* One line per class. Classes that differ from the default go first, so
+ * they take over the lines already in the file and a rewrite of a rewritten
+ * file changes nothing. */
+static void obufRewrite(rwState *st, int idx) {
+    static const char *names[OBUF_CLASSES] = {"normal", "replica", "pubsub"};
+    for (int pass = 1; pass >= 0; pass--) {
+        for (int j = 0; j < OBUF_CLASSES; j++) {
+            obufLimit *l = &srv.obufLimits[j];
+            int force = l->hard != obufDefaults[j].hard || l->soft != obufDefaults[j].soft ||
+                        l->softSeconds != obufDefaults[j].softSeconds;
+            if (force != pass) continue;
+            char hard[64], soft[64];
+            formatMemory(hard, sizeof(hard), l->hard);
+            formatMemory(soft, sizeof(soft), l->soft);
+            rwLine(st, idx,
+                   fmtAlloc("client-output-buffer-limit %s %s %s %lld", names[j], hard, soft, l->softSeconds), force);
+        }
+    }
+}
+
+static void dirRewrite(rwState *st, int idx) {
+    char cwd[PATH_MAX];
+    if (!getcwd(cwd, sizeof(cwd))) {
+        st->processed[idx] = 1;
+        return;
+    }
+    char *q = reprString(cwd);
+    rwLine(st, idx, fmtAlloc("dir %s", q), 1);
+    memFree(q);
+}
+
+static void passRewrite(rwState *st, int idx) {
+    if (!srv.requirepass) {
+        st->processed[idx] = 1; /* no password: the option goes away */
+        return;
+    }
+    char *q = reprString(srv.requirepass);
+    rwLine(st, idx, fmtAlloc("requirepass %s", q), 1);
+    memFree(q);
+}
+
+static void rwFree(rwState *st) {
+    for (int i = 0; i < st->n; i++) memFree(st->lines[i]);
+    memFree(st->lines);
+    for (int i = 0; i < NPARAMS; i++) memFree(st->lineIdx[i]);
+}
+
+/* Reads the current file (missing is fine: it is created). */
+static int rwReadOld(rwState *st, const char *path) {
+    FILE *fp = fopen(path, "r");
+    if (!fp) return errno == ENOENT ? 0 : -1;
+    size_t cap = 4096, len = 0;
+    char *text = memAlloc(cap);
+    text[0] = '\0';
+    int rc = readAll(fp, &text, &len, &cap);
+    fclose(fp);
+    if (rc == -1) {
+        memFree(text);
+        return -1;
+    }
+    char *p = text;
+    while (p && *p) {
+        char *nl = strchr(p, '\n');
+        char *end = nl ? nl : p + strlen(p);
+        char *next = nl ? nl + 1 : NULL;
+        char *s = p;
+        while (s < end && strchr(" \t\r\n", *s)) s++;
+        while (end > s && strchr(" \t\r\n", end[-1])) end--;
+        size_t l = (size_t)(end - s);
+        p = next;
+        if (l == 0 || s[0] == '#') {
+            if (l == strlen(REWRITE_SIGNATURE) && !strncmp(s, REWRITE_SIGNATURE, l)) st->needsSignature = 0;
+            rwAppend(st, memDupBytes(s, l));
+            continue;
+        }
+        char **argv;
+        int argc = splitArgs(s, l, &argv);
+        if (argc < 0) { /* keep it, visibly disabled, as Redis does */
+            char *keep = memDupBytes(s, l);
+            rwAppend(st, fmtAlloc("# ??? %s", keep));
+            memFree(keep);
+            continue;
+        }
+        int idx = argc > 0 ? paramIndex(argv[0], strlen(argv[0])) : -1;
+        if (idx >= 0) {
+            st->lineIdx[idx] = memRealloc(st->lineIdx[idx], sizeof(int) * (size_t)(st->lineCnt[idx] + 1));
+            st->lineIdx[idx][st->lineCnt[idx]++] = st->n;
+        }
+        freeArgs(argv, argc);
+        rwAppend(st, memDupBytes(s, l));
+    }
+    memFree(text);
+    return 0;
+}
+
+static int writeAll(int fd, const char *p, size_t len) {
+    while (len) {
+        ssize_t w = write(fd, p, len);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        p += w;
+        len -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Replaces path with content: temp file in the same directory, fsync,
+ * rename, fsync of the directory. The old file stays intact on failure. */
+static int writeAtomically(const char *path, const char *content, size_t len) {
+    char *tmp = fmtAlloc("%s.tmp-XXXXXX", path);
+    int fd = mkstemp(tmp);
+    if (fd == -1) {
+        memFree(tmp);
+        return -1;
+    }
+    struct stat st;
+    mode_t mode = 0644;
+    if (stat(path, &st) == 0) mode = st.st_mode & 07777;
+    int e = 0;
+    if (fchmod(fd, mode) == -1 || writeAll(fd, content, len) == -1 || fsync(fd) == -1) e = errno;
+    if (close(fd) == -1 && !e) e = errno;
+    if (!e && rename(tmp, path) == -1) e = errno;
+    if (e) {
+        unlink(tmp);
+        memFree(tmp);
+        errno = e;
+        return -1;
+    }
+    memFree(tmp);
+    char *dir = memStrdup(path);
+    char *slash = strrchr(dir, '/');
+    if (slash) {
+        if (slash == dir) slash[1] = '\0';
+        else *slash = '\0';
+        int dfd = open(dir, O_RDONLY | O_DIRECTORY);
+        if (dfd != -1) {
+            fsync(dfd);
+            close(dfd);
+        }
+    }
+    memFree(dir);
+    return 0;
+}
+
+static int configRewrite(const char *path) {
+    rwState st;
+    memset(&st, 0, sizeof(st));
+    st.needsSignature = 1;
+    if (rwReadOld(&st, path) == -1) {
+        int e = errno;
+        rwFree(&st);
+        errno = e;
+        return -1;
+    }
+    for (int i = 0; i < NPARAMS; i++) rwGeneric(&st, i);
+    /* Lines of rewritten parameters not reused are now stale. */
+    for (int i = 0; i < NPARAMS; i++) {
+        if (!st.processed[i]) continue;
+        for (int k = st.lineUsed[i]; k < st.lineCnt[i]; k++) {
+            int ln = st.lineIdx[i][k];
+            memFree(st.lines[ln]);
+            st.lines[ln] = memStrdup("");
+        }
+    }
+    /* Join, turning every run of empty lines into one. */
+    size_t total = 1;
+    for (int i = 0; i < st.n; i++) total += strlen(st.lines[i]) + 1;
+    char *content = memAlloc(total);
+    size_t off = 0;
+    int wasEmpty = 0;
+    for (int i = 0; i < st.n; i++) {
+        size_t l = strlen(st.lines[i]);
+        if (l == 0) {
+            if (wasEmpty) continue;
+            wasEmpty = 1;
+        } else {
+            wasEmpty = 0;
+        }
+        memcpy(content + off, st.lines[i], l);
+        off += l;
+        content[off++] = '\n';
+    }
+    content[off] = '\0';
+    int rc = writeAtomically(path, content, off);
+    int e = errno;
+    memFree(content);
+    rwFree(&st);
+    errno = e;
+    return rc;
+}
+
+static void configRewriteCommand(client *c) {
+    if (!srv.configfile) {
+        replyError(c, "The server is running without a config file");
+        return;
+    }
+    if (configRewrite(srv.configfile) == -1) {
+        int e = errno;
+        logWarning("CONFIG REWRITE failed: %s", strerror(e));
+        replyErrorFormat(c, "Rewriting config file: %s", strerror(e));
+        return;
+    }
+    logNotice("CONFIG REWRITE executed with success.");
+    replyOk(c);
+}
+
+/* ---- CONFIG HELP and the command table ----------------------------------- */
+
+static void configHelpCommand(client *c) {
+    static const char *help[] = {
+        "GET <pattern>",
+        "    Return parameters matching the glob-like <pattern> and their values.",
+        "SET <directive> <value>",
+        "    Set the configuration <directive> to <value>.",
+        "RESETSTAT",
+        "    Reset statistics reported by the INFO command.",
+        "REWRITE",
+        "    Rewrite the configuration file.",
+        NULL};
+    replyHelp(c, help);
+}
+
+/* The bare container never runs (arity -2 rejects "CONFIG" alone, and
+ * unknown subcommands are answered by cmd.c); kept as a safe answer. */
+void configCommand(client *c) { configHelpCommand(c); }
+
+#define CONFIG_FLAGS (CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE)
+static cmdDef configSubcommands[] = {
+    {.name = "get", .proc = configGetCommand, .arity = -3, .flags = CONFIG_FLAGS, .group = "server", .since = "2.0.0",
+     .summary = "Get the values of configuration parameters",
+     .complexity = "O(N) when N is the number of configuration parameters provided"},
+    {.name = "set", .proc = configSetCommand, .arity = -4, .flags = CONFIG_FLAGS, .group = "server", .since = "2.0.0",
+     .summary = "Set configuration parameters to the given values",
+     .complexity = "O(N) when N is the number of configuration parameters provided"},
+    {.name = "resetstat", .proc = configResetStatCommand, .arity = 2, .flags = CONFIG_FLAGS, .group = "server",
+     .since = "2.0.0", .summary = "Reset the stats returned by INFO", .complexity = "O(1)"},
+    {.name = "rewrite", .proc = configRewriteCommand, .arity = 2, .flags = CONFIG_FLAGS, .group = "server",
+     .since = "2.8.0", .summary = "Rewrite the configuration file with the in memory configuration",
+     .complexity = "O(1)"},
+    {.name = "help", .proc = configHelpCommand, .arity = 2, .flags = CMD_LOADING | CMD_STALE, .group = "server",
+     .since = "5.0.0", .summary = "Show helpful text about the different subcommands", .complexity = "O(1)"},
+    {0}};
+
+cmdDef configCommands[] = {
+    {.name = "config", .proc = configCommand, .arity = -2, .flags = 0, .group = "server", .since = "2.0.0",
+     .summary = "A container for server configuration commands", .complexity = "Depends on subcommand.",
+     .subcmds = configSubcommands},
+    {0}};

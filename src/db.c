@@ -48,7 +48,7 @@ dbEntry *dbEntryNew(const char *key, size_t keylen, size_t inlineValueLen) {
     memcpy(e->key, key, keylen);
     dbUpdateLru(e);
     if (srv.maxmemoryPolicy == MAXMEMORY_ALLKEYS_LFU || srv.maxmemoryPolicy == MAXMEMORY_VOLATILE_LFU)
-        e->lru = (evictLruClock() & 0xffff) << 8 | 5; /* LFU_INIT_VAL, as Redis */
+        e->lru = evictLfuInitValue(); /* minutes << 8 | LFU_INIT_VAL, as Redis */
     return e;
 }
 
@@ -112,12 +112,18 @@ void dbInsert(cdb *db, dbEntry *e) {
     dictAdd(&db->keys, &e->link);
     if (e->expire) expireIndexAdd(db, e);
     multiTouchWatchedKey(db, e->key, e->keylen);
+    /* Only a key that did not exist (or held another type) can have
+     * blocked clients waiting on it, so creation is the one place to wake
+     * them; pushes to an existing list need not signal. */
+    if (e->type == OBJ_LIST || e->type == OBJ_ZSET) blockSignalKeyReady(db, e->key, e->keylen);
 }
 
 /* Swap a linked entry for a new one with the same key, keeping the expire
  * index pointing at the live entry. Frees old. */
 void dbReplace(cdb *db, dbEntry *old, dbEntry *repl) {
     dictReplaceNode(&db->keys, &old->link, &repl->link);
+    if ((repl->type == OBJ_LIST || repl->type == OBJ_ZSET) && repl->type != old->type)
+        blockSignalKeyReady(db, repl->key, repl->keylen);
     if (old->expire && repl->expire) {
         expireNode *x = (expireNode *)dictFind(&db->expires, old->key, old->keylen);
         x->e = repl;
@@ -186,9 +192,9 @@ static void freeExpireNode(dictNode *n, void *priv) {
 
 long long dbEmpty(cdb *db) {
     long long removed = dbSize(db);
+    multiTouchAllWatched(db); /* before emptying: it checks which watched keys exist */
     dictEmpty(&db->expires, freeExpireNode, NULL);
     dictEmpty(&db->keys, freeEntryNode, NULL);
-    multiTouchAllWatched(db);
     db->expireCursor = 0;
     db->avgTtl = 0;
     return removed;
@@ -196,7 +202,7 @@ long long dbEmpty(cdb *db) {
 
 size_t dbEntryMemory(dbEntry *e) {
     size_t total = memUsableSize(e);
-    if (e->type == OBJ_STRING && e->enc == ENC_RAW) total += memUsableSize(e->v.ptr);
+    total += objValueMemory(e);
     if (e->expire) total += sizeof(expireNode) + sizeof(void *);
     return total;
 }
@@ -213,10 +219,15 @@ const char *dbTypeName(int type) {
 }
 
 const char *dbEncodingName(dbEntry *e) {
-    if (e->type == OBJ_STRING) {
-        if (e->enc == ENC_INT) return "int";
-        if (e->enc == ENC_INLINE) return e->v.len <= OBJ_EMBSTR_REPORT_LIMIT ? "embstr" : "raw";
-        return "raw";
+    switch (e->enc) {
+    case ENC_INT: return "int";
+    case ENC_INLINE: return e->v.len <= OBJ_EMBSTR_REPORT_LIMIT ? "embstr" : "raw";
+    case ENC_RAW: return "raw";
+    case ENC_LISTPACK: return "listpack";
+    case ENC_HASHTABLE: return "hashtable";
+    case ENC_QUICKLIST: return "quicklist";
+    case ENC_INTSET: return "intset";
+    case ENC_SKIPLIST: return "skiplist";
     }
     return "unknown";
 }

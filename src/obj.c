@@ -40,10 +40,7 @@ dbEntry *objNewIntEntry(const char *key, size_t keylen, long long v) {
     return e;
 }
 
-dbEntry *objNewStringEntry(const char *key, size_t keylen, const char *val, size_t vallen) {
-    long long ll;
-    /* Integers take no value bytes at all and make INCR an in-place add. */
-    if (vallen <= 20 && string2ll(val, vallen, &ll)) return objNewIntEntry(key, keylen, ll);
+dbEntry *objNewInlineEntry(const char *key, size_t keylen, const char *val, size_t vallen) {
     dbEntry *e = dbEntryNew(key, keylen, vallen);
     e->type = OBJ_STRING;
     e->enc = ENC_INLINE;
@@ -52,13 +49,32 @@ dbEntry *objNewStringEntry(const char *key, size_t keylen, const char *val, size
     return e;
 }
 
+dbEntry *objNewStringEntry(const char *key, size_t keylen, const char *val, size_t vallen) {
+    long long ll;
+    /* Integers take no value bytes at all and make INCR an in-place add. */
+    if (vallen <= 20 && string2ll(val, vallen, &ll)) return objNewIntEntry(key, keylen, ll);
+    return objNewInlineEntry(key, keylen, val, vallen);
+}
+
+/* p == NULL: len zero bytes (SETRANGE past the end of a missing key). */
 static rawStr *rawNew(const char *p, size_t len, size_t cap) {
     if (cap < len) cap = len;
     rawStr *r = memAlloc(sizeof(*r) + cap);
     r->cap = memUsableSize(r) - sizeof(*r);
     r->len = len;
-    if (len) memcpy(r->buf, p, len);
+    if (len) {
+        if (p) memcpy(r->buf, p, len);
+        else memset(r->buf, 0, len);
+    }
     return r;
+}
+
+dbEntry *objNewRawEntry(const char *key, size_t keylen, const char *val, size_t vallen, size_t minCap) {
+    dbEntry *e = dbEntryNew(key, keylen, 0);
+    e->type = OBJ_STRING;
+    e->enc = ENC_RAW;
+    e->v.ptr = rawNew(val, vallen, minCap);
+    return e;
 }
 
 dbEntry *objMakeRaw(cdb *db, dbEntry *e, size_t minCap) {
@@ -88,8 +104,42 @@ dbEntry *objMakeRaw(cdb *db, dbEntry *e, size_t minCap) {
 }
 
 void objFreeValue(dbEntry *e) {
-    if (e->type == OBJ_STRING && e->enc == ENC_RAW) memFree(e->v.ptr);
+    switch (e->type) {
+    case OBJ_STRING:
+        if (e->enc == ENC_RAW) memFree(e->v.ptr);
+        break;
+    case OBJ_HASH: hashFreeValue(e); break;
+    case OBJ_LIST: listFreeValue(e); break;
+    case OBJ_SET: setFreeValue(e); break;
+    case OBJ_ZSET: zsetFreeValue(e); break;
+    }
     e->v.ptr = NULL;
+}
+
+/* Bytes the value uses outside the entry itself (MEMORY USAGE, eviction). */
+size_t objValueMemory(const dbEntry *e) {
+    switch (e->type) {
+    case OBJ_STRING: return e->enc == ENC_RAW ? memUsableSize(e->v.ptr) : 0;
+    case OBJ_HASH: return hashValueMemory(e);
+    case OBJ_LIST: return listValueMemory(e);
+    case OBJ_SET: return setValueMemory(e);
+    case OBJ_ZSET: return zsetValueMemory(e);
+    }
+    return 0;
+}
+
+dbEntry *objNewCollectionEntry(const char *key, size_t keylen, int type, int enc, void *ptr) {
+    dbEntry *e = dbEntryNew(key, keylen, 0);
+    e->type = (uint32_t)type;
+    e->enc = (uint32_t)enc;
+    e->v.ptr = ptr;
+    return e;
+}
+
+int objCheckType(client *c, dbEntry *e, int type) {
+    if (!e || (int)e->type == type) return 0;
+    replyError(c, WRONGTYPE_ERR);
+    return 1;
 }
 
 dbEntry *objDupEntry(const dbEntry *e, const char *newkey, size_t newkeylen) {
@@ -100,11 +150,18 @@ dbEntry *objDupEntry(const dbEntry *e, const char *newkey, size_t newkeylen) {
         n->v.len = e->v.len;
     } else {
         n = dbEntryNew(newkey, newkeylen, 0);
-        if (e->enc == ENC_RAW) {
-            const rawStr *r = e->v.ptr;
-            n->v.ptr = rawNew(r->buf, r->len, r->len);
-        } else {
-            n->v = e->v;
+        switch (e->type) {
+        case OBJ_HASH: n->v.ptr = hashDupValue(e); break;
+        case OBJ_LIST: n->v.ptr = listDupValue(e); break;
+        case OBJ_SET: n->v.ptr = setDupValue(e); break;
+        case OBJ_ZSET: n->v.ptr = zsetDupValue(e); break;
+        default:
+            if (e->enc == ENC_RAW) {
+                const rawStr *r = e->v.ptr;
+                n->v.ptr = rawNew(r->buf, r->len, r->len);
+            } else {
+                n->v = e->v;
+            }
         }
     }
     n->type = e->type;

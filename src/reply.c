@@ -118,8 +118,16 @@ void replyStatus(client *c, const char *s) {
 
 void replyOk(client *c) { replyRaw(c, "+OK\r\n", 5); }
 
+/* INFO errorstats counts by the error code: the first word ("ERR",
+ * "WRONGTYPE", "NOAUTH"...). */
 static void countError(client *c, const char *err) {
-    (void)err;
+    if (err[0] != '-') {
+        infoCountError("ERR", 3);
+    } else {
+        const char *sp = memchr(err, ' ', strnlen(err, 32));
+        if (sp) infoCountError(err + 1, (size_t)(sp - err - 1));
+        else infoCountError("ERR", 3);
+    }
     srv.statTotalErrorReplies++;
     if (c->cmd) c->cmd->failedCalls++;
 }
@@ -275,7 +283,7 @@ void replyHelp(client *c, const char **lines) {
     char first[256];
     int count = 0;
     while (lines[count]) count++;
-    replyArrayLen(c, count + 2);
+    replyArrayLen(c, count + 3); /* first line, lines, HELP and its text */
     /* "<COMMAND> <subcommand> [<arg> ...]. Subcommands are:" */
     int n = snprintf(first, sizeof(first), "%.*s <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", cmdlen, cmd);
     for (int i = 0; i < cmdlen && i < (int)sizeof(first); i++)
@@ -283,7 +291,7 @@ void replyHelp(client *c, const char **lines) {
     replyStatus(c, n > 0 ? first : "");
     for (int i = 0; i < count; i++) replyStatus(c, lines[i]);
     replyStatus(c, "HELP");
-    replyStatus(c, "    Print this help.");
+    replyStatus(c, "    Prints this help.");
 }
 
 /* A deferred length is an empty block in the list, filled in later; the

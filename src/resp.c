@@ -38,6 +38,8 @@ static long long parseLen(const char *buf, size_t len, size_t start, long long *
         i = 1;
         if (n == 1) return -1;
     }
+    /* Redis reads lengths with string2ll: no leading zeros, no "-0". */
+    if (p[i] == '0' && n > 1) return -1;
     long long v = 0;
     for (; i < n; i++) {
         if (p[i] < '0' || p[i] > '9') return -1;
@@ -118,10 +120,12 @@ static long splitPass(char *line, size_t len, size_t base, respArg *argv, int wr
                 if (i >= len) break;
                 char c = line[i];
                 if (isspace((unsigned char)c)) break;
-                if (c == '"' && out == start) {
+                /* A quote opens quoting even mid-token, as sdssplitargs:
+                 * a"b c" is the single argument "ab c". */
+                if (c == '"') {
                     inq = 1;
                     i++;
-                } else if (c == '\'' && out == start) {
+                } else if (c == '\'') {
                     insq = 1;
                     i++;
                 } else {

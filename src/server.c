@@ -47,7 +47,7 @@ static long serverCron(elLoop *el, long long id, void *data) {
     (void)id;
     (void)data;
     serverUpdateCachedTime();
-    srv.lruclock = evictLruClock();
+    srv.lruclock = evictLruClockCompute();
     srv.cronloops++;
     if (shutdownSignal) {
         char *err = NULL;
@@ -105,6 +105,9 @@ int serverListen(char **err) {
         const char *addr = srv.bindaddr[i];
         int optional = addr[0] == '-';
         if (optional) addr++;
+        /* Redis' wildcards: "*" is every IPv4 address, "::*" every IPv6 one. */
+        if (!strcmp(addr, "*")) addr = "0.0.0.0";
+        else if (!strcmp(addr, "::*")) addr = "::";
         nerr[0] = '\0';
         int fd = netListen(addr, srv.port, srv.tcpBacklog, nerr);
         if (fd == -1) {
@@ -193,7 +196,7 @@ int serverInit(char **err) {
     serverUpdateCachedTime();
     srv.startTimeMs = srv.statStartTimeMs = srv.mstime;
     srv.opsLastTime = srv.mstime;
-    srv.lruclock = evictLruClock();
+    srv.lruclock = evictLruClockCompute();
     dbInitAll();
     pubsubInit();
     slowlogInit();
@@ -206,6 +209,7 @@ int serverInit(char **err) {
         }
     }
     writePidfile();
+    srv.statStartupMemory = (long long)memUsed();
     elAddTimer(srv.el, 1, serverCron, NULL);
     elSetBeforeSleep(srv.el, beforeSleep);
     return 0;

@@ -46,6 +46,13 @@
 #define ENC_INLINE 0 /* string bytes stored after the key in the entry */
 #define ENC_INT 1    /* v.i holds the integer; the string is its decimal form */
 #define ENC_RAW 2    /* v.ptr is a rawStr (grows in place: APPEND, SETRANGE) */
+/* Collections keep their value behind v.ptr; the encoding says what it is.
+ * Names as Redis 7.0's OBJECT ENCODING prints them. */
+#define ENC_LISTPACK 3  /* lpack.h packed array (small hash, small zset) */
+#define ENC_HASHTABLE 4 /* dict (big hash, big set) */
+#define ENC_QUICKLIST 5 /* list of lpack nodes (every list, as Redis 7.0) */
+#define ENC_INTSET 6    /* sorted integer array (small set of integers) */
+#define ENC_SKIPLIST 7  /* skip list + dict (big zset) */
 
 /* A growable byte string used for RAW string values. */
 typedef struct rawStr {
@@ -177,6 +184,7 @@ typedef struct client {
     /* Pub/Sub */
     dict pubsubChannels;    /* subNode */
     dict pubsubPatterns;    /* subNode */
+    dict pubsubShardChannels; /* subNode (SSUBSCRIBE) */
 
     struct client *prev, *next; /* server.clients */
     long long netInBytes, netOutBytes;
@@ -348,8 +356,20 @@ typedef struct server {
     long long slowlogLogSlowerThan;
     unsigned long slowlogMaxLen;
     long long latencyMonitorThreshold;
+    /* collection encodings: compact up to these sizes (Redis names) */
+    long long hashMaxListpackEntries;
+    long long hashMaxListpackValue;
+    long long setMaxIntsetEntries;
+    long long zsetMaxListpackEntries;
+    long long zsetMaxListpackValue;
+    int listMaxListpackSize;   /* >0 entries per quicklist node, -1..-5 = 4..64 KiB */
+    int listCompressDepth;     /* accepted; nodes are never compressed */
     int supervised;
     char *syslogIdent;
+    char *saveParams;        /* "save" as configured, e.g. "3600 1 300 100"; "" = none (snapshots come later) */
+    int appendonly;          /* only "no" is accepted for now */
+    char *dbfilename;
+    int enableProtectedConfigs; /* enable-protected-configs: 0 no, 1 yes, 2 local */
 
     /* stats */
     long long statNumCommands;
@@ -369,6 +389,7 @@ typedef struct server {
     long long statTotalWritesProcessed;
     long long statIoReadsProcessed;
     long long statPeakMemory;
+    long long statStartupMemory; /* memUsed() at the end of serverInit (INFO used_memory_startup) */
     long long statStartTimeMs; /* CONFIG RESETSTAT resets */
     /* instantaneous metrics, sampled in cron */
     long long opsSamples[16];
@@ -379,6 +400,7 @@ typedef struct server {
     /* pub/sub (pubsub.c) */
     dict pubsubChannels;     /* channelNode: channel -> subscribers */
     dict pubsubPatterns;     /* channelNode: pattern -> subscribers */
+    dict pubsubShardChannels; /* channelNode: shard channel -> subscribers */
     long long pubsubPatternCount;
 
     /* command table */
@@ -454,6 +476,8 @@ int cmdProcess(client *c);    /* dispatch c->argv; returns 0 if client was freed
 void cmdCall(client *c, cmdDef *cmd);
 int cmdIsKeyCommand(cmdDef *cmd);
 void cmdResetStats(void);
+/* Calls fn for every top-level command (subcommands via cmd->subcmds). */
+void cmdForEach(void (*fn)(cmdDef *cmd, void *priv), void *priv);
 int cmdGetKeys(cmdDef *cmd, slice *argv, int argc, int *out, int max);
 
 /* db.c */
@@ -490,19 +514,73 @@ size_t objStringLen(const dbEntry *e);
 /* New string entry for key with value bytes (chooses INT or INLINE). */
 dbEntry *objNewStringEntry(const char *key, size_t keylen, const char *val, size_t vallen);
 dbEntry *objNewIntEntry(const char *key, size_t keylen, long long v);
+/* New RAW string entry (the value is growable from the start): vallen bytes
+ * copied from val, or zeros when val is NULL; room for at least minCap. */
+dbEntry *objNewRawEntry(const char *key, size_t keylen, const char *val, size_t vallen, size_t minCap);
+/* New INLINE string entry that is never INT-encoded (INCRBYFLOAT's result). */
+dbEntry *objNewInlineEntry(const char *key, size_t keylen, const char *val, size_t vallen);
 /* Make the value a growable RAW string (for APPEND/SETRANGE); may move e
  * (the db is updated), returns the entry to use. */
 dbEntry *objMakeRaw(cdb *db, dbEntry *e, size_t minCap);
 void objFreeValue(dbEntry *e);
+size_t objValueMemory(const dbEntry *e); /* bytes behind v.ptr */
 /* Deep copy under another name (COPY). Expire and LRU are copied. */
 dbEntry *objDupEntry(const dbEntry *e, const char *newkey, size_t newkeylen);
 /* Same value under another name (RENAME, MOVE): e must be unlinked from its
  * db; its value moves to the returned entry and e is freed. */
 dbEntry *objRekeyEntry(dbEntry *e, const char *newkey, size_t newkeylen);
 
+/* Collection types: each t_<type>.c module frees, copies and measures its
+ * own values; obj.c and db.c dispatch on e->type to these. */
+void hashFreeValue(dbEntry *e);
+void *hashDupValue(const dbEntry *e);      /* deep copy of e->v.ptr, same enc */
+size_t hashValueMemory(const dbEntry *e);  /* bytes behind e->v.ptr */
+void listFreeValue(dbEntry *e);
+void *listDupValue(const dbEntry *e);
+size_t listValueMemory(const dbEntry *e);
+void setFreeValue(dbEntry *e);
+void *setDupValue(const dbEntry *e);
+size_t setValueMemory(const dbEntry *e);
+void zsetFreeValue(dbEntry *e);
+void *zsetDupValue(const dbEntry *e);
+size_t zsetValueMemory(const dbEntry *e);
+/* New entry holding a collection value ptr (owned by the entry from now). */
+dbEntry *objNewCollectionEntry(const char *key, size_t keylen, int type, int enc, void *ptr);
+/* When e exists and is not of type: replies WRONGTYPE and returns 1. */
+int objCheckType(client *c, dbEntry *e, int type);
+#define WRONGTYPE_ERR "-WRONGTYPE Operation against a key holding the wrong kind of value"
+
+/* block.c: clients blocked on keys (BLPOP, BZPOPMIN, ...).
+ * A blocking command that finds nothing to serve calls blockForKeys() and
+ * returns without replying. When one of the keys is created (dbInsert of a
+ * list or zset calls blockSignalKeyReady), beforeSleep runs blockHandleReady(),
+ * which re-executes the command of each client blocked on that key, oldest
+ * first; the command, finding data, replies as usual, or calls blockForKeys()
+ * again, which keeps the client's place and deadline. On timeout the client
+ * gets a null array (RESP2 *-1, RESP3 _), or the null reply the command chose. */
+/* Parses a blocking timeout in seconds (float ok) into an absolute unix-ms
+ * deadline (0 = forever). Replies "timeout is not a float or out of range" /
+ * "timeout is negative" and returns -1 on bad input. */
+int blockGetTimeout(client *c, slice arg, long long *deadlineMs);
+/* 1 when c may block now: not inside MULTI/EXEC (there a blocking command
+ * behaves as if it timed out at once, as Redis). */
+int blockAllowed(client *c);
+/* Blocks c on keys[0..nkeys) (in c->db) until deadlineMs (0 = forever).
+ * nullArrayOnTimeout: 1 replies a null array on timeout, 0 a null bulk. */
+void blockForKeys(client *c, slice *keys, int nkeys, long long deadlineMs, int nullArrayOnTimeout);
+void blockSignalKeyReady(cdb *db, const char *key, size_t len);
+void blockHandleReady(void);            /* beforeSleep */
+void blockClientFree(client *c);        /* client going away while blocked */
+/* CLIENT UNBLOCK: 1 when c was blocked; error=1 replies
+ * "-UNBLOCKED client unblocked via CLIENT UNBLOCK", else the timeout reply. */
+int blockUnblockClient(client *c, int error);
+long long blockedClientCount(void);
+
 /* evict.c */
 int evictPerform(void);          /* 0 ok, -1 still over maxmemory */
-uint32_t evictLruClock(void);
+uint32_t evictLruClock(void);        /* cached srv.lruclock: cheap, per key access */
+uint32_t evictLruClockCompute(void); /* from the wall clock: cron sets srv.lruclock to it */
+uint32_t evictLfuInitValue(void);    /* lru field of a new key under an LFU policy */
 unsigned long evictIdleTime(dbEntry *e);
 void evictLfuTouch(dbEntry *e);
 uint8_t evictLfuCounter(dbEntry *e);
@@ -525,6 +603,13 @@ void randomHex(char *p, size_t len);
 void randomBytes(unsigned char *p, size_t len);
 long long ustime(void);
 long long mstime(void);
+/* Growable NUL-terminated text (INFO, LATENCY DOCTOR...): start from
+ * {0}; b->p is memAlloc'd and owned by the caller. */
+typedef struct textBuf {
+    char *p;
+    size_t len, cap;
+} textBuf;
+void textAppend(textBuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Parse helpers that reply the Redis error themselves and return -1. */
 int getLongLongFromSliceOrReply(client *c, slice s, long long *v, const char *msg);
 int getLongFromSliceOrReply(client *c, slice s, long *v, const char *msg);
@@ -544,6 +629,9 @@ void multiTouchWatchedKey(cdb *db, const char *key, size_t len);
 void multiTouchAllWatched(cdb *db);   /* FLUSHDB / FLUSHALL */
 void multiUnwatchAll(client *c);
 void multiFlagExecAbort(client *c);
+/* EXEC itself rejected (arity, OOM...): discard and reply
+ * "-EXECABORT Transaction discarded because of: <err>", as Redis. */
+void multiExecAbort(client *c, const char *err);
 
 /* pubsub.c */
 void pubsubInit(void);
@@ -556,6 +644,18 @@ long long pubsubPublish(const char *ch, size_t chlen, const char *msg, size_t ms
 void slowlogInit(void);
 void slowlogPush(client *c, slice *argv, int argc, long long durationUs);
 void slowlogReset(void);
+unsigned long slowlogLen(void);
+void slowlogReply(client *c, long count);   /* SLOWLOG GET: newest first, count -1 = all */
+
+/* cmd_server.c: latency monitor. Records `ms` under `event` when
+ * srv.latencyMonitorThreshold is non-zero and ms >= it (cmdCall: "command"). */
+void latencyAddSampleIfNeeded(const char *event, long long ms);
+
+/* cmd_info.c */
+/* Count an error reply for INFO errorstats: prefix is the error code without
+ * '-' ("ERR", "WRONGTYPE"), len its length. Called from replyError. */
+void infoCountError(const char *prefix, size_t len);
+void infoResetStats(void);                  /* CONFIG RESETSTAT: error stats */
 
 /* server.c */
 void serverUpdateCachedTime(void);

@@ -2,6 +2,7 @@
  * randomness and time. Pure helpers: own no state beyond the random source.
  * Must never accept what Redis rejects: "+1", " 1", "01" are not integers. */
 #include "server.h"
+#include <stdarg.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -362,4 +363,23 @@ int getLongDoubleFromSliceOrReply(client *c, slice s, long double *v, const char
         return -1;
     }
     return 0;
+}
+
+/* ---- growable text ----------------------------------------------------------- */
+
+void textAppend(textBuf *b, const char *fmt, ...) {
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(b->p ? b->p + b->len : NULL, b->p ? b->cap - b->len : 0, fmt, ap);
+        va_end(ap);
+        if (n < 0) return;
+        if (b->p && b->len + (size_t)n < b->cap) {
+            b->len += (size_t)n;
+            return;
+        }
+        b->cap = (b->len + (size_t)n + 1) * 2;
+        if (b->cap < 1024) b->cap = 1024;
+        b->p = memRealloc(b->p, b->cap);
+    }
 }

@@ -175,3 +175,34 @@ def resp_exchange(sock, payload, timeout=5.0, until=None):
             break
         data += chunk
     return data
+
+
+def cmd(*args):
+    """Encode one command as a RESP array of bulk strings."""
+    out = b"*%d\r\n" % len(args)
+    for a in args:
+        a = a if isinstance(a, bytes) else str(a).encode()
+        out += b"$%d\r\n%s\r\n" % (len(a), a)
+    return out
+
+
+def read_exact(sock, expected, timeout=5.0):
+    """Read until len(expected) bytes arrived (or the deadline); return them."""
+    sock.settimeout(timeout)
+    data = b""
+    deadline = time.monotonic() + timeout
+    while len(data) < len(expected) and time.monotonic() < deadline:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def exchange(sock, payload, expected):
+    """Send payload (if any) and assert the reply bytes are exactly expected."""
+    if payload:
+        sock.sendall(payload)
+    got = read_exact(sock, expected)
+    assert got == expected
+    return got
