@@ -94,10 +94,6 @@ def test_allkeys_policies_keep_memory_under_limit(server_factory, policy):
 def test_eviction_spans_databases(server_factory):
     s = server_factory("--maxmemory", "2mb", "--maxmemory-policy", "allkeys-random")
     r0 = s.client(decode_responses=True)
-    try:
-        s.client().execute_command("SELECT", 1)
-    except redis.ResponseError as e:
-        pytest.skip(f"SELECT not available yet: {e}")
     r1 = s.client(decode_responses=True, db=1)
     write(r0, "k", 5000)
     replies = write(r1, "k", 15000, check_memory=True)
