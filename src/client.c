@@ -94,6 +94,7 @@ void clientFree(client *c) {
         c->conn = NULL;
     }
     pendingUnlink(c);
+    blockClientFree(c); /* out of every key's queue of waiters */
     multiDiscard(c);
     multiUnwatchAll(c);
     pubsubClientFree(c);
@@ -139,12 +140,6 @@ int clientHasPendingReplies(client *c) { return c->bufpos > 0 || c->reply != NUL
 
 /* Bad input is logged, but at most once a second per kind, so a hostile
  * client cannot flood the log (or the disk under it). */
-static int logAllowed(long long *last) {
-    if (srv.mstime - *last < 1000) return 0;
-    *last = srv.mstime;
-    return 1;
-}
-
 /* ---- accepting ---------------------------------------------------------- */
 
 static void acceptOne(int fd, const char *ip) {
@@ -156,7 +151,7 @@ static void acceptOne(int fd, const char *ip) {
         connWritev(cn, &iov, 1);
         srv.statRejectedConn++;
         static long long lastLog;
-        if (logAllowed(&lastLog))
+        if (logRateAllowed(&lastLog))
             logNotice("Rejected connection from %s: max number of clients reached (maxclients %u)", ip, srv.maxclients);
         connClose(cn);
         return;
@@ -202,7 +197,7 @@ void clientAcceptHandler(elLoop *el, int fd, void *data, int mask) {
 
 static void protocolError(client *c, const char *err) {
     static long long lastLog;
-    if (logAllowed(&lastLog)) {
+    if (logRateAllowed(&lastLog)) {
         char *info = clientInfoString(c);
         logNotice("Protocol error (%s) from client: %s", err, info);
         memFree(info);
@@ -229,6 +224,7 @@ static void processInput(client *c) {
         c->req.argv = c->reqArgv;
         c->req.argvCap = c->reqArgvCap;
         const char *err = NULL;
+        c->req.unauthenticated = !(c->flags & CLIENT_AUTHENTICATED);
         respStatus st = respParse(base, avail, &c->req, srv.protoMaxBulkLen, &err);
         if (st == RESP_NEED_ARGV) {
             c->reqArgvCap = c->req.argcWant;
@@ -269,6 +265,14 @@ static void processInput(client *c) {
     }
 }
 
+/* block.c: a client just unblocked resumes the requests it pipelined after
+ * its blocking command. Called from beforeSleep, never inside a command. */
+void clientProcessPendingInput(client *c) {
+    if (c->flags & (CLIENT_BLOCKED | CLIENT_CLOSE_ASAP)) return;
+    if (srv.current) return;
+    processInput(c);
+}
+
 static void readHandler(conn *cn) {
     client *c = cn->data;
     if (c->flags & (CLIENT_CLOSE_ASAP | CLIENT_CLOSE_AFTER_REPLY)) {
@@ -289,7 +293,11 @@ static void readHandler(conn *cn) {
             c->qpos = 0;
         }
         if (c->qcap - c->qlen < readlen) {
+            /* Grow geometrically: a request of a million small arguments
+             * arrives 16 KiB at a time, and growing by the read size would
+             * copy the buffer once per read. */
             size_t cap = c->qlen + readlen;
+            if (cap < c->qcap * 2) cap = c->qcap * 2;
             c->querybuf = memRealloc(c->querybuf, cap);
             c->qcap = memUsableSize(c->querybuf);
         }

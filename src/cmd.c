@@ -144,17 +144,27 @@ void cmdCall(client *c, cmdDef *cmd) {
     cmd->proc(c);
     long long dur = ustime() - start;
     (void)dirty;
-    cmd->calls++;
+    /* A blocked command served later (block.c re-runs it) was counted when
+     * first called, and goes to the slowlog when it completes, as Redis 7.0. */
+    if (!(c->flags & CLIENT_REEXEC)) {
+        cmd->calls++;
+        srv.statNumCommands++;
+        c->commandsProcessed++;
+    }
     cmd->usec += dur;
-    srv.statNumCommands++;
-    c->commandsProcessed++;
-    if (!(cmd->flags & CMD_SKIP_SLOWLOG)) slowlogPush(c, c->argv, c->argc, dur);
+    if (!(cmd->flags & CMD_SKIP_SLOWLOG) && !(c->flags & CLIENT_BLOCKED)) slowlogPush(c, c->argv, c->argc, dur);
     latencyAddSampleIfNeeded("command", dur / 1000);
     c->flags &= ~(uint64_t)CLIENT_REPLY_SKIP;
     srv.current = prev;
 }
 
 static void rejectCommand(client *c, cmdDef *cmd, const char *err) {
+    static long long lastLog;
+    if (logRateAllowed(&lastLog)) {
+        char *info = clientInfoString(c);
+        logNotice("Command rejected (%s) from client: %s", err[0] == '-' ? err + 1 : err, info);
+        memFree(info);
+    }
     if (cmd) cmd->rejectedCalls++;
     c->cmd = NULL; /* rejected calls are not failed calls */
     if (cmd && !cmd->parent && !strcmp(cmd->name, "exec")) multiExecAbort(c, err); /* Redis: EXECABORT */

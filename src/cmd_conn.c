@@ -456,6 +456,29 @@ static void connOnOffFlag(client *c, uint64_t flag) {
     replyOk(c);
 }
 
+/* CLIENT UNBLOCK <id> [TIMEOUT|ERROR]: the reason is checked before the id,
+ * as Redis 7.0; :1 when the client was blocked on keys, else :0. */
+static void clientUnblockCommand(client *c) {
+    if (c->argc > 4) {
+        replyErrorFormat(c, "unknown subcommand or wrong number of arguments for '%.*s'. Try CLIENT HELP.",
+                         (int)(c->argv[1].len > 128 ? 128 : c->argv[1].len), c->argv[1].p);
+        return;
+    }
+    int error = 0;
+    if (c->argc == 4) {
+        if (sliceEqNocase(c->argv[3], "timeout")) error = 0;
+        else if (sliceEqNocase(c->argv[3], "error")) error = 1;
+        else {
+            replyError(c, "CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+            return;
+        }
+    }
+    long long id;
+    if (getLongLongFromSliceOrReply(c, c->argv[2], &id, NULL) == -1) return;
+    client *t = clientById(id);
+    replyLongLong(c, t && blockUnblockClient(t, error) ? 1 : 0);
+}
+
 static void clientNoEvictCommand(client *c) { connOnOffFlag(c, CLIENT_NO_EVICT); }
 static void clientNoTouchCommand(client *c) { connOnOffFlag(c, CLIENT_NO_TOUCH); }
 
@@ -497,6 +520,8 @@ static void clientHelpCommand(client *c) {
         "    Set client meta attr. Options are:",
         "    * LIB-NAME: the client lib name.",
         "    * LIB-VER: the client lib version.",
+        "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+        "    Unblock the specified blocked client.",
         "NO-EVICT (ON|OFF)",
         "    Protect current client connection from eviction.",
         "NO-TOUCH (ON|OFF)",
@@ -523,6 +548,7 @@ static cmdDef clientSubcommands[] = {
     {.name = "getname", .proc = clientGetnameCommand, .arity = 2, .flags = CONN_SUB, .acl = ACL_CONNECTION, .since = "2.6.9", .summary = "Get the current connection name", .complexity = "O(1)"},
     {.name = "setinfo", .proc = clientSetinfoCommand, .arity = 4, .flags = CONN_SUB, .acl = ACL_CONNECTION, .since = "7.2.0", .summary = "Set client or connection specific info", .complexity = "O(1)"},
     {.name = "reply", .proc = clientReplyCommand, .arity = 3, .flags = CONN_SUB, .acl = ACL_CONNECTION, .since = "3.2.0", .summary = "Instruct the server whether to reply to commands", .complexity = "O(1)"},
+    {.name = "unblock", .proc = clientUnblockCommand, .arity = -3, .flags = CMD_ADMIN | CONN_SUB, .acl = ACL_CONNECTION, .since = "5.0.0", .summary = "Unblock a client blocked in a blocking command from a different connection", .complexity = "O(log N) where N is the number of client connections"},
     {.name = "no-evict", .proc = clientNoEvictCommand, .arity = 3, .flags = CMD_ADMIN | CONN_SUB, .acl = ACL_CONNECTION, .since = "7.0.0", .summary = "Set client eviction mode for the current connection", .complexity = "O(1)"},
     {.name = "no-touch", .proc = clientNoTouchCommand, .arity = 3, .flags = CONN_SUB, .acl = ACL_CONNECTION, .since = "7.2.0", .summary = "Controls whether commands sent by the client will alter the LRU/LFU of the keys they access.", .complexity = "O(1)"},
     {.name = "help", .proc = clientHelpCommand, .arity = 2, .flags = CMD_LOADING | CMD_STALE, .acl = ACL_CONNECTION, .since = "5.0.0", .summary = "Show helpful text about the different subcommands", .complexity = "O(1)"},

@@ -238,11 +238,10 @@ static void infoServer(textBuf *b) {
 
 static void infoClients(textBuf *b) {
     size_t maxIn = 0, maxOut = 0;
-    int blocked = 0, pubsub = 0;
+    int pubsub = 0;
     for (client *c = srv.clients; c; c = c->next) {
         if (c->qcap > maxIn) maxIn = c->qcap;
         if (c->replyBytes > maxOut) maxOut = c->replyBytes;
-        if (c->flags & CLIENT_BLOCKED) blocked++;
         if ((c->flags & CLIENT_PUBSUB) || pubsubClientCount(c) > 0) pubsub++;
     }
     sectionHeader(b, "Clients");
@@ -252,11 +251,12 @@ static void infoClients(textBuf *b) {
                "maxclients:%u\r\n"
                "client_recent_max_input_buffer:%zu\r\n"
                "client_recent_max_output_buffer:%zu\r\n"
-               "blocked_clients:%d\r\n"
+               "blocked_clients:%lld\r\n"
                "tracking_clients:0\r\n"
                "pubsub_clients:%d\r\n"
-               "clients_in_timeout_table:0\r\n",
-               srv.numClients, srv.maxclients, maxIn, maxOut, blocked, pubsub);
+               "clients_in_timeout_table:%lld\r\n",
+               srv.numClients, srv.maxclients, maxIn, maxOut, blockedClientCount(), pubsub,
+               blockTimeoutTableCount());
 }
 
 static void infoMemory(textBuf *b) {

@@ -35,3 +35,11 @@ void logMsg(int level, const char *fmt, ...) {
     fflush(fp);
     if (!toStdout) fclose(fp);
 }
+
+/* 1 at most once a second per *last: bad input from clients is logged, but a
+ * client sending a flood of it cannot flood the log. */
+int logRateAllowed(long long *last) {
+    if (srv.mstime - *last < 1000) return 0;
+    *last = srv.mstime;
+    return 1;
+}

@@ -14,6 +14,7 @@ void respReqReset(respReq *r) {
     r->need = 0;
     r->argcWant = 0;
     r->isInline = 0;
+    r->unauthenticated = 0;
 }
 
 /* Parses a decimal length terminated by \r\n at buf[start..]. Returns the
@@ -212,6 +213,10 @@ respStatus respParse(char *buf, size_t len, respReq *r, long long maxBulk, const
             *err = "Protocol error: invalid multibulk length";
             return RESP_ERROR;
         }
+        if (r->unauthenticated && count > RESP_UNAUTH_MAX_MULTIBULK) {
+            *err = "Protocol error: unauthenticated multibulk length";
+            return RESP_ERROR;
+        }
         r->pos = (size_t)next;
         r->argc = 0;
         if (count <= 0) {
@@ -251,6 +256,10 @@ respStatus respParse(char *buf, size_t len, respReq *r, long long maxBulk, const
         }
         if (next < 0 || blen < 0 || blen > maxBulk) {
             *err = "Protocol error: invalid bulk length";
+            return RESP_ERROR;
+        }
+        if (r->unauthenticated && blen > RESP_UNAUTH_MAX_BULK) {
+            *err = "Protocol error: unauthenticated bulk length";
             return RESP_ERROR;
         }
         size_t end = (size_t)next + (size_t)blen + 2;

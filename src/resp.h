@@ -18,6 +18,8 @@
 
 #define RESP_MAX_MULTIBULK (1024 * 1024)
 #define RESP_MAX_INLINE (64 * 1024)
+#define RESP_UNAUTH_MAX_MULTIBULK 10   /* arguments before AUTH, as Redis 7 */
+#define RESP_UNAUTH_MAX_BULK 16384     /* bytes per argument before AUTH */
 
 typedef enum { RESP_OK = 0, RESP_PARTIAL, RESP_ERROR, RESP_NEED_ARGV } respStatus;
 
@@ -34,6 +36,9 @@ typedef struct respReq {
     size_t need;       /* PARTIAL: buffer length needed before progress is possible */
     long argcWant;     /* NEED_ARGV: entries the argv array must hold */
     int isInline;
+    /* Set by the caller before each call: a client that has not
+     * authenticated may only send small requests (Redis 7 limits). */
+    int unauthenticated;
     /* Caller-owned storage for arguments. */
     respArg *argv;
     long argvCap;

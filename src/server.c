@@ -68,6 +68,7 @@ static void beforeSleep(elLoop *el) {
     (void)el;
     serverUpdateCachedTime();
     dbActiveExpireCycle(1);
+    blockHandleReady(); /* serve clients blocked on keys made ready; before the writes */
     clientHandlePendingWrites();
     clientFreeScheduled();
     if (srv.shutdownAsap) elStop(srv.el);

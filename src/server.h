@@ -124,6 +124,7 @@ typedef struct slice {
 #define CLIENT_BLOCKED (1 << 13)
 #define CLIENT_PROTOCOL_ERROR (1 << 14)
 #define CLIENT_NO_TOUCH (1 << 15)
+#define CLIENT_REEXEC (1 << 16) /* block.c re-runs a blocked command: counted once (cmdCall) */
 
 typedef struct replyBlock {
     struct replyBlock *next;
@@ -189,6 +190,7 @@ typedef struct client {
     struct client *prev, *next; /* server.clients */
     long long netInBytes, netOutBytes;
     long long commandsProcessed;
+    struct blockState *bstate; /* block.c: set while blocked on keys */
 } client;
 
 /* ---- commands --------------------------------------------------------- */
@@ -415,6 +417,7 @@ extern server srv;
 void logMsg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 #define logWarning(...) logMsg(LL_WARNING, __VA_ARGS__)
 #define logNotice(...) logMsg(LL_NOTICE, __VA_ARGS__)
+int logRateAllowed(long long *last); /* once a second per *last */
 #define logVerbose(...) logMsg(LL_VERBOSE, __VA_ARGS__)
 #define logDebug(...) logMsg(LL_DEBUG, __VA_ARGS__)
 
@@ -467,6 +470,8 @@ int clientHasPendingReplies(client *c);
 const char *clientObufClassName(int cls);
 int clientObufClass(client *c);
 void clientResetState(client *c);      /* RESET command */
+/* Runs the requests queued in c's query buffer (a client just unblocked). */
+void clientProcessPendingInput(client *c);
 
 /* cmd.c */
 void cmdInitTable(void);
@@ -575,6 +580,7 @@ void blockClientFree(client *c);        /* client going away while blocked */
  * "-UNBLOCKED client unblocked via CLIENT UNBLOCK", else the timeout reply. */
 int blockUnblockClient(client *c, int error);
 long long blockedClientCount(void);
+long long blockTimeoutTableCount(void); /* blocked with a deadline (INFO) */
 
 /* evict.c */
 int evictPerform(void);          /* 0 ok, -1 still over maxmemory */
