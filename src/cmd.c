@@ -95,12 +95,21 @@ int cmdIsKeyCommand(cmdDef *cmd) { return cmd->firstKey > 0; }
 
 /* Key positions of a call, from the table's first/last/step. */
 int cmdGetKeys(cmdDef *cmd, slice *argv, int argc, int *out, int max) {
-    (void)argv;
-    if (cmd->firstKey <= 0) return 0;
-    int last = cmd->lastKey < 0 ? argc + cmd->lastKey : cmd->lastKey;
     int n = 0;
-    for (int i = cmd->firstKey; i <= last && i < argc && n < max; i += cmd->keyStep ? cmd->keyStep : 1)
-        out[n++] = i;
+    if (cmd->firstKey > 0) {
+        int last = cmd->lastKey < 0 ? argc + cmd->lastKey : cmd->lastKey;
+        for (int i = cmd->firstKey; i <= last && i < argc && n < max; i += cmd->keyStep ? cmd->keyStep : 1)
+            out[n++] = i;
+    }
+    /* Movable keys (LMPOP, ZUNIONSTORE...): a count, then that many keys.
+     * A count that is not a number or runs past the arguments gives no
+     * keys: the command itself then replies the error. */
+    if (cmd->numkeysIdx > 0 && cmd->numkeysIdx < argc) {
+        long long nk;
+        slice s = argv[cmd->numkeysIdx];
+        if (string2ll(s.p, s.len, &nk) && nk > 0 && nk <= argc - cmd->numkeysIdx - 1)
+            for (int i = cmd->numkeysIdx + 1; i <= cmd->numkeysIdx + nk && n < max; i++) out[n++] = i;
+    }
     return n;
 }
 

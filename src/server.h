@@ -253,6 +253,7 @@ typedef struct cmdDef {
     uint64_t flags;
     uint64_t acl;         /* ACL_* categories beyond those derived from flags */
     int firstKey, lastKey, keyStep; /* 0,0,0 when no keys; lastKey -1: to the end */
+    int numkeysIdx;       /* CMD_MOVABLE_KEYS: argv[numkeysIdx] counts the keys after it */
     const char *group;    /* COMMAND DOCS group: string, generic, server, ... */
     const char *since;
     const char *summary;
@@ -546,6 +547,13 @@ size_t listValueMemory(const dbEntry *e);
 void setFreeValue(dbEntry *e);
 void *setDupValue(const dbEntry *e);
 size_t setValueMemory(const dbEntry *e);
+/* Read access to a set for other types' commands (ZUNIONSTORE & co. take
+ * sets as sources, each member scoring 1). fn returns non-zero to stop.
+ * t_zset.c links these weakly: until t_set.c defines them, set sources are
+ * refused with WRONGTYPE. */
+unsigned long setTypeSize(const dbEntry *e);
+int setTypeIsMember(const dbEntry *e, const char *p, size_t len);
+void setTypeForEach(const dbEntry *e, int (*fn)(void *priv, const char *p, size_t len), void *priv);
 void zsetFreeValue(dbEntry *e);
 void *zsetDupValue(const dbEntry *e);
 size_t zsetValueMemory(const dbEntry *e);

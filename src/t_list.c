@@ -588,7 +588,7 @@ cmdDef listCommands[] = {
     {.name = "rpoplpush", .proc = rpoplpushCommand, .arity = 3, .flags = CMD_WRITE | CMD_DENYOOM, .acl = ACL_LIST,
      LIST_KEY12, .since = "1.2.0",
      .summary = "Remove the last element in a list, prepend it to another list and return it", .complexity = "O(1)"},
-    {.name = "lmpop", .proc = lmpopCommand, .arity = -4, .flags = CMD_WRITE | CMD_MOVABLE_KEYS, .acl = ACL_LIST,
+    {.name = "lmpop", .proc = lmpopCommand, .arity = -4, .flags = CMD_WRITE | CMD_MOVABLE_KEYS, .acl = ACL_LIST, .numkeysIdx = 1,
      .group = "list", .since = "7.0.0", .summary = "Pop elements from a list",
      .complexity = "O(N+M) where N is the number of provided keys and M is the number of elements returned."},
     {.name = "blpop", .proc = blpopCommand, .arity = -3, .flags = CMD_WRITE | CMD_NOSCRIPT | CMD_BLOCKING,
@@ -608,7 +608,7 @@ cmdDef listCommands[] = {
      .summary = "Pop an element from a list, push it to another list and return it; or block until one is available",
      .complexity = "O(1)"},
     {.name = "blmpop", .proc = blmpopCommand, .arity = -5, .flags = CMD_WRITE | CMD_BLOCKING | CMD_MOVABLE_KEYS,
-     .acl = ACL_LIST, .group = "list", .since = "7.0.0",
+     .acl = ACL_LIST, .numkeysIdx = 2, .group = "list", .since = "7.0.0",
      .summary = "Pop elements from a list, or block until one is available",
      .complexity = "O(N+M) where N is the number of provided keys and M is the number of elements returned."},
     {0}};

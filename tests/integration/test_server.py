@@ -614,3 +614,12 @@ def test_resp3_nulls_and_verbatim(server):
     assert resp_exchange(s, b"*3\r\n$6\r\nMEMORY\r\n$5\r\nUSAGE\r\n$7\r\nmissing\r\n") == b"_\r\n"
     out = resp_exchange(s, b"*2\r\n$7\r\nLATENCY\r\n$6\r\nDOCTOR\r\n", until=b"monitor.\n\r\n")
     assert out.startswith(b"=") and b"\r\ntxt:I'm sorry, Dave" in out
+
+
+def test_command_getkeys_movable_keys(r):
+    # Cluster clients route by these: a count argument, then the keys.
+    assert r.command_getkeys("LMPOP", "2", "a", "b", "LEFT") == ["a", "b"]
+    assert r.command_getkeys("BLMPOP", "0", "1", "q", "RIGHT", "COUNT", "2") == ["q"]
+    assert r.command_getkeys("MSET", "a", "1", "b", "2") == ["a", "b"]
+    with pytest.raises(redis.ResponseError, match="The command has no key arguments"):
+        r.command_getkeys("PING")
