@@ -20,7 +20,8 @@
 #include "server.h"
 #include <string.h>
 
-#define LP_HDR 8 /* uint32 total bytes, uint32 count */
+#define LP_HDR 6 /* uint32 total bytes, uint16 count */
+#define LP_COUNT_UNKNOWN 65535 /* count too big for the header: walk to count */
 #define LP_END 0xFF
 
 static uint32_t rd32(const unsigned char *p) {
@@ -35,10 +36,28 @@ static void wr32(unsigned char *p, uint32_t v) {
 }
 
 static void setBytes(unsigned char *lp, size_t n) { wr32(lp, (uint32_t)n); }
-static void setCount(unsigned char *lp, unsigned long n) { wr32(lp + 4, (uint32_t)n); }
+
+/* The count takes two bytes, not four: with the 4-byte size that makes a
+ * 6-byte header, which keeps a typical 5-field hash in jemalloc's 112-byte
+ * class rather than 128. Past 65534 elements the header says "unknown" and
+ * lpLength walks (such arrays are far over every conversion threshold). */
+static void setCount(unsigned char *lp, unsigned long n) {
+    if (n >= LP_COUNT_UNKNOWN) n = LP_COUNT_UNKNOWN;
+    lp[4] = (unsigned char)n;
+    lp[5] = (unsigned char)(n >> 8);
+}
 
 size_t lpBytes(const unsigned char *lp) { return rd32(lp); }
-unsigned long lpLength(const unsigned char *lp) { return rd32(lp + 4); }
+
+static size_t elementSize(const unsigned char *p);
+
+unsigned long lpLength(const unsigned char *lp) {
+    unsigned long n = (unsigned long)lp[4] | (unsigned long)lp[5] << 8;
+    if (n < LP_COUNT_UNKNOWN) return n;
+    n = 0;
+    for (const unsigned char *p = lp + LP_HDR; *p != 0xFF; p += elementSize(p)) n++;
+    return n;
+}
 
 unsigned char *lpNew(size_t capacity) {
     if (capacity < LP_HDR + 1) capacity = LP_HDR + 1;
@@ -284,11 +303,12 @@ unsigned char *lpSeek(unsigned char *lp, long index) {
 /* Opens `add` bytes at offset off and writes x there. */
 static unsigned char *insertAt(unsigned char *lp, size_t off, const lpVal *x, unsigned char **newp) {
     size_t total = lpBytes(lp), add = valSize(x);
+    unsigned long count = lpLength(lp);
     lp = memRealloc(lp, total + add);
     memmove(lp + off + add, lp + off, total - off);
     writeElement(lp + off, x);
     setBytes(lp, total + add);
-    setCount(lp, lpLength(lp) + 1);
+    setCount(lp, count + 1);
     if (newp) *newp = lp + off;
     return lp;
 }
@@ -336,9 +356,10 @@ unsigned char *lpReplace(unsigned char *lp, unsigned char **p, const char *s, si
 /* Removes the bytes [off, off+cut) holding n elements. */
 static unsigned char *cutBytes(unsigned char *lp, size_t off, size_t cut, unsigned long n) {
     size_t total = lpBytes(lp);
+    unsigned long count = lpLength(lp);
     memmove(lp + off, lp + off + cut, total - off - cut);
     setBytes(lp, total - cut);
-    setCount(lp, lpLength(lp) - n);
+    setCount(lp, count - n);
     return memRealloc(lp, total - cut);
 }
 

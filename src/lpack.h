@@ -3,7 +3,8 @@
  * nodes of a quicklist live in one of these instead of one heap node per
  * element.
  *
- * Layout: a 4-byte total size and a 4-byte element count, then the elements,
+ * Layout: a 4-byte total size and a 2-byte element count (65535: count by
+ * walking), then the elements,
  * then one 0xFF end byte. Each element is a header byte (integer or string
  * length, see lpack.c), its payload, and its own size written backwards
  * (1..5 bytes) so the array can be walked from either end.

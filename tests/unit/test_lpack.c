@@ -138,7 +138,25 @@ static void testEdits(void) {
     CHECK_EQ_INT(lpLength(lp), 2);
     lp = lpDeleteRange(lp, 0, 100);
     CHECK_EQ_INT(lpLength(lp), 0);
-    CHECK_EQ_INT(lpBytes(lp), 9);
+    CHECK_EQ_INT(lpBytes(lp), 7); /* 6-byte header and the end byte */
+    lpFree(lp);
+}
+
+/* Past 65534 elements the 2-byte count saturates and is walked instead. */
+static void testBigCount(void) {
+    UNIT_SECTION("count past 65535");
+    unsigned char *lp = lpNew(0);
+    for (long i = 0; i < 70000; i++) lp = lpAppendInteger(lp, i);
+    CHECK_EQ_INT(lpLength(lp), 70000);
+    lp = lpDeleteRange(lp, 0, 5000);
+    CHECK_EQ_INT(lpLength(lp), 65000);
+    CHECK(lpEq(lpFirst(lp), "5000", 4));
+    lp = lpDeleteRange(lp, -1, 1);
+    CHECK_EQ_INT(lpLength(lp), 64999);
+    lp = lpAppend(lp, "x", 1);
+    lp = lpDelete(lp, lpFirst(lp), NULL);
+    CHECK_EQ_INT(lpLength(lp), 64999);
+    CHECK(lpEq(lpSeek(lp, 64998), "x", 1));
     lpFree(lp);
 }
 
@@ -220,6 +238,7 @@ static void testRandomAgainstModel(void) {
 int main(void) {
     testEncodings();
     testEdits();
+    testBigCount();
     testRandomAgainstModel();
     return unitDone();
 }
