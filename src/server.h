@@ -548,9 +548,7 @@ void setFreeValue(dbEntry *e);
 void *setDupValue(const dbEntry *e);
 size_t setValueMemory(const dbEntry *e);
 /* Read access to a set for other types' commands (ZUNIONSTORE & co. take
- * sets as sources, each member scoring 1). fn returns non-zero to stop.
- * t_zset.c links these weakly: until t_set.c defines them, set sources are
- * refused with WRONGTYPE. */
+ * sets as sources, each member scoring 1). fn returns non-zero to stop. */
 unsigned long setTypeSize(const dbEntry *e);
 int setTypeIsMember(const dbEntry *e, const char *p, size_t len);
 void setTypeForEach(const dbEntry *e, int (*fn)(void *priv, const char *p, size_t len), void *priv);

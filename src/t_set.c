@@ -938,6 +938,21 @@ static void sscanCommand(client *c) {
 #define SET_STORE_CX "O(N) where N is the total number of elements in all given sets."
 #define SET_INTER_CX "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets."
 
+/* ---- read access for other types (ZUNIONSTORE & co. take sets) ---------- */
+
+unsigned long setTypeSize(const dbEntry *e) { return (unsigned long)setSize(e); }
+
+int setTypeIsMember(const dbEntry *e, const char *p, size_t len) { return setIsMemberBytes((dbEntry *)e, p, len); }
+
+void setTypeForEach(const dbEntry *e, int (*fn)(void *priv, const char *p, size_t len), void *priv) {
+    setIter it;
+    setMember m;
+    setIterInit(&it, (dbEntry *)e);
+    while (setIterNext(&it, &m))
+        if (fn(priv, m.p, m.len)) break;
+    setIterEnd(&it);
+}
+
 cmdDef setCommands[] = {
     {.name = "sadd", .proc = saddCommand, .arity = -3, .flags = CMD_WRITE | CMD_DENYOOM | CMD_FAST, .acl = ACL_SET, SET_KEY1, .group = "set", .since = "1.0.0", .summary = "Add one or more members to a set",
      .complexity = "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments."},

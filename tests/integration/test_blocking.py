@@ -58,13 +58,6 @@ def assert_silent(sock, window=0.2):
         raise AssertionError(f"unexpected reply {data!r}")
 
 
-def has_command(server, name):
-    s = server.raw()
-    reply = resp_exchange(s, cmd("COMMAND", "INFO", name), until=b"\r\n*")
-    s.close()
-    return not reply.startswith(b"*1\r\n*-1\r\n")
-
-
 # ---- serving order -----------------------------------------------------------
 
 
@@ -288,8 +281,6 @@ def test_blmove_chain_of_three(server, r):
 
 
 def test_blmpop_waiter(server, r):
-    if not has_command(server, "blmpop"):
-        pytest.skip("BLMPOP not available")
     w = waiter(server, r, "BLMPOP", 0, 2, "m1", "m2", "LEFT")
     r.rpush("m2", "a", "b")
     expect(w, b"*2\r\n" + bulk("m2") + arr("a"))
@@ -454,8 +445,6 @@ def test_flushall_leaves_waiters_blocked(server, r):
 
 
 def test_bzpopmin_waiter(server, r):
-    if not has_command(server, "bzpopmin"):
-        pytest.skip("BZPOPMIN not available")
     w = waiter(server, r, "BZPOPMIN", "z", 0)
     r.zadd("z", {"a": 1, "b": 2})
     expect(w, arr("z", "a", "1"))
@@ -466,8 +455,6 @@ def test_bzpopmin_waiter(server, r):
 
 
 def test_list_and_zset_waiters_on_one_key_get_their_own_type(server, r):
-    if not has_command(server, "bzpopmin"):
-        pytest.skip("BZPOPMIN not available")
     z = waiter(server, r, "BZPOPMIN", "k", 0)
     lst = waiter(server, r, "BLPOP", "k", 0)
     r.rpush("k", "v")
