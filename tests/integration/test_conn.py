@@ -762,7 +762,6 @@ def test_command_info_matches_redis(server):
 
 # ---- redis-cli -------------------------------------------------------------------
 
-@pytest.mark.skipif(shutil.which("redis-cli") is None, reason="redis-cli not installed")
 def test_redis_cli_works(server):
     def cli(*args):
         p = subprocess.run(["redis-cli", "-h", "127.0.0.1", "-p", str(server.port)] + list(args),
@@ -779,7 +778,6 @@ def test_redis_cli_works(server):
     assert "resp=3" in out and "cmd=client|info" in out
 
 
-@pytest.mark.skipif(shutil.which("redis-cli") is None, reason="redis-cli not installed")
 def test_redis_cli_with_password(server_factory):
     s = server_factory("--requirepass", "secret")
     p = subprocess.run(["redis-cli", "-h", "127.0.0.1", "-p", str(s.port), "--no-auth-warning", "-a", "secret",
