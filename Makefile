@@ -20,10 +20,14 @@ endif
 SRC := $(wildcard src/*.c)
 OBJ := $(patsubst src/%.c,$(BUILD)/src/%.o,$(SRC))
 SERVER := $(BUILD)/cachet-server
+# Small client programs: tools/X.c -> $(BUILD)/X (cachet-load is also copied
+# to tools/cachet-load for users), bench/X.c -> $(BUILD)/bench/X.
+TOOLS := $(patsubst tools/%.c,$(BUILD)/%,$(wildcard tools/*.c))
+BENCH_TOOLS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
 
 .PHONY: all run test test-unit test-integration test-sanitize bench clean deps
 
-all: $(SERVER) src/cachet-server
+all: $(SERVER) src/cachet-server $(TOOLS) $(patsubst $(BUILD)/%,tools/%,$(TOOLS))
 
 $(BUILD)/src/%.o: src/%.c
 	@mkdir -p $(dir $@)
@@ -35,6 +39,17 @@ $(SERVER): $(OBJ)
 src/cachet-server: $(SERVER)
 	@if [ "$(BUILD)" = "build" ]; then cp $(SERVER) src/cachet-server; fi
 
+$(BUILD)/%: tools/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(CFLAGS) -o $@ $< $(LDLIBS_BASE)
+
+tools/%: $(BUILD)/%
+	@if [ "$(BUILD)" = "build" ]; then cp $< $@; fi
+
+$(BUILD)/bench/%: bench/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(CFLAGS) -o $@ $< $(LDLIBS_BASE)
+
 deps:
 	@scripts/deps.sh
 
@@ -42,7 +57,7 @@ run: deps all
 	./src/cachet-server --bind 127.0.0.1 --port 6379
 
 clean:
-	rm -rf build build-* src/cachet-server
+	rm -rf build build-* src/cachet-server tools/cachet-load
 
 -include $(OBJ:.o=.d)
 
@@ -77,5 +92,5 @@ test: deps
 	$(MAKE) test-sanitize
 
 # ---- benchmarks (not part of make test) ----------------------------------
-bench: deps all
+bench: deps all $(BENCH_TOOLS)
 	/usr/bin/python3 bench/run.py

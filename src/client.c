@@ -142,8 +142,16 @@ int clientHasPendingReplies(client *c) { return c->bufpos > 0 || c->reply != NUL
  * client cannot flood the log (or the disk under it). */
 /* ---- accepting ---------------------------------------------------------- */
 
-static void acceptOne(int fd, const char *ip) {
-    conn *cn = connCreatePlain(srv.el, fd);
+int clientTlsListenerMark;
+
+/* Connections on the main port sniff their first byte when TLS is accepted
+ * there; in tls-mode none they are plain from the start (the plain read
+ * refuses a ClientHello itself, at no extra cost). */
+static void acceptOne(int fd, const char *ip, int tlsPort) {
+    conn *cn;
+    if (tlsPort) cn = connCreateTls(srv.el, fd);
+    else if (srv.tlsMode != TLS_MODE_NONE) cn = connCreateSniffing(srv.el, fd);
+    else cn = connCreatePlain(srv.el, fd);
     if (srv.numClients >= srv.maxclients) {
         static const char *msg = "-ERR max number of clients reached\r\n";
         /* Best effort, non-blocking: the client may not be reading. */
@@ -174,8 +182,8 @@ static void acceptOne(int fd, const char *ip) {
 
 void clientAcceptHandler(elLoop *el, int fd, void *data, int mask) {
     (void)el;
-    (void)data;
     (void)mask;
+    int tlsPort = data == &clientTlsListenerMark;
     char ip[NET_ADDR_LEN], err[NET_ERR_LEN];
     int port;
     for (int i = 0; i < MAX_ACCEPTS_PER_CALL; i++) {
@@ -189,7 +197,7 @@ void clientAcceptHandler(elLoop *el, int fd, void *data, int mask) {
             close(cfd);
             continue;
         }
-        acceptOne(cfd, ip);
+        acceptOne(cfd, ip, tlsPort);
     }
 }
 
@@ -453,6 +461,13 @@ void clientsCron(void) {
      * about a millisecond a second. */
     for (client *c = srv.clients; c; c = c->next) {
         if (c->flags & CLIENT_CLOSE_ASAP) continue;
+        if (c->conn && connHandshakeExpired(c->conn, now)) {
+            tlsStat.handshakesTimedOut++;
+            logVerbose("Closing client id=%lld addr=%s: no TLS handshake within tls-handshake-timeout", c->id,
+                       c->addr);
+            clientFreeAsync(c);
+            continue;
+        }
         if (srv.idleTimeout && !(c->flags & (CLIENT_PUBSUB | CLIENT_BLOCKED)) &&
             now - c->lastInteraction > srv.idleTimeout * 1000) {
             logVerbose("Closing idle client id=%lld addr=%s", c->id, c->addr);

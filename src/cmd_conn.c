@@ -318,7 +318,7 @@ static void clientListCommand(client *c) {
  * by default). All filters are parsed before anyone is killed. */
 static void clientKillCommand(client *c) {
     slice addr = {0}, laddr = {0};
-    int hasAddr = 0, hasLaddr = 0, type = -1, skipme = 1;
+    int hasAddr = 0, hasLaddr = 0, type = -1, skipme = 1, tls = -1;
     long long id = 0, maxage = 0;
     if (c->argc == 3) {
         addr = c->argv[2];
@@ -358,6 +358,14 @@ static void clientKillCommand(client *c) {
                     replyErrorSyntax(c);
                     return;
                 }
+            } else if (sliceEqNocase(opt, "tls")) {
+                /* Cachet's filter: plaintext (no) or TLS (yes) clients. */
+                if (sliceEqNocase(val, "yes")) tls = 1;
+                else if (sliceEqNocase(val, "no")) tls = 0;
+                else {
+                    replyErrorSyntax(c);
+                    return;
+                }
             } else if (sliceEqNocase(opt, "maxage")) {
                 if (getLongLongFromSliceOrReply(c, val, &maxage, "maxage is not an integer or out of range") == -1)
                     return;
@@ -380,6 +388,7 @@ static void clientKillCommand(client *c) {
         if (type != -1 && connTypeOf(t) != type) continue;
         if (id && t->id != id) continue;
         if (maxage && (srv.mstime - t->ctime) / 1000 <= maxage) continue;
+        if (tls != -1 && (!t->conn || connIsTls(t->conn) != tls)) continue;
         if (t == c && skipme) continue;
         if (t == c) killSelf = 1;
         else clientFreeAsync(t); /* unlinked later, so this walk stays valid */
@@ -506,6 +515,8 @@ static void clientHelpCommand(client *c) {
         "      Skip killing current connection (default: yes).",
         "    * ID <client-id>",
         "      Kill connections by client id.",
+        "    * TLS (YES|NO)",
+        "      Kill connections made over TLS (yes) or plaintext (no).",
         "    * MAXAGE <maxage>",
         "      Kill connections older than the specified age.",
         "LIST [options ...]",

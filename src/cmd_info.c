@@ -149,11 +149,12 @@ enum {
     SEC_ERRORSTATS = 1 << 9,
     SEC_CLUSTER = 1 << 10,
     SEC_KEYSPACE = 1 << 11,
+    SEC_SSL = 1 << 12, /* ElastiCache's section, plus Cachet's TLS fields */
 };
 
 #define SEC_DEFAULT                                                                                             \
     (SEC_SERVER | SEC_CLIENTS | SEC_MEMORY | SEC_PERSISTENCE | SEC_STATS | SEC_REPLICATION | SEC_CPU | SEC_MODULES | \
-     SEC_ERRORSTATS | SEC_CLUSTER | SEC_KEYSPACE)
+     SEC_ERRORSTATS | SEC_CLUSTER | SEC_KEYSPACE | SEC_SSL)
 #define SEC_ALL (SEC_DEFAULT | SEC_COMMANDSTATS)
 
 static const struct {
@@ -172,6 +173,7 @@ static const struct {
     {"errorstats", SEC_ERRORSTATS},
     {"cluster", SEC_CLUSTER},
     {"keyspace", SEC_KEYSPACE},
+    {"ssl", SEC_SSL},
     /* "everything" adds module-generated sections to "all"; we have none. */
     {"all", SEC_ALL},
     {"everything", SEC_ALL},
@@ -553,6 +555,11 @@ static void infoCommand(client *c) {
         textAppend(&b, "cluster_enabled:0\r\n");
     }
     if (sections & SEC_KEYSPACE) infoKeyspace(&b);
+    /* Last, so tools that expect Redis' sections in Redis' order find them. */
+    if (sections & SEC_SSL) {
+        sectionHeader(&b, "SSL");
+        tlsInfo(&b);
+    }
     replyVerbatim(c, b.p ? b.p : "", b.len, "txt");
     memFree(b.p);
 }

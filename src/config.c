@@ -104,6 +104,10 @@ static const cfgEnum policyEnum[] = {{"volatile-lru", 0},   {"volatile-lfu", 0},
                                      {"allkeys-random", 0}, {"noeviction", 0},     {NULL, 0}};
 static const cfgEnum supervisedEnum[] = {{"upstart", 3}, {"systemd", 2}, {"auto", 1}, {"no", 0}, {NULL, 0}};
 static const cfgEnum protectedEnum[] = {{"no", 0}, {"yes", 1}, {"local", 2}, {NULL, 0}};
+static const cfgEnum tlsModeEnum[] = {
+    {"none", TLS_MODE_NONE}, {"preferred", TLS_MODE_PREFERRED}, {"required", TLS_MODE_REQUIRED}, {NULL, 0}};
+static const cfgEnum tlsAuthEnum[] = {
+    {"no", TLS_CLIENT_AUTH_NO}, {"yes", TLS_CLIENT_AUTH_YES}, {"optional", TLS_CLIENT_AUTH_OPTIONAL}, {NULL, 0}};
 
 #define BOOLP(n, fl, field, d, ...) {.name = n, .type = CT_BOOL, .flags = fl, .ptr = &srv.field, .def = d, __VA_ARGS__}
 #define NUMP(n, fl, field, k, lo, hi, d, ...)                                                                       \
@@ -165,6 +169,26 @@ static cfgParam params[] = {
     NUMP("client-query-buffer-limit", CF_MEMORY, clientMaxQuerybufLen, NK_LL, 1024 * 1024, LONG_MAX,
          1024LL * 1024 * 1024),
     SPECIALP("client-output-buffer-limit", CF_MULTI_ARG, obuf),
+    /* TLS: every parameter a context is built from re-applies through tls.c,
+     * which validates before it swaps anything in. */
+    ENUMP("tls-mode", 0, tlsMode, tlsModeEnum, TLS_MODE_NONE, .apply = tlsApplyConfig),
+    NUMP("tls-port", 0, tlsPort, NK_INT, 0, 65535, 0, .apply = tlsApplyConfig),
+    STRP("tls-cert-file", 0, tlsCertFile, "", .apply = tlsApplyConfig),
+    STRP("tls-key-file", 0, tlsKeyFile, "", .apply = tlsApplyConfig),
+    STRP("tls-key-file-pass", 0, tlsKeyFilePass, "", .apply = tlsApplyConfig),
+    STRP("tls-ca-cert-file", 0, tlsCaCertFile, "", .apply = tlsApplyConfig),
+    STRP("tls-ca-cert-dir", 0, tlsCaCertDir, "", .apply = tlsApplyConfig),
+    ENUMP("tls-auth-clients", 0, tlsAuthClients, tlsAuthEnum, TLS_CLIENT_AUTH_NO, .apply = tlsApplyConfig),
+    STRP("tls-protocols", 0, tlsProtocols, "", .apply = tlsApplyConfig),
+    STRP("tls-ciphers", 0, tlsCiphers, "", .apply = tlsApplyConfig),
+    STRP("tls-ciphersuites", 0, tlsCiphersuites, "", .apply = tlsApplyConfig),
+    BOOLP("tls-prefer-server-ciphers", 0, tlsPreferServerCiphers, 0, .apply = tlsApplyConfig),
+    BOOLP("tls-session-caching", 0, tlsSessionCaching, 1, .apply = tlsApplyConfig),
+    NUMP("tls-session-cache-size", 0, tlsSessionCacheSize, NK_LL, 0, INT_MAX, 20 * 1024, .apply = tlsApplyConfig),
+    NUMP("tls-session-cache-timeout", 0, tlsSessionCacheTimeout, NK_LL, 0, INT_MAX, 300, .apply = tlsApplyConfig),
+    NUMP("tls-handshake-timeout", 0, tlsHandshakeTimeout, NK_LL, 1, 3600 * 1000, 5000),
+    NUMP("max-new-tls-connections-per-cycle", 0, maxNewTlsConnsPerCycle, NK_INT, 1, INT_MAX, 16),
+    BOOLP("tls-auto-reload", 0, tlsAutoReload, 0),
 };
 #define NPARAMS ((int)(sizeof(params) / sizeof(params[0])))
 
@@ -1097,6 +1121,7 @@ static void configResetStats(void) {
     srv.expiredStalePerc = 0;
     srv.expireCycleTimeUsed = 0;
     infoResetStats();
+    tlsResetStats();
     memset(srv.opsSamples, 0, sizeof(srv.opsSamples));
     memset(srv.inSamples, 0, sizeof(srv.inSamples));
     memset(srv.outSamples, 0, sizeof(srv.outSamples));

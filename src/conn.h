@@ -1,9 +1,12 @@
 /* conn.h - the connection layer: one interface over a client socket.
  *
  * Owns: the fd and its event-loop registration, plus any transport state
- * (a TLS session, later). Everything above this layer (client.c) reads and
- * writes through conn* calls and never touches the fd or epoll itself, so a
- * TLS transport can be slid in underneath without the client noticing.
+ * (the TLS session). Everything above this layer (client.c) reads and writes
+ * through conn* calls and never touches the fd or epoll itself, so it is
+ * blind to TLS.
+ * Three implementations: plain TCP (conn_plain.c), TLS and the sniffer that
+ * turns a new connection on the main port into one of the two by its first
+ * byte (conn_tls.c).
  * Must never call back into a handler after connClose. */
 #ifndef CACHET_CONN_H
 #define CACHET_CONN_H
@@ -41,10 +44,40 @@ struct conn {
     connHandler *writeHandler;
     int inHandler; /* >0 while a handler runs: close then defers the free */
     void *data; /* the owner (a client); not freed by conn */
+    /* TLS and sniffing only (conn_tls.c). */
+    void *ssl;           /* SSL *, owned */
+    int tflags;          /* CONN_T_* */
+    long long acceptMs;  /* when accepted: the handshake deadline counts from here */
+    conn *listPrev, *listNext; /* on the pending-data or deferred-handshake list */
 };
 
 /* Wraps an accepted plain TCP socket. The conn owns fd from now on. */
 conn *connCreatePlain(elLoop *el, int fd);
+/* Turns a sniffed conn into a plain one (conn_tls.c calls it), keeping its
+ * handlers; registers the fd with the plain event handler. */
+void connBecomePlain(conn *c);
+/* The common end of every close: unregister, close the fd, mark CLOSED and
+ * free the conn now, or when the handler running on it returns. */
+void connCloseSocket(conn *c);
+
+/* conn_tls.c. A conn on the main port: sniffs the first byte and becomes
+ * plain or TLS as tls-mode says at that moment. */
+conn *connCreateSniffing(elLoop *el, int fd);
+/* A conn on the tls-port: TLS from the first byte. */
+conn *connCreateTls(elLoop *el, int fd);
+/* Still deciding or handshaking, and past tls-handshake-timeout: the owner
+ * should close it (counted as a timed-out handshake). */
+int connHandshakeExpired(conn *c, long long nowMs);
+int connIsSniffing(const conn *c);
+int connIsHandshaking(const conn *c);
+/* Done once per event-loop cycle, before sleeping: serves conns whose TLS
+ * session holds decrypted bytes the socket will not signal again, and starts
+ * handshakes deferred by max-new-tls-connections-per-cycle. Returns 1 when
+ * work is left, so the loop must not sleep. */
+int connTlsBeforeSleep(void);
+/* The peer certificate's subject CN, if the peer sent a verified one;
+ * 0 and "" otherwise. (Seam for logging a client in by its certificate.) */
+int connTlsPeerCommonName(conn *c, char *buf, size_t len);
 
 /* read: >0 bytes, 0 on orderly EOF, -1 on error (errno EAGAIN: try later). */
 static inline ssize_t connRead(conn *c, void *buf, size_t len) { return c->type->read(c, buf, len); }

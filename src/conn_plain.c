@@ -1,9 +1,13 @@
 /* conn_plain.c - the plain TCP implementation of conn.h.
- * Must never block: the fd is non-blocking and EAGAIN goes back to the caller. */
-#include "conn.h"
-#include "mem.h"
+ * Must never block: the fd is non-blocking and EAGAIN goes back to the caller.
+ * A conn accepted as plain (tls-mode none) refuses a TLS ClientHello as its
+ * first byte: the client gets a clean close instead of an error reply it
+ * would take for a broken handshake. */
+#include "server.h"
 #include <errno.h>
 #include <unistd.h>
+
+#define CONN_P_CHECK_HELLO 1 /* the first byte is still to be seen */
 
 static void plainEvent(elLoop *el, int fd, void *data, int mask) {
     (void)el;
@@ -18,7 +22,23 @@ static void plainEvent(elLoop *el, int fd, void *data, int mask) {
 }
 
 static ssize_t plainRead(conn *c, void *buf, size_t len) {
+    if (c->state == CONN_STATE_ERROR) {
+        errno = c->lastErrno ? c->lastErrno : EIO;
+        return -1;
+    }
     ssize_t n = read(c->fd, buf, len);
+    if (n > 0 && (c->tflags & CONN_P_CHECK_HELLO)) {
+        c->tflags &= ~CONN_P_CHECK_HELLO;
+        if (((unsigned char *)buf)[0] == 0x16) {
+            static long long lastLog;
+            tlsStat.helloRejected++;
+            if (logRateAllowed(&lastLog)) logVerbose("Closed a TLS connection: tls-mode is none");
+            c->state = CONN_STATE_ERROR;
+            c->lastErrno = ECONNREFUSED;
+            errno = ECONNREFUSED;
+            return -1;
+        }
+    }
     if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
         c->state = CONN_STATE_ERROR;
         c->lastErrno = errno;
@@ -37,7 +57,7 @@ static ssize_t plainWritev(conn *c, const struct iovec *iov, int iovcnt) {
     return n;
 }
 
-static void plainClose(conn *c) {
+void connCloseSocket(conn *c) {
     if (c->fd >= 0) {
         elDelFile(c->el, c->fd, EL_READABLE | EL_WRITABLE);
         close(c->fd);
@@ -71,11 +91,20 @@ static const connType plainType = {
     .name = "tcp",
     .read = plainRead,
     .writev = plainWritev,
-    .close = plainClose,
+    .close = connCloseSocket,
     .setReadHandler = plainSetRead,
     .setWriteHandler = plainSetWrite,
     .isTls = 0,
 };
+
+void connBecomePlain(conn *c) {
+    c->type = &plainType;
+    c->tflags = 0;
+    /* Re-register: the fd's handler changes from the sniffer's to ours. */
+    elDelFile(c->el, c->fd, EL_READABLE | EL_WRITABLE);
+    if (c->readHandler) setHandler(c, c->readHandler, EL_READABLE);
+    if (c->writeHandler) setHandler(c, c->writeHandler, EL_WRITABLE);
+}
 
 conn *connCreatePlain(elLoop *el, int fd) {
     conn *c = memCalloc(sizeof(*c));
@@ -83,5 +112,6 @@ conn *connCreatePlain(elLoop *el, int fd) {
     c->el = el;
     c->fd = fd;
     c->state = CONN_STATE_CONNECTED;
+    c->tflags = CONN_P_CHECK_HELLO;
     return c;
 }

@@ -38,6 +38,7 @@ struct elLoop {
     long long nextTimerId;
     int stop;
     elHookProc *beforeSleep;
+    int dontWait;
 };
 
 long long elMonoUs(void) {
@@ -148,6 +149,7 @@ void elDelTimer(elLoop *el, long long id) {
 }
 
 void elSetBeforeSleep(elLoop *el, elHookProc *proc) { el->beforeSleep = proc; }
+void elSetDontWait(elLoop *el, int on) { el->dontWait = on; }
 void elStop(elLoop *el) { el->stop = 1; }
 
 static long long msUntilNextTimer(elLoop *el) {
@@ -188,7 +190,7 @@ void elMain(elLoop *el) {
     while (!el->stop) {
         if (el->beforeSleep) el->beforeSleep(el);
         if (el->stop) break;
-        long long wait = msUntilNextTimer(el);
+        long long wait = el->dontWait ? 0 : msUntilNextTimer(el);
         int n = epoll_wait(el->epfd, el->fired, el->setsize, wait < 0 ? 1000 : (int)wait);
         for (int i = 0; i < n; i++) {
             struct epoll_event *e = &el->fired[i];

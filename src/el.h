@@ -30,6 +30,8 @@ int elGetMask(elLoop *el, int fd);
 long long elAddTimer(elLoop *el, long long ms, elTimerProc *proc, void *data);
 void elDelTimer(elLoop *el, long long id);
 void elSetBeforeSleep(elLoop *el, elHookProc *proc);
+/* While set, the next wait polls (timeout 0) instead of sleeping. */
+void elSetDontWait(elLoop *el, int on);
 /* Runs until elStop. */
 void elMain(elLoop *el);
 void elStop(elLoop *el);

@@ -59,14 +59,17 @@ static long serverCron(elLoop *el, long long id, void *data) {
     if ((long long)used > srv.statPeakMemory) srv.statPeakMemory = (long long)used;
     if (srv.cronloops % (srv.hz / 10 ? srv.hz / 10 : 1) == 0) trackInstantaneous();
     clientsCron();
+    if (srv.cronloops % (srv.hz ? srv.hz : 10) == 0) tlsCron();
     dbActiveExpireCycle(0);
     dbCron();
     return 1000 / (srv.hz ? srv.hz : 10);
 }
 
 static void beforeSleep(elLoop *el) {
-    (void)el;
     serverUpdateCachedTime();
+    /* TLS bytes already decrypted and handshakes held back: served now, and
+     * while any are left the loop polls instead of sleeping. */
+    elSetDontWait(el, connTlsBeforeSleep());
     dbActiveExpireCycle(1);
     blockHandleReady(); /* serve clients blocked on keys made ready; before the writes */
     clientHandlePendingWrites();
@@ -82,27 +85,29 @@ static void onOom(size_t size) {
     abort();
 }
 
-int serverListen(char **err) {
+/* Opens listening sockets for port on the bind addresses into fds (up to
+ * 16). Returns -1 with *err set; the caller closes what was opened. */
+int serverListenOn(int port, int *fds, int *count, char **err) {
     static char msg[NET_ERR_LEN + 64];
     char nerr[NET_ERR_LEN];
-    srv.ipfdCount = 0;
-    if (srv.port == 0) return 0;
+    *count = 0;
+    if (port == 0) return 0;
     if (srv.bindaddrCount == 0) {
         /* No bind: all IPv4 interfaces (and IPv6 when available). */
         nerr[0] = '\0';
-        int fd = netListen("0.0.0.0", srv.port, srv.tcpBacklog, nerr);
+        int fd = netListen("0.0.0.0", port, srv.tcpBacklog, nerr);
         if (fd == -1) {
-            snprintf(msg, sizeof(msg), "Could not create server TCP listening socket *:%d: %s", srv.port, nerr);
+            snprintf(msg, sizeof(msg), "Could not create server TCP listening socket *:%d: %s", port, nerr);
             *err = msg;
             return -1;
         }
-        srv.ipfd[srv.ipfdCount++] = fd;
+        fds[(*count)++] = fd;
         nerr[0] = '\0';
-        fd = netListen("::", srv.port, srv.tcpBacklog, nerr);
-        if (fd != -1) srv.ipfd[srv.ipfdCount++] = fd;
+        fd = netListen("::", port, srv.tcpBacklog, nerr);
+        if (fd != -1) fds[(*count)++] = fd;
         return 0;
     }
-    for (int i = 0; i < srv.bindaddrCount && srv.ipfdCount < 16; i++) {
+    for (int i = 0; i < srv.bindaddrCount && *count < 16; i++) {
         const char *addr = srv.bindaddr[i];
         int optional = addr[0] == '-';
         if (optional) addr++;
@@ -110,21 +115,23 @@ int serverListen(char **err) {
         if (!strcmp(addr, "*")) addr = "0.0.0.0";
         else if (!strcmp(addr, "::*")) addr = "::";
         nerr[0] = '\0';
-        int fd = netListen(addr, srv.port, srv.tcpBacklog, nerr);
+        int fd = netListen(addr, port, srv.tcpBacklog, nerr);
         if (fd == -1) {
             if (optional) continue;
-            snprintf(msg, sizeof(msg), "Could not create server TCP listening socket %s:%d: %s", addr, srv.port, nerr);
+            snprintf(msg, sizeof(msg), "Could not create server TCP listening socket %s:%d: %s", addr, port, nerr);
             *err = msg;
             return -1;
         }
-        srv.ipfd[srv.ipfdCount++] = fd;
+        fds[(*count)++] = fd;
     }
-    if (srv.ipfdCount == 0) {
+    if (*count == 0) {
         *err = "Failed listening on all bind addresses";
         return -1;
     }
     return 0;
 }
+
+int serverListen(char **err) { return serverListenOn(srv.port, srv.ipfd, &srv.ipfdCount, err); }
 
 static void writePidfile(void) {
     if (!srv.pidfile || !srv.pidfile[0]) return;
@@ -144,6 +151,8 @@ void serverShutdown(int save, int nosave, int force, char **err) {
     if (srv.pidfile && srv.pidfile[0]) unlink(srv.pidfile);
     for (int i = 0; i < srv.ipfdCount; i++) close(srv.ipfd[i]);
     srv.ipfdCount = 0;
+    for (int i = 0; i < srv.tlsfdCount; i++) close(srv.tlsfd[i]);
+    srv.tlsfdCount = 0;
     srv.shutdownAsap = 1;
     logWarning("Redis is now ready to exit, bye bye...");
 }
@@ -208,6 +217,17 @@ int serverInit(char **err) {
             *err = "Unrecoverable error creating server listening file event.";
             return -1;
         }
+    }
+    static char tlsErr[1100];
+    char terr[1024];
+    if (tlsInit(terr, sizeof(terr)) == -1) {
+        snprintf(tlsErr, sizeof(tlsErr), "TLS: %s", terr);
+        *err = tlsErr;
+        return -1;
+    }
+    if (srv.ipfdCount == 0 && srv.tlsfdCount == 0) {
+        *err = "Configured to not listen anywhere, exiting.";
+        return -1;
     }
     writePidfile();
     srv.statStartupMemory = (long long)memUsed();

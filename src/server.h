@@ -314,6 +314,22 @@ typedef struct server {
     long long idleTimeout;   /* seconds, "timeout" */
     int tcpKeepalive;
 
+    /* TLS (tls.c owns the context; these are the configured values) */
+    int tlsMode;             /* TLS_MODE_*: what the main port accepts */
+    int tlsPort;             /* 0: no separate TLS-only port */
+    int tlsfd[16];
+    int tlsfdCount;
+    char *tlsCertFile, *tlsKeyFile, *tlsKeyFilePass, *tlsCaCertFile, *tlsCaCertDir;
+    int tlsAuthClients;      /* TLS_CLIENT_AUTH_* */
+    char *tlsProtocols, *tlsCiphers, *tlsCiphersuites;
+    int tlsPreferServerCiphers;
+    int tlsSessionCaching;
+    long long tlsSessionCacheSize;
+    long long tlsSessionCacheTimeout;  /* seconds */
+    long long tlsHandshakeTimeout;     /* ms */
+    int maxNewTlsConnsPerCycle;
+    int tlsAutoReload;
+
     /* clients */
     client *clients;         /* doubly linked via prev/next */
     unsigned long numClients;
@@ -463,6 +479,7 @@ void clientInstallWriteIfNeeded(client *c);
 int clientHandlePendingWrites(void);
 void clientFreeScheduled(void);
 void clientAcceptHandler(elLoop *el, int fd, void *data, int mask);
+extern int clientTlsListenerMark; /* its address is the tls-port listeners' handler data */
 void clientsCron(void);
 void clientSetName(client *c, const char *name, size_t len);
 char *clientInfoString(client *c);     /* memAlloc'd line as CLIENT LIST prints it */
@@ -617,6 +634,33 @@ long long ustime(void);
 long long mstime(void);
 /* Growable NUL-terminated text (INFO, LATENCY DOCTOR...): start from
  * {0}; b->p is memAlloc'd and owned by the caller. */
+/* ---- tls.c: TLS contexts, modes, rotation ---- */
+#define TLS_MODE_NONE 0
+#define TLS_MODE_PREFERRED 1
+#define TLS_MODE_REQUIRED 2
+#define TLS_CLIENT_AUTH_NO 0
+#define TLS_CLIENT_AUTH_OPTIONAL 1
+#define TLS_CLIENT_AUTH_YES 2
+struct textBuf;
+/* Start-up: loads the context the configuration asks for and opens the
+ * tls-port. Returns -1 with a message in err. */
+int tlsInit(char *err, size_t errlen);
+/* CONFIG SET apply for every tls-* parameter: rebuilds the context, switches
+ * mode, moves the tls-port. On failure nothing changed. */
+int tlsApplyConfig(const char **err);
+void tlsCron(void);                 /* once a second: tls-auto-reload */
+void tlsInfo(struct textBuf *b);    /* the body of INFO's # SSL section */
+void tlsResetStats(void);
+void *tlsCurrentContext(void);      /* SSL_CTX * for new connections, or NULL */
+const char *tlsModeName(int mode);
+/* Counters kept by conn_tls.c and client.c. */
+typedef struct tlsStats {
+    long long handshakesOk, handshakesFailed, handshakesResumed, handshakesTimedOut;
+    long long handshakesAbandoned; /* the peer hung up before we did its crypto */
+    long long plaintextRejected, helloRejected;
+} tlsStats;
+extern tlsStats tlsStat;
+
 typedef struct textBuf {
     char *p;
     size_t len, cap;
@@ -674,6 +718,7 @@ void serverUpdateCachedTime(void);
 void serverShutdown(int save, int nosave, int force, char **err);
 long long serverUptimeSeconds(void);
 int serverListen(char **err);
+int serverListenOn(int port, int *fds, int *count, char **err);
 void serverEarlyInit(const char *argv0);
 int serverInit(char **err);
 void serverRun(void);

@@ -71,7 +71,9 @@ class Server:
             raise AssertionError("server exited early:\n" + self.log())
         with socket.create_connection(("127.0.0.1", self.port), timeout=1) as s:
             s.sendall(b"PING\r\n")
-            return s.recv(64).startswith((b"+PONG", b"-NOAUTH"))
+            # A server in tls-mode required answers plaintext with one error
+            # line: that proves it is up, too.
+            return s.recv(64).startswith((b"+PONG", b"-NOAUTH", b"-ERR TLS is required"))
 
     def client(self, **kw):
         kw.setdefault("socket_timeout", 10)
@@ -139,6 +141,24 @@ def server_factory(tmp_path):
             reports.append(r)
     if reports:
         pytest.fail("sanitizer report in server log:\n" + "\n".join(reports))
+
+
+def make_certs(directory, name="Cachet test"):
+    """A CA plus server and client certificates (scripts/gen-certs.sh) in
+    directory; returns their paths by name (ca_crt, server_key, ...)."""
+    subprocess.run([os.path.join(ROOT, "scripts", "gen-certs.sh"), str(directory), name],
+                   check=True, capture_output=True)
+    paths = {}
+    for base in ("ca", "server", "client"):
+        for ext in ("crt", "key"):
+            paths[f"{base}_{ext}"] = os.path.join(str(directory), f"{base}.{ext}")
+    return paths
+
+
+@pytest.fixture(scope="session")
+def tls_certs(tmp_path_factory):
+    """One development CA and its certificates for the whole test session."""
+    return make_certs(tmp_path_factory.mktemp("certs"))
 
 
 @pytest.fixture

@@ -9,9 +9,9 @@ import redis
 from conftest import resp_exchange, wait_until
 
 DEFAULT_SECTIONS = ["Server", "Clients", "Memory", "Persistence", "Stats", "Replication", "CPU", "Modules",
-                    "Errorstats", "Cluster", "Keyspace"]
+                    "Errorstats", "Cluster", "Keyspace", "SSL"]
 ALL_SECTIONS = ["Server", "Clients", "Memory", "Persistence", "Stats", "Replication", "CPU", "Modules",
-                "Commandstats", "Errorstats", "Cluster", "Keyspace"]
+                "Commandstats", "Errorstats", "Cluster", "Keyspace", "SSL"]
 
 
 def raw_info(r, *sections):
