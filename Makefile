@@ -53,8 +53,16 @@ $(BUILD)/bench/%: bench/%.c
 deps:
 	@scripts/deps.sh
 
+# Starts in tls-mode preferred with a development CA made in ./tls, so both
+# plaintext and TLS clients connect to the same port.
 run: deps all
-	./src/cachet-server --bind 127.0.0.1 --port 6379
+	@scripts/gen-certs.sh tls
+	@echo "Cachet on 127.0.0.1:6379, tls-mode preferred (plaintext and TLS on the same port):"
+	@echo "  plaintext: redis-cli -p 6379"
+	@echo "  TLS:       redis-cli -p 6379 --tls --cacert tls/ca.crt"
+	@echo "  require TLS from now on: redis-cli -p 6379 --tls --cacert tls/ca.crt CONFIG SET tls-mode required"
+	./src/cachet-server --bind 127.0.0.1 --port 6379 --tls-mode preferred \
+		--tls-cert-file tls/server.crt --tls-key-file tls/server.key --tls-ca-cert-file tls/ca.crt
 
 clean:
 	rm -rf build build-* src/cachet-server tools/cachet-load
