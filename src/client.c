@@ -61,7 +61,8 @@ client *clientCreate(conn *cn) {
     c->ctime = c->lastInteraction = srv.mstime;
     respReqReset(&c->req);
     pubsubClientInit(c);
-    if (!srv.requirepass) c->flags |= CLIENT_AUTHENTICATED;
+    c->user = aclDefaultUser();
+    if (aclDefaultAutoAuth()) c->flags |= CLIENT_AUTHENTICATED;
     if (cn) {
         cn->data = c;
         netPeerName(cn->fd, c->addr, sizeof(c->addr));
@@ -107,7 +108,6 @@ void clientFree(client *c) {
     memFree(c->name);
     memFree(c->libName);
     memFree(c->libVer);
-    memFree(c->user);
     listUnlink(c);
     memFree(c);
 }
@@ -170,7 +170,7 @@ static void acceptOne(int fd, const char *ip, int tlsPort) {
     srv.statNumConnections++;
     /* Protected mode: no password and listening on all interfaces means only
      * loopback clients are served, as in Redis. */
-    if (srv.protectedMode && !srv.requirepass && srv.bindaddrCount == 0 && strcmp(ip, "127.0.0.1") != 0 &&
+    if (srv.protectedMode && aclDefaultNoPass() && srv.bindaddrCount == 0 && strcmp(ip, "127.0.0.1") != 0 &&
         strcmp(ip, "::1") != 0) {
         static const char *err =
             "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set "
@@ -554,7 +554,7 @@ char *clientInfoString(client *c) {
              (srv.mstime - c->ctime) / 1000, (srv.mstime - c->lastInteraction) / 1000, flags, c->db->id,
              (int)dictSize(&c->pubsubChannels), (int)dictSize(&c->pubsubPatterns), (int)dictSize(&c->pubsubShardChannels),
              (c->flags & CLIENT_MULTI) ? c->mcount : -1, qbuf, c->qcap - c->qlen, (size_t)0, c->qcap, c->qpeak,
-             obl, oll, c->replyBytes, totmem, events, cmdname, c->user ? c->user : "default", c->resp,
+             obl, oll, c->replyBytes, totmem, events, cmdname, aclUserName(c->user), c->resp,
              c->libName ? c->libName : "", c->libVer ? c->libVer : "",
              c->conn && connIsTls(c->conn) ? "yes" : "no");
     return out;
@@ -570,8 +570,9 @@ void clientResetState(client *c) {
     c->db = &srv.db[0];
     c->resp = 2;
     clientSetName(c, NULL, 0);
-    if (srv.requirepass) c->flags &= ~(uint64_t)CLIENT_AUTHENTICATED;
-    else c->flags |= CLIENT_AUTHENTICATED;
-    memFree(c->user);
-    c->user = NULL;
+    /* RESET logs the client out: back to the default user, authenticated
+     * only if that user needs no password (Redis 7). */
+    c->user = aclDefaultUser();
+    if (aclDefaultAutoAuth()) c->flags |= CLIENT_AUTHENTICATED;
+    else c->flags &= ~(uint64_t)CLIENT_AUTHENTICATED;
 }

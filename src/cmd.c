@@ -14,13 +14,14 @@
 
 extern cmdDef connCommands[], serverCommands[], keyCommands[], stringCommands[], multiCommands[],
     pubsubCommands[], infoCommands[], configCommands[], hashCommands[], listCommands[], setCommands[],
-    zsetCommands[];
+    zsetCommands[], aclCommands[];
 static cmdDef commandCommands[];
 
 static cmdDef *tables[] = {connCommands,   serverCommands, keyCommands,    stringCommands,
                            multiCommands,  pubsubCommands, infoCommands,   configCommands,
                            hashCommands,   listCommands,   setCommands,    zsetCommands,
-                           commandCommands};
+                           aclCommands,    commandCommands};
+static int nextId; /* cmdDef.id handed out so far */
 
 typedef struct cmdNode {
     dictNode link;
@@ -36,7 +37,7 @@ static const dictType cmdDictType = {.key = cmdKey, .nocase = 1};
 
 /* ---- ACL categories -------------------------------------------------- */
 
-static const char *aclCategoryNames[] = {"keyspace", "read",      "write",     "set",        "sortedset",
+const char *aclCategoryNames[] = {"keyspace", "read",      "write",     "set",        "sortedset",
                                          "list",     "hash",      "string",    "bitmap",     "hyperloglog",
                                          "geo",      "stream",    "pubsub",    "admin",      "fast",
                                          "slow",     "blocking",  "dangerous", "connection", "transaction",
@@ -58,10 +59,12 @@ static uint64_t implicitAcl(const cmdDef *c) {
 static void registerCommand(cmdDef *c) {
     snprintf(c->fullname, sizeof(c->fullname), "%s", c->name);
     c->acl = implicitAcl(c);
+    c->id = nextId++;
     for (cmdDef *s = c->subcmds; s && s->name; s++) {
         snprintf(s->fullname, sizeof(s->fullname), "%s|%s", c->name, s->name);
         s->parent = c;
         s->acl = implicitAcl(s);
+        s->id = nextId++;
     }
     cmdNode *n = memAlloc(sizeof(*n));
     n->def = c;
@@ -73,6 +76,8 @@ void cmdInitTable(void) {
     for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++)
         for (cmdDef *c = tables[t]; c->name; c++) registerCommand(c);
 }
+
+int cmdTotalIds(void) { return nextId; }
 
 cmdDef *cmdLookup(const char *name, size_t len) {
     cmdNode *n = (cmdNode *)dictFind(&srv.commands, name, len);
@@ -103,12 +108,12 @@ int cmdGetKeys(cmdDef *cmd, slice *argv, int argc, int *out, int max) {
     }
     /* Movable keys (LMPOP, ZUNIONSTORE...): a count, then that many keys.
      * A count that is not a number or runs past the arguments gives no
-     * keys: the command itself then replies the error. */
+     * keys at all, as in Redis: the command itself then replies the error. */
     if (cmd->numkeysIdx > 0 && cmd->numkeysIdx < argc) {
         long long nk;
         slice s = argv[cmd->numkeysIdx];
-        if (string2ll(s.p, s.len, &nk) && nk > 0 && nk <= argc - cmd->numkeysIdx - 1)
-            for (int i = cmd->numkeysIdx + 1; i <= cmd->numkeysIdx + nk && n < max; i++) out[n++] = i;
+        if (!string2ll(s.p, s.len, &nk) || nk <= 0 || nk > argc - cmd->numkeysIdx - 1) return 0;
+        for (int i = cmd->numkeysIdx + 1; i <= cmd->numkeysIdx + nk && n < max; i++) out[n++] = i;
     }
     return n;
 }
@@ -167,7 +172,7 @@ void cmdCall(client *c, cmdDef *cmd) {
     srv.current = prev;
 }
 
-static void rejectCommand(client *c, cmdDef *cmd, const char *err) {
+void cmdReject(client *c, cmdDef *cmd, const char *err) {
     static long long lastLog;
     if (logRateAllowed(&lastLog)) {
         char *info = clientInfoString(c);
@@ -198,7 +203,7 @@ static void unknownCommand(client *c) {
     char err[400];
     snprintf(err, sizeof(err), "unknown command '%.*s', with args beginning with: %s",
              (int)(c->argv[0].len > 128 ? 128 : c->argv[0].len), c->argv[0].p, args);
-    rejectCommand(c, NULL, err);
+    cmdReject(c, NULL, err);
 }
 
 static int isMultiControl(cmdDef *cmd) {
@@ -226,7 +231,7 @@ int cmdProcess(client *c) {
             up[i] = '\0';
             snprintf(err, sizeof(err), "unknown subcommand '%.*s'. Try %s HELP.",
                      (int)(c->argv[1].len > 128 ? 128 : c->argv[1].len), c->argv[1].p, up);
-            rejectCommand(c, parent, err);
+            cmdReject(c, parent, err);
         } else {
             unknownCommand(c);
         }
@@ -237,15 +242,28 @@ int cmdProcess(client *c) {
     if ((cmd->arity > 0 && cmd->arity != c->argc) || (c->argc < -cmd->arity)) {
         char err[160];
         snprintf(err, sizeof(err), "wrong number of arguments for '%s' command", cmd->fullname);
-        rejectCommand(c, cmd, err);
+        cmdReject(c, cmd, err);
         return 1;
     }
+    /* Mutual TLS: the first command of a connection whose verified client
+     * certificate names a user runs as that user (tls-auth-clients-user CN). */
+    if (!(c->flags & CLIENT_CERT_SEEN)) {
+        c->flags |= CLIENT_CERT_SEEN;
+        if (srv.tlsAuthClientsUser) aclAuthenticateByCertificate(c);
+    }
     if (!(c->flags & CLIENT_AUTHENTICATED) && !(cmd->flags & CMD_NO_AUTH)) {
-        rejectCommand(c, cmd, "-NOAUTH Authentication required.");
+        cmdReject(c, cmd, "-NOAUTH Authentication required.");
         return 1;
     }
     if ((c->flags & CLIENT_MULTI) && (cmd->flags & CMD_NO_MULTI)) {
-        rejectCommand(c, cmd, "Command not allowed inside a transaction");
+        cmdReject(c, cmd, "Command not allowed inside a transaction");
+        return 1;
+    }
+    /* ACL: one call that returns at once for an unrestricted user. Checked
+     * before MULTI queueing, so a denied command also aborts the EXEC. */
+    int badArg, denied = aclCheck(c->user, cmd, c->argv, c->argc, &badArg);
+    if (denied) {
+        aclDeny(c, cmd, denied, badArg);
         return 1;
     }
     if ((c->flags & CLIENT_PUBSUB) && c->resp == 2 && !allowedInPubsubContext(cmd)) {
@@ -254,7 +272,7 @@ int cmdProcess(client *c) {
                  "Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in "
                  "this context",
                  cmd->fullname);
-        rejectCommand(c, cmd, err);
+        cmdReject(c, cmd, err);
         return 1;
     }
     /* Evict before the write, so a cache under pressure makes room instead of
@@ -269,7 +287,7 @@ int cmdProcess(client *c) {
             strcmp(cmd->name, "reset"))
             reject = 1;
         if (out && reject) {
-            rejectCommand(c, cmd, "-OOM command not allowed when used memory > 'maxmemory'.");
+            cmdReject(c, cmd, "-OOM command not allowed when used memory > 'maxmemory'.");
             return 1;
         }
     }

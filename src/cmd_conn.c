@@ -5,16 +5,13 @@
  *
  * Owns: the per-connection settings these commands change (c->resp, c->db,
  * name, lib-name/lib-ver, reply mode and NO-EVICT/NO-TOUCH flags, the
- * authenticated state) and the single authentication seam, connAuthenticate:
- * AUTH and HELLO AUTH both go through it, so full ACL users plug in there.
+ * authenticated state). AUTH and HELLO AUTH both check the pair with
+ * aclAuthenticate (acl.c), which owns users and passwords.
  * Must never: free a client synchronously (other clients are closed with
- * clientFreeAsync, the caller after its reply is written), compare passwords
- * in time that depends on where they differ, or change any state when a
- * command answers an error. */
+ * clientFreeAsync, the caller after its reply is written), or change any
+ * state when a command answers an error. */
 #include "server.h"
 #include <limits.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -72,33 +69,6 @@ static int connValidAttr(slice s) {
 }
 
 static const char *connBadNameErr = "Client names cannot contain spaces, newlines or special characters.";
-
-/* ---- authentication seam -------------------------------------------------- */
-
-/* Equal in time independent of where the passwords differ: both sides are
- * hashed first (as Redis' ACL does), so the comparison always covers the
- * same number of bytes and leaks nothing about the stored password's prefix. */
-static int connPasswordEquals(const char *a, size_t alen, const char *b, size_t blen) {
-    unsigned char ha[EVP_MAX_MD_SIZE], hb[EVP_MAX_MD_SIZE];
-    unsigned int la = 0, lb = 0;
-    if (!EVP_Digest(a, alen, ha, &la, EVP_sha256(), NULL)) return 0;
-    if (!EVP_Digest(b, blen, hb, &lb, EVP_sha256(), NULL)) return 0;
-    return la == lb && CRYPTO_memcmp(ha, hb, la) == 0;
-}
-
-/* The one place a user/password pair is checked (AUTH, HELLO AUTH). Only the
- * "default" user exists for now: without requirepass it takes any password
- * (Redis' nopass default user); with it, the password must match. On success
- * the client is authenticated as that user; on failure nothing changes.
- * Returns 0 ok, -1 wrong pair. */
-static int connAuthenticate(client *c, slice user, slice pass) {
-    if (user.len != 7 || memcmp(user.p, "default", 7) != 0) return -1; /* user names are case-sensitive */
-    if (srv.requirepass && !connPasswordEquals(pass.p, pass.len, srv.requirepass, strlen(srv.requirepass))) return -1;
-    c->flags |= CLIENT_AUTHENTICATED;
-    memFree(c->user);
-    c->user = NULL; /* NULL reads as "default" (clientInfoString) */
-    return 0;
-}
 
 /* ---- PING ECHO QUIT RESET SELECT ------------------------------------------ */
 
@@ -162,7 +132,7 @@ static void authCommand(client *c) {
     if (c->argc == 2) {
         /* The one-argument form with no password set is almost always a
          * misconfigured client: Redis says so instead of answering OK. */
-        if (!srv.requirepass) {
+        if (aclDefaultNoPass()) {
             replyError(c, "AUTH <password> called without any password configured for the default user. Are you sure "
                           "your configuration is correct?");
             return;
@@ -172,7 +142,7 @@ static void authCommand(client *c) {
         user = c->argv[1];
         pass = c->argv[2];
     }
-    if (connAuthenticate(c, user, pass) == 0) replyOk(c);
+    if (aclAuthenticate(c, user, pass) == 0) replyOk(c);
     else replyError(c, CONN_WRONGPASS);
 }
 
@@ -211,7 +181,7 @@ static void helloCommand(client *c) {
             return;
         }
     }
-    if (user && connAuthenticate(c, *user, *pass) == -1) {
+    if (user && aclAuthenticate(c, *user, *pass) == -1) {
         replyError(c, CONN_WRONGPASS);
         return;
     }
@@ -319,6 +289,7 @@ static void clientListCommand(client *c) {
 static void clientKillCommand(client *c) {
     slice addr = {0}, laddr = {0};
     int hasAddr = 0, hasLaddr = 0, type = -1, skipme = 1, tls = -1;
+    const aclUser *user = NULL;
     long long id = 0, maxage = 0;
     if (c->argc == 3) {
         addr = c->argv[2];
@@ -346,8 +317,7 @@ static void clientKillCommand(client *c) {
                 laddr = val;
                 hasLaddr = 1;
             } else if (sliceEqNocase(opt, "user")) {
-                /* Only the default user exists until ACLs arrive. */
-                if (val.len != 7 || memcmp(val.p, "default", 7) != 0) {
+                if (!(user = aclGetUser(val.p, val.len))) {
                     replyErrorFormat(c, "No such user '%.*s'", (int)(val.len > 128 ? 128 : val.len), val.p);
                     return;
                 }
@@ -389,6 +359,7 @@ static void clientKillCommand(client *c) {
         if (id && t->id != id) continue;
         if (maxage && (srv.mstime - t->ctime) / 1000 <= maxage) continue;
         if (tls != -1 && (!t->conn || connIsTls(t->conn) != tls)) continue;
+        if (user && t->user != user) continue;
         if (t == c && skipme) continue;
         if (t == c) killSelf = 1;
         else clientFreeAsync(t); /* unlinked later, so this walk stays valid */

@@ -440,7 +440,11 @@ static void infoStats(textBuf *b) {
                "client_query_buffer_limit_disconnections:%lld\r\n"
                "client_output_buffer_limit_disconnections:%lld\r\n"
                "reply_buffer_shrinks:0\r\n"
-               "reply_buffer_expands:0\r\n",
+               "reply_buffer_expands:0\r\n"
+               "acl_access_denied_auth:%lld\r\n"
+               "acl_access_denied_cmd:%lld\r\n"
+               "acl_access_denied_key:%lld\r\n"
+               "acl_access_denied_channel:%lld\r\n",
                srv.statNumConnections, srv.statNumCommands, sampleAverage(srv.opsSamples), srv.statNetInputBytes,
                srv.statNetOutputBytes, (double)sampleAverage(srv.inSamples) / 1024,
                (double)sampleAverage(srv.outSamples) / 1024, srv.statRejectedConn, srv.statExpiredKeys,
@@ -448,7 +452,8 @@ static void infoStats(textBuf *b) {
                srv.statKeyspaceHits, srv.statKeyspaceMisses, dictSize(&srv.pubsubChannels),
                dictSize(&srv.pubsubPatterns), dictSize(&srv.pubsubShardChannels), srv.statUnexpectedErrorReplies,
                srv.statTotalErrorReplies, srv.statTotalReadsProcessed, srv.statTotalWritesProcessed,
-               srv.statClientQbufLimitDisconnections, srv.statClientObufLimitDisconnections);
+               srv.statClientQbufLimitDisconnections, srv.statClientObufLimitDisconnections, aclStat.deniedAuth,
+               aclStat.deniedCmd, aclStat.deniedKey, aclStat.deniedChannel);
 }
 
 /* The replication id a master reports; fixed for the process lifetime until

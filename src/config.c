@@ -106,6 +106,7 @@ static const cfgEnum supervisedEnum[] = {{"upstart", 3}, {"systemd", 2}, {"auto"
 static const cfgEnum protectedEnum[] = {{"no", 0}, {"yes", 1}, {"local", 2}, {NULL, 0}};
 static const cfgEnum tlsModeEnum[] = {
     {"none", TLS_MODE_NONE}, {"preferred", TLS_MODE_PREFERRED}, {"required", TLS_MODE_REQUIRED}, {NULL, 0}};
+static const cfgEnum certUserEnum[] = {{"off", 0}, {"CN", 1}, {NULL, 0}};
 static const cfgEnum tlsAuthEnum[] = {
     {"no", TLS_CLIENT_AUTH_NO}, {"yes", TLS_CLIENT_AUTH_YES}, {"optional", TLS_CLIENT_AUTH_OPTIONAL}, {NULL, 0}};
 
@@ -139,6 +140,8 @@ static cfgParam params[] = {
     STRP("dbfilename", CF_PROTECTED, dbfilename, "dump.rdb", .checkStr = dbfilenameCheck),
     SPECIALP("dir", CF_PROTECTED, dir),
     SPECIALP("requirepass", 0, pass),
+    STRP("aclfile", CF_IMMUTABLE, aclfile, ""),
+    NUMP("acllog-max-len", 0, aclLogMaxLen, NK_LL, 0, LLONG_MAX, 128),
     NUMP("maxclients", 0, maxclients, NK_UINT, 1, UINT_MAX, 10000, .apply = maxclientsApply),
     NUMP("maxmemory", CF_MEMORY, maxmemory, NK_ULL, 0, (long long)ULLONG_MAX, 0, .apply = maxmemoryApply),
     ENUMP("maxmemory-policy", 0, maxmemoryPolicy, policyEnum, MAXMEMORY_NO_EVICTION,
@@ -189,6 +192,7 @@ static cfgParam params[] = {
     NUMP("tls-handshake-timeout", 0, tlsHandshakeTimeout, NK_LL, 1, 3600 * 1000, 5000),
     NUMP("max-new-tls-connections-per-cycle", 0, maxNewTlsConnsPerCycle, NK_INT, 1, INT_MAX, 16),
     BOOLP("tls-auto-reload", 0, tlsAutoReload, 0),
+    ENUMP("tls-auth-clients-user", 0, tlsAuthClientsUser, certUserEnum, 0),
 };
 #define NPARAMS ((int)(sizeof(params) / sizeof(params[0])))
 
@@ -221,14 +225,15 @@ static int paramIndex(const char *name, size_t len) {
     return -1;
 }
 
-static void freeArgs(char **argv, int argc) {
+void configFreeArgs(char **argv, int argc) {
     for (int i = 0; i < argc; i++) memFree(argv[i]);
     memFree(argv);
 }
+#define freeArgs configFreeArgs
 
 /* Splits a config line the way redis.conf is read (quotes, escapes) into
  * NUL-terminated copies. Returns argc, or -1 for unbalanced quotes. */
-static int splitArgs(const char *line, size_t len, char ***out) {
+int configSplitArgs(const char *line, size_t len, char ***out) {
     char *copy = memDupBytes(line, len);
     respArg small[16];
     respArg *av = small;
@@ -611,6 +616,7 @@ static int passSet(char **argv, int argc, const char **err) {
     int changed = strcmp(cur, argv[0]) != 0;
     memFree(srv.requirepass);
     srv.requirepass = argv[0][0] ? memStrdup(argv[0]) : NULL;
+    aclSetDefaultPassword(srv.requirepass); /* requirepass is the default user's password */
     return changed;
 }
 
@@ -799,13 +805,17 @@ static int loadFromString(char *text, char **err) {
         if (len == 0 || s[0] == '#') continue;
 
         char **argv;
-        int argc = splitArgs(s, len, &argv);
+        int argc = configSplitArgs(s, len, &argv);
         const char *reason = NULL;
         if (argc < 0) {
             reason = "Unbalanced quotes in configuration line";
         } else if (argc > 0) {
             int idx = paramIndex(argv[0], strlen(argv[0]));
-            if (idx < 0) {
+            if (!strcasecmp(argv[0], "user")) {
+                /* Users may be defined in the config file, as in Redis. */
+                if (argc < 2) reason = "wrong number of arguments";
+                else if (aclConfigUser(argv + 1, argc - 1, &reason) == 0) reason = NULL;
+            } else if (idx < 0) {
                 reason = "Bad directive or wrong number of arguments";
             } else {
                 cfgParam *par = &params[idx];
@@ -814,7 +824,7 @@ static int loadFromString(char *text, char **err) {
                 } else if ((par->flags & CF_MULTI_ARG) && argc == 2 && argv[1][0]) {
                     /* One argument holding a list: --bind "a b" or --save "900 1". */
                     char **sub;
-                    int subc = splitArgs(argv[1], strlen(argv[1]), &sub);
+                    int subc = configSplitArgs(argv[1], strlen(argv[1]), &sub);
                     if (subc < 0) reason = "Unbalanced quotes in configuration line";
                     else {
                         if (paramSet(par, sub, subc, &reason) >= 0) reason = NULL;
@@ -1122,6 +1132,7 @@ static void configResetStats(void) {
     srv.expireCycleTimeUsed = 0;
     infoResetStats();
     tlsResetStats();
+    aclResetStats();
     memset(srv.opsSamples, 0, sizeof(srv.opsSamples));
     memset(srv.inSamples, 0, sizeof(srv.inSamples));
     memset(srv.outSamples, 0, sizeof(srv.outSamples));
@@ -1349,7 +1360,7 @@ static int rwReadOld(rwState *st, const char *path) {
             continue;
         }
         char **argv;
-        int argc = splitArgs(s, l, &argv);
+        int argc = configSplitArgs(s, l, &argv);
         if (argc < 0) { /* keep it, visibly disabled, as Redis does */
             char *keep = memDupBytes(s, l);
             rwAppend(st, fmtAlloc("# ??? %s", keep));

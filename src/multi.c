@@ -307,6 +307,8 @@ static void execCommand(client *c) {
     for (int i = 0; i < count; i++) {
         c->argv = q[i].argv;
         c->argc = q[i].argc;
+        /* The rules may have changed since the command was queued. */
+        if (aclDenyQueued(c, q[i].cmd)) continue;
         cmdCall(c, q[i].cmd);
     }
 

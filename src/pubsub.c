@@ -171,6 +171,20 @@ static void unsubscribeAll(client *c, int kind, int notify) {
     dictIterEnd(&it);
 }
 
+int pubsubClientAllowed(client *c, const aclUser *u,
+                        int (*allowed)(const void *u, const char *ch, size_t len, int isPattern)) {
+    for (int kind = 0; kind < PS_KINDS; kind++) {
+        dictIter it;
+        dictIterInit(&it, clientDict(c, kind), 0);
+        dictNode *n;
+        while ((n = dictNext(&it))) {
+            const channelNode *ch = ((subNode *)n)->ch;
+            if (!allowed(u, ch->name, ch->len, kind == PS_PATTERN)) return 0;
+        }
+    }
+    return 1;
+}
+
 void pubsubClientFree(client *c) {
     for (int k = 0; k < PS_KINDS; k++) {
         unsubscribeAll(c, k, 0);

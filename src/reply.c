@@ -160,6 +160,15 @@ void replyErrorFormat(client *c, const char *fmt, ...) {
     replyError(c, buf);
 }
 
+void replyBulkFormat(client *c, const char *fmt, ...) {
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    replyBulk(c, buf, n < 0 ? 0 : (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+}
+
 void replyErrorArity(client *c) {
     replyErrorFormat(c, "wrong number of arguments for '%s' command", c->cmd ? c->cmd->fullname : "?");
 }

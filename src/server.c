@@ -210,7 +210,13 @@ int serverInit(char **err) {
     dbInitAll();
     pubsubInit();
     slowlogInit();
-    cmdInitTable();
+    char aerr[1024];
+    if (aclInitFromConfig(aerr, sizeof(aerr)) == -1) {
+        static char aclErr[1100];
+        snprintf(aclErr, sizeof(aclErr), "%s", aerr);
+        *err = aclErr;
+        return -1;
+    }
     if (serverListen(err) == -1) return -1;
     for (int i = 0; i < srv.ipfdCount; i++) {
         if (elAddFile(srv.el, srv.ipfd[i], EL_READABLE, clientAcceptHandler, NULL) == -1) {
@@ -250,6 +256,10 @@ void serverEarlyInit(const char *argv0) {
     randomBytes(seed, sizeof(seed));
     dictSetSeed(seed);
     srandom((unsigned)getpid() ^ (unsigned)ustime());
+    /* The command table and the default user exist before the config file,
+     * whose "user" and requirepass lines change them. */
+    cmdInitTable();
+    aclInit();
     configInitDefaults();
     srv.pid = getpid();
     srv.executable = (char *)argv0;

@@ -125,6 +125,7 @@ typedef struct slice {
 #define CLIENT_PROTOCOL_ERROR (1 << 14)
 #define CLIENT_NO_TOUCH (1 << 15)
 #define CLIENT_REEXEC (1 << 16) /* block.c re-runs a blocked command: counted once (cmdCall) */
+#define CLIENT_CERT_SEEN (1 << 17) /* the TLS client certificate was looked at for a user name */
 
 typedef struct replyBlock {
     struct replyBlock *next;
@@ -147,7 +148,7 @@ typedef struct client {
     cdb *db;
     char *name;             /* CLIENT SETNAME; memAlloc'd or NULL */
     char *libName, *libVer; /* CLIENT SETINFO */
-    char *user;             /* authenticated user name (seam for ACLs) */
+    struct aclUser *user;   /* never NULL: the default user until AUTH (acl.c owns it) */
     char addr[64], laddr[64];
     uint64_t flags;
     long long ctime;        /* unix ms at creation */
@@ -262,6 +263,7 @@ typedef struct cmdDef {
     /* Filled at start-up / by execution: */
     char fullname[64];    /* "get", "config|get" */
     struct cmdDef *parent;
+    int id;               /* dense index over commands and subcommands (ACL bitmaps) */
     long long calls, usec, rejectedCalls, failedCalls;
 } cmdDef;
 
@@ -321,6 +323,7 @@ typedef struct server {
     int tlsfdCount;
     char *tlsCertFile, *tlsKeyFile, *tlsKeyFilePass, *tlsCaCertFile, *tlsCaCertDir;
     int tlsAuthClients;      /* TLS_CLIENT_AUTH_* */
+    int tlsAuthClientsUser;  /* 1: a verified client certificate's CN logs in as that user */
     char *tlsProtocols, *tlsCiphers, *tlsCiphersuites;
     int tlsPreferServerCiphers;
     int tlsSessionCaching;
@@ -341,7 +344,9 @@ typedef struct server {
     long long clientMaxQuerybufLen;
     long long protoMaxBulkLen;
     obufLimit obufLimits[OBUF_CLASSES];
-    char *requirepass;       /* NULL = no password */
+    char *requirepass;       /* NULL = no password; mirrors the default user's password */
+    char *aclfile;           /* "" or NULL = users live in the config file */
+    long long aclLogMaxLen;
 
     /* data */
     cdb *db;
@@ -452,6 +457,7 @@ void replyErrorWrongType(client *c);
 void replyLongLong(client *c, long long v);        /* :v */
 void replyBulk(client *c, const char *p, size_t len);
 void replyBulkCString(client *c, const char *s);
+void replyBulkFormat(client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void replyBulkLongLong(client *c, long long v);
 void replySlice(client *c, slice s);
 void replyNull(client *c);                          /* RESP2 $-1, RESP3 _ */
@@ -502,6 +508,11 @@ void cmdResetStats(void);
 /* Calls fn for every top-level command (subcommands via cmd->subcmds). */
 void cmdForEach(void (*fn)(cmdDef *cmd, void *priv), void *priv);
 int cmdGetKeys(cmdDef *cmd, slice *argv, int argc, int *out, int max);
+int cmdTotalIds(void);        /* ids handed out: every command and subcommand */
+/* Answers err for a command that failed a check (counts it, logs it,
+ * EXECABORT inside MULTI). err as in replyError. */
+void cmdReject(client *c, cmdDef *cmd, const char *err);
+extern const char *aclCategoryNames[]; /* index i is category bit 1<<i; NULL-terminated */
 
 /* db.c */
 void dbInitAll(void);
@@ -673,7 +684,42 @@ int getPositiveLongFromSliceOrReply(client *c, slice s, long *v, const char *msg
 int getDoubleFromSliceOrReply(client *c, slice s, double *v, const char *msg);
 int getLongDoubleFromSliceOrReply(client *c, slice s, long double *v, const char *msg);
 
+/* acl.c: users, the check before every command, ACL LOG, the ACL file */
+typedef struct aclUser aclUser;
+#define ACL_OK 0
+#define ACL_DENIED_CMD 1
+#define ACL_DENIED_KEY 2
+#define ACL_DENIED_CHANNEL 3
+#define ACL_DENIED_AUTH 4
+typedef struct aclStats {
+    long long deniedCmd, deniedKey, deniedChannel, deniedAuth;
+} aclStats;
+extern aclStats aclStat;
+void aclInit(void);                   /* after cmdInitTable, before the config file */
+int aclInitFromConfig(char *err, size_t errlen); /* loads aclfile if set */
+int aclConfigUser(char **argv, int argc, const char **err); /* "user" config line */
+aclUser *aclGetUser(const char *name, size_t len);
+aclUser *aclDefaultUser(void);
+const char *aclUserName(const aclUser *u);
+int aclUserUnrestricted(const aclUser *u);
+int aclDefaultAutoAuth(void);         /* default user is on and nopass */
+int aclDefaultNoPass(void);
+int aclCategoryFromName(const char *name, size_t len, uint64_t *out);
+/* ACL_OK or the ACL_DENIED_* reason; *badArg = argument index at fault. */
+int aclCheck(const aclUser *u, cmdDef *cmd, slice *argv, int argc, int *badArg);
+void aclDeny(client *c, cmdDef *cmd, int reason, int badArg);  /* -NOPERM + ACL LOG */
+int aclDenyQueued(client *c, cmdDef *cmd); /* EXEC: 1 = denied now, error replied */
+void aclLogDenial(client *c, int reason, const char *object, size_t olen, const char *username);
+int aclAuthenticate(client *c, slice user, slice pass); /* 0 ok, -1 denied (logged) */
+void aclAuthenticateByCertificate(client *c);
+void aclSetDefaultPassword(const char *pass);
+int aclLoadFile(char *err, size_t errlen);
+int aclSaveFile(char *err, size_t errlen);
+void aclResetStats(void);
+
 /* config.c */
+int configSplitArgs(const char *line, size_t len, char ***argv); /* -1 on unbalanced quotes */
+void configFreeArgs(char **argv, int argc);
 int configLoadFile(const char *path, const char *extra, char **err);
 void configInitDefaults(void);
 void configCommand(client *c);
@@ -695,6 +741,9 @@ void pubsubClientInit(client *c);
 void pubsubClientFree(client *c);
 int pubsubClientCount(client *c);   /* channels + patterns */
 long long pubsubPublish(const char *ch, size_t chlen, const char *msg, size_t msglen);
+/* Whether every channel and pattern c is subscribed to passes allowed(u, ...). */
+int pubsubClientAllowed(client *c, const aclUser *u,
+                        int (*allowed)(const void *u, const char *ch, size_t len, int isPattern));
 
 /* slowlog.c */
 void slowlogInit(void);

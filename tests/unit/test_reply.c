@@ -357,6 +357,8 @@ static void testHelp(void) {
 }
 
 int main(void) {
+    cmdInitTable(); /* clients start as the default user (acl.c) */
+    aclInit();
     configInitDefaults();
     srv.dbnum = 1;
     dbInitAll();
