@@ -538,7 +538,7 @@ static void describeChannels(const aclUser *u, textBuf *b) {
 }
 
 /* "user NAME on nopass #hash ~keys resetchannels &chans +@all ..." */
-static char *describeUser(const aclUser *u) {
+char *aclDescribeUser(const aclUser *u) {
     textBuf b = {0};
     textAppend(&b, "user %s %s", u->name, (u->flags & USER_ON) ? "on" : "off");
     if (u->flags & USER_NOPASS) textAppend(&b, " nopass");
@@ -892,12 +892,13 @@ static int defineUser(aclUser ***list, int *n, char **argv, int argc, char *err,
         snprintf(err, errlen, "WARNING: Duplicate user '%s' found", name);
         return -2;
     }
-    slice rules[256];
-    int nr = argc - 2 > 256 ? 256 : argc - 2;
+    int nr = argc - 2;
+    slice *rules = memAlloc(sizeof(slice) * (size_t)(nr + 1));
     for (int i = 0; i < nr; i++) rules[i] = (slice){argv[i + 2], strlen(argv[i + 2])};
     const char *why = NULL;
     int bad = -1;
     aclUser *u = applyRules(NULL, name, strlen(name), rules, nr, &why, &bad);
+    memFree(rules);
     if (!u) {
         snprintf(err, errlen, "%s", why);
         return -1;
@@ -1042,7 +1043,7 @@ int aclSaveFile(char *err, size_t errlen) {
     }
     textBuf b = {0};
     for (int i = 0; i < nusers; i++) {
-        char *d = describeUser(users[i]);
+        char *d = aclDescribeUser(users[i]);
         textAppend(&b, "%s\n", d);
         memFree(d);
     }
@@ -1183,7 +1184,7 @@ static void aclListCommand(client *c) {
     aclUser **s = sortedUsers();
     replyArrayLen(c, nusers);
     for (int i = 0; i < nusers; i++) {
-        char *d = describeUser(s[i]);
+        char *d = aclDescribeUser(s[i]);
         replyBulkCString(c, d);
         memFree(d);
     }

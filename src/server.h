@@ -701,6 +701,7 @@ int aclConfigUser(char **argv, int argc, const char **err); /* "user" config lin
 aclUser *aclGetUser(const char *name, size_t len);
 aclUser *aclDefaultUser(void);
 const char *aclUserName(const aclUser *u);
+char *aclDescribeUser(const aclUser *u); /* "user NAME rules..." as ACL LIST shows it; caller frees */
 int aclUserUnrestricted(const aclUser *u);
 int aclDefaultAutoAuth(void);         /* default user is on and nopass */
 int aclDefaultNoPass(void);
