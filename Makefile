@@ -102,3 +102,4 @@ test: deps
 # ---- benchmarks (not part of make test) ----------------------------------
 bench: deps all $(BENCH_TOOLS)
 	/usr/bin/python3 bench/run.py
+	/usr/bin/python3 bench/acl.py

@@ -108,6 +108,18 @@ static void testKeyRules(void) {
     CHECK_EQ_INT(bad, 4);
     CHECK(allowed("kr1", "zunionstore app::d 2 app::a app::b"));
 
+    /* Prefix patterns take a fast path; anything else is a glob. */
+    CHECK_EQ_INT(define("kr3 on +@all ~u:* ~g?[0-9]* ~x\\*y* ~exact", &err), 0);
+    CHECK(allowed("kr3", "get u:"));
+    CHECK(allowed("kr3", "get u:1"));
+    CHECK(!allowed("kr3", "get u"));
+    CHECK(allowed("kr3", "get ga5tail"));
+    CHECK(!allowed("kr3", "get gaxtail"));
+    CHECK(allowed("kr3", "get x*y1"));
+    CHECK(!allowed("kr3", "get xay1"));
+    CHECK(allowed("kr3", "get exact"));
+    CHECK(!allowed("kr3", "get exactly"));
+
     CHECK_EQ_INT(define("kr2 on +@all ~a* resetkeys ~b*", &err), 0);
     CHECK(!allowed("kr2", "get a1"));
     CHECK(allowed("kr2", "get b1"));
