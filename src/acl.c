@@ -349,7 +349,7 @@ static int commandRule(aclUser *u, const char *r, size_t len, const char **err) 
     size_t nlen = len - 1;
     static const char *unknown = "Unknown command or category name in ACL";
     if (nlen == 0) {
-        *err = errSyntax;
+        *err = unknown;
         return -1;
     }
     if (name[0] == '@') {
@@ -580,7 +580,8 @@ static int keyPermCompute(const cmdDef *cmd, int keyOrdinal) {
     const char *n = cmd->parent ? cmd->parent->name : cmd->name;
     /* Commands that neither read nor change the value: any permission on
      * the key will do (Redis' key specs without ACCESS/INSERT/UPDATE/DELETE). */
-    static const char *touchOnly[] = {"exists", "touch", "watch", "memory", NULL};
+    static const char *touchOnly[] = {"exists", "touch", "watch",   "memory", "type",      "strlen", "object",
+                                      "llen",   "hlen",  "hexists", "hstrlen", "scard", "sismember", "zcard", NULL};
     for (int i = 0; touchOnly[i]; i++)
         if (!strcmp(n, touchOnly[i])) return 0;
     if (cmd->flags & CMD_READONLY) return PERM_R;
@@ -686,9 +687,15 @@ int aclCheck(const aclUser *u, cmdDef *cmd, slice *argv, int argc, int *badArg) 
     if (!(u->flags & USER_ALLKEYS) && (cmd->firstKey > 0 || cmd->numkeysIdx > 0) && !(cmd->flags & CMD_PUBSUB)) {
         int keys[256];
         int n = cmdGetKeys(cmd, argv, argc, keys, 256);
+        /* SET ... GET also returns the old value: read as well as write
+         * (the one argument-dependent case; Redis' VARIABLE_FLAGS). */
+        int setGet = 0;
+        if (cmd->parent == NULL && !strcmp(cmd->name, "set"))
+            for (int j = 3; j < argc && !setGet; j++) setGet = sliceEqNocase(argv[j], "get");
         for (int i = 0; i < n; i++) {
             slice k = argv[keys[i]];
-            if (!keyAllowed(u, k.p, k.len, keyPermNeeded(cmd, i))) {
+            int perm = setGet ? (PERM_R | PERM_W) : keyPermNeeded(cmd, i);
+            if (!keyAllowed(u, k.p, k.len, perm)) {
                 *badArg = keys[i];
                 return ACL_DENIED_KEY;
             }
@@ -958,6 +965,31 @@ int aclConfigUser(char **argv, int argc, const char **err) {
 
 /* Loads the ACL file into a new user list; returns it, or NULL with every
  * error found (Redis' format: "FILE:LINE: reason. "). */
+/* Redis reports every rule of a bad ACL file line that fails, in order:
+ * "FILE:N: Error in applying operation '+x': <why>. " for command rules,
+ * "FILE:N: <why>. " for the others. */
+static size_t reportRuleErrors(char **argv, int argc, const char *path, int lineno, const char *why, char *err,
+                               size_t errlen, size_t used) {
+    aclUser *scratch = userNew("scratch", 7);
+    int reported = 0;
+    for (int i = 2; i < argc; i++) {
+        const char *e = NULL;
+        if (applyRule(scratch, argv[i], strlen(argv[i]), &e) == -1) {
+            /* Redis 7.0 names the rule for command rules only. */
+            if (argv[i][0] == '+' || argv[i][0] == '-')
+                used += (size_t)snprintf(err + used, used < errlen ? errlen - used : 0,
+                                         "%s:%d: Error in applying operation '%s': %s. ", path, lineno, argv[i], e);
+            else
+                used += (size_t)snprintf(err + used, used < errlen ? errlen - used : 0, "%s:%d: %s. ", path, lineno, e);
+            reported = 1;
+        }
+    }
+    userFree(scratch);
+    if (!reported)
+        used += (size_t)snprintf(err + used, used < errlen ? errlen - used : 0, "%s:%d: %s. ", path, lineno, why);
+    return used;
+}
+
 static aclUser **loadFile(const char *path, int *count, char *err, size_t errlen) {
     FILE *f = fopen(path, "r");
     if (!f) {
@@ -993,8 +1025,7 @@ static aclUser **loadFile(const char *path, int *count, char *err, size_t errlen
                 used += (size_t)snprintf(err + used, used < errlen ? errlen - used : 0, "%s:%d %s. ", path, lineno,
                                          why);
             else
-                used += (size_t)snprintf(err + used, used < errlen ? errlen - used : 0, "%s:%d: %s. ", path, lineno,
-                                         why);
+                used = reportRuleErrors(argv, argc, path, lineno, why, err, errlen, used);
             failed = 1;
         }
         configFreeArgs(argv, argc);
@@ -1007,9 +1038,8 @@ static aclUser **loadFile(const char *path, int *count, char *err, size_t errlen
     }
     /* A file without the default user gets the built-in one. */
     if (findUser(list, n, "default", 7) < 0) {
-        aclUser *d = userCopy(defaultUser);
+        aclUser *d = userNew("default", 7); /* Redis' built-in default, without "reset"'s sanitize-payload */
         const char *e;
-        applyRule(d, "reset", 5, &e);
         static const char *rules[] = {"on", "nopass", "~*", "&*", "+@all"};
         for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) applyRule(d, rules[i], strlen(rules[i]), &e);
         refreshCache(d);
@@ -1296,6 +1326,10 @@ static void aclDryrunCommand(client *c) {
 
 static void aclLogCommand(client *c) {
     long long count = 10;
+    if (c->argc > 3) {
+        replyError(c, "unknown subcommand or wrong number of arguments for 'LOG'. Try ACL HELP.");
+        return;
+    }
     if (c->argc == 3) {
         if (sliceEqNocase(c->argv[2], "reset")) {
             for (int i = 0; i < aclLogLen; i++) logEntryFree(&aclLog[i]);

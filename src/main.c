@@ -69,6 +69,8 @@ int main(int argc, char **argv) {
     char *err = NULL;
     if (configLoadFile(cfile, extra, &err) == -1) {
         fprintf(stderr, "\n*** FATAL CONFIG FILE ERROR (Cachet %s) ***\n%s\n", CACHET_OWN_VERSION, err ? err : "");
+        memFree(err); /* both owned here: the sanitizer run checks this path for leaks */
+        memFree(extra);
         return 1;
     }
     memFree(extra);
