@@ -103,3 +103,4 @@ test: deps
 bench: deps all $(BENCH_TOOLS)
 	/usr/bin/python3 bench/run.py
 	/usr/bin/python3 bench/acl.py
+	/usr/bin/python3 bench/tls.py
