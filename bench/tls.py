@@ -7,10 +7,11 @@ Rows:
 - SET/GET at pipeline 1 and 16 over TLS (redis-benchmark --tls), ratio
   cachet/redis; and cachet's own TLS/plaintext ratio, the plaintext rows
   measured on the same cachet port in the same rounds.
-- New TLS connections per second: `openssl s_time -new` (connect, full
-  handshake, close; one connection at a time, so the server's handshake
-  latency is what is timed) and `-reuse` (session resumption, TLS 1.2
-  session ids; the table says how many were resumed).
+- New TLS connections per second: redis-benchmark -k 0 (every request on a
+  new connection: connect, full handshake, PING, close; 8 clients), and
+  `openssl s_time -new` / `-reuse` (one connection at a time; -reuse times
+  session resumption with TLS 1.2 session ids, which redis-benchmark
+  cannot do).
 
 Usage: bench/tls.py [--rounds N] [--requests N] [--seconds S]
 """
@@ -48,9 +49,9 @@ class TlsSrv(Srv):
         raise RuntimeError("%s did not answer PING over TLS" % name)
 
 
-def bench_rps(port, test, pipeline, requests, clients, tls_ca=None):
+def bench_rps(port, test, pipeline, requests, clients, tls_ca=None, extra=()):
     argv = [BENCH, "-p", str(port), "-c", str(clients), "-n", str(requests), "-P", str(pipeline), "-r", "100000",
-            "-t", test, "--csv"]
+            "-t", test, "--csv"] + list(extra)
     if tls_ca:
         argv += ["--tls", "--cacert", tls_ca]
     out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
@@ -103,6 +104,12 @@ def main():
                         got[name].append(bench_rps(port, test, pipeline, n, a.clients, tca))
                 r, c, p = (statistics.median(got[k]) for k in ("redis", "cachet", "plain"))
                 print("| %s P=%d over TLS | %.0f | %.0f | %.2f | %.2f |" % (test.upper(), pipeline, r, c, c / r, c / p))
+            got = {"redis": [], "cachet": []}
+            for i in range(a.rounds):
+                for name, port in ([("redis", rp), ("cachet", cp)] if i % 2 == 0 else [("cachet", cp), ("redis", rp)]):
+                    got[name].append(bench_rps(port, "ping_mbulk", 1, 3000, 8, ca, ["-k", "0"]))
+            r, c = statistics.median(got["redis"]), statistics.median(got["cachet"])
+            print("| new TLS conns/s: connect, handshake, PING, close (8 clients) | %.0f | %.0f | %.2f | |" % (r, c, c / r))
             for reuse in (False, True):
                 got = {"redis": [], "cachet": []}
                 for i in range(a.rounds):
@@ -112,7 +119,7 @@ def main():
                     for name, port in order:
                         got[name].append(conn_rate(port, ca, a.seconds, reuse))
                 r, c = statistics.median(got["redis"]), statistics.median(got["cachet"])
-                label = "new TLS conns/s, resumed (TLS 1.2)" if reuse else "new TLS conns/s, full handshake"
+                label = "s_time: new TLS conns/s, resumed (TLS 1.2)" if reuse else "s_time: new TLS conns/s, full handshake"
                 print("| %s | %.0f | %.0f | %.2f | |" % (label, r, c, c / r))
             st = {}
             for line in subprocess.run(["redis-cli", "-p", str(cp), "--tls", "--cacert", ca, "INFO", "ssl"],
