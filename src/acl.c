@@ -298,10 +298,22 @@ static void setAllCommands(aclUser *u, int on) {
     u->rules = memStrdup("");
 }
 
+/* Redis refuses key and channel patterns with whitespace or NUL ("Syntax
+ * error"): ACL LIST prints them unquoted, so they could not load back. */
+static int hasSpaces(const char *p, size_t len) {
+    for (size_t i = 0; i < len; i++)
+        if (isspace((unsigned char)p[i]) || p[i] == '\0') return 1;
+    return 0;
+}
+
 static int addKeyPattern(aclUser *u, const char *pat, size_t len, int perm, const char **err) {
     if (u->flags & USER_ALLKEYS) {
         *err = "Adding a pattern after the * pattern (or the 'allkeys' flag) is not valid and does not have any "
                "effect. Try 'resetkeys' to start with an empty list of patterns";
+        return -1;
+    }
+    if (hasSpaces(pat, len)) {
+        *err = errSyntax;
         return -1;
     }
     if (len == 1 && pat[0] == '*' && perm == (PERM_R | PERM_W)) {
@@ -329,6 +341,10 @@ static int addChannel(aclUser *u, const char *pat, size_t len, const char **err)
     if (u->flags & USER_ALLCHANNELS) {
         *err = "Adding a pattern after the * pattern (or the 'allchannels' flag) is not valid and does not have any "
                "effect. Try 'resetchannels' to start with an empty list of channels";
+        return -1;
+    }
+    if (hasSpaces(pat, len)) {
+        *err = errSyntax;
         return -1;
     }
     if (len == 1 && pat[0] == '*') {
@@ -915,7 +931,7 @@ static int defineUser(aclUser ***list, int *n, char **argv, int argc, char *err,
         return -1;
     }
     const char *name = argv[1];
-    if (strchr(name, ' ')) {
+    if (hasSpaces(name, strlen(name))) { /* any whitespace, as Redis (\t too) */
         snprintf(err, errlen, "Usernames can't contain spaces or null characters");
         return -1;
     }
@@ -1143,7 +1159,7 @@ int aclInitFromConfig(char *err, size_t errlen) {
 
 static void aclSetuserCommand(client *c) {
     slice name = c->argv[2];
-    if (memchr(name.p, ' ', name.len) || memchr(name.p, '\0', name.len)) {
+    if (hasSpaces(name.p, name.len)) {
         replyError(c, "Usernames can't contain spaces or null characters");
         return;
     }

@@ -14,13 +14,13 @@
 
 extern cmdDef connCommands[], serverCommands[], keyCommands[], stringCommands[], multiCommands[],
     pubsubCommands[], infoCommands[], configCommands[], hashCommands[], listCommands[], setCommands[],
-    zsetCommands[], aclCommands[];
+    zsetCommands[], aclCommands[], dumpCommands[], snapshotCommands[];
 static cmdDef commandCommands[];
 
 static cmdDef *tables[] = {connCommands,   serverCommands, keyCommands,    stringCommands,
                            multiCommands,  pubsubCommands, infoCommands,   configCommands,
                            hashCommands,   listCommands,   setCommands,    zsetCommands,
-                           aclCommands,    commandCommands};
+                           aclCommands,    dumpCommands,   snapshotCommands, commandCommands};
 static int nextId; /* cmdDef.id handed out so far */
 
 typedef struct cmdNode {
@@ -290,6 +290,17 @@ int cmdProcess(client *c) {
             cmdReject(c, cmd, "-OOM command not allowed when used memory > 'maxmemory'.");
             return 1;
         }
+    }
+    /* A failed scheduled save stops writes (and PING, as Redis does) so a
+     * client learns the data is not being persisted. */
+    if (snapshotWritesDenied() && ((cmd->flags & CMD_WRITE) || !strcmp(cmd->fullname, "ping") ||
+                                   (!strcmp(cmd->fullname, "exec") && multiHasQueuedWrite(c)))) {
+        cmdReject(c, cmd,
+                  "-MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to "
+                  "disk. Commands that may modify the data set are disabled, because this instance is configured "
+                  "to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). "
+                  "Please check the Redis logs for details about the RDB error.");
+        return 1;
     }
     if ((c->flags & CLIENT_MULTI) && !isMultiControl(cmd)) {
         multiQueueCommand(c, cmd);

@@ -344,8 +344,9 @@ static void infoMemory(textBuf *b) {
 }
 
 static void infoPersistence(textBuf *b) {
-    /* No snapshots or AOF yet: nothing has ever been saved, nothing runs. */
+    /* Snapshots only (no AOF): the fields a BGSAVE watcher polls are live. */
     sectionHeader(b, "Persistence");
+    int bg = srv.childPid != -1;
     textAppend(b,
                "loading:0\r\n"
                "async_loading:0\r\n"
@@ -356,15 +357,15 @@ static void infoPersistence(textBuf *b) {
                "current_save_keys_processed:0\r\n"
                "current_save_keys_total:0\r\n"
                "rdb_changes_since_last_save:%lld\r\n"
-               "rdb_bgsave_in_progress:0\r\n"
+               "rdb_bgsave_in_progress:%d\r\n"
                "rdb_last_save_time:%lld\r\n"
-               "rdb_last_bgsave_status:ok\r\n"
-               "rdb_last_bgsave_time_sec:-1\r\n"
-               "rdb_current_bgsave_time_sec:-1\r\n"
-               "rdb_saves:0\r\n"
-               "rdb_last_cow_size:0\r\n"
-               "rdb_last_load_keys_expired:0\r\n"
-               "rdb_last_load_keys_loaded:0\r\n"
+               "rdb_last_bgsave_status:%s\r\n"
+               "rdb_last_bgsave_time_sec:%lld\r\n"
+               "rdb_current_bgsave_time_sec:%lld\r\n"
+               "rdb_saves:%lld\r\n"
+               "rdb_last_cow_size:%lld\r\n"
+               "rdb_last_load_keys_expired:%lld\r\n"
+               "rdb_last_load_keys_loaded:%lld\r\n"
                "aof_enabled:0\r\n"
                "aof_rewrite_in_progress:0\r\n"
                "aof_rewrite_scheduled:0\r\n"
@@ -377,7 +378,9 @@ static void infoPersistence(textBuf *b) {
                "aof_last_cow_size:0\r\n"
                "module_fork_in_progress:0\r\n"
                "module_fork_last_cow_size:0\r\n",
-               srv.dirty, srv.startTimeMs / 1000);
+               srv.dirty, bg, srv.lastSave, srv.lastBgsaveOk ? "ok" : "err", srv.lastBgsaveTimeSec,
+               bg ? (srv.mstime - srv.rdbSaveTimeStart) / 1000 : -1LL, srv.rdbSaves, srv.lastCowSize,
+               srv.loadKeysExpired, srv.loadKeysLoaded);
 }
 
 static long long sampleAverage(const long long *s) {

@@ -65,6 +65,14 @@ static void flushallCommand(client *c) {
     long long removed = 0;
     for (int i = 0; i < srv.dbnum; i++) removed += dbEmpty(&srv.db[i]);
     srv.dirty += removed;
+    /* As Redis: a running BGSAVE would bring the old data back, and with a
+     * save schedule the empty dataset is what the file must hold now. */
+    snapshotKillChild();
+    if (snapshotSaveConfigured()) {
+        char err[512];
+        snapshotSave(err, sizeof(err));
+    }
+    srv.dirty++;
     replyOk(c);
 }
 
@@ -486,6 +494,32 @@ static void debugSleep(client *c) {
     replyOk(c);
 }
 
+/* DEBUG RELOAD [NOSAVE]: save, empty every db, load the file back. */
+static void debugReload(client *c) {
+    int save = 1;
+    for (int i = 2; i < c->argc; i++) {
+        if (sliceEqNocase(c->argv[i], "nosave")) {
+            save = 0;
+        } else {
+            replyError(c, "DEBUG RELOAD only supports the NOSAVE options.");
+            return;
+        }
+    }
+    char err[1024];
+    if (save && snapshotSave(err, sizeof(err)) == -1) {
+        replyError(c, "-ERR");
+        return;
+    }
+    for (int i = 0; i < srv.dbnum; i++) dbEmpty(&srv.db[i]);
+    if (snapshotLoad(0, err, sizeof(err)) != 0) {
+        logWarning("DEBUG RELOAD: %s", err);
+        replyError(c, "Error trying to load the RDB dump, check server logs.");
+        return;
+    }
+    logWarning("DB reloaded by DEBUG RELOAD");
+    replyOk(c);
+}
+
 static void debugHelp(client *c) {
     static const char *help[] = {
         "OBJECT <key>",
@@ -494,6 +528,9 @@ static void debugHelp(client *c) {
         "    Setting it to 0 disables expiring keys in background when they are not",
         "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
         "    default.",
+        "RELOAD [NOSAVE]",
+        "    Save the RDB on disk and reload it back to memory. With NOSAVE the file",
+        "    on disk is loaded without saving first.",
         "SLEEP <seconds>",
         "    Stop the server for <seconds>. Decimals allowed.",
         NULL};
@@ -511,6 +548,8 @@ static void debugCommand(client *c) {
         replyOk(c);
     } else if (c->argc == 3 && sliceEqNocase(c->argv[1], "object")) {
         debugObject(c);
+    } else if (sliceEqNocase(c->argv[1], "reload")) {
+        debugReload(c);
     } else {
         replySubcommandSyntaxError(c);
     }

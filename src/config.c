@@ -139,8 +139,16 @@ static cfgParam params[] = {
     BOOLP("appendonly", 0, appendonly, 0, .checkNum = appendonlyCheck),
     STRP("dbfilename", CF_PROTECTED, dbfilename, "dump.rdb", .checkStr = dbfilenameCheck),
     SPECIALP("dir", CF_PROTECTED, dir),
+    BOOLP("stop-writes-on-bgsave-error", 0, stopWritesOnBgsaveErr, 1),
+    NUMP("rdb-key-save-delay", 0, rdbKeySaveDelay, NK_LL, 0, INT_MAX, 0),
+    BOOLP("rdbcompression", 0, rdbCompression, 1),
+    BOOLP("rdbchecksum", CF_IMMUTABLE, rdbChecksum, 1),
     SPECIALP("requirepass", 0, pass),
     STRP("aclfile", CF_IMMUTABLE, aclfile, ""),
+    /* keyring.c: snapshot encryption at rest; keys never leave the keyring file */
+    STRP("keyring-file", CF_IMMUTABLE, keyringFile, ""),
+    BOOLP("snapshot-encryption", 0, snapshotEncryption, 0, .checkNum = keyringCheckEncryptionConfig),
+    STRP("snapshot-encryption-key-id", 0, snapshotEncryptionKeyId, "", .checkStr = keyringCheckKeyIdConfig),
     NUMP("acllog-max-len", 0, aclLogMaxLen, NK_LL, 0, LLONG_MAX, 128),
     NUMP("maxclients", 0, maxclients, NK_UINT, 1, UINT_MAX, 10000, .apply = maxclientsApply),
     NUMP("maxmemory", CF_MEMORY, maxmemory, NK_ULL, 0, (long long)ULLONG_MAX, 0, .apply = maxmemoryApply),
@@ -773,12 +781,18 @@ static int maxmemoryApply(const char **err) {
 
 void configInitDefaults(void) {
     for (int i = 0; i < NPARAMS; i++) paramSetDefault(&params[i]);
+    /* Freed, not dropped: defaults may be restored more than once (the
+     * config fuzzer resets between inputs). */
+    for (int i = 0; i < srv.bindaddrCount; i++) memFree(srv.bindaddr[i]);
+    memFree(srv.bindaddr);
     srv.bindaddr = NULL;
     srv.bindaddrCount = 0;
     memFree(srv.saveParams);
     srv.saveParams = memStrdup("");
     memcpy(srv.obufLimits, obufDefaults, sizeof(obufDefaults));
+    memFree(srv.requirepass);
     srv.requirepass = NULL;
+    memFree(srv.dir);
     srv.dir = NULL;
     srv.activeExpireEnabled = 1;
     srv.nextClientId = 1;
@@ -809,7 +823,9 @@ static int loadFromString(char *text, char **err) {
         const char *reason = NULL;
         if (argc < 0) {
             reason = "Unbalanced quotes in configuration line";
-        } else if (argc > 0) {
+        } else if (argc == 0) {
+            freeArgs(argv, argc); /* a line of only \v or \f: nothing, but argv was allocated */
+        } else {
             int idx = paramIndex(argv[0], strlen(argv[0]));
             if (!strcasecmp(argv[0], "user")) {
                 /* Users may be defined in the config file, as in Redis. */
@@ -858,6 +874,17 @@ static int readAll(FILE *fp, char **buf, size_t *len, size_t *cap) {
         (*buf)[*len] = '\0';
     }
     return ferror(fp) ? -1 : 0;
+}
+
+/* Config text from memory (len bytes; parsing stops at a NUL, as for a
+ * file read as text): no file, no log file check, no listeners noted. For
+ * tests and the config fuzzer. *err as configLoadFile. */
+int configLoadString(const char *text, size_t len, char **err) {
+    *err = NULL;
+    char *copy = memDupBytes(text, len);
+    int rc = loadFromString(copy, err);
+    memFree(copy);
+    return rc;
 }
 
 int configLoadFile(const char *path, const char *extra, char **err) {

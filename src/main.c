@@ -19,6 +19,9 @@ static void usage(void) {
 
 int main(int argc, char **argv) {
     serverEarlyInit(argv[0]);
+    /* The same binary is the cachet-snapshot tool (like redis-check-rdb). */
+    const char *base = strrchr(argv[0], '/');
+    if (!strcmp(base ? base + 1 : argv[0], "cachet-snapshot")) return snaptoolMain(argc, argv);
 
     /* cachet-server [configfile] [--name value ...] */
     int j = 1;

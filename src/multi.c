@@ -252,6 +252,12 @@ static void discardCommand(client *c) {
     replyOk(c);
 }
 
+int multiHasQueuedWrite(client *c) {
+    for (int i = 0; i < c->mcount; i++)
+        if (c->mstate[i].cmd->flags & CMD_WRITE) return 1;
+    return 0;
+}
+
 static int queueDeniesOom(client *c) {
     for (int i = 0; i < c->mcount; i++)
         if (c->mstate[i].cmd->flags & CMD_DENYOOM) return 1;

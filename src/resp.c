@@ -120,7 +120,9 @@ static long splitPass(char *line, size_t len, size_t base, respArg *argv, int wr
             } else {
                 if (i >= len) break;
                 char c = line[i];
-                if (isspace((unsigned char)c)) break;
+                /* Only these end an unquoted token, as in sdssplitargs: a
+                 * \v or \f inside one is kept (isspace would split there). */
+                if (c == ' ' || c == '\n' || c == '\r' || c == '\t') break;
                 /* A quote opens quoting even mid-token, as sdssplitargs:
                  * a"b c" is the single argument "ab c". */
                 if (c == '"') {

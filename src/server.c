@@ -53,6 +53,9 @@ static long serverCron(elLoop *el, long long id, void *data) {
         char *err = NULL;
         logWarning("Received %s scheduling shutdown...", shutdownSignal == SIGINT ? "SIGINT" : "SIGTERM");
         serverShutdown(0, 0, 0, &err);
+        if (err)
+            logWarning("%s received but errors trying to shut down the server, check the logs for more information",
+                       shutdownSignal == SIGINT ? "SIGINT" : "SIGTERM");
         shutdownSignal = 0;
     }
     size_t used = memUsed();
@@ -62,6 +65,7 @@ static long serverCron(elLoop *el, long long id, void *data) {
     if (srv.cronloops % (srv.hz ? srv.hz : 10) == 0) tlsCron();
     dbActiveExpireCycle(0);
     dbCron();
+    snapshotCron();
     return 1000 / (srv.hz ? srv.hz : 10);
 }
 
@@ -142,12 +146,25 @@ static void writePidfile(void) {
     }
 }
 
+/* Saves first when asked to (SHUTDOWN SAVE) or when a save schedule is set
+ * and NOSAVE was not given, as Redis does. A failed save stops the shutdown
+ * unless forced: *err is then set and the server keeps serving. */
 void serverShutdown(int save, int nosave, int force, char **err) {
-    (void)save;
-    (void)nosave;
-    (void)force;
-    (void)err;
     logWarning("User requested shutdown...");
+    /* A running BGSAVE would finish a snapshot older than the one below. */
+    snapshotKillChild();
+    if (!nosave && (save || snapshotSaveConfigured())) {
+        char serr[512];
+        logNotice("Saving the final RDB snapshot before exiting.");
+        if (snapshotSave(serr, sizeof(serr)) == -1) {
+            if (!force) {
+                logWarning("Error trying to save the DB, can't exit.");
+                *err = "Errors trying to SHUTDOWN. Check logs.";
+                return;
+            }
+            logWarning("Error trying to save the DB. Exit anyway.");
+        }
+    }
     if (srv.pidfile && srv.pidfile[0]) unlink(srv.pidfile);
     for (int i = 0; i < srv.ipfdCount; i++) close(srv.ipfd[i]);
     srv.ipfdCount = 0;
@@ -217,6 +234,11 @@ int serverInit(char **err) {
         *err = aclErr;
         return -1;
     }
+    static char keyringErr[1100];
+    if (keyringInitFromConfig(keyringErr, sizeof(keyringErr)) == -1) {
+        *err = keyringErr;
+        return -1;
+    }
     if (serverListen(err) == -1) return -1;
     for (int i = 0; i < srv.ipfdCount; i++) {
         if (elAddFile(srv.el, srv.ipfd[i], EL_READABLE, clientAcceptHandler, NULL) == -1) {
@@ -237,6 +259,20 @@ int serverInit(char **err) {
     }
     writePidfile();
     srv.statStartupMemory = (long long)memUsed();
+    /* Listeners are open but the loop has not run: clients wait in the
+     * backlog until the data is there, and none sees a partial dataset. */
+    srv.childPid = -1;
+    srv.lastSave = srv.lastBgsaveTry = srv.mstime / 1000;
+    srv.lastBgsaveOk = 1;
+    srv.lastBgsaveTimeSec = -1;
+    static char loadErr[1100];
+    char lerr[1024];
+    if (snapshotLoad(1, lerr, sizeof(lerr)) == -1) {
+        snprintf(loadErr, sizeof(loadErr), "Fatal error loading the DB (%s/%s): %s. Exiting.", srv.dir ? srv.dir : ".",
+                 srv.dbfilename, lerr);
+        *err = loadErr;
+        return -1;
+    }
     elAddTimer(srv.el, 1, serverCron, NULL);
     elSetBeforeSleep(srv.el, beforeSleep);
     return 0;

@@ -346,6 +346,9 @@ typedef struct server {
     obufLimit obufLimits[OBUF_CLASSES];
     char *requirepass;       /* NULL = no password; mirrors the default user's password */
     char *aclfile;           /* "" or NULL = users live in the config file */
+    char *keyringFile;       /* keyring-file: snapshot encryption keys, "" = none (keyring.c) */
+    int snapshotEncryption;  /* snapshot-encryption yes|no */
+    char *snapshotEncryptionKeyId; /* "" = the keyring's default key */
     long long aclLogMaxLen;
 
     /* data */
@@ -393,6 +396,21 @@ typedef struct server {
     char *saveParams;        /* "save" as configured, e.g. "3600 1 300 100"; "" = none (snapshots come later) */
     int appendonly;          /* only "no" is accepted for now */
     char *dbfilename;
+    int stopWritesOnBgsaveErr;   /* stop-writes-on-bgsave-error: -MISCONF after a failed scheduled save */
+    long long rdbKeySaveDelay;   /* rdb-key-save-delay: us slept per key saved (tests make a BGSAVE slow) */
+    int rdbCompression;          /* rdbcompression: LZF for strings > 20 bytes in snapshots (rdb.c) */
+    int rdbChecksum;             /* rdbchecksum: write / verify the CRC-64 trailer (rdb.c) */
+    /* snapshot.c: background saves and their outcome (INFO persistence) */
+    int childPid;                /* the BGSAVE child, -1 when none runs */
+    long long rdbSaveTimeStart;  /* ms when the running BGSAVE began */
+    long long dirtyBeforeBgsave; /* srv.dirty at fork: what a successful child made durable */
+    long long lastSave;          /* unix s of the last successful save (start-up time before any) */
+    long long lastBgsaveTry;     /* unix s of the last BGSAVE attempt (failed saves retry after 5 s) */
+    int lastBgsaveOk;            /* the last BGSAVE (or SAVE) succeeded */
+    long long lastBgsaveTimeSec; /* -1 before any */
+    long long rdbSaves;
+    long long lastCowSize;       /* bytes the child copied on write, as it measured them */
+    long long loadKeysLoaded, loadKeysExpired;
     int enableProtectedConfigs; /* enable-protected-configs: 0 no, 1 yes, 2 local */
 
     /* stats */
@@ -580,6 +598,18 @@ size_t setValueMemory(const dbEntry *e);
 unsigned long setTypeSize(const dbEntry *e);
 int setTypeIsMember(const dbEntry *e, const char *p, size_t len);
 void setTypeForEach(const dbEntry *e, int (*fn)(void *priv, const char *p, size_t len), void *priv);
+/* Bulk construction and iteration for rdb.c: a hashtable-encoded value
+ * (ENC_HASHTABLE dict) filled one element at a time; Add returns 0 (and
+ * adds nothing) when the field/member is already there. */
+void *hashTableNew(size_t hint);
+int hashTableAdd(void *d, const char *f, size_t flen, const char *v, size_t vlen);
+void hashTableFree(void *d);
+unsigned long hashTypeLength(const dbEntry *e);
+void hashTypeForEach(const dbEntry *e, int (*fn)(void *priv, const char *f, size_t flen, const char *v, size_t vlen),
+                     void *priv);
+void *setTableNew(size_t hint);
+int setTableAdd(void *d, const char *p, size_t len);
+void setTableFree(void *d);
 void zsetFreeValue(dbEntry *e);
 void *zsetDupValue(const dbEntry *e);
 size_t zsetValueMemory(const dbEntry *e);
@@ -722,11 +752,13 @@ void aclResetStats(void);
 int configSplitArgs(const char *line, size_t len, char ***argv); /* -1 on unbalanced quotes */
 void configFreeArgs(char **argv, int argc);
 int configLoadFile(const char *path, const char *extra, char **err);
+int configLoadString(const char *text, size_t len, char **err); /* in-memory (tests, fuzzer) */
 void configInitDefaults(void);
 void configCommand(client *c);
 
 /* multi.c */
 void multiQueueCommand(client *c, cmdDef *cmd);
+int multiHasQueuedWrite(client *c);   /* EXEC of a queued write: -MISCONF applies */
 void multiDiscard(client *c);
 void multiTouchWatchedKey(cdb *db, const char *key, size_t len);
 void multiTouchAllWatched(cdb *db);   /* FLUSHDB / FLUSHALL */
@@ -762,6 +794,28 @@ void latencyAddSampleIfNeeded(const char *event, long long ms);
  * '-' ("ERR", "WRONGTYPE"), len its length. Called from replyError. */
 void infoCountError(const char *prefix, size_t len);
 void infoResetStats(void);                  /* CONFIG RESETSTAT: error stats */
+
+/* snapshot.c: SAVE/BGSAVE/LASTSAVE, the save schedule, load at start-up,
+ * shutdown save, DEBUG RELOAD. Writes go through rdb.c (and seal.c). */
+extern cmdDef snapshotCommands[];
+int snapshotSave(char *err, size_t errlen);          /* foreground, whole dataset to dir/dbfilename */
+int snapshotBgsave(char *err, size_t errlen);        /* forks; 0 = child started */
+void snapshotCron(void);                             /* reaps the child, runs the save schedule */
+int snapshotLoad(int atStartup, char *err, size_t errlen); /* dir/dbfilename into the (empty) dbs */
+void snapshotKillChild(void);                        /* FLUSHALL, SHUTDOWN: abandon a running BGSAVE */
+int snapshotWritesDenied(void);                      /* -MISCONF: last scheduled save failed */
+int snapshotSaveConfigured(void);                    /* a `save` schedule is set */
+
+/* keyring.c (types and parser in keyring.h): snapshot encryption keys.
+ * keyringInitFromConfig loads keyring-file at start-up (serverInit) and
+ * refuses a bad file or an encryption setting it cannot honour. */
+int keyringInitFromConfig(char *err, size_t errlen);
+int keyringCheckKeyIdConfig(const char *v, const char **err);  /* config checkStr */
+int keyringCheckEncryptionConfig(long long v, const char **err); /* config checkNum */
+
+/* snaptool.c: the cachet-snapshot tool (main.c runs it when argv[0]'s
+ * basename is cachet-snapshot); returns the exit status. */
+int snaptoolMain(int argc, char **argv);
 
 /* server.c */
 void serverUpdateCachedTime(void);

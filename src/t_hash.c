@@ -260,6 +260,39 @@ size_t hashValueMemory(const dbEntry *e) {
     return total;
 }
 
+/* ---- bulk access for rdb.c (snapshots, DUMP/RESTORE) ---------------------- */
+
+void *hashTableNew(size_t hint) {
+    dict *d = memAlloc(sizeof(*d));
+    dictInit(d, &hashDictType);
+    if (hint) dictExpand(d, hint);
+    return d;
+}
+
+int hashTableAdd(void *d, const char *f, size_t flen, const char *v, size_t vlen) {
+    if (flen > UINT32_MAX || vlen > UINT32_MAX || dictFind(d, f, flen)) return 0;
+    dictAdd(d, &hashNodeNew(f, flen, v, vlen)->link);
+    return 1;
+}
+
+void hashTableFree(void *d) {
+    dictEmpty(d, hashNodeFree, NULL);
+    memFree(d);
+}
+
+unsigned long hashTypeLength(const dbEntry *e) { return hashLen(e); }
+
+void hashTypeForEach(const dbEntry *e, int (*fn)(void *priv, const char *f, size_t flen, const char *v, size_t vlen),
+                     void *priv) {
+    hashIter it;
+    const char *f, *v;
+    size_t fl, vl;
+    hashIterInit(&it, (dbEntry *)e);
+    while (hashIterNext(&it, &f, &fl, &v, &vl))
+        if (fn(priv, f, fl, v, vl)) break;
+    hashIterEnd(&it);
+}
+
 /* ---- helpers for the commands ----------------------------------------------- */
 
 /* A node stores lengths in 32 bits; refuse (before any change) what could

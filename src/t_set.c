@@ -938,6 +938,22 @@ static void sscanCommand(client *c) {
 #define SET_STORE_CX "O(N) where N is the total number of elements in all given sets."
 #define SET_INTER_CX "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets."
 
+/* ---- bulk construction for rdb.c (snapshots, RESTORE) -------------------- */
+
+void *setTableNew(size_t hint) {
+    dict *d = setDictNew();
+    if (hint) dictExpand(d, hint);
+    return d;
+}
+
+int setTableAdd(void *d, const char *p, size_t len) {
+    if (dictFind(d, p, len)) return 0;
+    dictAdd(d, &setNodeNew(p, len)->link);
+    return 1;
+}
+
+void setTableFree(void *d) { setDictFree(d); }
+
 /* ---- read access for other types (ZUNIONSTORE & co. take sets) ---------- */
 
 unsigned long setTypeSize(const dbEntry *e) { return (unsigned long)setSize(e); }
