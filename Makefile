@@ -137,3 +137,4 @@ bench: deps all $(BENCH_TOOLS)
 	/usr/bin/python3 bench/run.py
 	/usr/bin/python3 bench/acl.py
 	/usr/bin/python3 bench/tls.py
+	/usr/bin/python3 bench/snapshot.py

@@ -569,7 +569,7 @@ def test_debug_set_active_expire(r):
 
 def test_debug_errors_and_help(r):
     for args, name in [(["FOO"], "FOO"), (["sleep"], "sleep"), (["SET-ACTIVE-EXPIRE"], "SET-ACTIVE-EXPIRE"),
-                       (["OBJECT"], "OBJECT"), (["OBJECT", "a", "b"], "OBJECT"), (["RELOAD"], "RELOAD")]:
+                       (["OBJECT"], "OBJECT"), (["OBJECT", "a", "b"], "OBJECT")]:
         with pytest.raises(redis.ResponseError) as e:
             r.execute_command("DEBUG", *args)
         assert err(e) == f"unknown subcommand or wrong number of arguments for '{name}'. Try DEBUG HELP."
