@@ -141,6 +141,7 @@ static cfgParam params[] = {
     SPECIALP("dir", CF_PROTECTED, dir),
     BOOLP("stop-writes-on-bgsave-error", 0, stopWritesOnBgsaveErr, 1),
     NUMP("rdb-key-save-delay", 0, rdbKeySaveDelay, NK_LL, 0, INT_MAX, 0),
+    NUMP("key-load-delay", 0, keyLoadDelay, NK_LL, INT_MIN, INT_MAX, 0), /* Redis 7 debug aid: slow loads for tests */
     BOOLP("rdbcompression", 0, rdbCompression, 1),
     BOOLP("rdbchecksum", CF_IMMUTABLE, rdbChecksum, 1),
     SPECIALP("requirepass", 0, pass),

@@ -19,5 +19,6 @@ size_t memUsed(void);                   /* bytes currently allocated via mem* */
 size_t memRss(void);                    /* resident set size read from /proc */
 void memSetOomHandler(void (*fn)(size_t));
 const char *memAllocatorName(void);
+void memAllocatorDecay(void);          /* return decayed dirty pages to the OS (cron) */
 
 #endif

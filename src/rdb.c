@@ -624,6 +624,18 @@ int rdbLDoubleBin(rdbL *L, double *d) {
 /* loader: the file                                                         */
 /* ======================================================================== */
 
+/* key-load-delay (Redis 7's debug aid): N > 0 sleeps N us per key; N < 0
+ * sleeps 1 us every -N keys. Tests use it to act during a slow load. */
+static void rdbLoadDelay(long long n) {
+    long long us = srv.keyLoadDelay;
+    if (us < 0) {
+        if (n % -us) return;
+        us = 1;
+    }
+    struct timespec ts = {.tv_sec = us / 1000000, .tv_nsec = (long)(us % 1000000) * 1000};
+    nanosleep(&ts, NULL); /* a signal cuts it short: the check below sees it at once */
+}
+
 int rdbLoadAll(rdbSource *in, char *err, size_t errlen) {
     rdbL L = {.in = in, .err = err, .errlen = errlen};
     long long loaded = 0, expired = 0, now = mstime();
@@ -731,6 +743,13 @@ int rdbLoadAll(rdbSource *in, char *err, size_t errlen) {
                 loaded++;
             }
             expire = lruIdle = lfuFreq = -1;
+            if (srv.keyLoadDelay) rdbLoadDelay(loaded + expired);
+            /* SIGTERM during the start-up load: stop here; the caller exits
+             * without saving, so the partial dataset never replaces the file. */
+            if (serverLoadShouldStop()) {
+                rdbLFail(&L, "loading interrupted by a shutdown signal");
+                goto done;
+            }
             continue;
         }
         }

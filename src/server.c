@@ -63,6 +63,7 @@ static long serverCron(elLoop *el, long long id, void *data) {
     if (srv.cronloops % (srv.hz / 10 ? srv.hz / 10 : 1) == 0) trackInstantaneous();
     clientsCron();
     if (srv.cronloops % (srv.hz ? srv.hz : 10) == 0) tlsCron();
+    if (srv.cronloops % (srv.hz ? srv.hz : 10) == 0) memAllocatorDecay();
     dbActiveExpireCycle(0);
     dbCron();
     snapshotCron();
@@ -82,6 +83,8 @@ static void beforeSleep(elLoop *el) {
 }
 
 static void onSignal(int sig) { shutdownSignal = sig; }
+
+int serverLoadShouldStop(void) { return srv.loading && shutdownSignal; }
 
 static void onOom(size_t size) {
     fprintf(stderr, "Out Of Memory allocating %zu bytes!\n", size);
@@ -211,6 +214,10 @@ int serverInit(char **err) {
     srv.pid = getpid();
     signal(SIGPIPE, SIG_IGN);
     signal(SIGHUP, SIG_IGN);
+    /* A file-size limit (ulimit -f) would kill the server during SAVE, or
+     * the child with a bare "terminated by signal 25"; ignored, the write
+     * fails with EFBIG and the log says "File too large". */
+    signal(SIGXFSZ, SIG_IGN);
     struct sigaction act;
     memset(&act, 0, sizeof(act));
     act.sa_handler = onSignal;
@@ -267,7 +274,21 @@ int serverInit(char **err) {
     srv.lastBgsaveTimeSec = -1;
     static char loadErr[1100];
     char lerr[1024];
-    if (snapshotLoad(1, lerr, sizeof(lerr)) == -1) {
+    srv.loading = 1;
+    int lrc = snapshotLoad(1, lerr, sizeof(lerr));
+    srv.loading = 0;
+    if (lrc == 2) {
+        /* As Redis 7: a shutdown during loading never saves, the partial
+         * dataset must not replace the good snapshot. serverRun then
+         * returns at once and main exits 0. */
+        logWarning("Received %s during loading (%lld keys read), shutting down without saving...",
+                   shutdownSignal == SIGINT ? "SIGINT" : "SIGTERM", srv.loadKeysLoaded);
+        char *serr = NULL;
+        serverShutdown(0, 1, 1, &serr);
+        shutdownSignal = 0;
+        return 0;
+    }
+    if (lrc == -1) {
         snprintf(loadErr, sizeof(loadErr), "Fatal error loading the DB (%s/%s): %s. Exiting.", srv.dir ? srv.dir : ".",
                  srv.dbfilename, lerr);
         *err = loadErr;
@@ -279,6 +300,7 @@ int serverInit(char **err) {
 }
 
 void serverRun(void) {
+    if (srv.shutdownAsap) return; /* stopped during loading */
     logNotice("Cachet %s (Redis %s compatible) started, pid=%d, port=%d", CACHET_OWN_VERSION, CACHET_VERSION,
               (int)srv.pid, srv.port);
     logNotice("Ready to accept connections tcp");

@@ -398,6 +398,8 @@ typedef struct server {
     char *dbfilename;
     int stopWritesOnBgsaveErr;   /* stop-writes-on-bgsave-error: -MISCONF after a failed scheduled save */
     long long rdbKeySaveDelay;   /* rdb-key-save-delay: us slept per key saved (tests make a BGSAVE slow) */
+    long long keyLoadDelay;      /* key-load-delay: us slept per key loaded (tests make a load slow); <0 = 1 us every -N keys */
+    int loading;                 /* the start-up load runs: a SIGTERM/SIGINT stops it without saving */
     int rdbCompression;          /* rdbcompression: LZF for strings > 20 bytes in snapshots (rdb.c) */
     int rdbChecksum;             /* rdbchecksum: write / verify the CRC-64 trailer (rdb.c) */
     /* snapshot.c: background saves and their outcome (INFO persistence) */
@@ -801,7 +803,7 @@ extern cmdDef snapshotCommands[];
 int snapshotSave(char *err, size_t errlen);          /* foreground, whole dataset to dir/dbfilename */
 int snapshotBgsave(char *err, size_t errlen);        /* forks; 0 = child started */
 void snapshotCron(void);                             /* reaps the child, runs the save schedule */
-int snapshotLoad(int atStartup, char *err, size_t errlen); /* dir/dbfilename into the (empty) dbs */
+int snapshotLoad(int atStartup, char *err, size_t errlen); /* dir/dbfilename into the (empty) dbs; 2 = stopped by a signal */
 void snapshotKillChild(void);                        /* FLUSHALL, SHUTDOWN: abandon a running BGSAVE */
 int snapshotWritesDenied(void);                      /* -MISCONF: last scheduled save failed */
 int snapshotSaveConfigured(void);                    /* a `save` schedule is set */
@@ -819,6 +821,7 @@ int snaptoolMain(int argc, char **argv);
 
 /* server.c */
 void serverUpdateCachedTime(void);
+int serverLoadShouldStop(void);  /* start-up load only: a shutdown signal arrived (rdb.c checks per key) */
 void serverShutdown(int save, int nosave, int force, char **err);
 long long serverUptimeSeconds(void);
 int serverListen(char **err);

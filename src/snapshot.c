@@ -322,7 +322,10 @@ int snapshotLoad(int atStartup, char *err, size_t errlen) {
         if (sealSourceOpen(&sealed, &file, keyringServer(), err, errlen) == -1) rc = -1;
         else in = &sealed;
     }
-    if (rc == 0) rc = rdbLoadAll(in, err, errlen);
+    if (rc == 0) {
+        logNotice("Loading RDB from %s%s", srv.dbfilename, in == &sealed ? " (sealed)" : "");
+        rc = rdbLoadAll(in, err, errlen);
+    }
     if (in == &sealed) {
         /* The chunk layer's reason (tampered, wrong key, truncated) beats
          * the loader's "short read"; a clean load must also have consumed
@@ -335,6 +338,7 @@ int snapshotLoad(int atStartup, char *err, size_t errlen) {
     close(fd);
     if (rc == -1) {
         emptyAll();
+        if (serverLoadShouldStop()) return 2; /* SIGTERM while loading: the file is untouched */
         return -1;
     }
     serverUpdateCachedTime();
