@@ -1,4 +1,4 @@
-# Cachet: make | make test | make run | make bench | make fuzz | make clean
+# Cachet: make | make test | make run | make bench | make fuzz | make lint | make clean
 # Build output goes to $(BUILD) (default build/), so parallel builds with
 # different BUILD dirs do not collide. The server binary is also copied to
 # src/cachet-server.
@@ -25,7 +25,7 @@ SERVER := $(BUILD)/cachet-server
 TOOLS := $(patsubst tools/%.c,$(BUILD)/%,$(wildcard tools/*.c))
 BENCH_TOOLS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
 
-.PHONY: all run test test-unit test-integration test-sanitize bench clean deps fuzz fuzz-smoke fuzz-build fuzz-bins
+.PHONY: all run test test-unit test-integration test-sanitize bench clean deps fuzz fuzz-smoke fuzz-build fuzz-bins lint
 
 all: $(SERVER) src/cachet-server $(TOOLS) $(patsubst $(BUILD)/%,tools/%,$(TOOLS)) \
 	$(BUILD)/cachet-snapshot tools/cachet-snapshot
@@ -101,10 +101,18 @@ test-sanitize:
 
 test: deps
 	$(MAKE) all
+	$(MAKE) lint
 	$(MAKE) test-unit
 	$(MAKE) test-integration
 	$(MAKE) test-sanitize
 	$(MAKE) fuzz-smoke
+
+# ---- static analysis (docs/hardening.md, "Static analysis") --------------
+# cppcheck over src/, tests/unit/ and fuzz/, clang-tidy over src/ with the
+# checked-in .clang-tidy and scripts/cppcheck-suppressions.txt; any finding
+# fails. LINT_JOBS sets the parallelism (default 2).
+lint:
+	@scripts/lint.sh
 
 # ---- fuzzing (clang libFuzzer + ASan/UBSan; fuzz/README.md) ---------------
 # fuzz/fuzz_NAME.c -> build-fuzz/fuzz/fuzz_NAME, linked with every server

@@ -10,6 +10,7 @@ PKGS=(
   python3 python3-pytest python3-redis
   redis-server redis-tools   # reference server and real clients for tests/bench; never a runtime dependency
   clang libclang-rt-14-dev   # sanitizer and fuzz builds
+  cppcheck clang-tidy        # make lint (static analysis; part of make test)
   procps iproute2
 )
 

@@ -150,7 +150,7 @@ static void bitSet(aclUser *u, int id, int on) {
     else u->allowed[id / 64] &= ~(1ULL << (id % 64));
 }
 
-static int bitGet(const aclUser *u, int id) { return (u->allowed[id / 64] >> (id % 64)) & 1; }
+static int bitGet(const aclUser *u, int id) { return (int)((u->allowed[id / 64] >> (id % 64)) & 1); }
 
 /* A command and, for a container, each of its subcommands. */
 static void setCommandBits(aclUser *u, cmdDef *cmd, int on) {
@@ -1444,7 +1444,7 @@ static void aclHelpCommand(client *c) {
 void aclResetStats(void) { memset(&aclStat, 0, sizeof(aclStat)); }
 
 #define ACLSUB(n, fn, ar, fl, sum)                                                                                 \
-    {.name = n, .proc = fn, .arity = ar, .flags = fl, .acl = 0, .summary = sum, .since = "6.0.0"}
+    {.name = n, .proc = fn, .arity = ar, .flags = fl, .acl = 0, .summary = sum, .since = "6.0.0"} // NOLINT(bugprone-macro-parentheses): designated initializers, arguments cannot be parenthesized
 
 static cmdDef aclSubcommands[] = {
     ACLSUB("cat", aclCatCommand, -2, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, "List the ACL categories or the commands inside a category"),

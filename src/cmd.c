@@ -195,10 +195,7 @@ static void unknownCommand(client *c) {
                          c->argv[i].p);
         if (n < 0) break;
         off += (size_t)n;
-        if (off >= sizeof(args)) {
-            off = sizeof(args) - 1;
-            break;
-        }
+        if (off >= sizeof(args)) break; /* truncated: snprintf kept args terminated */
     }
     char err[400];
     snprintf(err, sizeof(err), "unknown command '%.*s', with args beginning with: %s",
@@ -226,7 +223,7 @@ int cmdProcess(client *c) {
         if (parent && parent->subcmds && c->argc >= 2) {
             char err[400], up[64];
             size_t i;
-            for (i = 0; parent->name[i] && i < sizeof(up) - 1; i++)
+            for (i = 0; i < sizeof(up) - 1 && parent->name[i]; i++)
                 up[i] = (char)(parent->name[i] >= 'a' && parent->name[i] <= 'z' ? parent->name[i] - 32 : parent->name[i]);
             up[i] = '\0';
             snprintf(err, sizeof(err), "unknown subcommand '%.*s'. Try %s HELP.",
@@ -277,7 +274,7 @@ int cmdProcess(client *c) {
     }
     /* Evict before the write, so a cache under pressure makes room instead of
      * failing; deny memory-growing commands only if that was not enough. */
-    if (srv.maxmemory) {
+    if (srv.maxmemory && !srv.loading) { /* never evict from a dataset still being loaded */
         int out = evictPerform() == -1;
         /* Queueing inside MULTI may grow without bound, so under pressure
          * everything but EXEC/DISCARD/QUIT/RESET is refused there (Redis 7). */
@@ -300,6 +297,13 @@ int cmdProcess(client *c) {
                   "disk. Commands that may modify the data set are disabled, because this instance is configured "
                   "to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). "
                   "Please check the Redis logs for details about the RDB error.");
+        return 1;
+    }
+    /* The start-up load serves sockets between keys (server.c): only the
+     * commands Redis flags "loading" run on the half-loaded dataset. DEBUG
+     * is one of them in Redis, but DEBUG RELOAD would nest a load. */
+    if (srv.loading && (!(cmd->flags & CMD_LOADING) || !strcmp(cmd->fullname, "debug"))) {
+        cmdReject(c, cmd, "-LOADING Redis is loading the dataset in memory");
         return 1;
     }
     if ((c->flags & CLIENT_MULTI) && !isMultiControl(cmd)) {

@@ -110,8 +110,8 @@ static void memGetBreakdown(memBreakdown *m) {
         if (i >= 64) continue;
         /* Bucket arrays plus each entry's fixed header; key and value bytes
          * are the dataset. */
-        m->dbMain[i] = (long long)(dictBuckets(&db->keys) * sizeof(void *) + (size_t)n * sizeof(dbEntry));
-        m->dbExpires[i] = (long long)(dictBuckets(&db->expires) * sizeof(void *) +
+        m->dbMain[i] = (long long)(dictBuckets(&db->keys) * sizeof(void *) + (size_t)n * sizeof(dbEntry)); // NOLINT(bugprone-misplaced-widening-cast): a size_t byte count, computed in size_t on purpose
+        m->dbExpires[i] = (long long)(dictBuckets(&db->expires) * sizeof(void *) + // NOLINT(bugprone-misplaced-widening-cast): same
                                       dictSize(&db->expires) * sizeof(expireNode));
         overhead += m->dbMain[i] + m->dbExpires[i];
     }
@@ -348,7 +348,7 @@ static void infoPersistence(textBuf *b) {
     sectionHeader(b, "Persistence");
     int bg = srv.childPid != -1;
     textAppend(b,
-               "loading:0\r\n"
+               "loading:%d\r\n"
                "async_loading:0\r\n"
                "current_cow_peak:0\r\n"
                "current_cow_size:0\r\n"
@@ -378,9 +378,26 @@ static void infoPersistence(textBuf *b) {
                "aof_last_cow_size:0\r\n"
                "module_fork_in_progress:0\r\n"
                "module_fork_last_cow_size:0\r\n",
-               srv.dirty, bg, srv.lastSave, srv.lastBgsaveOk ? "ok" : "err", srv.lastBgsaveTimeSec,
+               srv.loading, srv.dirty, bg, srv.lastSave, srv.lastBgsaveOk ? "ok" : "err", srv.lastBgsaveTimeSec,
                bg ? (srv.mstime - srv.rdbSaveTimeStart) / 1000 : -1LL, srv.rdbSaves, srv.lastCowSize,
                srv.loadKeysExpired, srv.loadKeysLoaded);
+    if (srv.loading) {
+        /* Redis' progress fields, for clients and operators polling a long
+         * start-up load (bytes of the file, sealed or not). */
+        long long start, total, done;
+        snapshotLoadingProgress(&start, &total, &done);
+        double perc = total > 0 ? (double)done * 100 / (double)total : 0;
+        long long elapsed = srv.mstime / 1000 - start;
+        long long eta = done > 0 && elapsed > 0 ? (long long)((double)(total - done) * (double)elapsed / (double)done) : 1;
+        textAppend(b,
+                   "loading_start_time:%lld\r\n"
+                   "loading_total_bytes:%lld\r\n"
+                   "loading_rdb_used_mem:0\r\n"
+                   "loading_loaded_bytes:%lld\r\n"
+                   "loading_loaded_perc:%.2f\r\n"
+                   "loading_eta_seconds:%lld\r\n",
+                   start, total, done, perc, eta);
+    }
 }
 
 static long long sampleAverage(const long long *s) {
@@ -596,7 +613,7 @@ static void memoryUsageCommand(client *c) {
         return;
     }
     /* The entry plus its share of the bucket array. */
-    replyLongLong(c, (long long)(dbEntryMemory(e) + sizeof(void *)));
+    replyLongLong(c, (long long)(dbEntryMemory(e) + sizeof(void *))); // NOLINT(bugprone-misplaced-widening-cast): size_t bytes
 }
 
 static void replyFloatStat(client *c, double v) { replyDouble(c, (double)(float)v); }

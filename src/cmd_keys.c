@@ -351,7 +351,7 @@ typedef struct keysScanState {
 static void keysPush(dbEntry ***v, size_t *n, size_t *cap, dbEntry *e) {
     if (*n == *cap) {
         *cap = *cap ? *cap * 2 : 32;
-        *v = memRealloc(*v, *cap * sizeof(**v));
+        *v = memRealloc(*v, *cap * sizeof(**v)); // NOLINT(bugprone-sizeof-expression): an array of pointers, sized per pointer
     }
     (*v)[(*n)++] = e;
 }

@@ -544,7 +544,7 @@ static void debugCommand(client *c) {
         debugSleep(c);
     } else if (c->argc == 3 && sliceEqNocase(c->argv[1], "set-active-expire")) {
         char buf[32];
-        srv.activeExpireEnabled = atoi(sliceToBuf(c->argv[2], buf, sizeof(buf)));
+        srv.activeExpireEnabled = atoi(sliceToBuf(c->argv[2], buf, sizeof(buf))); // NOLINT(cert-err34-c): Redis DEBUG SET-ACTIVE-EXPIRE uses atoi too (junk = 0 = off)
         replyOk(c);
     } else if (c->argc == 3 && sliceEqNocase(c->argv[1], "object")) {
         debugObject(c);

@@ -260,7 +260,7 @@ dictNode *dictRandomNode(dict *d) {
     size_t len = 0;
     for (dictNode *n = head; n; n = n->next) len++;
     size_t pick = (size_t)random() % len;
-    while (pick--) head = head->next;
+    while (pick--) head = head->next; // NOLINT(clang-analyzer-core.NullDereference): pick < len, the chain length
     return head;
 }
 

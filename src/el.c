@@ -185,6 +185,20 @@ static void runTimers(elLoop *el) {
     }
 }
 
+static void dispatchFired(elLoop *el, int n) {
+    for (int i = 0; i < n; i++) {
+        struct epoll_event *e = &el->fired[i];
+        int fd = e->data.fd;
+        elFile *f = &el->files[fd];
+        int fired = 0;
+        if (e->events & (EPOLLIN | EPOLLERR | EPOLLHUP)) fired |= EL_READABLE;
+        if (e->events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) fired |= EL_WRITABLE;
+        /* Re-check the live mask: an earlier handler may have closed fd. */
+        int live = f->mask & fired;
+        if (live && f->proc) f->proc(el, fd, f->data, live);
+    }
+}
+
 void elMain(elLoop *el) {
     el->stop = 0;
     while (!el->stop) {
@@ -192,17 +206,13 @@ void elMain(elLoop *el) {
         if (el->stop) break;
         long long wait = el->dontWait ? 0 : msUntilNextTimer(el);
         int n = epoll_wait(el->epfd, el->fired, el->setsize, wait < 0 ? 1000 : (int)wait);
-        for (int i = 0; i < n; i++) {
-            struct epoll_event *e = &el->fired[i];
-            int fd = e->data.fd;
-            elFile *f = &el->files[fd];
-            int fired = 0;
-            if (e->events & (EPOLLIN | EPOLLERR | EPOLLHUP)) fired |= EL_READABLE;
-            if (e->events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) fired |= EL_WRITABLE;
-            /* Re-check the live mask: an earlier handler may have closed fd. */
-            int live = f->mask & fired;
-            if (live && f->proc) f->proc(el, fd, f->data, live);
-        }
+        dispatchFired(el, n);
         runTimers(el);
     }
+}
+
+int elPollFiles(elLoop *el) {
+    int n = epoll_wait(el->epfd, el->fired, el->setsize, 0);
+    dispatchFired(el, n);
+    return n > 0 ? n : 0;
 }

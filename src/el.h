@@ -11,7 +11,7 @@
 #define EL_READABLE 1
 #define EL_WRITABLE 2
 
-#define EL_TIMER_STOP -1 /* timer callback return value: do not re-arm */
+#define EL_TIMER_STOP (-1) /* timer callback return value: do not re-arm */
 
 typedef struct elLoop elLoop;
 typedef void elFileProc(elLoop *el, int fd, void *data, int mask);
@@ -34,6 +34,10 @@ void elSetBeforeSleep(elLoop *el, elHookProc *proc);
 void elSetDontWait(elLoop *el, int on);
 /* Runs until elStop. */
 void elMain(elLoop *el);
+/* One pass over the file events that are ready now: no waiting, no timers,
+ * no before-sleep hook. For work that must run outside the loop but keep
+ * sockets served (the start-up load answers -LOADING). */
+int elPollFiles(elLoop *el);
 void elStop(elLoop *el);
 long long elNowMs(void);   /* wall clock, ms */
 long long elNowUs(void);   /* wall clock, us */

@@ -269,7 +269,7 @@ unsigned char *lpFirst(unsigned char *lp) { return lp[LP_HDR] == LP_END ? NULL :
 unsigned char *lpNext(unsigned char *lp, unsigned char *p) {
     (void)lp;
     p += elementSize(p);
-    return *p == LP_END ? NULL : p;
+    return *p == LP_END ? NULL : p; // NOLINT(clang-analyzer-core.NullDereference): callers pass an element, never NULL (lpSeek stays below the count)
 }
 
 /* The element that ends right before `end` (NULL when end is the first). */

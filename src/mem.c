@@ -77,7 +77,7 @@ size_t memRss(void) {
     if (n <= 0) return 0;
     buf[n] = '\0';
     unsigned long size, rss;
-    if (sscanf(buf, "%lu %lu", &size, &rss) != 2) return 0;
+    if (sscanf(buf, "%lu %lu", &size, &rss) != 2) return 0; // NOLINT(cert-err34-c): /proc/self/statm is kernel-written decimal; the count is checked
     return (size_t)rss * (size_t)sysconf(_SC_PAGESIZE);
 }
 

@@ -80,7 +80,7 @@ int netListen(const char *addr, int port, int backlog, char *err) {
 }
 
 static void formatAddr(struct sockaddr_storage *sa, char *ip, int iplen, int *port) {
-    if (sa->ss_family == AF_INET) {
+    if (sa->ss_family == AF_INET) { // NOLINT(clang-analyzer-core.UndefinedBinaryOperatorResult): callers pass what accept4/getsockname/getpeername filled; the analyzer does not model them
         struct sockaddr_in *s = (struct sockaddr_in *)sa;
         if (ip) inet_ntop(AF_INET, &s->sin_addr, ip, (socklen_t)iplen);
         if (port) *port = ntohs(s->sin_port);

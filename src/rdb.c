@@ -513,6 +513,7 @@ uint64_t rdbLE(const unsigned char *p, int n) {
 /* A length, or (*enc = 1) the special encoding number of a string. */
 int rdbLLen(rdbL *L, uint64_t *len, int *enc) {
     unsigned char b[8];
+    *len = 0; /* defined on failure too (the analyzer cannot see rdbLFail is always -1) */
     if (enc) *enc = 0;
     if (rdbLByte(L, b) == -1) return -1;
     int kind = b[0] >> 6;
@@ -555,7 +556,7 @@ int rdbLString(rdbL *L, rdbBuf *b) {
     switch (len) {
     case RDB_ENC_INT8:
         if (rdbLRead(L, n, 1) == -1) return -1;
-        v = (int8_t)n[0];
+        v = (int8_t)n[0]; // NOLINT(bugprone-signed-char-misuse,cert-str34-c): RDB_ENC_INT8 is a signed byte
         break;
     case RDB_ENC_INT16:
         if (rdbLRead(L, n, 2) == -1) return -1;

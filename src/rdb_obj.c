@@ -611,6 +611,7 @@ int rdbIsObjectType(int t) {
 /* Reads a blob string and walks it twice: once to count, once to feed fn
  * (the builder is initialised in between by the caller through init). */
 static int lBlobCount(rdbL *L, blobParser *parse, unsigned long *count) {
+    *count = 0; /* defined on failure too (the analyzer cannot see rdbLFail is always -1) */
     if (rdbLString(L, &L->blob) == -1) return -1;
     return parse(L, (const unsigned char *)L->blob.p, L->blob.len, countFn, NULL, count);
 }

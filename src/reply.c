@@ -105,7 +105,7 @@ void replyStatus(client *c, const char *s) {
     size_t len = strlen(s);
     if (len + 3 <= sizeof(buf)) {
         buf[0] = '+';
-        memcpy(buf + 1, s, len);
+        memcpy(buf + 1, s, len); // NOLINT(bugprone-not-null-terminated-result): a RESP frame, not a C string
         buf[len + 1] = '\r';
         buf[len + 2] = '\n';
         replyRaw(c, buf, len + 3);

@@ -185,7 +185,7 @@ int sealSinkOpen(rdbSink *out, rdbSink *under, const keyringKey *k, size_t chunk
     }
     sealHeader h;
     unsigned char *p = h.raw;
-    memcpy(p, SEAL_MAGIC, SEAL_MAGIC_LEN);
+    memcpy(p, SEAL_MAGIC, SEAL_MAGIC_LEN); // NOLINT(bugprone-not-null-terminated-result): binary header, no terminator wanted
     p += SEAL_MAGIC_LEN;
     *p++ = SEAL_VERSION;
     *p++ = SEAL_ALG_AES256GCM_HKDF;

@@ -84,7 +84,27 @@ static void beforeSleep(elLoop *el) {
 
 static void onSignal(int sig) { shutdownSignal = sig; }
 
-int serverLoadShouldStop(void) { return srv.loading && shutdownSignal; }
+/* Called by the loader after every key. About every 10 ms of a start-up
+ * load it serves the sockets once, as Redis does while loading: clients get
+ * -LOADING (or INFO, CONFIG, SHUTDOWN...) instead of waiting unanswered in
+ * the backlog. No timers and no active expiry run: the cron would reap,
+ * evict and expire a dataset that is only half there. */
+int serverLoadShouldStop(void) {
+    static long long lastPollUs, keys;
+    if (!srv.loading) return 0;
+    if (!shutdownSignal && !srv.shutdownAsap && ((++keys & 63) == 0 || srv.keyLoadDelay)) {
+        long long now = elMonoUs();
+        if (now - lastPollUs >= 10000) {
+            lastPollUs = now;
+            serverUpdateCachedTime();
+            elPollFiles(srv.el);
+            connTlsBeforeSleep(); /* TLS records already decrypted; the rest waits 10 ms */
+            clientHandlePendingWrites();
+            clientFreeScheduled();
+        }
+    }
+    return shutdownSignal || srv.shutdownAsap;
+}
 
 static void onOom(size_t size) {
     fprintf(stderr, "Out Of Memory allocating %zu bytes!\n", size);
@@ -156,6 +176,9 @@ void serverShutdown(int save, int nosave, int force, char **err) {
     logWarning("User requested shutdown...");
     /* A running BGSAVE would finish a snapshot older than the one below. */
     snapshotKillChild();
+    /* During the start-up load the dataset is partial: saving it would
+     * replace the good snapshot with half of it (Redis forces NOSAVE too). */
+    if (srv.loading) nosave = 1;
     if (!nosave && (save || snapshotSaveConfigured())) {
         char serr[512];
         logNotice("Saving the final RDB snapshot before exiting.");
@@ -280,12 +303,16 @@ int serverInit(char **err) {
     if (lrc == 2) {
         /* As Redis 7: a shutdown during loading never saves, the partial
          * dataset must not replace the good snapshot. serverRun then
-         * returns at once and main exits 0. */
-        logWarning("Received %s during loading (%lld keys read), shutting down without saving...",
-                   shutdownSignal == SIGINT ? "SIGINT" : "SIGTERM", srv.loadKeysLoaded);
-        char *serr = NULL;
-        serverShutdown(0, 1, 1, &serr);
-        shutdownSignal = 0;
+         * returns at once and main exits 0. A SHUTDOWN command served
+         * during the load has already done the shutdown. */
+        if (shutdownSignal) {
+            logWarning("Received %s during loading (%lld keys read), shutting down without saving...",
+                       shutdownSignal == SIGINT ? "SIGINT" : "SIGTERM", srv.loadKeysLoaded);
+            char *serr = NULL;
+            serverShutdown(0, 1, 1, &serr);
+            shutdownSignal = 0;
+        }
+        clientHandlePendingWrites(); /* the SHUTDOWN caller's reply, if any */
         return 0;
     }
     if (lrc == -1) {

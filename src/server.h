@@ -32,7 +32,7 @@
 #define CLIENT_BUF_LEN (16 * 1024)
 #define OBJ_EMBSTR_REPORT_LIMIT 44 /* OBJECT ENCODING says embstr up to this */
 #define LONG_STR_SIZE 21
-#define MAX_LONG_DOUBLE_CHARS 5 * 1024
+#define MAX_LONG_DOUBLE_CHARS (5 * 1024)
 #define MAX_KEYS_BUFFER 256
 
 /* ---- values ---------------------------------------------------------- */
@@ -804,6 +804,7 @@ int snapshotSave(char *err, size_t errlen);          /* foreground, whole datase
 int snapshotBgsave(char *err, size_t errlen);        /* forks; 0 = child started */
 void snapshotCron(void);                             /* reaps the child, runs the save schedule */
 int snapshotLoad(int atStartup, char *err, size_t errlen); /* dir/dbfilename into the (empty) dbs; 2 = stopped by a signal */
+void snapshotLoadingProgress(long long *startTime, long long *totalBytes, long long *loadedBytes); /* INFO loading_* */
 void snapshotKillChild(void);                        /* FLUSHALL, SHUTDOWN: abandon a running BGSAVE */
 int snapshotWritesDenied(void);                      /* -MISCONF: last scheduled save failed */
 int snapshotSaveConfigured(void);                    /* a `save` schedule is set */

@@ -295,7 +295,7 @@ typedef struct snapTmp {
 
 static int snapTmpOpen(snapTmp *t, const char *out, mode_t mode) {
     t->out = out;
-    size_t n = strlen(out) + 32;
+    size_t n = strlen(out) + 32; // NOLINT(clang-analyzer-core.NonNullParamChecker): OUT is argv (npos == 3 checked), the analyzer loses it across the strcmp dispatch
     t->tmp = memAlloc(n);
     snprintf(t->tmp, n, "%s.tmp-%d", out, (int)getpid());
     char *copy = memStrdup(out);

@@ -793,7 +793,7 @@ static void hscanCb(void *priv, dictNode *node) {
     if (s->usePattern && !globMatch(s->pat.p, s->pat.len, h->data, h->flen, 0)) return;
     if (s->n == s->cap) {
         s->cap = s->cap ? s->cap * 2 : 32;
-        s->found = memRealloc(s->found, s->cap * sizeof(*s->found));
+        s->found = memRealloc(s->found, s->cap * sizeof(*s->found)); // NOLINT(bugprone-sizeof-expression): an array of pointers
     }
     s->found[s->n++] = h;
 }

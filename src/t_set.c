@@ -439,7 +439,7 @@ static void spopWithCountCommand(client *c) {
         while (setIterNext(&it, &m)) replyMember(c, &m);
         setIterEnd(&it);
         setFreeValue(e);
-        e->enc = keep->enc;
+        e->enc = keep->enc; // NOLINT(clang-analyzer-core.NullDereference): remaining >= 1 (count < size), so the loop made keep
         e->v.ptr = keep->v.ptr;
         keep->v.ptr = NULL;
         dbEntryFree(keep);
@@ -561,7 +561,7 @@ static void srandmemberWithCountCommand(client *c) {
             uint32_t *idx = memAlloc(size * sizeof(*idx));
             for (size_t i = 0; i < size; i++) idx[i] = (uint32_t)i;
             for (size_t i = 0; i < count; i++) {
-                size_t j = i + (size_t)(randomU64() % (size - i));
+                size_t j = i + (size_t)(randomU64() % (size - i)); // NOLINT(clang-analyzer-core.DivideZero): i < count < size
                 uint32_t t = idx[i];
                 idx[i] = idx[j];
                 idx[j] = t;
@@ -572,7 +572,7 @@ static void srandmemberWithCountCommand(client *c) {
             }
             memFree(idx);
         } else {
-            setNode **nodes = memAlloc(size * sizeof(*nodes));
+            setNode **nodes = memAlloc(size * sizeof(*nodes)); // NOLINT(bugprone-sizeof-expression): an array of pointers
             size_t n = 0;
             dictIter it;
             dictIterInit(&it, e->v.ptr, 1);
@@ -580,7 +580,7 @@ static void srandmemberWithCountCommand(client *c) {
             while ((node = dictNext(&it)) && n < size) nodes[n++] = (setNode *)node;
             dictIterEnd(&it);
             for (size_t i = 0; i < count; i++) {
-                size_t j = i + (size_t)(randomU64() % (n - i));
+                size_t j = i + (size_t)(randomU64() % (n - i)); // NOLINT(clang-analyzer-core.DivideZero): n == size > count > i
                 setNode *t = nodes[i];
                 nodes[i] = nodes[j];
                 nodes[j] = t;
@@ -638,10 +638,10 @@ static void srandmemberCommand(client *c) {
  * reply or change, as Redis 7.0. Returns the array, or NULL after replying
  * WRONGTYPE. *missing counts the absent keys. */
 static dbEntry **setLookupAll(client *c, slice *keys, int n, int write, int *missing) {
-    dbEntry **sets = memAlloc((size_t)n * sizeof(*sets));
+    dbEntry **sets = memAlloc((size_t)n * sizeof(*sets)); // NOLINT(bugprone-sizeof-expression): an array of pointers
     *missing = 0;
     for (int j = 0; j < n; j++) {
-        dbEntry *e = write ? dbLookupWrite(c->db, keys[j]) : dbLookupRead(c->db, keys[j]);
+        dbEntry *e = write ? dbLookupWrite(c->db, keys[j]) : dbLookupRead(c->db, keys[j]); // NOLINT(clang-analyzer-core.NullDereference): keys is c->argv + k, never NULL
         if (!e) {
             (*missing)++;
             sets[j] = NULL;
@@ -692,7 +692,7 @@ static void sinterGeneric(client *c, slice *keys, int n, slice *dst, int cardOnl
         return;
     }
     /* Smallest first: every candidate comes from it. */
-    qsort(sets, (size_t)n, sizeof(*sets), setCmpSize);
+    qsort(sets, (size_t)n, sizeof(*sets), setCmpSize); // NOLINT(bugprone-sizeof-expression): an array of pointers
     dbEntry *res = dst ? setNewEntry(dst->p, dst->len, ENC_INTSET) : NULL;
     void *deferred = (!dst && !cardOnly) ? replyDeferredLen(c) : NULL;
     long long card = 0;
@@ -857,7 +857,7 @@ static void setScanCb(void *priv, dictNode *node) {
     setScanState *s = priv;
     if (s->n == s->cap) {
         s->cap = s->cap ? s->cap * 2 : 32;
-        s->nodes = memRealloc(s->nodes, s->cap * sizeof(*s->nodes));
+        s->nodes = memRealloc(s->nodes, s->cap * sizeof(*s->nodes)); // NOLINT(bugprone-sizeof-expression): an array of pointers
     }
     s->nodes[s->n++] = (setNode *)node;
 }

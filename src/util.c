@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <openssl/rand.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -296,9 +297,13 @@ void bytesToHuman(char *s, size_t size, unsigned long long n) {
 void randomBytes(unsigned char *p, size_t len) {
     while (len) {
         ssize_t n = getrandom(p, len, 0);
+        if (n < 0 && errno == EINTR) continue; /* a signal, not a failure */
         if (n <= 0) {
-            /* Should not happen on Linux >= 3.17; fall back to rand(). */
-            for (size_t i = 0; i < len; i++) p[i] = (unsigned char)rand();
+            /* No getrandom (kernel < 3.17, a seccomp filter): OpenSSL's
+             * CSPRNG, since ACL GENPASS passwords come from here. rand() only
+             * if that fails too (hash seeds and run ids still need bytes). */
+            if (len <= INT_MAX && RAND_bytes(p, (int)len) == 1) return;
+            for (size_t i = 0; i < len; i++) p[i] = (unsigned char)rand(); // NOLINT(cert-msc30-c): last resort, see above
             return;
         }
         p += n;

@@ -187,13 +187,13 @@ static void zslInsertNode(zskiplist *zsl, zslNode *n) {
         zsl->level = level;
     }
     for (int i = 0; i < level; i++) {
-        n->level[i].forward = update[i]->level[i].forward;
+        n->level[i].forward = update[i]->level[i].forward; // NOLINT(clang-analyzer-core.NullDereference): zsl->level >= 1, so update[0..level) is set above
         update[i]->level[i].forward = n;
         n->level[i].span = update[i]->level[i].span - (rank[0] - rank[i]);
         update[i]->level[i].span = (rank[0] - rank[i]) + 1;
     }
     for (int i = level; i < zsl->level; i++) update[i]->level[i].span++;
-    n->backward = update[0] == zsl->header ? NULL : update[0];
+    n->backward = update[0] == zsl->header ? NULL : update[0]; // NOLINT(clang-analyzer-core.UndefinedBinaryOperatorResult): zsl->level >= 1 sets update[0]
     if (n->level[0].forward) n->level[0].forward->backward = n;
     else zsl->tail = n;
     zsl->length++;
@@ -201,7 +201,7 @@ static void zslInsertNode(zskiplist *zsl, zslNode *n) {
 
 static void zslDeleteNode(zskiplist *zsl, zslNode *x, zslNode **update) {
     for (int i = 0; i < zsl->level; i++) {
-        if (update[i]->level[i].forward == x) {
+        if (update[i]->level[i].forward == x) { // NOLINT(clang-analyzer-core.NullDereference): callers fill update[0..zsl->level)
             update[i]->level[i].span += x->level[i].span - 1;
             update[i]->level[i].forward = x->level[i].forward;
         } else {

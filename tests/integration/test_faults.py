@@ -392,8 +392,8 @@ def enc_args(tmp_path):
 
 
 def wait_listening(p):
-    """The listener opens before the load starts: a connect succeeds (the
-    kernel's backlog) while the server still loads and does not answer."""
+    """The listener opens before the load starts: a connect succeeds while
+    the server still loads (and answers -LOADING)."""
     def ok():
         assert p.proc.poll() is None, "server exited:\n" + p.log()
         socket.create_connection(("127.0.0.1", p.port), timeout=1).close()
@@ -455,6 +455,65 @@ def test_sigkill_during_load_restarts_on_the_last_good_snapshot(procs, tmp_path)
         assert r.dbsize() == n and r.get("key:1234") == "value:1234"
     finally:
         s.stop()
+
+
+LOADING = "Redis is loading the dataset in memory"
+
+
+@pytest.mark.parametrize("transport", ["plain", "tls"])
+def test_clients_get_loading_error_while_the_snapshot_loads(procs, tmp_path, tls_certs, transport):
+    """Between keys the load serves sockets once every ~10 ms, as Redis does:
+    data commands get -LOADING (redis-py: BusyLoadingError, which clients
+    retry), INFO shows the progress, and nothing sees a partial dataset."""
+    from tlsutil import tls_client
+    n = 1500
+    d = make_snapshot(tmp_path, n)
+    args = ["--key-load-delay", "1000"]  # 1500 keys x 1 ms = a 1.5 s load
+    if transport == "tls":
+        args += ["--tls-mode", "preferred", "--tls-cert-file", tls_certs["server_crt"],
+                 "--tls-key-file", tls_certs["server_key"], "--tls-ca-cert-file", tls_certs["ca_crt"]]
+    p = Proc(d, tmp_path / "logs", args, ready=False)
+    procs.append(p)
+    wait_until(lambda: "Loading RDB from dump.rdb" in p.log(), timeout=10, what="the load to start")
+    r = tls_client(None, tls_certs, port=p.port) if transport == "tls" else p.client()
+    try:
+        t0 = time.monotonic()
+        with pytest.raises(redis.BusyLoadingError) as e:
+            r.get("key:0")
+        assert str(e.value) == LOADING
+        assert time.monotonic() - t0 < 1.0, "the -LOADING reply must come while loading, not after"
+        for args_ in (("DBSIZE",), ("SET", "x", "1"), ("PING",), ("KEYS", "*"), ("DEBUG", "RELOAD")):
+            with pytest.raises(redis.BusyLoadingError):
+                r.execute_command(*args_)
+        info = r.info("persistence")
+        assert info["loading"] == 1
+        assert info["loading_total_bytes"] == os.path.getsize(d / "dump.rdb")
+        assert 0 <= info["loading_loaded_bytes"] <= info["loading_total_bytes"]
+        assert 0 <= info["loading_loaded_perc"] <= 100
+        assert r.config_get("key-load-delay") == {"key-load-delay": "1000"}  # CONFIG is a "loading" command
+        # Clients that retry get the whole dataset once the load ends.
+        wait_until(lambda: r.dbsize() == n, timeout=20, what="the load to finish")
+        assert r.get("key:0") == b"value:0" and r.info("persistence")["loading"] == 0
+        assert r.set("x", "1") and r.get(f"key:{n - 1}") == f"value:{n - 1}".encode()
+    finally:
+        r.close()
+    assert "Done loading RDB, keys loaded: 1500" in p.log()
+
+
+def test_shutdown_command_during_load_exits_without_saving(procs, tmp_path):
+    n = 3000
+    d = make_snapshot(tmp_path, n)
+    good = (d / "dump.rdb").read_bytes()
+    p = Proc(d, tmp_path / "logs", ("--save", "3600 1", "--key-load-delay", "1000"), ready=False)
+    procs.append(p)
+    wait_until(lambda: "Loading RDB from dump.rdb" in p.log(), timeout=10, what="the load to start")
+    r = p.client()
+    with pytest.raises(redis.ConnectionError):
+        r.execute_command("SHUTDOWN", "SAVE")  # SAVE is overruled: the dataset is partial
+    assert p.proc.wait(timeout=10) == 0
+    log = p.log()
+    assert "Saving the final RDB snapshot" not in log and "Done loading RDB" not in log and "bye bye" in log
+    assert (d / "dump.rdb").read_bytes() == good
 
 
 def test_key_load_delay_is_a_config(procs, tmp_path):

@@ -870,7 +870,7 @@ static void checkKey(int db, const char *key, int type, int enc, const char *can
     dbEntry *e = get(db, key);
     CHECKF(e != NULL, "key %s missing", key);
     if (!e) return;
-    CHECKF(e->type == type && e->enc == enc, "%s: type %d enc %d", key, e->type, e->enc);
+    CHECKF(e->type == type && e->enc == enc, "%s: type %d enc %d", key, (int)e->type, (int)e->enc);
     if (canonPrefix) {
         char *c = canon(e);
         CHECKF(strncmp(c, canonPrefix, strlen(canonPrefix)) == 0, "%s: got %.200s", key, c);

@@ -332,6 +332,7 @@ static size_t rebuild(const memBuf *b, size_t hdr, size_t nrec, const int *order
     memcpy(out, b->p, hdr);
     size_t len = hdr;
     for (int i = 0; i < norder; i++) {
+        // cppcheck-suppress uninitvar ; callers' order[] indexes are < nrec, all set above
         memcpy(out + len, b->p + recOff[order[i]], recLen[order[i]]);
         len += recLen[order[i]];
     }
@@ -518,6 +519,7 @@ static void testKeyringFile(void) {
     char path[] = "/tmp/cachet-test-keyring-XXXXXX", err[300], warn[300];
     int fd = mkstemp(path);
     CHECK(fd >= 0);
+    if (fd < 0) return;
     const char *text = "key k1 " KEY_A "\ndefault k1\n";
     CHECK(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
     close(fd);
