@@ -566,29 +566,29 @@ static int listFn(rdbL *L, void *priv, const char *p, size_t len) {
 
 static int setFn(rdbL *L, void *priv, const char *p, size_t len) { return setBAdd(L, priv, p, len); }
 
-static int hashPairFn(rdbL *L, void *priv, const char *p, size_t len) {
-    pairCtx *c = priv;
-    if (!c->half) {
-        rdbBufReserve(&L->e1, len + 1);
-        memcpy(L->e1.p, p, len);
-        L->e1.len = len;
-        c->half = 1;
+/* Pairs arrive one element at a time: the first half waits in L->e1.
+ * Returns 1 when p was that first half (nothing more to do yet). */
+static int pairTakeFirst(rdbL *L, pairCtx *c, const char *p, size_t len) {
+    if (c->half) {
+        c->half = 0;
         return 0;
     }
-    c->half = 0;
+    rdbBufReserve(&L->e1, len + 1);
+    memcpy(L->e1.p, p, len);
+    L->e1.len = len;
+    c->half = 1;
+    return 1;
+}
+
+static int hashPairFn(rdbL *L, void *priv, const char *p, size_t len) {
+    pairCtx *c = priv;
+    if (pairTakeFirst(L, c, p, len)) return 0;
     return hashBAdd(L, c->b, L->e1.p, L->e1.len, p, len);
 }
 
 static int zsetPairFn(rdbL *L, void *priv, const char *p, size_t len) {
     pairCtx *c = priv;
-    if (!c->half) {
-        rdbBufReserve(&L->e1, len + 1);
-        memcpy(L->e1.p, p, len);
-        L->e1.len = len;
-        c->half = 1;
-        return 0;
-    }
-    c->half = 0;
+    if (pairTakeFirst(L, c, p, len)) return 0;
     double d;
     char buf[256];
     if (len == 0 || len >= sizeof(buf)) return rdbLFail(L, "bad score");
