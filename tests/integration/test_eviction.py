@@ -87,8 +87,12 @@ def test_allkeys_policies_keep_memory_under_limit(server_factory, policy):
     got = p.execute()
     assert set(got) <= {VALUE, None}
     assert VALUE in got
-    # The most recent write was never the one evicted right after it.
-    assert r.get(f"k:{n - 1}") == VALUE
+    # Under LRU the most recent write is never the one evicted right after
+    # it. (Under LFU every key here has the same initial counter and under
+    # random any key may go, so there the newest key can be evicted by the
+    # DBSIZE/INFO above: CI saw it once for allkeys-lfu.)
+    if policy == "allkeys-lru":
+        assert r.get(f"k:{n - 1}") == VALUE
 
 
 def test_eviction_spans_databases(server_factory):
