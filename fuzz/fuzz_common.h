@@ -19,7 +19,13 @@
  * TLS and the cron timer. extraConfig: config text applied before the
  * databases exist (NULL for none). */
 static inline void fuzzServerInit(const char *extraConfig) {
-    serverEarlyInit("cachet-fuzz");
+    {
+        char *early = NULL;
+        if (serverEarlyInit("cachet-fuzz", &early) == -1) {
+            fprintf(stderr, "%s\n", early);
+            abort();
+        }
+    }
     srv.verbosity = LL_WARNING + 1; /* silent: libFuzzer's output only */
     if (extraConfig) {
         char *err = NULL;

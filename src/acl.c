@@ -1392,8 +1392,10 @@ static void aclGenpassCommand(client *c) {
     }
     long long chars = (bits + 3) / 4;
     char *hex = memAlloc((size_t)chars + 1);
-    randomHex(hex, (int)chars);
-    replyBulk(c, hex, (size_t)chars);
+    if (randomHex(hex, (size_t)chars) == -1)
+        replyError(c, "ERR failed to generate random bytes for the password");
+    else
+        replyBulk(c, hex, (size_t)chars);
     memFree(hex);
 }
 

@@ -227,6 +227,7 @@ static void infoServer(textBuf *b) {
                "lru_clock:%u\r\n"
                "executable:%s\r\n"
                "config_file:%s\r\n"
+               "busy_polling:%d\r\n"
                "io_threads_active:0\r\n",
                CACHET_VERSION, CACHET_OWN_VERSION, name.sysname, name.release, name.machine, (int)sizeof(long) * 8,
 #ifdef __GNUC__
@@ -235,7 +236,8 @@ static void infoServer(textBuf *b) {
                0, 0, 0,
 #endif
                (long)getpid(), supervised, srv.runid, srv.port, now, uptime, uptime / 86400, srv.hz, srv.hz,
-               (unsigned)srv.lruclock, executablePath(), srv.configfile ? srv.configfile : "");
+               (unsigned)srv.lruclock, executablePath(), srv.configfile ? srv.configfile : "",
+               elBusyPolling(srv.el));
 }
 
 static void infoClients(textBuf *b) {
@@ -476,16 +478,6 @@ static void infoStats(textBuf *b) {
                aclStat.deniedCmd, aclStat.deniedKey, aclStat.deniedChannel);
 }
 
-/* The replication id a master reports; fixed for the process lifetime until
- * replication (which will own it) exists. */
-static const char *replicationId(void) {
-    static char replid[41];
-    if (!replid[0]) {
-        randomHex(replid, 40);
-        replid[40] = '\0';
-    }
-    return replid;
-}
 
 static void infoReplication(textBuf *b) {
     sectionHeader(b, "Replication");
@@ -501,7 +493,7 @@ static void infoReplication(textBuf *b) {
                "repl_backlog_size:1048576\r\n"
                "repl_backlog_first_byte_offset:0\r\n"
                "repl_backlog_histlen:0\r\n",
-               replicationId());
+               srv.replid);
 }
 
 static void infoCpu(textBuf *b) {
@@ -516,11 +508,13 @@ static void infoCpu(textBuf *b) {
                "used_cpu_sys_children:%ld.%06ld\r\n"
                "used_cpu_user_children:%ld.%06ld\r\n"
                "used_cpu_sys_main_thread:%ld.%06ld\r\n"
-               "used_cpu_user_main_thread:%ld.%06ld\r\n",
+               "used_cpu_user_main_thread:%ld.%06ld\r\n"
+               "used_cpu_busy_poll:%lld.%06lld\r\n",
                (long)self.ru_stime.tv_sec, (long)self.ru_stime.tv_usec, (long)self.ru_utime.tv_sec,
                (long)self.ru_utime.tv_usec, (long)children.ru_stime.tv_sec, (long)children.ru_stime.tv_usec,
                (long)children.ru_utime.tv_sec, (long)children.ru_utime.tv_usec, (long)thread.ru_stime.tv_sec,
-               (long)thread.ru_stime.tv_usec, (long)thread.ru_utime.tv_sec, (long)thread.ru_utime.tv_usec);
+               (long)thread.ru_stime.tv_usec, (long)thread.ru_utime.tv_sec, (long)thread.ru_utime.tv_usec,
+               elBusyPollUs(srv.el) / 1000000, elBusyPollUs(srv.el) % 1000000);
 }
 
 static void infoCommandStat(textBuf *b, cmdDef *cmd) {

@@ -93,6 +93,7 @@ static int bindApply(const char **err);
 static int maxclientsApply(const char **err);
 static int maxmemoryApply(const char **err);
 static void hzClamp(void);
+static void busyPollApply(void);
 static int appendonlyCheck(long long v, const char **err);
 static int dbfilenameCheck(const char *v, const char **err);
 
@@ -176,6 +177,7 @@ static cfgParam params[] = {
     NUMP("list-compress-depth", 0, listCompressDepth, NK_INT, 0, INT_MAX, 0),
     NUMP("latency-monitor-threshold", 0, latencyMonitorThreshold, NK_LL, 0, LLONG_MAX, 0),
     NUMP("hz", 0, hz, NK_INT, 0, INT_MAX, 10, .post = hzClamp),
+    NUMP("busy-poll-usec", 0, busyPollUsec, NK_INT, 0, 1000, 50, .post = busyPollApply),
     NUMP("active-expire-effort", 0, activeExpireEffort, NK_INT, 1, 10, 1),
     NUMP("proto-max-bulk-len", CF_MEMORY, protoMaxBulkLen, NK_LL, 1024 * 1024, LONG_MAX, 512LL * 1024 * 1024),
     NUMP("client-query-buffer-limit", CF_MEMORY, clientMaxQuerybufLen, NK_LL, 1024 * 1024, LONG_MAX,
@@ -451,6 +453,10 @@ static void paramSetDefault(cfgParam *p) {
     }
     default: break;
     }
+}
+
+static void busyPollApply(void) {
+    if (srv.el) elSetBusyPoll(srv.el, srv.busyPollUsec);
 }
 
 static void hzClamp(void) {

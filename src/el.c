@@ -4,6 +4,7 @@
  * unread is called again) and measured fast enough; revisit only with numbers.
  * Timers are a short unsorted list: the server keeps a handful (cron, a few
  * per blocked client at most), so a heap is not worth its code.
+ * Under load the loop polls briefly before it sleeps (waitEvents).
  * Invariant: events[fd].mask == the mask registered with epoll for fd. */
 #include "el.h"
 #include "mem.h"
@@ -13,6 +14,13 @@
 #include <time.h>
 #include <unistd.h>
 #include <stdio.h>
+
+/* Busy polling is decided once per window of this length, and is on in a
+ * window after one in which the loop worked at least this percent of the
+ * time (measured: a 50-client pipeline-1 load keeps the loop 50-60% busy, a
+ * single client 25%). */
+#define EL_LOAD_WINDOW_US 25000
+#define EL_SPIN_MIN_BUSY 40
 
 typedef struct elFile {
     int mask;
@@ -39,6 +47,13 @@ struct elLoop {
     int stop;
     elHookProc *beforeSleep;
     int dontWait;
+    /* Busy polling (see waitEvents). */
+    int busyPollUs;        /* longest spin before sleeping; 0 = never spin */
+    int spinning;          /* the last window was busy enough to spin in this one */
+    int lastFired;         /* the last wait returned events */
+    long long winStartUs;  /* start of the current load-measuring window */
+    long long winIdleUs;   /* time spent waiting (spinning or asleep) in it */
+    long long spinUsTotal; /* time spent spinning since start */
 };
 
 long long elMonoUs(void) {
@@ -199,13 +214,63 @@ static void dispatchFired(elLoop *el, int n) {
     }
 }
 
+void elSetBusyPoll(elLoop *el, int usec) {
+    el->busyPollUs = usec > 0 ? usec : 0;
+    if (!el->busyPollUs) el->spinning = 0;
+}
+
+int elBusyPolling(elLoop *el) { return el->spinning; }
+long long elBusyPollUs(elLoop *el) { return el->spinUsTotal; }
+
+/* Waits up to timeoutMs for events (-1: at most a second; the caller
+ * re-checks its timers anyway).
+ *
+ * Under load it first polls, for up to busyPollUs. The reason is the other
+ * side of the socket: a request written while this thread polls costs its
+ * sender a plain copy, one written while this thread sleeps also costs the
+ * sender a wake-up of this thread on another CPU (an inter-processor
+ * interrupt, a VM exit on a virtual machine). At pipeline 1 that wake-up is
+ * a large part of a client's cost per request: measured on 2 cores, polling
+ * raised a 50-client redis-benchmark GET by about 15% and cut its p50.
+ *
+ * The price is CPU, so "under load" is measured, not assumed: the loop
+ * polls only after a 25 ms window in which it spent at least
+ * EL_SPIN_MIN_BUSY of the time working (not waiting), and only right after
+ * a wait that returned events. An idle or lightly loaded server sleeps as
+ * it always did; time spent polling counts as waiting and is reported. */
+static int waitEvents(elLoop *el, long long timeoutMs) {
+    long long t0 = elMonoUs(), t1;
+    int n = 0;
+    if (timeoutMs != 0 && el->spinning && el->lastFired) {
+        long long until = t0 + el->busyPollUs;
+        do {
+            n = epoll_wait(el->epfd, el->fired, el->setsize, 0);
+            t1 = elMonoUs();
+        } while (n == 0 && t1 < until);
+        el->spinUsTotal += t1 - t0;
+    }
+    if (n == 0) n = epoll_wait(el->epfd, el->fired, el->setsize, timeoutMs < 0 ? 1000 : (int)timeoutMs);
+    t1 = elMonoUs();
+    el->lastFired = n > 0;
+    el->winIdleUs += t1 - t0;
+    long long win = t1 - el->winStartUs;
+    if (win >= EL_LOAD_WINDOW_US) {
+        el->spinning = el->busyPollUs && (win - el->winIdleUs) * 100 >= win * EL_SPIN_MIN_BUSY;
+        el->winStartUs = t1;
+        el->winIdleUs = 0;
+    }
+    return n;
+}
+
 void elMain(elLoop *el) {
     el->stop = 0;
+    /* Start-up work before the loop is not load. */
+    el->winStartUs = elMonoUs();
+    el->winIdleUs = 0;
     while (!el->stop) {
         if (el->beforeSleep) el->beforeSleep(el);
         if (el->stop) break;
-        long long wait = el->dontWait ? 0 : msUntilNextTimer(el);
-        int n = epoll_wait(el->epfd, el->fired, el->setsize, wait < 0 ? 1000 : (int)wait);
+        int n = waitEvents(el, el->dontWait ? 0 : msUntilNextTimer(el));
         dispatchFired(el, n);
         runTimers(el);
     }

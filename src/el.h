@@ -32,6 +32,13 @@ void elDelTimer(elLoop *el, long long id);
 void elSetBeforeSleep(elLoop *el, elHookProc *proc);
 /* While set, the next wait polls (timeout 0) instead of sleeping. */
 void elSetDontWait(elLoop *el, int on);
+/* Under load, poll for up to usec before sleeping (0: never). */
+void elSetBusyPoll(elLoop *el, int usec);
+int elBusyPolling(elLoop *el); /* 1 while the loop is spinning under load */
+/* Under load, poll for up to usec before sleeping (0: never poll). */
+void elSetBusyPoll(elLoop *el, int usec);
+int elBusyPolling(elLoop *el);       /* 1 while the loop polls under load */
+long long elBusyPollUs(elLoop *el);  /* microseconds spent polling so far */
 /* Runs until elStop. */
 void elMain(elLoop *el);
 /* One pass over the file events that are ready now: no waiting, no timers,

@@ -18,7 +18,11 @@ static void usage(void) {
 }
 
 int main(int argc, char **argv) {
-    serverEarlyInit(argv[0]);
+    char *early = NULL; /* static text */
+    if (serverEarlyInit(argv[0], &early) == -1) {
+        fprintf(stderr, "Fatal: %s\n", early);
+        return 1;
+    }
     /* The same binary is the cachet-snapshot tool (like redis-check-rdb). */
     const char *base = strrchr(argv[0], '/');
     if (!strcmp(base ? base + 1 : argv[0], "cachet-snapshot")) return snaptoolMain(argc, argv);

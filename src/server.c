@@ -250,6 +250,7 @@ int serverInit(char **err) {
     raiseFdLimit();
     srv.el = elCreate((int)srv.maxclients + 128, err);
     if (!srv.el) return -1;
+    elSetBusyPoll(srv.el, srv.busyPollUsec);
     serverUpdateCachedTime();
     srv.startTimeMs = srv.statStartTimeMs = srv.mstime;
     srv.opsLastTime = srv.mstime;
@@ -334,11 +335,17 @@ void serverRun(void) {
     elMain(srv.el);
 }
 
-/* Process-wide set-up that must precede configuration. */
-void serverEarlyInit(const char *argv0) {
+/* Process-wide set-up that must precede configuration. Fails (-1, *err
+ * static) only when the system has no strong random bytes to give. */
+int serverEarlyInit(const char *argv0, char **err) {
     memSetOomHandler(onOom);
     uint8_t seed[16];
-    randomBytes(seed, sizeof(seed));
+    if (randomBytes(seed, sizeof(seed)) == -1 || randomHex(srv.runid, 40) == -1 ||
+        randomHex(srv.replid, 40) == -1) {
+        *err = "no random bytes from getrandom() or OpenSSL: cannot seed the key hash or make the run id";
+        return -1;
+    }
+    srv.runid[40] = srv.replid[40] = '\0';
     dictSetSeed(seed);
     srandom((unsigned)getpid() ^ (unsigned)ustime());
     /* The command table and the default user exist before the config file,
@@ -348,6 +355,5 @@ void serverEarlyInit(const char *argv0) {
     configInitDefaults();
     srv.pid = getpid();
     srv.executable = (char *)argv0;
-    randomHex(srv.runid, 40);
-    srv.runid[40] = '\0';
+    return 0;
 }

@@ -302,6 +302,7 @@ typedef struct server {
     int shutdownAsap;
     long long startTimeMs;
     char runid[41];
+    char replid[41]; /* the replication id a master reports (fixed until replication owns it) */
     long long cronloops;
 
     /* network */
@@ -372,6 +373,7 @@ typedef struct server {
 
     /* config */
     int hz;
+    int busyPollUsec; /* busy-poll-usec: el.c polls this long under load */
     int verbosity;
     char *logfile;
     char *dir;
@@ -671,8 +673,10 @@ int globMatch(const char *pat, size_t patlen, const char *s, size_t slen, int no
 int sliceEqNocase(slice s, const char *lit);
 int memtoull(const char *p, size_t len, unsigned long long *out); /* "1gb" */
 void bytesToHuman(char *s, size_t size, unsigned long long n);
-void randomHex(char *p, size_t len);
-void randomBytes(unsigned char *p, size_t len);
+/* Cryptographically strong bytes (getrandom, else OpenSSL); -1 if neither
+ * can give them: the caller fails, it never falls back to weaker ones. */
+int randomHex(char *p, size_t len);
+int randomBytes(unsigned char *p, size_t len);
 long long ustime(void);
 long long mstime(void);
 /* Growable NUL-terminated text (INFO, LATENCY DOCTOR...): start from
@@ -827,7 +831,7 @@ void serverShutdown(int save, int nosave, int force, char **err);
 long long serverUptimeSeconds(void);
 int serverListen(char **err);
 int serverListenOn(int port, int *fds, int *count, char **err);
-void serverEarlyInit(const char *argv0);
+int serverEarlyInit(const char *argv0, char **err);
 int serverInit(char **err);
 void serverRun(void);
 

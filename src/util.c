@@ -294,33 +294,34 @@ void bytesToHuman(char *s, size_t size, unsigned long long n) {
     }
 }
 
-void randomBytes(unsigned char *p, size_t len) {
+int randomBytes(unsigned char *p, size_t len) {
     while (len) {
         ssize_t n = getrandom(p, len, 0);
         if (n < 0 && errno == EINTR) continue; /* a signal, not a failure */
         if (n <= 0) {
             /* No getrandom (kernel < 3.17, a seccomp filter): OpenSSL's
-             * CSPRNG, since ACL GENPASS passwords come from here. rand() only
-             * if that fails too (hash seeds and run ids still need bytes). */
-            if (len <= INT_MAX && RAND_bytes(p, (int)len) == 1) return;
-            for (size_t i = 0; i < len; i++) p[i] = (unsigned char)rand(); // NOLINT(cert-msc30-c): last resort, see above
-            return;
+             * CSPRNG. Nothing weaker: ACL GENPASS passwords and the hash
+             * seed that keeps crafted keys from colliding come from here,
+             * so without good randomness the caller fails instead. */
+            return len <= INT_MAX && RAND_bytes(p, (int)len) == 1 ? 0 : -1;
         }
         p += n;
         len -= (size_t)n;
     }
+    return 0;
 }
 
-void randomHex(char *p, size_t len) {
+int randomHex(char *p, size_t len) {
     static const char *hex = "0123456789abcdef";
     unsigned char r[256];
     while (len) {
         size_t n = len < sizeof(r) ? len : sizeof(r);
-        randomBytes(r, n);
+        if (randomBytes(r, n) == -1) return -1;
         for (size_t i = 0; i < n; i++) p[i] = hex[r[i] & 15];
         p += n;
         len -= n;
     }
+    return 0;
 }
 
 long long ustime(void) { return elNowUs(); }

@@ -194,7 +194,13 @@ static void testManyRules(void) {
 }
 
 int main(void) {
-    serverEarlyInit("test_acl");
+    {
+        char *early = NULL;
+        if (serverEarlyInit("test_acl", &early) == -1) {
+            fprintf(stderr, "%s\n", early);
+            abort();
+        }
+    }
     testDefaults();
     testCommandRules();
     testKeyRules();

@@ -1033,7 +1033,13 @@ static void testRedisFiles(void) {
 }
 
 int main(void) {
-    serverEarlyInit("test_rdb");
+    {
+        char *early = NULL;
+        if (serverEarlyInit("test_rdb", &early) == -1) {
+            fprintf(stderr, "%s\n", early);
+            abort();
+        }
+    }
     dbInitAll();
     serverUpdateCachedTime();
     srv.hashMaxListpackEntries = 128;
