@@ -336,11 +336,14 @@ rdbW *rdbWNew(rdbSink *s) {
     w->len = 0;
     w->lz = NULL;
     w->lzcap = 0;
+    w->lp = NULL;
+    w->lplen = w->lpcap = 0;
     return w;
 }
 
 void rdbWFree(rdbW *w) {
     memFree(w->lz);
+    memFree(w->lp);
     memFree(w);
 }
 

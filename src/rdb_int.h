@@ -31,6 +31,8 @@ struct rdbW {
     size_t len;
     unsigned char *lz; /* LZF output scratch */
     size_t lzcap;
+    unsigned char *lp; /* Redis listpack being built (rdb_obj.c) */
+    size_t lplen, lpcap;
     unsigned char buf[RDB_WBUF];
 };
 

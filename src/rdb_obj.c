@@ -14,6 +14,7 @@
 #include "quicklist.h"
 #include "server.h"
 #include "zset.h"
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,11 +39,126 @@ static int wSetMember(void *priv, const char *p, size_t len) {
     return w->failed;
 }
 
+/* ---- Redis' listpack, built from an lpack --------------------------------
+ * Small hashes and sorted sets and every list node are written the way
+ * Redis 7.0 writes them: one listpack blob per value (per node for lists),
+ * so Redis loads a Cachet snapshot as fast as its own and the file is
+ * smaller. Our lpack has the same elements (canonical integers already
+ * stored as integers, sorted-set scores as their shortest text, which is
+ * what Redis stores too) in a different layout; each element is re-encoded
+ * with the smallest listpack encoding, as Redis' lpAppend picks it. */
+
+static unsigned char *lpwReserve(rdbW *w, size_t n) {
+    if (w->lpcap - w->lplen < n) {
+        size_t cap = w->lpcap ? w->lpcap : 256;
+        while (cap - w->lplen < n) cap *= 2;
+        w->lp = memRealloc(w->lp, cap);
+        w->lpcap = cap;
+    }
+    unsigned char *p = w->lp + w->lplen;
+    w->lplen += n;
+    return p;
+}
+
+static void lpwLE(unsigned char *p, uint64_t v, int n) {
+    for (int i = 0; i < n; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+
+/* One element: encoding byte(s), payload, then the entry's size written
+ * backwards (7 bits a byte, the high bit set on all but the leftmost). */
+static void lpwEntry(rdbW *w, const unsigned char *hdr, size_t hlen, const char *s, size_t slen) {
+    size_t l = hlen + slen;
+    int bl = l <= 127 ? 1 : l < 16383 ? 2 : l < 2097151 ? 3 : l < 268435455 ? 4 : 5;
+    unsigned char *p = lpwReserve(w, l + (size_t)bl);
+    memcpy(p, hdr, hlen);
+    if (slen) memcpy(p + hlen, s, slen);
+    p += l;
+    for (int i = 0; i < bl; i++) {
+        unsigned char b = (unsigned char)((l >> (7 * (bl - 1 - i))) & 127);
+        p[i] = (unsigned char)(i ? b | 128 : b);
+    }
+}
+
+static void lpwInt(rdbW *w, long long v) {
+    unsigned char h[9];
+    size_t n;
+    uint64_t u = (uint64_t)v;
+    if (v >= 0 && v <= 127) {
+        h[0] = (unsigned char)v, n = 1;
+    } else if (v >= -4096 && v <= 4095) {
+        u &= 0x1fff;
+        h[0] = (unsigned char)(0xC0 | (u >> 8)), h[1] = (unsigned char)u, n = 2;
+    } else {
+        int bytes = v >= -32768 && v <= 32767 ? 2 : v >= -8388608 && v <= 8388607 ? 3 : v >= INT32_MIN && v <= INT32_MAX ? 4 : 8;
+        h[0] = bytes == 2 ? 0xF1 : bytes == 3 ? 0xF2 : bytes == 4 ? 0xF3 : 0xF4;
+        lpwLE(h + 1, u, bytes);
+        n = 1 + (size_t)bytes;
+    }
+    lpwEntry(w, h, n, NULL, 0);
+}
+
+static void lpwStr(rdbW *w, const char *s, size_t len) {
+    unsigned char h[5];
+    size_t n;
+    if (len < 64) {
+        h[0] = (unsigned char)(0x80 | len), n = 1;
+    } else if (len < 4096) {
+        h[0] = (unsigned char)(0xE0 | (len >> 8)), h[1] = (unsigned char)len, n = 2;
+    } else {
+        h[0] = 0xF0, n = 5;
+        lpwLE(h + 1, len, 4);
+    }
+    lpwEntry(w, h, n, s, len);
+}
+
+/* Redis 7.0 stores a sorted-set score that is a whole number within
+ * +-2^62 as a listpack integer (its double2ll), anything else as text. */
+static int lpwScoreAsInt(const char *s, size_t len, long long *out) {
+    char tmp[64];
+    if (len == 0 || len >= sizeof(tmp)) return 0;
+    memcpy(tmp, s, len);
+    tmp[len] = '\0';
+    char *end;
+    double d = strtod(tmp, &end);
+    if (*end || !(d >= -(double)(LLONG_MAX / 2) && d <= (double)(LLONG_MAX / 2))) return 0;
+    long long ll = (long long)d;
+    if ((double)ll != d) return 0;
+    *out = ll;
+    return 1;
+}
+
+/* Writes lp's elements as one Redis listpack, an RDB string. scores: the
+ * odd elements are sorted-set scores. */
+static void wListpack(rdbW *w, unsigned char *lp, int scores) {
+    w->lplen = 0;
+    lpwReserve(w, 6);
+    unsigned long count = 0;
+    char buf[LP_INTBUF_SIZE];
+    for (unsigned char *p = lpFirst(lp); p; p = lpNext(lp, p), count++) {
+        size_t len;
+        long long iv;
+        int isint = 0;
+        const char *s = lpGet(p, buf, &len, &iv, &isint);
+        if (isint || (scores && (count & 1) && lpwScoreAsInt(s, len, &iv))) lpwInt(w, iv);
+        else lpwStr(w, s, len);
+    }
+    *lpwReserve(w, 1) = 0xFF;
+    lpwLE(w->lp, w->lplen, 4);
+    lpwLE(w->lp + 4, count < 65535 ? count : 65535, 2);
+    rdbWString(w, (const char *)w->lp, w->lplen);
+}
+
+/* Redis writes an element of packed_threshold (1 GiB) or more as a node
+ * of its own, "plain": the bytes without a listpack around them. */
+#define RDB_QL_PLAIN_MIN (1ULL << 30)
+#define RDB_QL_CONTAINER_PLAIN 1
+#define RDB_QL_CONTAINER_PACKED 2
+
 /* The RDB type e is written as. */
 int rdbWType(const dbEntry *e) {
     switch (e->type) {
     case OBJ_STRING: return RDB_TYPE_STRING;
-    case OBJ_LIST: return RDB_TYPE_LIST;
+    case OBJ_LIST: return RDB_TYPE_LIST_QUICKLIST_2;
     case OBJ_SET:
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
         /* Our intset is Redis' (encoding, length, little-endian contents):
@@ -50,8 +166,8 @@ int rdbWType(const dbEntry *e) {
         if (e->enc == ENC_INTSET) return RDB_TYPE_SET_INTSET;
 #endif
         return RDB_TYPE_SET;
-    case OBJ_ZSET: return RDB_TYPE_ZSET_2;
-    default: return RDB_TYPE_HASH;
+    case OBJ_ZSET: return e->enc == ENC_LISTPACK ? RDB_TYPE_ZSET_LISTPACK : RDB_TYPE_ZSET_2;
+    default: return e->enc == ENC_LISTPACK ? RDB_TYPE_HASH_LISTPACK : RDB_TYPE_HASH;
     }
 }
 
@@ -71,16 +187,19 @@ void rdbWValue(rdbW *w, const dbEntry *e) {
         break;
     case OBJ_LIST: {
         quicklist *ql = e->v.ptr;
-        rdbWLen(w, ql->count);
-        char buf[LP_INTBUF_SIZE];
+        uint64_t nodes = 0;
+        for (qlNode *n = ql->head; n; n = n->next) nodes++;
+        rdbWLen(w, nodes);
         for (qlNode *n = ql->head; n && !w->failed; n = n->next) {
-            for (unsigned char *p = lpFirst(n->lp); p; p = lpNext(n->lp, p)) {
+            if (n->count == 1 && lpBytes(n->lp) >= RDB_QL_PLAIN_MIN) {
+                char buf[LP_INTBUF_SIZE];
                 size_t len;
-                long long iv;
-                int isint = 0;
-                const char *s = lpGet(p, buf, &len, &iv, &isint);
-                if (isint) rdbWLongLong(w, iv);
-                else rdbWString(w, s, len);
+                const char *s = lpGet(lpFirst(n->lp), buf, &len, NULL, NULL);
+                rdbWLen(w, RDB_QL_CONTAINER_PLAIN);
+                rdbWString(w, s, len);
+            } else {
+                rdbWLen(w, RDB_QL_CONTAINER_PACKED);
+                wListpack(w, n->lp, 0);
             }
         }
         break;
@@ -94,6 +213,10 @@ void rdbWValue(rdbW *w, const dbEntry *e) {
         setTypeForEach(e, wSetMember, w);
         break;
     case OBJ_ZSET: {
+        if (e->enc == ENC_LISTPACK) {
+            wListpack(w, e->v.ptr, 1);
+            break;
+        }
         rdbWLen(w, zsetLength(e));
         zsetIter it;
         const char *m;
@@ -107,6 +230,10 @@ void rdbWValue(rdbW *w, const dbEntry *e) {
         break;
     }
     case OBJ_HASH:
+        if (e->enc == ENC_LISTPACK) {
+            wListpack(w, e->v.ptr, 0);
+            break;
+        }
         rdbWLen(w, hashTypeLength(e));
         hashTypeForEach(e, wHashField, w);
         break;
