@@ -264,6 +264,18 @@ dictNode *dictRandomNode(dict *d) {
     return head;
 }
 
+size_t dictMemoryUsage(dict *d, size_t exactNodes) {
+    size_t total = 0, n = dictSize(d), seen = 0, nodes = 0;
+    for (int t = 0; t <= 1; t++)
+        if (d->table[t]) total += memUsableSize(d->table[t]);
+    dictIter it;
+    dictIterInit(&it, d, 0);
+    for (dictNode *x; seen < exactNodes && (x = dictNext(&it)); seen++) nodes += memUsableSize(x);
+    dictIterEnd(&it);
+    if (seen && seen < n) nodes = (size_t)((double)nodes / (double)seen * (double)n);
+    return total + nodes;
+}
+
 size_t dictSampleNodes(dict *d, dictNode **out, size_t count) {
     size_t total = dictSize(d);
     if (count > total) count = total;

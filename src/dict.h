@@ -74,6 +74,11 @@ dictNode *dictRandomNode(dict *d);
 /* Up to count nodes from a random area; returns how many were stored. */
 size_t dictSampleNodes(dict *d, dictNode **out, size_t count);
 
+/* Bytes held by the bucket arrays and the nodes (not d itself): nodes are
+ * measured exactly up to exactNodes and extrapolated from their average
+ * beyond, so MEMORY USAGE and eviction stay cheap on huge collections. */
+size_t dictMemoryUsage(dict *d, size_t exactNodes);
+
 /* Cursor scan: every node present for the whole scan is visited at least
  * once, even across rehashing (reverse-binary cursor). Returns next cursor,
  * 0 when done. fn must not add or remove nodes. */

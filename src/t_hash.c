@@ -247,17 +247,7 @@ void *hashDupValue(const dbEntry *e) {
 size_t hashValueMemory(const dbEntry *e) {
     if (!e->v.ptr) return 0;
     if (e->enc == ENC_LISTPACK) return memUsableSize(e->v.ptr);
-    dict *d = e->v.ptr;
-    size_t total = memUsableSize(d);
-    for (int t = 0; t <= 1; t++)
-        if (d->table[t]) total += memUsableSize(d->table[t]);
-    size_t n = dictSize(d), seen = 0, bytes = 0;
-    dictIter it;
-    dictIterInit(&it, d, 0);
-    for (dictNode *x; seen < HASH_MEMORY_SAMPLES && (x = dictNext(&it)); seen++) bytes += memUsableSize(x);
-    dictIterEnd(&it);
-    if (seen) total += seen == n ? bytes : (size_t)((double)bytes / (double)seen * (double)n);
-    return total;
+    return memUsableSize(e->v.ptr) + dictMemoryUsage(e->v.ptr, HASH_MEMORY_SAMPLES);
 }
 
 /* ---- bulk access for rdb.c (snapshots, DUMP/RESTORE) ---------------------- */

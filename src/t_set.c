@@ -270,21 +270,7 @@ void *setDupValue(const dbEntry *e) {
 size_t setValueMemory(const dbEntry *e) {
     if (!e->v.ptr) return 0;
     if (e->enc == ENC_INTSET) return memUsableSize(e->v.ptr);
-    dict *d = e->v.ptr;
-    size_t total = memUsableSize(d);
-    for (int t = 0; t <= 1; t++)
-        if (d->table[t]) total += memUsableSize(d->table[t]);
-    size_t n = dictSize(d), seen = 0, nodes = 0;
-    dictIter it;
-    dictIterInit(&it, d, 0);
-    dictNode *node;
-    while (seen < SET_MEMORY_EXACT && (node = dictNext(&it))) {
-        nodes += memUsableSize(node);
-        seen++;
-    }
-    dictIterEnd(&it);
-    if (seen && seen < n) nodes = (size_t)((double)nodes / (double)seen * (double)n);
-    return total + nodes;
+    return memUsableSize(e->v.ptr) + dictMemoryUsage(e->v.ptr, SET_MEMORY_EXACT);
 }
 
 /* ---- SADD SREM SMOVE ------------------------------------------------------------ */

@@ -549,6 +549,47 @@ static void testResizeDisabled(void) {
     dictEmpty(&d, NULL, NULL);
 }
 
+/* MEMORY USAGE's measure: exact while every node is measured, and with
+ * nodes all of one size the extrapolation from a few is exact too. */
+static void testMemoryUsage(void) {
+    UNIT_SECTION("dictMemoryUsage: exact, then extrapolated");
+    dict d;
+    dictInit(&d, &caseType);
+    CHECK_EQ_INT((long long)dictMemoryUsage(&d, 10), 0);
+    enum { N = 1000 };
+    tnode *heap[N];
+    size_t nodeBytes = 0;
+    for (int i = 0; i < N; i++) {
+        heap[i] = memAlloc(sizeof(tnode));
+        nodeInit(heap[i], i);
+        dictAdd(&d, &heap[i]->link);
+        nodeBytes += memUsableSize(heap[i]);
+    }
+    size_t buckets = 0;
+    for (int t = 0; t <= 1; t++)
+        if (d.table[t]) buckets += memUsableSize(d.table[t]);
+    CHECK(buckets > 0);
+    CHECK_EQ_INT((long long)dictMemoryUsage(&d, N), (long long)(buckets + nodeBytes));
+    CHECK_EQ_INT((long long)dictMemoryUsage(&d, 16), (long long)(buckets + nodeBytes));
+    /* A few big nodes among small ones: the estimate moves with them. */
+    size_t small = dictMemoryUsage(&d, N);
+    for (int i = 0; i < N; i += 2) {
+        dictNode *n = dictUnlink(&d, heap[i]->key, heap[i]->klen);
+        CHECK(n == &heap[i]->link);
+        tnode *big = memAlloc(sizeof(tnode) + 4096);
+        nodeInit(big, i);
+        memFree(heap[i]);
+        heap[i] = big;
+        dictAdd(&d, &big->link);
+    }
+    CHECK(dictMemoryUsage(&d, N) > small + (N / 2) * 4096);
+    for (int i = 0; i < N; i++) {
+        dictUnlink(&d, heap[i]->key, heap[i]->klen);
+        memFree(heap[i]);
+    }
+    dictEmpty(&d, NULL, NULL);
+}
+
 int main(void) {
     uint8_t seed[16];
     for (int i = 0; i < 16; i++) seed[i] = (uint8_t)(i * 37 + 11);
@@ -566,5 +607,6 @@ int main(void) {
     testBinaryKeys();
     testNocase();
     testResizeDisabled();
+    testMemoryUsage();
     return unitDone();
 }
