@@ -1,18 +1,16 @@
 /* config.c - the configuration: one table of parameters bound to srv fields,
  * the redis.conf-syntax loader (file, stdin, command-line options), and the
- * CONFIG command (GET, SET, RESETSTAT, REWRITE, HELP).
+ * CONFIG command (GET, SET, RESETSTAT, HELP; REWRITE is config_rewrite.c).
  *
- * Owns: the parameter table and its defaults, srv.configfile, the record of
- * which port/bind the listening sockets were opened for (to re-listen on
- * CONFIG SET port/bind), and the on-disk rewrite of the config file.
- * Must never: exit the process (errors go back to main as text), leave a
+ * Owns: the parameter table and its defaults, srv.configfile, and the record
+ * of which port/bind the listening sockets were opened for (to re-listen on
+ * CONFIG SET port/bind).
+ * Must never: exit the process (errors go back to main as text), or leave a
  * CONFIG SET half applied (validate all, set all, apply all, roll back all on
- * a failure), or leave a truncated config file (REWRITE writes a temporary
- * file in the same directory and renames it over the old one). */
+ * a failure). */
+#include "config_int.h"
 #include "server.h"
-#include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,52 +18,11 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 /* ---- the parameter table ------------------------------------------------ */
 
-enum { CT_BOOL, CT_NUM, CT_ENUM, CT_STRING, CT_SPECIAL };
-/* Storage width of a numeric field; unsigned kinds get unsigned bound checks
- * (as Redis does for uint / unsigned long long configs). */
-enum { NK_INT, NK_UINT, NK_LL, NK_ULONG, NK_ULL };
 
-#define CF_IMMUTABLE (1 << 0)  /* only from the file / command line */
-#define CF_PROTECTED (1 << 1)  /* CONFIG SET only with enable-protected-configs */
-#define CF_MULTI_ARG (1 << 2)  /* value is a list (bind, save, client-output-buffer-limit) */
-#define CF_MEMORY (1 << 3)     /* numeric value accepts units: 1gb, 100mb, 5k */
-#define CF_EMPTY_NULL (1 << 4) /* string: "" is stored as NULL */
-
-typedef struct cfgEnum {
-    const char *name;
-    int val;
-} cfgEnum;
-
-typedef struct rwState rwState;
-
-typedef struct cfgParam {
-    const char *name;
-    const char *alias;     /* old name still accepted (Redis' ziplist names) */
-    int type;
-    int flags;
-    void *ptr; /* the srv field (not used by CT_SPECIAL) */
-    int kind;  /* CT_NUM: NK_* */
-    long long min, max, def;
-    const char *defStr;    /* CT_STRING default (NULL allowed with CF_EMPTY_NULL) */
-    const cfgEnum *enums;  /* CT_ENUM names, in the order Redis lists them */
-    int (*enumFrom)(const char *name);  /* optional CT_ENUM mapping (evict.c names) */
-    const char *(*enumName)(int val);
-    int (*checkNum)(long long v, const char **err);      /* extra validation */
-    int (*checkStr)(const char *v, const char **err);
-    void (*post)(void);    /* after a value is stored, at load and at runtime */
-    /* CT_SPECIAL: set returns -1 error, 0 unchanged, 1 changed; get memAlloc's. */
-    int (*set)(char **argv, int argc, const char **err);
-    char *(*get)(void);
-    void (*rewrite)(rwState *st, int idx);
-    /* Runtime side effect after all values of a CONFIG SET are stored;
-     * returns 0 with *err on failure (the whole SET is then rolled back). */
-    int (*apply)(const char **err);
-} cfgParam;
 
 static int loadingFile; /* "save" lines accumulate while reading the file */
 static int saveLoaded;
@@ -75,19 +32,14 @@ static char *listenBind;
 /* forward declarations of the specials */
 static int bindSet(char **argv, int argc, const char **err);
 static char *bindGet(void);
-static void bindRewrite(rwState *st, int idx);
 static int saveSet(char **argv, int argc, const char **err);
 static char *saveGet(void);
-static void saveRewrite(rwState *st, int idx);
 static int obufSet(char **argv, int argc, const char **err);
 static char *obufGet(void);
-static void obufRewrite(rwState *st, int idx);
 static int dirSet(char **argv, int argc, const char **err);
 static char *dirGet(void);
-static void dirRewrite(rwState *st, int idx);
 static int passSet(char **argv, int argc, const char **err);
 static char *passGet(void);
-static void passRewrite(rwState *st, int idx);
 static int portApply(const char **err);
 static int bindApply(const char **err);
 static int maxclientsApply(const char **err);
@@ -206,14 +158,15 @@ static cfgParam params[] = {
     ENUMP("tls-auth-clients-user", 0, tlsAuthClientsUser, certUserEnum, 0),
 };
 #define NPARAMS ((int)(sizeof(params) / sizeof(params[0])))
+cfgParam *const configParams = params;
+const int configParamCount = NPARAMS;
 
-static const obufLimit obufDefaults[OBUF_CLASSES] = {
+const obufLimit configObufDefaults[OBUF_CLASSES] = {
     {0, 0, 0}, {256ULL << 20, 64ULL << 20, 60}, {32ULL << 20, 8ULL << 20, 60}};
 
 /* ---- small helpers ------------------------------------------------------ */
 
-static char *fmtAlloc(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *fmtAlloc(const char *fmt, ...) {
+char *configFmt(const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     int n = vsnprintf(NULL, 0, fmt, ap);
@@ -230,7 +183,7 @@ static int nameIs(const char *pname, const char *name, size_t len) {
     return pname && strlen(pname) == len && strncasecmp(pname, name, len) == 0;
 }
 
-static int paramIndex(const char *name, size_t len) {
+int configParamIndex(const char *name, size_t len) {
     for (int i = 0; i < NPARAMS; i++)
         if (nameIs(params[i].name, name, len) || nameIs(params[i].alias, name, len)) return i;
     return -1;
@@ -269,7 +222,7 @@ int configSplitArgs(const char *line, size_t len, char ***out) {
 }
 
 /* CONFIG SET's list values are split on single spaces, as Redis does. */
-static int splitSpaces(const char *v, char ***out) {
+int configSplitSpaces(const char *v, char ***out) {
     size_t len = strlen(v);
     if (len == 0) {
         *out = memAlloc(sizeof(char *));
@@ -293,9 +246,9 @@ static int splitSpaces(const char *v, char ***out) {
 
 /* ---- numeric / bool / enum / string parameters -------------------------- */
 
-static int numIsUnsigned(const cfgParam *p) { return p->kind == NK_UINT || p->kind == NK_ULL; }
+int configNumIsUnsigned(const cfgParam *p) { return p->kind == NK_UINT || p->kind == NK_ULL; }
 
-static long long numRead(const cfgParam *p) {
+long long configNumRead(const cfgParam *p) {
     switch (p->kind) {
     case NK_INT: return *(int *)p->ptr;
     case NK_UINT: return (long long)*(unsigned int *)p->ptr;
@@ -333,7 +286,7 @@ static int numParse(const cfgParam *p, const char *s, long long *out, const char
 }
 
 static int numBoundsOk(const cfgParam *p, long long v, const char **err) {
-    if (numIsUnsigned(p)) {
+    if (configNumIsUnsigned(p)) {
         unsigned long long u = (unsigned long long)v, lo = (unsigned long long)p->min, hi = (unsigned long long)p->max;
         if (u < lo || u > hi) {
             snprintf(errbuf, sizeof(errbuf), "argument must be between %llu and %llu inclusive", lo, hi);
@@ -355,7 +308,7 @@ static int enumLookup(const cfgParam *p, const char *s) {
     return -1;
 }
 
-static const char *enumNameOf(const cfgParam *p, int v) {
+const char *configEnumName(const cfgParam *p, int v) {
     if (p->enumName) return p->enumName(v);
     for (const cfgEnum *e = p->enums; e->name; e++)
         if (e->val == v) return e->name;
@@ -392,7 +345,7 @@ static int paramSet(cfgParam *p, char **argv, int argc, const char **err) {
             if (numParse(p, v, &n, err) == -1) return -1;
             if (!numBoundsOk(p, n, err)) return -1;
             if (p->checkNum && !p->checkNum(n, err)) return -1;
-            rc = numRead(p) != n;
+            rc = configNumRead(p) != n;
             numWrite(p, n);
             break;
         }
@@ -429,9 +382,9 @@ static char *paramGet(const cfgParam *p) {
     switch (p->type) {
     case CT_BOOL: return memStrdup(*(int *)p->ptr ? "yes" : "no");
     case CT_NUM:
-        if (numIsUnsigned(p)) return fmtAlloc("%llu", (unsigned long long)numRead(p));
-        return fmtAlloc("%lld", numRead(p));
-    case CT_ENUM: return memStrdup(enumNameOf(p, *(int *)p->ptr));
+        if (configNumIsUnsigned(p)) return configFmt("%llu", (unsigned long long)configNumRead(p));
+        return configFmt("%lld", configNumRead(p));
+    case CT_ENUM: return memStrdup(configEnumName(p, *(int *)p->ptr));
     case CT_STRING: {
         char *s = *(char **)p->ptr;
         return memStrdup(s ? s : "");
@@ -712,7 +665,7 @@ static int relisten(void) {
     char **newAddr = srv.bindaddr;
     int newCount = srv.bindaddrCount;
     char **oldArgv;
-    int oldArgc = splitSpaces(listenBind, &oldArgv);
+    int oldArgc = configSplitSpaces(listenBind, &oldArgv);
     srv.bindaddr = NULL;
     srv.bindaddrCount = 0;
     const char *e;
@@ -796,7 +749,7 @@ void configInitDefaults(void) {
     srv.bindaddrCount = 0;
     memFree(srv.saveParams);
     srv.saveParams = memStrdup("");
-    memcpy(srv.obufLimits, obufDefaults, sizeof(obufDefaults));
+    memcpy(srv.obufLimits, configObufDefaults, sizeof(configObufDefaults));
     memFree(srv.requirepass);
     srv.requirepass = NULL;
     memFree(srv.dir);
@@ -833,7 +786,7 @@ static int loadFromString(char *text, char **err) {
         } else if (argc == 0) {
             freeArgs(argv, argc); /* a line of only \v or \f: nothing, but argv was allocated */
         } else {
-            int idx = paramIndex(argv[0], strlen(argv[0]));
+            int idx = configParamIndex(argv[0], strlen(argv[0]));
             if (!strcasecmp(argv[0], "user")) {
                 /* Users may be defined in the config file, as in Redis. */
                 if (argc < 2) reason = "wrong number of arguments";
@@ -860,7 +813,7 @@ static int loadFromString(char *text, char **err) {
             freeArgs(argv, argc);
         }
         if (reason) {
-            *err = fmtAlloc("Reading the configuration file, at line %d\n>>> '%.*s'\n%s", linenum, (int)len, s, reason);
+            *err = configFmt("Reading the configuration file, at line %d\n>>> '%.*s'\n%s", linenum, (int)len, s, reason);
             rc = -1;
         }
     }
@@ -868,7 +821,7 @@ static int loadFromString(char *text, char **err) {
     return rc;
 }
 
-static int readAll(FILE *fp, char **buf, size_t *len, size_t *cap) {
+int configReadAll(FILE *fp, char **buf, size_t *len, size_t *cap) {
     char chunk[4096];
     size_t n;
     while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0) {
@@ -902,15 +855,15 @@ int configLoadFile(const char *path, const char *extra, char **err) {
     if (path && strcmp(path, "-") != 0) {
         FILE *fp = fopen(path, "r");
         if (!fp) {
-            *err = fmtAlloc("Fatal error, can't open config file '%s': %s", path, strerror(errno));
+            *err = configFmt("Fatal error, can't open config file '%s': %s", path, strerror(errno));
             memFree(text);
             return -1;
         }
-        int rc = readAll(fp, &text, &len, &cap);
+        int rc = configReadAll(fp, &text, &len, &cap);
         int e = errno;
         fclose(fp);
         if (rc == -1) {
-            *err = fmtAlloc("Fatal error, can't read config file '%s': %s", path, strerror(e));
+            *err = configFmt("Fatal error, can't read config file '%s': %s", path, strerror(e));
             memFree(text);
             return -1;
         }
@@ -919,8 +872,8 @@ int configLoadFile(const char *path, const char *extra, char **err) {
         memFree(srv.configfile);
         srv.configfile = memStrdup(realpath(path, abs) ? abs : path);
     } else if (path) {
-        if (readAll(stdin, &text, &len, &cap) == -1) {
-            *err = fmtAlloc("Fatal error, can't read config from stdin: %s", strerror(errno));
+        if (configReadAll(stdin, &text, &len, &cap) == -1) {
+            *err = configFmt("Fatal error, can't read config from stdin: %s", strerror(errno));
             memFree(text);
             return -1;
         }
@@ -943,7 +896,7 @@ int configLoadFile(const char *path, const char *extra, char **err) {
     if (srv.logfile && srv.logfile[0]) {
         FILE *lf = fopen(srv.logfile, "a");
         if (!lf) {
-            *err = fmtAlloc("Can't open the log file: %s", strerror(errno));
+            *err = configFmt("Can't open the log file: %s", strerror(errno));
             return -1;
         }
         fclose(lf);
@@ -963,7 +916,7 @@ static void configGetCommand(client *c) {
         slice pat = c->argv[a];
         if (!memchr(pat.p, '*', pat.len) && !memchr(pat.p, '?', pat.len) && !memchr(pat.p, '[', pat.len)) {
             /* Exact name: answered under the name as asked, as Redis does. */
-            int idx = paramIndex(pat.p, pat.len);
+            int idx = configParamIndex(pat.p, pat.len);
             if (idx >= 0 && !seen[idx]) {
                 seen[idx] = 1;
                 which[n] = idx;
@@ -1012,7 +965,7 @@ static int paramSetValue(cfgParam *p, const char *value, const char **err) {
         return paramSet(p, argv, 1, err);
     }
     char **argv;
-    int argc = splitSpaces(value, &argv);
+    int argc = configSplitSpaces(value, &argv);
     int rc = paramSet(p, argv, argc, err);
     freeArgs(argv, argc);
     return rc;
@@ -1052,7 +1005,7 @@ static void configSetCommand(client *c) {
     /* 1. Validate names and flags of every pair before touching anything. */
     for (int i = 0; i < n; i++) {
         slice name = c->argv[2 + 2 * i];
-        int idx = paramIndex(name.p, name.len);
+        int idx = configParamIndex(name.p, name.len);
         if (idx < 0) {
             if (!invalid) {
                 unknown = name;
@@ -1177,352 +1130,6 @@ static void configResetStats(void) {
 
 static void configResetStatCommand(client *c) {
     configResetStats();
-    replyOk(c);
-}
-
-/* ---- CONFIG REWRITE ------------------------------------------------------- */
-
-#define REWRITE_SIGNATURE "# Generated by CONFIG REWRITE"
-
-/* The old file as lines, with the lines each known parameter occupies. */
-struct rwState {
-    char **lines;
-    int n, cap;
-    int *lineIdx[sizeof(params) / sizeof(params[0])];
-    int lineCnt[sizeof(params) / sizeof(params[0])];
-    int lineUsed[sizeof(params) / sizeof(params[0])];
-    char processed[sizeof(params) / sizeof(params[0])];
-    int needsSignature;
-};
-
-static void rwAppend(rwState *st, char *line) {
-    if (st->n == st->cap) {
-        st->cap = st->cap ? st->cap * 2 : 64;
-        st->lines = memRealloc(st->lines, sizeof(char *) * (size_t)st->cap);
-    }
-    st->lines[st->n++] = line;
-}
-
-/* Puts line (memAlloc'd, owned from here) where the parameter was, or at
- * the end when it was absent and force is set (value differs from default). */
-static void rwLine(rwState *st, int idx, char *line, int force) {
-    st->processed[idx] = 1;
-    if (st->lineUsed[idx] < st->lineCnt[idx]) {
-        int ln = st->lineIdx[idx][st->lineUsed[idx]++];
-        memFree(st->lines[ln]);
-        st->lines[ln] = line;
-        return;
-    }
-    if (!force) {
-        memFree(line);
-        return;
-    }
-    if (st->needsSignature) {
-        rwAppend(st, memStrdup(REWRITE_SIGNATURE));
-        st->needsSignature = 0;
-    }
-    rwAppend(st, line);
-}
-
-/* Quoted as the config parser reads it back (like Redis' sdscatrepr). */
-static char *reprString(const char *s) {
-    size_t len = strlen(s);
-    char *out = memAlloc(len * 4 + 3);
-    size_t o = 0;
-    out[o++] = '"';
-    for (size_t i = 0; i < len; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        switch (ch) {
-        case '\\': out[o++] = '\\'; out[o++] = '\\'; break;
-        case '"': out[o++] = '\\'; out[o++] = '"'; break;
-        case '\n': out[o++] = '\\'; out[o++] = 'n'; break;
-        case '\r': out[o++] = '\\'; out[o++] = 'r'; break;
-        case '\t': out[o++] = '\\'; out[o++] = 't'; break;
-        case '\a': out[o++] = '\\'; out[o++] = 'a'; break;
-        case '\b': out[o++] = '\\'; out[o++] = 'b'; break;
-        default:
-            if (isprint(ch)) out[o++] = (char)ch;
-            else o += (size_t)snprintf(out + o, 5, "\\x%02x", ch);
-        }
-    }
-    out[o++] = '"';
-    out[o] = '\0';
-    return out;
-}
-
-static void formatMemory(char *buf, size_t len, unsigned long long bytes) {
-    const unsigned long long gb = 1024ULL * 1024 * 1024, mb = 1024ULL * 1024, kb = 1024;
-    if (bytes && bytes % gb == 0) snprintf(buf, len, "%llugb", bytes / gb);
-    else if (bytes && bytes % mb == 0) snprintf(buf, len, "%llumb", bytes / mb);
-    else if (bytes && bytes % kb == 0) snprintf(buf, len, "%llukb", bytes / kb);
-    else snprintf(buf, len, "%llu", bytes);
-}
-
-static void rwGeneric(rwState *st, int idx) {
-    cfgParam *p = &params[idx];
-    switch (p->type) {
-    case CT_BOOL: {
-        int v = *(int *)p->ptr;
-        rwLine(st, idx, fmtAlloc("%s %s", p->name, v ? "yes" : "no"), v != p->def);
-        break;
-    }
-    case CT_NUM: {
-        long long v = numRead(p);
-        char buf[64];
-        if (p->flags & CF_MEMORY) formatMemory(buf, sizeof(buf), (unsigned long long)v);
-        else if (numIsUnsigned(p)) snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v);
-        else snprintf(buf, sizeof(buf), "%lld", v);
-        rwLine(st, idx, fmtAlloc("%s %s", p->name, buf), v != p->def);
-        break;
-    }
-    case CT_ENUM: {
-        int v = *(int *)p->ptr;
-        rwLine(st, idx, fmtAlloc("%s %s", p->name, enumNameOf(p, v)), v != p->def);
-        break;
-    }
-    case CT_STRING: {
-        const char *v = *(char **)p->ptr;
-        if (!v) { /* absent from the file is how NULL comes back */
-            st->processed[idx] = 1;
-            break;
-        }
-        char *q = reprString(v);
-        rwLine(st, idx, fmtAlloc("%s %s", p->name, q), !p->defStr || strcmp(v, p->defStr) != 0);
-        memFree(q);
-        break;
-    }
-    default: p->rewrite(st, idx); break;
-    }
-}
-
-static void bindRewrite(rwState *st, int idx) {
-    if (srv.bindaddrCount == 0) {
-        rwLine(st, idx, memStrdup("bind * -::*"), 0);
-        return;
-    }
-    char *b = bindGet();
-    rwLine(st, idx, fmtAlloc("bind %s", b), 1);
-    memFree(b);
-}
-
-static void saveRewrite(rwState *st, int idx) {
-    const char *s = srv.saveParams ? srv.saveParams : "";
-    if (!s[0]) {
-        rwLine(st, idx, memStrdup("save \"\""), 0);
-        return;
-    }
-    /* One "save <secs> <changes>" line per pair, as Redis writes them. */
-    char **argv;
-    int argc = splitSpaces(s, &argv);
-    for (int j = 0; j + 1 < argc; j += 2) rwLine(st, idx, fmtAlloc("save %s %s", argv[j], argv[j + 1]), 1);
-    freeArgs(argv, argc);
-}
-
-/* One line per class. Classes that differ from the default go first, so
- * they take over the lines already in the file and a rewrite of a rewritten
- * file changes nothing. */
-static void obufRewrite(rwState *st, int idx) {
-    static const char *names[OBUF_CLASSES] = {"normal", "replica", "pubsub"};
-    for (int pass = 1; pass >= 0; pass--) {
-        for (int j = 0; j < OBUF_CLASSES; j++) {
-            obufLimit *l = &srv.obufLimits[j];
-            int force = l->hard != obufDefaults[j].hard || l->soft != obufDefaults[j].soft ||
-                        l->softSeconds != obufDefaults[j].softSeconds;
-            if (force != pass) continue;
-            char hard[64], soft[64];
-            formatMemory(hard, sizeof(hard), l->hard);
-            formatMemory(soft, sizeof(soft), l->soft);
-            rwLine(st, idx,
-                   fmtAlloc("client-output-buffer-limit %s %s %s %lld", names[j], hard, soft, l->softSeconds), force);
-        }
-    }
-}
-
-static void dirRewrite(rwState *st, int idx) {
-    char cwd[PATH_MAX];
-    if (!getcwd(cwd, sizeof(cwd))) {
-        st->processed[idx] = 1;
-        return;
-    }
-    char *q = reprString(cwd);
-    rwLine(st, idx, fmtAlloc("dir %s", q), 1);
-    memFree(q);
-}
-
-static void passRewrite(rwState *st, int idx) {
-    if (!srv.requirepass) {
-        st->processed[idx] = 1; /* no password: the option goes away */
-        return;
-    }
-    char *q = reprString(srv.requirepass);
-    rwLine(st, idx, fmtAlloc("requirepass %s", q), 1);
-    memFree(q);
-}
-
-static void rwFree(rwState *st) {
-    for (int i = 0; i < st->n; i++) memFree(st->lines[i]);
-    memFree(st->lines);
-    for (int i = 0; i < NPARAMS; i++) memFree(st->lineIdx[i]);
-}
-
-/* Reads the current file (missing is fine: it is created). */
-static int rwReadOld(rwState *st, const char *path) {
-    FILE *fp = fopen(path, "r");
-    if (!fp) return errno == ENOENT ? 0 : -1;
-    size_t cap = 4096, len = 0;
-    char *text = memAlloc(cap);
-    text[0] = '\0';
-    int rc = readAll(fp, &text, &len, &cap);
-    fclose(fp);
-    if (rc == -1) {
-        memFree(text);
-        return -1;
-    }
-    char *p = text;
-    while (p && *p) {
-        char *nl = strchr(p, '\n');
-        char *end = nl ? nl : p + strlen(p);
-        char *next = nl ? nl + 1 : NULL;
-        char *s = p;
-        while (s < end && strchr(" \t\r\n", *s)) s++;
-        while (end > s && strchr(" \t\r\n", end[-1])) end--;
-        size_t l = (size_t)(end - s);
-        p = next;
-        if (l == 0 || s[0] == '#') {
-            if (l == strlen(REWRITE_SIGNATURE) && !strncmp(s, REWRITE_SIGNATURE, l)) st->needsSignature = 0;
-            rwAppend(st, memDupBytes(s, l));
-            continue;
-        }
-        char **argv;
-        int argc = configSplitArgs(s, l, &argv);
-        if (argc < 0) { /* keep it, visibly disabled, as Redis does */
-            char *keep = memDupBytes(s, l);
-            rwAppend(st, fmtAlloc("# ??? %s", keep));
-            memFree(keep);
-            continue;
-        }
-        int idx = argc > 0 ? paramIndex(argv[0], strlen(argv[0])) : -1;
-        if (idx >= 0) {
-            st->lineIdx[idx] = memRealloc(st->lineIdx[idx], sizeof(int) * (size_t)(st->lineCnt[idx] + 1));
-            st->lineIdx[idx][st->lineCnt[idx]++] = st->n;
-        }
-        freeArgs(argv, argc);
-        rwAppend(st, memDupBytes(s, l));
-    }
-    memFree(text);
-    return 0;
-}
-
-static int writeAll(int fd, const char *p, size_t len) {
-    while (len) {
-        ssize_t w = write(fd, p, len);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            return -1;
-        }
-        p += w;
-        len -= (size_t)w;
-    }
-    return 0;
-}
-
-/* Replaces path with content: temp file in the same directory, fsync,
- * rename, fsync of the directory. The old file stays intact on failure. */
-static int writeAtomically(const char *path, const char *content, size_t len) {
-    char *tmp = fmtAlloc("%s.tmp-XXXXXX", path);
-    int fd = mkstemp(tmp);
-    if (fd == -1) {
-        memFree(tmp);
-        return -1;
-    }
-    struct stat st;
-    mode_t mode = 0644;
-    if (stat(path, &st) == 0) mode = st.st_mode & 07777;
-    int e = 0;
-    if (fchmod(fd, mode) == -1 || writeAll(fd, content, len) == -1 || fsync(fd) == -1) e = errno;
-    if (close(fd) == -1 && !e) e = errno;
-    if (!e && rename(tmp, path) == -1) e = errno;
-    if (e) {
-        unlink(tmp);
-        memFree(tmp);
-        errno = e;
-        return -1;
-    }
-    memFree(tmp);
-    char *dir = memStrdup(path);
-    char *slash = strrchr(dir, '/');
-    if (slash) {
-        if (slash == dir) slash[1] = '\0';
-        else *slash = '\0';
-        int dfd = open(dir, O_RDONLY | O_DIRECTORY);
-        if (dfd != -1) {
-            fsync(dfd);
-            close(dfd);
-        }
-    }
-    memFree(dir);
-    return 0;
-}
-
-static int configRewrite(const char *path) {
-    rwState st;
-    memset(&st, 0, sizeof(st));
-    st.needsSignature = 1;
-    if (rwReadOld(&st, path) == -1) {
-        int e = errno;
-        rwFree(&st);
-        errno = e;
-        return -1;
-    }
-    for (int i = 0; i < NPARAMS; i++) rwGeneric(&st, i);
-    /* Lines of rewritten parameters not reused are now stale. */
-    for (int i = 0; i < NPARAMS; i++) {
-        if (!st.processed[i]) continue;
-        for (int k = st.lineUsed[i]; k < st.lineCnt[i]; k++) {
-            int ln = st.lineIdx[i][k];
-            memFree(st.lines[ln]);
-            st.lines[ln] = memStrdup("");
-        }
-    }
-    /* Join, turning every run of empty lines into one. */
-    size_t total = 1;
-    for (int i = 0; i < st.n; i++) total += strlen(st.lines[i]) + 1;
-    char *content = memAlloc(total);
-    size_t off = 0;
-    int wasEmpty = 0;
-    for (int i = 0; i < st.n; i++) {
-        size_t l = strlen(st.lines[i]);
-        if (l == 0) {
-            if (wasEmpty) continue;
-            wasEmpty = 1;
-        } else {
-            wasEmpty = 0;
-        }
-        memcpy(content + off, st.lines[i], l);
-        off += l;
-        content[off++] = '\n';
-    }
-    content[off] = '\0';
-    int rc = writeAtomically(path, content, off);
-    int e = errno;
-    memFree(content);
-    rwFree(&st);
-    errno = e;
-    return rc;
-}
-
-static void configRewriteCommand(client *c) {
-    if (!srv.configfile) {
-        replyError(c, "The server is running without a config file");
-        return;
-    }
-    if (configRewrite(srv.configfile) == -1) {
-        int e = errno;
-        logWarning("CONFIG REWRITE failed: %s", strerror(e));
-        replyErrorFormat(c, "Rewriting config file: %s", strerror(e));
-        return;
-    }
-    logNotice("CONFIG REWRITE executed with success.");
     replyOk(c);
 }
 

@@ -391,7 +391,7 @@ dictNode *dictNext(dictIter *it) {
             }
         }
         if (it->index >= (long)d->size[it->table]) return NULL;
-        it->next = d->table[it->table][it->index];
+        it->next = d->table[it->table][it->index]; // NOLINT(clang-analyzer-core.NullDereference): size[t] > 0 only while table[t] is allocated
     }
 }
 
