@@ -6,6 +6,7 @@ holds a sanitizer report the test fails: the sanitizer run of this suite
 (`make test-sanitize`) relies on that.
 """
 import os
+import shutil
 import socket
 import subprocess
 import time
@@ -41,13 +42,36 @@ def wait_until(cond, timeout=10.0, interval=0.01, what="condition"):
 
 
 class Server:
-    """A running cachet-server. Use .client() for a redis-py connection."""
+    """A running server process (cachet-server unless binary= says otherwise)
+    on a free loopback port, data in directory `tmp_path`. Use .client() for
+    a redis-py connection.
 
-    def __init__(self, tmp_path, args=(), config=None):
+    Options for tests that start servers their own way:
+      binary        another executable (Debian's redis-server, for comparisons)
+      log_dir       where the log goes (and the process's cwd), when the data
+                    directory is not the place (a private tmpfs, say)
+      wrap          argv -> argv: run the server under a wrapper that execs it
+                    (unshare ...); start-up then also waits for that exec
+      preexec       passed to Popen (resource limits)
+      ready         True: wait until PING answers; False: return once the
+                    process runs (a server still loading); a callable(self):
+                    wait until it returns true
+      stop_nosave   stop with SHUTDOWN NOSAVE before SIGTERM (a server whose
+                    final save would fail stays up on SIGTERM, as Redis does)
+    """
+
+    def __init__(self, tmp_path, args=(), config=None, *, binary=None, log_dir=None, wrap=None, preexec=None,
+                 ready=True, ready_timeout=10, client_timeout=10, stop_nosave=False):
         self.port = free_port()
         self.dir = str(tmp_path)
-        self.log_path = os.path.join(self.dir, "server.log")
-        argv = [SERVER_BIN]
+        self.binary = binary or SERVER_BIN
+        self.client_timeout = client_timeout
+        self.stop_nosave = stop_nosave
+        cwd = str(log_dir) if log_dir else self.dir
+        os.makedirs(self.dir, exist_ok=True)
+        os.makedirs(cwd, exist_ok=True)
+        self.log_path = os.path.join(cwd, f"server-{self.port}.log" if log_dir else "server.log")
+        argv = [self.binary]
         if config is not None:
             conf = os.path.join(self.dir, "cachet.conf")
             with open(conf, "w") as f:
@@ -57,18 +81,35 @@ class Server:
         argv += [str(a) for a in args]
         self.argv = argv
         self._log = open(self.log_path, "w")
-        self.proc = subprocess.Popen(argv, stdout=self._log, stderr=subprocess.STDOUT, cwd=self.dir)
+        self.proc = subprocess.Popen(wrap(argv) if wrap else argv, stdout=self._log, stderr=subprocess.STDOUT,
+                                     cwd=cwd, preexec_fn=preexec)
         self.pid = self.proc.pid
         self._clients = []
         try:
-            wait_until(self._ping, timeout=10, what=f"cachet-server on port {self.port} to answer PING")
-        except AssertionError:
+            if wrap:
+                real = os.path.realpath(self.binary if os.sep in self.binary else shutil.which(self.binary))
+                wait_until(lambda: self._exe() == real, timeout=10, what="the wrapper to exec the server")
+            if ready:
+                check = self._ping if ready is True else (lambda: self._alive_or_fail() and ready(self))
+                wait_until(check, timeout=ready_timeout,
+                           what=f"{os.path.basename(self.binary)} on port {self.port} to be ready")
+        except BaseException as e:
             self.stop()
-            raise AssertionError("server did not start:\n" + self.log())
+            if isinstance(e, AssertionError):
+                raise AssertionError("server did not start:\n" + self.log()) from e
+            raise
 
-    def _ping(self):
+    def _alive_or_fail(self):
         if self.proc.poll() is not None:
             raise AssertionError("server exited early:\n" + self.log())
+        return True
+
+    def _exe(self):
+        self._alive_or_fail()
+        return os.path.realpath(f"/proc/{self.pid}/exe")
+
+    def _ping(self):
+        self._alive_or_fail()
         with socket.create_connection(("127.0.0.1", self.port), timeout=1) as s:
             s.sendall(b"PING\r\n")
             # A server in tls-mode required answers plaintext with one error
@@ -76,7 +117,7 @@ class Server:
             return s.recv(64).startswith((b"+PONG", b"-NOAUTH", b"-ERR TLS is required"))
 
     def client(self, **kw):
-        kw.setdefault("socket_timeout", 10)
+        kw.setdefault("socket_timeout", self.client_timeout)
         c = redis.Redis(host="127.0.0.1", port=self.port, **kw)
         self._clients.append(c)
         return c
@@ -104,7 +145,15 @@ class Server:
                 pass
         self._clients = []
         if self.proc.poll() is None:
-            self.proc.terminate()
+            refused = b""
+            if self.stop_nosave:
+                try:  # a TLS-only server refuses it: SIGTERM then
+                    with socket.create_connection(("127.0.0.1", self.port), timeout=10) as s:
+                        refused = resp_exchange(s, cmd("SHUTDOWN", "NOSAVE"), timeout=10)
+                except OSError:
+                    refused = b""
+            if refused or not self.stop_nosave:
+                self.proc.terminate()
             try:
                 self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:

@@ -34,7 +34,7 @@ import time
 import pytest
 import redis
 
-from conftest import SANITIZER_MARKERS, SERVER_BIN, Server, cmd, free_port, resp_exchange, wait_until
+from conftest import Server, cmd, free_port, resp_exchange, wait_until
 
 MISCONF = (b"-MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. "
            b"Commands that may modify the data set are disabled, because this instance is configured to report "
@@ -54,51 +54,25 @@ def can_unshare():
 needs_mount_ns = pytest.mark.skipif(not can_unshare(), reason="needs root and mount namespaces (unshare -m)")
 
 
-class Proc:
+class Proc(Server):
     """A cachet-server in data directory `d` with its log in `logdir`.
     tmpfs="256k" starts it inside its own mount namespace with a tmpfs of
     that size over d (the host never sees the mount; files are read through
     /proc/PID/root). ready=False returns as soon as the process runs (for
-    servers that are still loading and do not answer yet)."""
+    servers that are still loading and do not answer yet). It stops with
+    SHUTDOWN NOSAVE first: on a full disk a SIGTERM's final save fails and
+    the server stays up, as Redis does."""
 
     def __init__(self, d, logdir, args=(), tmpfs=None, preexec=None, ready=True):
-        self.port = free_port()
-        self.dir = str(d)
-        os.makedirs(self.dir, exist_ok=True)
-        os.makedirs(str(logdir), exist_ok=True)
-        self.log_path = os.path.join(str(logdir), f"server-{self.port}.log")
-        argv = [SERVER_BIN, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.dir]
-        argv += [str(a) for a in args]
+        wrap = None
         if tmpfs:
             # "$0" is the directory, "$@" the server's argv: no quoting games.
-            argv = ["unshare", "-m", "sh", "-c", f'mount -t tmpfs -o size={tmpfs} tmpfs "$0" && exec "$@"',
-                    self.dir] + argv
+            def wrap(argv):
+                return ["unshare", "-m", "sh", "-c", f'mount -t tmpfs -o size={tmpfs} tmpfs "$0" && exec "$@"',
+                        str(d)] + argv
         self.ns = bool(tmpfs)
-        self._log = open(self.log_path, "w")
-        self.proc = subprocess.Popen(argv, stdout=self._log, stderr=subprocess.STDOUT, cwd=str(logdir),
-                                     preexec_fn=preexec)
-        self.pid = self.proc.pid
-        self._clients = []
-        try:
-            real = os.path.realpath(SERVER_BIN)
-            wait_until(lambda: self._exe() == real, timeout=10, what="the wrapper to exec the server")
-            if ready:
-                wait_until(self._ping, timeout=20, what="the server to answer PING")
-        except BaseException:
-            self.stop()
-            raise
-
-    def _exe(self):
-        if self.proc.poll() is not None:
-            raise AssertionError("server exited early:\n" + self.log())
-        return os.path.realpath(f"/proc/{self.pid}/exe")
-
-    def _ping(self):
-        if self.proc.poll() is not None:
-            raise AssertionError("server exited early:\n" + self.log())
-        with socket.create_connection(("127.0.0.1", self.port), timeout=1) as s:
-            s.sendall(b"PING\r\n")
-            return s.recv(64).startswith((b"+PONG", b"-ERR TLS is required"))
+        super().__init__(d, args, log_dir=logdir, wrap=wrap, preexec=preexec, ready=ready, ready_timeout=20,
+                         client_timeout=15, stop_nosave=True)
 
     def path(self, name=""):
         """A file in the data directory as the server sees it."""
@@ -116,45 +90,10 @@ class Proc:
         subprocess.run(["nsenter", "-t", str(self.pid), "-m", "mount", "-o", opts, self.dir], check=True,
                        capture_output=True)
 
-    def client(self, **kw):
-        kw.setdefault("socket_timeout", 15)
-        c = redis.Redis(host="127.0.0.1", port=self.port, **kw)
-        self._clients.append(c)
-        return c
-
-    def raw(self, *args):
+    def call(self, *args):
+        """One command over a fresh connection: the reply's exact bytes."""
         with socket.create_connection(("127.0.0.1", self.port), timeout=10) as s:
             return resp_exchange(s, cmd(*args), timeout=10)
-
-    def log(self):
-        if not self._log.closed:
-            self._log.flush()
-        with open(self.log_path, errors="replace") as f:
-            return f.read()
-
-    def stop(self):
-        for c in self._clients:
-            c.close()
-        self._clients = []
-        if self.proc.poll() is None:
-            # A full disk makes a SIGTERM's final save fail and the server
-            # stays up (as Redis): SHUTDOWN NOSAVE first, SIGKILL last.
-            try:
-                refused = self.raw("SHUTDOWN", "NOSAVE")  # a TLS-only server refuses it: SIGTERM then
-            except OSError:
-                refused = b""
-            if refused:
-                self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
-        self._log.close()
-
-    def sanitizer_report(self):
-        text = self.log()
-        return text if any(m in text for m in SANITIZER_MARKERS) else None
 
 
 @pytest.fixture
@@ -177,7 +116,7 @@ def persistence(r):
 
 def bgsave_and_wait(p, r, timeout=30):
     """BGSAVE; the final rdb_last_bgsave_status."""
-    assert p.raw("BGSAVE") == b"+Background saving started\r\n"
+    assert p.call("BGSAVE") == b"+Background saving started\r\n"
     wait_until(lambda: persistence(r)["rdb_bgsave_in_progress"] == 0, timeout=timeout, what="BGSAVE to end")
     return persistence(r)["rdb_last_bgsave_status"]
 
@@ -227,9 +166,9 @@ def test_disk_full_keeps_the_previous_snapshot_and_recovers(procs, tmp_path, sto
     assert p.temps() == []
 
     if stop_writes == "yes":
-        assert p.raw("SET", "k", "v") == MISCONF
-        assert p.raw("PING") == MISCONF  # as Redis: PING tells a client persistence is broken
-        assert p.raw("DEL", "small:0") == MISCONF
+        assert p.call("SET", "k", "v") == MISCONF
+        assert p.call("PING") == MISCONF  # as Redis: PING tells a client persistence is broken
+        assert p.call("DEL", "small:0") == MISCONF
         assert r.get("small:1") == b"v1" and r.dbsize() == 84  # reads still served
         # Make room: the operator grows the volume.
         p.nsmount("remount,size=4m")
@@ -238,7 +177,7 @@ def test_disk_full_keeps_the_previous_snapshot_and_recovers(procs, tmp_path, sto
         # Make room: the data shrinks.
         assert r.delete(*[f"big:{i}" for i in range(60)]) == 60
     assert bgsave_and_wait(p, r) == "ok"
-    assert p.raw("SET", "after", "1") == b"+OK\r\n"
+    assert p.call("SET", "after", "1") == b"+OK\r\n"
     assert p.temps() == []
     now = p.read()
     assert now != good
@@ -274,14 +213,14 @@ def test_file_size_limit_fails_the_save_with_efbig_not_a_crash(procs, tmp_path):
     assert p.proc.poll() is None and r.get("small") == b"v"
     assert p.log().count("File too large") >= 2
     assert p.read() == good and p.temps() == []
-    assert p.raw("SET", "k", "v") == MISCONF
+    assert p.call("SET", "k", "v") == MISCONF
 
-    assert p.raw("DEL", "big:0") == MISCONF  # DEL is a write too
+    assert p.call("DEL", "big:0") == MISCONF  # DEL is a write too
     assert r.config_set("stop-writes-on-bgsave-error", "no")
     assert r.delete(*[f"big:{i}" for i in range(32)]) == 32
     assert r.config_set("stop-writes-on-bgsave-error", "yes")
     assert bgsave_and_wait(p, r) == "ok"
-    assert p.raw("SET", "k", "v") == b"+OK\r\n"
+    assert p.call("SET", "k", "v") == b"+OK\r\n"
     assert keys_in_snapshot(p.read(), tmp_path) == 1
 
 
@@ -325,7 +264,7 @@ def slow_bgsave_started(p, r, keys=150, delay_us=10000):
     assert r.execute_command("SAVE")
     good = p.read()
     r.config_set("rdb-key-save-delay", str(delay_us))
-    assert p.raw("BGSAVE") == b"+Background saving started\r\n"
+    assert p.call("BGSAVE") == b"+Background saving started\r\n"
     wait_until(lambda: p.temps(), timeout=10, what="the child's temp file")
     assert persistence(r)["rdb_bgsave_in_progress"] == 1
     return good
@@ -648,10 +587,10 @@ def test_noeviction_under_concurrent_writers(procs, tmp_path):
     assert len(load.reads) >= 10
     # Full: the exact error on the wire, reads and DEL still work, and DEL
     # makes room for a write.
-    assert p.raw("SET", "more", "x" * 512) == b"-" + OOM.encode() + b"\r\n"
+    assert p.call("SET", "more", "x" * 512) == b"-" + OOM.encode() + b"\r\n"
     assert r.get("w0:0") == "x" * 512
     assert r.delete(*[f"w{w}:{i}" for w in range(WRITERS) for i in range(200)]) >= 200
-    assert p.raw("SET", "more", "x") == b"+OK\r\n"
+    assert p.call("SET", "more", "x") == b"+OK\r\n"
 
 
 def test_eviction_under_concurrent_tls_writers(procs, tmp_path, tls_certs):

@@ -36,76 +36,22 @@ MARKER = b"MARKER-q7Zp2Lk9Xw4Rt8Vb1Nc6Hy3J"   # not LZF-compressible: stored ver
 
 # ---------------------------------------------------------------- processes
 
-class RedisServer:
+def _redis_ready(srv):
+    # PING answers -LOADING while a file loads; DBSIZE only works after.
+    c = redis.Redis(host="127.0.0.1", port=srv.port, socket_timeout=2)
+    try:
+        c.dbsize()
+        return True
+    finally:
+        c.close()
+
+
+def RedisServer(directory, dbfilename="dump.rdb", args=()):
     """Debian's redis-server on a free port in its own directory, no save
-    schedule, no AOF; stopped by PID. Same interface as conftest.Server."""
-
-    def __init__(self, directory, dbfilename="dump.rdb", args=()):
-        self.port = free_port()
-        self.dir = str(directory)
-        self.log_path = os.path.join(self.dir, "redis.log")
-        self.argv = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                     "--appendonly", "no", "--dir", self.dir, "--dbfilename", dbfilename,
-                     "--daemonize", "no", "--enable-debug-command", "yes"] + [str(a) for a in args]
-        self._log = open(self.log_path, "w")
-        self.proc = subprocess.Popen(self.argv, stdout=self._log, stderr=subprocess.STDOUT, cwd=self.dir)
-        self.pid = self.proc.pid
-        self._clients = []
-        try:
-            # PING answers -LOADING while a file loads; DBSIZE only works after.
-            wait_until(self._ready, timeout=20, what=f"redis-server on port {self.port}")
-        except AssertionError:
-            self.stop()
-            raise AssertionError("redis-server did not start:\n" + self.log())
-
-    def _ready(self):
-        if self.proc.poll() is not None:
-            raise AssertionError("redis-server exited early:\n" + self.log())
-        c = redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=2)
-        try:
-            c.dbsize()
-            return True
-        finally:
-            c.close()
-
-    def client(self, **kw):
-        kw.setdefault("socket_timeout", 20)
-        c = redis.Redis(host="127.0.0.1", port=self.port, **kw)
-        self._clients.append(c)
-        return c
-
-    def raw(self, timeout=5):
-        s = socket.create_connection(("127.0.0.1", self.port), timeout=timeout)
-        self._clients.append(s)
-        return s
-
-    def log(self):
-        if not self._log.closed:
-            self._log.flush()
-        with open(self.log_path, errors="replace") as f:
-            return f.read()
-
-    def alive(self):
-        return self.proc.poll() is None
-
-    def stop(self):
-        for c in self._clients:
-            try:
-                c.close()
-            except Exception:  # noqa: BLE001
-                pass
-        self._clients = []
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
-        self._log.close()
-
-    def sanitizer_report(self):
-        return None
+    schedule, no AOF; a conftest.Server, so stopped by PID like the rest."""
+    return Server(directory, ["--save", "", "--appendonly", "no", "--dbfilename", dbfilename, "--daemonize", "no",
+                              "--enable-debug-command", "yes"] + list(args),
+                  binary="redis-server", ready=_redis_ready, ready_timeout=20, client_timeout=20)
 
 
 @pytest.fixture
