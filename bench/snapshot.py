@@ -9,6 +9,8 @@ every round, each times
            both servers run at hz 100, because each notices its child's exit
            in its cron and at the default hz 10 the times come in 100 ms steps),
   load     the "DB loaded from disk: X seconds" line of a restart on the file,
+  redis loads cachet's file   the same line when redis-server starts on the
+           file Cachet saved (migrating a dataset from Cachet to Redis),
 
 plain for both, and encrypted (snapshot-encryption yes) for Cachet. Ratios
 are Cachet's time over Redis' (target: <= 1.0 plain) and the encryption
@@ -20,6 +22,7 @@ Usage: bench/snapshot.py [--rounds N] [--keys N]
 """
 import argparse
 import os
+import shutil
 import re
 import statistics
 import subprocess
@@ -144,6 +147,18 @@ def main():
                 print("  round %d: %s" % (rnd + 1, {k: {m: round(v[-1], 3) for m, v in r.items()}
                                                     for k, r in res.items()}), file=sys.stderr)
             size = {k: os.path.getsize(os.path.join(wd, k + ".rdb")) for k, _, _ in kinds}
+            # Redis starting on Cachet's file, as many times as the rounds.
+            xload = []
+            for _ in range(a.rounds):
+                shutil.copyfile(os.path.join(wd, "cachet.rdb"), os.path.join(wd, "redis-x.rdb"))
+                x = start("redis-x", REDIS, wd)
+                try:
+                    assert int(x.cli("dbsize")) == a.keys
+                    with open(os.path.join(wd, "redis-x.log")) as f:
+                        m = re.search(r"DB loaded from disk: ([0-9.]+) seconds", f.read())
+                    xload.append(float(m.group(1)) if m else float("nan"))
+                finally:
+                    x.stop()
             cow = {k: cow_size(srvs[k]) for k in ("redis", "cachet")}
         finally:
             for s in srvs.values():
@@ -155,6 +170,9 @@ def main():
     for m, label in (("save", "SAVE"), ("bgsave", "BGSAVE"), ("load", "load at start-up")):
         r, c, e = med["redis"][m], med["cachet"][m], med["cachet-enc"][m]
         print("| %s | %.3f | %.3f | %.2f | %.3f | %+.1f%% |" % (label, r, c, c / r, e, (e - c) / c * 100))
+    xl = statistics.median(xload)
+    print("| redis-server loading Cachet's file | %.3f | | %.2f of redis loading its own | | |" %
+          (xl, xl / med["redis"]["load"]))
     print("\nfile size: redis %.1f MiB, cachet %.1f MiB, cachet encrypted %.1f MiB" %
           tuple(size[k] / 2**20 for k in ("redis", "cachet", "cachet-enc")))
     print("fork copy-on-write during BGSAVE with a writer: redis %.1f MiB, cachet %.1f MiB" %
