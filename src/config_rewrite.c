@@ -256,19 +256,6 @@ static int rwReadOld(rwState *st, const char *path) {
     return 0;
 }
 
-static int writeAll(int fd, const char *p, size_t len) {
-    while (len) {
-        ssize_t w = write(fd, p, len);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            return -1;
-        }
-        p += w;
-        len -= (size_t)w;
-    }
-    return 0;
-}
-
 /* Replaces path with content: temp file in the same directory, fsync,
  * rename, fsync of the directory. The old file stays intact on failure. */
 static int writeAtomically(const char *path, const char *content, size_t len) {
@@ -282,7 +269,7 @@ static int writeAtomically(const char *path, const char *content, size_t len) {
     mode_t mode = 0644;
     if (stat(path, &st) == 0) mode = st.st_mode & 07777;
     int e = 0;
-    if (fchmod(fd, mode) == -1 || writeAll(fd, content, len) == -1 || fsync(fd) == -1) e = errno;
+    if (fchmod(fd, mode) == -1 || fdWriteAll(fd, content, len) == -1 || fsync(fd) == -1) e = errno;
     if (close(fd) == -1 && !e) e = errno;
     if (!e && rename(tmp, path) == -1) e = errno;
     if (e) {

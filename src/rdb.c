@@ -39,20 +39,6 @@ typedef struct fdCtx {
     unsigned char buf[RDB_FDBUF];
 } fdCtx;
 
-static int fdWriteAll(int fd, const void *p, size_t n) {
-    const char *c = p;
-    while (n) {
-        ssize_t w = write(fd, c, n);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            return -1;
-        }
-        c += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 static int fdSinkWrite(void *ctx, const void *p, size_t n) {
     fdCtx *f = ctx;
     if (f->len + n > sizeof(f->buf)) {

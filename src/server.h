@@ -677,6 +677,7 @@ void bytesToHuman(char *s, size_t size, unsigned long long n);
  * can give them: the caller fails, it never falls back to weaker ones. */
 int randomHex(char *p, size_t len);
 int randomBytes(unsigned char *p, size_t len);
+int fdWriteAll(int fd, const void *p, size_t n); /* 0, or -1 with errno */
 long long ustime(void);
 long long mstime(void);
 /* Growable NUL-terminated text (INFO, LATENCY DOCTOR...): start from

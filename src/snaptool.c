@@ -90,15 +90,9 @@ typedef struct snapOut {
 } snapOut;
 
 static int snapOutFlush(snapOut *o) {
-    size_t off = 0;
-    while (off < o->len) {
-        ssize_t w = write(o->fd, o->buf + off, o->len - off);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) {
-            o->ioError = w < 0 ? errno : EIO;
-            return -1;
-        }
-        off += (size_t)w;
+    if (fdWriteAll(o->fd, o->buf, o->len) == -1) {
+        o->ioError = errno;
+        return -1;
     }
     o->len = 0;
     return 0;
@@ -109,16 +103,9 @@ static int snapOutWrite(void *ctx, const void *p, size_t n) {
     const size_t cap = 1 << 18;
     if (o->len + n > cap && snapOutFlush(o) == -1) return -1;
     if (n >= cap) {
-        size_t off = 0;
-        const unsigned char *s = p;
-        while (off < n) {
-            ssize_t w = write(o->fd, s + off, n - off);
-            if (w < 0 && errno == EINTR) continue;
-            if (w <= 0) {
-                o->ioError = w < 0 ? errno : EIO;
-                return -1;
-            }
-            off += (size_t)w;
+        if (fdWriteAll(o->fd, p, n) == -1) {
+            o->ioError = errno;
+            return -1;
         }
         return 0;
     }

@@ -1,5 +1,5 @@
 /* util.c - number/string conversions with Redis' exact rules, glob matching,
- * randomness and time. Pure helpers: own no state beyond the random source.
+ * randomness, time and whole-buffer writes to blocking file descriptors. Pure helpers: own no state beyond the random source.
  * Must never accept what Redis rejects: "+1", " 1", "01" are not integers. */
 #include "server.h"
 #include <stdarg.h>
@@ -320,6 +320,24 @@ int randomHex(char *p, size_t len) {
         for (size_t i = 0; i < n; i++) p[i] = hex[r[i] & 15];
         p += n;
         len -= n;
+    }
+    return 0;
+}
+
+/* For files and pipes only (snapshots, CONFIG REWRITE, the snapshot tool):
+ * on a blocking fd a short write means "go on", EINTR means "again". Never
+ * call it on a client socket, which is non-blocking and owned by conn*. */
+int fdWriteAll(int fd, const void *p, size_t n) {
+    const char *c = p;
+    while (n) {
+        ssize_t w = write(fd, c, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) {
+            if (w == 0) errno = EIO; /* write() made no progress: don't spin */
+            return -1;
+        }
+        c += w;
+        n -= (size_t)w;
     }
     return 0;
 }
