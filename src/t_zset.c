@@ -289,8 +289,7 @@ static void zlexcountCommand(client *c) {
     }
     dbEntry *e;
     if (lookupRead(c, c->argv[1], &e) == -1) return;
-    long f, l;
-    replyLongLong(c, e ? (long long)zsetLexRangeRanks(e, &r, &f, &l) : 0);
+    replyLongLong(c, e ? zsetLexCount(e, &r) : 0);
 }
 
 /* ZRANK/ZREVRANK key member [WITHSCORE] (WITHSCORE as Redis 7.2). */
@@ -436,10 +435,11 @@ static void zrangeGeneric(client *c, int argcStart, int store, int rangetype, in
                 from = start;
                 n = end - start + 1;
             }
+        } else if (rangetype == RANGE_LEX) {
+            n = zsetLexRangeWalk(e, &lex, reverse, offset, limit, &from);
         } else {
             long f = 0, l = -1;
-            unsigned long cnt = rangetype == RANGE_SCORE ? zsetScoreRangeRanks(e, &range, &f, &l)
-                                                         : zsetLexRangeRanks(e, &lex, &f, &l);
+            unsigned long cnt = zsetScoreRangeRanks(e, &range, &f, &l);
             if (cnt && offset >= 0) {
                 if (reverse) { /* ranks counted from the top */
                     long t = len - 1 - l;
@@ -514,7 +514,8 @@ static void zremrangeGeneric(client *c, int rangetype) {
     } else if (rangetype == RANGE_SCORE) {
         zsetScoreRangeRanks(e, &range, &f, &l);
     } else {
-        zsetLexRangeRanks(e, &lex, &f, &l);
+        long n = zsetLexDeleteRanks(e, &lex, &f);
+        l = f + n - 1;
     }
     long long deleted = l >= f ? (long long)zsetDeleteRankRange(e, f, l) : 0;
     afterRemove(c, key, e, deleted);

@@ -90,7 +90,9 @@ int string2ld(const char *s, size_t slen, long double *dp) {
     char *eptr;
     errno = 0;
     long double v = strtold(buf, &eptr);
-    if (*eptr != '\0' || (errno == ERANGE && (v == HUGE_VALL || v == -HUGE_VALL || fpclassify(v) == FP_ZERO)) ||
+    /* eptr must reach the end: an embedded NUL ("1\0\0002", easy to make
+     * with SETRANGE) stops strtold early and is not a number. */
+    if ((size_t)(eptr - buf) != slen || (errno == ERANGE && (v == HUGE_VALL || v == -HUGE_VALL || fpclassify(v) == FP_ZERO)) ||
         isnan(v))
         return 0;
     *dp = v;
@@ -106,7 +108,7 @@ int string2d(const char *s, size_t slen, double *dp) {
     char *eptr;
     errno = 0;
     double v = strtod(buf, &eptr);
-    if (*eptr != '\0' || (errno == ERANGE && (v == HUGE_VAL || v == -HUGE_VAL || fpclassify(v) == FP_ZERO)) ||
+    if ((size_t)(eptr - buf) != slen || (errno == ERANGE && (v == HUGE_VAL || v == -HUGE_VAL || fpclassify(v) == FP_ZERO)) ||
         isnan(v))
         return 0;
     *dp = v;

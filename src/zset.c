@@ -26,12 +26,16 @@ static int parseRangeItem(slice s, double *v, int *ex) {
         p++;
         len--;
     }
-    if (len >= sizeof(buf)) return -1;
-    memcpy(buf, p, len);
-    buf[len] = '\0';
+    /* Redis hands strtod the whole argument, however long ("1" and 300
+     * zeros is 1e300), so a long one gets a heap copy, not an error. */
+    char *str = len < sizeof(buf) ? buf : memAlloc(len + 1);
+    memcpy(str, p, len);
+    str[len] = '\0';
     char *eptr;
-    double d = strtod(buf, &eptr);
-    if (*eptr != '\0' || isnan(d)) return -1;
+    double d = strtod(str, &eptr);
+    int bad = *eptr != '\0' || isnan(d);
+    if (str != buf) memFree(str);
+    if (bad) return -1;
     *v = d;
     return 0;
 }
@@ -327,8 +331,19 @@ zslNode *zslLastInRange(zskiplist *zsl, const zrangespec *r, unsigned long *rank
     return x;
 }
 
+/* Redis' quick reject, kept because it decides the answer when a set's
+ * scores differ (lexical ranges are only meaningful when they are all
+ * equal, but clients get Redis' answer even then): the last member must
+ * reach min and the first must not pass max. */
+static int zslLexRangeReachable(zskiplist *zsl, const zlexrangespec *r) {
+    if (lexRangeEmpty(r)) return 0;
+    const zslNode *last = zsl->tail, *first = zsl->header->level[0].forward;
+    return last && zsetLexGteMin(zslNodeMember(last), last->len, r) &&
+           zsetLexLteMax(zslNodeMember(first), first->len, r);
+}
+
 zslNode *zslFirstInLexRange(zskiplist *zsl, const zlexrangespec *r, unsigned long *rank) {
-    if (lexRangeEmpty(r)) return NULL;
+    if (!zslLexRangeReachable(zsl, r)) return NULL;
     zslNode *x = zsl->header;
     unsigned long rk = 0;
     for (int i = zsl->level - 1; i >= 0; i--) {
@@ -345,7 +360,7 @@ zslNode *zslFirstInLexRange(zskiplist *zsl, const zlexrangespec *r, unsigned lon
 }
 
 zslNode *zslLastInLexRange(zskiplist *zsl, const zlexrangespec *r, unsigned long *rank) {
-    if (lexRangeEmpty(r)) return NULL;
+    if (!zslLexRangeReachable(zsl, r)) return NULL;
     zslNode *x = zsl->header;
     unsigned long rk = 0;
     for (int i = zsl->level - 1; i >= 0; i--) {
@@ -656,34 +671,111 @@ unsigned long zsetScoreRangeRanks(const dbEntry *e, const zrangespec *r, long *f
     return lr - fr + 1;
 }
 
-unsigned long zsetLexRangeRanks(const dbEntry *e, const zlexrangespec *r, long *first, long *last) {
-    if (e->enc == ENC_LISTPACK) {
-        if (lexRangeEmpty(r)) return 0;
-        unsigned char *lp = e->v.ptr;
-        char buf[LP_INTBUF_SIZE];
-        long i = 0, f = -1, l = -1;
-        for (unsigned char *ep = lpFirst(lp); ep; i++) {
-            size_t mlen;
-            const char *mp = lpMember(ep, buf, &mlen);
-            if (f >= 0 && !zsetLexLteMax(mp, mlen, r)) break;
-            if (f < 0 && zsetLexGteMin(mp, mlen, r)) {
-                if (!zsetLexLteMax(mp, mlen, r)) break;
-                f = i;
-            }
-            if (f >= 0) l = i;
-            ep = lpNext(lp, lpNext(lp, ep));
-        }
-        if (f < 0) return 0;
-        *first = f;
-        *last = l;
-        return (unsigned long)(l - f + 1);
+/* Lexical ranges are only meaningful when every score is equal. When they
+ * differ, Redis' answer follows from how it walks the set, and clients get
+ * that answer here too, so the walks below are Redis' walks, step for step:
+ * find the first member in range (the last, walking down), then move member
+ * by member while the far bound holds. With equal scores all of them reduce
+ * to "the members between min and max". */
+
+/* The listpack's member at 0-based rank i (buf: see lpMember). */
+static const char *lpMemberAt(unsigned char *lp, long i, char *buf, size_t *len) {
+    return lpMember(lpSeek(lp, 2 * i), buf, len);
+}
+
+/* Rank (0-based, from the lowest) where a walk starts, or -1: the first
+ * member >= min that is also <= max (reverse: the last member <= max that is
+ * also >= min), after the quick reject on the set's two ends. */
+static long lexWalkStart(const dbEntry *e, const zlexrangespec *r, int reverse) {
+    if (e->enc != ENC_LISTPACK) {
+        zskiplist *zsl = &((zset *)e->v.ptr)->zsl;
+        unsigned long rank;
+        zslNode *n = reverse ? zslLastInLexRange(zsl, r, &rank) : zslFirstInLexRange(zsl, r, &rank);
+        return n ? (long)rank - 1 : -1;
     }
+    unsigned char *lp = e->v.ptr;
+    long len = (long)zsetLength(e);
+    char buf[LP_INTBUF_SIZE];
+    size_t mlen;
+    const char *m;
+    if (len == 0 || lexRangeEmpty(r)) return -1;
+    m = lpMemberAt(lp, len - 1, buf, &mlen);
+    if (!zsetLexGteMin(m, mlen, r)) return -1;
+    m = lpMemberAt(lp, 0, buf, &mlen);
+    if (!zsetLexLteMax(m, mlen, r)) return -1;
+    zsetIter it;
+    zsetIterInit(&it, e, 0, reverse);
+    for (long i = 0; zsetIterNext(&it, &m, &mlen, NULL); i++) {
+        if (reverse ? zsetLexLteMax(m, mlen, r) : zsetLexGteMin(m, mlen, r)) {
+            if (!(reverse ? zsetLexGteMin(m, mlen, r) : zsetLexLteMax(m, mlen, r))) return -1;
+            return reverse ? len - 1 - i : i;
+        }
+    }
+    return -1;
+}
+
+/* From `start` (a 0-based rank counted in the walk's direction), the number
+ * of members, at most limit (< 0: any), for which the far bound holds. */
+static long lexWalkCount(const dbEntry *e, const zlexrangespec *r, int reverse, long start, long limit) {
+    zsetIter it;
+    const char *m;
+    size_t mlen;
+    long n = 0;
+    zsetIterInit(&it, e, start, reverse);
+    while ((limit < 0 || n < limit) && zsetIterNext(&it, &m, &mlen, NULL)) {
+        if (!(reverse ? zsetLexGteMin(m, mlen, r) : zsetLexLteMax(m, mlen, r))) break;
+        n++;
+    }
+    return n;
+}
+
+long zsetLexRangeWalk(const dbEntry *e, const zlexrangespec *r, int reverse, long offset, long limit, long *from) {
+    long len = (long)zsetLength(e);
+    long s = lexWalkStart(e, r, reverse);
+    if (s < 0 || offset < 0) return 0;
+    long dirStart = reverse ? len - 1 - s : s; /* rank in the walk's direction */
+    if (offset >= len - dirStart) return 0;
+    *from = dirStart + offset; /* Redis skips the offset without checking */
+    return lexWalkCount(e, r, reverse, *from, limit);
+}
+
+long long zsetLexCount(const dbEntry *e, const zlexrangespec *r) {
+    if (e->enc == ENC_LISTPACK) {
+        long s = lexWalkStart(e, r, 0);
+        return s < 0 ? 0 : lexWalkCount(e, r, 0, s, -1);
+    }
+    /* Redis counts a skip list by the ranks of the first and last member in
+     * range; with differing scores that count can even be negative. */
     zskiplist *zsl = &((zset *)e->v.ptr)->zsl;
     unsigned long fr, lr;
-    if (!zslFirstInLexRange(zsl, r, &fr) || !zslLastInLexRange(zsl, r, &lr) || lr < fr) return 0;
-    *first = (long)fr - 1;
-    *last = (long)lr - 1;
-    return lr - fr + 1;
+    if (!zslFirstInLexRange(zsl, r, &fr)) return 0;
+    long long count = (long long)zsl->length - ((long long)fr - 1);
+    if (zslLastInLexRange(zsl, r, &lr)) count -= (long long)zsl->length - (long long)lr;
+    return count;
+}
+
+long zsetLexDeleteRanks(const dbEntry *e, const zlexrangespec *r, long *first) {
+    long s;
+    if (e->enc == ENC_LISTPACK) {
+        s = lexWalkStart(e, r, 0);
+        if (s < 0) return 0;
+    } else {
+        /* Redis deletes from a skip list without the quick reject and without
+         * checking max on the first member: down to the first member >= min,
+         * then while <= max. */
+        zskiplist *zsl = &((zset *)e->v.ptr)->zsl;
+        zslNode *x = zsl->header;
+        s = 0;
+        for (int i = zsl->level - 1; i >= 0; i--) {
+            while (x->level[i].forward &&
+                   !zsetLexGteMin(zslNodeMember(x->level[i].forward), x->level[i].forward->len, r)) {
+                s += (long)x->level[i].span;
+                x = x->level[i].forward;
+            }
+        }
+    }
+    *first = s;
+    return lexWalkCount(e, r, 0, s, -1);
 }
 
 unsigned long zsetDeleteRankRange(dbEntry *e, long start, long end) {

@@ -250,6 +250,10 @@ def test_hincrbyfloat_errors_change_nothing(r):
     assert err(r, "HINCRBYFLOAT", "h", "n", "-inf") == NAN_INF_INCR
     assert err(r, "HINCRBYFLOAT", "h", "huge", "1e4932") == NAN_INF
     assert err(r, "HINCRBYFLOAT", "nokey", "n", "x") == NOT_FLOAT
+    r.hset("h", "nul", "1\x002")  # a NUL inside: not a number, as in Redis
+    before["nul"] = "1\x002"
+    assert err(r, "HINCRBYFLOAT", "h", "nul", "1") == HASH_NOT_FLOAT
+    assert err(r, "HINCRBYFLOAT", "h", "n", "1\x00") == NOT_FLOAT
     assert r.hgetall("h") == before
     assert r.exists("nokey") == 0
 

@@ -604,6 +604,13 @@ def test_incrbyfloat_errors(r):
     # The key's value is checked before the increment.
     r.set("v", "x")
     assert err(r, "INCRBYFLOAT", "v", "inf") == NOT_FLOAT
+    # A NUL inside the number (SETRANGE past the end pads with NULs) ends
+    # the C string early; the whole value must still be a number.
+    r.set("v", "1")
+    assert r.setrange("v", 3, "2") == 4
+    assert err(r, "INCRBYFLOAT", "v", "1") == NOT_FLOAT
+    assert err(r, "INCRBYFLOAT", "f", "1\x00") == NOT_FLOAT
+    assert r.get("v") == "1\x00\x002" and r.get("f") == "1.5"
     assert r.exists("missing") == 0
     assert err(r, "INCRBYFLOAT", "missing", "abc") == NOT_FLOAT
     assert r.exists("missing") == 0
