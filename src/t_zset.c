@@ -446,8 +446,8 @@ static void zrangeGeneric(client *c, int argcStart, int store, int rangetype, in
                     l = len - 1 - f;
                     f = t;
                 }
-                from = f + offset;
-                if (from <= l) {
+                if (offset <= l - f) { /* not f + offset > l: offset may be LONG_MAX */
+                    from = f + offset;
                     n = l - from + 1;
                     if (limit >= 0 && limit < n) n = limit;
                 }

@@ -200,6 +200,14 @@ def test_zrange_by_score(z):
     for args in [("ZRANGEBYSCORE", "k", "a", 1), ("ZRANGEBYSCORE", "k", "[1", 2), ("ZCOUNT", "k", 1, "x"),
                  ("ZCOUNT", "k", "nan", 1), ("ZRANGE", "k", "x", 1, "BYSCORE"), ("ZREMRANGEBYSCORE", "k", "x", 1)]:
         assert err(z, *args) == "min or max is not a float", args
+    # An offset past the end, however large, is an empty range (f + offset
+    # must not overflow when the range starts past the first member).
+    big = 2**63 - 1
+    assert X(z, "ZRANGEBYSCORE", "k", "(1", "+inf", "LIMIT", big, 3) == []
+    assert X(z, "ZREVRANGEBYSCORE", "k", "(5", "-inf", "LIMIT", big, big) == []
+    assert X(z, "ZRANGE", "k", "(1", "+inf", "BYSCORE", "LIMIT", big, -1) == []
+    assert X(z, "ZRANGESTORE", "dst", "k", "(1", "+inf", "BYSCORE", "LIMIT", big, 3) == 0
+    assert X(z, "ZRANGEBYSCORE", "k", "(1", "+inf", "LIMIT", 3, big) == ["e"]
     # Bounds of any length parse, as Redis hands the whole argument to strtod.
     assert X(z, "ZRANGEBYSCORE", "k", "(" + "0" * 300 + "3", "+inf") == ["d", "e"]
     assert X(z, "ZCOUNT", "k", "1" + "0" * 300, "+inf") == 0
@@ -220,6 +228,13 @@ def test_zrange_by_lex(z):
     assert X(z, "ZLEXCOUNT", "k", "-", "+") == 5
     assert X(z, "ZLEXCOUNT", "k", "[b", "[d") == 3
     assert X(z, "ZLEXCOUNT", "k", "(d", "(b") == 0
+    big = 2**63 - 1
+    assert X(z, "ZRANGEBYLEX", "k", "(a", "+", "LIMIT", big, 3) == []
+    assert X(z, "ZREVRANGEBYLEX", "k", "(e", "-", "LIMIT", big, 1) == []
+    assert X(z, "ZRANGEBYLEX", "k", "(a", "+", "LIMIT", 3, big) == ["e"]
+    assert X(z, "ZREVRANGEBYLEX", "k", "(e", "-", "LIMIT", 3, -5) == ["a"]
+    assert X(z, "ZRANGEBYLEX", "k", "(a", "+", "LIMIT", -1, 3) == []
+    assert X(z, "ZREMRANGEBYLEX", "k", "(d", "+") == 1 and X(z, "ZCARD", "k") == 4
     for args in [("ZRANGEBYLEX", "k", "a", "b"), ("ZRANGEBYLEX", "k", "-a", "+"), ("ZRANGEBYLEX", "k", "", "+"),
                  ("ZLEXCOUNT", "k", "x", "y"), ("ZRANGE", "k", 0, -1, "BYLEX"), ("ZREMRANGEBYLEX", "k", "a", "[b")]:
         assert err(z, *args) == "min or max not valid string range item", args
