@@ -23,15 +23,7 @@ import zlib
 
 import pytest
 
-from conftest import Server
-
-
-def encode(args):
-    out = [b"*%d\r\n" % len(args)]
-    for a in args:
-        a = a if isinstance(a, bytes) else str(a).encode()
-        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
-    return b"".join(out)
+from conftest import Server, cmd
 
 
 class Reader:
@@ -272,7 +264,7 @@ def test_random_commands_answer_as_redis(tmp_path, server, settings, proto):
 
         def send(args):
             for s in socks:
-                s.sendall(encode(args))
+                s.sendall(cmd(*args))
             return [r.read() for r in readers]
 
         for name, value in SETTINGS[settings].items():
