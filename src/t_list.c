@@ -485,8 +485,9 @@ static void blpopCommand(client *c) { listBlockingPop(c, QL_HEAD); }
 static void brpopCommand(client *c) { listBlockingPop(c, QL_TAIL); }
 
 /* [B]LMPOP [timeout] numkeys key [key ...] LEFT|RIGHT [COUNT count]:
- * numkeys at argv[numkeysIdx]. */
-static void listMpopGeneric(client *c, int numkeysIdx, int blocking, long long deadline) {
+ * numkeys at argv[numkeysIdx]. As in Redis, the timeout is checked last,
+ * so a bad numkeys or direction is the error a client sees first. */
+static void listMpopGeneric(client *c, int numkeysIdx, int blocking) {
     long numkeys, count = -1;
     int where;
     if (listGetRangeLong(c, c->argv[numkeysIdx], 1, LONG_MAX, &numkeys, "numkeys should be greater than 0") == -1)
@@ -509,6 +510,8 @@ static void listMpopGeneric(client *c, int numkeysIdx, int blocking, long long d
         }
     }
     if (count == -1) count = 1;
+    long long deadline = 0;
+    if (blocking && blockGetTimeout(c, c->argv[1], &deadline) == -1) return;
     slice *keys = &c->argv[numkeysIdx + 1];
     if (listServeFirst(c, keys, numkeys, where, count)) return;
     if (!blocking || !blockAllowed(c)) {
@@ -518,13 +521,8 @@ static void listMpopGeneric(client *c, int numkeysIdx, int blocking, long long d
     blockForKeys(c, keys, (int)numkeys, deadline, 1);
 }
 
-static void lmpopCommand(client *c) { listMpopGeneric(c, 1, 0, 0); }
-
-static void blmpopCommand(client *c) {
-    long long deadline;
-    if (blockGetTimeout(c, c->argv[1], &deadline) == -1) return;
-    listMpopGeneric(c, 2, 1, deadline);
-}
+static void lmpopCommand(client *c) { listMpopGeneric(c, 1, 0); }
+static void blmpopCommand(client *c) { listMpopGeneric(c, 2, 1); }
 
 /* ---- command table (COMMAND INFO of redis-server 7.0) ------------------------ */
 

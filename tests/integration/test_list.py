@@ -555,6 +555,15 @@ def test_blocking_argument_errors(r):
     assert err(r, "BLMPOP", -1, 1, "k", "LEFT") == "timeout is negative"
     assert err(r, "BLMPOP", 0, 0, "k", "LEFT") == "numkeys should be greater than 0"
     assert err(r, "BLMPOP", 0, 1, "k", "LEFT", "COUNT", 0) == "count should be greater than 0"
+    # As in Redis, numkeys, direction and COUNT are checked before the timeout.
+    assert err(r, "BLMPOP", -1, 0, "k", "LEFT") == "numkeys should be greater than 0"
+    assert err(r, "BLMPOP", "x", 2, "k", "LEFT") == SYNTAX
+    assert err(r, "BLMPOP", "x", 1, "k", "MID") == SYNTAX
+    assert err(r, "BLMPOP", -1, 1, "k", "LEFT", "COUNT", 0) == "count should be greater than 0"
+    r.rpush("full", "a")  # a bad timeout is an error even when the list has data
+    assert err(r, "BLMPOP", "x", 1, "full", "LEFT") == "timeout is not a float or out of range"
+    assert err(r, "BZMPOP", -1, 0, "k", "MIN") == "numkeys should be greater than 0"
+    assert r.lrange("full", 0, -1) == ["a"]
 
 
 # ---- command table --------------------------------------------------------------
