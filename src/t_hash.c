@@ -135,16 +135,19 @@ static int hashSet(dbEntry *e, const char *f, size_t flen, const char *v, size_t
         hashConvert(e);
     if (e->enc == ENC_LISTPACK) {
         unsigned char *lp = e->v.ptr, *fp = hashLpFind(lp, f, flen);
+        int added = fp == NULL;
         if (fp) {
             unsigned char *vp = lpNext(lp, fp);
-            e->v.ptr = lpReplace(lp, &vp, v, vlen);
-            return 0;
+            lp = lpReplace(lp, &vp, v, vlen);
+        } else {
+            lp = lpAppend(lp, f, flen);
+            lp = lpAppend(lp, v, vlen);
         }
-        lp = lpAppend(lp, f, flen);
-        lp = lpAppend(lp, v, vlen);
         e->v.ptr = lp;
+        /* After an update too: a hash left over the limit by a lowered
+         * hash-max-listpack-entries converts on its next write, as in Redis. */
         if ((long long)(lpLength(lp) / 2) > srv.hashMaxListpackEntries) hashConvert(e);
-        return 1;
+        return added;
     }
     dict *d = e->v.ptr;
     hashNode *n = (hashNode *)dictFind(d, f, flen);

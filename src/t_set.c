@@ -343,8 +343,12 @@ static void smoveCommand(client *c) {
         d = setNewEntryFor(dst, ele.p, ele.len);
         dbInsert(c->db, d);
     }
-    if (setAddBytes(d, ele.p, ele.len)) srv.dirty++;
-    dbTouchKey(c->db, dst.p, dst.len);
+    /* dst changes only when ele was not already there: as in Redis, a
+     * client WATCHing dst keeps its transaction otherwise. */
+    if (setAddBytes(d, ele.p, ele.len)) {
+        srv.dirty++;
+        dbTouchKey(c->db, dst.p, dst.len);
+    }
     replyLongLong(c, 1);
 }
 

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <openssl/rand.h>
 #include <time.h>
@@ -250,31 +251,35 @@ int sliceEqNocase(slice s, const char *lit) {
     return s.len == n && strncasecmp(s.p, lit, n) == 0;
 }
 
+/* Redis' memtoull, quirks included, because CONFIG SET and config files
+ * must accept and refuse what Redis does: digits then an optional unit
+ * (b, k, kb, m, mb, g, gb; any case). No sign, no spaces, but leading zeros
+ * are fine, "" and a bare unit are 0, and a number past 2^64-1 saturates
+ * (Redis' strtoull call ignores ERANGE). Reads up to the first NUL. */
 int memtoull(const char *p, size_t len, unsigned long long *out) {
-    char buf[64];
-    if (len == 0 || len >= sizeof(buf)) return 0;
-    for (size_t i = 0; i < len; i++) buf[i] = (char)tolower((unsigned char)p[i]);
-    buf[len] = '\0';
-    unsigned long long mul = 1;
-    size_t numlen = len;
-    const char *u = buf;
-    while (*u && (isdigit((unsigned char)*u) || *u == '-')) u++;
-    if (*u) {
-        if (!strcmp(u, "b")) mul = 1;
-        else if (!strcmp(u, "k")) mul = 1000;
-        else if (!strcmp(u, "kb")) mul = 1024;
-        else if (!strcmp(u, "m")) mul = 1000ULL * 1000;
-        else if (!strcmp(u, "mb")) mul = 1024ULL * 1024;
-        else if (!strcmp(u, "g")) mul = 1000ULL * 1000 * 1000;
-        else if (!strcmp(u, "gb")) mul = 1024ULL * 1024 * 1024;
-        else return 0;
-        numlen = (size_t)(u - buf);
+    static const struct {
+        const char *name;
+        unsigned long long mul;
+    } units[] = {{"", 1},          {"b", 1},           {"k", 1000},           {"kb", 1024},
+                 {"m", 1000000ULL}, {"mb", 1ULL << 20}, {"g", 1000000000ULL}, {"gb", 1ULL << 30}};
+    size_t n = 0;
+    while (n < len && p[n] != '\0') n++;
+    if (n >= 128 || (n && p[0] == '-')) return 0; /* Redis' buffer is 128 bytes */
+    size_t digits = 0;
+    unsigned long long v = 0;
+    for (; digits < n && isdigit((unsigned char)p[digits]); digits++) {
+        unsigned d = (unsigned)(p[digits] - '0');
+        v = v > (ULLONG_MAX - d) / 10 ? ULLONG_MAX : v * 10 + d; /* saturate, as strtoull */
     }
-    long long v;
-    if (!string2ll(buf, numlen, &v) || v < 0) return 0;
-    if (mul > 1 && (unsigned long long)v > ULLONG_MAX / mul) return 0;
-    *out = (unsigned long long)v * mul;
-    return 1;
+    const char *unit = p + digits;
+    size_t ulen = n - digits;
+    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+        if (strlen(units[i].name) != ulen || strncasecmp(unit, units[i].name, ulen)) continue;
+        if (v > ULLONG_MAX / units[i].mul) return 0;
+        *out = v * units[i].mul;
+        return 1;
+    }
+    return 0;
 }
 
 void bytesToHuman(char *s, size_t size, unsigned long long n) {

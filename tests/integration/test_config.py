@@ -281,8 +281,31 @@ def test_maxmemory_units(r):
                         ("12345", 12345), ("0", 0)]:
         r.config_set("maxmemory", val)
         assert cfg(r, "maxmemory") == str(expect), val
-    for bad in ["1.5gb", " 5", "5 ", "1tb", ""]:
+    for bad in ["1.5gb", " 5", "5 ", "1tb", "-1", "+1", "0x10", "99999999999999999999gb"]:
         assert "argument must be a memory value" in err_of(r.config_set, "maxmemory", bad)
+        assert cfg(r, "maxmemory") == "0"
+    # Redis 7.0's parse, quirks included: "" and a bare unit are 0, leading
+    # zeros are fine, too many digits saturate at 2^64-1.
+    for val, expect in [("01mb", 1 << 20), ("", 0), ("kb", 0), ("18446744073709551616", 2**64 - 1)]:
+        r.config_set("maxmemory", val)
+        assert cfg(r, "maxmemory") == str(expect), val
+    r.config_set("maxmemory", 0)
+
+
+def test_listpack_value_limits_are_memory_values(r):
+    """hash-/zset-max-listpack-value are memory values in Redis 7.0."""
+    for name in ("hash-max-listpack-value", "zset-max-listpack-value", "hash-max-ziplist-value"):
+        r.config_set(name, "1kb")
+        assert cfg(r, name) == "1024"
+        assert "argument must be a memory value" in err_of(r.config_set, name, "-1")
+        assert "argument must be a memory value" in err_of(r.config_set, name, "abc")
+        assert "argument must be between 0 and 9223372036854775807 inclusive" in \
+            err_of(r.config_set, name, "18446744073709551615")
+        assert cfg(r, name) == "1024"
+        r.config_set(name, 64)
+    # proto-max-bulk-len: 2^64-1 parses, then fails its bounds, as in Redis.
+    assert "argument must be between 1048576 and 9223372036854775807 inclusive" in \
+        err_of(r.config_set, "proto-max-bulk-len", "18446744073709551615")
 
 
 def test_client_output_buffer_limit_round_trip(r):

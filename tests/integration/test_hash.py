@@ -553,6 +553,23 @@ def test_encoding_thresholds_follow_config_set(r):
     assert enc(r, "y") == "listpack"
 
 
+@pytest.mark.parametrize("write, converts", [
+    (("HSET", "h", "a", "9"), True), (("HMSET", "h", "a", "9"), True), (("HINCRBY", "h", "a", "1"), True),
+    (("HINCRBYFLOAT", "h", "a", "1"), True), (("HSETNX", "h", "a", "9"), False), (("HDEL", "h", "a"), False),
+    (("HGET", "h", "a"), False)])
+def test_hash_over_a_lowered_limit_converts_on_its_next_write(r, write, converts):
+    """As Redis' hashTypeSet: after every write of a field, updates too, a
+    listpack with more fields than hash-max-listpack-entries converts."""
+    r.hset("h", mapping={"a": "1", "b": "2", "c": "3"})
+    r.config_set("hash-max-listpack-entries", 2)
+    try:
+        assert enc(r, "h") == "listpack"
+        r.execute_command(*write)
+        assert enc(r, "h") == ("hashtable" if converts else "listpack")
+    finally:
+        r.config_set("hash-max-listpack-entries", 512)
+
+
 # ---- generic key commands on hashes ------------------------------------------------------
 
 

@@ -291,6 +291,28 @@ def test_smove_wrongtype_changes_nothing(r):
     assert r.smove("nokey", "str", "a") is False
 
 
+def test_smove_into_a_set_that_has_the_member_leaves_watchers_alone(server, r):
+    """Only the source changes when the destination already holds the
+    member, so (as in Redis) a transaction WATCHing the destination runs."""
+    r.sadd("src", "m", "n")
+    r.sadd("dst", "m")
+    for watched, runs in (("dst", True), ("src", False)):
+        r.sadd("src", "m")
+        w = server.client(decode_responses=True)
+        p = w.pipeline()
+        p.watch(watched)
+        assert r.smove("src", "dst", "m") is True
+        p.multi()
+        p.ping()
+        if runs:
+            assert p.execute() == [True]
+        else:
+            with pytest.raises(redis.WatchError):
+                p.execute()
+        w.close()
+    assert r.smembers("dst") == {"m"} and r.smembers("src") == {"n"}
+
+
 # ---- SINTER / SUNION / SDIFF / SINTERCARD ----------------------------------------
 
 

@@ -213,10 +213,19 @@ static void testMemtoull(void) {
         {"-1mb", 0, 0},
         {"1tb", 0, 0},
         {"1.5mb", 0, 0},
-        {"mb", 0, 0},
-        {"", 0, 0},
         {"1 mb", 0, 0},
         {"1mbx", 0, 0},
+        {"+1", 0, 0},
+        {" 1", 0, 0},
+        /* Redis 7.0's quirks, kept: a bare unit and "" are 0, leading zeros
+         * are fine, and too many digits saturate at 2^64-1. */
+        {"mb", 1, 0},
+        {"", 1, 0},
+        {"01mb", 1, 1048576},
+        {"007", 1, 7},
+        {"18446744073709551615", 1, ULLONG_MAX},
+        {"18446744073709551616", 1, ULLONG_MAX},
+        /* Redis wraps the multiplication (this would be 2^64 - 2^30); we refuse. */
         {"99999999999999999999gb", 0, 0},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -228,6 +237,8 @@ static void testMemtoull(void) {
     /* Overflow of the multiplication is refused, not wrapped. */
     unsigned long long v;
     CHECK(!memtoull("18446744073gb", 13, &v));
+    /* A NUL ends the value, as in Redis' C-string parse. */
+    CHECK(memtoull("2kb\0x", 6, &v) && v == 2048);
 }
 
 static int gm(const char *pat, const char *s, int nocase) {
