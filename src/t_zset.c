@@ -147,11 +147,8 @@ static void zaddGeneric(client *c, int flags) {
     }
     double scorebuf[16];
     double *scores = elements <= 16 ? scorebuf : memAlloc(sizeof(double) * (size_t)elements);
-    size_t maxlen = 0;
-    for (int i = 0; i < elements; i++) {
+    for (int i = 0; i < elements; i++)
         if (getDoubleFromSliceOrReply(c, c->argv[j + 2 * i], &scores[i], NULL) == -1) goto cleanup;
-        if (c->argv[j + 2 * i + 1].len > maxlen) maxlen = c->argv[j + 2 * i + 1].len;
-    }
     dbEntry *e;
     if (lookupWrite(c, key, &e) == -1) goto cleanup;
     int created = 0;
@@ -161,8 +158,11 @@ static void zaddGeneric(client *c, int flags) {
             else replyLongLong(c, 0);
             goto cleanup;
         }
+        /* Sized as Redis 7.0 sizes it: by the first member alone. The adds
+         * below convert as members really arrive, so repeated members in
+         * one ZADD do not count twice towards zset-max-listpack-entries. */
         int enc;
-        void *p = zsetNewValue((size_t)elements, maxlen, &enc);
+        void *p = zsetNewValue(1, c->argv[j + 1].len, &enc);
         e = objNewCollectionEntry(key.p, key.len, OBJ_ZSET, enc, p);
         created = 1;
     }

@@ -738,3 +738,23 @@ def test_lex_ranges_over_differing_scores_answer_as_redis(tmp_path, server):
         assert compared == 60 * 15 * 7
     finally:
         ref.stop()
+
+
+def test_zadd_counts_members_as_they_arrive(r):
+    """Redis 7.0 sizes a new sorted set by its first member and converts as
+    members are really added: a member repeated in one ZADD counts once."""
+    r.config_set("zset-max-listpack-entries", 1)
+    r.config_set("zset-max-listpack-value", 3)
+    try:
+        r.execute_command("ZADD", "same", 0, "a", 1, "a")
+        assert r.object("encoding", "same") in ("listpack", b"listpack")
+        assert r.zrange("same", 0, -1, withscores=True) in ([("a", 1.0)], [(b"a", 1.0)])
+        r.execute_command("ZADD", "two", 0, "a", 0, "b")
+        assert r.object("encoding", "two") in ("skiplist", b"skiplist")
+        r.execute_command("ZADD", "long", 0, "a", 0, "a", 0, "a")
+        assert r.object("encoding", "long") in ("listpack", b"listpack")
+        r.execute_command("ZADD", "wide", 0, "abcd")
+        assert r.object("encoding", "wide") in ("skiplist", b"skiplist")
+    finally:
+        r.config_set("zset-max-listpack-entries", 128)
+        r.config_set("zset-max-listpack-value", 64)
