@@ -337,14 +337,25 @@ static void zrevrankCommand(client *c) { zrankGeneric(c, 1); }
 #define DIR_REV 2
 
 /* Emits n elements walking from rank `start` (counted in the direction). */
-static void emitRange(client *c, dbEntry *e, dbEntry *store, long start, long n, int reverse, int withscores) {
-    if (!store) replyElemsLen(c, n, withscores);
+/* Emits up to n members from rank `start` (counted in the direction),
+ * into store or as the reply. With lex, a BYLEX walk: it also stops at the
+ * first member past the far bound, so its length is only known at the end
+ * (a deferred reply length; BYLEX has no WITHSCORES). */
+static void emitRange(client *c, dbEntry *e, dbEntry *store, long start, long n, int reverse, int withscores,
+                      const zlexrangespec *lex) {
+    void *deferred = NULL;
+    if (!store) {
+        if (lex) deferred = replyDeferredLen(c);
+        else replyElemsLen(c, n, withscores);
+    }
     zsetIter it;
     zsetIterInit(&it, e, start, reverse);
     const char *m;
     size_t len;
     double s;
-    for (long i = 0; i < n && zsetIterNext(&it, &m, &len, &s); i++) {
+    long i = 0;
+    for (; i < n && zsetIterNext(&it, &m, &len, &s); i++) {
+        if (lex && !zsetLexFarBoundHolds(m, len, lex, reverse)) break;
         if (store) {
             int out;
             zsetAdd(store, s, m, len, 0, &out, NULL);
@@ -352,6 +363,7 @@ static void emitRange(client *c, dbEntry *e, dbEntry *store, long start, long n,
             replyElem(c, m, len, s, withscores);
         }
     }
+    if (deferred) replySetDeferredArrayLen(c, deferred, i);
 }
 
 /* Redis' zrangeGenericCommand: argv[argcStart] is the source key, then min,
@@ -436,7 +448,7 @@ static void zrangeGeneric(client *c, int argcStart, int store, int rangetype, in
                 n = end - start + 1;
             }
         } else if (rangetype == RANGE_LEX) {
-            n = zsetLexRangeWalk(e, &lex, reverse, offset, limit, &from);
+            if (zsetLexRangeStart(e, &lex, reverse, offset, &from)) n = limit < 0 ? LONG_MAX : limit;
         } else {
             long f = 0, l = -1;
             unsigned long cnt = zsetScoreRangeRanks(e, &range, &f, &l);
@@ -454,9 +466,10 @@ static void zrangeGeneric(client *c, int argcStart, int store, int rangetype, in
             }
         }
     }
+    const zlexrangespec *walk = rangetype == RANGE_LEX ? &lex : NULL;
     if (store) {
-        dbEntry *b = builderNew((size_t)n);
-        if (n) emitRange(c, e, b, from, n, reverse, 0);
+        dbEntry *b = builderNew(walk ? 0 : (size_t)n); /* a walk's size is unknown: adds convert */
+        if (n) emitRange(c, e, b, from, n, reverse, 0, walk);
         replyLongLong(c, builderStore(c, c->argv[1], b));
         return;
     }
@@ -464,7 +477,7 @@ static void zrangeGeneric(client *c, int argcStart, int store, int rangetype, in
         replyArrayLen(c, 0);
         return;
     }
-    emitRange(c, e, NULL, from, n, reverse, withscores);
+    emitRange(c, e, NULL, from, n, reverse, withscores, walk);
 }
 
 static void zrangeCommand(client *c) { zrangeGeneric(c, 1, 0, RANGE_AUTO, DIR_AUTO); }
@@ -741,7 +754,7 @@ static void zrandmemberCommand(client *c) {
     }
     long count = (long)l;
     if (count >= size) { /* everything, highest first as Redis */
-        emitRange(c, e, NULL, 0, size, 1, withscores);
+        emitRange(c, e, NULL, 0, size, 1, withscores, NULL);
         return;
     }
     replyElemsLen(c, count, withscores);
@@ -982,7 +995,7 @@ static void setopGeneric(client *c, slice *dst, int numkeysIdx, int op, int card
         return;
     }
     long n = (long)zsetLength(res);
-    emitRange(c, res, NULL, 0, n, 0, withscores);
+    emitRange(c, res, NULL, 0, n, 0, withscores, NULL);
     dbEntryFree(res);
 }
 

@@ -714,35 +714,36 @@ static long lexWalkStart(const dbEntry *e, const zlexrangespec *r, int reverse) 
     return -1;
 }
 
+int zsetLexFarBoundHolds(const char *m, size_t len, const zlexrangespec *r, int reverse) {
+    return reverse ? zsetLexGteMin(m, len, r) : zsetLexLteMax(m, len, r);
+}
+
 /* From `start` (a 0-based rank counted in the walk's direction), the number
- * of members, at most limit (< 0: any), for which the far bound holds. */
-static long lexWalkCount(const dbEntry *e, const zlexrangespec *r, int reverse, long start, long limit) {
+ * of members for which the far bound holds. */
+static long lexWalkCount(const dbEntry *e, const zlexrangespec *r, int reverse, long start) {
     zsetIter it;
     const char *m;
     size_t mlen;
     long n = 0;
     zsetIterInit(&it, e, start, reverse);
-    while ((limit < 0 || n < limit) && zsetIterNext(&it, &m, &mlen, NULL)) {
-        if (!(reverse ? zsetLexGteMin(m, mlen, r) : zsetLexLteMax(m, mlen, r))) break;
-        n++;
-    }
+    while (zsetIterNext(&it, &m, &mlen, NULL) && zsetLexFarBoundHolds(m, mlen, r, reverse)) n++;
     return n;
 }
 
-long zsetLexRangeWalk(const dbEntry *e, const zlexrangespec *r, int reverse, long offset, long limit, long *from) {
+int zsetLexRangeStart(const dbEntry *e, const zlexrangespec *r, int reverse, long offset, long *from) {
     long len = (long)zsetLength(e);
     long s = lexWalkStart(e, r, reverse);
     if (s < 0 || offset < 0) return 0;
     long dirStart = reverse ? len - 1 - s : s; /* rank in the walk's direction */
     if (offset >= len - dirStart) return 0;
     *from = dirStart + offset; /* Redis skips the offset without checking */
-    return lexWalkCount(e, r, reverse, *from, limit);
+    return 1;
 }
 
 long long zsetLexCount(const dbEntry *e, const zlexrangespec *r) {
     if (e->enc == ENC_LISTPACK) {
         long s = lexWalkStart(e, r, 0);
-        return s < 0 ? 0 : lexWalkCount(e, r, 0, s, -1);
+        return s < 0 ? 0 : lexWalkCount(e, r, 0, s);
     }
     /* Redis counts a skip list by the ranks of the first and last member in
      * range; with differing scores that count can even be negative. */
@@ -775,7 +776,7 @@ long zsetLexDeleteRanks(const dbEntry *e, const zlexrangespec *r, long *first) {
         }
     }
     *first = s;
-    return lexWalkCount(e, r, 0, s, -1);
+    return lexWalkCount(e, r, 0, s);
 }
 
 unsigned long zsetDeleteRankRange(dbEntry *e, long start, long end) {

@@ -128,11 +128,14 @@ int zsetScore(const dbEntry *e, const char *m, size_t len, double *score);
 long zsetRank(const dbEntry *e, const char *m, size_t len, int reverse, double *score);
 /* 0-based ranks [*first, *last] of the members in range; returns count. */
 unsigned long zsetScoreRangeRanks(const dbEntry *e, const zrangespec *r, long *first, long *last);
-/* BYLEX ranges, walked as Redis walks them (see zset.c). RangeWalk: *from,
- * a 0-based rank in the walk's direction, and the number of members that
- * ZRANGE BYLEX [REV] [LIMIT offset limit] yields. Count: ZLEXCOUNT's answer.
- * DeleteRanks: ZREMRANGEBYLEX's ranks, *first (0-based) and the number. */
-long zsetLexRangeWalk(const dbEntry *e, const zlexrangespec *r, int reverse, long offset, long limit, long *from);
+/* BYLEX ranges, walked as Redis walks them (see zset.c). RangeStart: 1 when
+ * ZRANGE BYLEX [REV] [LIMIT offset ...] yields anything, with *from the
+ * 0-based rank in the walk's direction where it starts; the walk then goes
+ * on while FarBoundHolds (<= max, or >= min reversed). Count: ZLEXCOUNT's
+ * answer. DeleteRanks: ZREMRANGEBYLEX's ranks, *first (0-based) and the
+ * number. */
+int zsetLexRangeStart(const dbEntry *e, const zlexrangespec *r, int reverse, long offset, long *from);
+int zsetLexFarBoundHolds(const char *m, size_t len, const zlexrangespec *r, int reverse);
 long long zsetLexCount(const dbEntry *e, const zlexrangespec *r);
 long zsetLexDeleteRanks(const dbEntry *e, const zlexrangespec *r, long *first);
 /* Deletes 0-based ranks [start, end]; returns count. */

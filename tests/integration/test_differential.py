@@ -24,31 +24,12 @@ import zlib
 import pytest
 
 from conftest import Server, cmd
+from tlsutil import Resp
 
 
-class Reader:
-    """Reads whole RESP2/RESP3 replies from a socket as (type, value) trees."""
-
-    def __init__(self, sock):
-        self.sock, self.buf = sock, b""
-
-    def _fill(self):
-        data = self.sock.recv(65536)
-        if not data:
-            raise AssertionError("server closed the connection")
-        self.buf += data
-
-    def _line(self):
-        while b"\r\n" not in self.buf:
-            self._fill()
-        line, self.buf = self.buf.split(b"\r\n", 1)
-        return line
-
-    def _exact(self, n):
-        while len(self.buf) < n + 2:
-            self._fill()
-        data, self.buf = self.buf[:n], self.buf[n + 2:]
-        return data
+class Reader(Resp):
+    """Reads whole RESP2/RESP3 replies as (type, value) trees, so that two
+    servers' replies compare type for type (Resp.read decodes RESP2 only)."""
 
     def read(self):
         line = self._line()

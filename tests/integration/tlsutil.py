@@ -55,6 +55,13 @@ class Resp:
         line, self.buf = self.buf.split(b"\r\n", 1)
         return line
 
+    def _exact(self, n):
+        """The next n bytes and the CRLF after them; returns the n bytes."""
+        while len(self.buf) < n + 2:
+            self._fill()
+        data, self.buf = self.buf[:n], self.buf[n + 2:]
+        return data
+
     def read(self):
         line = self._line()
         t, rest = line[:1], line[1:]
@@ -66,12 +73,7 @@ class Resp:
             return int(rest)
         if t == b"$":
             n = int(rest)
-            if n < 0:
-                return None
-            while len(self.buf) < n + 2:
-                self._fill()
-            data, self.buf = self.buf[:n], self.buf[n + 2:]
-            return data
+            return None if n < 0 else self._exact(n)
         if t == b"*":
             n = int(rest)
             return None if n < 0 else [self.read() for _ in range(n)]
