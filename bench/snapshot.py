@@ -18,7 +18,12 @@ overhead over Cachet plain (target: < 15%). Medians of --rounds. The fork's
 copy-on-write size (rdb_last_cow_size) is reported for a BGSAVE during which
 a client keeps overwriting keys.
 
-Usage: bench/snapshot.py [--rounds N] [--keys N]
+Servers are pinned to CPU 1 and the clients (redis-cli) to CPU 0, as in
+run.py; each operation also reports the server's CPU seconds (utime+stime
+from /proc/PID/stat: SAVE's own, BGSAVE's fork child once reaped, and a
+restart's CPU up to its first reply, which is mostly the load).
+
+Usage: bench/snapshot.py [--rounds N] [--keys N] [--quick]
 """
 import argparse
 import os
@@ -32,7 +37,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from run import CACHET, CLI, REDIS, Srv, free_port, write_commands  # noqa: E402
+from run import CACHET, CLI, REDIS, Report, Srv, free_port, pin_client, ratio, write_commands  # noqa: E402
 
 KEYRING = "# bench keyring\nkey bench-key %s\ndefault bench-key\n" % ("ab" * 32)
 
@@ -66,29 +71,34 @@ def start(name, binary, wd, extra=()):
 
 
 def timed_save(s):
-    t = time.monotonic()
+    """(seconds, server CPU seconds) of a SAVE."""
+    c, t = s.cpu(), time.monotonic()
     s.cli("save")
-    return time.monotonic() - t
+    return time.monotonic() - t, s.cpu() - c
 
 
 def timed_bgsave(s):
+    """(seconds, CPU seconds of the server and of its reaped fork child) of a
+    BGSAVE."""
     before = int(s.info("persistence")["rdb_saves"]) if "rdb_saves" in s.info("persistence") else None
-    t = time.monotonic()
+    c, t = s.cpu(children=True), time.monotonic()
     s.cli("bgsave")
     while True:
         p = s.info("persistence")
         if p["rdb_bgsave_in_progress"] == "0" and (before is None or int(p["rdb_saves"]) > before):
-            return time.monotonic() - t
+            return time.monotonic() - t, s.cpu(children=True) - c
         time.sleep(0.005)
 
 
 def load_seconds(s, name, binary, wd, extra):
-    """Restarts on the saved file; returns the server's own load time."""
+    """Restarts on the saved file; returns the new server, its own load
+    time and its CPU seconds up to its first reply."""
     s.stop()
     s2 = start(name, binary, wd, extra)
+    cpu = s2.cpu()
     with open(os.path.join(wd, name + ".log")) as f:
         m = re.search(r"DB loaded from disk: ([0-9.]+) seconds", f.read())
-    return s2, float(m.group(1)) if m else float("nan")
+    return s2, (float(m.group(1)) if m else float("nan"), cpu)
 
 
 def cow_size(s):
@@ -114,9 +124,13 @@ def cow_size(s):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--keys", type=int, default=1_000_000)
+    ap.add_argument("--rounds", type=int, default=None, help="default 3 (1 with --quick)")
+    ap.add_argument("--keys", type=int, default=None, help="default 1000000 (20000 with --quick)")
+    ap.add_argument("--quick", action="store_true", help="1 round, few keys: a smoke test")
     a = ap.parse_args()
+    a.rounds = a.rounds or (1 if a.quick else 3)
+    a.keys = a.keys or (20_000 if a.quick else 1_000_000)
+    pin_client()
     with tempfile.TemporaryDirectory() as wd:
         with open(os.path.join(wd, "keyring"), "w") as f:
             f.write(KEYRING)
@@ -141,10 +155,10 @@ def main():
                     s = srvs[name]
                     res[name]["save"].append(timed_save(s))
                     res[name]["bgsave"].append(timed_bgsave(s))
-                    srvs[name], secs = load_seconds(s, name, binary, wd, extra)
-                    res[name]["load"].append(secs)
+                    srvs[name], got = load_seconds(s, name, binary, wd, extra)
+                    res[name]["load"].append(got)
                     assert int(srvs[name].cli("dbsize")) == a.keys, name
-                print("  round %d: %s" % (rnd + 1, {k: {m: round(v[-1], 3) for m, v in r.items()}
+                print("  round %d: %s" % (rnd + 1, {k: {m: round(v[-1][0], 3) for m, v in r.items()}
                                                     for k, r in res.items()}), file=sys.stderr)
             size = {k: os.path.getsize(os.path.join(wd, k + ".rdb")) for k, _, _ in kinds}
             # Redis starting on Cachet's file, as many times as the rounds.
@@ -163,20 +177,27 @@ def main():
         finally:
             for s in srvs.values():
                 s.stop()
-    med = {k: {m: statistics.median(v) for m, v in r.items()} for k, r in res.items()}
-    print("### Snapshots: %d keys of mixed types (medians of %d rounds)\n" % (a.keys, a.rounds))
-    print("| operation | redis s | cachet s | cachet/redis | cachet encrypted s | encryption cost |")
-    print("|---|---|---|---|---|---|")
-    for m, label in (("save", "SAVE"), ("bgsave", "BGSAVE"), ("load", "load at start-up")):
-        r, c, e = med["redis"][m], med["cachet"][m], med["cachet-enc"][m]
-        print("| %s | %.3f | %.3f | %.2f | %.3f | %+.1f%% |" % (label, r, c, c / r, e, (e - c) / c * 100))
+    # Medians of the times and of the CPU seconds, each on its own.
+    med = {k: {m: tuple(statistics.median(x[j] for x in v) for j in (0, 1)) for m, v in r.items()}
+           for k, r in res.items()}
+    rep = Report("snapshot", "Snapshots: %d keys of mixed types (medians of %d rounds)" % (a.keys, a.rounds))
+    rep.add("| operation | redis s | cachet s | cachet/redis | cachet encrypted s | encryption cost "
+            "| redis CPU s | cachet CPU s | CPU cachet/redis | cachet encrypted CPU s |")
+    rep.add("|---|---|---|---|---|---|---|---|---|---|")
+    for m, label in (("save", "SAVE"), ("bgsave", "BGSAVE (CPU: server and its fork child)"),
+                     ("load", "load at start-up (CPU: the process, to its first reply)")):
+        (r, rc), (c, cc), (e, ec) = med["redis"][m], med["cachet"][m], med["cachet-enc"][m]
+        rep.add("| %s | %.3f | %.3f | %s | %.3f | %+.1f%% | %.2f | %.2f | %s | %.2f |" % (
+            label, r, c, ratio(c, r), e, (e - c) / c * 100 if c else float("nan"), rc, cc, ratio(cc, rc), ec))
     xl = statistics.median(xload)
-    print("| redis-server loading Cachet's file | %.3f | | %.2f of redis loading its own | | |" %
-          (xl, xl / med["redis"]["load"]))
-    print("\nfile size: redis %.1f MiB, cachet %.1f MiB, cachet encrypted %.1f MiB" %
-          tuple(size[k] / 2**20 for k in ("redis", "cachet", "cachet-enc")))
-    print("fork copy-on-write during BGSAVE with a writer: redis %.1f MiB, cachet %.1f MiB" %
-          (cow["redis"] / 2**20, cow["cachet"] / 2**20))
+    rep.add("| redis-server loading Cachet's file | %.3f | | %.2f of redis loading its own | | | | | | |" %
+            (xl, xl / med["redis"]["load"][0]))
+    rep.add()
+    rep.add("file size: redis %.1f MiB, cachet %.1f MiB, cachet encrypted %.1f MiB" %
+            tuple(size[k] / 2**20 for k in ("redis", "cachet", "cachet-enc")))
+    rep.add("fork copy-on-write during BGSAVE with a writer: redis %.1f MiB, cachet %.1f MiB" %
+            (cow["redis"] / 2**20, cow["cachet"] / 2**20))
+    rep.save()
 
 
 if __name__ == "__main__":
