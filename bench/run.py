@@ -29,7 +29,7 @@ LRANGE_100 tests, pipeline 1 and 16.
 Memory: 1,000,000 keys with 16-byte values; 1,000,000 hashes of 5 small
 fields; one sorted set of 1,000,000 members. Each is loaded into a fresh pair
 of servers with `redis-cli --pipe`, then used_memory and RSS are read from
-INFO.
+INFO (100,000 of each with --quick).
 
 Usage: bench/run.py [--rounds N] [--requests N] [--quick] [--no-memory]
                     [--only-memory] [--memory TEXT] [--no-types] [--busy-poll [USEC]]
@@ -332,21 +332,24 @@ def zset_load(n=1_000_000, batch=100):
 
 
 MEMORY_SCENARIOS = [
-    ("1M keys x 16 B strings", strings_load, "keys"),
-    ("1M hashes x 5 fields", hashes_load, "keys"),
-    ("1 sorted set x 1M members", zset_load, "members"),
+    ("%s keys x 16 B strings", strings_load, "keys"),
+    ("%s hashes x 5 fields", hashes_load, "keys"),
+    ("1 sorted set x %s members", zset_load, "members"),
 ]
 
 
-def memory_rows(workdir, which):
-    """Each scenario loads into a fresh pair of servers (so one scenario's
-    freed pages do not count against the next), with redis-cli --pipe."""
+def memory_rows(workdir, which, n=1_000_000):
+    """Each scenario (n keys or members) loads into a fresh pair of servers
+    (so one scenario's freed pages do not count against the next), with
+    redis-cli --pipe."""
     out = []
     for label, gen, unit in MEMORY_SCENARIOS:
+        label %= ("%dM" % (n // 1_000_000) if n % 1_000_000 == 0 else "%dk" % (n // 1000) if n % 1000 == 0
+                  else "%d" % n)
         if which and not any(w in label for w in which):
             continue
         path = os.path.join(workdir, "load.resp")
-        write_commands(path, ([a if isinstance(a, bytes) else a.encode() for a in cmd] for cmd in gen()))
+        write_commands(path, ([a if isinstance(a, bytes) else a.encode() for a in cmd] for cmd in gen(n)))
         redis, cachet = start_pair(workdir)
         try:
             res = []
@@ -377,7 +380,7 @@ def main():
     ap.add_argument("--requests", type=int, default=None, help="per run at pipeline 1, 4x at 16; default 200000 "
                     "(50000 with --quick)")
     ap.add_argument("--clients", type=int, default=50)
-    ap.add_argument("--quick", action="store_true", help="1 round, fewer requests: a smoke test")
+    ap.add_argument("--quick", action="store_true", help="1 round, fewer requests, 100k keys: a smoke test")
     ap.add_argument("--no-memory", action="store_true")
     ap.add_argument("--only-memory", action="store_true")
     ap.add_argument("--memory", action="append", default=[], help="only memory scenarios containing this text")
@@ -415,7 +418,7 @@ def main():
             finally:
                 for s in servers:
                     s.stop()
-        mem = None if args.no_memory else memory_rows(workdir, args.memory)
+        mem = None if args.no_memory else memory_rows(workdir, args.memory, 100_000 if args.quick else 1_000_000)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
