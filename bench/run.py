@@ -279,14 +279,16 @@ def ratio(a, b):
 
 
 def bench_rows(servers, rounds, requests, clients, rows):
-    """For each row, the median over rounds of (rps, p50, p99, CPU s/op) per server name."""
-    results = []
+    """For each row, the median over rounds of (rps, p50, p99, CPU s/op) per
+    server name; and the least server CPU seconds any run used."""
+    results, least = [], float("inf")
     for test, pipeline, size in rows:
         per = {s.name: [] for s in servers}
         n = requests * (4 if pipeline > 1 else 1)
         for i in range(rounds):
             for s in rotation(servers, i):
                 per[s.name].append(run_benchmark(s, test, pipeline, size, n, clients))
+                least = min(least, per[s.name][-1][3] * n)
         med = {k: tuple(statistics.median(x[j] for x in v) for j in range(4)) for k, v in per.items()}
         results.append((test.upper(), pipeline, size, med))
         r = med["redis"]
@@ -294,7 +296,7 @@ def bench_rows(servers, rounds, requests, clients, rows):
               "".join("  %s %8.0f rps %6.2f us/op (x%s)" % (s.name, med[s.name][0], med[s.name][3] * 1e6,
                                                              ratio(med[s.name][3], r[3]))
                       for s in servers[1:]), file=sys.stderr)
-    return results
+    return results, least
 
 
 def write_commands(path, commands):
@@ -408,13 +410,13 @@ def main():
     rep.add()
     workdir = tempfile.mkdtemp(prefix="cachet-bench-")
     try:
-        res, names = [], []
+        res, names, least = [], [], 0
         if rows:
             servers = start_servers(workdir, args.busy_poll)
             names = [s.name for s in servers]
             try:
                 print("benchmarking (%d rounds, medians)..." % args.rounds, file=sys.stderr)
-                res = bench_rows(servers, args.rounds, args.requests, args.clients, rows)
+                res, least = bench_rows(servers, args.rounds, args.requests, args.clients, rows)
             finally:
                 for s in servers:
                     s.stop()
@@ -451,6 +453,11 @@ def main():
         # cost more server CPU per request than redis-server spends.
         rep.add("cachet (default configuration) server CPU per operation at most redis-server's on every row: %s" %
                 ("yes" if not over else "NO, above on " + ", ".join(over)))
+        # /proc counts CPU in 1/TICK s: a run that used little of it gives a
+        # CPU/op coarser than the differences the table is read for.
+        if least * TICK < 100:
+            rep.add("Caution: a run used only %.2f s of server CPU, and /proc counts it in 1/%d s, so CPU/op "
+                    "figures are coarse (over 1%%); use more --requests." % (least, TICK))
     if mem:
         rep.add()
         rep.add("| memory | count | redis used_memory | cachet used_memory | ratio | redis RSS | cachet RSS | ratio |")
