@@ -151,8 +151,9 @@ static void keysExpireGeneric(client *c, long long basetime, int seconds) {
         if ((flags & KEYS_EXPIRE_LT) && cur != -1 && when >= cur) goto notset;
     }
     if (when <= srv.mstime) {
-        /* A time in the past deletes the key now (and says 1: it was set). */
-        dbDelete(c->db, c->argv[1].p, c->argv[1].len);
+        /* A time in the past deletes the key now (and says 1: it was set),
+         * freed as an expiry is (Redis 7.0: lazyfree-lazy-expire). */
+        dbDeleteGeneric(c->db, c->argv[1].p, c->argv[1].len, srv.lazyfreeLazyExpire);
     } else {
         dbSetExpire(c->db, e, when);
         dbTouchKey(c->db, c->argv[1].p, c->argv[1].len);

@@ -255,6 +255,10 @@ def test_lazy_expire(rr):
     wait_until(lambda: rr.exists("a") == 0)  # expired on access
     wait_until(lambda: mem(rr, "expired_keys") == 3)  # b by the active cycle
     assert lazyfreed(rr) == 2
+    make_medium(rr, "c")
+    assert rr.expire("c", -1) == 1                # a time in the past deletes now
+    assert rr.exists("c") == 0
+    assert lazyfreed(rr) == 3
 
 
 def test_lazy_eviction(server_factory):
