@@ -239,6 +239,10 @@ def test_server_del_covers_overwrite_rename_and_restore(rr):
     assert lazyfreed(rr) == 4
     rr.sunionstore("b", ["d", "nokey"])   # a store over a key
     assert lazyfreed(rr) == 5
+    assert len(rr.spop("b", MEDIUM - 100)) == MEDIUM - 100  # SPOP keeps 100 in a new set
+    assert rr.scard("b") == 100
+    assert lazyfreed(rr) == 6
+    rr.sunionstore("b", ["d", "nokey"])
     assert rr.scard("b") == MEDIUM and rr.scard("d") == MEDIUM
 
 
