@@ -9,6 +9,7 @@
  * invented activity. Must never touch keys' access data (MEMORY USAGE reads
  * with dbFind). */
 #include "server.h"
+#include "lazyfree.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -58,7 +59,10 @@ void infoCountError(const char *prefix, size_t len) {
     e->count = 1;
 }
 
-void infoResetStats(void) { errorStatCount = 0; }
+void infoResetStats(void) {
+    errorStatCount = 0;
+    lazyfreeResetStats(); /* lazyfreed_objects, as Redis' CONFIG RESETSTAT */
+}
 
 /* ---- memory accounting ------------------------------------------------------ */
 
@@ -340,9 +344,10 @@ static void infoMemory(textBuf *b) {
                "mem_aof_buffer:0\r\n"
                "mem_allocator:%s\r\n"
                "active_defrag_running:0\r\n"
-               "lazyfree_pending_objects:0\r\n"
-               "lazyfreed_objects:0\r\n",
-               fragRatio, m.rss - m.used, m.clientsNormal, allocatorName(alloc, sizeof(alloc)));
+               "lazyfree_pending_objects:%zu\r\n"
+               "lazyfreed_objects:%zu\r\n",
+               fragRatio, m.rss - m.used, m.clientsNormal, allocatorName(alloc, sizeof(alloc)),
+               lazyfreePendingObjects(), lazyfreedObjects());
 }
 
 static void infoPersistence(textBuf *b) {

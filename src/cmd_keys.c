@@ -50,20 +50,20 @@ static cdb *keysParseDbOrReply(client *c, slice s) {
 
 /* ---- DEL UNLINK EXISTS TOUCH TYPE -------------------------------------- */
 
-/* UNLINK is DEL: string values are freed in O(1), there is nothing to hand to
- * a background thread. Expired keys do not count as deleted (dbFind removes
- * them first). */
-static void keysDelGeneric(client *c) {
+/* UNLINK hands large values to the lazy-free thread; DEL does when
+ * lazyfree-lazy-user-del is yes, as in Redis 7.0. Expired keys do not count
+ * as deleted (dbFind removes them first). */
+static void keysDelGeneric(client *c, int async) {
     long long n = 0;
     for (int i = 1; i < c->argc; i++) {
         if (!dbFind(c->db, c->argv[i].p, c->argv[i].len)) continue;
-        n += dbDelete(c->db, c->argv[i].p, c->argv[i].len);
+        n += dbDeleteGeneric(c->db, c->argv[i].p, c->argv[i].len, async);
     }
     srv.dirty += n;
     replyLongLong(c, n);
 }
-static void delCommand(client *c) { keysDelGeneric(c); }
-static void unlinkCommand(client *c) { keysDelGeneric(c); }
+static void delCommand(client *c) { keysDelGeneric(c, srv.lazyfreeLazyUserDel); }
+static void unlinkCommand(client *c) { keysDelGeneric(c, 1); }
 
 /* A key named twice counts twice, as in Redis. */
 static void existsCommand(client *c) {
@@ -151,8 +151,9 @@ static void keysExpireGeneric(client *c, long long basetime, int seconds) {
         if ((flags & KEYS_EXPIRE_LT) && cur != -1 && when >= cur) goto notset;
     }
     if (when <= srv.mstime) {
-        /* A time in the past deletes the key now (and says 1: it was set). */
-        dbDelete(c->db, c->argv[1].p, c->argv[1].len);
+        /* A time in the past deletes the key now (and says 1: it was set),
+         * freed as an expiry is (Redis 7.0: lazyfree-lazy-expire). */
+        dbDeleteGeneric(c->db, c->argv[1].p, c->argv[1].len, srv.lazyfreeLazyExpire);
     } else {
         dbSetExpire(c->db, e, when);
         dbTouchKey(c->db, c->argv[1].p, c->argv[1].len);

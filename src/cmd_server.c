@@ -45,25 +45,29 @@ static int lfuPolicy(void) {
 
 static void dbsizeCommand(client *c) { replyLongLong(c, dbSize(c->db)); }
 
-/* [ASYNC|SYNC]: both free at once here (no lazy-free thread yet), which is
- * what SYNC promises and a stronger form of what ASYNC does. */
-static int flushArgsOk(client *c) {
-    if (c->argc == 1) return 1;
-    if (c->argc == 2 && (sliceEqNocase(c->argv[1], "sync") || sliceEqNocase(c->argv[1], "async"))) return 1;
+/* [ASYNC|SYNC], as Redis 7.0: ASYNC hands the tables to the lazy-free
+ * thread, SYNC frees here, no flag follows lazyfree-lazy-user-flush.
+ * Returns 0 (sync), 1 (async), or -1 after a syntax error reply. */
+static int flushArgsAsync(client *c) {
+    if (c->argc == 1) return srv.lazyfreeLazyUserFlush ? 1 : 0;
+    if (c->argc == 2 && sliceEqNocase(c->argv[1], "sync")) return 0;
+    if (c->argc == 2 && sliceEqNocase(c->argv[1], "async")) return 1;
     replyErrorSyntax(c);
-    return 0;
+    return -1;
 }
 
 static void flushdbCommand(client *c) {
-    if (!flushArgsOk(c)) return;
-    srv.dirty += dbEmpty(c->db);
+    int async = flushArgsAsync(c);
+    if (async == -1) return;
+    srv.dirty += dbEmptyGeneric(c->db, async);
     replyOk(c);
 }
 
 static void flushallCommand(client *c) {
-    if (!flushArgsOk(c)) return;
+    int async = flushArgsAsync(c);
+    if (async == -1) return;
     long long removed = 0;
-    for (int i = 0; i < srv.dbnum; i++) removed += dbEmpty(&srv.db[i]);
+    for (int i = 0; i < srv.dbnum; i++) removed += dbEmptyGeneric(&srv.db[i], async);
     srv.dirty += removed;
     /* As Redis: a running BGSAVE would bring the old data back, and with a
      * save schedule the empty dataset is what the file must hold now. */

@@ -113,6 +113,10 @@ static cfgParam params[] = {
     NUMP("lfu-decay-time", 0, lfuDecayTime, NK_INT, 0, INT_MAX, 1),
     BOOLP("lazyfree-lazy-user-del", 0, lazyfreeLazyUserDel, 0),
     BOOLP("lazyfree-lazy-user-flush", 0, lazyfreeLazyUserFlush, 0),
+    BOOLP("lazyfree-lazy-eviction", 0, lazyfreeLazyEviction, 0),
+    BOOLP("lazyfree-lazy-expire", 0, lazyfreeLazyExpire, 0),
+    BOOLP("lazyfree-lazy-server-del", 0, lazyfreeLazyServerDel, 0),
+    BOOLP("replica-lazy-flush", 0, replicaLazyFlush, 0, .alias = "slave-lazy-flush"), /* no replication: kept for configs */
     NUMP("slowlog-log-slower-than", 0, slowlogLogSlowerThan, NK_LL, -1, LLONG_MAX, 10000),
     NUMP("slowlog-max-len", 0, slowlogMaxLen, NK_ULONG, 0, LONG_MAX, 128),
     NUMP("hash-max-listpack-entries", 0, hashMaxListpackEntries, NK_LL, 0, LLONG_MAX, 512,

@@ -9,8 +9,15 @@
  *  - every change to a key's value or existence calls multiTouchWatchedKey
  *    (here for inserts/deletes/replaces; commands call dbTouchKey for
  *    in-place value changes).
- * Must never block: expiry is sampled with a time budget. */
+ *  - a deleted or replaced value is freed by the lazy-free policy of the
+ *    path that removed it (Redis 7.0's): UNLINK and FLUSH ASYNC always hand
+ *    large values to lazyfree.c, DEL and FLUSH per lazyfree-lazy-user-*,
+ *    expiry per lazyfree-lazy-expire, eviction per lazyfree-lazy-eviction,
+ *    every other implicit delete or overwrite per lazyfree-lazy-server-del.
+ * Must never block: expiry is sampled with a time budget, and a flush or a
+ * delete of a large value never walks it on the loop when asked to be lazy. */
 #include "server.h"
+#include "lazyfree.h"
 #include <string.h>
 
 static void entryKey(const dictNode *n, const char **p, size_t *len) {
@@ -57,6 +64,12 @@ void dbEntryFree(dbEntry *e) {
     memFree(e);
 }
 
+/* An entry already unlinked from db: nothing can reach it any more. */
+static void dbEntryRelease(dbEntry *e, int async) {
+    if (async) lazyfreeEntry(e);
+    else dbEntryFree(e);
+}
+
 void dbUpdateLru(dbEntry *e) {
     if (srv.maxmemoryPolicy == MAXMEMORY_ALLKEYS_LFU || srv.maxmemoryPolicy == MAXMEMORY_VOLATILE_LFU)
         evictLfuTouch(e);
@@ -66,7 +79,7 @@ void dbUpdateLru(dbEntry *e) {
 
 int dbExpireIfNeeded(cdb *db, dbEntry *e) {
     if (e->expire == 0 || e->expire > srv.mstime) return 0;
-    dbDelete(db, e->key, e->keylen);
+    dbDeleteGeneric(db, e->key, e->keylen, srv.lazyfreeLazyExpire);
     srv.statExpiredKeys++;
     return 1;
 }
@@ -132,7 +145,7 @@ void dbReplace(cdb *db, dbEntry *old, dbEntry *repl) {
     } else if (repl->expire) {
         expireIndexAdd(db, repl);
     }
-    dbEntryFree(old);
+    dbEntryRelease(old, srv.lazyfreeLazyServerDel);
     multiTouchWatchedKey(db, repl->key, repl->keylen);
 }
 
@@ -154,11 +167,17 @@ dbEntry *dbUnlinkEntry(cdb *db, const char *key, size_t len) {
     return e;
 }
 
-int dbDelete(cdb *db, const char *key, size_t len) {
+int dbDeleteGeneric(cdb *db, const char *key, size_t len, int async) {
     dbEntry *e = dbUnlinkEntry(db, key, len);
     if (!e) return 0;
-    dbEntryFree(e);
+    dbEntryRelease(e, async);
     return 1;
+}
+
+/* Implicit deletes (RENAME/COPY/RESTORE over a key, a collection emptied,
+ * an expire time in the past...): Redis' lazyfree-lazy-server-del. */
+int dbDelete(cdb *db, const char *key, size_t len) {
+    return dbDeleteGeneric(db, key, len, srv.lazyfreeLazyServerDel);
 }
 
 void dbSetExpire(cdb *db, dbEntry *e, long long whenMs) {
@@ -190,15 +209,24 @@ static void freeExpireNode(dictNode *n, void *priv) {
     memFree(n);
 }
 
-long long dbEmpty(cdb *db) {
+/* async: the tables are handed over whole and fresh empty ones swapped in,
+ * so the loop never walks the keys (FLUSHALL ASYNC of millions of keys is
+ * O(1) here). */
+long long dbEmptyGeneric(cdb *db, int async) {
     long long removed = dbSize(db);
     multiTouchAllWatched(db); /* before emptying: it checks which watched keys exist */
-    dictEmpty(&db->expires, freeExpireNode, NULL);
-    dictEmpty(&db->keys, freeEntryNode, NULL);
+    if (async && removed > 0) {
+        lazyfreeDicts(&db->keys, &db->expires, (size_t)removed);
+    } else {
+        dictEmpty(&db->expires, freeExpireNode, NULL);
+        dictEmpty(&db->keys, freeEntryNode, NULL);
+    }
     db->expireCursor = 0;
     db->avgTtl = 0;
     return removed;
 }
+
+long long dbEmpty(cdb *db) { return dbEmptyGeneric(db, 0); }
 
 size_t dbEntryMemory(dbEntry *e) {
     size_t total = memUsableSize(e);
@@ -297,7 +325,7 @@ void dbActiveExpireCycle(int fast) {
             }
             for (int i = 0; i < s.count; i++) {
                 dbEntry *e = s.found[i];
-                dbDelete(db, e->key, e->keylen);
+                dbDeleteGeneric(db, e->key, e->keylen, srv.lazyfreeLazyExpire);
                 srv.statExpiredKeys++;
             }
             iterations++;

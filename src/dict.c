@@ -241,27 +241,36 @@ void dictEmpty(dict *d, void (*freefn)(dictNode *, void *), void *priv) {
     d->pauserehash = 0;
 }
 
+/* A uniformly random node, by rejection sampling: pick a bucket uniformly,
+ * then a slot i uniformly in [0, M); accept node i of the chain when the
+ * chain has more than i nodes, else start over. Every node then has the same
+ * chance 1/(buckets*M) per round, whatever its chain's length (picking a
+ * random node of a random bucket favoured members of short chains: chi-square
+ * in the thousands over 200 members). M must be at least the longest chain for
+ * this to be exact; it grows with the load factor (chains over M are about
+ * one bucket in a million at load 1, and such a chain's members get M/len of
+ * their share). Expected work: M * buckets / nodes probes, 10-20 at the
+ * usual loads. Buckets of table[0] below rehashidx are empty and skipped. */
 dictNode *dictRandomNode(dict *d) {
-    if (dictSize(d) == 0) return NULL;
+    size_t total = dictSize(d);
+    if (total == 0) return NULL;
     if (dictIsRehashing(d)) rehashStep(d);
-    dictNode *head = NULL;
-    if (dictIsRehashing(d)) {
-        /* table[0] buckets below rehashidx are empty: skip them. */
-        size_t s0 = d->size[0], s1 = d->size[1];
-        do {
-            size_t h = (size_t)d->rehashidx + ((size_t)random() % (s0 + s1 - (size_t)d->rehashidx));
-            head = h >= s0 ? d->table[1][h - s0] : d->table[0][h];
-        } while (!head);
-    } else {
-        do {
-            head = d->table[0][(size_t)random() & (d->size[0] - 1)];
-        } while (!head);
+    size_t s0 = d->size[0], s1 = d->size[1];
+    size_t from = dictIsRehashing(d) ? (size_t)d->rehashidx : 0;
+    size_t buckets = s0 - from + s1;
+    size_t load = (total + buckets - 1) / buckets; /* ceil: 1 up to load 1 */
+    size_t m = 8 + 2 * load;
+    for (;;) {
+        size_t h = from + (((size_t)random() << 31 ^ (size_t)random()) % buckets);
+        dictNode *n = h >= s0 ? d->table[1][h - s0] : d->table[0][h];
+        if (!n) continue;
+        size_t len = 0;
+        for (dictNode *x = n; x; x = x->next) len++;
+        size_t pick = (size_t)random() % (len > m ? len : m);
+        if (pick >= len) continue;
+        while (pick--) n = n->next; // NOLINT(clang-analyzer-core.NullDereference): pick < len, the chain length
+        return n;
     }
-    size_t len = 0;
-    for (dictNode *n = head; n; n = n->next) len++;
-    size_t pick = (size_t)random() % len;
-    while (pick--) head = head->next; // NOLINT(clang-analyzer-core.NullDereference): pick < len, the chain length
-    return head;
 }
 
 size_t dictMemoryUsage(dict *d, size_t exactNodes) {

@@ -69,7 +69,8 @@ long dictRehashMicroseconds(dict *d, long long us);
 int dictShrinkIfNeeded(dict *d);
 int dictExpand(dict *d, size_t size);
 
-/* Random node, or NULL when empty. Not uniform across chains, as in Redis. */
+/* Uniformly random node (every node equally likely, whatever its chain), or
+ * NULL when empty; as Redis' dictGetFairRandomKey, exact by rejection. */
 dictNode *dictRandomNode(dict *d);
 /* Up to count nodes from a random area; returns how many were stored. */
 size_t dictSampleNodes(dict *d, dictNode **out, size_t count);

@@ -13,10 +13,12 @@
  * as Redis's evictionTimeProc); do more than one comparison when under the
  * limit (evictPerform is on every command's path). */
 #include "server.h"
+#include "lazyfree.h"
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 /* ---- LRU clock ----------------------------------------------------------- */
 
@@ -207,7 +209,7 @@ static int evictOneKey(void) {
             if (!n) continue;
             dbEntry *e = allkeys ? (dbEntry *)n : ((expireNode *)n)->e;
             /* e->key stays valid until the entry is freed, after the unlink */
-            dbDelete(db, e->key, e->keylen);
+            dbDeleteGeneric(db, e->key, e->keylen, srv.lazyfreeLazyEviction);
             return 1;
         }
         return 0;
@@ -233,7 +235,7 @@ static int evictOneKey(void) {
             dict *d = allkeys ? &db->keys : &db->expires;
             int found = dictFind(d, pool[k].key, pool[k].keylen) != NULL;
             if (found) {
-                dbDelete(db, pool[k].key, pool[k].keylen);
+                dbDeleteGeneric(db, pool[k].key, pool[k].keylen, srv.lazyfreeLazyEviction);
                 bestDb = db;
             }
             poolClearSlot(&pool[k]);
@@ -265,7 +267,16 @@ int evictPerform(void) {
     long long start = ustime();
     long long freed = 0;
     while (evictUsedMemory() > srv.maxmemory) {
-        if (!evictOneKey()) return -1;
+        if (!evictOneKey()) {
+            /* Nothing left to evict, but the lazy-free thread may still be
+             * freeing what we evicted (lazyfree-lazy-eviction): wait for it
+             * briefly, as Redis does, before calling it out of memory. */
+            if (lazyfreePendingObjects() > 0) {
+                usleep(EVICT_TIME_LIMIT_US);
+                if (evictUsedMemory() <= srv.maxmemory) return 0;
+            }
+            return -1;
+        }
         srv.statEvictedKeys++;
         srv.dirty++;
         freed++;

@@ -2,8 +2,11 @@
  *
  * We link jemalloc (it replaces malloc), and count the *usable* size of each
  * block, which is what the allocator really holds: that keeps used_memory and
- * mem_fragmentation_ratio honest. The server is single-threaded; a forked
- * snapshot child has its own copy of the counter, so no atomics are needed.
+ * mem_fragmentation_ratio honest. The event loop runs on one thread and owns
+ * a plain counter (no atomic instruction on the hot path); the lazy-free
+ * thread (lazyfree.c), the only other thread that frees, marks itself with
+ * memSetHelperThread and its bytes go to a second, relaxed-atomic counter
+ * that memUsed adds in. A forked snapshot child has its own copy of both.
  * Must never return NULL to callers: out of memory is fatal by policy (as in
  * Redis), reported through the handler main installs. */
 #include "mem.h"
@@ -13,8 +16,23 @@
 #include <string.h>
 #include <unistd.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 
-static size_t used;
+static size_t used; /* event-loop thread only */
+/* Net bytes of helper threads: they only free, so this goes negative. */
+static _Atomic long long usedHelpers;
+static _Thread_local int isHelper;
+
+void memSetHelperThread(void) { isHelper = 1; }
+
+static inline void countAdd(size_t n) {
+    if (__builtin_expect(isHelper, 0)) atomic_fetch_add_explicit(&usedHelpers, (long long)n, memory_order_relaxed);
+    else used += n;
+}
+static inline void countSub(size_t n) {
+    if (__builtin_expect(isHelper, 0)) atomic_fetch_sub_explicit(&usedHelpers, (long long)n, memory_order_relaxed);
+    else used -= n;
+}
 
 static void defaultOom(size_t size) {
     fprintf(stderr, "cachet: out of memory allocating %zu bytes\n", size);
@@ -28,14 +46,14 @@ void memSetOomHandler(void (*fn)(size_t)) { oomHandler = fn ? fn : defaultOom; }
 void *memAlloc(size_t size) {
     void *p = malloc(size ? size : 1);
     if (!p) oomHandler(size);
-    used += malloc_usable_size(p);
+    countAdd(malloc_usable_size(p));
     return p;
 }
 
 void *memCalloc(size_t size) {
     void *p = calloc(1, size ? size : 1);
     if (!p) oomHandler(size);
-    used += malloc_usable_size(p);
+    countAdd(malloc_usable_size(p));
     return p;
 }
 
@@ -44,13 +62,14 @@ void *memRealloc(void *old, size_t size) {
     size_t oldsize = malloc_usable_size(old);
     void *p = realloc(old, size ? size : 1);
     if (!p) oomHandler(size);
-    used = used - oldsize + malloc_usable_size(p);
+    countSub(oldsize);
+    countAdd(malloc_usable_size(p));
     return p;
 }
 
 void memFree(void *p) {
     if (!p) return;
-    used -= malloc_usable_size(p);
+    countSub(malloc_usable_size(p));
     free(p);
 }
 
@@ -65,7 +84,13 @@ char *memDupBytes(const void *src, size_t len) {
 
 char *memStrdup(const char *s) { return memDupBytes(s, strlen(s)); }
 
-size_t memUsed(void) { return used; }
+/* The loop's counter still holds what helpers freed; their (negative)
+ * counter takes it off. A read racing a helper's free sees it or not: both
+ * are true at some instant. */
+size_t memUsed(void) {
+    long long helpers = atomic_load_explicit(&usedHelpers, memory_order_relaxed);
+    return used + (size_t)helpers; /* unsigned wrap-around adds a negative */
+}
 
 size_t memRss(void) {
     /* /proc/self/statm field 2 is resident pages. */

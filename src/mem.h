@@ -19,6 +19,9 @@ size_t memUsed(void);                   /* bytes currently allocated via mem* */
 size_t memRss(void);                    /* resident set size read from /proc */
 void memSetOomHandler(void (*fn)(size_t));
 const char *memAllocatorName(void);
-void memAllocatorDecay(void);          /* return decayed dirty pages to the OS (cron) */
+void memAllocatorDecay(void);
+/* Called once by a thread other than the event loop's (lazyfree.c) before it
+ * frees anything: its bytes are counted atomically, apart from the loop's. */
+void memSetHelperThread(void);          /* return decayed dirty pages to the OS (cron) */
 
 #endif

@@ -5,6 +5,7 @@
  * Must never exit() anywhere but main() (and the OOM handler): modules return
  * errors with a message and main decides. */
 #include "server.h"
+#include "lazyfree.h"
 #include "net.h"
 #include <errno.h>
 #include <signal.h>
@@ -333,6 +334,7 @@ void serverRun(void) {
               (int)srv.pid, srv.port);
     logNotice("Ready to accept connections tcp");
     elMain(srv.el);
+    lazyfreeShutdown(); /* the thread drains its queue: nothing left for the leak checker */
 }
 
 /* Process-wide set-up that must precede configuration. Fails (-1, *err

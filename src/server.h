@@ -381,7 +381,8 @@ typedef struct server {
     char *pidfile;
     int activeExpireEnabled;
     int activeExpireEffort;
-    int lazyfreeLazyUserDel, lazyfreeLazyUserFlush;
+    int lazyfreeLazyUserDel, lazyfreeLazyUserFlush; /* lazyfree-lazy-*: db.c's free policy */
+    int lazyfreeLazyEviction, lazyfreeLazyExpire, lazyfreeLazyServerDel, replicaLazyFlush;
     long long slowlogLogSlowerThan;
     unsigned long slowlogMaxLen;
     long long latencyMonitorThreshold;
@@ -549,12 +550,14 @@ void dbEntryFree(dbEntry *e);
 void dbInsert(cdb *db, dbEntry *e);               /* key must be absent */
 void dbReplace(cdb *db, dbEntry *old, dbEntry *repl); /* keeps TTL of old unless repl sets one */
 void dbSetKey(cdb *db, dbEntry *e, int keepTtl);  /* insert or overwrite */
-int dbDelete(cdb *db, const char *key, size_t len);
+int dbDelete(cdb *db, const char *key, size_t len); /* frees per lazyfree-lazy-server-del */
+int dbDeleteGeneric(cdb *db, const char *key, size_t len, int async); /* async: large values to lazyfree.c */
 dbEntry *dbUnlinkEntry(cdb *db, const char *key, size_t len); /* caller frees */
 void dbSetExpire(cdb *db, dbEntry *e, long long whenMs);
 int dbRemoveExpire(cdb *db, dbEntry *e);
 long long dbSize(cdb *db);
 long long dbEmpty(cdb *db);               /* returns keys removed */
+long long dbEmptyGeneric(cdb *db, int async); /* async: tables handed to lazyfree.c whole */
 void dbTouchKey(cdb *db, const char *key, size_t len); /* WATCH invalidation */
 void dbActiveExpireCycle(int fast);
 void dbCron(void);

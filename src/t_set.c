@@ -12,6 +12,7 @@
  * across a call that may free it (dbDelete, dbSetKey), or add/remove members
  * of a dict while an unsafe iterator or a scan walks it. */
 #include "server.h"
+#include "lazyfree.h"
 #include "intset.h"
 #include <ctype.h>
 #include <errno.h>
@@ -428,11 +429,16 @@ static void spopWithCountCommand(client *c) {
         setIterInit(&it, e);
         while (setIterNext(&it, &m)) replyMember(c, &m);
         setIterEnd(&it);
-        setFreeValue(e);
+        /* Swap the values: the old set leaves in keep, freed as Redis'
+         * dbOverwrite frees a replaced value (lazyfree-lazy-server-del). */
+        int oldEnc = (int)e->enc;
+        void *oldSet = e->v.ptr;
         e->enc = keep->enc; // NOLINT(clang-analyzer-core.NullDereference): remaining >= 1 (count < size), so the loop made keep
         e->v.ptr = keep->v.ptr;
-        keep->v.ptr = NULL;
-        dbEntryFree(keep);
+        keep->enc = (uint32_t)oldEnc;
+        keep->v.ptr = oldSet;
+        if (srv.lazyfreeLazyServerDel) lazyfreeEntry(keep);
+        else dbEntryFree(keep);
     }
     dbTouchKey(c->db, key.p, key.len);
     srv.dirty += count;

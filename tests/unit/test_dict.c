@@ -11,6 +11,7 @@
 #include "dict.h"
 #include "mem.h"
 #include "unit.h"
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -451,6 +452,55 @@ static void testSampling(void) {
     dictEmpty(&d, NULL, NULL);
 }
 
+/* ---- fairness of dictRandomNode ---------------------------------------------- */
+
+/* Chi-square of `picks` random picks over the n nodes 0..n-1 (all linked). */
+static double pickChiSquare(dict *d, int n, int picks) {
+    static int hits[NMAX];
+    memset(hits, 0, sizeof(int) * (size_t)n);
+    for (int i = 0; i < picks; i++) {
+        tnode *t = (tnode *)dictRandomNode(d);
+        hits[t->id]++;
+    }
+    double expect = (double)picks / n, chi = 0;
+    for (int i = 0; i < n; i++) chi += ((double)hits[i] - expect) * ((double)hits[i] - expect) / expect;
+    return chi;
+}
+
+/* 200 nodes, 100 picks each: chi-square has 199 degrees of freedom (mean
+ * 199, sd 20); 300 is five sd out. Picking a random node of a random bucket
+ * scored 1,900-9,100 here (members of short chains win). */
+static void testRandomFair(void) {
+    UNIT_SECTION("dictRandomNode is uniform over nodes, not buckets");
+    dict d;
+    dictInit(&d, &caseType);
+    addRange(&d, 0, 200);
+    while (dictRehash(&d, 1000)) {}
+    double chi = pickChiSquare(&d, 200, 20000);
+    CHECKF(chi < 300, "chi-square %.1f over 200 nodes (stable table)", chi);
+    /* Mid-rehash: nodes spread over both tables of different sizes. */
+    dictEmpty(&d, NULL, NULL);
+    addRange(&d, 0, 100);
+    while (dictRehash(&d, 1000)) {}
+    int n = growIntoRehash(&d, 100);
+    d.pauserehash++;
+    chi = pickChiSquare(&d, n, n * 100);
+    CHECKF(chi < (double)n + 5 * 1.42 * sqrt((double)n), "chi-square %.1f over %d nodes (rehashing)", chi, n);
+    d.pauserehash--;
+    /* Load 4 (resize disabled, as while a snapshot child runs): long chains. */
+    dictEmpty(&d, NULL, NULL);
+    addRange(&d, 0, 50);
+    while (dictRehash(&d, 1000)) {}
+    dictEnableResize(0);
+    addRange(&d, 50, (int)d.size[0] * 4);
+    n = (int)dictSize(&d);
+    CHECK(!dictIsRehashing(&d) && n / (int)d.size[0] == 4);
+    chi = pickChiSquare(&d, n, n * 100);
+    CHECKF(chi < (double)n + 5 * 1.42 * sqrt((double)n), "chi-square %.1f over %d nodes (load 4)", chi, n);
+    dictEnableResize(1);
+    dictEmpty(&d, NULL, NULL);
+}
+
 /* ---- key kinds --------------------------------------------------------------- */
 
 static void testBinaryKeys(void) {
@@ -604,6 +654,7 @@ int main(void) {
     testScanStable();
     testSafeIterDelete();
     testSampling();
+    testRandomFair();
     testBinaryKeys();
     testNocase();
     testResizeDisabled();
