@@ -346,6 +346,7 @@ typedef struct server {
     long long protoMaxBulkLen;
     obufLimit obufLimits[OBUF_CLASSES];
     char *requirepass;       /* NULL = no password; mirrors the default user's password */
+    size_t requirepassLen;   /* binary safe, as Redis' sds config: may hold NUL bytes */
     char *aclfile;           /* "" or NULL = users live in the config file */
     char *keyringFile;       /* keyring-file: snapshot encryption keys, "" = none (keyring.c) */
     int snapshotEncryption;  /* snapshot-encryption yes|no */
@@ -416,6 +417,8 @@ typedef struct server {
     long long lastCowSize;       /* bytes the child copied on write, as it measured them */
     long long loadKeysLoaded, loadKeysExpired;
     int enableProtectedConfigs; /* enable-protected-configs: 0 no, 1 yes, 2 local */
+    int enableDebugCmd;         /* enable-debug-command: 0 no, 1 yes, 2 local */
+    int enableModuleCmd;        /* enable-module-command: same values */
 
     /* stats */
     long long statNumCommands;
@@ -750,13 +753,17 @@ int aclDenyQueued(client *c, cmdDef *cmd); /* EXEC: 1 = denied now, error replie
 void aclLogDenial(client *c, int reason, const char *object, size_t olen, const char *username);
 int aclAuthenticate(client *c, slice user, slice pass); /* 0 ok, -1 denied (logged) */
 void aclAuthenticateByCertificate(client *c);
-void aclSetDefaultPassword(const char *pass);
+void aclSetDefaultPassword(const char *pass, size_t len);
 int aclLoadFile(char *err, size_t errlen);
 int aclSaveFile(char *err, size_t errlen);
 void aclResetStats(void);
 
 /* config.c */
 int configSplitArgs(const char *line, size_t len, char ***argv); /* -1 on unbalanced quotes */
+int configSplitArgsLen(const char *line, size_t len, char ***argv, size_t **lens); /* and each length */
+/* enable-debug-command / -module-command / -protected-configs: 0 no, 1 yes,
+ * 2 local (loopback clients only). */
+int configProtectedActionAllowed(int setting, client *c);
 void configFreeArgs(char **argv, int argc);
 int configLoadFile(const char *path, const char *extra, char **err);
 int configLoadString(const char *text, size_t len, char **err); /* in-memory (tests, fuzzer) */
