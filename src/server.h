@@ -126,6 +126,9 @@ typedef struct slice {
 #define CLIENT_NO_TOUCH (1 << 15)
 #define CLIENT_REEXEC (1 << 16) /* block.c re-runs a blocked command: counted once (cmdCall) */
 #define CLIENT_CERT_SEEN (1 << 17) /* the TLS client certificate was looked at for a user name */
+/* A pub/sub push (message or (un)subscribe confirmation) is being written:
+ * it goes out even under CLIENT REPLY OFF/SKIP, as Redis 7.0's CLIENT_PUSHING. */
+#define CLIENT_PUSHING (1 << 24)
 
 typedef struct replyBlock {
     struct replyBlock *next;
