@@ -327,6 +327,10 @@ int cmdProcess(client *c) {
         return 1;
     }
     cmdCall(c, cmd);
+    /* Clients blocked on keys this command (or EXEC's whole transaction)
+     * filled are served now, before this client's next pipelined command
+     * could take the data (Redis: handleClientsBlockedOnKeys). */
+    blockServeReadyKeys();
     return 1;
 }
 

@@ -632,7 +632,8 @@ int objCheckType(client *c, dbEntry *e, int type);
 /* block.c: clients blocked on keys (BLPOP, BZPOPMIN, ...).
  * A blocking command that finds nothing to serve calls blockForKeys() and
  * returns without replying. When one of the keys is created (dbInsert of a
- * list or zset calls blockSignalKeyReady), beforeSleep runs blockHandleReady(),
+ * list or zset calls blockSignalKeyReady), the end of the command that did it
+ * (cmd.c: blockServeReadyKeys) and beforeSleep (blockHandleReady) run,
  * which re-executes the command of each client blocked on that key, oldest
  * first; the command, finding data, replies as usual, or calls blockForKeys()
  * again, which keeps the client's place and deadline. On timeout the client
@@ -649,6 +650,7 @@ int blockAllowed(client *c);
 void blockForKeys(client *c, slice *keys, int nkeys, long long deadlineMs, int nullArrayOnTimeout);
 void blockSignalKeyReady(cdb *db, const char *key, size_t len);
 void blockHandleReady(void);            /* beforeSleep */
+void blockServeReadyKeys(void); /* after each top-level command (cmd.c): serve, do not resume input */
 void blockClientFree(client *c);        /* client going away while blocked */
 /* CLIENT UNBLOCK: 1 when c was blocked; error=1 replies
  * "-UNBLOCKED client unblocked via CLIENT UNBLOCK", else the timeout reply. */
