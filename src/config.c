@@ -835,16 +835,19 @@ static int loadFromString(char *text, char **err) {
             freeArgs(argv, argc); /* a line of only \v or \f: nothing, but argv was allocated */
         } else {
             int idx = configParamIndex(argv[0], strlen(argv[0]));
+            int userNul = 0;
+            for (int i = 1; i < argc; i++) userNul |= lens[i] != strlen(argv[i]);
             if (!strcasecmp(argv[0], "user")) {
-                /* Users may be defined in the config file, as in Redis. */
+                /* Users may be defined in the config file, as in Redis. Rules
+                 * are C strings there: ">pa\x00ss" must not become ">pa". */
                 if (argc < 2) reason = "wrong number of arguments";
+                else if (userNul) reason = nulErr;
                 else if (aclConfigUser(argv + 1, argc - 1, &reason) == 0) reason = NULL;
             } else if (idx < 0) {
                 reason = "Bad directive or wrong number of arguments";
             } else {
                 cfgParam *par = &params[idx];
-                int nul = 0;
-                for (int i = 1; i < argc; i++) nul |= lens[i] != strlen(argv[i]);
+                int nul = userNul;
                 if (!(par->flags & CF_MULTI_ARG) && argc != 2) {
                     reason = "wrong number of arguments";
                 } else if (par->flags & CF_BINARY) {

@@ -690,7 +690,11 @@ def test_debug_and_module_refused_by_default(server_factory):
     r.config_set("requirepass", "pw")
     sock = s.raw()
     assert resp_exchange(sock, raw_cmd(None, "DEBUG", "HELP")) == b"-" + DEBUG_REFUSED.encode() + b"\r\n"
-    assert r.get("k") == "v"
+    want = b"+OK\r\n+OK\r\n-" + DEBUG_REFUSED.encode() + \
+        b"\r\n-EXECABORT Transaction discarded because of previous errors.\r\n"
+    got = resp_exchange(sock, raw_cmd(None, "AUTH", "pw") + raw_cmd(None, "MULTI") + raw_cmd(None, "DEBUG", "RELOAD") +
+                        raw_cmd(None, "EXEC"), until=b"errors.\r\n")
+    assert got == want
 
 
 def test_debug_and_module_when_enabled(server_factory):
@@ -744,5 +748,10 @@ def test_nul_in_c_string_parameters_is_refused(server_factory, tmp_path):
     # In the config file too: no silent cut at the NUL.
     p = subprocess.run([SERVER_BIN, "-"], input='dbfilename "a.rdb\\x00b"\n', capture_output=True, text=True,
                        timeout=10)
+    assert p.returncode != 0
+    assert "argument must not contain NUL bytes" in p.stdout + p.stderr
+    # A user's rules too: ">pa\x00ss" must not become the password "pa".
+    p = subprocess.run([SERVER_BIN, "-"], input='user alice on ">pa\\x00ss" ~* +@all\n', capture_output=True,
+                       text=True, timeout=10)
     assert p.returncode != 0
     assert "argument must not contain NUL bytes" in p.stdout + p.stderr
