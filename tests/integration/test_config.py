@@ -599,7 +599,8 @@ sys.stdout.write(data.hex())
 
 
 def netns_ok():
-    return os.geteuid() == 0 and all(os.path.exists(p) for p in ("/usr/bin/unshare", "/usr/bin/nsenter")) and \
+    import shutil
+    return os.geteuid() == 0 and all(shutil.which(p) for p in ("unshare", "nsenter", "ip")) and \
         subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode == 0
 
 
@@ -721,6 +722,9 @@ def test_requirepass_is_binary_safe(server_factory, tmp_path):
     assert resp_exchange(other, raw_cmd(None, "AUTH", b"x\0rest")) == b"+OK\r\n"
     assert resp_exchange(other, raw_cmd(None, "CONFIG", "GET", "requirepass"), until=b"rest\r\n") == \
         b"*2\r\n$11\r\nrequirepass\r\n$6\r\nx\0rest\r\n"
+    # A multi-pair SET that fails restores the whole binary value.
+    assert resp_exchange(other, raw_cmd(None, "CONFIG", "SET", "requirepass", b"z\0", "hz", "x")).startswith(b"-ERR")
+    assert resp_exchange(s.raw(), raw_cmd(None, "AUTH", b"x\0rest")) == b"+OK\r\n"
     # The same from a config file ("\x00" escape), and CONFIG REWRITE keeps it.
     s2 = server_factory(config='requirepass "y\\x00more"\n')
     c = s2.raw()
