@@ -849,14 +849,14 @@ void aclAuthenticateByCertificate(client *c) {
 }
 
 /* requirepass is the default user's one password, as in Redis. */
-void aclSetDefaultPassword(const char *pass) {
+void aclSetDefaultPassword(const char *pass, size_t len) {
     aclUser *u = defaultUser;
     memFree(u->pass);
     u->pass = NULL;
     u->npass = 0;
-    if (pass && pass[0]) {
+    if (pass && len) {
         unsigned char h[32];
-        sha256(pass, strlen(pass), h);
+        sha256(pass, len, h); /* all len bytes: requirepass is binary safe */
         addPass(u, h);
         u->flags &= ~USER_NOPASS;
     } else {

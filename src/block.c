@@ -1,8 +1,12 @@
 /* block.c - clients blocked on keys (BLPOP, BRPOP, BLMOVE, BLMPOP,
  * BZPOPMIN, ...), Redis 7 style: a blocking command that finds nothing calls
- * blockForKeys(); when a key it waits on is created, blockHandleReady()
- * (beforeSleep) re-executes the saved command through cmdCall, oldest
- * waiter first.
+ * blockForKeys(); when a key it waits on is created, blockServeReadyKeys()
+ * re-executes the saved command through cmdCall, oldest waiter first. That
+ * runs after every top-level command (cmd.c, after EXEC as a whole for a
+ * transaction), as Redis' handleClientsBlockedOnKeys does: a client that
+ * pipelines "LPUSH l x" and "BLPOP l 0" must not take the element from one
+ * already waiting. blockHandleReady() (beforeSleep) also resumes the input
+ * of the clients unblocked meanwhile.
  *
  * Owns: each blocked client's blockState (c->bstate: its own copy of the
  * command's argv, its deadline, its place in every key's queue), the per-db
@@ -15,8 +19,9 @@
  *  - a blockKey lives while it has waiters or is on the ready list;
  *  - bs->heapIdx >= 0  <=>  bs has a deadline and is in the heap.
  * Must never: run a command or resume a client's input from inside another
- * command (that waits for beforeSleep), keep pointers into a query buffer,
- * or hand data to a client that is being closed. */
+ * command (serving waits until the command returns; resuming input waits
+ * for beforeSleep), keep pointers into a query buffer, or hand data to a
+ * client that is being closed. */
 #include "server.h"
 #include <limits.h>
 #include <math.h>
@@ -75,7 +80,8 @@ static long long timerWhen;            /* deadline the timer is armed for */
 static int inTimer;
 static client **unblocked;             /* to resume input; NULL = freed since */
 static int unblockedLen, unblockedCap;
-static int handling;
+static int handling; /* blockHandleReady is running */
+static int serving;  /* blockServeReadyKeys is running */
 
 /* ---- timeout parsing ---------------------------------------------------- */
 
@@ -363,26 +369,34 @@ static void serveKey(blockKey *bk) {
     }
 }
 
+void blockServeReadyKeys(void) {
+    if (serving || !readyHead) return;
+    serving = 1;
+    while (readyHead) {
+        /* Detach: keys made ready while serving (an LMOVE or BLMOVE into
+         * another waited-on key) form the next round. */
+        blockKey *bk = readyHead;
+        readyHead = readyTail = NULL;
+        while (bk) {
+            blockKey *next = bk->readyNext;
+            bk->readyNext = NULL;
+            serveKey(bk);
+            bk->ready = 0;
+            freeBlockKeyIfUnused(bk);
+            bk = next;
+        }
+    }
+    serving = 0;
+}
+
 void blockHandleReady(void) {
     if (handling) return;
     handling = 1;
     while (readyHead || unblockedLen) {
-        while (readyHead) {
-            /* Detach: keys made ready while serving (an LMOVE or BLMOVE into
-             * another waited-on key) form the next round. */
-            blockKey *bk = readyHead;
-            readyHead = readyTail = NULL;
-            while (bk) {
-                blockKey *next = bk->readyNext;
-                bk->readyNext = NULL;
-                serveKey(bk);
-                bk->ready = 0;
-                freeBlockKeyIfUnused(bk);
-                bk = next;
-            }
-        }
+        blockServeReadyKeys();
         /* Resume the pipelined input of clients unblocked meanwhile; that
-         * input may make more keys ready, or unblock more clients. */
+         * input may make more keys ready (served after each of its
+         * commands, by cmd.c), or unblock more clients (appended here). */
         for (int i = 0; i < unblockedLen; i++) {
             client *c = unblocked[i];
             if (!c) continue;

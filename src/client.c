@@ -168,13 +168,22 @@ static void acceptOne(int fd, const char *ip, int tlsPort) {
     if (srv.tcpKeepalive) netKeepAlive(fd, srv.tcpKeepalive);
     client *c = clientCreate(cn);
     srv.statNumConnections++;
-    /* Protected mode: no password and listening on all interfaces means only
-     * loopback clients are served, as in Redis. */
-    if (srv.protectedMode && aclDefaultNoPass() && srv.bindaddrCount == 0 && strcmp(ip, "127.0.0.1") != 0 &&
-        strcmp(ip, "::1") != 0) {
+    /* Protected mode: with no password for the default user only loopback
+     * clients are served, whatever bind says (Redis 7.0: "bind 0.0.0.0"
+     * with no password must not make an open server). */
+    if (srv.protectedMode && aclDefaultNoPass() && !netIsLoopback(ip)) {
         static const char *err =
             "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set "
-            "for the default user. In this mode connections are only accepted from the loopback interface.\r\n";
+            "for the default user. In this mode connections are only accepted from the loopback interface. If you "
+            "want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just "
+            "disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface "
+            "by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not "
+            "publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) "
+            "Alternatively you can just disable the protected mode by editing the Redis configuration file, and "
+            "setting the protected mode option to 'no', and then restarting the server. 3) If you started the "
+            "server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an "
+            "authentication password for the default user. NOTE: You only need to do one of the above things in "
+            "order for the server to start accepting connections from the outside.\r\n";
         replyRaw(c, err, strlen(err));
         c->flags |= CLIENT_CLOSE_AFTER_REPLY;
     }

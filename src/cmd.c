@@ -242,6 +242,21 @@ int cmdProcess(client *c) {
         cmdReject(c, cmd, err);
         return 1;
     }
+    /* DEBUG and MODULE LOAD/LOADEX/UNLOAD run only where enable-debug-command
+     * / enable-module-command allow; checked before NOAUTH, as Redis 7.0 does. */
+    if (cmd->flags & CMD_PROTECTED) {
+        int isDebug = !strcmp(cmd->fullname, "debug");
+        if (!configProtectedActionAllowed(isDebug ? srv.enableDebugCmd : srv.enableModuleCmd, c)) {
+            char err[300];
+            snprintf(err, sizeof(err),
+                     "%s command not allowed. If the %s option is set to \"local\", you can run it from a local "
+                     "connection, otherwise you need to set this option in the configuration file, and then restart "
+                     "the server.",
+                     isDebug ? "DEBUG" : "MODULE", isDebug ? "enable-debug-command" : "enable-module-command");
+            cmdReject(c, cmd, err);
+            return 1;
+        }
+    }
     /* Mutual TLS: the first command of a connection whose verified client
      * certificate names a user runs as that user (tls-auth-clients-user CN). */
     if (!(c->flags & CLIENT_CERT_SEEN)) {
@@ -312,6 +327,10 @@ int cmdProcess(client *c) {
         return 1;
     }
     cmdCall(c, cmd);
+    /* Clients blocked on keys this command (or EXEC's whole transaction)
+     * filled are served now, before this client's next pipelined command
+     * could take the data (Redis: handleClientsBlockedOnKeys). */
+    blockServeReadyKeys();
     return 1;
 }
 

@@ -559,6 +559,39 @@ static void debugCommand(client *c) {
     }
 }
 
+/* ---- MODULE ---------------------------------------------------------------- */
+
+/* Cachet has no module loader. The command exists so clients see Redis'
+ * answers: LOAD/LOADEX/UNLOAD are refused by cmd.c unless
+ * enable-module-command allows them, and then fail as a load that did not
+ * work; LIST is empty. */
+static void moduleListCommand(client *c) { replyArrayLen(c, 0); }
+
+static void moduleLoadCommand(client *c) {
+    static long long lastLog;
+    /* The path is client data: not logged (it could forge log lines). */
+    if (logRateAllowed(&lastLog)) logWarning("MODULE LOAD failed: this server has no module support");
+    replyError(c, "Error loading the extension. Please check the server logs.");
+}
+
+static void moduleUnloadCommand(client *c) {
+    replyError(c, "Error unloading module: no such module with that name");
+}
+
+static void moduleHelpCommand(client *c) {
+    static const char *help[] = {
+        "LIST",
+        "    Return a list of loaded modules.",
+        "LOAD <path> [<arg> ...]",
+        "    Load a module library from <path>, passing to it any optional arguments.",
+        "LOADEX <path> [[CONFIG NAME VALUE] [CONFIG NAME VALUE]] [ARGS ...]",
+        "    Load a module library from <path>, while passing it module configurations and optional arguments.",
+        "UNLOAD <name>",
+        "    Unload a module.",
+        NULL};
+    replyHelp(c, help);
+}
+
 /* ---- table ----------------------------------------------------------------- */
 
 /* Containers are never run themselves: cmd.c resolves the subcommand first
@@ -590,6 +623,15 @@ static cmdDef objectSubcommands[] = {
     {.name = "help", .proc = objectHelpCommand, .arity = 2, .flags = CMD_LOADING | CMD_STALE, .acl = ACL_KEYSPACE, .since = "6.2.0", .summary = "Show helpful text about the different subcommands", .complexity = "O(1)"},
     {0}};
 
+#define MODULE_ADMIN (CMD_ADMIN | CMD_NOSCRIPT | CMD_NO_ASYNC_LOADING | CMD_PROTECTED)
+static cmdDef moduleSubcommands[] = {
+    {.name = "help", .proc = moduleHelpCommand, .arity = 2, .flags = CMD_LOADING | CMD_STALE, .since = "5.0.0", .summary = "Show helpful text about the different subcommands", .complexity = "O(1)"},
+    {.name = "list", .proc = moduleListCommand, .arity = 2, .flags = CMD_ADMIN | CMD_NOSCRIPT, .since = "4.0.0", .summary = "List all modules loaded by the server", .complexity = "O(N) where N is the number of loaded modules."},
+    {.name = "load", .proc = moduleLoadCommand, .arity = -3, .flags = MODULE_ADMIN, .since = "4.0.0", .summary = "Load a module", .complexity = "O(1)"},
+    {.name = "loadex", .proc = moduleLoadCommand, .arity = -3, .flags = MODULE_ADMIN, .since = "7.0.0", .summary = "Load a module with extended parameters", .complexity = "O(1)"},
+    {.name = "unload", .proc = moduleUnloadCommand, .arity = 3, .flags = MODULE_ADMIN, .since = "4.0.0", .summary = "Unload a module", .complexity = "O(1)"},
+    {0}};
+
 cmdDef serverCommands[] = {
     {.name = "dbsize", .proc = dbsizeCommand, .arity = 1, .flags = CMD_READONLY | CMD_FAST, .acl = ACL_KEYSPACE, .group = "server", .since = "1.0.0", .summary = "Return the number of keys in the selected database", .complexity = "O(1)"},
     {.name = "flushdb", .proc = flushdbCommand, .arity = -1, .flags = CMD_WRITE, .acl = ACL_KEYSPACE | ACL_DANGEROUS, .group = "server", .since = "1.0.0", .summary = "Remove all keys from the current database", .complexity = "O(N) where N is the number of keys in the selected database"},
@@ -599,5 +641,6 @@ cmdDef serverCommands[] = {
     {.name = "latency", .proc = containerCommand, .arity = -2, .group = "server", .since = "2.8.13", .summary = "A container for latency diagnostics commands", .complexity = "Depends on subcommand.", .subcmds = latencySubcommands},
     {.name = "slowlog", .proc = containerCommand, .arity = -2, .group = "server", .since = "2.2.12", .summary = "A container for slow log commands", .complexity = "Depends on subcommand.", .subcmds = slowlogSubcommands},
     {.name = "object", .proc = containerCommand, .arity = -2, .group = "generic", .since = "2.2.3", .summary = "A container for object introspection commands", .complexity = "Depends on subcommand.", .subcmds = objectSubcommands},
-    {.name = "debug", .proc = debugCommand, .arity = -2, .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, .group = "server", .since = "1.0.0", .summary = "A container for debugging commands", .complexity = "Depends on subcommand."},
+    {.name = "module", .proc = containerCommand, .arity = -2, .group = "server", .since = "4.0.0", .summary = "A container for module commands", .complexity = "Depends on subcommand.", .subcmds = moduleSubcommands},
+    {.name = "debug", .proc = debugCommand, .arity = -2, .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_PROTECTED, .group = "server", .since = "1.0.0", .summary = "A container for debugging commands", .complexity = "Depends on subcommand."},
     {0}};

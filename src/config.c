@@ -10,6 +10,7 @@
  * a failure). */
 #include "config_int.h"
 #include "server.h"
+#include "net.h"
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -40,6 +41,8 @@ static int dirSet(char **argv, int argc, const char **err);
 static char *dirGet(void);
 static int passSet(char **argv, int argc, const char **err);
 static char *passGet(void);
+static int passSetBin(const char *v, size_t len, const char **err);
+static char *passGetBin(size_t *len);
 static int portApply(const char **err);
 static int bindApply(const char **err);
 static int maxclientsApply(const char **err);
@@ -48,6 +51,7 @@ static void hzClamp(void);
 static void busyPollApply(void);
 static int appendonlyCheck(long long v, const char **err);
 static int dbfilenameCheck(const char *v, const char **err);
+static int paramSetValue(cfgParam *p, const char *value, size_t len, const char **err);
 
 static const cfgEnum loglevelEnum[] = {
     {"debug", LL_DEBUG}, {"verbose", LL_VERBOSE}, {"notice", LL_NOTICE}, {"warning", LL_WARNING}, {NULL, 0}};
@@ -78,6 +82,11 @@ static cfgParam params[] = {
     NUMP("port", 0, port, NK_INT, 0, 65535, 6379, .apply = portApply),
     BOOLP("protected-mode", 0, protectedMode, 1),
     ENUMP("enable-protected-configs", CF_IMMUTABLE, enableProtectedConfigs, protectedEnum, 0),
+    /* DEBUG (SLEEP freezes the server, RELOAD replaces the data, OBJECT shows
+     * heap addresses) and MODULE LOAD/UNLOAD: off unless configured, as in
+     * Redis 7.0; cmd.c refuses them. */
+    ENUMP("enable-debug-command", CF_IMMUTABLE, enableDebugCmd, protectedEnum, 0),
+    ENUMP("enable-module-command", CF_IMMUTABLE, enableModuleCmd, protectedEnum, 0),
     NUMP("tcp-backlog", CF_IMMUTABLE, tcpBacklog, NK_INT, 0, INT_MAX, 511),
     NUMP("timeout", 0, idleTimeout, NK_LL, 0, INT_MAX, 0),
     NUMP("tcp-keepalive", 0, tcpKeepalive, NK_INT, 0, INT_MAX, 300),
@@ -97,7 +106,8 @@ static cfgParam params[] = {
     NUMP("key-load-delay", 0, keyLoadDelay, NK_LL, INT_MIN, INT_MAX, 0), /* Redis 7 debug aid: slow loads for tests */
     BOOLP("rdbcompression", 0, rdbCompression, 1),
     BOOLP("rdbchecksum", CF_IMMUTABLE, rdbChecksum, 1),
-    SPECIALP("requirepass", 0, pass),
+    /* Binary safe like Redis' sds config: "x\0rest" is not the password "x". */
+    SPECIALP("requirepass", CF_BINARY, pass, .setBin = passSetBin, .getBin = passGetBin),
     STRP("aclfile", CF_IMMUTABLE, aclfile, ""),
     /* keyring.c: snapshot encryption at rest; keys never leave the keyring file */
     STRP("keyring-file", CF_IMMUTABLE, keyringFile, ""),
@@ -204,8 +214,10 @@ void configFreeArgs(char **argv, int argc) {
 #define freeArgs configFreeArgs
 
 /* Splits a config line the way redis.conf is read (quotes, escapes) into
- * NUL-terminated copies. Returns argc, or -1 for unbalanced quotes. */
-int configSplitArgs(const char *line, size_t len, char ***out) {
+ * NUL-terminated copies; *lens (if lens) gets each argument's length, which
+ * differs from strlen when a "\x00" escape put a NUL inside. Returns argc,
+ * or -1 for unbalanced quotes. */
+int configSplitArgsLen(const char *line, size_t len, char ***out, size_t **lens) {
     char *copy = memDupBytes(line, len);
     respArg small[16];
     respArg *av = small;
@@ -219,15 +231,22 @@ int configSplitArgs(const char *line, size_t len, char ***out) {
         if (av != small) memFree(av);
         memFree(copy);
         *out = NULL;
+        if (lens) *lens = NULL;
         return -1;
     }
     char **argv = memAlloc(sizeof(char *) * (size_t)(argc ? argc : 1));
-    for (long i = 0; i < argc; i++) argv[i] = memDupBytes(copy + av[i].off, av[i].len);
+    if (lens) *lens = memAlloc(sizeof(size_t) * (size_t)(argc ? argc : 1));
+    for (long i = 0; i < argc; i++) {
+        argv[i] = memDupBytes(copy + av[i].off, av[i].len);
+        if (lens) (*lens)[i] = av[i].len;
+    }
     if (av != small) memFree(av);
     memFree(copy);
     *out = argv;
     return (int)argc;
 }
+
+int configSplitArgs(const char *line, size_t len, char ***out) { return configSplitArgsLen(line, len, out, NULL); }
 
 /* CONFIG SET's list values are split on single spaces, as Redis does. */
 int configSplitSpaces(const char *v, char ***out) {
@@ -277,6 +296,12 @@ static void numWrite(const cfgParam *p, long long v) {
 }
 
 static char errbuf[256];
+
+/* Every parameter but the binary-safe ones is kept as a C string (or parsed
+ * from one): a NUL inside would cut the value short silently ("/tmp\0x" set
+ * as "/tmp"), so such a value is refused instead. */
+static const char nulErr[] = "argument must not contain NUL bytes";
+
 
 static int numParse(const cfgParam *p, const char *s, long long *out, const char **err) {
     if (p->flags & CF_MEMORY) {
@@ -399,6 +424,13 @@ static char *paramGet(const cfgParam *p) {
     }
     default: return p->get();
     }
+}
+
+char *configParamGet(const cfgParam *p, size_t *len) {
+    if (p->flags & CF_BINARY) return p->getBin(len);
+    char *v = paramGet(p);
+    *len = strlen(v);
+    return v;
 }
 
 static void paramSetDefault(cfgParam *p) {
@@ -583,20 +615,34 @@ static char *dirGet(void) {
     return memStrdup(cwd);
 }
 
+static int passSetBin(const char *v, size_t len, const char **err) {
+    (void)err;
+    int changed = len != srv.requirepassLen || (len && memcmp(srv.requirepass, v, len) != 0);
+    memFree(srv.requirepass);
+    srv.requirepass = len ? memDupBytes(v, len) : NULL;
+    srv.requirepassLen = len;
+    aclSetDefaultPassword(srv.requirepass, len); /* requirepass is the default user's password */
+    return changed;
+}
+
+static char *passGetBin(size_t *len) {
+    *len = srv.requirepassLen;
+    return srv.requirepass ? memDupBytes(srv.requirepass, srv.requirepassLen) : memStrdup("");
+}
+
+/* The table's C-string view; every caller goes through setBin/getBin. */
 static int passSet(char **argv, int argc, const char **err) {
     if (argc != 1) {
         *err = "wrong number of arguments";
         return -1;
     }
-    const char *cur = srv.requirepass ? srv.requirepass : "";
-    int changed = strcmp(cur, argv[0]) != 0;
-    memFree(srv.requirepass);
-    srv.requirepass = argv[0][0] ? memStrdup(argv[0]) : NULL;
-    aclSetDefaultPassword(srv.requirepass); /* requirepass is the default user's password */
-    return changed;
+    return passSetBin(argv[0], strlen(argv[0]), err);
 }
 
-static char *passGet(void) { return memStrdup(srv.requirepass ? srv.requirepass : ""); }
+static char *passGet(void) {
+    size_t len;
+    return passGetBin(&len);
+}
 
 /* ---- runtime effects (CONFIG SET apply) --------------------------------- */
 
@@ -760,6 +806,7 @@ void configInitDefaults(void) {
     memcpy(srv.obufLimits, configObufDefaults, sizeof(configObufDefaults));
     memFree(srv.requirepass);
     srv.requirepass = NULL;
+    srv.requirepassLen = 0;
     memFree(srv.dir);
     srv.dir = NULL;
     srv.activeExpireEnabled = 1;
@@ -787,7 +834,8 @@ static int loadFromString(char *text, char **err) {
         if (len == 0 || s[0] == '#') continue;
 
         char **argv;
-        int argc = configSplitArgs(s, len, &argv);
+        size_t *lens;
+        int argc = configSplitArgsLen(s, len, &argv, &lens);
         const char *reason = NULL;
         if (argc < 0) {
             reason = "Unbalanced quotes in configuration line";
@@ -795,16 +843,25 @@ static int loadFromString(char *text, char **err) {
             freeArgs(argv, argc); /* a line of only \v or \f: nothing, but argv was allocated */
         } else {
             int idx = configParamIndex(argv[0], strlen(argv[0]));
+            int userNul = 0;
+            for (int i = 1; i < argc; i++) userNul |= lens[i] != strlen(argv[i]);
             if (!strcasecmp(argv[0], "user")) {
-                /* Users may be defined in the config file, as in Redis. */
+                /* Users may be defined in the config file, as in Redis. Rules
+                 * are C strings there: ">pa\x00ss" must not become ">pa". */
                 if (argc < 2) reason = "wrong number of arguments";
+                else if (userNul) reason = nulErr;
                 else if (aclConfigUser(argv + 1, argc - 1, &reason) == 0) reason = NULL;
             } else if (idx < 0) {
                 reason = "Bad directive or wrong number of arguments";
             } else {
                 cfgParam *par = &params[idx];
+                int nul = userNul;
                 if (!(par->flags & CF_MULTI_ARG) && argc != 2) {
                     reason = "wrong number of arguments";
+                } else if (par->flags & CF_BINARY) {
+                    if (paramSetValue(par, argv[1], lens[1], &reason) >= 0) reason = NULL;
+                } else if (nul) {
+                    reason = nulErr;
                 } else if ((par->flags & CF_MULTI_ARG) && argc == 2 && argv[1][0]) {
                     /* One argument holding a list: --bind "a b" or --save "900 1". */
                     char **sub;
@@ -820,6 +877,7 @@ static int loadFromString(char *text, char **err) {
             }
             freeArgs(argv, argc);
         }
+        memFree(lens);
         if (reason) {
             *err = configFmt("Reading the configuration file, at line %d\n>>> '%.*s'\n%s", linenum, (int)len, s, reason);
             rc = -1;
@@ -949,8 +1007,9 @@ static void configGetCommand(client *c) {
     replyMapLen(c, n);
     for (int i = 0; i < n; i++) {
         replyBulk(c, names[i].p, names[i].len);
-        char *v = paramGet(&params[which[i]]);
-        replyBulkCString(c, v);
+        size_t vlen;
+        char *v = configParamGet(&params[which[i]], &vlen);
+        replyBulk(c, v, vlen);
         memFree(v);
     }
     memFree(seen);
@@ -960,14 +1019,22 @@ static void configGetCommand(client *c) {
 
 /* ---- CONFIG SET ----------------------------------------------------------- */
 
-static int protectedAllowed(client *c) {
-    if (srv.enableProtectedConfigs == 1) return 1;
-    if (srv.enableProtectedConfigs == 2)
-        return !strncmp(c->addr, "127.", 4) || !strncmp(c->addr, "[::1]", 5) || !strncmp(c->addr, "/", 1);
-    return 0;
+int configProtectedActionAllowed(int setting, client *c) {
+    return setting == 1 || (setting == 2 && netIsLoopback(c->addr));
 }
 
-static int paramSetValue(cfgParam *p, const char *value, const char **err) {
+static int protectedAllowed(client *c) { return configProtectedActionAllowed(srv.enableProtectedConfigs, c); }
+
+static int paramSetValue(cfgParam *p, const char *value, size_t len, const char **err) {
+    if (p->flags & CF_BINARY) {
+        int rc = p->setBin(value, len, err);
+        if (rc >= 0 && p->post) p->post();
+        return rc;
+    }
+    if (memchr(value, '\0', len)) {
+        *err = nulErr;
+        return -1;
+    }
     if (!(p->flags & CF_MULTI_ARG)) {
         char *argv[1] = {(char *)value};
         return paramSet(p, argv, 1, err);
@@ -981,11 +1048,11 @@ static int paramSetValue(cfgParam *p, const char *value, const char **err) {
 
 typedef int applyFn(const char **err);
 
-static void restoreBackup(cfgParam **set, char **old, int count, applyFn **applies) {
+static void restoreBackup(cfgParam **set, char **old, const size_t *oldLen, int count, applyFn **applies) {
     for (int i = 0; i < count; i++) {
         const char *e = NULL;
         /* The value is not logged: it may be a password. */
-        if (paramSetValue(set[i], old[i], &e) == -1)
+        if (paramSetValue(set[i], old[i], oldLen[i], &e) == -1)
             logWarning("Failed restoring failed CONFIG SET command. Error restoring %s: %s", set[i]->name,
                        e ? e : "");
     }
@@ -1004,6 +1071,8 @@ static void configSetCommand(client *c) {
     cfgParam **set = memCalloc(sizeof(cfgParam *) * (size_t)n);
     char **vals = memCalloc(sizeof(char *) * (size_t)n);
     char **old = memCalloc(sizeof(char *) * (size_t)n);
+    size_t *valLen = memCalloc(sizeof(size_t) * (size_t)n);
+    size_t *oldLen = memCalloc(sizeof(size_t) * (size_t)n);
     applyFn **applies = memCalloc(sizeof(applyFn *) * (size_t)(n + 1));
     int *applyOf = memCalloc(sizeof(int) * (size_t)(n + 1));
     slice unknown = {NULL, 0}, errName = {NULL, 0};
@@ -1039,15 +1108,16 @@ static void configSetCommand(client *c) {
         }
         set[i] = p;
         vals[i] = memDupBytes(c->argv[3 + 2 * i].p, c->argv[3 + 2 * i].len);
+        valLen[i] = c->argv[3 + 2 * i].len;
     }
     if (invalid) goto err;
 
     /* 2. Back up, then store every value; a bad value restores the rest. */
-    for (int i = 0; i < n; i++) old[i] = paramGet(set[i]);
+    for (int i = 0; i < n; i++) old[i] = configParamGet(set[i], &oldLen[i]);
     for (int i = 0; i < n; i++) {
-        int rc = paramSetValue(set[i], vals[i], &errstr);
+        int rc = paramSetValue(set[i], vals[i], valLen[i], &errstr);
         if (rc == -1) {
-            restoreBackup(set, old, i + 1, NULL);
+            restoreBackup(set, old, oldLen, i + 1, NULL);
             errName.p = set[i]->name;
             errName.len = strlen(set[i]->name);
             goto err;
@@ -1069,7 +1139,7 @@ static void configSetCommand(client *c) {
             logWarning("Failed applying new configuration. Possibly related to new %s setting. Restoring previous "
                        "settings.",
                        p->name);
-            restoreBackup(set, old, n, applies);
+            restoreBackup(set, old, oldLen, n, applies);
             errName.p = p->name;
             errName.len = strlen(p->name);
             goto err;
@@ -1096,6 +1166,8 @@ end:
     memFree(set);
     memFree(vals);
     memFree(old);
+    memFree(valLen);
+    memFree(oldLen);
     memFree(applies);
     memFree(applyOf);
 }

@@ -18,6 +18,8 @@ enum { NK_INT, NK_UINT, NK_LL, NK_ULONG, NK_ULL };
 #define CF_MULTI_ARG (1 << 2)  /* value is a list (bind, save, client-output-buffer-limit) */
 #define CF_MEMORY (1 << 3)     /* numeric value accepts units: 1gb, 100mb, 5k */
 #define CF_EMPTY_NULL (1 << 4) /* string: "" is stored as NULL */
+#define CF_BINARY (1 << 5)     /* value may hold NUL bytes (setBin/getBin); every other
+                                * parameter is a C string and refuses a NUL */
 
 typedef struct cfgEnum {
     const char *name;
@@ -44,6 +46,9 @@ typedef struct cfgParam {
     /* CT_SPECIAL: set returns -1 error, 0 unchanged, 1 changed; get memAlloc's. */
     int (*set)(char **argv, int argc, const char **err);
     char *(*get)(void);
+    /* CF_BINARY: the value with its length (Redis' sds configs). */
+    int (*setBin)(const char *v, size_t len, const char **err);
+    char *(*getBin)(size_t *len);
     void (*rewrite)(rwState *st, int idx);
     /* Runtime side effect after all values of a CONFIG SET are stored;
      * returns 0 with *err on failure (the whole SET is then rolled back). */
@@ -62,6 +67,7 @@ long long configNumRead(const cfgParam *p);
 int configNumIsUnsigned(const cfgParam *p);
 const char *configEnumName(const cfgParam *p, int v);
 int configSplitSpaces(const char *v, char ***out); /* CONFIG SET's space-separated lists */
+char *configParamGet(const cfgParam *p, size_t *len); /* memAlloc'd value, NUL-terminated; *len its length */
 int configReadAll(FILE *fp, char **buf, size_t *len, size_t *cap);
 
 /* config_rewrite.c: the special parameters' rewriters (the table names

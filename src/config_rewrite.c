@@ -64,8 +64,7 @@ static void rwLine(rwState *st, int idx, char *line, int force) {
 }
 
 /* Quoted as the config parser reads it back (like Redis' sdscatrepr). */
-static char *reprString(const char *s) {
-    size_t len = strlen(s);
+static char *reprStringLen(const char *s, size_t len) {
     char *out = memAlloc(len * 4 + 3);
     size_t o = 0;
     out[o++] = '"';
@@ -88,6 +87,8 @@ static char *reprString(const char *s) {
     out[o] = '\0';
     return out;
 }
+
+static char *reprString(const char *s) { return reprStringLen(s, strlen(s)); }
 
 static void formatMemory(char *buf, size_t len, unsigned long long bytes) {
     const unsigned long long gb = 1024ULL * 1024 * 1024, mb = 1024ULL * 1024, kb = 1024;
@@ -193,7 +194,7 @@ void passRewrite(rwState *st, int idx) {
         st->processed[idx] = 1; /* no password: the option goes away */
         return;
     }
-    char *q = reprString(srv.requirepass);
+    char *q = reprStringLen(srv.requirepass, srv.requirepassLen); /* may hold NULs: "\x00" */
     rwLine(st, idx, configFmt("requirepass %s", q), 1);
     memFree(q);
 }

@@ -139,3 +139,29 @@ int netBoundPort(int fd) {
     formatAddr(&sa, NULL, 0, &port);
     return port;
 }
+
+/* Protected mode and the "local" settings of enable-*-command hang on this:
+ * it must fail closed (an address it cannot parse is not loopback). */
+int netIsLoopback(const char *addr) {
+    char ip[NET_ADDR_LEN];
+    const char *start = addr, *end;
+    if (addr[0] == '[') { /* "[v6]:port" as netPeerName writes it */
+        start = addr + 1;
+        end = strchr(start, ']');
+        if (!end) return 0;
+    } else {
+        const char *colon = strchr(addr, ':');
+        /* One colon: "v4:port"; more: a bare IPv6 address. */
+        end = (colon && !strchr(colon + 1, ':')) ? colon : addr + strlen(addr);
+    }
+    size_t len = (size_t)(end - start);
+    if (len == 0 || len >= sizeof(ip)) return 0;
+    memcpy(ip, start, len);
+    ip[len] = '\0';
+    struct in_addr a4;
+    struct in6_addr a6;
+    if (inet_pton(AF_INET, ip, &a4) == 1) return (ntohl(a4.s_addr) >> 24) == 127;
+    if (inet_pton(AF_INET6, ip, &a6) != 1) return 0;
+    if (IN6_IS_ADDR_LOOPBACK(&a6)) return 1;
+    return IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127;
+}

@@ -17,4 +17,7 @@ int netSendTimeout(int fd, long long ms);
 int netPeerName(int fd, char *buf, int len);
 int netSockName(int fd, char *buf, int len);
 int netBoundPort(int fd);
+/* 1 if addr (an IP, "ip:port" or "[ipv6]:port") is a loopback address:
+ * 127.0.0.0/8, ::1, or an IPv4-mapped 127.x. Anything unparsable is not. */
+int netIsLoopback(const char *addr);
 #endif

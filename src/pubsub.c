@@ -93,12 +93,26 @@ static void updateFlag(client *c) {
     else c->flags &= ~(uint64_t)CLIENT_PUBSUB;
 }
 
+/* Confirmations and messages are pushes: CLIENT REPLY OFF/SKIP do not
+ * silence them (Redis 7.0 marks them CLIENT_PUSHING, in RESP2 too). */
+static void pushBegin(client *c, uint64_t *saved) {
+    *saved = c->flags & CLIENT_PUSHING;
+    c->flags |= CLIENT_PUSHING;
+}
+
+static void pushEnd(client *c, uint64_t saved) {
+    if (!saved) c->flags &= ~(uint64_t)CLIENT_PUSHING;
+}
+
 static void replyConfirm(client *c, const char *what, const char *name, size_t len, int isNull, long count) {
+    uint64_t saved;
+    pushBegin(c, &saved);
     replyPushLen(c, 3);
     replyBulkCString(c, what);
     if (isNull) replyNull(c);
     else replyBulk(c, name, len);
     replyLongLong(c, count);
+    pushEnd(c, saved);
 }
 
 static void subscribe(client *c, int kind, const char *name, size_t len) {
@@ -197,11 +211,14 @@ void pubsubClientFree(client *c) {
 
 static void deliver(client *c, const char *type, const char *pat, size_t patlen, const char *ch, size_t chlen,
                     const char *msg, size_t msglen) {
+    uint64_t saved;
+    pushBegin(c, &saved);
     replyPushLen(c, pat ? 4 : 3);
     replyBulkCString(c, type);
     if (pat) replyBulk(c, pat, patlen);
     replyBulk(c, ch, chlen);
     replyBulk(c, msg, msglen);
+    pushEnd(c, saved);
 }
 
 long long pubsubPublish(const char *ch, size_t chlen, const char *msg, size_t msglen) {

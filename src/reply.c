@@ -24,9 +24,13 @@ static void markPending(client *c) {
 
 static void checkObufLimits(client *c);
 
-/* Whether replies should be produced at all (CLIENT REPLY OFF/SKIP, closing). */
+/* Whether replies should be produced at all (CLIENT REPLY OFF/SKIP, closing).
+ * REPLY OFF/SKIP silence command replies only: pub/sub pushes still go out
+ * (a subscriber that asked for silence would otherwise lose every message
+ * PUBLISH counted it for). */
 static int shouldReply(client *c) {
-    if (c->flags & (CLIENT_REPLY_OFF | CLIENT_REPLY_SKIP | CLIENT_CLOSE_ASAP)) return 0;
+    if (c->flags & CLIENT_CLOSE_ASAP) return 0;
+    if ((c->flags & (CLIENT_REPLY_OFF | CLIENT_REPLY_SKIP)) && !(c->flags & CLIENT_PUSHING)) return 0;
     if (!c->conn) return 0;
     return 1;
 }

@@ -126,6 +126,9 @@ typedef struct slice {
 #define CLIENT_NO_TOUCH (1 << 15)
 #define CLIENT_REEXEC (1 << 16) /* block.c re-runs a blocked command: counted once (cmdCall) */
 #define CLIENT_CERT_SEEN (1 << 17) /* the TLS client certificate was looked at for a user name */
+/* A pub/sub push (message or (un)subscribe confirmation) is being written:
+ * it goes out even under CLIENT REPLY OFF/SKIP, as Redis 7.0's CLIENT_PUSHING. */
+#define CLIENT_PUSHING (1 << 24)
 
 typedef struct replyBlock {
     struct replyBlock *next;
@@ -346,6 +349,7 @@ typedef struct server {
     long long protoMaxBulkLen;
     obufLimit obufLimits[OBUF_CLASSES];
     char *requirepass;       /* NULL = no password; mirrors the default user's password */
+    size_t requirepassLen;   /* binary safe, as Redis' sds config: may hold NUL bytes */
     char *aclfile;           /* "" or NULL = users live in the config file */
     char *keyringFile;       /* keyring-file: snapshot encryption keys, "" = none (keyring.c) */
     int snapshotEncryption;  /* snapshot-encryption yes|no */
@@ -417,6 +421,8 @@ typedef struct server {
     long long lastCowSize;       /* bytes the child copied on write, as it measured them */
     long long loadKeysLoaded, loadKeysExpired;
     int enableProtectedConfigs; /* enable-protected-configs: 0 no, 1 yes, 2 local */
+    int enableDebugCmd;         /* enable-debug-command: 0 no, 1 yes, 2 local */
+    int enableModuleCmd;        /* enable-module-command: same values */
 
     /* stats */
     long long statNumCommands;
@@ -629,7 +635,8 @@ int objCheckType(client *c, dbEntry *e, int type);
 /* block.c: clients blocked on keys (BLPOP, BZPOPMIN, ...).
  * A blocking command that finds nothing to serve calls blockForKeys() and
  * returns without replying. When one of the keys is created (dbInsert of a
- * list or zset calls blockSignalKeyReady), beforeSleep runs blockHandleReady(),
+ * list or zset calls blockSignalKeyReady), the end of the command that did it
+ * (cmd.c: blockServeReadyKeys) and beforeSleep (blockHandleReady) run,
  * which re-executes the command of each client blocked on that key, oldest
  * first; the command, finding data, replies as usual, or calls blockForKeys()
  * again, which keeps the client's place and deadline. On timeout the client
@@ -646,6 +653,7 @@ int blockAllowed(client *c);
 void blockForKeys(client *c, slice *keys, int nkeys, long long deadlineMs, int nullArrayOnTimeout);
 void blockSignalKeyReady(cdb *db, const char *key, size_t len);
 void blockHandleReady(void);            /* beforeSleep */
+void blockServeReadyKeys(void); /* after each top-level command (cmd.c): serve, do not resume input */
 void blockClientFree(client *c);        /* client going away while blocked */
 /* CLIENT UNBLOCK: 1 when c was blocked; error=1 replies
  * "-UNBLOCKED client unblocked via CLIENT UNBLOCK", else the timeout reply. */
@@ -753,13 +761,17 @@ int aclDenyQueued(client *c, cmdDef *cmd); /* EXEC: 1 = denied now, error replie
 void aclLogDenial(client *c, int reason, const char *object, size_t olen, const char *username);
 int aclAuthenticate(client *c, slice user, slice pass); /* 0 ok, -1 denied (logged) */
 void aclAuthenticateByCertificate(client *c);
-void aclSetDefaultPassword(const char *pass);
+void aclSetDefaultPassword(const char *pass, size_t len);
 int aclLoadFile(char *err, size_t errlen);
 int aclSaveFile(char *err, size_t errlen);
 void aclResetStats(void);
 
 /* config.c */
 int configSplitArgs(const char *line, size_t len, char ***argv); /* -1 on unbalanced quotes */
+int configSplitArgsLen(const char *line, size_t len, char ***argv, size_t **lens); /* and each length */
+/* enable-debug-command / -module-command / -protected-configs: 0 no, 1 yes,
+ * 2 local (loopback clients only). */
+int configProtectedActionAllowed(int setting, client *c);
 void configFreeArgs(char **argv, int argc);
 int configLoadFile(const char *path, const char *extra, char **err);
 int configLoadString(const char *text, size_t len, char **err); /* in-memory (tests, fuzzer) */

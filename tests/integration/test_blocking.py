@@ -463,3 +463,121 @@ def test_list_and_zset_waiters_on_one_key_get_their_own_type(server, r):
     assert blocked(r) == 1
     r.zadd("k", {"m": 5})
     expect(z, arr("k", "m", "5"))
+
+
+# ---- order under pipelining: waiters are served after each command ----------------
+
+
+@pytest.fixture(params=["plain", "tls"])
+def wire(request, server_factory):
+    """(server, redis-py client, connect): raw sockets over plaintext or TLS
+    (tls-mode preferred; the INFO client stays plain)."""
+    if request.param == "plain":
+        s = server_factory()
+        return s, s.client(decode_responses=True), s.raw
+    from tlsutil import client_context, tls_socket
+    certs = request.getfixturevalue("tls_certs")
+    s = server_factory("--tls-mode", "preferred", "--tls-cert-file", certs["server_crt"],
+                       "--tls-key-file", certs["server_key"], "--tls-ca-cert-file", certs["ca_crt"])
+    ctx = client_context(certs["ca_crt"])
+    return s, s.client(decode_responses=True), lambda: tls_socket(s.port, ctx, owner=s)
+
+
+def wire_waiter(wire, *args):
+    _, r, connect = wire
+    before = blocked(r)
+    s = connect()
+    s.sendall(cmd(*args))
+    wait_blocked(r, before + 1)
+    return s
+
+
+ZA1 = b"*3\r\n$1\r\nz\r\n$1\r\na\r\n$1\r\n1\r\n"
+
+# (waiter's command, pusher's command, what the waiter gets, what a later
+# push of the second element gives the pipelined waiter, that later push)
+FAMILIES = {
+    "blpop": (("BLPOP", "l", "0"), ("LPUSH", "l", "1"), arr("l", "1"), arr("l", "2"), ("LPUSH", "l", "2")),
+    "brpop": (("BRPOP", "l", "0"), ("RPUSH", "l", "1"), arr("l", "1"), arr("l", "2"), ("RPUSH", "l", "2")),
+    "blmove": (("BLMOVE", "l", "d", "LEFT", "RIGHT", "0"), ("RPUSH", "l", "1"), bulk("1"), bulk("2"),
+               ("RPUSH", "l", "2")),
+    "brpoplpush": (("BRPOPLPUSH", "l", "d", "0"), ("RPUSH", "l", "1"), bulk("1"), bulk("2"), ("RPUSH", "l", "2")),
+    "blmpop": (("BLMPOP", "0", "1", "l", "LEFT"), ("RPUSH", "l", "1"), b"*2\r\n$1\r\nl\r\n" + arr("1"),
+               b"*2\r\n$1\r\nl\r\n" + arr("2"), ("RPUSH", "l", "2")),
+    "bzpopmin": (("BZPOPMIN", "z", "0"), ("ZADD", "z", "1", "a"), ZA1, arr("z", "b", "2"), ("ZADD", "z", "2", "b")),
+    "bzpopmax": (("BZPOPMAX", "z", "0"), ("ZADD", "z", "1", "a"), ZA1, arr("z", "b", "2"), ("ZADD", "z", "2", "b")),
+    "bzmpop": (("BZMPOP", "0", "1", "z", "MIN"), ("ZADD", "z", "1", "a"), b"*2\r\n$1\r\nz\r\n*1\r\n" + arr("a", "1"),
+               b"*2\r\n$1\r\nz\r\n*1\r\n" + arr("b", "2"), ("ZADD", "z", "2", "b")),
+}
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_pipelined_push_then_block_serves_the_earlier_waiter(wire, family):
+    # A waits; B sends the push and the same blocking command in one write.
+    # Redis serves waiters after each command, so A gets the element and B
+    # blocks; serving only before sleep let B's own command take it.
+    blocking, push_, first, second, later = FAMILIES[family]
+    _, r, connect = wire
+    a = wire_waiter(wire, *blocking)
+    b = connect()
+    b.sendall(cmd(*push_) + cmd(*blocking))
+    expect(b, b":1\r\n")
+    expect(a, first)
+    wait_blocked(r, 1)  # B, now
+    assert_silent(b)
+    r.execute_command(*later)
+    expect(b, second)
+    assert blocked(r) == 0
+
+
+def test_pipelined_exec_serves_the_waiter_after_exec(wire):
+    # Inside MULTI the waiter is served after EXEC as a whole: it gets the
+    # head of what the transaction left, and B's next BLPOP the rest.
+    _, r, connect = wire
+    a = wire_waiter(wire, "BLPOP", "l", "0")
+    b = connect()
+    b.sendall(cmd("MULTI") + cmd("LPUSH", "l", "1") + cmd("LPUSH", "l", "2") + cmd("EXEC") + cmd("BLPOP", "l", "0"))
+    expect(b, b"+OK\r\n+QUEUED\r\n+QUEUED\r\n*2\r\n:1\r\n:2\r\n" + arr("l", "1"))
+    expect(a, arr("l", "2"))
+    # A transaction that pushes and pops leaves nothing: the waiter stays
+    # blocked, and B's pipelined BLPOP after a later push blocks behind it.
+    a = wire_waiter(wire, "BLPOP", "l", "0")
+    b.sendall(cmd("MULTI") + cmd("LPUSH", "l", "1") + cmd("LPOP", "l") + cmd("EXEC") + cmd("LPUSH", "l", "9") +
+              cmd("BLPOP", "l", "0"))
+    expect(b, b"+OK\r\n+QUEUED\r\n+QUEUED\r\n*2\r\n:1\r\n$1\r\n1\r\n:1\r\n")
+    expect(a, arr("l", "9"))
+    wait_blocked(r, 1)
+    r.lpush("l", "3")
+    expect(b, arr("l", "3"))
+
+
+def test_pipelined_push_feeds_a_chain_before_the_pushers_next_command(wire):
+    # A: BLMOVE l1 -> l2; C: BLPOP l2. B pipelines LPUSH l1 + BLPOP l2: the
+    # element goes A -> C (both waited first), and B blocks.
+    _, r, connect = wire
+    a = wire_waiter(wire, "BLMOVE", "l1", "l2", "LEFT", "RIGHT", "0")
+    c = wire_waiter(wire, "BLPOP", "l2", "0")
+    b = connect()
+    b.sendall(cmd("LPUSH", "l1", "x") + cmd("BLPOP", "l2", "0"))
+    expect(b, b":1\r\n")
+    expect(a, bulk("x"))
+    expect(c, arr("l2", "x"))
+    wait_blocked(r, 1)
+    r.lpush("l2", "z")
+    expect(b, arr("l2", "z"))
+
+
+def test_resumed_pipeline_serves_others_between_its_commands(wire):
+    # A's input after its BLPOP resumes once A is served; its LPUSH l2 must
+    # serve C (blocked earlier) before A's own BLPOP l2 runs.
+    _, r, connect = wire
+    c = wire_waiter(wire, "BLPOP", "l2", "0")
+    a = connect()
+    a.sendall(cmd("BLPOP", "l", "0") + cmd("LPUSH", "l2", "x") + cmd("BLPOP", "l2", "0"))
+    wait_blocked(r, 2)
+    r.lpush("l", "1")
+    expect(a, arr("l", "1") + b":1\r\n")
+    expect(c, arr("l2", "x"))
+    wait_blocked(r, 1)
+    r.lpush("l2", "y")
+    expect(a, arr("l2", "y"))

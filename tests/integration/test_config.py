@@ -550,3 +550,212 @@ def test_collection_encoding_configs_and_ziplist_aliases(r):
         r.config_set("set-max-intset-entries", -1)
     assert "argument must be between 0 and 9223372036854775807 inclusive" in str(e.value)
     assert r.config_get("set-max-intset-entries") == {"set-max-intset-entries": "512"}
+
+
+# ---- protected mode: non-loopback clients, in a network namespace ------------------
+
+DENIED = (
+    b"-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the "
+    b"default user. In this mode connections are only accepted from the loopback interface. If you want to connect "
+    b"from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode "
+    b"sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the "
+    b"same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do "
+    b"so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode "
+    b"by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting "
+    b"the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' "
+    b"option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the "
+    b"above things in order for the server to start accepting connections from the outside.\r\n")
+
+NS_ADDR = "10.77.0.1"  # exists only inside the namespace the test creates
+NS_TLS_PORT = 16390    # any port is free in a fresh namespace
+
+# Runs inside the namespace: connect from src (plain or TLS), send the
+# commands, print what came back before the close or the expected reply.
+NS_CLIENT = r"""
+import socket, ssl, sys, time
+src, port, ca, want = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4].encode()
+payload = bytes.fromhex(sys.argv[5])
+s = socket.socket()
+s.bind((src, 0))
+s.settimeout(5)
+s.connect((src, port))
+if ca != "-":
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.load_verify_locations(ca)
+    ctx.check_hostname = False
+    s = ctx.wrap_socket(s, server_hostname="localhost")
+s.sendall(payload)
+data, deadline = b"", time.monotonic() + 5
+while time.monotonic() < deadline and not data.endswith(want):
+    try:
+        chunk = s.recv(65536)
+    except (ConnectionResetError, ssl.SSLError, TimeoutError):
+        break
+    if not chunk:
+        break
+    data += chunk
+sys.stdout.write(data.hex())
+"""
+
+
+def netns_ok():
+    import shutil
+    return os.geteuid() == 0 and all(shutil.which(p) for p in ("unshare", "nsenter", "ip")) and \
+        subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode == 0
+
+
+def ns_server(tmp_path, *args):
+    """A server in a new network namespace whose loopback also carries
+    NS_ADDR, a non-loopback address: clients from there are 'remote', and
+    no packet ever leaves the namespace."""
+    from conftest import Server
+    setup = f"ip link set lo up && ip addr add {NS_ADDR}/32 dev lo && exec \"$0\" \"$@\""
+    return Server(tmp_path, args, wrap=lambda argv: ["unshare", "-n", "sh", "-c", setup] + argv,
+                  ready=lambda s: "Ready to accept connections" in s.log())
+
+
+def ns_talk(server, src, port, *cmds, ca=None, want=b"\r\n"):
+    payload = b"".join(raw_cmd(None, *c) for c in cmds)
+    out = subprocess.run(["nsenter", f"--net=/proc/{server.pid}/ns/net", "/usr/bin/python3", "-c", NS_CLIENT, src,
+                          str(port), ca or "-", want.decode(), payload.hex()],
+                         capture_output=True, text=True, timeout=20)
+    assert out.returncode == 0, out.stderr
+    return bytes.fromhex(out.stdout)
+
+
+@pytest.mark.skipif(not netns_ok(), reason="needs root and unshare/nsenter for a private network namespace")
+@pytest.mark.parametrize("transport", ["plain", "tls"])
+def test_protected_mode_refuses_remote_clients_whatever_bind_says(tmp_path, tls_certs, transport):
+    # Redis 7.0: protected mode depends on the default user's password only;
+    # "bind 0.0.0.0" with no password must not leave an open server.
+    args = ["--bind", "0.0.0.0"]
+    if transport == "tls":
+        args += ["--tls-port", NS_TLS_PORT, "--tls-cert-file", tls_certs["server_crt"],
+                 "--tls-key-file", tls_certs["server_key"], "--tls-ca-cert-file", tls_certs["ca_crt"]]
+    s = ns_server(tmp_path, *args)
+    try:
+        port = NS_TLS_PORT if transport == "tls" else s.port
+        ca = tls_certs["ca_crt"] if transport == "tls" else None
+        assert ns_talk(s, NS_ADDR, port, ("PING",), ca=ca, want=b"outside.\r\n") == DENIED
+        assert ns_talk(s, "127.0.0.1", port, ("PING",), ca=ca) == b"+PONG\r\n"
+        # A password for the default user lifts it (the client then needs AUTH).
+        assert ns_talk(s, "127.0.0.1", port, ("CONFIG", "SET", "requirepass", "pw"), ca=ca) == b"+OK\r\n"
+        assert ns_talk(s, NS_ADDR, port, ("AUTH", "pw"), ("PING",), ca=ca, want=b"PONG\r\n") == b"+OK\r\n+PONG\r\n"
+        assert ns_talk(s, "127.0.0.1", port, ("AUTH", "pw"), ("CONFIG", "SET", "requirepass", ""), ca=ca,
+                       want=b"OK\r\n+OK\r\n") == b"+OK\r\n+OK\r\n"
+        assert ns_talk(s, NS_ADDR, port, ("PING",), ca=ca, want=b"outside.\r\n") == DENIED
+        # protected-mode no: the operator chose an open server.
+        assert ns_talk(s, "127.0.0.1", port, ("CONFIG", "SET", "protected-mode", "no"), ca=ca) == b"+OK\r\n"
+        assert ns_talk(s, NS_ADDR, port, ("PING",), ca=ca) == b"+PONG\r\n"
+    finally:
+        s.stop()
+
+
+@pytest.mark.skipif(not netns_ok(), reason="needs root and unshare/nsenter for a private network namespace")
+def test_debug_command_local_allows_only_loopback(tmp_path):
+    s = ns_server(tmp_path, "--bind", "0.0.0.0", "--protected-mode", "no", "--enable-debug-command", "local",
+                  "--enable-protected-configs", "local")
+    try:
+        assert ns_talk(s, "127.0.0.1", s.port, ("DEBUG", "SLEEP", "0")) == b"+OK\r\n"
+        assert ns_talk(s, NS_ADDR, s.port, ("DEBUG", "SLEEP", "0")) == b"-" + DEBUG_REFUSED.encode() + b"\r\n"
+        assert ns_talk(s, NS_ADDR, s.port, ("CONFIG", "SET", "dbfilename", "x.rdb")) == \
+            b"-ERR CONFIG SET failed (possibly related to argument 'dbfilename') - can't set protected config\r\n"
+        assert ns_talk(s, "127.0.0.1", s.port, ("CONFIG", "SET", "dbfilename", "x.rdb")) == b"+OK\r\n"
+    finally:
+        s.stop()
+
+
+# ---- DEBUG and MODULE are off by default (Redis 7.0) ------------------------------------
+
+DEBUG_REFUSED = ('ERR DEBUG command not allowed. If the enable-debug-command option is set to "local", you can run '
+                 'it from a local connection, otherwise you need to set this option in the configuration file, and '
+                 'then restart the server.')
+MODULE_REFUSED = DEBUG_REFUSED.replace("DEBUG", "MODULE").replace("enable-debug-command", "enable-module-command")
+
+
+def test_debug_and_module_refused_by_default(server_factory):
+    s = server_factory()
+    r = s.client(decode_responses=True)
+    r.set("k", "v")
+    for args in (("SLEEP", "10"), ("RELOAD",), ("OBJECT", "k"), ("HELP",), ("SET-ACTIVE-EXPIRE", "0")):
+        assert "ERR " + err_of(r.execute_command, "DEBUG", *args) == DEBUG_REFUSED
+    for args in (("LOAD", "/tmp/x.so"), ("LOADEX", "/tmp/x.so"), ("UNLOAD", "x")):
+        assert "ERR " + err_of(r.execute_command, "MODULE", *args) == MODULE_REFUSED
+    assert r.execute_command("MODULE", "LIST") == []
+    assert r.config_get("enable-*") == {"enable-protected-configs": "no", "enable-debug-command": "no",
+                                        "enable-module-command": "no"}
+    for name in ("enable-debug-command", "enable-module-command"):
+        assert err_of(r.config_set, name, "yes") == \
+            f"CONFIG SET failed (possibly related to argument '{name}') - can't set immutable config"
+    # Before NOAUTH, as Redis checks it; and inside MULTI it aborts the EXEC.
+    r.config_set("requirepass", "pw")
+    sock = s.raw()
+    assert resp_exchange(sock, raw_cmd(None, "DEBUG", "HELP")) == b"-" + DEBUG_REFUSED.encode() + b"\r\n"
+    want = b"+OK\r\n+OK\r\n-" + DEBUG_REFUSED.encode() + \
+        b"\r\n-EXECABORT Transaction discarded because of previous errors.\r\n"
+    got = resp_exchange(sock, raw_cmd(None, "AUTH", "pw") + raw_cmd(None, "MULTI") + raw_cmd(None, "DEBUG", "RELOAD") +
+                        raw_cmd(None, "EXEC"), until=b"errors.\r\n")
+    assert got == want
+
+
+def test_debug_and_module_when_enabled(server_factory):
+    s = server_factory("--enable-debug-command", "yes", "--enable-module-command", "yes")
+    r = s.client(decode_responses=True)
+    assert r.execute_command("DEBUG", "SLEEP", "0") == "OK"
+    assert err_of(r.execute_command, "MODULE", "LOAD", "/nonexistent.so") == \
+        "Error loading the extension. Please check the server logs."
+    assert err_of(r.execute_command, "MODULE", "UNLOAD", "x") == \
+        "Error unloading module: no such module with that name"
+    assert r.config_get("enable-debug-command") == {"enable-debug-command": "yes"}
+
+
+# ---- NUL bytes in parameter values ----------------------------------------------------
+
+
+def test_requirepass_is_binary_safe(server_factory, tmp_path):
+    s = server_factory()
+    sock = s.raw()
+    assert resp_exchange(sock, raw_cmd(None, "CONFIG", "SET", "requirepass", b"x\0rest")) == b"+OK\r\n"
+    other = s.raw()
+    assert resp_exchange(other, raw_cmd(None, "AUTH", "x")) == \
+        b"-WRONGPASS invalid username-password pair or user is disabled.\r\n"
+    assert resp_exchange(other, raw_cmd(None, "AUTH", b"x\0rest")) == b"+OK\r\n"
+    assert resp_exchange(other, raw_cmd(None, "CONFIG", "GET", "requirepass"), until=b"rest\r\n") == \
+        b"*2\r\n$11\r\nrequirepass\r\n$6\r\nx\0rest\r\n"
+    # A multi-pair SET that fails restores the whole binary value.
+    assert resp_exchange(other, raw_cmd(None, "CONFIG", "SET", "requirepass", b"z\0", "hz", "x")).startswith(b"-ERR")
+    assert resp_exchange(s.raw(), raw_cmd(None, "AUTH", b"x\0rest")) == b"+OK\r\n"
+    # The same from a config file ("\x00" escape), and CONFIG REWRITE keeps it.
+    s2 = server_factory(config='requirepass "y\\x00more"\n')
+    c = s2.raw()
+    assert resp_exchange(c, raw_cmd(None, "AUTH", "y")).startswith(b"-WRONGPASS")
+    assert resp_exchange(c, raw_cmd(None, "AUTH", b"y\0more")) == b"+OK\r\n"
+    assert resp_exchange(c, raw_cmd(None, "CONFIG", "REWRITE")) == b"+OK\r\n"
+    with open(os.path.join(s2.dir, "cachet.conf")) as f:
+        assert 'requirepass "y\\x00more"' in f.read()
+
+
+def test_nul_in_c_string_parameters_is_refused(server_factory, tmp_path):
+    s = server_factory("--enable-protected-configs", "yes")
+    r = s.client(decode_responses=True)
+    before = {n: cfg(r, n) for n in ("dir", "dbfilename", "tls-ciphers", "bind", "save", "protected-mode", "hz")}
+    for name, value in (("dir", str(tmp_path) + "\0x"), ("dbfilename", "a.rdb\0b"), ("tls-ciphers", "a\0b"),
+                        ("bind", "127.0.0.1\0 0.0.0.0"), ("save", "900\0 1"), ("protected-mode", "no\0"),
+                        ("hz", "10\0")):
+        assert err_of(r.config_set, name, value) == \
+            f"CONFIG SET failed (possibly related to argument '{name}') - argument must not contain NUL bytes"
+    # A multi-pair SET with one bad value changes nothing.
+    with pytest.raises(redis.ResponseError):
+        r.config_set("maxmemory-samples", "7", "dbfilename", "b\0c")
+    assert r.config_get("maxmemory-samples") == {"maxmemory-samples": "5"}
+    assert {n: cfg(r, n) for n in before} == before
+    # In the config file too: no silent cut at the NUL.
+    p = subprocess.run([SERVER_BIN, "-"], input='dbfilename "a.rdb\\x00b"\n', capture_output=True, text=True,
+                       timeout=10)
+    assert p.returncode != 0
+    assert "argument must not contain NUL bytes" in p.stdout + p.stderr
+    # A user's rules too: ">pa\x00ss" must not become the password "pa".
+    p = subprocess.run([SERVER_BIN, "-"], input='user alice on ">pa\\x00ss" ~* +@all\n', capture_output=True,
+                       text=True, timeout=10)
+    assert p.returncode != 0
+    assert "argument must not contain NUL bytes" in p.stdout + p.stderr

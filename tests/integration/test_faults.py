@@ -407,7 +407,8 @@ def test_clients_get_loading_error_while_the_snapshot_loads(procs, tmp_path, tls
     from tlsutil import tls_client
     n = 1500
     d = make_snapshot(tmp_path, n)
-    args = ["--key-load-delay", "1000"]  # 1500 keys x 1 ms = a 1.5 s load
+    args = ["--key-load-delay", "1000",  # 1500 keys x 1 ms = a 1.5 s load
+            "--enable-debug-command", "yes"]  # DEBUG RELOAD below must meet -LOADING, not the DEBUG refusal
     if transport == "tls":
         args += ["--tls-mode", "preferred", "--tls-cert-file", tls_certs["server_crt"],
                  "--tls-key-file", tls_certs["server_key"], "--tls-ca-cert-file", tls_certs["ca_crt"]]

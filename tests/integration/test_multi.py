@@ -270,7 +270,15 @@ def pass_time(ms):
     wait_until(lambda: time.monotonic() - t0 > ms / 1000.0, interval=0.005, what="time to pass")
 
 
-def test_watch_expired_but_not_yet_deleted_fails_exec(server, r):
+@pytest.fixture
+def debug_server(server_factory):
+    """A server that allows DEBUG (off by default, as in Redis 7.0)."""
+    return server_factory("--enable-debug-command", "yes")
+
+
+def test_watch_expired_but_not_yet_deleted_fails_exec(debug_server):
+    server = debug_server
+    r = server.client(decode_responses=True)
     # With active expiry off nothing deletes the key: EXEC itself notices
     # that a watched key expired after WATCH (Redis 7).
     r.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "0")
@@ -283,7 +291,9 @@ def test_watch_expired_but_not_yet_deleted_fails_exec(server, r):
     assert c.execute_command("EXEC") is None
 
 
-def test_watch_on_already_expired_key(server, r):
+def test_watch_on_already_expired_key(debug_server):
+    server = debug_server
+    r = server.client(decode_responses=True)
     # A key already expired when watched is logically missing: its lazy
     # deletion is no change, but creating it again is.
     r.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "0")

@@ -394,7 +394,7 @@ def test_flushall_abandons_a_running_bgsave(server_factory):
 
 
 def test_debug_reload_keeps_the_data(server_factory):
-    s = server_factory()
+    s = server_factory("--enable-debug-command", "yes")
     r = s.client(decode_responses=True)
     r.set("k", "v", px=100000)
     r.hset("h", mapping={"a": "1", "b": "2"})

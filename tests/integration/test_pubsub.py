@@ -355,3 +355,54 @@ def test_slow_subscriber_is_disconnected_by_pubsub_obuf_limit(server, r):
     # Everyone else is unaffected.
     assert r.ping() is True
     assert server.alive()
+
+
+# ---- CLIENT REPLY OFF / SKIP do not silence pushes ----------------------------------
+
+
+@pytest.fixture(params=["plain", "tls"])
+def wire(request, server_factory):
+    """(server, connect): raw sockets over plaintext or TLS (tls-mode preferred,
+    so the redis-py publisher can stay plain)."""
+    if request.param == "plain":
+        s = server_factory()
+        return s, s.raw
+    from tlsutil import client_context, tls_socket
+    certs = request.getfixturevalue("tls_certs")
+    s = server_factory("--tls-mode", "preferred", "--tls-cert-file", certs["server_crt"],
+                       "--tls-key-file", certs["server_key"], "--tls-ca-cert-file", certs["ca_crt"])
+    ctx = client_context(certs["ca_crt"])
+    return s, lambda: tls_socket(s.port, ctx, owner=s)
+
+
+@pytest.mark.parametrize("resp", [2, 3])
+def test_client_reply_off_still_delivers_pubsub(wire, resp):
+    # Redis 7.0 marks confirmations and messages as pushes, which CLIENT
+    # REPLY OFF/SKIP do not silence; before, Cachet dropped them while
+    # PUBLISH counted the subscriber, so every message was lost.
+    s, connect = wire
+    sub = connect()
+    if resp == 3:
+        hello3(sub)
+    sub.sendall(cmd("CLIENT", "REPLY", "OFF") + cmd("SUBSCRIBE", "ch") + cmd("PSUBSCRIBE", "p*") + cmd("PING"))
+    confirm = push("", "subscribe", "ch", 1, resp=resp) + push("", "psubscribe", "p*", 2, resp=resp)
+    assert read_exact(sub, confirm) == confirm
+    pub = s.client()
+    assert pub.publish("ch", "m1") == 1
+    assert pub.publish("px", "m2") == 1
+    # PING's reply stays silenced: the messages come right after the confirmations.
+    msgs = push("", "message", "ch", "m1", resp=resp) + push("", "pmessage", "p*", "px", "m2", resp=resp)
+    assert read_exact(sub, msgs) == msgs
+    if resp == 3:  # RESP3 may leave the subscribed context's restrictions: REPLY ON works
+        exchange(sub, cmd("UNSUBSCRIBE", "ch") + cmd("CLIENT", "REPLY", "ON") + cmd("PING"),
+                 push("", "unsubscribe", "ch", 1, resp=3) + b"+OK\r\n+PONG\r\n")
+
+    # SKIP silences the SUBSCRIBE's own reply only, never its confirmation.
+    other = connect()
+    if resp == 3:
+        hello3(other)
+    pong = b"+PONG\r\n" if resp == 3 else b"*2\r\n$4\r\npong\r\n$0\r\n\r\n"
+    exchange(other, cmd("CLIENT", "REPLY", "SKIP") + cmd("SUBSCRIBE", "c2") + cmd("PING"),
+             push("", "subscribe", "c2", 1, resp=resp) + pong)
+    assert pub.publish("c2", "m3") == 1
+    exchange(other, b"", push("", "message", "c2", "m3", resp=resp))

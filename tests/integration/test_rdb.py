@@ -82,7 +82,8 @@ def procs(tmp_path):
             if REFERENCE_MODE:
                 s = RedisServer(d, args=args)
             else:
-                s = Server(d, ("--save", "", "--appendonly", "no") + tuple(args))
+                # DEBUG RELOAD below: DEBUG is off by default, as in Redis 7.0.
+                s = Server(d, ("--save", "", "--appendonly", "no", "--enable-debug-command", "yes") + tuple(args))
             self.started.append(s)
             return s
 

@@ -11,6 +11,14 @@ import redis
 from conftest import resp_exchange, wait_until
 
 
+@pytest.fixture
+def server_factory(server_factory):
+    """DEBUG is off by default, as in Redis 7.0 (enable-debug-command no);
+    this module's servers turn it on. A later "--enable-debug-command no"
+    in a test's own arguments turns it off again."""
+    return lambda *args, **kw: server_factory("--enable-debug-command", "yes", *args, **kw)
+
+
 def err(excinfo):
     return str(excinfo.value)
 
