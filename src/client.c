@@ -258,9 +258,23 @@ static void processInput(client *c) {
             c->lastInteraction = srv.mstime;
             if (!cmdProcess(c)) return; /* client gone */
             c->argc = 0;
+            /* Marked to close by its own command with nothing left to write
+             * (CLIENT REPLY OFF): the write path would never see the flag. */
+            if ((c->flags & CLIENT_CLOSE_AFTER_REPLY) && !clientHasPendingReplies(c)) clientFreeAsync(c);
         }
         c->qpos += consumed;
         respReqReset(&c->req);
+        /* Before AUTH a request has at most 10 arguments, but an inline one
+         * may split into 32k: an unauthenticated client does not get to keep
+         * the arrays such a line made it allocate (1 MB a connection). */
+        if (!(c->flags & CLIENT_AUTHENTICATED) && c->reqArgvCap > RESP_UNAUTH_MAX_MULTIBULK * 4) {
+            memFree(c->reqArgv);
+            memFree(c->argv);
+            c->reqArgv = NULL;
+            c->argv = NULL;
+            c->reqArgvCap = 0;
+            c->argvCap = 0;
+        }
     }
     if (c->qpos == c->qlen) {
         c->qpos = c->qlen = 0;
