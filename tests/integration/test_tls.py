@@ -511,3 +511,81 @@ def test_abandoned_handshakes_cost_nothing_lasting(server_factory, tls_certs):
     assert int(i["tls_handshakes_ok"]) == 0
     assert int(i["tls_handshakes_abandoned"]) + int(i["tls_handshakes_failed"]) > 0
     assert tls_attempt_ping(s.port, client_context(tls_certs["ca_crt"])) == b"+PONG\r\n"
+
+
+# --- nothing produced after a switch to required reaches plaintext -----------------------
+
+def _plain(port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # replies stay in the server
+    s.settimeout(10)
+    s.connect(("127.0.0.1", port))
+    return s
+
+
+def _omem(admin, marker):
+    for line in admin.execute_command("CLIENT", "LIST").decode().splitlines():
+        if f"name={marker} " in line:
+            return int(line.split(" omem=")[1].split()[0])
+    return -1
+
+
+def test_required_sends_plaintext_nothing_produced_after_the_switch(server_factory, tls_certs):
+    s = server_factory(*tls_args(tls_certs))
+    admin = tls_client(s, tls_certs)
+    big = b"b" * (4 << 20)
+    admin.set("big", big)
+    # A plaintext subscriber that stopped reading with messages owed.
+    sub = _plain(s.port)
+    sub.sendall(b"CLIENT SETNAME psub\r\nSUBSCRIBE ch\r\n")
+    wait_until(lambda: admin.pubsub_numsub("ch")[0][1] == 1, what="plaintext subscriber")
+    for _ in range(3):
+        admin.publish("ch", big)
+    # A plaintext client blocked in BLPOP behind a big reply it is not reading.
+    blk = _plain(s.port)
+    blk.sendall(b"CLIENT SETNAME pblk\r\nGET big\r\nBLPOP list 0\r\n")
+    # A TLS client blocked on the same list, after it.
+    tblk = tls_resp(s, tls_certs, timeout=10)
+    wait_until(lambda: info_int(admin, "blocked_clients", "clients") == 1, what="plaintext BLPOP blocked")
+    tblk.send("BLPOP", "list", 0)
+    wait_until(lambda: info_int(admin, "blocked_clients", "clients") == 2, what="TLS BLPOP blocked")
+    tsub = tls_resp(s, tls_certs, timeout=10)
+    assert tsub.call("SUBSCRIBE", "ch") == [b"subscribe", b"ch", 1]
+    wait_until(lambda: _omem(admin, "psub") > 0 and _omem(admin, "pblk") > 0, what="replies waiting in the server")
+
+    assert admin.config_set("tls-mode", "required") is True
+    # Produced after the switch: only TLS clients may see it.
+    assert admin.publish("ch", "after-the-switch") == 1
+    assert tsub.read() == [b"message", b"ch", b"after-the-switch"]
+    assert admin.lpush("list", "secret-1") == 1
+    assert tblk.read() == [b"list", b"secret-1"]
+    assert admin.lpush("list", "secret-2") == 1
+    assert admin.lrange("list", 0, -1) == [b"secret-2"]  # nobody plaintext popped it
+    assert admin.pubsub_numsub("ch")[0][1] == 1
+    assert info_int(admin, "blocked_clients", "clients") == 0
+
+    data, closed = read_to_eof(sub, timeout=30)
+    assert closed and b"after-the-switch" not in data
+    msg = b"*3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$%d\r\n%s\r\n" % (len(big), big)
+    assert data == b"+OK\r\n*3\r\n$9\r\nsubscribe\r\n$2\r\nch\r\n:1\r\n" + msg * 3
+    data, closed = read_to_eof(blk, timeout=30)
+    assert closed and b"secret" not in data
+    assert data == b"+OK\r\n$%d\r\n%s\r\n" % (len(big), big)
+    assert admin.ping() is True
+
+
+def test_required_revokes_a_plaintext_transaction_and_pipeline(server_factory, tls_certs):
+    s = server_factory(*tls_args(tls_certs))
+    admin = tls_client(s, tls_certs)
+    admin.set("big", b"b" * (4 << 20))
+    admin.set("secret", "s")
+    c = _plain(s.port)
+    c.sendall(b"CLIENT SETNAME pm\r\nGET big\r\nMULTI\r\nSET k v\r\n")
+    wait_until(lambda: _omem(admin, "pm") > 0, what="replies waiting in the server")
+    wait_until(lambda: " flags=x " in [l for l in admin.execute_command("CLIENT", "LIST").decode().splitlines()
+                                        if "name=pm " in l][0], what="plaintext MULTI")
+    assert admin.config_set("tls-mode", "required") is True
+    c.sendall(b"EXEC\r\nGET secret\r\n")  # read and dropped, never run
+    data, closed = read_to_eof(c, timeout=30)
+    assert closed and data.endswith(b"+OK\r\n+QUEUED\r\n")
+    assert admin.get("k") is None
