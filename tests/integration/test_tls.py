@@ -589,3 +589,51 @@ def test_required_revokes_a_plaintext_transaction_and_pipeline(server_factory, t
     data, closed = read_to_eof(c, timeout=30)
     assert closed and data.endswith(b"+OK\r\n+QUEUED\r\n")
     assert admin.get("k") is None
+
+
+def _answers(host, port, ctx=None):
+    try:
+        raw = socket.create_connection((host, port), timeout=2)
+    except OSError:
+        return False
+    try:
+        s = ctx.wrap_socket(raw, server_hostname="localhost") if ctx else raw
+        s.sendall(b"PING\r\n")
+        return s.recv(16) == b"+PONG\r\n"
+    except OSError:
+        return False
+    finally:
+        raw.close()
+
+
+def test_config_set_bind_moves_the_tls_port_too(server_factory, tls_certs):
+    tport = free_port()
+    s = server_factory("--tls-port", tport, *tls_args(tls_certs))
+    ctx = client_context(tls_certs["ca_crt"])
+    admin = s.client()
+    assert _answers("127.0.0.1", tport, ctx) and _answers("127.0.0.1", s.port)
+    assert admin.config_set("bind", "127.0.0.2") is True
+    assert _answers("127.0.0.2", s.port) and _answers("127.0.0.2", s.port, ctx)
+    assert _answers("127.0.0.2", tport, ctx), "the tls-port did not move to the new bind address"
+    assert not _answers("127.0.0.1", s.port) and not _answers("127.0.0.1", tport, ctx)
+    # Back, and to both: the same port on overlapping addresses.
+    admin2 = redis.Redis(host="127.0.0.2", port=s.port, socket_timeout=10)
+    assert admin2.config_set("bind", "127.0.0.1 127.0.0.2") is True
+    for host in ("127.0.0.1", "127.0.0.2"):
+        assert _answers(host, s.port) and _answers(host, tport, ctx)
+    admin2.close()
+    # A bind the tls-port cannot take is refused whole: both ports stay.
+    blocker = socket.socket()
+    blocker.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    blocker.bind(("127.0.0.3", tport))
+    blocker.listen(1)
+    try:
+        admin3 = redis.Redis(host="127.0.0.1", port=s.port, socket_timeout=10)
+        with pytest.raises(redis.ResponseError, match="Failed to bind to specified addresses"):
+            admin3.config_set("bind", "127.0.0.3")
+        assert admin3.config_get("bind") == {"bind": "127.0.0.1 127.0.0.2"}
+        for host in ("127.0.0.1", "127.0.0.2"):
+            assert _answers(host, s.port) and _answers(host, tport, ctx)
+        admin3.close()
+    finally:
+        blocker.close()
