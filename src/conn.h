@@ -75,9 +75,14 @@ int connIsHandshaking(const conn *c);
  * handshakes deferred by max-new-tls-connections-per-cycle. Returns 1 when
  * work is left, so the loop must not sleep. */
 int connTlsBeforeSleep(void);
-/* The peer certificate's subject CN, if the peer sent a verified one;
- * 0 and "" otherwise. (Seam for logging a client in by its certificate.) */
-int connTlsPeerCommonName(conn *c, char *buf, size_t len);
+/* The peer certificate's subject CN, if the peer sent a verified one with
+ * exactly one CN of 1..cap bytes (UTF-8) and no NUL: 1, the bytes in buf
+ * (not NUL-terminated) and their count in *len; else 0. (Seam for logging a
+ * client in by its certificate: compare with the length, never strlen.) */
+#define CONN_TLS_CN_MAX 256
+int connTlsPeerCommonName(conn *c, char *buf, size_t cap, size_t *len);
+/* The same rule on an X509_NAME * (exposed for the fuzz harness). */
+int tlsSubjectCommonName(const void *subject, char *buf, size_t cap, size_t *len);
 
 /* read: >0 bytes, 0 on orderly EOF, -1 on error (errno EAGAIN: try later). */
 static inline ssize_t connRead(conn *c, void *buf, size_t len) { return c->type->read(c, buf, len); }

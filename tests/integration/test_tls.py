@@ -637,3 +637,59 @@ def test_config_set_bind_moves_the_tls_port_too(server_factory, tls_certs):
         admin3.close()
     finally:
         blocker.close()
+
+
+# --- client-certificate names are compared whole ------------------------------------------
+
+def _client_cert(certs, directory, name_attrs, tag):
+    """A client certificate signed by the test CA whose subject is exactly
+    name_attrs: [(oid, value), ...] (values may hold a NUL or exceed 64)."""
+    import datetime
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    with open(certs["ca_crt"], "rb") as f:
+        ca = x509.load_pem_x509_certificate(f.read())
+    with open(certs["ca_key"], "rb") as f:
+        ca_key = serialization.load_pem_private_key(f.read(), None)
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(oid, v, _validate=False) for oid, v in name_attrs])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(ca.subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(hours=1))
+            .not_valid_after(now + datetime.timedelta(days=2))
+            .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    crt, kp = str(directory / f"{tag}.crt"), str(directory / f"{tag}.key")
+    with open(crt, "wb") as f:
+        f.write(cert.public_bytes(serialization.Encoding.PEM))
+    with open(kp, "wb") as f:
+        f.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+                                  serialization.NoEncryption()))
+    return crt, kp
+
+
+@pytest.mark.parametrize("case", ["nul", "long", "two-cns", "good"])
+def test_client_certificate_cn_must_name_the_user_exactly(server_factory, tls_certs, tmp_path, case):
+    from cryptography.x509.oid import NameOID
+    cn = NameOID.COMMON_NAME
+    long_cn = "a" * 300
+    subjects = {
+        "nul": [(cn, "admin\x00.tenant7")],             # strlen() says "admin"
+        "long": [(cn, long_cn)],                        # a 256-byte buffer says its first 255 bytes
+        "two-cns": [(cn, "admin"), (cn, "guest")],      # which one?
+        "good": [(NameOID.ORGANIZATION_NAME, "x"), (cn, "admin")],
+    }
+    crt, key = _client_cert(tls_certs, tmp_path, subjects[case], case)
+    s = server_factory(*tls_args(tls_certs, "preferred", "--tls-auth-clients", "optional",
+                                 "--tls-auth-clients-user", "CN", "--requirepass", "pw"))
+    admin = s.client(password="pw", decode_responses=True)
+    for user in ("admin", "guest", long_cn[:255], long_cn[:256]):
+        admin.execute_command("ACL", "SETUSER", user, "on", "nopass", "~*", "+@all")
+    r = tls_resp(s, tls_certs, cert=crt, key=key)
+    who = r.call("ACL", "WHOAMI")
+    if case == "good":
+        assert who == b"admin"
+    else:
+        assert isinstance(who, redis.ResponseError) and str(who).startswith("NOAUTH"), who
+        assert r.call("AUTH", "pw") == "OK" and r.call("ACL", "WHOAMI") == b"default"
