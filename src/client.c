@@ -557,10 +557,13 @@ char *clientInfoString(client *c) {
     for (replyBlock *b = c->reply; b; b = b->next) oll++;
     size_t qbuf = c->qlen - c->qpos;
     size_t totmem = sizeof(client) + memUsableSize(c->querybuf) + c->replyBytes + memUsableSize(c->argv);
-    char *out = memAlloc(1024 + (c->name ? strlen(c->name) : 0) + (c->libName ? strlen(c->libName) : 0) +
-                         (c->libVer ? strlen(c->libVer) : 0));
-    snprintf(out, 1024 + (c->name ? strlen(c->name) : 0) + (c->libName ? strlen(c->libName) : 0) +
-                      (c->libVer ? strlen(c->libVer) : 0),
+    /* Room for every field of unbounded length (an ACL user name too), so
+     * the line is never cut before "tls=". */
+    const char *user = aclUserName(c->user);
+    size_t cap = 1024 + (c->name ? strlen(c->name) : 0) + (c->libName ? strlen(c->libName) : 0) +
+                 (c->libVer ? strlen(c->libVer) : 0) + strlen(user);
+    char *out = memAlloc(cap);
+    snprintf(out, cap,
              "id=%lld addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d sub=%d psub=%d ssub=%d "
              "multi=%d qbuf=%zu qbuf-free=%zu argv-mem=%zu multi-mem=0 rbs=%zu rbp=%zu obl=%zu oll=%zu omem=%zu "
              "tot-mem=%zu events=%s cmd=%s user=%s redir=-1 resp=%d lib-name=%s lib-ver=%s tls=%s",
@@ -568,7 +571,7 @@ char *clientInfoString(client *c) {
              (srv.mstime - c->ctime) / 1000, (srv.mstime - c->lastInteraction) / 1000, flags, c->db->id,
              (int)dictSize(&c->pubsubChannels), (int)dictSize(&c->pubsubPatterns), (int)dictSize(&c->pubsubShardChannels),
              (c->flags & CLIENT_MULTI) ? c->mcount : -1, qbuf, c->qcap - c->qlen, (size_t)0, c->qcap, c->qpeak,
-             obl, oll, c->replyBytes, totmem, events, cmdname, aclUserName(c->user), c->resp,
+             obl, oll, c->replyBytes, totmem, events, cmdname, user, c->resp,
              c->libName ? c->libName : "", c->libVer ? c->libVer : "",
              c->conn && connIsTls(c->conn) ? "yes" : "no");
     return out;
