@@ -31,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -49,7 +50,7 @@ typedef struct ctxInfo {
     char notBefore[64], notAfter[64], serial[96];
     time_t certNotAfter;
     time_t caEarliestNotAfter; /* 0: no CA file */
-    char params[2048];         /* the parameters it was built from */
+    unsigned char params[32];  /* digest of the parameters it was built from */
     fileStamp cert, key, ca;
 } ctxInfo;
 
@@ -90,17 +91,30 @@ static int stampEqual(const fileStamp *a, const fileStamp *b) {
            a->mtimeNs == b->mtimeNs;
 }
 
-static void describeParams(char *out, size_t len) {
-    snprintf(out, len, "%s|%s|%s|%s|%s|%d|%s|%s|%s|%d|%d|%lld|%lld", srv.tlsCertFile ? srv.tlsCertFile : "",
-             srv.tlsKeyFile ? srv.tlsKeyFile : "", srv.tlsKeyFilePass ? srv.tlsKeyFilePass : "",
-             srv.tlsCaCertFile ? srv.tlsCaCertFile : "", srv.tlsCaCertDir ? srv.tlsCaCertDir : "",
-             srv.tlsAuthClients, srv.tlsProtocols ? srv.tlsProtocols : "", srv.tlsCiphers ? srv.tlsCiphers : "",
-             srv.tlsCiphersuites ? srv.tlsCiphersuites : "", srv.tlsPreferServerCiphers, srv.tlsSessionCaching,
-             srv.tlsSessionCacheSize, srv.tlsSessionCacheTimeout);
+/* A digest of every parameter a context is built from, each string with its
+ * length: paths of any length and any bytes ('|' included) compare exactly
+ * (a fixed text buffer cut long paths, so a new long path looked unchanged). */
+static void describeParams(unsigned char out[32]) {
+    const char *strs[] = {srv.tlsCertFile,   srv.tlsKeyFile,  srv.tlsKeyFilePass, srv.tlsCaCertFile,
+                          srv.tlsCaCertDir,  srv.tlsProtocols, srv.tlsCiphers,    srv.tlsCiphersuites};
+    long long nums[] = {srv.tlsAuthClients, srv.tlsPreferServerCiphers, srv.tlsSessionCaching,
+                        srv.tlsSessionCacheSize, srv.tlsSessionCacheTimeout};
+    memset(out, 0, 32);
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    if (!md) return;
+    EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+    for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
+        size_t n = strs[i] ? strlen(strs[i]) : 0;
+        EVP_DigestUpdate(md, &n, sizeof(n));
+        if (n) EVP_DigestUpdate(md, strs[i], n);
+    }
+    EVP_DigestUpdate(md, nums, sizeof(nums));
+    EVP_DigestFinal_ex(md, out, NULL);
+    EVP_MD_CTX_free(md);
 }
 
 static void stampAll(ctxInfo *info) {
-    describeParams(info->params, sizeof(info->params));
+    describeParams(info->params);
     stampFile(srv.tlsCertFile, &info->cert);
     stampFile(srv.tlsKeyFile, &info->key);
     stampFile(srv.tlsCaCertFile, &info->ca);
@@ -149,6 +163,10 @@ static int parseProtocols(const char *spec, int *minv, int *maxv, char *err, siz
     if (!isSet(spec)) return 0;
     int lo = 0, hi = 0;
     char buf[256];
+    if (strlen(spec) >= sizeof(buf)) { /* cut, it could lose a version: refuse */
+        snprintf(err, errlen, "Invalid tls-protocols specified");
+        return -1;
+    }
     snprintf(buf, sizeof(buf), "%s", spec);
     for (char *save = NULL, *tok = strtok_r(buf, " ,", &save); tok; tok = strtok_r(NULL, " ,", &save)) {
         int v = 0;
@@ -343,7 +361,7 @@ static SSL_CTX *contextForConfig(ctxInfo *info, int *fresh, char *err, size_t er
         ctxInfo now;
         memset(&now, 0, sizeof(now));
         stampAll(&now);
-        if (!strcmp(now.params, currentInfo.params) && stampEqual(&now.cert, &currentInfo.cert) &&
+        if (!memcmp(now.params, currentInfo.params, sizeof(now.params)) && stampEqual(&now.cert, &currentInfo.cert) &&
             stampEqual(&now.key, &currentInfo.key) && stampEqual(&now.ca, &currentInfo.ca)) {
             *info = currentInfo;
             return current;

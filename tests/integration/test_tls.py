@@ -693,3 +693,19 @@ def test_client_certificate_cn_must_name_the_user_exactly(server_factory, tls_ce
     else:
         assert isinstance(who, redis.ResponseError) and str(who).startswith("NOAUTH"), who
         assert r.call("AUTH", "pw") == "OK" and r.call("ACL", "WHOAMI") == b"default"
+
+
+def test_tls_parameters_apply_when_the_certificate_path_is_long(server_factory, tmp_path):
+    # Certificate paths of ~2,200 bytes: a change of tls-protocols (named
+    # after them in what identifies a context) must still rebuild it.
+    deep = tmp_path
+    for _ in range(11):
+        deep = deep / ("d" * 200)
+    certs = make_certs(deep, "Deep CA")
+    s = server_factory("--tls-mode", "preferred", "--tls-cert-file", certs["server_crt"],
+                       "--tls-key-file", certs["server_key"])
+    tls12 = client_context(certs["ca_crt"], max_version=ssl.TLSVersion.TLSv1_2)
+    assert tls_attempt_ping(s.port, tls12) == b"+PONG\r\n"
+    assert s.client().config_set("tls-protocols", "TLSv1.3") is True
+    assert tls_attempt_ping(s.port, tls12) != b"+PONG\r\n", "tls-protocols TLSv1.3 was not applied"
+    assert tls_attempt_ping(s.port, client_context(certs["ca_crt"])) == b"+PONG\r\n"
