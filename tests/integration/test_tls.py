@@ -564,6 +564,8 @@ def test_required_sends_plaintext_nothing_produced_after_the_switch(server_facto
     assert admin.pubsub_numsub("ch")[0][1] == 1
     assert info_int(admin, "blocked_clients", "clients") == 0
 
+    for sock in (sub, blk):  # now read fast
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
     data, closed = read_to_eof(sub, timeout=30)
     assert closed and b"after-the-switch" not in data
     msg = b"*3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$%d\r\n%s\r\n" % (len(big), big)
