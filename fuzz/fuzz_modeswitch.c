@@ -13,7 +13,8 @@
  * that client sniffing in preferred), commands a TLS stand-in (a client with
  * no connection) runs after the switch (PUBLISH, LPUSH...), and what every
  * plaintext client sends after the switch.
- * Checks, after the switch: a client still sniffing is not closed; every
+ * Checks, after the switch: a client that has sent no byte yet (sniffing,
+ * or plain since tls-mode none) is not closed but sniffs; every
  * other plaintext client is subscribed to nothing, blocked on nothing, runs
  * no further command, and never has a byte added to its output (bytes
  * written + bytes waiting never grow). Between inputs every client is freed,
@@ -200,7 +201,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     for (int i = 0; i < NCLIENTS; i++) {
         client *c = clientById(run.id[i]);
         if (!c || !c->conn) continue;
-        run.sniffing[i] = connIsSniffing(c->conn);
+        /* No byte yet (sniffing, or plain since tls-mode none): judged later. */
+        run.sniffing[i] = connIsSniffing(c->conn) || connPlainUndecided(c->conn);
         run.plain[i] = !run.sniffing[i] && !connIsTls(c->conn);
     }
     srv.tlsMode = TLS_MODE_REQUIRED;
@@ -210,7 +212,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     srv.current = NULL;
     for (int i = 0; i < NCLIENTS; i++) {
         client *c = clientById(run.id[i]);
-        if (run.sniffing[i] && (!c || (c->flags & (CLIENT_CLOSE_ASAP | CLIENT_CLOSE_AFTER_REPLY)))) abort();
+        if (run.sniffing[i] && (!c || !c->conn || !connIsSniffing(c->conn) ||
+                                (c->flags & (CLIENT_CLOSE_ASAP | CLIENT_CLOSE_AFTER_REPLY))))
+            abort();
         if (c && run.plain[i]) {
             run.produced[i] = produced(c);
             run.commands[i] = c->commandsProcessed;

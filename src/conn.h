@@ -56,6 +56,11 @@ conn *connCreatePlain(elLoop *el, int fd);
 /* Turns a sniffed conn into a plain one (conn_tls.c calls it), keeping its
  * handlers; registers the fd with the plain event handler. */
 void connBecomePlain(conn *c);
+/* Accepted plain (tls-mode none) and no byte read yet. */
+int connPlainUndecided(const conn *c);
+/* tls-mode leaves none: an undecided plain conn becomes a sniffing one, so
+ * its first byte is judged by the new mode (conn_tls.c). */
+void connBecomeSniffing(conn *c);
 /* The common end of every close: unregister, close the fd, mark CLOSED and
  * free the conn now, or when the handler running on it returns. */
 void connCloseSocket(conn *c);

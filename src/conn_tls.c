@@ -465,6 +465,16 @@ conn *connCreateSniffing(elLoop *el, int fd) {
     return c;
 }
 
+void connBecomeSniffing(conn *c) {
+    /* The fd's handler changes from the plain one to ours. */
+    elDelFile(c->el, c->fd, EL_READABLE | EL_WRITABLE);
+    c->type = &sniffType;
+    c->tflags = CONN_T_SNIFF;
+    /* Its handshake deadline counts from now: TLS was not possible before. */
+    c->acceptMs = elNowMs();
+    updateEvents(c);
+}
+
 conn *connCreateTls(elLoop *el, int fd) {
     conn *c = newConn(el, fd);
     c->type = &sniffType; /* until startTls succeeds */
@@ -473,10 +483,15 @@ conn *connCreateTls(elLoop *el, int fd) {
     return c;
 }
 
-int connIsSniffing(const conn *c) { return (c->tflags & CONN_T_SNIFF) != 0; }
-int connIsHandshaking(const conn *c) { return (c->tflags & (CONN_T_HANDSHAKE | CONN_T_DEFERRED)) != 0; }
+/* tflags are per type (a plain conn uses bit 0 for its own first-byte
+ * check): look at them only for our conns. */
+static int ours(const conn *c) { return c->type == &sniffType || c->type == &tlsType; }
+
+int connIsSniffing(const conn *c) { return ours(c) && (c->tflags & CONN_T_SNIFF) != 0; }
+int connIsHandshaking(const conn *c) { return ours(c) && (c->tflags & (CONN_T_HANDSHAKE | CONN_T_DEFERRED)) != 0; }
 
 int connHandshakeExpired(conn *c, long long nowMs) {
+    if (!ours(c)) return 0;
     if (c->state == CONN_STATE_ERROR && c->ssl == NULL && c->type == &sniffType) return 1; /* never started */
     if (nowMs - c->acceptMs <= srv.tlsHandshakeTimeout) return 0;
     if (c->tflags & (CONN_T_HANDSHAKE | CONN_T_DEFERRED)) return 1;

@@ -18,6 +18,8 @@
  *                              nothing produced after the switch reaches it
  *                              (revokePlaintext); a connection that has not
  *                              sent its first byte is judged by that byte
+ *   none -> preferred|required a connection accepted plain in none that has
+ *                              not sent a byte starts sniffing
  *   required -> preferred|none no client is closed; new connections follow
  *                              the new mode when their first byte arrives
  * Every transition is logged with the clients kept and closed. */
@@ -477,6 +479,14 @@ static void switchMode(int from, int to) {
          * the mode of that moment (a TLS client whose ClientHello is in
          * flight must not be taken for plaintext). */
         if (connIsSniffing(c->conn)) {
+            sniffing++;
+            continue;
+        }
+        /* Accepted in none (plain from the start) and silent so far: when
+         * TLS becomes possible it sniffs like a connection accepted now. */
+        if (from == TLS_MODE_NONE && to != TLS_MODE_NONE && connPlainUndecided(c->conn) &&
+            !connHasWriteHandler(c->conn) && !(c->flags & (CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP))) {
+            connBecomeSniffing(c->conn);
             sniffing++;
             continue;
         }

@@ -711,3 +711,26 @@ def test_tls_parameters_apply_when_the_certificate_path_is_long(server_factory, 
     assert s.client().config_set("tls-protocols", "TLSv1.3") is True
     assert tls_attempt_ping(s.port, tls12) != b"+PONG\r\n", "tls-protocols TLSv1.3 was not applied"
     assert tls_attempt_ping(s.port, client_context(certs["ca_crt"])) == b"+PONG\r\n"
+
+
+@pytest.mark.parametrize("to", ["preferred", "required"])
+def test_connection_silent_since_none_is_judged_by_its_first_byte(server_factory, tls_certs, to):
+    # Accepted in tls-mode none, nothing sent yet when TLS is turned on: a
+    # TLS handshake on it must work, and it is not counted as plaintext.
+    s = server_factory(*tls_args(tls_certs, "none"))
+    admin = s.client()
+    early_tls = socket.create_connection(("127.0.0.1", s.port), timeout=10)
+    early_plain = socket.create_connection(("127.0.0.1", s.port), timeout=10)
+    s._clients += [early_tls, early_plain]
+    wait_until(lambda: len(admin.execute_command("CLIENT", "LIST").splitlines()) == 3, what="three clients")
+    assert admin.execute_command("CONFIG", "SET", "tls-mode", to) == b"OK"  # closes this admin in required
+    conn = client_context(tls_certs["ca_crt"]).wrap_socket(early_tls, server_hostname="localhost")
+    conn.sendall(b"PING\r\n")
+    assert conn.recv(16) == b"+PONG\r\n"
+    early_plain.sendall(b"PING\r\n")
+    data, _ = read_to_eof(early_plain, timeout=5) if to == "required" else (early_plain.recv(16), None)
+    assert data == (TLS_REQUIRED_LINE if to == "required" else b"+PONG\r\n")
+    wait_until(lambda: f"TLS mode changed from none to {to}:" in s.log(), what="mode change log line")
+    line = [l for l in s.log().splitlines() if f"TLS mode changed from none to {to}:" in l][-1]
+    assert ("0 TLS clients kept" in line and "2 new connections still to send their first byte" in line
+            and (", 1 plaintext clients closed" if to == "required" else ", 1 plaintext clients kept") in line), line
