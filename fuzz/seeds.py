@@ -243,3 +243,26 @@ sniff += [bytes([m]) + resp("PING") for m in (0, 1, 2, 5)]
 sniff += [bytes([1]) + b"PING\r\n", bytes([2 | 4]) + b"GET k\r\n", bytes([1]) + b"\x16", bytes([1 | 4]) + b"\x16\x03\x01",
           bytes([1]) + b"\x16\x03\x01\x00\x05hello", bytes([4]), bytes([1 | 8]) + resp("SET", "a", "b") + resp("GET", "a")]
 put("sniffer", sniff)
+
+# ---- modeswitch: flags byte, then NUL-separated parts (fuzz_modeswitch.c) ----
+big = b"SETRANGE big 300000 x\r\nGET big\r\nGET big\r\n"
+put("modeswitch", [
+    bytes([1 | 16]) + b"SUBSCRIBE ch\r\n\x00" + big + b"BLPOP l 0\r\n\x00PSUBSCRIBE c*\r\n\x00\x00"
+    b"PUBLISH ch hello\r\nLPUSH l a\r\nRPUSH l b\r\n\x00PING\r\nLPOP l\r\n",
+    bytes([2]) + b"MULTI\r\nSET a 1\r\n\x00" + big + b"\x00SSUBSCRIBE s\r\n\x00BLMOVE l2 l3 LEFT RIGHT 0\r\n\x00"
+    b"SPUBLISH s x\r\nLPUSH l2 z\r\n\x00EXEC\r\n",
+    bytes([4 | 8]) + big + b"SUBSCRIBE ch\r\n\x00BZPOPMIN z 0\r\n\x00\x00\x00ZADD z 1 m\r\nPUBLISH ch m\r\n\x00SUBSCRIBE ch\r\n",
+    bytes([0]) + b"\x00\x00\x00\x00PUBLISH ch x\r\n\x00PING\r\n",
+])
+
+# ---- certname: capacity byte, then [selector, string type, length, bytes] entries ----
+def cn_entry(sel, typ, val):
+    return bytes([sel | (16 if len(val) > 255 else 0), typ, len(val) & 255]) + val
+put("certname", [
+    bytes([64]) + cn_entry(2, 0, b"x") + cn_entry(0, 0, b"admin"),
+    bytes([64]) + cn_entry(0, 0, b"admin\x00.tenant7"),
+    bytes([64]) + cn_entry(0, 0, b"admin") + cn_entry(1, 1, b"guest"),
+    bytes([255]) + cn_entry(2, 0, b"org") + cn_entry(8, 0, b"admin"),
+    bytes([255]) + cn_entry(0, 0, b"a" * 300),
+    bytes([64]) + cn_entry(0, 4, b"\x00a\x00d\x00m\x00i\x00n"),
+])

@@ -840,9 +840,11 @@ int aclAuthenticate(client *c, slice user, slice pass) {
 /* A verified client certificate whose CN names an enabled user logs the
  * connection in as that user, without a password. */
 void aclAuthenticateByCertificate(client *c) {
-    char cn[256];
-    if (!c->conn || !connIsTls(c->conn) || !connTlsPeerCommonName(c->conn, cn, sizeof(cn))) return;
-    aclUser *u = aclGetUser(cn, strlen(cn));
+    char cn[CONN_TLS_CN_MAX];
+    size_t len;
+    /* The whole CN by its length: no NUL inside, no truncation, one CN. */
+    if (!c->conn || !connIsTls(c->conn) || !connTlsPeerCommonName(c->conn, cn, sizeof(cn), &len)) return;
+    aclUser *u = aclGetUser(cn, len);
     if (!u || !(u->flags & USER_ON)) return;
     c->user = u;
     c->flags |= CLIENT_AUTHENTICATED;

@@ -267,9 +267,23 @@ static void processInput(client *c) {
             c->lastInteraction = srv.mstime;
             if (!cmdProcess(c)) return; /* client gone */
             c->argc = 0;
+            /* Marked to close by its own command with nothing left to write
+             * (CLIENT REPLY OFF): the write path would never see the flag. */
+            if ((c->flags & CLIENT_CLOSE_AFTER_REPLY) && !clientHasPendingReplies(c)) clientFreeAsync(c);
         }
         c->qpos += consumed;
         respReqReset(&c->req);
+        /* Before AUTH a request has at most 10 arguments, but an inline one
+         * may split into 32k: an unauthenticated client does not get to keep
+         * the arrays such a line made it allocate (1 MB a connection). */
+        if (!(c->flags & CLIENT_AUTHENTICATED) && c->reqArgvCap > RESP_UNAUTH_MAX_MULTIBULK * 4) {
+            memFree(c->reqArgv);
+            memFree(c->argv);
+            c->reqArgv = NULL;
+            c->argv = NULL;
+            c->reqArgvCap = 0;
+            c->argvCap = 0;
+        }
     }
     if (c->qpos == c->qlen) {
         c->qpos = c->qlen = 0;
@@ -552,10 +566,13 @@ char *clientInfoString(client *c) {
     for (replyBlock *b = c->reply; b; b = b->next) oll++;
     size_t qbuf = c->qlen - c->qpos;
     size_t totmem = sizeof(client) + memUsableSize(c->querybuf) + c->replyBytes + memUsableSize(c->argv);
-    char *out = memAlloc(1024 + (c->name ? strlen(c->name) : 0) + (c->libName ? strlen(c->libName) : 0) +
-                         (c->libVer ? strlen(c->libVer) : 0));
-    snprintf(out, 1024 + (c->name ? strlen(c->name) : 0) + (c->libName ? strlen(c->libName) : 0) +
-                      (c->libVer ? strlen(c->libVer) : 0),
+    /* Room for every field of unbounded length (an ACL user name too), so
+     * the line is never cut before "tls=". */
+    const char *user = aclUserName(c->user);
+    size_t cap = 1024 + (c->name ? strlen(c->name) : 0) + (c->libName ? strlen(c->libName) : 0) +
+                 (c->libVer ? strlen(c->libVer) : 0) + strlen(user);
+    char *out = memAlloc(cap);
+    snprintf(out, cap,
              "id=%lld addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d sub=%d psub=%d ssub=%d "
              "multi=%d qbuf=%zu qbuf-free=%zu argv-mem=%zu multi-mem=0 rbs=%zu rbp=%zu obl=%zu oll=%zu omem=%zu "
              "tot-mem=%zu events=%s cmd=%s user=%s redir=-1 resp=%d lib-name=%s lib-ver=%s tls=%s",
@@ -563,7 +580,7 @@ char *clientInfoString(client *c) {
              (srv.mstime - c->ctime) / 1000, (srv.mstime - c->lastInteraction) / 1000, flags, c->db->id,
              (int)dictSize(&c->pubsubChannels), (int)dictSize(&c->pubsubPatterns), (int)dictSize(&c->pubsubShardChannels),
              (c->flags & CLIENT_MULTI) ? c->mcount : -1, qbuf, c->qcap - c->qlen, (size_t)0, c->qcap, c->qpeak,
-             obl, oll, c->replyBytes, totmem, events, cmdname, aclUserName(c->user), c->resp,
+             obl, oll, c->replyBytes, totmem, events, cmdname, user, c->resp,
              c->libName ? c->libName : "", c->libVer ? c->libVer : "",
              c->conn && connIsTls(c->conn) ? "yes" : "no");
     return out;

@@ -742,7 +742,9 @@ static int portApply(const char **err) {
 }
 
 static int bindApply(const char **err) {
-    if (relisten()) return 1;
+    /* The tls-port moves with the main port; if it cannot, the bind is
+     * rolled back and this runs again with the old addresses. */
+    if (relisten() && tlsApplyBind(err)) return 1;
     *err = "Failed to bind to specified addresses.";
     return 0;
 }

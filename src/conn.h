@@ -56,6 +56,11 @@ conn *connCreatePlain(elLoop *el, int fd);
 /* Turns a sniffed conn into a plain one (conn_tls.c calls it), keeping its
  * handlers; registers the fd with the plain event handler. */
 void connBecomePlain(conn *c);
+/* Accepted plain (tls-mode none) and no byte read yet. */
+int connPlainUndecided(const conn *c);
+/* tls-mode leaves none: an undecided plain conn becomes a sniffing one, so
+ * its first byte is judged by the new mode (conn_tls.c). */
+void connBecomeSniffing(conn *c);
 /* The common end of every close: unregister, close the fd, mark CLOSED and
  * free the conn now, or when the handler running on it returns. */
 void connCloseSocket(conn *c);
@@ -75,9 +80,14 @@ int connIsHandshaking(const conn *c);
  * handshakes deferred by max-new-tls-connections-per-cycle. Returns 1 when
  * work is left, so the loop must not sleep. */
 int connTlsBeforeSleep(void);
-/* The peer certificate's subject CN, if the peer sent a verified one;
- * 0 and "" otherwise. (Seam for logging a client in by its certificate.) */
-int connTlsPeerCommonName(conn *c, char *buf, size_t len);
+/* The peer certificate's subject CN, if the peer sent a verified one with
+ * exactly one CN of 1..cap bytes (UTF-8) and no NUL: 1, the bytes in buf
+ * (not NUL-terminated) and their count in *len; else 0. (Seam for logging a
+ * client in by its certificate: compare with the length, never strlen.) */
+#define CONN_TLS_CN_MAX 256
+int connTlsPeerCommonName(conn *c, char *buf, size_t cap, size_t *len);
+/* The same rule on an X509_NAME * (exposed for the fuzz harness). */
+int tlsSubjectCommonName(const void *subject, char *buf, size_t cap, size_t *len);
 
 /* read: >0 bytes, 0 on orderly EOF, -1 on error (errno EAGAIN: try later). */
 static inline ssize_t connRead(conn *c, void *buf, size_t len) { return c->type->read(c, buf, len); }

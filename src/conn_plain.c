@@ -106,6 +106,8 @@ void connBecomePlain(conn *c) {
     if (c->writeHandler) setHandler(c, c->writeHandler, EL_WRITABLE);
 }
 
+int connPlainUndecided(const conn *c) { return c->type == &plainType && (c->tflags & CONN_P_CHECK_HELLO); }
+
 conn *connCreatePlain(elLoop *el, int fd) {
     conn *c = memCalloc(sizeof(*c));
     c->type = &plainType;

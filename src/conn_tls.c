@@ -465,6 +465,16 @@ conn *connCreateSniffing(elLoop *el, int fd) {
     return c;
 }
 
+void connBecomeSniffing(conn *c) {
+    /* The fd's handler changes from the plain one to ours. */
+    elDelFile(c->el, c->fd, EL_READABLE | EL_WRITABLE);
+    c->type = &sniffType;
+    c->tflags = CONN_T_SNIFF;
+    /* Its handshake deadline counts from now: TLS was not possible before. */
+    c->acceptMs = elNowMs();
+    updateEvents(c);
+}
+
 conn *connCreateTls(elLoop *el, int fd) {
     conn *c = newConn(el, fd);
     c->type = &sniffType; /* until startTls succeeds */
@@ -473,10 +483,15 @@ conn *connCreateTls(elLoop *el, int fd) {
     return c;
 }
 
-int connIsSniffing(const conn *c) { return (c->tflags & CONN_T_SNIFF) != 0; }
-int connIsHandshaking(const conn *c) { return (c->tflags & (CONN_T_HANDSHAKE | CONN_T_DEFERRED)) != 0; }
+/* tflags are per type (a plain conn uses bit 0 for its own first-byte
+ * check): look at them only for our conns. */
+static int ours(const conn *c) { return c->type == &sniffType || c->type == &tlsType; }
+
+int connIsSniffing(const conn *c) { return ours(c) && (c->tflags & CONN_T_SNIFF) != 0; }
+int connIsHandshaking(const conn *c) { return ours(c) && (c->tflags & (CONN_T_HANDSHAKE | CONN_T_DEFERRED)) != 0; }
 
 int connHandshakeExpired(conn *c, long long nowMs) {
+    if (!ours(c)) return 0;
     if (c->state == CONN_STATE_ERROR && c->ssl == NULL && c->type == &sniffType) return 1; /* never started */
     if (nowMs - c->acceptMs <= srv.tlsHandshakeTimeout) return 0;
     if (c->tflags & (CONN_T_HANDSHAKE | CONN_T_DEFERRED)) return 1;
@@ -516,15 +531,34 @@ int connTlsBeforeSleep(void) {
     return pendingHead != NULL || deferredHead != NULL;
 }
 
-int connTlsPeerCommonName(conn *c, char *buf, size_t len) {
-    buf[0] = '\0';
+/* The one CN of a subject, whole: its ASN.1 value converted to UTF-8 and
+ * compared by length by the caller, never as a C string. A name with no CN,
+ * with several (which one would be the user?), an empty one, one with a NUL
+ * inside ("admin\0.tenant7" is not "admin") or one longer than cap (not its
+ * truncation) gives 0. */
+int tlsSubjectCommonName(const void *subject, char *buf, size_t cap, size_t *len) {
+    const X509_NAME *name = subject;
+    *len = 0;
+    if (!name) return 0;
+    int idx = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
+    if (idx < 0 || X509_NAME_get_index_by_NID(name, NID_commonName, idx) >= 0) return 0;
+    const ASN1_STRING *v = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, idx));
+    unsigned char *utf8 = NULL;
+    int n = v ? ASN1_STRING_to_UTF8(&utf8, v) : -1;
+    int ok = n > 0 && (size_t)n <= cap && memchr(utf8, '\0', (size_t)n) == NULL;
+    if (ok) {
+        memcpy(buf, utf8, (size_t)n);
+        *len = (size_t)n;
+    }
+    OPENSSL_free(utf8);
+    ERR_clear_error();
+    return ok;
+}
+
+int connTlsPeerCommonName(conn *c, char *buf, size_t cap, size_t *len) {
+    *len = 0;
     if (!c->ssl || (c->tflags & CONN_T_HANDSHAKE)) return 0;
     X509 *peer = SSL_get0_peer_certificate(c->ssl);
     if (!peer || SSL_get_verify_result(c->ssl) != X509_V_OK) return 0;
-    int n = X509_NAME_get_text_by_NID(X509_get_subject_name(peer), NID_commonName, buf, (int)len);
-    if (n <= 0) {
-        buf[0] = '\0';
-        return 0;
-    }
-    return 1;
+    return tlsSubjectCommonName(X509_get_subject_name(peer), buf, cap, len);
 }

@@ -27,10 +27,14 @@ static void checkObufLimits(client *c);
 /* Whether replies should be produced at all (CLIENT REPLY OFF/SKIP, closing).
  * REPLY OFF/SKIP silence command replies only: pub/sub pushes still go out
  * (a subscriber that asked for silence would otherwise lose every message
- * PUBLISH counted it for). */
+ * PUBLISH counted it for). A client marked CLOSE_AFTER_REPLY gets the rest
+ * of the command that marked it (QUIT's +OK, the CONFIG SET that revoked
+ * plaintext) and nothing after: no pub/sub message, no reply of a served
+ * blocked pop, as Redis' _addReplyToBufferOrList. */
 static int shouldReply(client *c) {
     if (c->flags & CLIENT_CLOSE_ASAP) return 0;
     if ((c->flags & (CLIENT_REPLY_OFF | CLIENT_REPLY_SKIP)) && !(c->flags & CLIENT_PUSHING)) return 0;
+    if ((c->flags & CLIENT_CLOSE_AFTER_REPLY) && c != srv.current) return 0;
     if (!c->conn) return 0;
     return 1;
 }
@@ -61,6 +65,27 @@ static void appendToList(client *c, const char *s, size_t len) {
     checkObufLimits(c);
 }
 
+/* A client that has not authenticated can only be owed small replies
+ * (-NOAUTH, -WRONGPASS, -DENIED...): one that keeps sending requests without
+ * reading them is closed once this much is waiting, so it cannot grow its
+ * output (and, under maxmemory, evict the dataset). Redis 7.0.15 (CVE-2025-
+ * 21605) allows 1024 bytes past its 16 KiB static buffer; this counts every
+ * unsent byte, static buffer included, so ~30 -NOAUTH replies at most. */
+#define CLIENT_UNAUTH_OBUF_MAX 1024
+
+static void checkUnauthObuf(client *c) {
+    if (c->flags & (CLIENT_AUTHENTICATED | CLIENT_CLOSE_ASAP)) return;
+    /* sentlen counts into buf while it holds bytes, else into the first block. */
+    size_t pending = (c->bufpos ? c->bufpos - c->sentlen : 0) + c->replyBytes;
+    if (pending <= CLIENT_UNAUTH_OBUF_MAX) return;
+    static long long lastLog;
+    if (logRateAllowed(&lastLog))
+        logWarning("Closing unauthenticated client id=%lld addr=%s: over %d bytes of replies unread", c->id, c->addr,
+                   CLIENT_UNAUTH_OBUF_MAX);
+    srv.statClientObufLimitDisconnections++;
+    clientFreeAsync(c);
+}
+
 void replyRaw(client *c, const char *s, size_t len) {
     if (!shouldReply(c)) return;
     markPending(c);
@@ -69,6 +94,7 @@ void replyRaw(client *c, const char *s, size_t len) {
         if (len <= avail) {
             memcpy(c->buf + c->bufpos, s, len);
             c->bufpos += len;
+            if (!(c->flags & CLIENT_AUTHENTICATED)) checkUnauthObuf(c);
             return;
         }
         memcpy(c->buf + c->bufpos, s, avail);
@@ -77,6 +103,7 @@ void replyRaw(client *c, const char *s, size_t len) {
         len -= avail;
     }
     appendToList(c, s, len);
+    if (!(c->flags & CLIENT_AUTHENTICATED)) checkUnauthObuf(c);
 }
 
 size_t clientReplyBytes(client *c) { return c->replyBytes; }

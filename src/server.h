@@ -707,6 +707,7 @@ int tlsInit(char *err, size_t errlen);
 /* CONFIG SET apply for every tls-* parameter: rebuilds the context, switches
  * mode, moves the tls-port. On failure nothing changed. */
 int tlsApplyConfig(const char **err);
+int tlsApplyBind(const char **err); /* CONFIG SET bind: move the tls-port sockets too */
 void tlsCron(void);                 /* once a second: tls-auto-reload */
 void tlsInfo(struct textBuf *b);    /* the body of INFO's # SSL section */
 void tlsResetStats(void);

@@ -13,8 +13,13 @@
  *
  * Mode transitions (tlsApplyConfig, on CONFIG SET):
  *   any -> preferred|required  needs a context (else the SET fails, nothing changes)
- *   any -> required            every plaintext client is closed once its
- *                              pending replies are written
+ *   any -> required            every plaintext client is closed once the
+ *                              replies it was owed at the switch are written;
+ *                              nothing produced after the switch reaches it
+ *                              (revokePlaintext); a connection that has not
+ *                              sent its first byte is judged by that byte
+ *   none -> preferred|required a connection accepted plain in none that has
+ *                              not sent a byte starts sniffing
  *   required -> preferred|none no client is closed; new connections follow
  *                              the new mode when their first byte arrives
  * Every transition is logged with the clients kept and closed. */
@@ -28,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -46,7 +52,7 @@ typedef struct ctxInfo {
     char notBefore[64], notAfter[64], serial[96];
     time_t certNotAfter;
     time_t caEarliestNotAfter; /* 0: no CA file */
-    char params[2048];         /* the parameters it was built from */
+    unsigned char params[32];  /* digest of the parameters it was built from */
     fileStamp cert, key, ca;
 } ctxInfo;
 
@@ -54,6 +60,7 @@ static SSL_CTX *current;
 static ctxInfo currentInfo;
 static int appliedMode = TLS_MODE_NONE;
 static int listeningTlsPort;
+static char listeningBind[1024]; /* the bind addresses the tls-port sockets were opened on */
 static fileStamp failedStamps[3]; /* auto-reload: files that already failed once */
 
 void *tlsCurrentContext(void) { return current; }
@@ -86,17 +93,30 @@ static int stampEqual(const fileStamp *a, const fileStamp *b) {
            a->mtimeNs == b->mtimeNs;
 }
 
-static void describeParams(char *out, size_t len) {
-    snprintf(out, len, "%s|%s|%s|%s|%s|%d|%s|%s|%s|%d|%d|%lld|%lld", srv.tlsCertFile ? srv.tlsCertFile : "",
-             srv.tlsKeyFile ? srv.tlsKeyFile : "", srv.tlsKeyFilePass ? srv.tlsKeyFilePass : "",
-             srv.tlsCaCertFile ? srv.tlsCaCertFile : "", srv.tlsCaCertDir ? srv.tlsCaCertDir : "",
-             srv.tlsAuthClients, srv.tlsProtocols ? srv.tlsProtocols : "", srv.tlsCiphers ? srv.tlsCiphers : "",
-             srv.tlsCiphersuites ? srv.tlsCiphersuites : "", srv.tlsPreferServerCiphers, srv.tlsSessionCaching,
-             srv.tlsSessionCacheSize, srv.tlsSessionCacheTimeout);
+/* A digest of every parameter a context is built from, each string with its
+ * length: paths of any length and any bytes ('|' included) compare exactly
+ * (a fixed text buffer cut long paths, so a new long path looked unchanged). */
+static void describeParams(unsigned char out[32]) {
+    const char *strs[] = {srv.tlsCertFile,   srv.tlsKeyFile,  srv.tlsKeyFilePass, srv.tlsCaCertFile,
+                          srv.tlsCaCertDir,  srv.tlsProtocols, srv.tlsCiphers,    srv.tlsCiphersuites};
+    long long nums[] = {srv.tlsAuthClients, srv.tlsPreferServerCiphers, srv.tlsSessionCaching,
+                        srv.tlsSessionCacheSize, srv.tlsSessionCacheTimeout};
+    memset(out, 0, 32);
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    if (!md) return;
+    EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+    for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
+        size_t n = strs[i] ? strlen(strs[i]) : 0;
+        EVP_DigestUpdate(md, &n, sizeof(n));
+        if (n) EVP_DigestUpdate(md, strs[i], n);
+    }
+    EVP_DigestUpdate(md, nums, sizeof(nums));
+    EVP_DigestFinal_ex(md, out, NULL);
+    EVP_MD_CTX_free(md);
 }
 
 static void stampAll(ctxInfo *info) {
-    describeParams(info->params, sizeof(info->params));
+    describeParams(info->params);
     stampFile(srv.tlsCertFile, &info->cert);
     stampFile(srv.tlsKeyFile, &info->key);
     stampFile(srv.tlsCaCertFile, &info->ca);
@@ -145,6 +165,10 @@ static int parseProtocols(const char *spec, int *minv, int *maxv, char *err, siz
     if (!isSet(spec)) return 0;
     int lo = 0, hi = 0;
     char buf[256];
+    if (strlen(spec) >= sizeof(buf)) { /* cut, it could lose a version: refuse */
+        snprintf(err, errlen, "Invalid tls-protocols specified");
+        return -1;
+    }
     snprintf(buf, sizeof(buf), "%s", spec);
     for (char *save = NULL, *tok = strtok_r(buf, " ,", &save); tok; tok = strtok_r(NULL, " ,", &save)) {
         int v = 0;
@@ -339,7 +363,7 @@ static SSL_CTX *contextForConfig(ctxInfo *info, int *fresh, char *err, size_t er
         ctxInfo now;
         memset(&now, 0, sizeof(now));
         stampAll(&now);
-        if (!strcmp(now.params, currentInfo.params) && stampEqual(&now.cert, &currentInfo.cert) &&
+        if (!memcmp(now.params, currentInfo.params, sizeof(now.params)) && stampEqual(&now.cert, &currentInfo.cert) &&
             stampEqual(&now.key, &currentInfo.key) && stampEqual(&now.ca, &currentInfo.ca)) {
             *info = currentInfo;
             return current;
@@ -359,6 +383,17 @@ static void installContext(SSL_CTX *ctx, const ctxInfo *info) {
 }
 
 /* ---- the tls-port ------------------------------------------------------------ */
+
+/* The bind addresses as one comparable string ("" = Redis' default, all). */
+static void describeBind(char *out, size_t len) {
+    size_t used = 0;
+    out[0] = '\0';
+    for (int i = 0; i < srv.bindaddrCount && used < len; i++) {
+        int n = snprintf(out + used, len - used, "%s%s", i ? " " : "", srv.bindaddr[i]);
+        if (n < 0) break;
+        used += (size_t)n;
+    }
+}
 
 static void closeTlsListeners(void) {
     for (int i = 0; i < srv.tlsfdCount; i++) {
@@ -390,16 +425,69 @@ static void registerTlsListeners(int *fds, int count) {
     }
     srv.tlsfdCount = count;
     listeningTlsPort = srv.tlsPort;
+    describeBind(listeningBind, sizeof(listeningBind));
+}
+
+/* The tls-port sockets do not serve the configured port and bind. */
+static int tlsListenersStale(void) {
+    if (srv.tlsPort != listeningTlsPort) return 1;
+    if (!srv.tlsPort) return 0;
+    char now[sizeof(listeningBind)];
+    describeBind(now, sizeof(now));
+    return strcmp(now, listeningBind) != 0;
+}
+
+/* Opens the tls-port on the configured addresses into fds. When the port
+ * stays and only the addresses change, the new sockets may collide with the
+ * old ones: those are closed first (the caller's failure then rolls the
+ * bind back, which reopens them, as config.c does for the main port). */
+static int openTlsListenersMoving(int *fds, int *count, char *err, size_t errlen) {
+    if (openTlsListeners(fds, count, err, errlen) == 0) return 0;
+    if (srv.tlsPort != listeningTlsPort || srv.tlsfdCount == 0) return -1;
+    closeTlsListeners();
+    return openTlsListeners(fds, count, err, errlen);
 }
 
 /* ---- modes --------------------------------------------------------------------- */
 
+/* A plaintext client under tls-mode required: it gets what it was owed at
+ * the switch and nothing produced after it. It leaves its channels and the
+ * queues of the keys it waits on at once (no message, no popped element, no
+ * PUBLISH count), its transaction is dropped, and it reads no further
+ * request (CLOSE_AFTER_REPLY: reply.c appends nothing more, the read handler
+ * drops input). The caller of the CONFIG SET still gets its reply. */
+static void revokePlaintext(client *c) {
+    blockClientFree(c);
+    pubsubClientFree(c);
+    pubsubClientInit(c);
+    /* The caller may be inside EXEC, iterating its own queue. */
+    if (c != srv.current) multiDiscard(c);
+    multiUnwatchAll(c);
+    if (c == srv.current || clientHasPendingReplies(c)) c->flags |= CLIENT_CLOSE_AFTER_REPLY;
+    else clientFreeAsync(c);
+}
+
 static void switchMode(int from, int to) {
-    long tlsKept = 0, plainKept = 0, plainClosed = 0;
+    long tlsKept = 0, plainKept = 0, plainClosed = 0, sniffing = 0;
     for (client *c = srv.clients; c; c = c->next) {
         if (!c->conn) continue;
         if (connIsTls(c->conn)) {
             tlsKept++;
+            continue;
+        }
+        /* No byte yet: it is neither, and is judged by its first byte under
+         * the mode of that moment (a TLS client whose ClientHello is in
+         * flight must not be taken for plaintext). */
+        if (connIsSniffing(c->conn)) {
+            sniffing++;
+            continue;
+        }
+        /* Accepted in none (plain from the start) and silent so far: when
+         * TLS becomes possible it sniffs like a connection accepted now. */
+        if (from == TLS_MODE_NONE && to != TLS_MODE_NONE && connPlainUndecided(c->conn) &&
+            !connHasWriteHandler(c->conn) && !(c->flags & (CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP))) {
+            connBecomeSniffing(c->conn);
+            sniffing++;
             continue;
         }
         if (to != TLS_MODE_REQUIRED) {
@@ -407,15 +495,12 @@ static void switchMode(int from, int to) {
             continue;
         }
         plainClosed++;
-        /* After the replies it is owed (including this CONFIG SET's, when
-         * the caller is itself plaintext). */
-        if (c == srv.current || clientHasPendingReplies(c)) c->flags |= CLIENT_CLOSE_AFTER_REPLY;
-        else clientFreeAsync(c);
+        revokePlaintext(c);
     }
     appliedMode = to;
     logNotice("TLS mode changed from %s to %s: %ld TLS clients kept, %ld plaintext clients kept, "
-              "%ld plaintext clients closed",
-              tlsModeName(from), tlsModeName(to), tlsKept, plainKept, plainClosed);
+              "%ld plaintext clients closed, %ld new connections still to send their first byte",
+              tlsModeName(from), tlsModeName(to), tlsKept, plainKept, plainClosed, sniffing);
 }
 
 /* ---- entry points ---------------------------------------------------------------- */
@@ -430,8 +515,8 @@ static int configure(char *err, size_t errlen) {
         ctx = contextForConfig(&info, &fresh, err, errlen);
         if (!ctx) return -1;
     }
-    int fds[16], count = 0, moveListeners = srv.tlsPort != listeningTlsPort;
-    if (moveListeners && srv.tlsPort != 0 && openTlsListeners(fds, &count, err, errlen) == -1) {
+    int fds[16], count = 0, moveListeners = tlsListenersStale();
+    if (moveListeners && srv.tlsPort != 0 && openTlsListenersMoving(fds, &count, err, errlen) == -1) {
         if (fresh) SSL_CTX_free(ctx);
         return -1;
     }
@@ -464,6 +549,24 @@ int tlsApplyConfig(const char **err) {
     if (configure(msg, sizeof(msg)) == -1) {
         *err = msg;
         return 0;
+    }
+    return 1;
+}
+
+/* CONFIG SET bind: the tls-port follows the main port to the new addresses
+ * (as in Redis 7); nothing else of the TLS set-up is rebuilt. */
+int tlsApplyBind(const char **err) {
+    static char msg[1024];
+    if (!tlsListenersStale()) return 1;
+    int fds[16], count = 0;
+    if (srv.tlsPort && openTlsListenersMoving(fds, &count, msg, sizeof(msg)) == -1) {
+        logWarning("Failed to listen for TLS on the new bind addresses: %s", msg);
+        *err = msg;
+        return 0;
+    }
+    if (srv.tlsPort) {
+        registerTlsListeners(fds, count);
+        logNotice("Listening for TLS on tls-port %d", srv.tlsPort);
     }
     return 1;
 }

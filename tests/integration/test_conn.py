@@ -786,3 +786,13 @@ def test_redis_cli_with_password(server_factory):
     p = subprocess.run(["redis-cli", "-h", "127.0.0.1", "-p", str(s.port), "ping"],
                        capture_output=True, text=True, timeout=10)
     assert "NOAUTH" in p.stdout + p.stderr
+
+
+def test_client_info_line_is_whole_for_a_long_user_name(server):
+    name = "u" * 2000
+    admin = server.client(decode_responses=True)
+    admin.execute_command("ACL", "SETUSER", name, "on", "nopass", "+@all", "~*")
+    c = server.client(decode_responses=True, username=name, password="x")
+    line = c.execute_command("CLIENT", "INFO").strip()
+    assert f" user={name} " in line and line.endswith(" tls=no"), line[-200:]
+    assert any(l.endswith(" tls=no") and f"user={name}" in l for l in admin.execute_command("CLIENT", "LIST").splitlines())

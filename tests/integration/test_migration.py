@@ -15,6 +15,7 @@ else build/cachet-load in the repository.
 import json
 import os
 import signal
+import socket
 import ssl
 import subprocess
 
@@ -329,3 +330,76 @@ def test_loader_counts_refused_tls_in_none(server_factory, tls_certs, tmp_path):
     assert r["ok"] == 0 and r["connect_errors"] >= 2 and r["tls"]["connect_errors"] == r["connect_errors"]
     assert r["prefill_ms"] == -1 and r["downtime_ms"] >= 1500, r
     print(f"[none, TLS loader] connect_errors={r['connect_errors']} ok={r['ok']} downtime_ms={r['downtime_ms']}")
+
+
+# --- 5. connection pools that open a connection per operation ---------------------
+
+CHURN_SECONDS = float(os.environ.get("CACHET_CHURN_SECONDS", "10"))
+
+
+def test_new_tls_connections_survive_mode_toggling(server_factory, tls_certs):
+    """16 threads open a new TLS connection for every command while tls-mode
+    toggles between preferred and required every second. A connection whose
+    ClientHello is still in flight at a switch (the threads wait a random
+    0-20 ms between connect and handshake, as a network would) must be judged
+    by its first byte, not closed as plaintext: 0 failed operations."""
+    import random
+    import threading
+    import time as _time
+    srv = server_factory("--tls-mode", "preferred", *tls_args(tls_certs))
+    admin = tls_client(srv, tls_certs, decode_responses=True)
+    ctx = client_context(tls_certs["ca_crt"])
+    stop = threading.Event()
+    ok = [0] * 16
+    failures = []
+
+    def worker(i):
+        rnd = random.Random(i)
+        while not stop.is_set():
+            try:
+                raw = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+                try:
+                    _time.sleep(rnd.random() * 0.02)
+                    s = ctx.wrap_socket(raw, server_hostname="localhost")
+                    s.sendall(b"*3\r\n$3\r\nSET\r\n$4\r\nk:%02d\r\n$1\r\nv\r\n" % i)
+                    got = b""
+                    while not got.endswith(b"\r\n"):
+                        d = s.recv(64)
+                        if not d:
+                            break
+                        got += d
+                    if got != b"+OK\r\n":
+                        failures.append(got)
+                    else:
+                        ok[i] += 1
+                    s.close()
+                finally:
+                    raw.close()
+            except (OSError, ssl.SSLError) as e:
+                failures.append(repr(e))
+
+    threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(16)]
+    for t in threads:
+        t.start()
+    switches = 0
+    try:
+        deadline = _time.monotonic() + CHURN_SECONDS
+        mode = "preferred"
+        while _time.monotonic() < deadline:
+            next_at = _time.monotonic() + 1.0
+            mode = "required" if mode == "preferred" else "preferred"
+            assert admin.config_set("tls-mode", mode)
+            switches += 1
+            wait_until(lambda: _time.monotonic() >= next_at, timeout=2, interval=0.05, what="the next switch")
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(timeout=20)
+    print(f"[churn] {switches} switches, {sum(ok)} ops, {len(failures)} failed")
+    assert failures == [], f"{len(failures)} failed operations, e.g. {failures[:5]}"
+    assert all(n > 0 for n in ok), ok
+    assert info_int(admin, "tls_plaintext_rejected", "ssl") == 0
+    log = srv.log()
+    changes = [l for l in log.splitlines() if "TLS mode changed from preferred to required" in l]
+    assert len(changes) == (switches + 1) // 2
+    assert all(", 0 plaintext clients closed" in l for l in changes), changes

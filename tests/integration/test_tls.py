@@ -511,3 +511,226 @@ def test_abandoned_handshakes_cost_nothing_lasting(server_factory, tls_certs):
     assert int(i["tls_handshakes_ok"]) == 0
     assert int(i["tls_handshakes_abandoned"]) + int(i["tls_handshakes_failed"]) > 0
     assert tls_attempt_ping(s.port, client_context(tls_certs["ca_crt"])) == b"+PONG\r\n"
+
+
+# --- nothing produced after a switch to required reaches plaintext -----------------------
+
+def _plain(port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # replies stay in the server
+    s.settimeout(10)
+    s.connect(("127.0.0.1", port))
+    return s
+
+
+def _omem(admin, marker):
+    for line in admin.execute_command("CLIENT", "LIST").decode().splitlines():
+        if f"name={marker} " in line:
+            return int(line.split(" omem=")[1].split()[0])
+    return -1
+
+
+def test_required_sends_plaintext_nothing_produced_after_the_switch(server_factory, tls_certs):
+    s = server_factory(*tls_args(tls_certs))
+    admin = tls_client(s, tls_certs)
+    big = b"b" * (4 << 20)
+    admin.set("big", big)
+    # A plaintext subscriber that stopped reading with messages owed.
+    sub = _plain(s.port)
+    sub.sendall(b"CLIENT SETNAME psub\r\nSUBSCRIBE ch\r\n")
+    wait_until(lambda: admin.pubsub_numsub("ch")[0][1] == 1, what="plaintext subscriber")
+    for _ in range(3):
+        admin.publish("ch", big)
+    # A plaintext client blocked in BLPOP behind a big reply it is not reading.
+    blk = _plain(s.port)
+    blk.sendall(b"CLIENT SETNAME pblk\r\nGET big\r\nBLPOP list 0\r\n")
+    # A TLS client blocked on the same list, after it.
+    tblk = tls_resp(s, tls_certs, timeout=10)
+    wait_until(lambda: info_int(admin, "blocked_clients", "clients") == 1, what="plaintext BLPOP blocked")
+    tblk.send("BLPOP", "list", 0)
+    wait_until(lambda: info_int(admin, "blocked_clients", "clients") == 2, what="TLS BLPOP blocked")
+    tsub = tls_resp(s, tls_certs, timeout=10)
+    assert tsub.call("SUBSCRIBE", "ch") == [b"subscribe", b"ch", 1]
+    wait_until(lambda: _omem(admin, "psub") > 0 and _omem(admin, "pblk") > 0, what="replies waiting in the server")
+
+    assert admin.config_set("tls-mode", "required") is True
+    # Produced after the switch: only TLS clients may see it.
+    assert admin.publish("ch", "after-the-switch") == 1
+    assert tsub.read() == [b"message", b"ch", b"after-the-switch"]
+    assert admin.lpush("list", "secret-1") == 1
+    assert tblk.read() == [b"list", b"secret-1"]
+    assert admin.lpush("list", "secret-2") == 1
+    assert admin.lrange("list", 0, -1) == [b"secret-2"]  # nobody plaintext popped it
+    assert admin.pubsub_numsub("ch")[0][1] == 1
+    assert info_int(admin, "blocked_clients", "clients") == 0
+
+    for sock in (sub, blk):  # now read fast
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+    data, closed = read_to_eof(sub, timeout=30)
+    assert closed and b"after-the-switch" not in data
+    msg = b"*3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$%d\r\n%s\r\n" % (len(big), big)
+    assert data == b"+OK\r\n*3\r\n$9\r\nsubscribe\r\n$2\r\nch\r\n:1\r\n" + msg * 3
+    data, closed = read_to_eof(blk, timeout=30)
+    assert closed and b"secret" not in data
+    assert data == b"+OK\r\n$%d\r\n%s\r\n" % (len(big), big)
+    assert admin.ping() is True
+
+
+def test_required_revokes_a_plaintext_transaction_and_pipeline(server_factory, tls_certs):
+    s = server_factory(*tls_args(tls_certs))
+    admin = tls_client(s, tls_certs)
+    admin.set("big", b"b" * (4 << 20))
+    admin.set("secret", "s")
+    c = _plain(s.port)
+    c.sendall(b"CLIENT SETNAME pm\r\nGET big\r\nMULTI\r\nSET k v\r\n")
+    wait_until(lambda: _omem(admin, "pm") > 0, what="replies waiting in the server")
+    wait_until(lambda: " flags=x " in [l for l in admin.execute_command("CLIENT", "LIST").decode().splitlines()
+                                        if "name=pm " in l][0], what="plaintext MULTI")
+    assert admin.config_set("tls-mode", "required") is True
+    c.sendall(b"EXEC\r\nGET secret\r\n")  # read and dropped, never run
+    data, closed = read_to_eof(c, timeout=30)
+    assert closed and data.endswith(b"+OK\r\n+QUEUED\r\n")
+    assert admin.get("k") is None
+
+
+def _answers(host, port, ctx=None):
+    try:
+        raw = socket.create_connection((host, port), timeout=2)
+    except OSError:
+        return False
+    try:
+        s = ctx.wrap_socket(raw, server_hostname="localhost") if ctx else raw
+        s.sendall(b"PING\r\n")
+        return s.recv(16) == b"+PONG\r\n"
+    except OSError:
+        return False
+    finally:
+        raw.close()
+
+
+def test_config_set_bind_moves_the_tls_port_too(server_factory, tls_certs):
+    tport = free_port()
+    s = server_factory("--tls-port", tport, *tls_args(tls_certs))
+    ctx = client_context(tls_certs["ca_crt"])
+    admin = s.client()
+    assert _answers("127.0.0.1", tport, ctx) and _answers("127.0.0.1", s.port)
+    assert admin.config_set("bind", "127.0.0.2") is True
+    assert _answers("127.0.0.2", s.port) and _answers("127.0.0.2", s.port, ctx)
+    assert _answers("127.0.0.2", tport, ctx), "the tls-port did not move to the new bind address"
+    assert not _answers("127.0.0.1", s.port) and not _answers("127.0.0.1", tport, ctx)
+    # Back, and to both: the same port on overlapping addresses.
+    admin2 = redis.Redis(host="127.0.0.2", port=s.port, socket_timeout=10)
+    assert admin2.config_set("bind", "127.0.0.1 127.0.0.2") is True
+    for host in ("127.0.0.1", "127.0.0.2"):
+        assert _answers(host, s.port) and _answers(host, tport, ctx)
+    admin2.close()
+    # A bind the tls-port cannot take is refused whole: both ports stay.
+    blocker = socket.socket()
+    blocker.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    blocker.bind(("127.0.0.3", tport))
+    blocker.listen(1)
+    try:
+        admin3 = redis.Redis(host="127.0.0.1", port=s.port, socket_timeout=10)
+        with pytest.raises(redis.ResponseError, match="Failed to bind to specified addresses"):
+            admin3.config_set("bind", "127.0.0.3")
+        assert admin3.config_get("bind") == {"bind": "127.0.0.1 127.0.0.2"}
+        for host in ("127.0.0.1", "127.0.0.2"):
+            assert _answers(host, s.port) and _answers(host, tport, ctx)
+        admin3.close()
+    finally:
+        blocker.close()
+
+
+# --- client-certificate names are compared whole ------------------------------------------
+
+def _client_cert(certs, directory, name_attrs, tag):
+    """A client certificate signed by the test CA whose subject is exactly
+    name_attrs: [(oid, value), ...] (values may hold a NUL or exceed 64)."""
+    import datetime
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    with open(certs["ca_crt"], "rb") as f:
+        ca = x509.load_pem_x509_certificate(f.read())
+    with open(certs["ca_key"], "rb") as f:
+        ca_key = serialization.load_pem_private_key(f.read(), None)
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(oid, v, _validate=False) for oid, v in name_attrs])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(ca.subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(hours=1))
+            .not_valid_after(now + datetime.timedelta(days=2))
+            .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    crt, kp = str(directory / f"{tag}.crt"), str(directory / f"{tag}.key")
+    with open(crt, "wb") as f:
+        f.write(cert.public_bytes(serialization.Encoding.PEM))
+    with open(kp, "wb") as f:
+        f.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+                                  serialization.NoEncryption()))
+    return crt, kp
+
+
+@pytest.mark.parametrize("case", ["nul", "long", "two-cns", "good"])
+def test_client_certificate_cn_must_name_the_user_exactly(server_factory, tls_certs, tmp_path, case):
+    from cryptography.x509.oid import NameOID
+    cn = NameOID.COMMON_NAME
+    long_cn = "a" * 300
+    subjects = {
+        "nul": [(cn, "admin\x00.tenant7")],             # strlen() says "admin"
+        "long": [(cn, long_cn)],                        # a 256-byte buffer says its first 255 bytes
+        "two-cns": [(cn, "admin"), (cn, "guest")],      # which one?
+        "good": [(NameOID.ORGANIZATION_NAME, "x"), (cn, "admin")],
+    }
+    crt, key = _client_cert(tls_certs, tmp_path, subjects[case], case)
+    s = server_factory(*tls_args(tls_certs, "preferred", "--tls-auth-clients", "optional",
+                                 "--tls-auth-clients-user", "CN", "--requirepass", "pw"))
+    admin = s.client(password="pw", decode_responses=True)
+    for user in ("admin", "guest", long_cn[:255], long_cn[:256]):
+        admin.execute_command("ACL", "SETUSER", user, "on", "nopass", "~*", "+@all")
+    r = tls_resp(s, tls_certs, cert=crt, key=key)
+    who = r.call("ACL", "WHOAMI")
+    if case == "good":
+        assert who == b"admin"
+    else:
+        assert isinstance(who, redis.ResponseError) and str(who).startswith("NOAUTH"), who
+        assert r.call("AUTH", "pw") == "OK" and r.call("ACL", "WHOAMI") == b"default"
+
+
+def test_tls_parameters_apply_when_the_certificate_path_is_long(server_factory, tmp_path):
+    # Certificate paths of ~2,200 bytes: a change of tls-protocols (named
+    # after them in what identifies a context) must still rebuild it.
+    deep = tmp_path
+    for _ in range(11):
+        deep = deep / ("d" * 200)
+    certs = make_certs(deep, "Deep CA")
+    s = server_factory("--tls-mode", "preferred", "--tls-cert-file", certs["server_crt"],
+                       "--tls-key-file", certs["server_key"])
+    tls12 = client_context(certs["ca_crt"], max_version=ssl.TLSVersion.TLSv1_2)
+    assert tls_attempt_ping(s.port, tls12) == b"+PONG\r\n"
+    assert s.client().config_set("tls-protocols", "TLSv1.3") is True
+    assert tls_attempt_ping(s.port, tls12) != b"+PONG\r\n", "tls-protocols TLSv1.3 was not applied"
+    assert tls_attempt_ping(s.port, client_context(certs["ca_crt"])) == b"+PONG\r\n"
+
+
+@pytest.mark.parametrize("to", ["preferred", "required"])
+def test_connection_silent_since_none_is_judged_by_its_first_byte(server_factory, tls_certs, to):
+    # Accepted in tls-mode none, nothing sent yet when TLS is turned on: a
+    # TLS handshake on it must work, and it is not counted as plaintext.
+    s = server_factory(*tls_args(tls_certs, "none"))
+    admin = s.client()
+    early_tls = socket.create_connection(("127.0.0.1", s.port), timeout=10)
+    early_plain = socket.create_connection(("127.0.0.1", s.port), timeout=10)
+    s._clients += [early_tls, early_plain]
+    wait_until(lambda: len(admin.execute_command("CLIENT", "LIST").splitlines()) == 3, what="three clients")
+    assert admin.execute_command("CONFIG", "SET", "tls-mode", to) == b"OK"  # closes this admin in required
+    conn = client_context(tls_certs["ca_crt"]).wrap_socket(early_tls, server_hostname="localhost")
+    conn.sendall(b"PING\r\n")
+    assert conn.recv(16) == b"+PONG\r\n"
+    early_plain.sendall(b"PING\r\n")
+    data, _ = read_to_eof(early_plain, timeout=5) if to == "required" else (early_plain.recv(16), None)
+    assert data == (TLS_REQUIRED_LINE if to == "required" else b"+PONG\r\n")
+    wait_until(lambda: f"TLS mode changed from none to {to}:" in s.log(), what="mode change log line")
+    line = [l for l in s.log().splitlines() if f"TLS mode changed from none to {to}:" in l][-1]
+    assert ("0 TLS clients kept" in line and "2 new connections still to send their first byte" in line
+            and (", 1 plaintext clients closed" if to == "required" else ", 1 plaintext clients kept") in line), line
