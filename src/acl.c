@@ -701,18 +701,19 @@ int aclCheck(const aclUser *u, cmdDef *cmd, slice *argv, int argc, int *badArg) 
     /* SPUBLISH/SSUBSCRIBE name their shard channel where a key would be;
      * it is checked as a channel (Redis' not-key key spec). */
     if (!(u->flags & USER_ALLKEYS) && (cmd->firstKey > 0 || cmd->numkeysIdx > 0) && !(cmd->flags & CMD_PUBSUB)) {
-        int keys[256];
-        int n = cmdGetKeys(cmd, argv, argc, keys, 256);
+        /* Every key is checked, whatever the count: a forbidden key after
+         * many allowed ones must still deny the command. */
+        cmdKeyIter it;
+        cmdKeysInit(&it, cmd, argv, argc);
         /* SET ... GET also returns the old value: read as well as write
          * (the one argument-dependent case; Redis' VARIABLE_FLAGS). */
         int setGet = 0;
         if (cmd->parent == NULL && !strcmp(cmd->name, "set"))
             for (int j = 3; j < argc && !setGet; j++) setGet = sliceEqNocase(argv[j], "get");
-        for (int i = 0; i < n; i++) {
-            slice k = argv[keys[i]];
+        for (int i = 0, k; (k = cmdKeysNext(&it)) != -1; i++) {
             int perm = setGet ? (PERM_R | PERM_W) : keyPermNeeded(cmd, i);
-            if (!keyAllowed(u, k.p, k.len, perm)) {
-                *badArg = keys[i];
+            if (!keyAllowed(u, argv[k].p, argv[k].len, perm)) {
+                *badArg = k;
                 return ACL_DENIED_KEY;
             }
         }

@@ -98,24 +98,39 @@ cmdDef *cmdLookupArgv(slice *argv, int argc) {
 
 int cmdIsKeyCommand(cmdDef *cmd) { return cmd->firstKey > 0; }
 
-/* Key positions of a call, from the table's first/last/step. */
-int cmdGetKeys(cmdDef *cmd, slice *argv, int argc, int *out, int max) {
-    int n = 0;
+/* Key positions of a call: the table's first/last/step range, then, for
+ * movable keys (LMPOP, ZUNIONSTORE...), a count and that many keys. A count
+ * that is not a number or runs past the arguments gives no movable keys, as
+ * in Redis: the command itself then replies the error. */
+void cmdKeysInit(cmdKeyIter *it, const cmdDef *cmd, const slice *argv, int argc) {
+    it->pos = 1;
+    it->last = 0;
+    it->step = cmd->keyStep > 0 ? cmd->keyStep : 1;
+    it->mpos = 1;
+    it->mlast = 0;
     if (cmd->firstKey > 0) {
         int last = cmd->lastKey < 0 ? argc + cmd->lastKey : cmd->lastKey;
-        for (int i = cmd->firstKey; i <= last && i < argc && n < max; i += cmd->keyStep ? cmd->keyStep : 1)
-            out[n++] = i;
+        it->pos = cmd->firstKey;
+        it->last = last < argc ? last : argc - 1;
     }
-    /* Movable keys (LMPOP, ZUNIONSTORE...): a count, then that many keys.
-     * A count that is not a number or runs past the arguments gives no
-     * keys at all, as in Redis: the command itself then replies the error. */
     if (cmd->numkeysIdx > 0 && cmd->numkeysIdx < argc) {
         long long nk;
         slice s = argv[cmd->numkeysIdx];
-        if (!string2ll(s.p, s.len, &nk) || nk <= 0 || nk > argc - cmd->numkeysIdx - 1) return 0;
-        for (int i = cmd->numkeysIdx + 1; i <= cmd->numkeysIdx + nk && n < max; i++) out[n++] = i;
+        if (string2ll(s.p, s.len, &nk) && nk > 0 && nk <= argc - cmd->numkeysIdx - 1) {
+            it->mpos = cmd->numkeysIdx + 1;
+            it->mlast = cmd->numkeysIdx + (int)nk;
+        }
     }
-    return n;
+}
+
+int cmdKeysNext(cmdKeyIter *it) {
+    if (it->pos <= it->last) {
+        int k = it->pos;
+        it->pos += it->step;
+        return k;
+    }
+    if (it->mpos <= it->mlast) return it->mpos++;
+    return -1;
 }
 
 void cmdForEach(void (*fn)(cmdDef *cmd, void *priv), void *priv) {
@@ -552,14 +567,18 @@ static void commandGetKeysCommand(client *c) {
         replyError(c, "Invalid number of arguments specified for command");
         return;
     }
-    int keys[MAX_KEYS_BUFFER];
-    int n = cmdGetKeys(cmd, argv, argc, keys, MAX_KEYS_BUFFER);
+    /* Every key, however many (Redis has no limit either): counted, then sent. */
+    cmdKeyIter it;
+    long n = 0;
+    cmdKeysInit(&it, cmd, argv, argc);
+    while (cmdKeysNext(&it) != -1) n++;
     if (n == 0) {
         replyError(c, "The command has no key arguments");
         return;
     }
     replyArrayLen(c, n);
-    for (int i = 0; i < n; i++) replySlice(c, argv[keys[i]]);
+    cmdKeysInit(&it, cmd, argv, argc);
+    for (int k; (k = cmdKeysNext(&it)) != -1;) replySlice(c, argv[k]);
 }
 
 static void commandHelpCommand(client *c) {

@@ -33,7 +33,6 @@
 #define OBJ_EMBSTR_REPORT_LIMIT 44 /* OBJECT ENCODING says embstr up to this */
 #define LONG_STR_SIZE 21
 #define MAX_LONG_DOUBLE_CHARS (5 * 1024)
-#define MAX_KEYS_BUFFER 256
 
 /* ---- values ---------------------------------------------------------- */
 
@@ -529,7 +528,15 @@ int cmdIsKeyCommand(cmdDef *cmd);
 void cmdResetStats(void);
 /* Calls fn for every top-level command (subcommands via cmd->subcmds). */
 void cmdForEach(void (*fn)(cmdDef *cmd, void *priv), void *priv);
-int cmdGetKeys(cmdDef *cmd, slice *argv, int argc, int *out, int max);
+/* The key positions of a call, one at a time and without a buffer, so no
+ * caller can stop short of the last key (a command may name any number).
+ * cmdKeysNext returns the next key's argv index, or -1 after the last. */
+typedef struct cmdKeyIter {
+    int pos, last, step; /* the first/last/step range */
+    int mpos, mlast;     /* the keys after a numkeys count (movable keys) */
+} cmdKeyIter;
+void cmdKeysInit(cmdKeyIter *it, const cmdDef *cmd, const slice *argv, int argc);
+int cmdKeysNext(cmdKeyIter *it);
 int cmdTotalIds(void);        /* ids handed out: every command and subcommand */
 /* Answers err for a command that failed a check (counts it, logs it,
  * EXECABORT inside MULTI). err as in replyError. */

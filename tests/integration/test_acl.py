@@ -19,7 +19,7 @@ import pytest
 import redis
 
 from conftest import SANITIZER_MARKERS, SERVER_BIN, make_certs
-from tlsutil import OPENSSL, Resp, client_context, read_to_eof, tls_socket
+from tlsutil import OPENSSL, Resp, client_context, read_to_eof, tls_resp, tls_socket
 
 NOPERM_CMD = "this user has no permissions to run the '%s' command"
 NOPERM_KEY = "this user has no permissions to access one of the keys used as arguments"
@@ -832,3 +832,115 @@ def test_tls_client_certificate_names_the_user(server_factory, tmp_path):
     sock = tls_socket(s2.port, client_context(certs["ca_crt"], *client_cert(certs, tmp_path / "certs", "certuser")),
                       owner=s2)
     assert err(Resp(sock).call("ACL", "WHOAMI")) == NOAUTH
+
+
+# --- every key of a command is checked, however many -----------------------------------
+
+MANY = 1000
+SECRET_AT = (256, MANY - 1)  # the 257th key (past a 256-entry buffer) and the last one
+
+
+@pytest.fixture(params=["plain", "tls"])
+def wire(request, server_factory, tls_certs):
+    """A server and a connect(user) giving a Resp over plaintext or TLS."""
+    if request.param == "plain":
+        s = server_factory()
+    else:
+        s = server_factory("--tls-mode", "preferred", "--tls-cert-file", tls_certs["server_crt"],
+                           "--tls-key-file", tls_certs["server_key"], "--tls-ca-cert-file", tls_certs["ca_crt"])
+
+    def connect(user=None, pw="pw"):
+        conn = Resp(s.raw()) if request.param == "plain" else tls_resp(s, tls_certs, timeout=10)
+        if user:
+            assert conn.call("AUTH", user, pw) == "OK"
+        return conn
+    return s, connect
+
+
+def key_shapes(at):
+    """(name, argv) of variadic and numkeys commands whose key number `at`
+    (0-based, among MANY) is "secret" and every other key is app:N."""
+    keys = ["app:%d" % i for i in range(MANY)]
+    keys[at] = "secret"
+    pairs = [x for k in keys for x in (k, "v")]
+    return [
+        ("MGET", ["MGET"] + keys),
+        ("MSET", ["MSET"] + pairs),
+        ("DEL", ["DEL"] + keys),
+        ("EXISTS", ["EXISTS"] + keys),
+        ("BLPOP", ["BLPOP"] + keys + ["0.01"]),
+        ("SUNIONSTORE", ["SUNIONSTORE", "app:dst"] + keys),
+        ("ZUNIONSTORE", ["ZUNIONSTORE", "app:dst", str(MANY)] + keys),
+        ("LMPOP", ["LMPOP", str(MANY)] + keys + ["LEFT"]),
+        ("SINTERCARD", ["SINTERCARD", str(MANY)] + keys),
+        ("BZMPOP", ["BZMPOP", "0.01", str(MANY)] + keys + ["MIN"]),
+    ]
+
+
+def secret_state(r):
+    return r.type("secret"), r.dump("secret")
+
+
+def test_every_key_checked_past_256(wire):
+    """A user limited to app:* cannot read, write, pop or delete a key named
+    after 256 allowed keys: plain call, MULTI, EXEC re-check, ACL DRYRUN."""
+    s, connect = wire
+    r = s.client(decode_responses=True)
+    r.execute_command("ACL", "SETUSER", "u", "on", ">pw", "~app:*", "+@all")
+    r.rpush("secret", "s1", "s2")
+    before = secret_state(r)
+    u = connect("u")
+    prefix = ("NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. "
+              "This command is no longer allowed for the following reason: ")
+    for at in SECRET_AT:
+        for name, argv in key_shapes(at):
+            what = f"{name} with the forbidden key at {at + 1}"
+            assert err(u.call(*argv)) == "NOPERM " + NOPERM_KEY, what
+            assert r.execute_command("ACL", "DRYRUN", "u", *argv) == \
+                "This user has no permissions to access the 'secret' key", what
+            assert r.acl_log(1)[0]["object"] == "secret", what
+            # Queued: denied at once, and the EXEC aborts.
+            assert u.call("MULTI") == "OK"
+            assert err(u.call(*argv)) == "NOPERM " + NOPERM_KEY, what
+            assert err(u.call("EXEC")) == "EXECABORT Transaction discarded because of previous errors.", what
+            # Allowed when queued, denied at EXEC once the user lost the key.
+            r.execute_command("ACL", "SETUSER", "u", "~secret")
+            assert u.call("MULTI") == "OK"
+            assert u.call(*argv) == "QUEUED", what
+            r.execute_command("ACL", "SETUSER", "u", "resetkeys", "~app:*")
+            res = u.call("EXEC")
+            assert len(res) == 1 and err(res[0]) == prefix + "no permission to touch the specified keys", what
+            assert secret_state(r) == before, what
+    # The same commands on allowed keys only still run.
+    assert u.call("MGET", *["app:%d" % i for i in range(MANY)]) == [None] * MANY
+    assert r.execute_command("ACL", "DRYRUN", "u", "DEL", *["app:%d" % i for i in range(MANY)]) == "OK"
+
+
+def test_every_channel_checked_past_256(wire):
+    s, connect = wire
+    r = s.client(decode_responses=True)
+    r.execute_command("ACL", "SETUSER", "u", "on", ">pw", "~*", "resetchannels", "&app:*", "+@all")
+    for at in SECRET_AT:
+        chans = ["app:%d" % i for i in range(MANY)]
+        chans[at] = "secret"
+        for verb in ("SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE"):
+            u = connect("u")
+            if verb == "PSUBSCRIBE":
+                r.execute_command("ACL", "SETUSER", "u", "resetchannels", *["&" + c for c in chans if c != "secret"])
+            assert err(u.call(verb, *chans)) == "NOPERM " + NOPERM_CHAN, verb
+            assert r.execute_command("ACL", "DRYRUN", "u", verb, *chans) == \
+                "This user has no permissions to access the 'secret' channel", verb
+            r.execute_command("ACL", "SETUSER", "u", "resetchannels", "&app:*")
+            assert u.call("PING") == "PONG"  # not subscribed to anything
+    assert r.execute_command("PUBSUB", "NUMSUB", "secret") == ["secret", 0]
+
+
+def test_command_getkeys_returns_every_key(wire):
+    s, connect = wire
+    conn = connect()
+    keys = ["k%d" % i for i in range(MANY)]
+    assert conn.call("COMMAND", "GETKEYS", "MGET", *keys) == [k.encode() for k in keys]
+    assert conn.call("COMMAND", "GETKEYS", "MSET", *[x for k in keys for x in (k, "v")]) == \
+        [k.encode() for k in keys]
+    assert conn.call("COMMAND", "GETKEYS", "ZUNIONSTORE", "d", str(MANY), *keys) == \
+        [b"d"] + [k.encode() for k in keys]
