@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
@@ -547,23 +548,50 @@ static void describeCommands(const aclUser *u, textBuf *b) {
     if (u->rules[0]) textAppend(b, " %s", u->rules);
 }
 
-static void describeKeys(const aclUser *u, textBuf *b) {
+/* A name or pattern as a file line carries it. ACL LIST shows it as is, as
+ * Redis does; a file gets it in double quotes when it holds a quote (which
+ * the line splitter would take as the start of a quoted token), so that
+ * whatever ACL SAVE or CONFIG REWRITE writes loads back. Spaces and NULs
+ * cannot occur (refused by SETUSER). */
+static void appendToken(textBuf *b, const char *prefix, const char *tok, int forFile) {
+    if (!forFile || !strpbrk(tok, "\"'")) {
+        textAppend(b, "%s%s", prefix, tok);
+        return;
+    }
+    textAppend(b, "\"%s", prefix);
+    for (const char *p = tok; *p; p++) {
+        if (*p == '"' || *p == '\\') textAppend(b, "\\%c", *p);
+        else textAppend(b, "%c", *p);
+    }
+    textAppend(b, "\"");
+}
+
+static void describeKeysAs(const aclUser *u, textBuf *b, int forFile) {
     for (int i = 0; i < u->nkeys; i++) {
         if (b->len) textAppend(b, " ");
         int perm = u->keys[i].perm;
-        if (perm == (PERM_R | PERM_W)) textAppend(b, "~%s", u->keys[i].pat);
-        else textAppend(b, "%%%s~%s", perm == PERM_R ? "R" : "W", u->keys[i].pat);
+        const char *prefix = perm == (PERM_R | PERM_W) ? "~" : perm == PERM_R ? "%R~" : "%W~";
+        appendToken(b, prefix, u->keys[i].pat, forFile);
     }
 }
 
-static void describeChannels(const aclUser *u, textBuf *b) {
-    for (int i = 0; i < u->nchans; i++) textAppend(b, "%s&%s", b->len ? " " : "", u->chans[i]);
+static void describeKeys(const aclUser *u, textBuf *b) { describeKeysAs(u, b, 0); }
+
+static void describeChannelsAs(const aclUser *u, textBuf *b, int forFile) {
+    for (int i = 0; i < u->nchans; i++) {
+        if (b->len) textAppend(b, " ");
+        appendToken(b, "&", u->chans[i], forFile);
+    }
 }
 
+static void describeChannels(const aclUser *u, textBuf *b) { describeChannelsAs(u, b, 0); }
+
 /* "user NAME on nopass #hash ~keys resetchannels &chans +@all ..." */
-char *aclDescribeUser(const aclUser *u) {
+static char *describeUser(const aclUser *u, int forFile) {
     textBuf b = {0};
-    textAppend(&b, "user %s %s", u->name, (u->flags & USER_ON) ? "on" : "off");
+    textAppend(&b, "user ");
+    appendToken(&b, "", u->name, forFile);
+    textAppend(&b, " %s", (u->flags & USER_ON) ? "on" : "off");
     if (u->flags & USER_NOPASS) textAppend(&b, " nopass");
     if (u->flags & USER_SANITIZE) textAppend(&b, " sanitize-payload");
     for (int i = 0; i < u->npass; i++) {
@@ -572,12 +600,12 @@ char *aclDescribeUser(const aclUser *u) {
         textAppend(&b, " #%s", hex);
     }
     textBuf k = {0};
-    describeKeys(u, &k);
+    describeKeysAs(u, &k, forFile);
     if (k.len) textAppend(&b, " %s", k.p);
     memFree(k.p);
     if (!(u->flags & USER_ALLCHANNELS)) textAppend(&b, " resetchannels");
     textBuf ch = {0};
-    describeChannels(u, &ch);
+    describeChannelsAs(u, &ch, forFile);
     if (ch.len) textAppend(&b, " %s", ch.p);
     memFree(ch.p);
     textBuf cm = {0};
@@ -586,6 +614,8 @@ char *aclDescribeUser(const aclUser *u) {
     memFree(cm.p);
     return b.p;
 }
+
+char *aclDescribeUser(const aclUser *u) { return describeUser(u, 0); }
 
 /* ---- the check -------------------------------------------------------------------- */
 
@@ -1017,11 +1047,24 @@ static aclUser **loadFile(const char *path, int *count, char *err, size_t errlen
     int n = 0, failed = 0, lineno = 0;
     size_t used = 0;
     err[0] = '\0';
-    char line[16384];
-    while (fgets(line, sizeof(line), f)) {
+    /* Lines of any length: ACL SAVE writes a user on one line, however many
+     * patterns it has, and whatever it writes must load back. */
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t got;
+    while ((got = getline(&line, &cap, f)) != -1) {
         lineno++;
+        /* Trimmed, and comments skipped, as Redis' loader does. */
+        const char *s = line;
+        size_t len = (size_t)got;
+        while (len && memchr(" \t\r\n", s[0], 4)) {
+            s++;
+            len--;
+        }
+        while (len && memchr(" \t\r\n", s[len - 1], 4)) len--;
+        if (len == 0 || s[0] == '#') continue;
         char **argv;
-        int argc = configSplitArgs(line, strlen(line), &argv);
+        int argc = configSplitArgs(s, len, &argv);
         if (argc < 0) {
             used += (size_t)snprintf(err + used, used < errlen ? errlen - used : 0, "%s:%d: unbalanced quotes in "
                                      "acl line. ", path, lineno);
@@ -1047,6 +1090,7 @@ static aclUser **loadFile(const char *path, int *count, char *err, size_t errlen
         }
         configFreeArgs(argv, argc);
     }
+    free(line); /* getline's buffer comes from libc's malloc */
     fclose(f);
     if (failed) {
         for (int i = 0; i < n; i++) userFree(list[i]);
@@ -1115,20 +1159,18 @@ int aclSaveFile(char *err, size_t errlen) {
     }
     textBuf b = {0};
     for (int i = 0; i < nusers; i++) {
-        char *d = aclDescribeUser(users[i]);
+        char *d = describeUser(users[i], 1);
         textAppend(&b, "%s\n", d);
         memFree(d);
     }
-    char tmp[4096];
-    snprintf(tmp, sizeof(tmp), "%s.tmp-%d", srv.aclfile, (int)getpid());
+    /* On the heap: a fixed buffer would truncate a long aclfile path into
+     * another file's name. */
+    textBuf tb = {0};
+    textAppend(&tb, "%s.tmp-%d", srv.aclfile, (int)getpid());
+    char *tmp = tb.p;
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     int ok = fd != -1;
-    size_t off = 0;
-    while (ok && off < b.len) {
-        ssize_t w = write(fd, b.p + off, b.len - off);
-        if (w <= 0) ok = 0;
-        else off += (size_t)w;
-    }
+    if (ok && fdWriteAll(fd, b.p, b.len) == -1) ok = 0;
     if (ok && fsync(fd) == -1) ok = 0;
     if (fd != -1 && close(fd) == -1) ok = 0;
     if (ok && rename(tmp, srv.aclfile) == -1) ok = 0;
@@ -1138,8 +1180,10 @@ int aclSaveFile(char *err, size_t errlen) {
                               "information");
         logWarning("Saving the ACL file %s: %s", srv.aclfile, strerror(errno));
         unlink(tmp);
+        memFree(tmp);
         return -1;
     }
+    memFree(tmp);
     return 0;
 }
 
@@ -1250,6 +1294,15 @@ static aclUser **sortedUsers(void) {
     memcpy(s, users, sizeof(aclUser *) * (size_t)nusers);
     qsort(s, (size_t)nusers, sizeof(aclUser *), userCmp);
     return s;
+}
+
+/* For CONFIG REWRITE: the file form (describeUser). */
+int aclDescribeUsers(char ***lines) {
+    aclUser **s = sortedUsers();
+    *lines = memAlloc(sizeof(char *) * (size_t)nusers);
+    for (int i = 0; i < nusers; i++) (*lines)[i] = describeUser(s[i], 1);
+    memFree(s);
+    return nusers;
 }
 
 static void aclListCommand(client *c) {

@@ -746,6 +746,7 @@ aclUser *aclGetUser(const char *name, size_t len);
 aclUser *aclDefaultUser(void);
 const char *aclUserName(const aclUser *u);
 char *aclDescribeUser(const aclUser *u); /* "user NAME rules..." as ACL LIST shows it; caller frees */
+int aclDescribeUsers(char ***lines);     /* every user as a config file line, sorted by name; caller frees each and the array */
 int aclUserUnrestricted(const aclUser *u);
 int aclDefaultAutoAuth(void);         /* default user is on and nopass */
 int aclDefaultNoPass(void);

@@ -944,3 +944,56 @@ def test_command_getkeys_returns_every_key(wire):
         [k.encode() for k in keys]
     assert conn.call("COMMAND", "GETKEYS", "ZUNIONSTORE", "d", str(MANY), *keys) == \
         [b"d"] + [k.encode() for k in keys]
+
+
+# --- whatever Cachet writes, it reads back ---------------------------------------------------
+
+def long_user_rules(n=7000):
+    """Rules for a user whose line is well over 100 KB."""
+    return (["on", ">pw"] + ["~app:%05d:*" % i for i in range(n)] + ["%%R~ro:%05d" % i for i in range(n // 4)]
+            + ["&chan:%05d" % i for i in range(n // 2)] + ["+@all"])
+
+
+def test_long_user_line_acl_save_load_restart(server_factory, tmp_path):
+    path = tmp_path / "users.acl"
+    path.write_text("user default on nopass ~* &* +@all\n")
+    s = server_factory("--aclfile", str(path))
+    r = s.client(decode_responses=True)
+    r.execute_command("ACL", "SETUSER", "big", *long_user_rules())
+    # Quotes in names and patterns would start a quoted token in the file.
+    r.execute_command("ACL", "SETUSER", "it's", "on", ">pw", "~it's:*", '~say"hi"', "&o'k", "+get")
+    listed = r.execute_command("ACL", "LIST")
+    assert max(len(l) for l in listed) > 100_000
+    assert r.execute_command("ACL", "SAVE") == "OK"
+    assert r.execute_command("ACL", "LOAD") == "OK"
+    assert r.execute_command("ACL", "LIST") == listed
+    s.stop()
+    s2 = server_factory("--aclfile", str(path))
+    r2 = s2.client(decode_responses=True)
+    assert r2.execute_command("ACL", "LIST") == listed
+    big = as_user(s2, "big")
+    assert big.set("app:06999:x", "1") and big.get("ro:01749") is None
+    with pytest.raises(redis.exceptions.NoPermissionError):
+        big.set("ro:01749", "1")
+    q = as_user(s2, "it's")
+    assert q.get("it's:1") is None and q.get('say"hi"') is None
+    with pytest.raises(redis.exceptions.NoPermissionError):
+        q.get("other")
+
+
+def test_long_user_lines_in_config_file_and_rewrite(server_factory):
+    rules = long_user_rules()
+    conf = "user big %s\n" % " ".join(rules)
+    assert len(conf) > 100_000
+    s = server_factory(config=conf)
+    r = s.client(decode_responses=True)
+    r.execute_command("ACL", "SETUSER", "later", "on", ">pw2", "~it's:*", '&say"hi"', "+@read")
+    listed = r.execute_command("ACL", "LIST")
+    assert r.config_rewrite() in (True, "OK")
+    text = open(os.path.join(s.dir, "cachet.conf")).read()
+    assert "pw2" not in text
+    s2 = server_factory(config=text)
+    r2 = s2.client(decode_responses=True)
+    assert r2.execute_command("ACL", "LIST") == listed
+    assert as_user(s2, "big").set("app:06999:x", "1")
+    assert as_user(s2, "later", "pw2").get("it's:1") is None

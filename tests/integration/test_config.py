@@ -550,3 +550,17 @@ def test_collection_encoding_configs_and_ziplist_aliases(r):
         r.config_set("set-max-intset-entries", -1)
     assert "argument must be between 0 and 9223372036854775807 inclusive" in str(e.value)
     assert r.config_get("set-max-intset-entries") == {"set-max-intset-entries": "512"}
+
+
+def test_rewrite_long_values_restart(server_factory):
+    """A config file CONFIG REWRITE writes loads back, whatever its line
+    lengths (a 15 KB password with quotes; user lines: test_acl.py)."""
+    s = server_factory(config="hz 11\n")
+    r = s.client(decode_responses=True)
+    pw = "p\"w'\\" + "x" * 15_000  # AUTH before login takes bulks up to 16 KB
+    r.config_set("requirepass", pw)
+    assert r.config_rewrite() in (True, "OK")
+    text = open(os.path.join(s.dir, "cachet.conf")).read()
+    s2 = server_factory(config=text)
+    r2 = s2.client(decode_responses=True, password=pw)
+    assert r2.ping() and cfg(r2, "hz") == "11"
