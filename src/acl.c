@@ -1387,11 +1387,21 @@ static void aclDryrunCommand(client *c) {
     if (r == ACL_OK) replyOk(c);
     else if (r == ACL_DENIED_CMD)
         replyBulkFormat(c, "This user has no permissions to run the '%s' command", cmd->fullname);
-    else if (r == ACL_DENIED_KEY)
-        replyBulkFormat(c, "This user has no permissions to access the '%.*s' key", (int)argv[bad].len, argv[bad].p);
-    else
-        replyBulkFormat(c, "This user has no permissions to access the '%.*s' channel", (int)argv[bad].len,
-                        argv[bad].p);
+    else {
+        /* The whole name, however long (replyBulkFormat would cut it at 1 KB),
+         * up to a NUL, as Redis' %s formats it. */
+        const char *what = r == ACL_DENIED_KEY ? "' key" : "' channel";
+        static const char head[] = "This user has no permissions to access the '";
+        const char *nul = memchr(argv[bad].p, '\0', argv[bad].len);
+        size_t klen = nul ? (size_t)(nul - argv[bad].p) : argv[bad].len;
+        size_t tail = strlen(what), n = sizeof(head) - 1 + klen + tail;
+        char *msg = memAlloc(n);
+        memcpy(msg, head, sizeof(head) - 1);
+        memcpy(msg + sizeof(head) - 1, argv[bad].p, klen);
+        memcpy(msg + sizeof(head) - 1 + klen, what, tail);
+        replyBulk(c, msg, n);
+        memFree(msg);
+    }
 }
 
 static void aclLogCommand(client *c) {

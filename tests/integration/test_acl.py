@@ -997,3 +997,52 @@ def test_long_user_lines_in_config_file_and_rewrite(server_factory):
     assert r2.execute_command("ACL", "LIST") == listed
     assert as_user(s2, "big").set("app:06999:x", "1")
     assert as_user(s2, "later", "pw2").get("it's:1") is None
+
+
+# --- glob patterns: Redis' nesting limit ---------------------------------------------------
+
+def test_glob_nesting_limit_as_redis(wire, tmp_path):
+    """Past 1000 '*' runs Redis 7.0 gives up (no match) rather than recurse
+    further (CVE-2022-36021); KEYS, SCAN MATCH, PSUBSCRIBE and ACL key
+    patterns answer as redis-server does, and promptly."""
+    import time
+    from conftest import Server
+    s, connect = wire
+    ref = Server(tmp_path / "redis", ["--save", "", "--appendonly", "no"], binary="redis-server")
+    try:
+        key = "a" * 5000
+        patterns = ["*a" * 1001 + "*", "*a" * 1000 + "*", "*a" * 999 + "*b*", "*a" * 4000 + "*b", "a*" * 1001]
+        conns = [connect(), Resp(ref.raw())]
+        answers = []
+        for conn in conns:
+            assert conn.call("SET", key, "1") == "OK"
+            got = []
+            for p in patterns:
+                t0 = time.monotonic()
+                got.append((conn.call("KEYS", p), conn.call("SCAN", "0", "MATCH", p, "COUNT", "100")[1],
+                            conn.call("ACL", "SETUSER", "u", "reset", "on", "nopass", "~" + p, "+@all"),
+                            conn.call("ACL", "DRYRUN", "u", "GET", key)))
+                assert time.monotonic() - t0 < 5, p[:20]
+            sub = connect() if conn is conns[0] else Resp(ref.raw())
+            sub.send("PSUBSCRIBE", *patterns)
+            for _ in patterns:
+                sub.read()
+            got.append(conn.call("PUBLISH", key, "m"))
+            answers.append(got)
+        for a, b in zip(answers[0], answers[1]):
+            assert a == b, (str(a)[:300], str(b)[:300])
+        # The first pattern nests 1001 times: no match anywhere.
+        assert answers[0][0][0] == [] and answers[0][1][0] == [key.encode()]
+    finally:
+        ref.stop()
+
+
+def test_dryrun_names_the_whole_key(r):
+    """The key or channel in full (was cut at 1 KB), up to a NUL as Redis' %s."""
+    r.execute_command("ACL", "SETUSER", "u", "on", "nopass", "~x", "&x", "+@all")
+    long_key = "k" * 5000
+    denied = "This user has no permissions to access the '%s' key"
+    assert r.execute_command("ACL", "DRYRUN", "u", "GET", long_key) == denied % long_key
+    assert r.execute_command("ACL", "DRYRUN", "u", "GET", "a\0b") == denied % "a"
+    assert r.execute_command("ACL", "DRYRUN", "u", "PUBLISH", "c\0d", "m") == \
+        "This user has no permissions to access the 'c' channel"
