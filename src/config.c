@@ -93,8 +93,10 @@ static cfgParam params[] = {
     STRP("dbfilename", CF_PROTECTED, dbfilename, "dump.rdb", .checkStr = dbfilenameCheck),
     SPECIALP("dir", CF_PROTECTED, dir),
     BOOLP("stop-writes-on-bgsave-error", 0, stopWritesOnBgsaveErr, 1),
-    NUMP("rdb-key-save-delay", 0, rdbKeySaveDelay, NK_LL, 0, INT_MAX, 0),
-    NUMP("key-load-delay", 0, keyLoadDelay, NK_LL, INT_MIN, INT_MAX, 0), /* Redis 7 debug aid: slow loads for tests */
+    /* Redis 7 debug aids (slow saves and loads for tests): hidden from
+     * CONFIG GET patterns, any int, as in Redis. */
+    NUMP("rdb-key-save-delay", CF_HIDDEN, rdbKeySaveDelay, NK_LL, INT_MIN, INT_MAX, 0),
+    NUMP("key-load-delay", CF_HIDDEN, keyLoadDelay, NK_LL, INT_MIN, INT_MAX, 0),
     BOOLP("rdbcompression", 0, rdbCompression, 1),
     BOOLP("rdbchecksum", CF_IMMUTABLE, rdbChecksum, 1),
     SPECIALP("requirepass", 0, pass),
@@ -925,7 +927,7 @@ static void configGetCommand(client *c) {
             continue;
         }
         for (int i = 0; i < NPARAMS; i++) {
-            if (seen[i]) continue;
+            if (seen[i] || (params[i].flags & CF_HIDDEN)) continue; /* hidden: exact name only */
             /* Redis answers a glob under both names of an aliased
              * parameter, the alias first. */
             const char *cand[2] = {params[i].alias, params[i].name};

@@ -564,3 +564,37 @@ def test_rewrite_long_values_restart(server_factory):
     s2 = server_factory(config=text)
     r2 = s2.client(decode_responses=True, password=pw)
     assert r2.ping() and cfg(r2, "hz") == "11"
+
+
+def test_config_get_star_lists_what_redis_lists(server, tmp_path):
+    """CONFIG GET * shows what Redis 7.0 shows: its debug parameters
+    (key-load-delay, rdb-key-save-delay: Redis' HIDDEN_CONFIG) only when
+    named exactly; every other name Cachet lists is listed by Redis too or is
+    Cachet's own (unknown to Redis). Values CONFIG SET takes are Redis'."""
+    from conftest import Server
+    ref = Server(tmp_path / "redis", ["--save", "", "--appendonly", "no"], binary="redis-server")
+    try:
+        rr = ref.client(decode_responses=True)
+        r = server.client(decode_responses=True)
+        ours, theirs = set(r.config_get("*")), set(rr.config_get("*"))
+        for hidden in ("key-load-delay", "rdb-key-save-delay"):
+            assert hidden not in ours and hidden not in theirs
+            assert r.config_get("*delay*").get(hidden) is None
+            assert r.config_get(hidden) == rr.config_get(hidden) == {hidden: "0"}
+            assert r.config_get("hz", hidden.upper()) == {"hz": "10", hidden.upper(): "0"}
+        for name in sorted(ours - theirs):
+            assert rr.config_get(name) == {}, name  # Cachet's own parameter
+        for name in sorted(ours & theirs):  # set back to its value: the same answer
+            try:
+                a = r.config_set(name, r.config_get(name)[name])
+            except redis.ResponseError as e:
+                a = str(e)
+            try:
+                b = rr.config_set(name, rr.config_get(name)[name])
+            except redis.ResponseError as e:
+                b = str(e)
+            assert a == b, name
+        assert r.config_set("rdb-key-save-delay", -1) and rr.config_set("rdb-key-save-delay", -1)
+        assert r.config_get("rdb-key-save-delay") == rr.config_get("rdb-key-save-delay")
+    finally:
+        ref.stop()
