@@ -11,10 +11,11 @@
  * make the check of an unrestricted user cost more than one flag test.
  *
  * A user's commands are a bitmap over command ids (every command and every
- * subcommand has one, cmd.c) plus the rules as given, which is how ACL LIST
- * and GETUSER describe them: "+@all" or "-@all" first (whether commands added
- * later are allowed), then each rule, a later rule on the same command or
- * category replacing the earlier one, as Redis 7.0 does. */
+ * subcommand has one, cmd.c) plus whether commands added later are allowed
+ * (+@all). ACL LIST and GETUSER describe the bitmap as Redis 7.0 does
+ * (ACLDescribeSelectorCommandRules): "+@all" or "-@all", then the categories
+ * that fit best, then single commands for what is left, so rules that change
+ * nothing are not shown. */
 #include "server.h"
 #include <ctype.h>
 #include <errno.h>
@@ -52,7 +53,6 @@ struct aclUser {
     unsigned char (*pass)[32];
     int npass;
     uint64_t *allowed; /* bit per command id */
-    char *rules;       /* command rules after the +@all/-@all base, space separated */
     keyPattern *keys;
     int nkeys;
     char **chans;
@@ -82,7 +82,6 @@ static aclUser *userNew(const char *name, size_t len) {
     aclUser *u = memCalloc(sizeof(*u));
     u->name = memDupBytes(name, len);
     u->allowed = memCalloc(sizeof(uint64_t) * (size_t)cmdWords);
-    u->rules = memStrdup("");
     return u;
 }
 
@@ -91,7 +90,6 @@ static void userFree(aclUser *u) {
     memFree(u->name);
     memFree(u->pass);
     memFree(u->allowed);
-    memFree(u->rules);
     for (int i = 0; i < u->nkeys; i++) memFree(u->keys[i].pat);
     memFree(u->keys);
     for (int i = 0; i < u->nchans; i++) memFree(u->chans[i]);
@@ -108,8 +106,6 @@ static aclUser *userCopy(const aclUser *src) {
     }
     u->npass = src->npass;
     memcpy(u->allowed, src->allowed, sizeof(uint64_t) * (size_t)cmdWords);
-    memFree(u->rules);
-    u->rules = memStrdup(src->rules);
     if (src->nkeys) u->keys = memAlloc(sizeof(keyPattern) * (size_t)src->nkeys);
     for (int i = 0; i < src->nkeys; i++) {
         u->keys[i] = src->keys[i];
@@ -146,32 +142,42 @@ int aclDefaultAutoAuth(void) { return (defaultUser->flags & (USER_ON | USER_NOPA
 
 /* ---- command bitmap ----------------------------------------------------------- */
 
-static void bitSet(aclUser *u, int id, int on) {
-    if (on) u->allowed[id / 64] |= 1ULL << (id % 64);
-    else u->allowed[id / 64] &= ~(1ULL << (id % 64));
+static cmdDef **cmdById; /* every command and subcommand by id: one order for all walks */
+static int nCmdIds;
+
+static void byIdCb(cmdDef *cmd, void *priv) {
+    (void)priv;
+    cmdById[cmd->id] = cmd;
+    for (cmdDef *s = cmd->subcmds; s && s->name; s++) cmdById[s->id] = s;
 }
 
-static int bitGet(const aclUser *u, int id) { return (int)((u->allowed[id / 64] >> (id % 64)) & 1); }
-
-/* A command and, for a container, each of its subcommands. */
-static void setCommandBits(aclUser *u, cmdDef *cmd, int on) {
-    bitSet(u, cmd->id, on);
-    for (cmdDef *s = cmd->subcmds; s && s->name; s++) bitSet(u, s->id, on);
+static void bitsSet(uint64_t *bits, int id, int on) {
+    if (on) bits[id / 64] |= 1ULL << (id % 64);
+    else bits[id / 64] &= ~(1ULL << (id % 64));
 }
 
-typedef struct catWalk {
-    aclUser *u;
-    uint64_t cat;
-    int on;
-} catWalk;
+static int bitsGet(const uint64_t *bits, int id) { return (int)((bits[id / 64] >> (id % 64)) & 1); }
 
-static void setCategoryCb(cmdDef *cmd, void *priv) {
-    catWalk *w = priv;
-    if (cmd->acl & w->cat) bitSet(w->u, cmd->id, w->on);
-    for (cmdDef *s = cmd->subcmds; s && s->name; s++)
-        if (s->acl & w->cat) bitSet(w->u, s->id, w->on);
+static void bitSet(aclUser *u, int id, int on) { bitsSet(u->allowed, id, on); }
+static int bitGet(const aclUser *u, int id) { return bitsGet(u->allowed, id); }
+
+/* A command and, for a container, each of its subcommands (Redis'
+ * ACLChangeSelectorPerm). */
+static void permChange(uint64_t *bits, const cmdDef *cmd, int on) {
+    bitsSet(bits, cmd->id, on);
+    for (const cmdDef *s = cmd->subcmds; s && s->name; s++) bitsSet(bits, s->id, on);
 }
 
+/* Every command of a category, as Redis applies +@cat: a container in the
+ * category with all its subcommands, then each subcommand in it. */
+static void categoryApply(uint64_t *bits, uint64_t cat, int on) {
+    for (int id = 0; id < nCmdIds; id++) {
+        const cmdDef *c = cmdById[id];
+        if (!c || !(c->acl & cat)) continue;
+        if (c->parent) bitsSet(bits, id, on);
+        else permChange(bits, c, on);
+    }
+}
 int aclCategoryFromName(const char *name, size_t len, uint64_t *out) {
     if (len == 3 && !strncasecmp(name, "all", 3)) {
         *out = ~0ULL;
@@ -183,33 +189,6 @@ int aclCategoryFromName(const char *name, size_t len, uint64_t *out) {
             return 0;
         }
     return -1;
-}
-
-/* Replaces an earlier rule on the same command or category, then appends
- * this one, so the description stays short and replays to the same bits. */
-static void recordRule(aclUser *u, const char *rule, size_t len) {
-    char *out = memAlloc(strlen(u->rules) + len + 2);
-    size_t o = 0;
-    const char *p = u->rules;
-    while (*p) {
-        const char *e = strchr(p, ' ');
-        size_t n = e ? (size_t)(e - p) : strlen(p);
-        /* Same target: compare everything after the leading + or -. */
-        int same = n == len && strncasecmp(p + 1, rule + 1, len - 1) == 0;
-        if (!same) {
-            if (o) out[o++] = ' ';
-            memcpy(out + o, p, n);
-            o += n;
-        }
-        p += n;
-        while (*p == ' ') p++;
-    }
-    if (o) out[o++] = ' ';
-    memcpy(out + o, rule, len);
-    o += len;
-    out[o] = '\0';
-    memFree(u->rules);
-    u->rules = out;
 }
 
 static int allCommandBitsSet(const aclUser *u);
@@ -295,8 +274,6 @@ static void setAllCommands(aclUser *u, int on) {
     memset(u->allowed, on ? 0xff : 0, sizeof(uint64_t) * (size_t)cmdWords);
     if (on) u->flags |= USER_FUTURE;
     else u->flags &= ~USER_FUTURE;
-    memFree(u->rules);
-    u->rules = memStrdup("");
 }
 
 /* Redis refuses key and channel patterns with whitespace or NUL ("Syntax
@@ -379,9 +356,7 @@ static int commandRule(aclUser *u, const char *r, size_t len, const char **err) 
             setAllCommands(u, on);
             return 0;
         }
-        catWalk w = {u, cat, on};
-        cmdForEach(setCategoryCb, &w);
-        recordRule(u, r, len);
+        categoryApply(u->allowed, cat, on);
         return 0;
     }
     const char *bar = memchr(name, '|', nlen);
@@ -404,16 +379,12 @@ static int commandRule(aclUser *u, const char *r, size_t len, const char **err) 
             *err = unknown;
             return -1;
         }
+        /* The subcommand only: the container's own bit (its bare form,
+         * COMMAND) stays as it was, as in Redis. */
         bitSet(u, s->id, on);
-        /* A container is runnable when any of its subcommands is. */
-        if (on) bitSet(u, cmd->id, 1);
     } else {
-        setCommandBits(u, cmd, on);
+        permChange(u->allowed, cmd, on);
     }
-    char buf[256];
-    size_t n = len < sizeof(buf) ? len : sizeof(buf) - 1;
-    for (size_t i = 0; i < n; i++) buf[i] = (char)tolower((unsigned char)r[i]);
-    recordRule(u, buf, n);
     return 0;
 }
 
@@ -543,9 +514,61 @@ static aclUser *applyRules(const aclUser *base, const char *name, size_t nlen, s
 
 /* ---- describing a user ----------------------------------------------------------- */
 
+static void countCategory(const uint64_t *bits, uint64_t cat, unsigned long *on, unsigned long *off) {
+    *on = *off = 0;
+    for (int id = 0; id < nCmdIds; id++)
+        if (cmdById[id] && (cmdById[id]->acl & cat)) {
+            if (bitsGet(bits, id)) (*on)++;
+            else (*off)++;
+        }
+}
+
+/* Redis 7.0's ACLDescribeSelectorCommandRules: from "+@all" (commands added
+ * later allowed) or "-@all", add (or remove) the category that best fits the
+ * bits still unexplained, again and again, then name the single commands
+ * that still differ. The rules are replayed on a scratch bitmap as they are
+ * chosen, so the description rebuilds exactly the user's bits. Redis walks
+ * single commands in its (seeded) dict order; we walk them by id. */
 static void describeCommands(const aclUser *u, textBuf *b) {
-    textAppend(b, "%s", (u->flags & USER_FUTURE) ? "+@all" : "-@all");
-    if (u->rules[0]) textAppend(b, " %s", u->rules);
+    int additive = !(u->flags & USER_FUTURE);
+    size_t bytes = sizeof(uint64_t) * (size_t)cmdWords;
+    uint64_t *fake = memAlloc(bytes), *temp = memAlloc(bytes);
+    memset(fake, additive ? 0 : 0xff, bytes);
+    memcpy(temp, u->allowed, bytes);
+    textAppend(b, "%s", additive ? "-@all" : "+@all");
+    char applied[64] = {0};
+    for (;;) {
+        int best = -1;
+        unsigned long mindiff = (unsigned long)-1, maxsame = 0;
+        for (int j = 0; aclCategoryNames[j]; j++) {
+            if (applied[j]) continue;
+            unsigned long on, off;
+            countCategory(temp, 1ULL << j, &on, &off);
+            unsigned long diff = additive ? off : on, same = additive ? on : off;
+            if (same > diff && (diff < mindiff || (diff == mindiff && same > maxsame))) {
+                best = j;
+                mindiff = diff;
+                maxsame = same;
+            }
+        }
+        if (best == -1) break;
+        categoryApply(fake, 1ULL << best, additive);
+        categoryApply(temp, 1ULL << best, !additive);
+        textAppend(b, " %c@%s", additive ? '+' : '-', aclCategoryNames[best]);
+        applied[best] = 1;
+    }
+    for (int id = 0; id < nCmdIds; id++) {
+        const cmdDef *c = cmdById[id];
+        if (!c) continue;
+        int userbit = bitGet(u, id);
+        if (userbit != bitsGet(fake, id)) {
+            textAppend(b, " %c%s", userbit ? '+' : '-', c->fullname);
+            if (c->parent) bitsSet(fake, id, userbit);
+            else permChange(fake, c, userbit);
+        }
+    }
+    memFree(fake);
+    memFree(temp);
 }
 
 /* A name or pattern as a file line carries it. ACL LIST shows it as is, as
@@ -942,6 +965,10 @@ static void replaceInPlace(aclUser *dst, aclUser *src) {
 
 void aclInit(void) {
     cmdWords = (cmdTotalIds() + 63) / 64 + 1;
+    nCmdIds = cmdTotalIds();
+    memFree(cmdById);
+    cmdById = memCalloc(sizeof(cmdDef *) * (size_t)(nCmdIds ? nCmdIds : 1));
+    cmdForEach(byIdCb, NULL);
     defaultUser = userNew("default", 7);
     static const char *rules[] = {"on", "nopass", "~*", "&*", "+@all"};
     for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
