@@ -18,6 +18,7 @@
  * nothing are not shown. */
 #include "server.h"
 #include <ctype.h>
+#include <stdarg.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -71,6 +72,7 @@ typedef struct logEntry {
     long long count;
     char reason[16], context[16];
     char *object, *username, *clientInfo;
+    size_t objectLen; /* a key or channel may hold a NUL */
     long long createdMs, updatedMs;
 } logEntry;
 static logEntry *aclLog; /* newest first */
@@ -639,6 +641,7 @@ static char *describeUser(const aclUser *u, int forFile) {
 }
 
 char *aclDescribeUser(const aclUser *u) { return describeUser(u, 0); }
+char *aclDescribeUserFile(const aclUser *u) { return describeUser(u, 1); }
 
 /* ---- the check -------------------------------------------------------------------- */
 
@@ -803,7 +806,7 @@ void aclLogDenial(client *c, int reason, const char *object, size_t olen, const 
     long long now = srv.mstime;
     for (int i = 0; i < aclLogLen; i++) {
         logEntry *e = &aclLog[i];
-        if (!strcmp(e->reason, reasons[reason]) && !strcmp(e->context, context) && strlen(e->object) == olen &&
+        if (!strcmp(e->reason, reasons[reason]) && !strcmp(e->context, context) && e->objectLen == olen &&
             !memcmp(e->object, object, olen) && !strcmp(e->username, username) &&
             now - e->updatedMs < ACL_LOG_GROUP_MS) {
             e->count++;
@@ -830,6 +833,7 @@ void aclLogDenial(client *c, int reason, const char *object, size_t olen, const 
     snprintf(e->reason, sizeof(e->reason), "%s", reasons[reason]);
     snprintf(e->context, sizeof(e->context), "%s", context);
     e->object = memDupBytes(object, olen);
+    e->objectLen = olen;
     e->username = memStrdup(username);
     e->clientInfo = c ? clientInfoString(c) : memStrdup("");
     e->createdMs = e->updatedMs = now;
@@ -983,13 +987,15 @@ void aclInit(void) {
 
 /* Parses one "user NAME rules..." definition into list/n (replacing a
  * definition of the same name only when allowDup). */
-static int defineUser(aclUser ***list, int *n, char **argv, int argc, char *err, size_t errlen, int allowDup) {
+static int defineUser(aclUser ***list, int *n, char **argv, const size_t *lens, int argc, char *err, size_t errlen,
+                      int allowDup) {
     if (argc < 2 || strcmp(argv[0], "user")) {
         snprintf(err, errlen, "should start with user keyword followed by the username");
         return -1;
     }
     const char *name = argv[1];
-    if (hasSpaces(name, strlen(name))) { /* any whitespace, as Redis (\t too) */
+    /* Lengths, not strlen: a NUL inside a name or a password must not cut it. */
+    if (hasSpaces(name, lens[1])) { /* any whitespace or NUL, as Redis (\t too) */
         snprintf(err, errlen, "Usernames can't contain spaces or null characters");
         return -1;
     }
@@ -1000,7 +1006,7 @@ static int defineUser(aclUser ***list, int *n, char **argv, int argc, char *err,
     }
     int nr = argc - 2;
     slice *rules = memAlloc(sizeof(slice) * (size_t)(nr + 1));
-    for (int i = 0; i < nr; i++) rules[i] = (slice){argv[i + 2], strlen(argv[i + 2])};
+    for (int i = 0; i < nr; i++) rules[i] = (slice){argv[i + 2], lens[i + 2]};
     const char *why = NULL;
     int bad = -1;
     aclUser *u = applyRules(NULL, name, strlen(name), rules, nr, &why, &bad);
@@ -1020,13 +1026,19 @@ static int defineUser(aclUser ***list, int *n, char **argv, int argc, char *err,
 }
 
 /* A "user ..." line of the config file (Redis accepts them there too). */
-int aclConfigUser(char **argv, int argc, const char **err) {
+int aclConfigUser(char **argv, const size_t *lens, int argc, const char **err) {
     static char msg[512];
     char **full = memAlloc(sizeof(char *) * (size_t)(argc + 1));
+    size_t *flens = memAlloc(sizeof(size_t) * (size_t)(argc + 1));
     full[0] = "user";
-    for (int i = 0; i < argc; i++) full[i + 1] = argv[i];
-    int rc = defineUser(&users, &nusers, full, argc + 1, msg, sizeof(msg), 1);
+    flens[0] = 4;
+    for (int i = 0; i < argc; i++) {
+        full[i + 1] = argv[i];
+        flens[i + 1] = lens[i];
+    }
+    int rc = defineUser(&users, &nusers, full, flens, argc + 1, msg, sizeof(msg), 1);
     memFree(full);
+    memFree(flens);
     if (rc != 0) {
         *err = msg;
         return -1;
@@ -1037,30 +1049,41 @@ int aclConfigUser(char **argv, int argc, const char **err) {
     return 0;
 }
 
+/* Appends to an error report of errlen bytes; *used counts what would
+ * have been written, but the write position never passes the buffer. */
+static void errAppend(char *err, size_t errlen, size_t *used, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void errAppend(char *err, size_t errlen, size_t *used, const char *fmt, ...) {
+    size_t at = *used < errlen ? *used : errlen;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(err + at, errlen - at, fmt, ap);
+    va_end(ap);
+    if (n > 0) *used += (size_t)n;
+}
+
 /* Loads the ACL file into a new user list; returns it, or NULL with every
  * error found (Redis' format: "FILE:LINE: reason. "). */
 /* Redis reports every rule of a bad ACL file line that fails, in order:
  * "FILE:N: Error in applying operation '+x': <why>. " for command rules,
  * "FILE:N: <why>. " for the others. */
-static size_t reportRuleErrors(char **argv, int argc, const char *path, int lineno, const char *why, char *err,
-                               size_t errlen, size_t used) {
+static size_t reportRuleErrors(char **argv, const size_t *lens, int argc, const char *path, int lineno,
+                               const char *why, char *err, size_t errlen, size_t used) {
     aclUser *scratch = userNew("scratch", 7);
     int reported = 0;
     for (int i = 2; i < argc; i++) {
         const char *e = NULL;
-        if (applyRule(scratch, argv[i], strlen(argv[i]), &e) == -1) {
+        if (applyRule(scratch, argv[i], lens[i], &e) == -1) {
             /* Redis 7.0 names the rule for command rules only. */
             if (argv[i][0] == '+' || argv[i][0] == '-')
-                used += (size_t)snprintf(err + used, used < errlen ? errlen - used : 0,
-                                         "%s:%d: Error in applying operation '%s': %s. ", path, lineno, argv[i], e);
+                errAppend(err, errlen, &used, "%s:%d: Error in applying operation '%s': %s. ", path, lineno, argv[i], e);
             else
-                used += (size_t)snprintf(err + used, used < errlen ? errlen - used : 0, "%s:%d: %s. ", path, lineno, e);
+                errAppend(err, errlen, &used, "%s:%d: %s. ", path, lineno, e);
             reported = 1;
         }
     }
     userFree(scratch);
-    if (!reported)
-        used += (size_t)snprintf(err + used, used < errlen ? errlen - used : 0, "%s:%d: %s. ", path, lineno, why);
+    if (!reported) errAppend(err, errlen, &used, "%s:%d: %s. ", path, lineno, why);
     return used;
 }
 
@@ -1091,31 +1114,25 @@ static aclUser **loadFile(const char *path, int *count, char *err, size_t errlen
         while (len && memchr(" \t\r\n", s[len - 1], 4)) len--;
         if (len == 0 || s[0] == '#') continue;
         char **argv;
-        int argc = configSplitArgs(s, len, &argv);
+        size_t *lens;
+        int argc = configSplitArgsLen(s, len, &argv, &lens);
         if (argc < 0) {
-            used += (size_t)snprintf(err + used, used < errlen ? errlen - used : 0, "%s:%d: unbalanced quotes in "
-                                     "acl line. ", path, lineno);
+            errAppend(err, errlen, &used, "%s:%d: unbalanced quotes in acl line. ", path, lineno);
             failed = 1;
-            continue;
-        }
-        if (argc == 0) {
-            configFreeArgs(argv, argc);
             continue;
         }
         char why[512];
-        int rc = defineUser(&list, &n, argv, argc, why, sizeof(why), 0);
+        int rc = argc == 0 ? 0 : defineUser(&list, &n, argv, lens, argc, why, sizeof(why), 0);
         if (rc == -2) {
-            used += (size_t)snprintf(err + used, used < errlen ? errlen - used : 0, "%s on line %d. ", why, lineno);
+            errAppend(err, errlen, &used, "%s on line %d. ", why, lineno);
             failed = 1;
         } else if (rc == -1) {
-            if (strcmp(argv[0], "user"))
-                used += (size_t)snprintf(err + used, used < errlen ? errlen - used : 0, "%s:%d %s. ", path, lineno,
-                                         why);
-            else
-                used = reportRuleErrors(argv, argc, path, lineno, why, err, errlen, used);
+            if (strcmp(argv[0], "user")) errAppend(err, errlen, &used, "%s:%d %s. ", path, lineno, why);
+            else used = reportRuleErrors(argv, lens, argc, path, lineno, why, err, errlen, used);
             failed = 1;
         }
         configFreeArgs(argv, argc);
+        memFree(lens);
     }
     free(line); /* getline's buffer comes from libc's malloc */
     fclose(f);
@@ -1461,7 +1478,7 @@ static void aclLogCommand(client *c) {
         replyBulkCString(c, "context");
         replyBulkCString(c, e->context);
         replyBulkCString(c, "object");
-        replyBulkCString(c, e->object);
+        replyBulk(c, e->object, e->objectLen);
         replyBulkCString(c, "username");
         replyBulkCString(c, e->username);
         replyBulkCString(c, "age-seconds");

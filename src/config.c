@@ -38,6 +38,9 @@ static int obufSet(char **argv, int argc, const char **err);
 static char *obufGet(void);
 static int dirSet(char **argv, int argc, const char **err);
 static char *dirGet(void);
+/* Values are C strings here: a password would be cut at a NUL (a weaker
+ * password than the one set), so one holding a NUL is refused. */
+static const char *errNoNul = "argument must not contain NUL bytes";
 static int passSet(char **argv, int argc, const char **err);
 static char *passGet(void);
 static int portApply(const char **err);
@@ -99,7 +102,7 @@ static cfgParam params[] = {
     NUMP("key-load-delay", CF_HIDDEN, keyLoadDelay, NK_LL, INT_MIN, INT_MAX, 0),
     BOOLP("rdbcompression", 0, rdbCompression, 1),
     BOOLP("rdbchecksum", CF_IMMUTABLE, rdbChecksum, 1),
-    SPECIALP("requirepass", 0, pass),
+    SPECIALP("requirepass", CF_NO_NUL, pass),
     STRP("aclfile", CF_IMMUTABLE, aclfile, ""),
     /* keyring.c: snapshot encryption at rest; keys never leave the keyring file */
     STRP("keyring-file", CF_IMMUTABLE, keyringFile, ""),
@@ -199,7 +202,12 @@ void configFreeArgs(char **argv, int argc) {
 
 /* Splits a config line the way redis.conf is read (quotes, escapes) into
  * NUL-terminated copies. Returns argc, or -1 for unbalanced quotes. */
-int configSplitArgs(const char *line, size_t len, char ***out) {
+int configSplitArgs(const char *line, size_t len, char ***out) { return configSplitArgsLen(line, len, out, NULL); }
+
+/* As configSplitArgs, plus each argument's length in *lens (memAlloc'd)
+ * when lens is not NULL: a quoted "\x00" puts a NUL inside an argument,
+ * which a password or an ACL rule must keep (or refuse), never cut. */
+int configSplitArgsLen(const char *line, size_t len, char ***out, size_t **lens) {
     char *copy = memDupBytes(line, len);
     respArg small[16];
     respArg *av = small;
@@ -213,10 +221,15 @@ int configSplitArgs(const char *line, size_t len, char ***out) {
         if (av != small) memFree(av);
         memFree(copy);
         *out = NULL;
+        if (lens) *lens = NULL;
         return -1;
     }
     char **argv = memAlloc(sizeof(char *) * (size_t)(argc ? argc : 1));
     for (long i = 0; i < argc; i++) argv[i] = memDupBytes(copy + av[i].off, av[i].len);
+    if (lens) {
+        *lens = memAlloc(sizeof(size_t) * (size_t)(argc ? argc : 1));
+        for (long i = 0; i < argc; i++) (*lens)[i] = av[i].len;
+    }
     if (av != small) memFree(av);
     memFree(copy);
     *out = argv;
@@ -781,7 +794,8 @@ static int loadFromString(char *text, char **err) {
         if (len == 0 || s[0] == '#') continue;
 
         char **argv;
-        int argc = configSplitArgs(s, len, &argv);
+        size_t *lens;
+        int argc = configSplitArgsLen(s, len, &argv, &lens);
         const char *reason = NULL;
         if (argc < 0) {
             reason = "Unbalanced quotes in configuration line";
@@ -792,13 +806,15 @@ static int loadFromString(char *text, char **err) {
             if (!strcasecmp(argv[0], "user")) {
                 /* Users may be defined in the config file, as in Redis. */
                 if (argc < 2) reason = "wrong number of arguments";
-                else if (aclConfigUser(argv + 1, argc - 1, &reason) == 0) reason = NULL;
+                else if (aclConfigUser(argv + 1, lens + 1, argc - 1, &reason) == 0) reason = NULL;
             } else if (idx < 0) {
                 reason = "Bad directive or wrong number of arguments";
             } else {
                 cfgParam *par = &params[idx];
                 if (!(par->flags & CF_MULTI_ARG) && argc != 2) {
                     reason = "wrong number of arguments";
+                } else if ((par->flags & CF_NO_NUL) && strlen(argv[1]) != lens[1]) {
+                    reason = errNoNul;
                 } else if ((par->flags & CF_MULTI_ARG) && argc == 2 && argv[1][0]) {
                     /* One argument holding a list: --bind "a b" or --save "900 1". */
                     char **sub;
@@ -814,6 +830,7 @@ static int loadFromString(char *text, char **err) {
             }
             freeArgs(argv, argc);
         }
+        memFree(lens);
         if (reason) {
             *err = configFmt("Reading the configuration file, at line %d\n>>> '%.*s'\n%s", linenum, (int)len, s, reason);
             rc = -1;
@@ -1032,7 +1049,14 @@ static void configSetCommand(client *c) {
             }
         }
         set[i] = p;
-        vals[i] = memDupBytes(c->argv[3 + 2 * i].p, c->argv[3 + 2 * i].len);
+        slice v = c->argv[3 + 2 * i];
+        if ((p->flags & CF_NO_NUL) && memchr(v.p, '\0', v.len)) {
+            errstr = errNoNul;
+            errName = name;
+            invalid = 1;
+            continue;
+        }
+        vals[i] = memDupBytes(v.p, v.len);
     }
     if (invalid) goto err;
 

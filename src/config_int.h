@@ -18,6 +18,7 @@ enum { NK_INT, NK_UINT, NK_LL, NK_ULONG, NK_ULL };
 #define CF_MULTI_ARG (1 << 2)  /* value is a list (bind, save, client-output-buffer-limit) */
 #define CF_MEMORY (1 << 3)     /* numeric value accepts units: 1gb, 100mb, 5k */
 #define CF_EMPTY_NULL (1 << 4) /* string: "" is stored as NULL */
+#define CF_NO_NUL (1 << 6)     /* a value with a NUL is refused, not cut (requirepass) */
 #define CF_HIDDEN (1 << 5)     /* CONFIG GET shows it only when named exactly (Redis' HIDDEN_CONFIG: debug aids) */
 
 typedef struct cfgEnum {

@@ -521,8 +521,12 @@ int connTlsPeerCommonName(conn *c, char *buf, size_t len) {
     if (!c->ssl || (c->tflags & CONN_T_HANDSHAKE)) return 0;
     X509 *peer = SSL_get0_peer_certificate(c->ssl);
     if (!peer || SSL_get_verify_result(c->ssl) != X509_V_OK) return 0;
-    int n = X509_NAME_get_text_by_NID(X509_get_subject_name(peer), NID_commonName, buf, (int)len);
-    if (n <= 0) {
+    /* A CN that does not fit, or holds a NUL ("admin\0..."), names no user:
+     * cut, it could name another one. */
+    X509_NAME *subject = X509_get_subject_name(peer);
+    int full = X509_NAME_get_text_by_NID(subject, NID_commonName, NULL, 0);
+    int n = full > 0 && (size_t)full < len ? X509_NAME_get_text_by_NID(subject, NID_commonName, buf, (int)len) : -1;
+    if (n <= 0 || n != full || strlen(buf) != (size_t)n) {
         buf[0] = '\0';
         return 0;
     }

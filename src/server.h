@@ -741,11 +741,12 @@ typedef struct aclStats {
 extern aclStats aclStat;
 void aclInit(void);                   /* after cmdInitTable, before the config file */
 int aclInitFromConfig(char *err, size_t errlen); /* loads aclfile if set */
-int aclConfigUser(char **argv, int argc, const char **err); /* "user" config line */
+int aclConfigUser(char **argv, const size_t *lens, int argc, const char **err); /* "user" config line */
 aclUser *aclGetUser(const char *name, size_t len);
 aclUser *aclDefaultUser(void);
 const char *aclUserName(const aclUser *u);
 char *aclDescribeUser(const aclUser *u); /* "user NAME rules..." as ACL LIST shows it; caller frees */
+char *aclDescribeUserFile(const aclUser *u); /* the same as a file line: names/patterns with quotes quoted */
 int aclDescribeUsers(char ***lines);     /* every user as a config file line, sorted by name; caller frees each and the array */
 int aclUserUnrestricted(const aclUser *u);
 int aclDefaultAutoAuth(void);         /* default user is on and nopass */
@@ -765,6 +766,7 @@ void aclResetStats(void);
 
 /* config.c */
 int configSplitArgs(const char *line, size_t len, char ***argv); /* -1 on unbalanced quotes */
+int configSplitArgsLen(const char *line, size_t len, char ***argv, size_t **lens); /* and lengths (memFree) */
 void configFreeArgs(char **argv, int argc);
 int configLoadFile(const char *path, const char *extra, char **err);
 int configLoadString(const char *text, size_t len, char **err); /* in-memory (tests, fuzzer) */

@@ -1119,3 +1119,94 @@ def test_command_description_replays_to_the_same_permissions(r):
         assert getuser(r, "b")["commands"] == desc, rules
         for p in probes:
             assert dryrun(r, "a", *p) == dryrun(r, "b", *p), (rules, p)
+
+
+# --- a NUL inside a password or a name is kept or refused, never cut ----------------------------
+
+def test_nul_in_passwords_and_names_from_files(server_factory, tmp_path):
+    """A quoted \\x00 in a "user" line (config or ACL file) stays in the
+    password, as in Redis (it used to cut the password there: "ab" opened a
+    user whose password was "ab\\0cd"); in a user name it is refused."""
+    s = server_factory(config='user u on ">ab\\x00cd" ~* &* +@all\n')
+    for path in (None, tmp_path / "users.acl"):
+        if path:
+            path.write_text('user u on ">ab\\x00cd" ~* &* +@all\nuser default on nopass ~* &* +@all\n')
+            s = server_factory("--aclfile", str(path))
+        conn = raw_as(s)
+        assert err(conn.call("AUTH", "u", "ab")) == WRONGPASS
+        assert conn.call("AUTH", "u", b"ab\x00cd") == "OK"
+    path.write_text('user "a\\x00b" on nopass ~* +@all\n')
+    r = s.client(decode_responses=True)
+    assert "Usernames can't contain spaces or null characters" in err_of_call(r, "ACL", "LOAD")
+    rc, out = run_until_exit([SERVER_BIN, "--port", "0", "--bind", "127.0.0.1", "--aclfile", str(path)], tmp_path)
+    assert rc != 0
+
+
+def err_of_call(r, *args):
+    try:
+        r.execute_command(*args)
+    except redis.ResponseError as e:
+        return str(e)
+    raise AssertionError("no error")
+
+
+def test_requirepass_with_nul_refused(server, r, tmp_path):
+    """Values are C strings: a requirepass holding a NUL would be cut there (a
+    weaker password than the one set), so it is refused, at CONFIG SET and in
+    a config file."""
+    assert err_of_call(r, "CONFIG", "SET", "requirepass", b"ab\x00cd") == \
+        "CONFIG SET failed (possibly related to argument 'requirepass') - argument must not contain NUL bytes"
+    assert r.config_get("requirepass") == {"requirepass": ""}
+    conn = raw_as(server)
+    assert conn.call("PING") == "PONG"  # still no password
+    conf = tmp_path / "nul.conf"
+    conf.write_text('requirepass "ab\\x00cd"\n')
+    rc, out = run_until_exit([SERVER_BIN, str(conf), "--port", "0", "--bind", "127.0.0.1"], tmp_path)
+    assert rc != 0 and "argument must not contain NUL bytes" in out
+
+
+def nul_cn_client_cert(certs, directory, cn):
+    """A client certificate whose CN is cn as given (a NUL, any length),
+    signed by certs' CA; openssl's -subj cannot write such names."""
+    import datetime
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+    ca_cert = x509.load_pem_x509_certificate(open(certs["ca_crt"], "rb").read())
+    ca_key = serialization.load_pem_private_key(open(certs["ca_key"], "rb").read(), password=None)
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn, _validate=False)]))
+            .issuer_name(ca_cert.subject).public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    name = "cn%d" % len(os.listdir(directory))
+    crt, keyf = directory / (name + ".crt"), directory / (name + ".key")
+    crt.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    keyf.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                       serialization.NoEncryption()))
+    return str(crt), str(keyf)
+
+
+def test_tls_client_certificate_cn_with_nul_or_too_long_names_no_user(server_factory, tmp_path, tls_certs):
+    """CN "certuser\\0x" used to log in as certuser (the name was cut at the
+    NUL); a CN longer than the buffer was cut to a prefix that could name a
+    user. Both now leave the connection unauthenticated."""
+    certs = tls_certs
+    s = server_factory("--tls-mode", "preferred", "--tls-cert-file", certs["server_crt"], "--tls-key-file",
+                       certs["server_key"], "--tls-ca-cert-file", certs["ca_crt"], "--tls-auth-clients", "optional",
+                       "--tls-auth-clients-user", "CN", "--requirepass", "defpw")
+    r = s.client(password="defpw", decode_responses=True)
+    long_name = "u" * 255
+    for name in ("certuser", long_name):
+        r.execute_command("ACL", "SETUSER", name, "on", "~*", "+@all")
+    d = tmp_path / "nulcerts"
+    d.mkdir()
+    ok = Resp(tls_socket(s.port, client_context(certs["ca_crt"], *nul_cn_client_cert(certs, d, "certuser")), owner=s))
+    assert ok.call("ACL", "WHOAMI") == b"certuser"
+    for cn in ("certuser\x00x", long_name + "u"):
+        conn = Resp(tls_socket(s.port, client_context(certs["ca_crt"], *nul_cn_client_cert(certs, d, cn)), owner=s))
+        assert err(conn.call("ACL", "WHOAMI")) == NOAUTH, repr(cn[:12])

@@ -15,10 +15,14 @@
 static int define(const char *line, const char **err) {
     char *copy = strdup(line);
     char *argv[1024];
+    size_t lens[1024];
     int argc = 0;
-    for (char *t = strtok(copy, " "); t && argc < 1024; t = strtok(NULL, " ")) argv[argc++] = t;
+    for (char *t = strtok(copy, " "); t && argc < 1024; t = strtok(NULL, " ")) {
+        lens[argc] = strlen(t);
+        argv[argc++] = t;
+    }
     *err = NULL;
-    int rc = aclConfigUser(argv, argc, err);
+    int rc = aclConfigUser(argv, lens, argc, err);
     free(copy);
     return rc;
 }
