@@ -1087,6 +1087,8 @@ static size_t reportRuleErrors(char **argv, const size_t *lens, int argc, const 
     return used;
 }
 
+static int isTrimmed(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
 static aclUser **loadFile(const char *path, int *count, char *err, size_t errlen) {
     FILE *f = fopen(path, "r");
     if (!f) {
@@ -1107,11 +1109,11 @@ static aclUser **loadFile(const char *path, int *count, char *err, size_t errlen
         /* Trimmed, and comments skipped, as Redis' loader does. */
         const char *s = line;
         size_t len = (size_t)got;
-        while (len && memchr(" \t\r\n", s[0], 4)) {
+        while (len && isTrimmed(s[0])) {
             s++;
             len--;
         }
-        while (len && memchr(" \t\r\n", s[len - 1], 4)) len--;
+        while (len && isTrimmed(s[len - 1])) len--;
         if (len == 0 || s[0] == '#') continue;
         char **argv;
         size_t *lens;
@@ -1434,17 +1436,13 @@ static void aclDryrunCommand(client *c) {
     else {
         /* The whole name, however long (replyBulkFormat would cut it at 1 KB),
          * up to a NUL, as Redis' %s formats it. */
-        const char *what = r == ACL_DENIED_KEY ? "' key" : "' channel";
-        static const char head[] = "This user has no permissions to access the '";
         const char *nul = memchr(argv[bad].p, '\0', argv[bad].len);
         size_t klen = nul ? (size_t)(nul - argv[bad].p) : argv[bad].len;
-        size_t tail = strlen(what), n = sizeof(head) - 1 + klen + tail;
-        char *msg = memAlloc(n);
-        memcpy(msg, head, sizeof(head) - 1);
-        memcpy(msg + sizeof(head) - 1, argv[bad].p, klen);
-        memcpy(msg + sizeof(head) - 1 + klen, what, tail);
-        replyBulk(c, msg, n);
-        memFree(msg);
+        textBuf msg = {0};
+        textAppend(&msg, "This user has no permissions to access the '%.*s' %s", (int)klen, argv[bad].p,
+                   r == ACL_DENIED_KEY ? "key" : "channel");
+        replyBulk(c, msg.p, msg.len);
+        memFree(msg.p);
     }
 }
 

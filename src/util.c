@@ -164,6 +164,7 @@ static int lowerc(int c, int nocase) { return nocase ? tolower(c) : c; }
 
 /* Redis compares range bounds as (signed) chars, swapped before lowering. */
 static int lowerSigned(int c) { return c >= 0 ? tolower(c) : c; }
+static int signedByte(unsigned char c) { return c < 128 ? (int)c : (int)c - 256; }
 
 /* Matches one character class starting after '['; *pi is advanced past ']'.
  * As Redis' stringmatchlen: an escaped character is compared case-sensitively,
@@ -186,7 +187,7 @@ static int matchClass(const char *pat, size_t patlen, size_t *pi, unsigned char 
             i++;
             break;
         } else if (i + 2 < patlen && pat[i + 1] == '-') {
-            int a = (signed char)pat[i], b = (signed char)pat[i + 2], x = (signed char)c;
+            int a = signedByte((unsigned char)pat[i]), b = signedByte((unsigned char)pat[i + 2]), x = signedByte(c);
             if (a > b) {
                 int t = a;
                 a = b;
