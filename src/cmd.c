@@ -108,6 +108,7 @@ void cmdKeysInit(cmdKeyIter *it, const cmdDef *cmd, const slice *argv, int argc)
     it->step = cmd->keyStep > 0 ? cmd->keyStep : 1;
     it->mpos = 1;
     it->mlast = 0;
+    it->badCount = 0;
     if (cmd->firstKey > 0) {
         int last = cmd->lastKey < 0 ? argc + cmd->lastKey : cmd->lastKey;
         it->pos = cmd->firstKey;
@@ -119,6 +120,8 @@ void cmdKeysInit(cmdKeyIter *it, const cmdDef *cmd, const slice *argv, int argc)
         if (string2ll(s.p, s.len, &nk) && nk > 0 && nk <= argc - cmd->numkeysIdx - 1) {
             it->mpos = cmd->numkeysIdx + 1;
             it->mlast = cmd->numkeysIdx + (int)nk;
+        } else {
+            it->badCount = 1;
         }
     }
 }
@@ -563,6 +566,10 @@ static void commandGetKeysCommand(client *c) {
         replyError(c, "Invalid command specified");
         return;
     }
+    if (cmd->firstKey <= 0 && cmd->numkeysIdx <= 0) {
+        replyError(c, "The command has no key arguments");
+        return;
+    }
     if ((cmd->arity > 0 && cmd->arity != argc) || argc < -cmd->arity) {
         replyError(c, "Invalid number of arguments specified for command");
         return;
@@ -572,8 +579,10 @@ static void commandGetKeysCommand(client *c) {
     long n = 0;
     cmdKeysInit(&it, cmd, argv, argc);
     while (cmdKeysNext(&it) != -1) n++;
-    if (n == 0) {
-        replyError(c, "The command has no key arguments");
+    /* A bad numkeys count voids the whole answer, as Redis' key specs do. */
+    if (n == 0 || it.badCount) {
+        if (cmd->flags & CMD_NO_MANDATORY_KEYS) replyArrayLen(c, 0);
+        else replyError(c, "Invalid arguments specified for command");
         return;
     }
     replyArrayLen(c, n);
@@ -608,7 +617,7 @@ static cmdDef commandSubcommands[] = {
     {.name = "info", .proc = commandInfoCommand, .arity = -2, .flags = CMD_LOADING | CMD_STALE, .acl = ACL_CONNECTION, .summary = "Get array of specific Redis command details, or all when no argument is given.", .since = "2.8.13"},
     {.name = "docs", .proc = commandDocsCommand, .arity = -2, .flags = CMD_LOADING | CMD_STALE, .acl = ACL_CONNECTION, .summary = "Get array of specific Redis command documentation", .since = "7.0.0"},
     {.name = "list", .proc = commandListCommand, .arity = -2, .flags = CMD_LOADING | CMD_STALE, .acl = ACL_CONNECTION, .summary = "Get an array of Redis command names", .since = "7.0.0"},
-    {.name = "getkeys", .proc = commandGetKeysCommand, .arity = -3, .flags = CMD_LOADING | CMD_STALE, .acl = ACL_CONNECTION, .summary = "Extract keys given a full Redis command", .since = "2.8.13"},
+    {.name = "getkeys", .proc = commandGetKeysCommand, .arity = -4, .flags = CMD_LOADING | CMD_STALE, .acl = ACL_CONNECTION, .summary = "Extract keys given a full Redis command", .since = "2.8.13"},
     {.name = "help", .proc = commandHelpCommand, .arity = 2, .flags = CMD_LOADING | CMD_STALE, .acl = ACL_CONNECTION, .summary = "Show helpful text about the different subcommands", .since = "5.0.0"},
     {0}};
 

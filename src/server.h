@@ -534,6 +534,7 @@ void cmdForEach(void (*fn)(cmdDef *cmd, void *priv), void *priv);
 typedef struct cmdKeyIter {
     int pos, last, step; /* the first/last/step range */
     int mpos, mlast;     /* the keys after a numkeys count (movable keys) */
+    int badCount;        /* the numkeys count is not a valid count (COMMAND GETKEYS refuses the call) */
 } cmdKeyIter;
 void cmdKeysInit(cmdKeyIter *it, const cmdDef *cmd, const slice *argv, int argc);
 int cmdKeysNext(cmdKeyIter *it);

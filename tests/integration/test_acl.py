@@ -1210,3 +1210,20 @@ def test_tls_client_certificate_cn_with_nul_or_too_long_names_no_user(server_fac
     for cn in ("certuser\x00x", long_name + "u"):
         conn = Resp(tls_socket(s.port, client_context(certs["ca_crt"], *nul_cn_client_cert(certs, d, cn)), owner=s))
         assert err(conn.call("ACL", "WHOAMI")) == NOAUTH, repr(cn[:12])
+
+
+def test_command_getkeys_errors_as_redis(server, tmp_path):
+    from conftest import Server
+    ref = Server(tmp_path / "redis", ["--save", "", "--appendonly", "no"], binary="redis-server")
+    try:
+        calls = [("ping", "x"), ("get",), ("get", "a", "b"), ("zunionstore", "d", "5", "a", "b"),
+                 ("zunion", "0", "a"), ("lmpop", "2", "a", "b", "left"), ("sintercard", "x", "a"), ("nosuch", "x"),
+                 ("config", "get", "x"), ("zunionstore", "d", "1", "a"), ("blmpop", "0", "1", "a", "left"),
+                 ("mset", "a", "1", "b")]
+        conns = [Resp(server.raw()), Resp(ref.raw())]
+        for call in calls:
+            got = [c.call("COMMAND", "GETKEYS", *call) for c in conns]
+            got = [str(g) if isinstance(g, redis.ResponseError) else g for g in got]
+            assert got[0] == got[1], call
+    finally:
+        ref.stop()
