@@ -674,7 +674,8 @@ static int keyPermCompute(const cmdDef *cmd, int keyOrdinal) {
                                       "del", "unlink", "expire", "pexpire", "expireat", "pexpireat", "persist",
                                       "lpush", "rpush", "lpushx", "rpushx", "linsert", "lset", "ltrim", "lrem",
                                       "sadd", "srem", "hset", "hsetnx", "hmset", "hdel", "zadd", "zrem",
-                                      "zremrangebyscore", "zremrangebyrank", "zremrangebylex", NULL};
+                                      "zremrangebyscore", "zremrangebyrank", "zremrangebylex",
+                                      "restore", /* Redis' key spec: OW UPDATE, no ACCESS */ NULL};
     for (int i = 0; writeOnly[i]; i++)
         if (!strcmp(n, writeOnly[i])) return PERM_W;
     return PERM_R | PERM_W;
