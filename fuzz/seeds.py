@@ -130,8 +130,20 @@ globs = [
     "\\*\x00*", "[\x00[", "*a*b*c*d*e*\x00aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
     "[\\]]\x00]", "[z-a]\x00m", "*\x00", "\x00", "user:[0-9]*\x00user:42",
 ]
+# Mode 3: command byte, two key-count bytes, "patterns | key material".
+key_counts = [
+    bytes([3, 0x01, 0x2c]) + b"app:* ab? | app:1app:2app:3secretapp:4",
+    bytes([8, 0x07, 0xcf]) + b"k* | kkkkkkkkkkkkkkkkkkkkx",
+    bytes([13, 0x00, 0x10]) + b"[a-]* *\\x | ]]]a-xyz",
+]
+# Mode 4: up to four user lines, saved and loaded back.
+save_loads = [
+    b"it's on >pw ~it's:* &o\"k +get\nbig on " + b" ".join(b"~p:%d:*" % i for i in range(300)) +
+    b" +@all -@hash\nz on \"#" + b"a" * 64 + b"\" resetchannels &x +@set -sadd",
+    b'n on ">a\\x00b" ~k* +@read +config|get',
+]
 put("acl", [b"\x00" + s.encode() for s in acl_rules] + [b"\x01" + s.encode() for s in acl_files] +
-    [b"\x02" + s.encode() for s in globs])
+    [b"\x02" + s.encode() for s in globs] + [b"\x03" + s for s in key_counts] + [b"\x04" + s for s in save_loads])
 dict_file("acl", ["on", "off", "nopass", "resetpass", "reset", "resetkeys", "resetchannels", "allkeys",
                   "allchannels", "allcommands", "nocommands", "~", "%R~", "%W~", "%RW~", "&", ">", "<", "#", "!",
                   "+@all", "-@all", "+@", "-@", "|", "*", "?", "[", "]", "^", "-", "\\", "user ", "\n",

@@ -11,15 +11,18 @@
  * make the check of an unrestricted user cost more than one flag test.
  *
  * A user's commands are a bitmap over command ids (every command and every
- * subcommand has one, cmd.c) plus the rules as given, which is how ACL LIST
- * and GETUSER describe them: "+@all" or "-@all" first (whether commands added
- * later are allowed), then each rule, a later rule on the same command or
- * category replacing the earlier one, as Redis 7.0 does. */
+ * subcommand has one, cmd.c) plus whether commands added later are allowed
+ * (+@all). ACL LIST and GETUSER describe the bitmap as Redis 7.0 does
+ * (ACLDescribeSelectorCommandRules): "+@all" or "-@all", then the categories
+ * that fit best, then single commands for what is left, so rules that change
+ * nothing are not shown. */
 #include "server.h"
 #include <ctype.h>
+#include <stdarg.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
@@ -51,7 +54,6 @@ struct aclUser {
     unsigned char (*pass)[32];
     int npass;
     uint64_t *allowed; /* bit per command id */
-    char *rules;       /* command rules after the +@all/-@all base, space separated */
     keyPattern *keys;
     int nkeys;
     char **chans;
@@ -70,6 +72,7 @@ typedef struct logEntry {
     long long count;
     char reason[16], context[16];
     char *object, *username, *clientInfo;
+    size_t objectLen; /* a key or channel may hold a NUL */
     long long createdMs, updatedMs;
 } logEntry;
 static logEntry *aclLog; /* newest first */
@@ -81,7 +84,6 @@ static aclUser *userNew(const char *name, size_t len) {
     aclUser *u = memCalloc(sizeof(*u));
     u->name = memDupBytes(name, len);
     u->allowed = memCalloc(sizeof(uint64_t) * (size_t)cmdWords);
-    u->rules = memStrdup("");
     return u;
 }
 
@@ -90,7 +92,6 @@ static void userFree(aclUser *u) {
     memFree(u->name);
     memFree(u->pass);
     memFree(u->allowed);
-    memFree(u->rules);
     for (int i = 0; i < u->nkeys; i++) memFree(u->keys[i].pat);
     memFree(u->keys);
     for (int i = 0; i < u->nchans; i++) memFree(u->chans[i]);
@@ -107,8 +108,6 @@ static aclUser *userCopy(const aclUser *src) {
     }
     u->npass = src->npass;
     memcpy(u->allowed, src->allowed, sizeof(uint64_t) * (size_t)cmdWords);
-    memFree(u->rules);
-    u->rules = memStrdup(src->rules);
     if (src->nkeys) u->keys = memAlloc(sizeof(keyPattern) * (size_t)src->nkeys);
     for (int i = 0; i < src->nkeys; i++) {
         u->keys[i] = src->keys[i];
@@ -145,32 +144,42 @@ int aclDefaultAutoAuth(void) { return (defaultUser->flags & (USER_ON | USER_NOPA
 
 /* ---- command bitmap ----------------------------------------------------------- */
 
-static void bitSet(aclUser *u, int id, int on) {
-    if (on) u->allowed[id / 64] |= 1ULL << (id % 64);
-    else u->allowed[id / 64] &= ~(1ULL << (id % 64));
+static cmdDef **cmdById; /* every command and subcommand by id: one order for all walks */
+static int nCmdIds;
+
+static void byIdCb(cmdDef *cmd, void *priv) {
+    (void)priv;
+    cmdById[cmd->id] = cmd;
+    for (cmdDef *s = cmd->subcmds; s && s->name; s++) cmdById[s->id] = s;
 }
 
-static int bitGet(const aclUser *u, int id) { return (int)((u->allowed[id / 64] >> (id % 64)) & 1); }
-
-/* A command and, for a container, each of its subcommands. */
-static void setCommandBits(aclUser *u, cmdDef *cmd, int on) {
-    bitSet(u, cmd->id, on);
-    for (cmdDef *s = cmd->subcmds; s && s->name; s++) bitSet(u, s->id, on);
+static void bitsSet(uint64_t *bits, int id, int on) {
+    if (on) bits[id / 64] |= 1ULL << (id % 64);
+    else bits[id / 64] &= ~(1ULL << (id % 64));
 }
 
-typedef struct catWalk {
-    aclUser *u;
-    uint64_t cat;
-    int on;
-} catWalk;
+static int bitsGet(const uint64_t *bits, int id) { return (int)((bits[id / 64] >> (id % 64)) & 1); }
 
-static void setCategoryCb(cmdDef *cmd, void *priv) {
-    catWalk *w = priv;
-    if (cmd->acl & w->cat) bitSet(w->u, cmd->id, w->on);
-    for (cmdDef *s = cmd->subcmds; s && s->name; s++)
-        if (s->acl & w->cat) bitSet(w->u, s->id, w->on);
+static void bitSet(aclUser *u, int id, int on) { bitsSet(u->allowed, id, on); }
+static int bitGet(const aclUser *u, int id) { return bitsGet(u->allowed, id); }
+
+/* A command and, for a container, each of its subcommands (Redis'
+ * ACLChangeSelectorPerm). */
+static void permChange(uint64_t *bits, const cmdDef *cmd, int on) {
+    bitsSet(bits, cmd->id, on);
+    for (const cmdDef *s = cmd->subcmds; s && s->name; s++) bitsSet(bits, s->id, on);
 }
 
+/* Every command of a category, as Redis applies +@cat: a container in the
+ * category with all its subcommands, then each subcommand in it. */
+static void categoryApply(uint64_t *bits, uint64_t cat, int on) {
+    for (int id = 0; id < nCmdIds; id++) {
+        const cmdDef *c = cmdById[id];
+        if (!c || !(c->acl & cat)) continue;
+        if (c->parent) bitsSet(bits, id, on);
+        else permChange(bits, c, on);
+    }
+}
 int aclCategoryFromName(const char *name, size_t len, uint64_t *out) {
     if (len == 3 && !strncasecmp(name, "all", 3)) {
         *out = ~0ULL;
@@ -182,33 +191,6 @@ int aclCategoryFromName(const char *name, size_t len, uint64_t *out) {
             return 0;
         }
     return -1;
-}
-
-/* Replaces an earlier rule on the same command or category, then appends
- * this one, so the description stays short and replays to the same bits. */
-static void recordRule(aclUser *u, const char *rule, size_t len) {
-    char *out = memAlloc(strlen(u->rules) + len + 2);
-    size_t o = 0;
-    const char *p = u->rules;
-    while (*p) {
-        const char *e = strchr(p, ' ');
-        size_t n = e ? (size_t)(e - p) : strlen(p);
-        /* Same target: compare everything after the leading + or -. */
-        int same = n == len && strncasecmp(p + 1, rule + 1, len - 1) == 0;
-        if (!same) {
-            if (o) out[o++] = ' ';
-            memcpy(out + o, p, n);
-            o += n;
-        }
-        p += n;
-        while (*p == ' ') p++;
-    }
-    if (o) out[o++] = ' ';
-    memcpy(out + o, rule, len);
-    o += len;
-    out[o] = '\0';
-    memFree(u->rules);
-    u->rules = out;
 }
 
 static int allCommandBitsSet(const aclUser *u);
@@ -294,8 +276,6 @@ static void setAllCommands(aclUser *u, int on) {
     memset(u->allowed, on ? 0xff : 0, sizeof(uint64_t) * (size_t)cmdWords);
     if (on) u->flags |= USER_FUTURE;
     else u->flags &= ~USER_FUTURE;
-    memFree(u->rules);
-    u->rules = memStrdup("");
 }
 
 /* Redis refuses key and channel patterns with whitespace or NUL ("Syntax
@@ -378,9 +358,7 @@ static int commandRule(aclUser *u, const char *r, size_t len, const char **err) 
             setAllCommands(u, on);
             return 0;
         }
-        catWalk w = {u, cat, on};
-        cmdForEach(setCategoryCb, &w);
-        recordRule(u, r, len);
+        categoryApply(u->allowed, cat, on);
         return 0;
     }
     const char *bar = memchr(name, '|', nlen);
@@ -403,16 +381,12 @@ static int commandRule(aclUser *u, const char *r, size_t len, const char **err) 
             *err = unknown;
             return -1;
         }
+        /* The subcommand only: the container's own bit (its bare form,
+         * COMMAND) stays as it was, as in Redis. */
         bitSet(u, s->id, on);
-        /* A container is runnable when any of its subcommands is. */
-        if (on) bitSet(u, cmd->id, 1);
     } else {
-        setCommandBits(u, cmd, on);
+        permChange(u->allowed, cmd, on);
     }
-    char buf[256];
-    size_t n = len < sizeof(buf) ? len : sizeof(buf) - 1;
-    for (size_t i = 0; i < n; i++) buf[i] = (char)tolower((unsigned char)r[i]);
-    recordRule(u, buf, n);
     return 0;
 }
 
@@ -542,28 +516,107 @@ static aclUser *applyRules(const aclUser *base, const char *name, size_t nlen, s
 
 /* ---- describing a user ----------------------------------------------------------- */
 
-static void describeCommands(const aclUser *u, textBuf *b) {
-    textAppend(b, "%s", (u->flags & USER_FUTURE) ? "+@all" : "-@all");
-    if (u->rules[0]) textAppend(b, " %s", u->rules);
+static void countCategory(const uint64_t *bits, uint64_t cat, unsigned long *on, unsigned long *off) {
+    *on = *off = 0;
+    for (int id = 0; id < nCmdIds; id++)
+        if (cmdById[id] && (cmdById[id]->acl & cat)) {
+            if (bitsGet(bits, id)) (*on)++;
+            else (*off)++;
+        }
 }
 
-static void describeKeys(const aclUser *u, textBuf *b) {
+/* Redis 7.0's ACLDescribeSelectorCommandRules: from "+@all" (commands added
+ * later allowed) or "-@all", add (or remove) the category that best fits the
+ * bits still unexplained, again and again, then name the single commands
+ * that still differ. The rules are replayed on a scratch bitmap as they are
+ * chosen, so the description rebuilds exactly the user's bits. Redis walks
+ * single commands in its (seeded) dict order; we walk them by id. */
+static void describeCommands(const aclUser *u, textBuf *b) {
+    int additive = !(u->flags & USER_FUTURE);
+    size_t bytes = sizeof(uint64_t) * (size_t)cmdWords;
+    uint64_t *fake = memAlloc(bytes), *temp = memAlloc(bytes);
+    memset(fake, additive ? 0 : 0xff, bytes);
+    memcpy(temp, u->allowed, bytes);
+    textAppend(b, "%s", additive ? "-@all" : "+@all");
+    char applied[64] = {0};
+    for (;;) {
+        int best = -1;
+        unsigned long mindiff = (unsigned long)-1, maxsame = 0;
+        for (int j = 0; aclCategoryNames[j]; j++) {
+            if (applied[j]) continue;
+            unsigned long on, off;
+            countCategory(temp, 1ULL << j, &on, &off);
+            unsigned long diff = additive ? off : on, same = additive ? on : off;
+            if (same > diff && (diff < mindiff || (diff == mindiff && same > maxsame))) {
+                best = j;
+                mindiff = diff;
+                maxsame = same;
+            }
+        }
+        if (best == -1) break;
+        categoryApply(fake, 1ULL << best, additive);
+        categoryApply(temp, 1ULL << best, !additive);
+        textAppend(b, " %c@%s", additive ? '+' : '-', aclCategoryNames[best]);
+        applied[best] = 1;
+    }
+    for (int id = 0; id < nCmdIds; id++) {
+        const cmdDef *c = cmdById[id];
+        if (!c) continue;
+        int userbit = bitGet(u, id);
+        if (userbit != bitsGet(fake, id)) {
+            textAppend(b, " %c%s", userbit ? '+' : '-', c->fullname);
+            if (c->parent) bitsSet(fake, id, userbit);
+            else permChange(fake, c, userbit);
+        }
+    }
+    memFree(fake);
+    memFree(temp);
+}
+
+/* A name or pattern as a file line carries it. ACL LIST shows it as is, as
+ * Redis does; a file gets it in double quotes when it holds a quote (which
+ * the line splitter would take as the start of a quoted token), so that
+ * whatever ACL SAVE or CONFIG REWRITE writes loads back. Spaces and NULs
+ * cannot occur (refused by SETUSER). */
+static void appendToken(textBuf *b, const char *prefix, const char *tok, int forFile) {
+    if (!forFile || !strpbrk(tok, "\"'")) {
+        textAppend(b, "%s%s", prefix, tok);
+        return;
+    }
+    textAppend(b, "\"%s", prefix);
+    for (const char *p = tok; *p; p++) {
+        if (*p == '"' || *p == '\\') textAppend(b, "\\%c", *p);
+        else textAppend(b, "%c", *p);
+    }
+    textAppend(b, "\"");
+}
+
+static void describeKeysAs(const aclUser *u, textBuf *b, int forFile) {
     for (int i = 0; i < u->nkeys; i++) {
         if (b->len) textAppend(b, " ");
         int perm = u->keys[i].perm;
-        if (perm == (PERM_R | PERM_W)) textAppend(b, "~%s", u->keys[i].pat);
-        else textAppend(b, "%%%s~%s", perm == PERM_R ? "R" : "W", u->keys[i].pat);
+        const char *prefix = perm == (PERM_R | PERM_W) ? "~" : perm == PERM_R ? "%R~" : "%W~";
+        appendToken(b, prefix, u->keys[i].pat, forFile);
     }
 }
 
-static void describeChannels(const aclUser *u, textBuf *b) {
-    for (int i = 0; i < u->nchans; i++) textAppend(b, "%s&%s", b->len ? " " : "", u->chans[i]);
+static void describeKeys(const aclUser *u, textBuf *b) { describeKeysAs(u, b, 0); }
+
+static void describeChannelsAs(const aclUser *u, textBuf *b, int forFile) {
+    for (int i = 0; i < u->nchans; i++) {
+        if (b->len) textAppend(b, " ");
+        appendToken(b, "&", u->chans[i], forFile);
+    }
 }
 
+static void describeChannels(const aclUser *u, textBuf *b) { describeChannelsAs(u, b, 0); }
+
 /* "user NAME on nopass #hash ~keys resetchannels &chans +@all ..." */
-char *aclDescribeUser(const aclUser *u) {
+static char *describeUser(const aclUser *u, int forFile) {
     textBuf b = {0};
-    textAppend(&b, "user %s %s", u->name, (u->flags & USER_ON) ? "on" : "off");
+    textAppend(&b, "user ");
+    appendToken(&b, "", u->name, forFile);
+    textAppend(&b, " %s", (u->flags & USER_ON) ? "on" : "off");
     if (u->flags & USER_NOPASS) textAppend(&b, " nopass");
     if (u->flags & USER_SANITIZE) textAppend(&b, " sanitize-payload");
     for (int i = 0; i < u->npass; i++) {
@@ -572,12 +625,12 @@ char *aclDescribeUser(const aclUser *u) {
         textAppend(&b, " #%s", hex);
     }
     textBuf k = {0};
-    describeKeys(u, &k);
+    describeKeysAs(u, &k, forFile);
     if (k.len) textAppend(&b, " %s", k.p);
     memFree(k.p);
     if (!(u->flags & USER_ALLCHANNELS)) textAppend(&b, " resetchannels");
     textBuf ch = {0};
-    describeChannels(u, &ch);
+    describeChannelsAs(u, &ch, forFile);
     if (ch.len) textAppend(&b, " %s", ch.p);
     memFree(ch.p);
     textBuf cm = {0};
@@ -586,6 +639,9 @@ char *aclDescribeUser(const aclUser *u) {
     memFree(cm.p);
     return b.p;
 }
+
+char *aclDescribeUser(const aclUser *u) { return describeUser(u, 0); }
+char *aclDescribeUserFile(const aclUser *u) { return describeUser(u, 1); }
 
 /* ---- the check -------------------------------------------------------------------- */
 
@@ -618,7 +674,8 @@ static int keyPermCompute(const cmdDef *cmd, int keyOrdinal) {
                                       "del", "unlink", "expire", "pexpire", "expireat", "pexpireat", "persist",
                                       "lpush", "rpush", "lpushx", "rpushx", "linsert", "lset", "ltrim", "lrem",
                                       "sadd", "srem", "hset", "hsetnx", "hmset", "hdel", "zadd", "zrem",
-                                      "zremrangebyscore", "zremrangebyrank", "zremrangebylex", NULL};
+                                      "zremrangebyscore", "zremrangebyrank", "zremrangebylex",
+                                      "restore", /* Redis' key spec: OW UPDATE, no ACCESS */ NULL};
     for (int i = 0; writeOnly[i]; i++)
         if (!strcmp(n, writeOnly[i])) return PERM_W;
     return PERM_R | PERM_W;
@@ -701,18 +758,19 @@ int aclCheck(const aclUser *u, cmdDef *cmd, slice *argv, int argc, int *badArg) 
     /* SPUBLISH/SSUBSCRIBE name their shard channel where a key would be;
      * it is checked as a channel (Redis' not-key key spec). */
     if (!(u->flags & USER_ALLKEYS) && (cmd->firstKey > 0 || cmd->numkeysIdx > 0) && !(cmd->flags & CMD_PUBSUB)) {
-        int keys[256];
-        int n = cmdGetKeys(cmd, argv, argc, keys, 256);
+        /* Every key is checked, whatever the count: a forbidden key after
+         * many allowed ones must still deny the command. */
+        cmdKeyIter it;
+        cmdKeysInit(&it, cmd, argv, argc);
         /* SET ... GET also returns the old value: read as well as write
          * (the one argument-dependent case; Redis' VARIABLE_FLAGS). */
         int setGet = 0;
         if (cmd->parent == NULL && !strcmp(cmd->name, "set"))
             for (int j = 3; j < argc && !setGet; j++) setGet = sliceEqNocase(argv[j], "get");
-        for (int i = 0; i < n; i++) {
-            slice k = argv[keys[i]];
+        for (int i = 0, k; (k = cmdKeysNext(&it)) != -1; i++) {
             int perm = setGet ? (PERM_R | PERM_W) : keyPermNeeded(cmd, i);
-            if (!keyAllowed(u, k.p, k.len, perm)) {
-                *badArg = keys[i];
+            if (!keyAllowed(u, argv[k].p, argv[k].len, perm)) {
+                *badArg = k;
                 return ACL_DENIED_KEY;
             }
         }
@@ -749,7 +807,7 @@ void aclLogDenial(client *c, int reason, const char *object, size_t olen, const 
     long long now = srv.mstime;
     for (int i = 0; i < aclLogLen; i++) {
         logEntry *e = &aclLog[i];
-        if (!strcmp(e->reason, reasons[reason]) && !strcmp(e->context, context) && strlen(e->object) == olen &&
+        if (!strcmp(e->reason, reasons[reason]) && !strcmp(e->context, context) && e->objectLen == olen &&
             !memcmp(e->object, object, olen) && !strcmp(e->username, username) &&
             now - e->updatedMs < ACL_LOG_GROUP_MS) {
             e->count++;
@@ -776,6 +834,7 @@ void aclLogDenial(client *c, int reason, const char *object, size_t olen, const 
     snprintf(e->reason, sizeof(e->reason), "%s", reasons[reason]);
     snprintf(e->context, sizeof(e->context), "%s", context);
     e->object = memDupBytes(object, olen);
+    e->objectLen = olen;
     e->username = memStrdup(username);
     e->clientInfo = c ? clientInfoString(c) : memStrdup("");
     e->createdMs = e->updatedMs = now;
@@ -913,6 +972,10 @@ static void replaceInPlace(aclUser *dst, aclUser *src) {
 
 void aclInit(void) {
     cmdWords = (cmdTotalIds() + 63) / 64 + 1;
+    nCmdIds = cmdTotalIds();
+    memFree(cmdById);
+    cmdById = memCalloc(sizeof(cmdDef *) * (size_t)(nCmdIds ? nCmdIds : 1));
+    cmdForEach(byIdCb, NULL);
     defaultUser = userNew("default", 7);
     static const char *rules[] = {"on", "nopass", "~*", "&*", "+@all"};
     for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
@@ -927,13 +990,15 @@ void aclInit(void) {
 
 /* Parses one "user NAME rules..." definition into list/n (replacing a
  * definition of the same name only when allowDup). */
-static int defineUser(aclUser ***list, int *n, char **argv, int argc, char *err, size_t errlen, int allowDup) {
+static int defineUser(aclUser ***list, int *n, char **argv, const size_t *lens, int argc, char *err, size_t errlen,
+                      int allowDup) {
     if (argc < 2 || strcmp(argv[0], "user")) {
         snprintf(err, errlen, "should start with user keyword followed by the username");
         return -1;
     }
     const char *name = argv[1];
-    if (hasSpaces(name, strlen(name))) { /* any whitespace, as Redis (\t too) */
+    /* Lengths, not strlen: a NUL inside a name or a password must not cut it. */
+    if (hasSpaces(name, lens[1])) { /* any whitespace or NUL, as Redis (\t too) */
         snprintf(err, errlen, "Usernames can't contain spaces or null characters");
         return -1;
     }
@@ -944,7 +1009,7 @@ static int defineUser(aclUser ***list, int *n, char **argv, int argc, char *err,
     }
     int nr = argc - 2;
     slice *rules = memAlloc(sizeof(slice) * (size_t)(nr + 1));
-    for (int i = 0; i < nr; i++) rules[i] = (slice){argv[i + 2], strlen(argv[i + 2])};
+    for (int i = 0; i < nr; i++) rules[i] = (slice){argv[i + 2], lens[i + 2]};
     const char *why = NULL;
     int bad = -1;
     aclUser *u = applyRules(NULL, name, strlen(name), rules, nr, &why, &bad);
@@ -964,13 +1029,19 @@ static int defineUser(aclUser ***list, int *n, char **argv, int argc, char *err,
 }
 
 /* A "user ..." line of the config file (Redis accepts them there too). */
-int aclConfigUser(char **argv, int argc, const char **err) {
+int aclConfigUser(char **argv, const size_t *lens, int argc, const char **err) {
     static char msg[512];
     char **full = memAlloc(sizeof(char *) * (size_t)(argc + 1));
+    size_t *flens = memAlloc(sizeof(size_t) * (size_t)(argc + 1));
     full[0] = "user";
-    for (int i = 0; i < argc; i++) full[i + 1] = argv[i];
-    int rc = defineUser(&users, &nusers, full, argc + 1, msg, sizeof(msg), 1);
+    flens[0] = 4;
+    for (int i = 0; i < argc; i++) {
+        full[i + 1] = argv[i];
+        flens[i + 1] = lens[i];
+    }
+    int rc = defineUser(&users, &nusers, full, flens, argc + 1, msg, sizeof(msg), 1);
     memFree(full);
+    memFree(flens);
     if (rc != 0) {
         *err = msg;
         return -1;
@@ -981,32 +1052,45 @@ int aclConfigUser(char **argv, int argc, const char **err) {
     return 0;
 }
 
+/* Appends to an error report of errlen bytes; *used counts what would
+ * have been written, but the write position never passes the buffer. */
+static void errAppend(char *err, size_t errlen, size_t *used, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void errAppend(char *err, size_t errlen, size_t *used, const char *fmt, ...) {
+    size_t at = *used < errlen ? *used : errlen;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(err + at, errlen - at, fmt, ap);
+    va_end(ap);
+    if (n > 0) *used += (size_t)n;
+}
+
 /* Loads the ACL file into a new user list; returns it, or NULL with every
  * error found (Redis' format: "FILE:LINE: reason. "). */
 /* Redis reports every rule of a bad ACL file line that fails, in order:
  * "FILE:N: Error in applying operation '+x': <why>. " for command rules,
  * "FILE:N: <why>. " for the others. */
-static size_t reportRuleErrors(char **argv, int argc, const char *path, int lineno, const char *why, char *err,
-                               size_t errlen, size_t used) {
+static size_t reportRuleErrors(char **argv, const size_t *lens, int argc, const char *path, int lineno,
+                               const char *why, char *err, size_t errlen, size_t used) {
     aclUser *scratch = userNew("scratch", 7);
     int reported = 0;
     for (int i = 2; i < argc; i++) {
         const char *e = NULL;
-        if (applyRule(scratch, argv[i], strlen(argv[i]), &e) == -1) {
+        if (applyRule(scratch, argv[i], lens[i], &e) == -1) {
             /* Redis 7.0 names the rule for command rules only. */
             if (argv[i][0] == '+' || argv[i][0] == '-')
-                used += (size_t)snprintf(err + used, used < errlen ? errlen - used : 0,
-                                         "%s:%d: Error in applying operation '%s': %s. ", path, lineno, argv[i], e);
+                errAppend(err, errlen, &used, "%s:%d: Error in applying operation '%s': %s. ", path, lineno, argv[i], e);
             else
-                used += (size_t)snprintf(err + used, used < errlen ? errlen - used : 0, "%s:%d: %s. ", path, lineno, e);
+                errAppend(err, errlen, &used, "%s:%d: %s. ", path, lineno, e);
             reported = 1;
         }
     }
     userFree(scratch);
-    if (!reported)
-        used += (size_t)snprintf(err + used, used < errlen ? errlen - used : 0, "%s:%d: %s. ", path, lineno, why);
+    if (!reported) errAppend(err, errlen, &used, "%s:%d: %s. ", path, lineno, why);
     return used;
 }
+
+static int isTrimmed(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
 static aclUser **loadFile(const char *path, int *count, char *err, size_t errlen) {
     FILE *f = fopen(path, "r");
@@ -1018,36 +1102,44 @@ static aclUser **loadFile(const char *path, int *count, char *err, size_t errlen
     int n = 0, failed = 0, lineno = 0;
     size_t used = 0;
     err[0] = '\0';
-    char line[16384];
-    while (fgets(line, sizeof(line), f)) {
+    /* Lines of any length: ACL SAVE writes a user on one line, however many
+     * patterns it has, and whatever it writes must load back. */
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t got;
+    while ((got = getline(&line, &cap, f)) != -1) {
         lineno++;
-        char **argv;
-        int argc = configSplitArgs(line, strlen(line), &argv);
-        if (argc < 0) {
-            used += (size_t)snprintf(err + used, used < errlen ? errlen - used : 0, "%s:%d: unbalanced quotes in "
-                                     "acl line. ", path, lineno);
-            failed = 1;
-            continue;
+        /* Trimmed, and comments skipped, as Redis' loader does. */
+        const char *s = line;
+        size_t len = (size_t)got;
+        while (len && isTrimmed(s[0])) {
+            s++;
+            len--;
         }
-        if (argc == 0) {
-            configFreeArgs(argv, argc);
+        while (len && isTrimmed(s[len - 1])) len--;
+        if (len == 0 || s[0] == '#') continue;
+        char **argv;
+        size_t *lens;
+        int argc = configSplitArgsLen(s, len, &argv, &lens);
+        if (argc < 0) {
+            errAppend(err, errlen, &used, "%s:%d: unbalanced quotes in acl line. ", path, lineno);
+            failed = 1;
             continue;
         }
         char why[512];
-        int rc = defineUser(&list, &n, argv, argc, why, sizeof(why), 0);
+        int rc = argc == 0 ? 0 : defineUser(&list, &n, argv, lens, argc, why, sizeof(why), 0);
         if (rc == -2) {
-            used += (size_t)snprintf(err + used, used < errlen ? errlen - used : 0, "%s on line %d. ", why, lineno);
+            errAppend(err, errlen, &used, "%s on line %d. ", why, lineno);
             failed = 1;
         } else if (rc == -1) {
-            if (strcmp(argv[0], "user"))
-                used += (size_t)snprintf(err + used, used < errlen ? errlen - used : 0, "%s:%d %s. ", path, lineno,
-                                         why);
-            else
-                used = reportRuleErrors(argv, argc, path, lineno, why, err, errlen, used);
+            if (strcmp(argv[0], "user")) errAppend(err, errlen, &used, "%s:%d %s. ", path, lineno, why);
+            else used = reportRuleErrors(argv, lens, argc, path, lineno, why, err, errlen, used);
             failed = 1;
         }
         configFreeArgs(argv, argc);
+        memFree(lens);
     }
+    free(line); /* getline's buffer comes from libc's malloc */
     fclose(f);
     if (failed) {
         for (int i = 0; i < n; i++) userFree(list[i]);
@@ -1116,20 +1208,18 @@ int aclSaveFile(char *err, size_t errlen) {
     }
     textBuf b = {0};
     for (int i = 0; i < nusers; i++) {
-        char *d = aclDescribeUser(users[i]);
+        char *d = describeUser(users[i], 1);
         textAppend(&b, "%s\n", d);
         memFree(d);
     }
-    char tmp[4096];
-    snprintf(tmp, sizeof(tmp), "%s.tmp-%d", srv.aclfile, (int)getpid());
+    /* On the heap: a fixed buffer would truncate a long aclfile path into
+     * another file's name. */
+    textBuf tb = {0};
+    textAppend(&tb, "%s.tmp-%d", srv.aclfile, (int)getpid());
+    char *tmp = tb.p;
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     int ok = fd != -1;
-    size_t off = 0;
-    while (ok && off < b.len) {
-        ssize_t w = write(fd, b.p + off, b.len - off);
-        if (w <= 0) ok = 0;
-        else off += (size_t)w;
-    }
+    if (ok && fdWriteAll(fd, b.p, b.len) == -1) ok = 0;
     if (ok && fsync(fd) == -1) ok = 0;
     if (fd != -1 && close(fd) == -1) ok = 0;
     if (ok && rename(tmp, srv.aclfile) == -1) ok = 0;
@@ -1139,8 +1229,10 @@ int aclSaveFile(char *err, size_t errlen) {
                               "information");
         logWarning("Saving the ACL file %s: %s", srv.aclfile, strerror(errno));
         unlink(tmp);
+        memFree(tmp);
         return -1;
     }
+    memFree(tmp);
     return 0;
 }
 
@@ -1253,6 +1345,15 @@ static aclUser **sortedUsers(void) {
     return s;
 }
 
+/* For CONFIG REWRITE: the file form (describeUser). */
+int aclDescribeUsers(char ***lines) {
+    aclUser **s = sortedUsers();
+    *lines = memAlloc(sizeof(char *) * (size_t)nusers);
+    for (int i = 0; i < nusers; i++) (*lines)[i] = describeUser(s[i], 1);
+    memFree(s);
+    return nusers;
+}
+
 static void aclListCommand(client *c) {
     aclUser **s = sortedUsers();
     replyArrayLen(c, nusers);
@@ -1335,11 +1436,17 @@ static void aclDryrunCommand(client *c) {
     if (r == ACL_OK) replyOk(c);
     else if (r == ACL_DENIED_CMD)
         replyBulkFormat(c, "This user has no permissions to run the '%s' command", cmd->fullname);
-    else if (r == ACL_DENIED_KEY)
-        replyBulkFormat(c, "This user has no permissions to access the '%.*s' key", (int)argv[bad].len, argv[bad].p);
-    else
-        replyBulkFormat(c, "This user has no permissions to access the '%.*s' channel", (int)argv[bad].len,
-                        argv[bad].p);
+    else {
+        /* The whole name, however long (replyBulkFormat would cut it at 1 KB),
+         * up to a NUL, as Redis' %s formats it. */
+        const char *nul = memchr(argv[bad].p, '\0', argv[bad].len);
+        size_t klen = nul ? (size_t)(nul - argv[bad].p) : argv[bad].len;
+        textBuf msg = {0};
+        textAppend(&msg, "This user has no permissions to access the '%.*s' %s", (int)klen, argv[bad].p,
+                   r == ACL_DENIED_KEY ? "key" : "channel");
+        replyBulk(c, msg.p, msg.len);
+        memFree(msg.p);
+    }
 }
 
 static void aclLogCommand(client *c) {
@@ -1372,7 +1479,7 @@ static void aclLogCommand(client *c) {
         replyBulkCString(c, "context");
         replyBulkCString(c, e->context);
         replyBulkCString(c, "object");
-        replyBulkCString(c, e->object);
+        replyBulk(c, e->object, e->objectLen);
         replyBulkCString(c, "username");
         replyBulkCString(c, e->username);
         replyBulkCString(c, "age-seconds");

@@ -98,24 +98,42 @@ cmdDef *cmdLookupArgv(slice *argv, int argc) {
 
 int cmdIsKeyCommand(cmdDef *cmd) { return cmd->firstKey > 0; }
 
-/* Key positions of a call, from the table's first/last/step. */
-int cmdGetKeys(cmdDef *cmd, slice *argv, int argc, int *out, int max) {
-    int n = 0;
+/* Key positions of a call: the table's first/last/step range, then, for
+ * movable keys (LMPOP, ZUNIONSTORE...), a count and that many keys. A count
+ * that is not a number or runs past the arguments gives no movable keys, as
+ * in Redis: the command itself then replies the error. */
+void cmdKeysInit(cmdKeyIter *it, const cmdDef *cmd, const slice *argv, int argc) {
+    it->pos = 1;
+    it->last = 0;
+    it->step = cmd->keyStep > 0 ? cmd->keyStep : 1;
+    it->mpos = 1;
+    it->mlast = 0;
+    it->badCount = 0;
     if (cmd->firstKey > 0) {
         int last = cmd->lastKey < 0 ? argc + cmd->lastKey : cmd->lastKey;
-        for (int i = cmd->firstKey; i <= last && i < argc && n < max; i += cmd->keyStep ? cmd->keyStep : 1)
-            out[n++] = i;
+        it->pos = cmd->firstKey;
+        it->last = last < argc ? last : argc - 1;
     }
-    /* Movable keys (LMPOP, ZUNIONSTORE...): a count, then that many keys.
-     * A count that is not a number or runs past the arguments gives no
-     * keys at all, as in Redis: the command itself then replies the error. */
     if (cmd->numkeysIdx > 0 && cmd->numkeysIdx < argc) {
         long long nk;
         slice s = argv[cmd->numkeysIdx];
-        if (!string2ll(s.p, s.len, &nk) || nk <= 0 || nk > argc - cmd->numkeysIdx - 1) return 0;
-        for (int i = cmd->numkeysIdx + 1; i <= cmd->numkeysIdx + nk && n < max; i++) out[n++] = i;
+        if (string2ll(s.p, s.len, &nk) && nk > 0 && nk <= argc - cmd->numkeysIdx - 1) {
+            it->mpos = cmd->numkeysIdx + 1;
+            it->mlast = cmd->numkeysIdx + (int)nk;
+        } else {
+            it->badCount = 1;
+        }
     }
-    return n;
+}
+
+int cmdKeysNext(cmdKeyIter *it) {
+    if (it->pos <= it->last) {
+        int k = it->pos;
+        it->pos += it->step;
+        return k;
+    }
+    if (it->mpos <= it->mlast) return it->mpos++;
+    return -1;
 }
 
 void cmdForEach(void (*fn)(cmdDef *cmd, void *priv), void *priv) {
@@ -567,18 +585,28 @@ static void commandGetKeysCommand(client *c) {
         replyError(c, "Invalid command specified");
         return;
     }
+    if (cmd->firstKey <= 0 && cmd->numkeysIdx <= 0) {
+        replyError(c, "The command has no key arguments");
+        return;
+    }
     if ((cmd->arity > 0 && cmd->arity != argc) || argc < -cmd->arity) {
         replyError(c, "Invalid number of arguments specified for command");
         return;
     }
-    int keys[MAX_KEYS_BUFFER];
-    int n = cmdGetKeys(cmd, argv, argc, keys, MAX_KEYS_BUFFER);
-    if (n == 0) {
-        replyError(c, "The command has no key arguments");
+    /* Every key, however many (Redis has no limit either): counted, then sent. */
+    cmdKeyIter it;
+    long n = 0;
+    cmdKeysInit(&it, cmd, argv, argc);
+    while (cmdKeysNext(&it) != -1) n++;
+    /* A bad numkeys count voids the whole answer, as Redis' key specs do. */
+    if (n == 0 || it.badCount) {
+        if (cmd->flags & CMD_NO_MANDATORY_KEYS) replyArrayLen(c, 0);
+        else replyError(c, "Invalid arguments specified for command");
         return;
     }
     replyArrayLen(c, n);
-    for (int i = 0; i < n; i++) replySlice(c, argv[keys[i]]);
+    cmdKeysInit(&it, cmd, argv, argc);
+    for (int k; (k = cmdKeysNext(&it)) != -1;) replySlice(c, argv[k]);
 }
 
 static void commandHelpCommand(client *c) {
@@ -608,7 +636,7 @@ static cmdDef commandSubcommands[] = {
     {.name = "info", .proc = commandInfoCommand, .arity = -2, .flags = CMD_LOADING | CMD_STALE, .acl = ACL_CONNECTION, .summary = "Get array of specific Redis command details, or all when no argument is given.", .since = "2.8.13"},
     {.name = "docs", .proc = commandDocsCommand, .arity = -2, .flags = CMD_LOADING | CMD_STALE, .acl = ACL_CONNECTION, .summary = "Get array of specific Redis command documentation", .since = "7.0.0"},
     {.name = "list", .proc = commandListCommand, .arity = -2, .flags = CMD_LOADING | CMD_STALE, .acl = ACL_CONNECTION, .summary = "Get an array of Redis command names", .since = "7.0.0"},
-    {.name = "getkeys", .proc = commandGetKeysCommand, .arity = -3, .flags = CMD_LOADING | CMD_STALE, .acl = ACL_CONNECTION, .summary = "Extract keys given a full Redis command", .since = "2.8.13"},
+    {.name = "getkeys", .proc = commandGetKeysCommand, .arity = -4, .flags = CMD_LOADING | CMD_STALE, .acl = ACL_CONNECTION, .summary = "Extract keys given a full Redis command", .since = "2.8.13"},
     {.name = "help", .proc = commandHelpCommand, .arity = 2, .flags = CMD_LOADING | CMD_STALE, .acl = ACL_CONNECTION, .summary = "Show helpful text about the different subcommands", .since = "5.0.0"},
     {0}};
 

@@ -102,8 +102,10 @@ static cfgParam params[] = {
     STRP("dbfilename", CF_PROTECTED, dbfilename, "dump.rdb", .checkStr = dbfilenameCheck),
     SPECIALP("dir", CF_PROTECTED, dir),
     BOOLP("stop-writes-on-bgsave-error", 0, stopWritesOnBgsaveErr, 1),
-    NUMP("rdb-key-save-delay", 0, rdbKeySaveDelay, NK_LL, 0, INT_MAX, 0),
-    NUMP("key-load-delay", 0, keyLoadDelay, NK_LL, INT_MIN, INT_MAX, 0), /* Redis 7 debug aid: slow loads for tests */
+    /* Redis 7 debug aids (slow saves and loads for tests): hidden from
+     * CONFIG GET patterns, any int, as in Redis. */
+    NUMP("rdb-key-save-delay", CF_HIDDEN, rdbKeySaveDelay, NK_LL, INT_MIN, INT_MAX, 0),
+    NUMP("key-load-delay", CF_HIDDEN, keyLoadDelay, NK_LL, INT_MIN, INT_MAX, 0),
     BOOLP("rdbcompression", 0, rdbCompression, 1),
     BOOLP("rdbchecksum", CF_IMMUTABLE, rdbChecksum, 1),
     /* Binary safe like Redis' sds config: "x\0rest" is not the password "x". */
@@ -845,19 +847,19 @@ static int loadFromString(char *text, char **err) {
             freeArgs(argv, argc); /* a line of only \v or \f: nothing, but argv was allocated */
         } else {
             int idx = configParamIndex(argv[0], strlen(argv[0]));
-            int userNul = 0;
-            for (int i = 1; i < argc; i++) userNul |= lens[i] != strlen(argv[i]);
+            int argNul = 0;
+            for (int i = 1; i < argc; i++) argNul |= lens[i] != strlen(argv[i]);
             if (!strcasecmp(argv[0], "user")) {
-                /* Users may be defined in the config file, as in Redis. Rules
-                 * are C strings there: ">pa\x00ss" must not become ">pa". */
+                /* Users may be defined in the config file, as in Redis. Each
+                 * rule goes with its length: ">pa\x00ss" is that whole
+                 * password, never ">pa" (acl.c refuses a NUL in a name). */
                 if (argc < 2) reason = "wrong number of arguments";
-                else if (userNul) reason = nulErr;
-                else if (aclConfigUser(argv + 1, argc - 1, &reason) == 0) reason = NULL;
+                else if (aclConfigUser(argv + 1, lens + 1, argc - 1, &reason) == 0) reason = NULL;
             } else if (idx < 0) {
                 reason = "Bad directive or wrong number of arguments";
             } else {
                 cfgParam *par = &params[idx];
-                int nul = userNul;
+                int nul = argNul;
                 if (!(par->flags & CF_MULTI_ARG) && argc != 2) {
                     reason = "wrong number of arguments";
                 } else if (par->flags & CF_BINARY) {
@@ -993,7 +995,7 @@ static void configGetCommand(client *c) {
             continue;
         }
         for (int i = 0; i < NPARAMS; i++) {
-            if (seen[i]) continue;
+            if (seen[i] || (params[i].flags & CF_HIDDEN)) continue; /* hidden: exact name only */
             /* Redis answers a glob under both names of an aliased
              * parameter, the alias first. */
             const char *cand[2] = {params[i].alias, params[i].name};

@@ -20,6 +20,7 @@ enum { NK_INT, NK_UINT, NK_LL, NK_ULONG, NK_ULL };
 #define CF_EMPTY_NULL (1 << 4) /* string: "" is stored as NULL */
 #define CF_BINARY (1 << 5)     /* value may hold NUL bytes (setBin/getBin); every other
                                 * parameter is a C string and refuses a NUL */
+#define CF_HIDDEN (1 << 6)     /* CONFIG GET shows it only when named exactly (Redis' HIDDEN_CONFIG: debug aids) */
 
 typedef struct cfgEnum {
     const char *name;

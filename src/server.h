@@ -33,7 +33,6 @@
 #define OBJ_EMBSTR_REPORT_LIMIT 44 /* OBJECT ENCODING says embstr up to this */
 #define LONG_STR_SIZE 21
 #define MAX_LONG_DOUBLE_CHARS (5 * 1024)
-#define MAX_KEYS_BUFFER 256
 
 /* ---- values ---------------------------------------------------------- */
 
@@ -536,7 +535,16 @@ int cmdIsKeyCommand(cmdDef *cmd);
 void cmdResetStats(void);
 /* Calls fn for every top-level command (subcommands via cmd->subcmds). */
 void cmdForEach(void (*fn)(cmdDef *cmd, void *priv), void *priv);
-int cmdGetKeys(cmdDef *cmd, slice *argv, int argc, int *out, int max);
+/* The key positions of a call, one at a time and without a buffer, so no
+ * caller can stop short of the last key (a command may name any number).
+ * cmdKeysNext returns the next key's argv index, or -1 after the last. */
+typedef struct cmdKeyIter {
+    int pos, last, step; /* the first/last/step range */
+    int mpos, mlast;     /* the keys after a numkeys count (movable keys) */
+    int badCount;        /* the numkeys count is not a valid count (COMMAND GETKEYS refuses the call) */
+} cmdKeyIter;
+void cmdKeysInit(cmdKeyIter *it, const cmdDef *cmd, const slice *argv, int argc);
+int cmdKeysNext(cmdKeyIter *it);
 int cmdTotalIds(void);        /* ids handed out: every command and subcommand */
 /* Answers err for a command that failed a check (counts it, logs it,
  * EXECABORT inside MULTI). err as in replyError. */
@@ -746,11 +754,13 @@ typedef struct aclStats {
 extern aclStats aclStat;
 void aclInit(void);                   /* after cmdInitTable, before the config file */
 int aclInitFromConfig(char *err, size_t errlen); /* loads aclfile if set */
-int aclConfigUser(char **argv, int argc, const char **err); /* "user" config line */
+int aclConfigUser(char **argv, const size_t *lens, int argc, const char **err); /* "user" config line */
 aclUser *aclGetUser(const char *name, size_t len);
 aclUser *aclDefaultUser(void);
 const char *aclUserName(const aclUser *u);
 char *aclDescribeUser(const aclUser *u); /* "user NAME rules..." as ACL LIST shows it; caller frees */
+char *aclDescribeUserFile(const aclUser *u); /* the same as a file line: names/patterns with quotes quoted */
+int aclDescribeUsers(char ***lines);     /* every user as a config file line, sorted by name; caller frees each and the array */
 int aclUserUnrestricted(const aclUser *u);
 int aclDefaultAutoAuth(void);         /* default user is on and nopass */
 int aclDefaultNoPass(void);

@@ -158,9 +158,18 @@ int ld2string(char *buf, size_t len, long double value, int humanfriendly) {
     return l;
 }
 
+#define GLOB_MAX_NESTING 1000 /* Redis' stringmatchlen_impl limit */
+
 static int lowerc(int c, int nocase) { return nocase ? tolower(c) : c; }
 
-/* Matches one character class starting after '['; *pi is advanced past ']'. */
+/* Redis compares range bounds as (signed) chars, swapped before lowering. */
+static int lowerSigned(int c) { return c >= 0 ? tolower(c) : c; }
+static int signedByte(unsigned char c) { return c < 128 ? (int)c : (int)c - 256; }
+
+/* Matches one character class starting after '['; *pi is advanced past ']'.
+ * As Redis' stringmatchlen: an escaped character is compared case-sensitively,
+ * "x-y" is a range whatever y is (so "[a-]" is the range a..]), bounds are
+ * signed chars swapped when reversed, then lowered when nocase. */
 static int matchClass(const char *pat, size_t patlen, size_t *pi, unsigned char c, int nocase) {
     size_t i = *pi;
     int neg = 0, match = 0;
@@ -170,21 +179,24 @@ static int matchClass(const char *pat, size_t patlen, size_t *pi, unsigned char 
     }
     for (;;) {
         if (i >= patlen) break; /* unterminated: treat end as ']' like Redis */
-        if (pat[i] == ']') {
-            i++;
-            break;
-        }
         if (pat[i] == '\\' && i + 1 < patlen) {
             i++;
-            if (lowerc(pat[i], nocase) == lowerc(c, nocase)) match = 1;
+            if ((unsigned char)pat[i] == c) match = 1;
             i++;
-        } else if (i + 2 < patlen && pat[i + 1] == '-' && pat[i + 2] != ']') {
-            int a = lowerc((unsigned char)pat[i], nocase), b = lowerc((unsigned char)pat[i + 2], nocase);
-            int x = lowerc(c, nocase);
+        } else if (pat[i] == ']') {
+            i++;
+            break;
+        } else if (i + 2 < patlen && pat[i + 1] == '-') {
+            int a = signedByte((unsigned char)pat[i]), b = signedByte((unsigned char)pat[i + 2]), x = signedByte(c);
             if (a > b) {
                 int t = a;
                 a = b;
                 b = t;
+            }
+            if (nocase) {
+                a = lowerSigned(a);
+                b = lowerSigned(b);
+                x = lowerSigned(x);
             }
             if (x >= a && x <= b) match = 1;
             i += 3;
@@ -203,12 +215,18 @@ static int matchClass(const char *pat, size_t patlen, size_t *pi, unsigned char 
 int globMatch(const char *pat, size_t patlen, const char *s, size_t slen, int nocase) {
     size_t p = 0, i = 0;
     size_t starP = (size_t)-1, starI = 0;
+    int stars = 0;
     while (i < slen) {
         if (p < patlen) {
             char pc = pat[p];
             if (pc == '*') {
                 while (p < patlen && pat[p] == '*') p++;
                 if (p == patlen) return 1;
+                /* Redis 7.0 (since CVE-2022-36021) recurses once per '*' run
+                 * and gives up, no match, past GLOB_MAX_NESTING of them;
+                 * every match goes through every run, so counting the runs
+                 * met (each is met once here) gives Redis' answer. */
+                if (++stars > GLOB_MAX_NESTING) return 0;
                 starP = p;
                 starI = i;
                 continue;

@@ -632,4 +632,7 @@ def test_command_getkeys_movable_keys(r):
     assert r.command_getkeys("BLMPOP", "0", "1", "q", "RIGHT", "COUNT", "2") == ["q"]
     assert r.command_getkeys("MSET", "a", "1", "b", "2") == ["a", "b"]
     with pytest.raises(redis.ResponseError, match="The command has no key arguments"):
+        r.command_getkeys("PING", "x")
+    # COMMAND GETKEYS takes a command and at least one argument (arity -4, as Redis 7.0).
+    with pytest.raises(redis.ResponseError, match="wrong number of arguments for 'command|getkeys' command"):
         r.command_getkeys("PING")

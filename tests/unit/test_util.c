@@ -325,7 +325,25 @@ static void testGlob(void) {
     /* And the same shape that does match is found. */
     s[n - 1] = 'b';
     CHECK(gm("a*a*a*a*a*a*a*a*a*a*b", s, 0));
+
+    /* Redis 7.0 gives up past 1000 nested '*' runs (no match); a final
+     * '*' and runs met after the string ended do not count. */
+    size_t plen = 2 * 1001 + 2;
+    char *pat = malloc(plen + 1);
+    for (size_t k = 0; k < 1001; k++) memcpy(pat + 2 * k, "*a", 2);
+    memcpy(pat + 2 * 1001, "*b", 3); /* 1002 runs before the end */
+    CHECK(!globMatch(pat, plen, s, n, 0));
+    CHECK(globMatch(pat + 4, plen - 4, s, n, 0)); /* 1000 runs: matches */
+    CHECK(!globMatch(pat + 2, plen - 2, s, n, 0)); /* 1001 runs */
+    pat[plen - 1] = '\0';                          /* "*a" x 1001 then a final '*' */
+    CHECK(globMatch(pat + 2, plen - 3, s, n, 0));  /* 1000 runs + the final one */
+    CHECK(!globMatch(pat, plen - 1, s, n, 0));     /* 1001 runs + the final one */
+    free(pat);
     free(s);
+    /* Ranges as Redis reads them: "x-]" is a range up to ']'. */
+    CHECK(gm("[a-]", "_", 0) && gm("[a-]", "]", 0) && !gm("[a-]", "-", 0));
+    CHECK(!gm("[Z-a]", "m", 1)); /* swapped, then lowered: z..a, empty */
+    CHECK(!gm("[\\A]", "a", 1)); /* an escaped class character ignores nocase */
 }
 
 int main(void) {
