@@ -14,13 +14,14 @@
 
 extern cmdDef connCommands[], serverCommands[], keyCommands[], stringCommands[], multiCommands[],
     pubsubCommands[], infoCommands[], configCommands[], hashCommands[], listCommands[], setCommands[],
-    zsetCommands[], aclCommands[], dumpCommands[], snapshotCommands[];
+    zsetCommands[], aclCommands[], dumpCommands[], snapshotCommands[], scriptCommands[];
 static cmdDef commandCommands[];
 
 static cmdDef *tables[] = {connCommands,   serverCommands, keyCommands,    stringCommands,
                            multiCommands,  pubsubCommands, infoCommands,   configCommands,
                            hashCommands,   listCommands,   setCommands,    zsetCommands,
-                           aclCommands,    dumpCommands,   snapshotCommands, commandCommands};
+                           aclCommands,    dumpCommands,   snapshotCommands, scriptCommands,
+                           commandCommands};
 static int nextId; /* cmdDef.id handed out so far */
 
 typedef struct cmdNode {
@@ -554,6 +555,10 @@ static void commandGetKeysCommand(client *c) {
     }
     int keys[MAX_KEYS_BUFFER];
     int n = cmdGetKeys(cmd, argv, argc, keys, MAX_KEYS_BUFFER);
+    if (n == 0 && (cmd->flags & CMD_NO_MANDATORY_KEYS)) { /* EVAL ... 0: no keys is a valid answer */
+        replyArrayLen(c, 0);
+        return;
+    }
     if (n == 0) {
         replyError(c, "The command has no key arguments");
         return;

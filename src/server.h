@@ -126,6 +126,7 @@ typedef struct slice {
 #define CLIENT_NO_TOUCH (1 << 15)
 #define CLIENT_REEXEC (1 << 16) /* block.c re-runs a blocked command: counted once (cmdCall) */
 #define CLIENT_CERT_SEEN (1 << 17) /* the TLS client certificate was looked at for a user name */
+#define CLIENT_SCRIPT (1 << 18) /* script_lua.c's client: no connection, replies parsed back into Lua */
 
 typedef struct replyBlock {
     struct replyBlock *next;
