@@ -239,13 +239,30 @@ static void scriptFlushCommand(client *c) {
 }
 
 static void scriptKillCommand(client *c) {
-    if (!slRunning()) {
+    if (!slRunning() || !slRunBusy()) {
         replyError(c, "-NOTBUSY No scripts in execution right now.");
         return;
     }
-    replyError(c, "-UNKILLABLE Sorry the script already executed write commands against the dataset. You can "
-                  "either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE "
-                  "command.");
+    if (slRunWrote()) {
+        replyError(c, "-UNKILLABLE Sorry the script already executed write commands against the dataset. You can "
+                      "either wait the script termination or kill the server in a hard way using the SHUTDOWN "
+                      "NOSAVE command.");
+        return;
+    }
+    slRunKill();
+    replyOk(c);
+}
+
+const char *scriptBusyError(client *c, cmdDef *cmd) {
+    if (!slRunning() || !slRunBusy()) return NULL;
+    const char *name = cmd->parent ? cmd->parent->name : cmd->name;
+    if (!strcmp(name, "shutdown")) {
+        for (int i = 1; i < c->argc; i++)
+            if (sliceEqNocase(c->argv[i], "nosave")) return NULL;
+    } else if (cmd->flags & CMD_ALLOW_BUSY) {
+        return NULL;
+    }
+    return "-BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
 }
 
 static void scriptHelpCommand(client *c) {

@@ -22,4 +22,9 @@ extern cmdDef scriptCommands[];
  * shebang) or -1 with Redis' error text in err. */
 int scriptParseShebang(const char *body, size_t len, int *flags, size_t *shebangLen, char *err, size_t errlen);
 
+/* While a script runs past busy-reply-threshold, the error other clients'
+ * commands get (-BUSY ...), or NULL for those that may run (SCRIPT KILL,
+ * SHUTDOWN NOSAVE, commands flagged allow-busy). */
+const char *scriptBusyError(client *c, cmdDef *cmd);
+
 #endif

@@ -37,6 +37,9 @@ static struct {
     int flags;      /* SL_RUN_* */
     int resp;       /* redis.setresp: 2 or 3 */
     int wrote;      /* the dataset changed (SCRIPT KILL refuses then) */
+    int busy;       /* past busy-reply-threshold: serving other clients */
+    int killed;     /* SCRIPT KILL asked it to stop */
+    long long startMs, lastPollMs;
     client *caller;
     const char *sha;
 } run;
@@ -49,6 +52,8 @@ static uint64_t randState = 0x1234ABCD330EULL;
 size_t slHeapBytes(void) { return heapBytes; }
 int slRunning(void) { return run.active; }
 int slRunWrote(void) { return run.wrote; }
+int slRunBusy(void) { return run.busy; }
+void slRunKill(void) { run.killed = 1; }
 
 /* ---- allocator: realloc, bounded -------------------------------------- */
 
@@ -1134,6 +1139,61 @@ void slDestroy(lua_State *L) {
     if (L) lua_close(L);
 }
 
+/* ---- long scripts --------------------------------------------------------- */
+
+#define SL_HOOK_COUNT 100000 /* instructions between two looks at the clock */
+#define SL_POLL_MS 10        /* a busy script serves the sockets this often */
+
+/* Serves the sockets once while the script runs, as the start-up load does:
+ * other clients get -BUSY (cmd.c asks scriptBusyError), SCRIPT KILL and
+ * SHUTDOWN NOSAVE run. The caller's socket is not read (its pipelined
+ * commands wait for this one's reply). No timers, no cron, no blocked
+ * clients: nothing else may touch the dataset under the script. */
+static void serveWhileBusy(void) {
+    client *prev = srv.current;
+    serverUpdateCachedTime();
+    elPollFiles(srv.el);
+    connTlsBeforeSleep();
+    srv.current = prev; /* a read handler resets it; keep the caller from being freed */
+    clientHandlePendingWrites();
+    clientFreeScheduled();
+}
+
+static void killHook(lua_State *L, lua_Debug *ar);
+
+static void countHook(lua_State *L, lua_Debug *ar) {
+    (void)ar;
+    long long now = mstime();
+    if (!run.busy) {
+        if (srv.busyReplyThreshold <= 0 || now - run.startMs < srv.busyReplyThreshold) return;
+        run.busy = 1;
+        run.caller->flags |= CLIENT_SCRIPT_CALLER;
+        logWarning("Slow script detected: still in execution after %lld milliseconds. You can try killing the "
+                   "script using the SCRIPT KILL command. Script name is: f_%s.",
+                   now - run.startMs, run.sha);
+    }
+    if (now - run.lastPollMs >= SL_POLL_MS) {
+        run.lastPollMs = now;
+        serveWhileBusy();
+    }
+    /* SHUTDOWN NOSAVE arrived: the loop exits once the script returns, so
+     * it stops now, written or not (nothing is saved). */
+    if (srv.shutdownAsap) run.killed = 1;
+    if (run.killed) {
+        logWarning("Lua script killed by user with SCRIPT KILL.");
+        /* From now on every line raises again, so pcall cannot swallow it. */
+        lua_sethook(L, killHook, LUA_MASKLINE, 0);
+        pushErrorTable(L, "Script killed by user with SCRIPT KILL...");
+        lua_error(L);
+    }
+}
+
+static void killHook(lua_State *L, lua_Debug *ar) {
+    (void)ar;
+    pushErrorTable(L, "Script killed by user with SCRIPT KILL...");
+    lua_error(L);
+}
+
 /* ---- compile and run ------------------------------------------------------------- */
 
 static void funcName(char *out, const char *sha) { snprintf(out, 43, "f_%s", sha); }
@@ -1237,6 +1297,9 @@ void slRun(lua_State *L, client *c, const char *sha, slice *keys, int nkeys, sli
     run.wrote = 0;
     run.caller = c;
     run.sha = sha;
+    run.busy = run.killed = 0;
+    run.startMs = run.lastPollMs = mstime();
+    lua_sethook(L, countHook, LUA_MASKCOUNT, SL_HOOK_COUNT);
     scriptClient->db = c->db;
     scriptClient->user = c->user;
 
@@ -1248,7 +1311,12 @@ void slRun(lua_State *L, client *c, const char *sha, slice *keys, int nkeys, sli
     if (rc == 0) replyFromLua(c, L, 0);
     else replyRunError(c, L, sha), lua_pop(L, 1);
     lua_pop(L, 1); /* the handler */
-    run.active = 0;
+    lua_sethook(L, NULL, 0, 0);
+    if (run.busy) {
+        c->flags &= ~(uint64_t)CLIENT_SCRIPT_CALLER;
+        logWarning("Slow script finished after %lld milliseconds.", mstime() - run.startMs);
+    }
+    run.active = run.busy = run.killed = 0;
     run.caller = NULL;
     resetOutput(scriptClient);
     /* Lua collects incrementally; after a run that failed (perhaps out of

@@ -39,5 +39,10 @@ void slRun(struct lua_State *L, client *c, const char *sha, slice *keys, int nke
 /* 1 while a script runs, and whether it has changed the dataset yet. */
 int slRunning(void);
 int slRunWrote(void);
+/* 1 once the running script passed busy-reply-threshold: from then on it
+ * serves other clients between instructions (-BUSY) and may be killed. */
+int slRunBusy(void);
+/* SCRIPT KILL: the running script stops at its next hook with an error. */
+void slRunKill(void);
 
 #endif

@@ -127,6 +127,7 @@ typedef struct slice {
 #define CLIENT_REEXEC (1 << 16) /* block.c re-runs a blocked command: counted once (cmdCall) */
 #define CLIENT_CERT_SEEN (1 << 17) /* the TLS client certificate was looked at for a user name */
 #define CLIENT_SCRIPT (1 << 18) /* script_lua.c's client: no connection, replies parsed back into Lua */
+#define CLIENT_SCRIPT_CALLER (1 << 19) /* its EVAL runs past busy-reply-threshold: its socket is not read meanwhile */
 
 typedef struct replyBlock {
     struct replyBlock *next;
@@ -375,6 +376,7 @@ typedef struct server {
     /* config */
     int hz;
     int busyPollUsec; /* busy-poll-usec: el.c polls this long under load */
+    long long busyReplyThreshold; /* busy-reply-threshold (lua-time-limit), ms: a longer script serves -BUSY */
     int verbosity;
     char *logfile;
     char *dir;

@@ -431,3 +431,47 @@ def test_command_entries(cachet, tls_certs, transport):
         if flag:
             assert b"+" + flag + b"\r\n" in info and b"+movablekeys\r\n" in info
     assert raw.call("COMMAND", "COUNT").startswith(b":")
+
+
+LOOP = "local i = 0 while true do i = i + 1 end"
+WRITE_THEN_LOOP = "redis.call('set', KEYS[1], 'half') local i = 0 while true do i = i + 1 end"
+
+
+def busy_flow(server, transport, certs):
+    """A script past busy-reply-threshold: other clients get -BUSY, SCRIPT
+    KILL stops it, a script that wrote is unkillable, SHUTDOWN NOSAVE ends
+    it. Returns every reply (bytes) for comparison with Redis."""
+    a, b = raw_conn(server, transport, certs), raw_conn(server, transport, certs)
+    out = [b.call("CONFIG", "SET", "busy-reply-threshold", "100"), b.call("CONFIG", "GET", "lua-time-limit")]
+    # The caller pipelines a PING behind its EVAL: it is answered after it.
+    a.sock.sendall(enc("EVAL", LOOP, "0") + enc("PING"))
+    wait_until(lambda: b.call("PING").startswith(b"-BUSY"), timeout=10, what="-BUSY from a long script")
+    out += [b.call("GET", "x"), b.call("EVAL", "return 1", "0"), b.call("MULTI"), b.call("GET", "x"),
+            b.call("EXEC"), b.call("SHUTDOWN"), b.call("SCRIPT", "KILL")]
+    out += [a.call("ECHO", "after"), a.call("ECHO", "again")]  # the killed EVAL's error, then its PING
+    out += [b.call("SCRIPT", "KILL"), b.call("PING")]
+    a.sock.sendall(enc("EVAL", WRITE_THEN_LOOP, "1", "k"))
+    wait_until(lambda: b.call("PING").startswith(b"-BUSY"), timeout=10, what="-BUSY from a writing script")
+    out.append(b.call("SCRIPT", "KILL"))
+    b.sock.sendall(enc("SHUTDOWN", "NOSAVE"))
+    wait_until(lambda: server.proc.poll() is not None, timeout=10, what="SHUTDOWN NOSAVE to stop the server")
+    return out
+
+
+@needs_redis
+def test_busy_script_kill_and_shutdown_as_redis(cachet, reference, tls_certs, transport):
+    got = busy_flow(cachet, transport, tls_certs)
+    assert got == busy_flow(reference, "plain", tls_certs)
+    busy = b"-BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.\r\n"
+    assert got[2] == busy and got[3] == busy
+    assert got[8] == b"+OK\r\n"
+    assert got[9].startswith(b"-ERR Script killed by user with SCRIPT KILL... script: ")
+    assert got[10] == b"+PONG\r\n" and got[11].startswith(b"-NOTBUSY")
+    assert got[13].startswith(b"-UNKILLABLE Sorry the script already executed write commands")
+
+
+def test_busy_threshold_zero_never_serves_busy(server_factory):
+    s = server_factory("--busy-reply-threshold", "0")
+    r = s.client(decode_responses=True)
+    assert r.config_get("lua-time-limit") == {"lua-time-limit": "0"}
+    assert r.eval("local i = 0 for j = 1, 3000000 do i = i + 1 end return i", 0) == 3000000
