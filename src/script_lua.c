@@ -29,6 +29,11 @@
 #define SL_MAX_DEPTH 1000               /* nesting of a converted reply */
 
 static size_t heapBytes;
+/* The cap applies only while a script runs (inside its lua_pcall): there a
+ * failed allocation is an ordinary script error. Outside, a Lua error has
+ * no handler to go to and would abort the process, so setting up a run and
+ * converting its result are never refused. */
+static int heapCapped;
 
 /* The script being run (one at a time: the server is single threaded and
  * a script cannot start another). */
@@ -67,7 +72,7 @@ static void *slAlloc(void *ud, void *ptr, size_t osize, size_t nsize) {
         heapBytes -= osize;
         return NULL;
     }
-    if (nsize > osize && heapBytes - osize + nsize > SL_HEAP_LIMIT) return NULL;
+    if (heapCapped && nsize > osize && heapBytes - osize + nsize > SL_HEAP_LIMIT) return NULL;
     void *p = realloc(ptr, nsize);
     if (!p) return NULL;
     heapBytes = heapBytes - osize + nsize;
@@ -210,21 +215,29 @@ static int pushReply(lua_State *L, respIn *in, int depth) {
             lua_pushboolean(L, 0); /* null array -> false */
             return 0;
         }
-        return pushAggregate(L, in, type == '>' ? '*' : type, n, depth);
+        return pushAggregate(L, in, (char)(type == '>' ? '*' : type), n, depth);
     default:
         return -1;
     }
 }
 
-/* The script client's whole output as one contiguous span. */
-static char *takeOutput(client *c, size_t *len, int *allocated) {
-    *allocated = 0;
+/* The script client's whole output as one contiguous span. A long reply
+ * is gathered into a buffer kept between calls: converting it may raise a
+ * Lua error (out of memory), which would leak a per-call allocation. */
+static char *flatBuf;
+static size_t flatCap;
+
+static char *takeOutput(client *c, size_t *len) {
     if (!c->reply) {
         *len = c->bufpos;
         return c->buf;
     }
     size_t total = c->bufpos + c->replyBytes;
-    char *p = memAlloc(total ? total : 1);
+    if (total > flatCap) {
+        flatCap = total;
+        flatBuf = memRealloc(flatBuf, flatCap);
+    }
+    char *p = flatBuf;
     memcpy(p, c->buf, c->bufpos);
     size_t off = c->bufpos;
     for (replyBlock *b = c->reply; b; b = b->next) {
@@ -232,7 +245,6 @@ static char *takeOutput(client *c, size_t *len, int *allocated) {
         off += b->used;
     }
     *len = off;
-    *allocated = 1;
     return p;
 }
 
@@ -285,7 +297,7 @@ static int rawField(lua_State *L, const char *name, int want) {
 static void replyStatusMapped(client *c, const char *s, size_t len) {
     char *p = memAlloc(len + 3);
     p[0] = '+';
-    for (size_t i = 0; i < len; i++) p[i + 1] = (s[i] == '\r' || s[i] == '\n') ? ' ' : s[i];
+    for (size_t i = 0; i < len; i++) p[i + 1] = (char)((s[i] == '\r' || s[i] == '\n') ? ' ' : s[i]);
     p[len + 1] = '\r';
     p[len + 2] = '\n';
     replyRaw(c, p, len + 3);
@@ -347,7 +359,7 @@ static void replyFromLua(client *c, lua_State *L, int depth) {
             if (c->resp >= 3) {
                 char *p = memAlloc(len + 3);
                 p[0] = '(';
-                for (size_t i = 0; i < len; i++) p[i + 1] = (s[i] == '\r' || s[i] == '\n') ? ' ' : s[i];
+                for (size_t i = 0; i < len; i++) p[i + 1] = (char)((s[i] == '\r' || s[i] == '\n') ? ' ' : s[i]);
                 p[len + 1] = '\r';
                 p[len + 2] = '\n';
                 replyRaw(c, p, len + 3);
@@ -545,8 +557,7 @@ static int scriptCall(lua_State *L) {
     sc->argvCap = 0;
 
     size_t len;
-    int allocated;
-    char *out = takeOutput(sc, &len, &allocated);
+    char *out = takeOutput(sc, &len);
     respIn in = {out, out + len};
     int top = lua_gettop(L);
     int isErr = len > 0 && out[0] == '-';
@@ -557,7 +568,6 @@ static int scriptCall(lua_State *L) {
         lua_pushnil(L);
         isErr = 0;
     }
-    if (allocated) memFree(out);
     resetOutput(sc);
     return isErr;
 }
@@ -602,12 +612,9 @@ static int redisErrorReply(lua_State *L) {
     if (e[0] == '-') {
         pushErrorTable(L, e);
     } else {
-        size_t n = strlen(e);
-        char *p = memAlloc(n + 2);
-        p[0] = '-';
-        memcpy(p + 1, e, n + 1);
-        pushErrorTable(L, p);
-        memFree(p);
+        char buf[1024];
+        snprintf(buf, sizeof(buf), "-%s", e);
+        pushErrorTable(L, buf);
     }
     return 1;
 }
@@ -698,25 +705,19 @@ static int redisAclCheckCmd(lua_State *L) {
     if (!run.active) return plainError(L, "redis.acl_check_cmd can only be called inside a script invocation");
     int argc = lua_gettop(L);
     if (argc == 0) return plainError(L, "Please specify at least one argument for this redis lib call");
-    slice *argv = memAlloc(sizeof(slice) * (size_t)argc);
+    /* Lua owns the array: an error below cannot leak it. */
+    slice *argv = lua_newuserdata(L, sizeof(slice) * (size_t)argc);
     for (int j = 1; j <= argc; j++) {
         size_t len;
         const char *s = lua_tolstring(L, j, &len);
-        if (!s) {
-            memFree(argv);
-            return plainError(L, "Lua redis lib command arguments must be strings or integers");
-        }
+        if (!s) return plainError(L, "Lua redis lib command arguments must be strings or integers");
         argv[j - 1].p = s;
         argv[j - 1].len = len;
     }
     cmdDef *cmd = cmdLookupArgv(argv, argc);
-    if (!cmd) {
-        memFree(argv);
-        return plainError(L, "Invalid command passed to redis.acl_check_cmd()");
-    }
+    if (!cmd) return plainError(L, "Invalid command passed to redis.acl_check_cmd()");
     int badArg;
     int ok = aclCheck(run.caller->user, cmd, argv, argc, &badArg) == ACL_OK;
-    memFree(argv);
     lua_pushboolean(L, ok);
     return 1;
 }
@@ -1260,9 +1261,9 @@ static void replyRunError(client *c, lua_State *L, const char *sha) {
     char *msg = NULL;
     if (lua_istable(L, -1)) {
         lua_getfield(L, -1, "err");
-        const char *e = lua_tostring(L, -1);
+        const char *e = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
         lua_getfield(L, -2, "source");
-        const char *src = lua_tostring(L, -1);
+        const char *src = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
         lua_getfield(L, -3, "line");
         int hasLine = lua_isnumber(L, -1);
         long line = (long)lua_tonumber(L, -1);
@@ -1275,7 +1276,7 @@ static void replyRunError(client *c, lua_State *L, const char *sha) {
         lua_pop(L, 3);
     }
     if (!msg) {
-        const char *s = lua_tostring(L, -1);
+        const char *s = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
         size_t n = (s ? strlen(s) : 0) + 128;
         msg = memAlloc(n);
         snprintf(msg, n, "Error running script (call to f_%s): @%s", sha, s ? s : "unknown error");
@@ -1307,7 +1308,9 @@ void slRun(lua_State *L, client *c, const char *sha, slice *keys, int nkeys, sli
     char name[43];
     funcName(name, sha);
     lua_getfield(L, LUA_REGISTRYINDEX, name);
+    heapCapped = 1;
     int rc = lua_pcall(L, 0, 1, -2);
+    heapCapped = 0;
     if (rc == 0) replyFromLua(c, L, 0);
     else replyRunError(c, L, sha), lua_pop(L, 1);
     lua_pop(L, 1); /* the handler */
