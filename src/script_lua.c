@@ -950,7 +950,7 @@ static int safeStringRep(lua_State *L) {
     size_t l;
     luaL_checklstring(L, 1, &l);
     lua_Number n = luaL_checknumber(L, 2);
-    if (n > 0 && l > 0 && (double)l * n > (double)(SL_HEAP_LIMIT - heapBytes))
+    if (n > 0 && l > 0 && (heapBytes >= SL_HEAP_LIMIT || (double)l * n > (double)(SL_HEAP_LIMIT - heapBytes)))
         return luaL_error(L, "not enough memory");
     lua_pushvalue(L, lua_upvalueindex(1));
     lua_insert(L, 1);
@@ -1323,6 +1323,9 @@ void slRun(lua_State *L, client *c, const char *sha, slice *keys, int nkeys, sli
     run.caller = NULL;
     resetOutput(scriptClient);
     /* Lua collects incrementally; after a run that failed (perhaps out of
-     * memory) a full cycle gives the heap back now. */
+     * memory) a full cycle gives the heap back now. A script may have
+     * stopped the collector (collectgarbage("stop")): the next one starts
+     * with it running again. */
     if (rc != 0) lua_gc(L, LUA_GCCOLLECT, 0);
+    lua_gc(L, LUA_GCRESTART, 0);
 }

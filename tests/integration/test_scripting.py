@@ -362,6 +362,18 @@ def test_memory_bombs_fail_and_server_survives(cachet, tls_certs, transport):
     with pytest.raises(redis.exceptions.ResponseError, match="not enough memory"):
         r.eval("local t, s = {}, string.rep('x', 1000000) for i = 1, 1e9 do t[i] = s .. i end", 0)
     assert r.eval("return #string.rep('ab', 1000)", 0) == 2000
+    # A table that contains itself is cut at the depth limit, not followed
+    # until the C stack runs out.
+    raw = raw_conn(cachet, transport, tls_certs)
+    raw.sock.sendall(enc("EVAL", "local t = {} t[1] = t return t", "0"))
+    deadline = time.monotonic() + 10
+    while b"-ERR reached lua stack limit\r\n" not in raw.buf and time.monotonic() < deadline:
+        raw._fill()
+    assert raw.buf.startswith(b"*1\r\n*1\r\n") and b"-ERR reached lua stack limit\r\n" in raw.buf
+    # A script that stops the collector does not leave it stopped.
+    r.eval("collectgarbage('stop') return 1", 0)
+    assert r.eval("local a = 0 for i = 1, 200000 do a = a + #tostring(i) end return a", 0) > 0
+    assert r.eval("return collectgarbage('count') < 100000", 0) == 1
     assert r.ping()
 
 
