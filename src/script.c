@@ -287,12 +287,12 @@ static void scriptHelpCommand(client *c) {
 
 static void scriptDispatch(client *c) { replyErrorArity(c); }
 
-#define EVAL_FLAGS (CMD_NOSCRIPT | CMD_SKIP_MONITOR | CMD_MAY_REPLICATE | CMD_NO_MANDATORY_KEYS | CMD_STALE | CMD_MOVABLE_KEYS)
+#define EVAL_FLAGS (CMD_NOSCRIPT | CMD_SKIP_MONITOR | CMD_NO_MANDATORY_KEYS | CMD_STALE | CMD_MOVABLE_KEYS)
 #define EVAL_RO_FLAGS (CMD_NOSCRIPT | CMD_SKIP_MONITOR | CMD_NO_MANDATORY_KEYS | CMD_STALE | CMD_READONLY | CMD_MOVABLE_KEYS)
 
 static cmdDef scriptSubcommands[] = {
     {.name = "exists", .proc = scriptExistsCommand, .arity = -3, .flags = CMD_NOSCRIPT, .acl = ACL_SCRIPTING, .summary = "Check existence of scripts in the script cache.", .since = "2.6.0", .complexity = "O(N) with N being the number of scripts to check (so checking a single script is an O(1) operation)."},
-    {.name = "flush", .proc = scriptFlushCommand, .arity = -2, .flags = CMD_NOSCRIPT | CMD_MAY_REPLICATE, .acl = ACL_SCRIPTING, .summary = "Remove all the scripts from the script cache.", .since = "2.6.0", .complexity = "O(N) with N being the number of scripts in cache"},
+    {.name = "flush", .proc = scriptFlushCommand, .arity = -2, .flags = CMD_NOSCRIPT, .acl = ACL_SCRIPTING, .summary = "Remove all the scripts from the script cache.", .since = "2.6.0", .complexity = "O(N) with N being the number of scripts in cache"},
     {.name = "help", .proc = scriptHelpCommand, .arity = 2, .flags = CMD_LOADING | CMD_STALE, .acl = ACL_SCRIPTING, .summary = "Show helpful text about the different subcommands", .since = "5.0.0", .complexity = "O(1)"},
     {.name = "kill", .proc = scriptKillCommand, .arity = 2, .flags = CMD_NOSCRIPT | CMD_ALLOW_BUSY, .acl = ACL_SCRIPTING, .summary = "Kill the script currently in execution.", .since = "2.6.0", .complexity = "O(1)"},
     {.name = "load", .proc = scriptLoadCommand, .arity = 3, .flags = CMD_NOSCRIPT | CMD_STALE, .acl = ACL_SCRIPTING, .summary = "Load the specified Lua script into the script cache.", .since = "2.6.0", .complexity = "O(N) with N being the length in bytes of the script body."},
