@@ -188,7 +188,7 @@ static int pushReply(lua_State *L, respIn *in, int depth) {
             lua_pushboolean(L, 0); /* null bulk -> false */
             return 0;
         }
-        if (in->end - in->p < n + 2) return -1;
+        if (n > (in->end - in->p) - 2) return -1; /* (no n + 2: n may be near LLONG_MAX) */
         if (type == '$') {
             lua_pushlstring(L, in->p, (size_t)n);
         } else { /* verbatim: "txt:..." */
