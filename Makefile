@@ -8,7 +8,11 @@ BUILD ?= build
 OPT ?= -O2
 CFLAGS_BASE = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -g -MMD -MP
 CFLAGS ?= $(OPT)
-LDLIBS_BASE = -lm -lssl -lcrypto
+# Lua 5.1 (EVAL) with cjson and bit, from Debian (scripts/deps.sh).
+LUA_CFLAGS := $(shell pkg-config --cflags lua5.1 2>/dev/null || echo -I/usr/include/lua5.1)
+LUA_LIBS := -llua5.1-cjson -llua5.1-bitop $(shell pkg-config --libs lua5.1 2>/dev/null || echo -llua5.1)
+CFLAGS_BASE += $(LUA_CFLAGS)
+LDLIBS_BASE = -lm -lssl -lcrypto $(LUA_LIBS)
 MALLOC ?= jemalloc
 ifeq ($(MALLOC),jemalloc)
   LDLIBS_MALLOC = -ljemalloc

@@ -10,9 +10,10 @@
  * the databases, no listener. Commands that would outlive one input or
  * leave the process are disabled in the table (replied with an error):
  * SHUTDOWN, CONFIG SET / REWRITE, DEBUG SLEEP, SAVE / BGSAVE /
- * BGREWRITEAOF when present. Between inputs every db is emptied (dbEmpty),
- * users go back to the default, the slowlog is reset, active expire is
- * back on: memory does not grow from one input to the next.
+ * BGREWRITEAOF when present, EVAL and its kin (a script may never end).
+ * Between inputs every db is emptied (dbEmpty), users go back to the
+ * default, the slowlog is reset, active expire is back on: memory does not
+ * grow from one input to the next.
  * Seeds: fuzz/corpus/server (command streams of every type, RESP and
  * inline); dictionary: fuzz/server.dict (every command name). Never exits. */
 #include "fuzz_common.h"
@@ -60,6 +61,12 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
     disable("bgrewriteaof", NULL);
     disable("config", "set");
     disable("config", "rewrite");
+    /* A script can loop for ever (only SCRIPT KILL from another client
+     * stops it), which libFuzzer would report as a timeout. */
+    disable("eval", NULL);
+    disable("evalsha", NULL);
+    disable("eval_ro", NULL);
+    disable("evalsha_ro", NULL);
     cmdDef *dbg = cmdLookup("debug", 5);
     if (dbg) {
         origDebug = dbg->proc;

@@ -12,6 +12,7 @@ PKGS=(
   clang libclang-rt-14-dev   # sanitizer and fuzz builds
   cppcheck clang-tidy        # make lint (static analysis; part of make test)
   procps iproute2
+  liblua5.1-0-dev lua-cjson-dev lua-bitop-dev   # EVAL: Lua 5.1 (+ cjson, bit) linked into the server
 )
 
 missing=()

@@ -107,7 +107,7 @@ int blockGetTimeout(client *c, slice arg, long long *deadlineMs) {
 
 /* EXEC keeps CLIENT_MULTI set while the queue runs; a blocking command is
  * only executed with that flag inside EXEC (otherwise it is queued). */
-int blockAllowed(client *c) { return !(c->flags & CLIENT_MULTI); }
+int blockAllowed(client *c) { return !(c->flags & (CLIENT_MULTI | CLIENT_SCRIPT)); } /* scripts never block */
 
 long long blockedClientCount(void) { return blockedCount; }
 long long blockTimeoutTableCount(void) { return heapLen; }

@@ -306,6 +306,7 @@ void clientProcessPendingInput(client *c) {
 
 static void readHandler(conn *cn) {
     client *c = cn->data;
+    if (c->flags & CLIENT_SCRIPT_CALLER) return; /* its EVAL is still on the stack: read after it */
     if (c->flags & (CLIENT_CLOSE_ASAP | CLIENT_CLOSE_AFTER_REPLY)) {
         /* Drain and drop: we no longer serve this client's requests. */
         char sink[4096];

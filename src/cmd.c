@@ -8,19 +8,21 @@
  * Must never run a command that failed a check: a rejected command changes
  * nothing and answers Redis' error text. */
 #include "server.h"
+#include "script.h"
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 extern cmdDef connCommands[], serverCommands[], keyCommands[], stringCommands[], multiCommands[],
     pubsubCommands[], infoCommands[], configCommands[], hashCommands[], listCommands[], setCommands[],
-    zsetCommands[], aclCommands[], dumpCommands[], snapshotCommands[];
+    zsetCommands[], aclCommands[], dumpCommands[], snapshotCommands[], scriptCommands[];
 static cmdDef commandCommands[];
 
 static cmdDef *tables[] = {connCommands,   serverCommands, keyCommands,    stringCommands,
                            multiCommands,  pubsubCommands, infoCommands,   configCommands,
                            hashCommands,   listCommands,   setCommands,    zsetCommands,
-                           aclCommands,    dumpCommands,   snapshotCommands, commandCommands};
+                           aclCommands,    dumpCommands,   snapshotCommands, scriptCommands,
+                           commandCommands};
 static int nextId; /* cmdDef.id handed out so far */
 
 typedef struct cmdNode {
@@ -294,6 +296,12 @@ int cmdProcess(client *c) {
     int badArg, denied = aclCheck(c->user, cmd, c->argv, c->argc, &badArg);
     if (denied) {
         aclDeny(c, cmd, denied, badArg);
+        return 1;
+    }
+    /* A script past busy-reply-threshold serves only what may run beside it. */
+    const char *busy = scriptBusyError(c, cmd);
+    if (busy) {
+        cmdReject(c, cmd, busy);
         return 1;
     }
     if ((c->flags & CLIENT_PUBSUB) && c->resp == 2 && !allowedInPubsubContext(cmd)) {

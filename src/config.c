@@ -150,6 +150,7 @@ static cfgParam params[] = {
      * at pipeline 1 (0.93-1.07x without it) for requests/s at par, so it
      * does not pay for itself; kept for those who trade CPU for latency. */
     NUMP("busy-poll-usec", 0, busyPollUsec, NK_INT, 0, 1000, 0, .post = busyPollApply),
+    NUMP("busy-reply-threshold", 0, busyReplyThreshold, NK_LL, 0, LLONG_MAX, 5000, .alias = "lua-time-limit"),
     NUMP("active-expire-effort", 0, activeExpireEffort, NK_INT, 1, 10, 1),
     NUMP("proto-max-bulk-len", CF_MEMORY, protoMaxBulkLen, NK_LL, 1024 * 1024, LONG_MAX, 512LL * 1024 * 1024),
     NUMP("client-query-buffer-limit", CF_MEMORY, clientMaxQuerybufLen, NK_LL, 1024 * 1024, LONG_MAX,

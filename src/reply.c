@@ -13,7 +13,7 @@
 #include <math.h>
 
 static void markPending(client *c) {
-    if (!(c->flags & CLIENT_PENDING_WRITE)) {
+    if (!(c->flags & (CLIENT_PENDING_WRITE | CLIENT_SCRIPT))) {
         c->flags |= CLIENT_PENDING_WRITE;
         c->pendingPrev = NULL;
         c->pendingNext = srv.pendingWrites;
@@ -35,7 +35,7 @@ static int shouldReply(client *c) {
     if (c->flags & CLIENT_CLOSE_ASAP) return 0;
     if ((c->flags & (CLIENT_REPLY_OFF | CLIENT_REPLY_SKIP)) && !(c->flags & CLIENT_PUSHING)) return 0;
     if ((c->flags & CLIENT_CLOSE_AFTER_REPLY) && c != srv.current) return 0;
-    if (!c->conn) return 0;
+    if (!c->conn) return (c->flags & CLIENT_SCRIPT) != 0; /* the script client reads its replies back */
     return 1;
 }
 
@@ -112,6 +112,7 @@ size_t clientReplyBytes(client *c) { return c->replyBytes; }
  * when exceeded continuously for softSeconds. Only the block list counts:
  * c->buf is fixed. */
 static void checkObufLimits(client *c) {
+    if (c->flags & CLIENT_SCRIPT) return; /* emptied after every redis.call */
     obufLimit *l = &srv.obufLimits[clientObufClass(c)];
     size_t used = c->replyBytes;
     int hard = l->hard && used >= l->hard;

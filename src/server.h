@@ -125,6 +125,8 @@ typedef struct slice {
 #define CLIENT_NO_TOUCH (1 << 15)
 #define CLIENT_REEXEC (1 << 16) /* block.c re-runs a blocked command: counted once (cmdCall) */
 #define CLIENT_CERT_SEEN (1 << 17) /* the TLS client certificate was looked at for a user name */
+#define CLIENT_SCRIPT (1 << 18) /* script_lua.c's client: no connection, replies parsed back into Lua */
+#define CLIENT_SCRIPT_CALLER (1 << 19) /* its EVAL runs past busy-reply-threshold: its socket is not read meanwhile */
 /* A pub/sub push (message or (un)subscribe confirmation) is being written:
  * it goes out even under CLIENT REPLY OFF/SKIP, as Redis 7.0's CLIENT_PUSHING. */
 #define CLIENT_PUSHING (1 << 24)
@@ -377,6 +379,7 @@ typedef struct server {
     /* config */
     int hz;
     int busyPollUsec; /* busy-poll-usec: el.c polls this long under load */
+    long long busyReplyThreshold; /* busy-reply-threshold (lua-time-limit), ms: a longer script serves -BUSY */
     int verbosity;
     char *logfile;
     char *dir;

@@ -1,0 +1,48 @@
+/* script_lua.h - the Lua side of scripting: the sandboxed Lua 5.1 state,
+ * the redis.* API, and the conversions between Lua values and RESP.
+ *
+ * script.c owns the commands (EVAL, SCRIPT ...) and decides what a run may
+ * do (the slRun flags); script_lua.c owns everything that touches a
+ * lua_State. Must never: give a script os/io/debug/package, let one script
+ * leave state (globals, changed library tables) for the next, load
+ * bytecode, or let Lua's allocator take more than SL_HEAP_LIMIT bytes. */
+#ifndef CACHET_SCRIPT_LUA_H
+#define CACHET_SCRIPT_LUA_H
+
+#include "server.h"
+
+/* Lua's heap (scripts, their cache, their values) stops here: an
+ * allocation past it fails with "not enough memory" inside the script,
+ * which then ends with an error instead of taking the server down. */
+#define SL_HEAP_LIMIT (512ULL * 1024 * 1024)
+
+/* What the running script may do (script.c sets it for each run). */
+#define SL_RUN_READONLY (1 << 0)  /* no-writes shebang flag, EVAL_RO, EVALSHA_RO */
+#define SL_RUN_ALLOW_OOM (1 << 1) /* allow-oom shebang flag */
+
+/* Creates the sandboxed state; NULL with a message in err on failure. */
+struct lua_State *slCreate(char *err, size_t errlen);
+void slDestroy(struct lua_State *L);
+size_t slHeapBytes(void); /* bytes Lua holds now (INFO-style accounting) */
+
+/* Compiles body (shebang line already blanked by the caller) as the
+ * function f_<sha> and keeps it in the state. 0, or -1 with the Redis
+ * error text ("Error compiling script (new function): ...") in err. */
+int slCompile(struct lua_State *L, const char *sha, const char *body, size_t len, char *err, size_t errlen);
+int slHasFunction(struct lua_State *L, const char *sha);
+
+/* Runs f_<sha> (which must exist) for client c with KEYS/ARGV and replies
+ * its result (or the error) to c. flags: SL_RUN_*. */
+void slRun(struct lua_State *L, client *c, const char *sha, slice *keys, int nkeys, slice *args, int nargs,
+           int flags);
+
+/* 1 while a script runs, and whether it has changed the dataset yet. */
+int slRunning(void);
+int slRunWrote(void);
+/* 1 once the running script passed busy-reply-threshold: from then on it
+ * serves other clients between instructions (-BUSY) and may be killed. */
+int slRunBusy(void);
+/* SCRIPT KILL: the running script stops at its next hook with an error. */
+void slRunKill(void);
+
+#endif
