@@ -21,7 +21,8 @@ typedef void connHandler(conn *c);
 typedef enum {
     CONN_STATE_CONNECTED = 0,
     CONN_STATE_ERROR,
-    CONN_STATE_CLOSED
+    CONN_STATE_CLOSED,
+    CONN_STATE_CONNECTING /* outbound, connect or TLS handshake in progress (conn_out.c) */
 } connState;
 
 typedef struct connType {
@@ -49,6 +50,7 @@ struct conn {
     int tflags;          /* CONN_T_* */
     long long acceptMs;  /* when accepted: the handshake deadline counts from here */
     conn *listPrev, *listNext; /* on the pending-data or deferred-handshake list */
+    void *out; /* outbound only, while connecting: conn_out.c's state, owned */
 };
 
 /* Wraps an accepted plain TCP socket. The conn owns fd from now on. */
@@ -78,6 +80,10 @@ int connTlsBeforeSleep(void);
 /* The peer certificate's subject CN, if the peer sent a verified one;
  * 0 and "" otherwise. (Seam for logging a client in by its certificate.) */
 int connTlsPeerCommonName(conn *c, char *buf, size_t len);
+/* Turns an outbound conn whose client handshake (c->ssl) just completed
+ * into an established TLS conn, keeping its handlers (conn_out.c calls it).
+ * Its data is the caller's, not a client. */
+void connBecomeTlsClient(conn *c);
 
 /* read: >0 bytes, 0 on orderly EOF, -1 on error (errno EAGAIN: try later). */
 static inline ssize_t connRead(conn *c, void *buf, size_t len) { return c->type->read(c, buf, len); }
