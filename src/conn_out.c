@@ -105,8 +105,8 @@ static int passwordCallback(char *buf, int size, int rwflag, void *u) {
     (void)rwflag;
     const char *pass = u;
     if (!pass) return 0;
-    size_t n = strlen(pass);
-    if (n > (size_t)size) n = (size_t)size;
+    if (size <= 0) return 0;
+    size_t n = strnlen(pass, (size_t)size); /* OpenSSL wants no NUL: the length says */
     memcpy(buf, pass, n);
     return (int)n;
 }

@@ -23,9 +23,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SERVER_BIN "build/cachet-server"
 
 static elLoop *loop;
+static const char *serverBin = "build/cachet-server"; /* or $CACHET_SERVER */
 static char tmpDir[] = "/tmp/cachet-conn-out-XXXXXX";
 static pid_t children[8];
 static int nchildren;
@@ -271,8 +271,8 @@ static void pingPong(const char *what, const char *addr, int port, const connOut
 
 static void testCachet(void) {
     UNIT_SECTION("cachet-server");
-    if (access(SERVER_BIN, X_OK) != 0) {
-        CHECKF(0, "%s not built (run make all first)", SERVER_BIN);
+    if (access(serverBin, X_OK) != 0) {
+        CHECKF(0, "%s not built (run make all first)", serverBin);
         return;
     }
     char crt[512], key[512], ca[512], dir[512], portArg[16];
@@ -287,7 +287,7 @@ static void testCachet(void) {
     for (size_t m = 0; m < 2; m++) {
         int port = freePort();
         snprintf(portArg, sizeof(portArg), "%d", port);
-        char *argv[] = {SERVER_BIN, "--port", portArg, "--bind", "127.0.0.1", "--dir", dir, "--save", "",
+        char *argv[] = {(char *)serverBin, "--port", portArg, "--bind", "127.0.0.1", "--dir", dir, "--save", "",
                         "--tls-mode", (char *)modes[m], "--tls-cert-file", crt, "--tls-key-file", key,
                         "--tls-ca-cert-file", ca, NULL};
         pid_t pid = spawn(argv);
@@ -368,8 +368,25 @@ static void testSServer(void) {
     CHECKF(strstr(r.err, "IP address mismatch (the certificate is not for 127.0.0.2)") != NULL, "%s", r.err);
     if (c) connClose(c);
 
-    /* The same server, verification off: any certificate is accepted. */
+    /* The CA from a hashed directory instead of a file. */
+    char hashDir[512];
+    snprintf(hashDir, sizeof(hashDir), "%s/cadir", tmpDir);
+    char cmd0[2048];
+    snprintf(cmd0, sizeof(cmd0), "mkdir -p '%s' && cp '%s/certs/ca.crt' '%s/' && openssl rehash '%s' >/dev/null 2>&1",
+             hashDir, tmpDir, hashDir, hashDir);
+    CHECK(system(cmd0) == 0);
     char err[256];
+    connOutTlsOptions byDir = {.caDir = hashDir, .sni = "localhost"};
+    connOutTls *dirTls = connOutTlsCreate(&byDir, err, sizeof(err));
+    CHECKF(dirTls != NULL, "%s", err);
+    if (dirTls) {
+        c = doConnect("127.0.0.1", port, dirTls, 5000, &r);
+        CHECKF(r.status == 0, "CA directory: %s", r.err);
+        if (c) connClose(c);
+        connOutTlsFree(dirTls);
+    }
+
+    /* The same server, verification off: any certificate is accepted. */
     connOutTlsOptions any = {.noVerify = 1, .sni = "wrong.example"};
     connOutTls *noVerify = connOutTlsCreate(&any, err, sizeof(err));
     CHECKF(noVerify != NULL, "%s", err);
@@ -388,6 +405,29 @@ static void testSServer(void) {
     CHECKF(r.status == 0, "connect with a client certificate: %s", r.err);
     if (c && r.status == 0) CHECKF(exchange(c, &r, httpGet, "HTTP/1.0 200"), "read \"%.80s\"", r.buf);
     if (c) connClose(c);
+    /* An encrypted client key, its passphrase given. */
+    char encKey[512], crt[512], cmd[2048];
+    path(encKey, sizeof(encKey), "certs", "client-enc.key");
+    path(crt, sizeof(crt), "certs", "client.crt");
+    snprintf(cmd, sizeof(cmd), "openssl pkey -in '%s/certs/client.key' -aes256 -passout pass:s3cret -out '%s' 2>/dev/null",
+             tmpDir, encKey);
+    CHECK(system(cmd) == 0);
+    char caPath[512];
+    path(caPath, sizeof(caPath), "certs", "ca.crt");
+    connOutTlsOptions wrongPass = {.caFile = caPath, .certFile = crt, .keyFile = encKey, .keyPass = "nope"};
+    CHECK(connOutTlsCreate(&wrongPass, err, sizeof(err)) == NULL);
+    CHECKF(strstr(err, "Failed to load client key") != NULL, "%s", err);
+    connOutTlsOptions rightPass = {.caFile = caPath, .certFile = crt, .keyFile = encKey, .keyPass = "s3cret",
+                                   .sni = "localhost"};
+    connOutTls *withEncKey = connOutTlsCreate(&rightPass, err, sizeof(err));
+    CHECKF(withEncKey != NULL, "%s", err);
+    if (withEncKey) {
+        c = doConnect("127.0.0.1", port, withEncKey, 5000, &r);
+        CHECKF(r.status == 0, "connect with an encrypted client key: %s", r.err);
+        if (c && r.status == 0) CHECKF(exchange(c, &r, httpGet, "HTTP/1.0 200"), "read \"%.80s\"", r.buf);
+        if (c) connClose(c);
+        connOutTlsFree(withEncKey);
+    }
     /* TLS 1.3: the client's handshake ends before the server checks the
      * certificate, so the refusal comes as the first read's error. */
     c = doConnect("127.0.0.1", port, good, 5000, &r);
@@ -428,6 +468,7 @@ static void testRefusedAndTimeouts(void) {
      * handshake gets no answer. */
     int lfd = listener(AF_INET, 0, 16);
     CHECK(lfd >= 0);
+    if (lfd < 0) return;
     connOutTls *tls = makeTls("certs", "localhost", 0, NULL);
     c = doConnect("127.0.0.1", localPort(lfd), tls, 300, &r);
     CHECK_EQ_INT(r.status, -1);
@@ -492,6 +533,7 @@ static int genCerts(const char *dir, const char *name) {
 
 int main(void) {
     signal(SIGPIPE, SIG_IGN);
+    if (getenv("CACHET_SERVER")) serverBin = getenv("CACHET_SERVER");
     {
         char *early = NULL;
         if (serverEarlyInit("test_conn_out", &early) == -1) {
