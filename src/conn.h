@@ -6,7 +6,8 @@
  * blind to TLS.
  * Three implementations: plain TCP (conn_plain.c), TLS and the sniffer that
  * turns a new connection on the main port into one of the two by its first
- * byte (conn_tls.c).
+ * byte (conn_tls.c). Outbound conns (conn_out.c) connect and handshake
+ * under their own type, then become plain or TLS ones.
  * Must never call back into a handler after connClose. */
 #ifndef CACHET_CONN_H
 #define CACHET_CONN_H

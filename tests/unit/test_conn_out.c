@@ -25,7 +25,10 @@
 
 
 static elLoop *loop;
-static const char *serverBin = "build/cachet-server"; /* or $CACHET_SERVER */
+/* $CACHET_SERVER, or the server built next to this test binary:
+ * BUILD/tests/test_conn_out -> BUILD/cachet-server. */
+static const char *serverBin = "build/cachet-server";
+static char serverBinBuf[1024];
 static char tmpDir[] = "/tmp/cachet-conn-out-XXXXXX";
 static pid_t children[8];
 static int nchildren;
@@ -531,8 +534,13 @@ static int genCerts(const char *dir, const char *name) {
     return system(cmd) == 0;
 }
 
-int main(void) {
+int main(int argc, char **argv) {
     signal(SIGPIPE, SIG_IGN);
+    const char *tests = argc > 0 ? strstr(argv[0], "tests/test_conn_out") : NULL;
+    if (tests && (size_t)(tests - argv[0]) < sizeof(serverBinBuf) - 16) {
+        snprintf(serverBinBuf, sizeof(serverBinBuf), "%.*scachet-server", (int)(tests - argv[0]), argv[0]);
+        serverBin = serverBinBuf;
+    }
     if (getenv("CACHET_SERVER")) serverBin = getenv("CACHET_SERVER");
     {
         char *early = NULL;
