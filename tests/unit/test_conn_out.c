@@ -173,6 +173,11 @@ static void onDone(conn *c, int status, const char *err, void *privdata) {
     elStop(loop);
 }
 
+static void onDoneClose(conn *c, int status, const char *err, void *privdata) {
+    onDone(c, status, err, privdata);
+    connClose(c);
+}
+
 static conn *doConnect(const char *addr, int port, const connOutTls *tls, long timeoutMs, result *r) {
     memset(r, 0, sizeof(*r));
     long long start = elNowMs();
@@ -511,6 +516,46 @@ static void testRefusedAndTimeouts(void) {
     int never = 0;
     runUntil(&never, 100);
     CHECK(!r.done);
+
+    /* A done callback that closes its conn, on failure and on success:
+     * the free waits until the callback returns (ASan checks). */
+    memset(&r, 0, sizeof(r));
+    c = connOutConnect(loop, "127.0.0.1", freePort(), NULL, 2000, onDoneClose, &r, err, sizeof(err));
+    if (c) runUntil(&r.done, 5000);
+    CHECKF(r.done && r.status == -1, "%s", r.err);
+    int lacc = listener(AF_INET, 0, 16);
+    if (lacc >= 0) {
+        memset(&r, 0, sizeof(r));
+        c = connOutConnect(loop, "127.0.0.1", localPort(lacc), NULL, 2000, onDoneClose, &r, err, sizeof(err));
+        if (c) runUntil(&r.done, 5000);
+        CHECKF(r.done && r.status == 0, "%s", r.err);
+        close(lacc);
+    }
+
+    /* A read handler set while connecting takes effect once open. */
+    int lecho = listener(AF_INET, 0, 16);
+    if (lecho >= 0) {
+        port = localPort(lecho);
+        memset(&r, 0, sizeof(r));
+        r.until = "hello";
+        c = connOutConnect(loop, "127.0.0.1", port, NULL, 2000, onDone, &r, err, sizeof(err));
+        CHECKF(c != NULL, "%s", err);
+        if (c) {
+            connSetReadHandler(c, onRead);
+            runUntil(&r.done, 5000);
+            CHECK_EQ_INT(r.status, 0);
+            int afd = accept(lecho, NULL, NULL);
+            CHECK(afd >= 0);
+            if (afd >= 0) {
+                CHECK(write(afd, "hello", 5) == 5);
+                runUntil(&r.stop, 5000);
+                CHECK_EQ_STR(r.buf, "hello");
+                close(afd);
+            }
+            connClose(c);
+        }
+        close(lecho);
+    }
 
     /* IPv6, plaintext, when the host has ::1. */
     int l6 = listener(AF_INET6, 0, 16);
