@@ -98,8 +98,9 @@ test-integration: all
 
 # The integration suite once more against an ASan+UBSan build (clang,
 # libc malloc so the sanitizer sees every allocation).
+# CACHET_ASSERTS turns on the invariant checks of src/dassert.h.
 test-sanitize:
-	$(MAKE) BUILD=build-asan CC=clang MALLOC=libc OPT="-O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" all
+	$(MAKE) BUILD=build-asan CC=clang MALLOC=libc OPT="-O1 -DCACHET_ASSERTS -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" all
 	CACHET_SERVER=$(CURDIR)/build-asan/cachet-server ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 		UBSAN_OPTIONS=print_stacktrace=1 $(PYTEST) -q tests/integration
 
@@ -136,7 +137,7 @@ $(BUILD)/fuzz/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz_common.h $(LIB_OBJ)
 fuzz-bins: $(FUZZ_BIN)
 
 fuzz-build: deps
-	$(MAKE) BUILD=build-fuzz CC=clang MALLOC=libc OPT="-g -O1 -fsanitize=fuzzer-no-link $(FUZZ_SAN)" fuzz-bins
+	$(MAKE) BUILD=build-fuzz CC=clang MALLOC=libc OPT="-g -O1 -DCACHET_ASSERTS -fsanitize=fuzzer-no-link $(FUZZ_SAN)" fuzz-bins
 
 fuzz: fuzz-build
 	fuzz/run.sh build-fuzz $(FUZZ_SECONDS)

@@ -6,7 +6,8 @@
  * blind to TLS.
  * Three implementations: plain TCP (conn_plain.c), TLS and the sniffer that
  * turns a new connection on the main port into one of the two by its first
- * byte (conn_tls.c).
+ * byte (conn_tls.c). Outbound conns (conn_out.c) connect and handshake
+ * under their own type, then become plain or TLS ones.
  * Must never call back into a handler after connClose. */
 #ifndef CACHET_CONN_H
 #define CACHET_CONN_H
@@ -21,7 +22,8 @@ typedef void connHandler(conn *c);
 typedef enum {
     CONN_STATE_CONNECTED = 0,
     CONN_STATE_ERROR,
-    CONN_STATE_CLOSED
+    CONN_STATE_CLOSED,
+    CONN_STATE_CONNECTING /* outbound, connect or TLS handshake in progress (conn_out.c) */
 } connState;
 
 typedef struct connType {
@@ -49,6 +51,7 @@ struct conn {
     int tflags;          /* CONN_T_* */
     long long acceptMs;  /* when accepted: the handshake deadline counts from here */
     conn *listPrev, *listNext; /* on the pending-data or deferred-handshake list */
+    void *out; /* outbound only, while connecting: conn_out.c's state, owned */
 };
 
 /* Wraps an accepted plain TCP socket. The conn owns fd from now on. */
@@ -88,6 +91,10 @@ int connTlsBeforeSleep(void);
 int connTlsPeerCommonName(conn *c, char *buf, size_t cap, size_t *len);
 /* The same rule on an X509_NAME * (exposed for the fuzz harness). */
 int tlsSubjectCommonName(const void *subject, char *buf, size_t cap, size_t *len);
+/* Turns an outbound conn whose client handshake (c->ssl) just completed
+ * into an established TLS conn, keeping its handlers (conn_out.c calls it).
+ * Its data is the caller's, not a client. */
+void connBecomeTlsClient(conn *c);
 
 /* read: >0 bytes, 0 on orderly EOF, -1 on error (errno EAGAIN: try later). */
 static inline ssize_t connRead(conn *c, void *buf, size_t len) { return c->type->read(c, buf, len); }

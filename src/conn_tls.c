@@ -42,6 +42,7 @@
 #define CONN_T_WRITE_WANTS_READ (1 << 6)
 #define CONN_T_WANT_WRITE (1 << 7)      /* handshake: OpenSSL waits for writability */
 #define CONN_T_BATCH (1 << 8)           /* on the pending batch being served now */
+#define CONN_T_OUTBOUND (1 << 9)        /* made by conn_out.c: data is not a client */
 
 #define TLS_RECORD_MAX (16 * 1024)
 
@@ -125,7 +126,7 @@ static void logOpenSslError(const char *what, conn *c) {
     if (e) ERR_error_string_n(e, buf, sizeof(buf));
     ERR_clear_error();
     if (logRateAllowed(&lastLog)) {
-        client *cl = c->data;
+        client *cl = (c->tflags & CONN_T_OUTBOUND) ? NULL : c->data;
         logVerbose("%s from %s: %s", what, cl ? cl->addr : "?", buf[0] ? buf : "connection closed");
     }
 }
@@ -553,6 +554,16 @@ int tlsSubjectCommonName(const void *subject, char *buf, size_t cap, size_t *len
     OPENSSL_free(utf8);
     ERR_clear_error();
     return ok;
+}
+
+void connBecomeTlsClient(conn *c) {
+    c->type = &tlsType;
+    c->tflags = CONN_T_OUTBOUND;
+    if (c->fd >= 0) elDelFile(c->el, c->fd, EL_READABLE | EL_WRITABLE);
+    updateEvents(c);
+    /* The server's first bytes may have come with its last handshake
+     * flight and sit decrypted in OpenSSL's buffer already. */
+    if (SSL_pending(c->ssl) > 0) listAdd(&pendingHead, c, CONN_T_PENDING);
 }
 
 int connTlsPeerCommonName(conn *c, char *buf, size_t cap, size_t *len) {
