@@ -571,7 +571,9 @@ static void functionDeleteCommand(client *c) {
 
 static void functionFlushCommand(client *c) {
     if (c->argc > 3) {
-        replyError(c, "unknown subcommand or wrong number of arguments for 'flush'. Try FUNCTION HELP.");
+        /* the subcommand as the client spelled it, as Redis */
+        replyErrorFormat(c, "unknown subcommand or wrong number of arguments for '%.*s'. Try FUNCTION HELP.",
+                         (int)c->argv[1].len, c->argv[1].p);
         return;
     }
     if ((c->argc == 3 && !sliceEqNocase(c->argv[2], "sync") && !sliceEqNocase(c->argv[2], "async"))) {
@@ -589,7 +591,7 @@ static void replyFlags(client *c, int flags) {
         if (flags & fnFlags[k].flag) n++;
     replySetLen(c, n);
     for (int k = 0; k < N_FN_FLAGS; k++)
-        if (flags & fnFlags[k].flag) replyBulkCString(c, fnFlags[k].name);
+        if (flags & fnFlags[k].flag) replyStatus(c, fnFlags[k].name); /* simple strings, as Redis */
 }
 
 static void functionListCommand(client *c) {
@@ -716,8 +718,8 @@ static void functionDumpCommand(client *c) {
 static void functionRestoreCommand(client *c) {
     enum { APPEND, REPLACE, FLUSH } policy = APPEND;
     if (c->argc > 4) {
-        replyErrorFormat(c, "unknown subcommand or wrong number of arguments for '%s'. Try FUNCTION HELP.",
-                         "restore");
+        replyErrorFormat(c, "unknown subcommand or wrong number of arguments for '%.*s'. Try FUNCTION HELP.",
+                         (int)c->argv[1].len, c->argv[1].p);
         return;
     }
     if (c->argc == 4) {
