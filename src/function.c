@@ -357,19 +357,6 @@ static void pushLibEnv(lua_State *L, int loading) {
     lua_setmetatable(L, -2);
 }
 
-/* Protected part of creating a library: compile, run with the load API,
- * switch the environment to the run-time globals. */
-typedef struct loadArgs {
-    const char *body;
-    size_t len;
-    int compileFailed;
-} loadArgs;
-
-static int errHandler(lua_State *L) {
-    if (lua_istable(L, 1)) return 1;
-    return 1; /* the message already carries its position */
-}
-
 /* Creates lib's functions from its code. 0, or -1 with Redis' text. */
 static int runLibrary(lua_State *L, fnLib *lib, const char *body, size_t len, char *err, size_t errlen) {
     int top = lua_gettop(L);
@@ -383,12 +370,12 @@ static int runLibrary(lua_State *L, fnLib *lib, const char *body, size_t len, ch
     lua_pushvalue(L, -1);
     lib->envRef = luaL_ref(L, LUA_REGISTRYINDEX);
     lua_setfenv(L, -2);
-    lua_pushcfunction(L, errHandler);
-    lua_insert(L, -2);
     loadingLib = lib;
     loadStartMs = mstime();
     lua_sethook(L, loadHook, LUA_MASKCOUNT, 100000);
-    int rc = lua_pcall(L, 0, 0, -2);
+    int wasCapped = slHeapCap(1); /* the loading run is bounded like a script's */
+    int rc = lua_pcall(L, 0, 0, 0); /* errors keep their position */
+    slHeapCap(wasCapped);
     lua_sethook(L, NULL, 0, 0);
     loadingLib = NULL;
     if (rc != 0) {
@@ -534,8 +521,6 @@ void fnRdbSave(rdbW *w) {
 
 /* ---- FUNCTION ---------------------------------------------------------------- */
 
-static void replyErrText(client *c, const char *e) { replyError(c, e); }
-
 static void functionLoadCommand(client *c) {
     int replace = 0;
     for (int i = 2; i < c->argc - 1; i++) {
@@ -550,7 +535,7 @@ static void functionLoadCommand(client *c) {
     slice code = c->argv[c->argc - 1];
     char name[256], err[1024];
     if (createLibrary(&libs, code.p, code.len, replace, name, sizeof(name), err, sizeof(err)) < 0) {
-        replyErrText(c, err);
+        replyError(c, err);
         return;
     }
     srv.dirty++;

@@ -56,6 +56,11 @@ static client *scriptClient; /* executes redis.call; no connection */
 static uint64_t randState = 0x1234ABCD330EULL;
 
 size_t slHeapBytes(void) { return heapBytes; }
+int slHeapCap(int on) {
+    int was = heapCapped;
+    heapCapped = on;
+    return was;
+}
 int slRunning(void) { return run.active; }
 int slRunWrote(void) { return run.wrote; }
 int slRunBusy(void) { return run.busy; }

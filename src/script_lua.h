@@ -24,6 +24,9 @@
 struct lua_State *slCreate(char *err, size_t errlen);
 void slDestroy(struct lua_State *L);
 size_t slHeapBytes(void); /* bytes Lua holds now (INFO-style accounting) */
+/* Turns the SL_HEAP_LIMIT cap on or off (on only inside a protected call:
+ * a library's loading run); returns the previous setting. */
+int slHeapCap(int on);
 
 /* Compiles body (shebang line already blanked by the caller) as the
  * function f_<sha> and keeps it in the state. 0, or -1 with the Redis

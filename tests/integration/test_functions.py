@@ -29,6 +29,7 @@ redis.register_function('boom', function(keys, args) error('exploded') end)
 redis.register_function('globals', function(keys, args) return KEYS end)
 redis.register_function('newglobal', function(keys, args) x = 1 end)
 redis.register_function('badcall', function(keys, args) return redis.call('nosuchcommand') end)
+redis.register_function('setother', function(keys, args) return redis.call('set', 'other', 'v') end)
 """
 
 LIB2 = """#!lua name=other
@@ -287,7 +288,7 @@ def acl_flow(server, transport, certs):
            admin.call("ACL", "SETUSER", "nofn", "on", ">pw", "~*", "+get")]
     u = raw_conn(server, transport, certs)
     out += [u.call("AUTH", "fn", "pw"), u.call("FCALL", "setit", "1", "k1", "v"), u.call("FCALL", "getit", "1", "k1"),
-            u.call("FCALL", "setit", "1", "other", "v"), u.call("FUNCTION", "LIST"),
+            u.call("FCALL", "setit", "1", "other", "v"), u.call("FUNCTION", "LIST"), u.call("FCALL", "setother", "0"),
             u.call("FUNCTION", "LOAD", LIB2)]
     n = raw_conn(server, transport, certs)
     out += [n.call("AUTH", "nofn", "pw"), n.call("FCALL", "getit", "1", "k1"), n.call("FCALL_RO", "getit", "1", "k1")]
@@ -299,7 +300,10 @@ def test_acl_applies_as_redis(cachet, reference, tls_certs, transport):
     got = acl_flow(cachet, transport, tls_certs)
     assert got == acl_flow(reference, "plain", tls_certs)
     assert got[5] == b"$1\r\nv\r\n"
-    assert got[6].startswith(b"-NOPERM") or got[6].startswith(b"-ERR The user executing the script")
+    assert got[6] == b"-NOPERM this user has no permissions to access one of the keys used as arguments\r\n"
+    assert got[7] == b"-NOPERM this user has no permissions to run the 'function|list' command\r\n"
+    assert got[8].startswith(b"-ERR The user executing the script can't access at least one of the keys")
+    assert got[-2].startswith(b"-NOPERM") and got[-1].startswith(b"-NOPERM")
 
 
 LOOP_LIB = """#!lua name=loops
