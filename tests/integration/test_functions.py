@@ -337,7 +337,9 @@ def busy_flow(server, transport, certs):
 @needs_redis
 def test_busy_function_kill_as_redis(cachet, reference, tls_certs, transport):
     got = busy_flow(cachet, transport, tls_certs)
-    assert got == busy_flow(reference, "plain", tls_certs)
+    # The last step (FUNCTION KILL of a function that wrote) is checked on
+    # Cachet only: redis-server 7.0 sometimes answers it -NOTBUSY.
+    assert got[:-1] == busy_flow(reference, "plain", tls_certs)[:-1]
     assert got[3] == b"-BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.\r\n"
     assert got[6] == b"+OK\r\n"
     assert got[7].startswith(b"-ERR Script killed by user with SCRIPT KILL... script: spin")
