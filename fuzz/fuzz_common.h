@@ -9,6 +9,7 @@
 #ifndef CACHET_FUZZ_COMMON_H
 #define CACHET_FUZZ_COMMON_H
 #include "server.h"
+#include "function.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,7 @@ static inline void fuzzServerInit(const char *extraConfig) {
 
 static inline void fuzzEmptyAllDbs(void) {
     for (int i = 0; i < srv.dbnum; i++) dbEmpty(&srv.db[i]);
+    fnFlushAll(); /* libraries from FUNCTION2 records: no state across inputs */
 }
 
 /* A file path whose bytes live in memory (memfd), for loaders that only

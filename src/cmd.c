@@ -8,6 +8,7 @@
  * Must never run a command that failed a check: a rejected command changes
  * nothing and answers Redis' error text. */
 #include "server.h"
+#include "function.h"
 #include "script.h"
 #include <stdio.h>
 #include <string.h>
@@ -16,12 +17,14 @@
 extern cmdDef connCommands[], serverCommands[], keyCommands[], stringCommands[], multiCommands[],
     pubsubCommands[], infoCommands[], configCommands[], hashCommands[], listCommands[], setCommands[],
     zsetCommands[], aclCommands[], dumpCommands[], snapshotCommands[], scriptCommands[];
+/* functionCommands: function.h */
 static cmdDef commandCommands[];
 
 static cmdDef *tables[] = {connCommands,   serverCommands, keyCommands,    stringCommands,
                            multiCommands,  pubsubCommands, infoCommands,   configCommands,
                            hashCommands,   listCommands,   setCommands,    zsetCommands,
                            aclCommands,    dumpCommands,   snapshotCommands, scriptCommands,
+                           functionCommands,
                            commandCommands};
 static int nextId; /* cmdDef.id handed out so far */
 

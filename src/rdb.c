@@ -12,6 +12,7 @@
  * saving (it runs in a forked child). */
 #include "rdb_int.h"
 #include "crc64.h"
+#include "function.h"
 #include "lzf.h"
 #include "server.h"
 #include <errno.h>
@@ -366,6 +367,7 @@ int rdbSaveAll(rdbSink *out, char *err, size_t errlen) {
     wAuxInt(w, "ctime", (long long)time(NULL));
     wAuxInt(w, "used-mem", (long long)memUsed());
     wAuxInt(w, "aof-base", 0);
+    fnRdbSave(w); /* libraries before the data, as Redis 7.0 */
     int saveLru = RDB_LRU_POLICY(), saveLfu = RDB_LFU_POLICY();
     for (int j = 0; j < srv.dbnum && !w->failed; j++) {
         cdb *db = &srv.db[j];
@@ -694,9 +696,17 @@ int rdbLoadAll(rdbSource *in, char *err, size_t errlen) {
             rdbLFail(&L, "module auxiliary data is not supported");
             goto done;
         case RDB_OPCODE_FUNCTION:
-        case RDB_OPCODE_FUNCTION2:
-            rdbLFail(&L, "function libraries are not supported");
+            rdbLFail(&L, "Pre-GA function format not supported");
             goto done;
+        case RDB_OPCODE_FUNCTION2: {
+            if (rdbLString(&L, &L.blob) == -1) goto done;
+            char ferr[1024];
+            if (fnRdbLoadLibrary(L.blob.p, L.blob.len, ferr, sizeof(ferr)) == -1) {
+                rdbLFail(&L, "%s", ferr);
+                goto done;
+            }
+            continue;
+        }
         case RDB_OPCODE_EOF:
             break;
         default: {

@@ -243,6 +243,10 @@ static void scriptKillCommand(client *c) {
         replyError(c, "-NOTBUSY No scripts in execution right now.");
         return;
     }
+    if (slRunIsFunction()) { /* FUNCTION KILL's to stop, as Redis 7.0 */
+        replyError(c, "-BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.");
+        return;
+    }
     if (slRunWrote()) {
         replyError(c, "-UNKILLABLE Sorry the script already executed write commands against the dataset. You can "
                       "either wait the script termination or kill the server in a hard way using the SHUTDOWN "
@@ -262,6 +266,8 @@ const char *scriptBusyError(client *c, cmdDef *cmd) {
     } else if (cmd->flags & CMD_ALLOW_BUSY) {
         return NULL;
     }
+    if (slRunIsFunction())
+        return "-BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.";
     return "-BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
 }
 

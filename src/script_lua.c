@@ -24,7 +24,7 @@
 #include <string.h>
 
 #define REG_HIDDEN_G "__cachet_globals" /* registry: the real globals table */
-#define REG_PROXY_G "__cachet_proxy_g"  /* registry: what scripts see as _G */
+#define REG_PROXY_G SL_REG_PROXY_G      /* registry: what scripts see as _G */
 #define REG_PROTECTED "__cachet_ro"     /* registry: set of read-only proxies */
 #define SL_MAX_DEPTH 1000               /* nesting of a converted reply */
 
@@ -44,6 +44,7 @@ static struct {
     int wrote;      /* the dataset changed (SCRIPT KILL refuses then) */
     int busy;       /* past busy-reply-threshold: serving other clients */
     int killed;     /* SCRIPT KILL asked it to stop */
+    int isFunction; /* FCALL (a library function), not EVAL */
     long long startMs, lastPollMs;
     client *caller;
     const char *sha;
@@ -55,6 +56,11 @@ static client *scriptClient; /* executes redis.call; no connection */
 static uint64_t randState = 0x1234ABCD330EULL;
 
 size_t slHeapBytes(void) { return heapBytes; }
+int slHeapCap(int on) {
+    int was = heapCapped;
+    heapCapped = on;
+    return was;
+}
 int slRunning(void) { return run.active; }
 int slRunWrote(void) { return run.wrote; }
 int slRunBusy(void) { return run.busy; }
@@ -1285,13 +1291,47 @@ static void replyRunError(client *c, lua_State *L, const char *sha) {
     memFree(msg);
 }
 
+/* FCALL's arguments: the keys and args tables go to the registry from
+ * inside a protected call (they may fail to allocate), the run takes
+ * them from there. */
+#define REG_FKEYS "__cachet_fcall_keys"
+#define REG_FARGS "__cachet_fcall_args"
+
+static int prepareFunctionRun(lua_State *L) {
+    runArgs *a = lua_touserdata(L, 1);
+    pushArgTable(L, a->keys, a->nkeys);
+    lua_setfield(L, LUA_REGISTRYINDEX, REG_FKEYS);
+    pushArgTable(L, a->args, a->nargs);
+    lua_setfield(L, LUA_REGISTRYINDEX, REG_FARGS);
+    return 0;
+}
+
+static void runGeneric(lua_State *L, client *c, const char *sha, int ref, slice *keys, int nkeys, slice *args,
+                       int nargs, int flags);
+
 void slRun(lua_State *L, client *c, const char *sha, slice *keys, int nkeys, slice *args, int nargs, int flags) {
+    runGeneric(L, c, sha, LUA_NOREF, keys, nkeys, args, nargs, flags);
+}
+
+void slRunFunction(lua_State *L, client *c, const char *name, int ref, slice *keys, int nkeys, slice *args,
+                   int nargs, int flags) {
+    runGeneric(L, c, name, ref, keys, nkeys, args, nargs, flags);
+}
+
+const char *slRunName(void) { return run.active ? run.sha : NULL; }
+int slRunIsFunction(void) { return run.active && run.isFunction; }
+long long slRunStartMs(void) { return run.startMs; }
+client *slRunCaller(void) { return run.caller; }
+
+static void runGeneric(lua_State *L, client *c, const char *sha, int ref, slice *keys, int nkeys, slice *args,
+                       int nargs, int flags) {
     runArgs a = {keys, args, nkeys, nargs, sha};
-    if (lua_cpcall(L, prepareRun, &a) != 0) {
+    if (lua_cpcall(L, ref == LUA_NOREF ? prepareRun : prepareFunctionRun, &a) != 0) {
         lua_pop(L, 1);
         replyError(c, "Error running script: not enough memory");
         return;
     }
+    run.isFunction = ref != LUA_NOREF;
     run.active = 1;
     run.flags = flags;
     run.resp = 2;
@@ -1305,11 +1345,20 @@ void slRun(lua_State *L, client *c, const char *sha, slice *keys, int nkeys, sli
     scriptClient->user = c->user;
 
     lua_pushcfunction(L, errorHandler);
-    char name[43];
-    funcName(name, sha);
-    lua_getfield(L, LUA_REGISTRYINDEX, name);
+    int nargsLua = 0;
+    if (ref == LUA_NOREF) {
+        char name[43];
+        funcName(name, sha);
+        lua_getfield(L, LUA_REGISTRYINDEX, name);
+    } else {
+        /* A function gets (keys, args) as its arguments, not globals. */
+        lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
+        lua_getfield(L, LUA_REGISTRYINDEX, REG_FKEYS);
+        lua_getfield(L, LUA_REGISTRYINDEX, REG_FARGS);
+        nargsLua = 2;
+    }
     heapCapped = 1;
-    int rc = lua_pcall(L, 0, 1, -2);
+    int rc = lua_pcall(L, nargsLua, 1, -2 - nargsLua);
     heapCapped = 0;
     if (rc == 0) replyFromLua(c, L, 0);
     else replyRunError(c, L, sha), lua_pop(L, 1);
@@ -1319,8 +1368,14 @@ void slRun(lua_State *L, client *c, const char *sha, slice *keys, int nkeys, sli
         c->flags &= ~(uint64_t)CLIENT_SCRIPT_CALLER;
         logWarning("Slow script finished after %lld milliseconds.", mstime() - run.startMs);
     }
-    run.active = run.busy = run.killed = 0;
+    run.active = run.busy = run.killed = run.isFunction = 0;
     run.caller = NULL;
+    if (ref != LUA_NOREF) {
+        lua_pushnil(L);
+        lua_setfield(L, LUA_REGISTRYINDEX, REG_FKEYS);
+        lua_pushnil(L);
+        lua_setfield(L, LUA_REGISTRYINDEX, REG_FARGS);
+    }
     resetOutput(scriptClient);
     /* Lua collects incrementally; after a run that failed (perhaps out of
      * memory) a full cycle gives the heap back now. A script may have

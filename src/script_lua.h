@@ -24,6 +24,9 @@
 struct lua_State *slCreate(char *err, size_t errlen);
 void slDestroy(struct lua_State *L);
 size_t slHeapBytes(void); /* bytes Lua holds now (INFO-style accounting) */
+/* Turns the SL_HEAP_LIMIT cap on or off (on only inside a protected call:
+ * a library's loading run); returns the previous setting. */
+int slHeapCap(int on);
 
 /* Compiles body (shebang line already blanked by the caller) as the
  * function f_<sha> and keeps it in the state. 0, or -1 with the Redis
@@ -35,6 +38,20 @@ int slHasFunction(struct lua_State *L, const char *sha);
  * its result (or the error) to c. flags: SL_RUN_*. */
 void slRun(struct lua_State *L, client *c, const char *sha, slice *keys, int nkeys, slice *args, int nargs,
            int flags);
+
+/* FCALL: runs the function at registry reference ref (named name in
+ * errors and logs) as fn(keys, args) and replies its result to c. */
+void slRunFunction(struct lua_State *L, client *c, const char *name, int ref, slice *keys, int nkeys, slice *args,
+                   int nargs, int flags);
+/* Registry field holding the read-only globals proxy scripts see as _G
+ * (function.c gives a library's functions that environment). */
+#define SL_REG_PROXY_G "__cachet_proxy_g"
+/* The running script: its name (sha or function name; NULL when none),
+ * whether it is an FCALL, when it started, who called it. */
+const char *slRunName(void);
+int slRunIsFunction(void);
+long long slRunStartMs(void);
+client *slRunCaller(void);
 
 /* 1 while a script runs, and whether it has changed the dataset yet. */
 int slRunning(void);

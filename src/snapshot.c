@@ -22,6 +22,7 @@
 #include "server.h"
 #include "rdb.h"
 #include "seal.h"
+#include "function.h"
 #include "keyring.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -302,6 +303,7 @@ int snapshotWritesDenied(void) {
 
 static void emptyAll(void) {
     for (int i = 0; i < srv.dbnum; i++) dbEmpty(&srv.db[i]);
+    fnFlushAll(); /* the libraries are part of what a snapshot holds */
 }
 
 /* INFO's loading_* fields: the file source being read, while a load runs. */
@@ -338,6 +340,7 @@ int snapshotLoad(int atStartup, char *err, size_t errlen) {
     }
     if (rc == 0) {
         logNotice("Loading RDB from %s%s", srv.dbfilename, in == &sealed ? " (sealed)" : "");
+        fnFlushAll(); /* DEBUG RELOAD: the file's libraries replace the loaded ones */
         rc = rdbLoadAll(in, err, errlen);
     }
     if (in == &sealed) {

@@ -1,0 +1,25 @@
+/* function.h - Redis 7.0 functions: FUNCTION LOAD|DELETE|FLUSH|LIST|DUMP|
+ * RESTORE|STATS|KILL|HELP, FCALL and FCALL_RO (function.c).
+ *
+ * function.c owns the libraries (name, code, registered functions) and the
+ * Lua state they live in, separate from EVAL's; running a function is
+ * script_lua.c's (slRunFunction). rdb.c calls the hooks below to keep the
+ * libraries in snapshots as RDB_OPCODE_FUNCTION2 records. */
+#ifndef CACHET_FUNCTION_H
+#define CACHET_FUNCTION_H
+
+#include "server.h"
+
+extern cmdDef functionCommands[];
+
+struct rdbW;
+/* Writes one RDB_OPCODE_FUNCTION2 record (opcode + library code) per
+ * library. Safe in a forked child: reads memory only. */
+void fnRdbSave(struct rdbW *w);
+/* Creates the library whose code a FUNCTION2 record held (as FUNCTION LOAD
+ * without REPLACE). 0, or -1 with Redis' reason in err. */
+int fnRdbLoadLibrary(const char *code, size_t len, char *err, size_t errlen);
+/* Drops every library (before a snapshot replaces the dataset). */
+void fnFlushAll(void);
+
+#endif
