@@ -902,7 +902,7 @@ void aclAuthenticateByCertificate(client *c) {
     char cn[CONN_TLS_CN_MAX];
     size_t len;
     /* The whole CN by its length: no NUL inside, no truncation, one CN. */
-    if (!c->conn || !connIsTls(c->conn) || !connTlsPeerCommonName(c->conn, cn, sizeof(cn), &len)) return;
+    if (!c->conn || !connIsTls(c->conn) || !connPeerCertName(c->conn, cn, sizeof(cn), &len)) return;
     aclUser *u = aclGetUser(cn, len);
     if (!u || !(u->flags & USER_ON)) return;
     c->user = u;

@@ -65,8 +65,8 @@ client *clientCreate(conn *cn) {
     if (aclDefaultAutoAuth()) c->flags |= CLIENT_AUTHENTICATED;
     if (cn) {
         cn->data = c;
-        netPeerName(cn->fd, c->addr, sizeof(c->addr));
-        netSockName(cn->fd, c->laddr, sizeof(c->laddr));
+        connPeerAddr(cn, c->addr, sizeof(c->addr));
+        connLocalAddr(cn, c->laddr, sizeof(c->laddr));
         connSetReadHandler(cn, readHandler);
     }
     listLink(c);
@@ -164,8 +164,8 @@ static void acceptOne(int fd, const char *ip, int tlsPort) {
         connClose(cn);
         return;
     }
-    netNoDelay(fd, 1);
-    if (srv.tcpKeepalive) netKeepAlive(fd, srv.tcpKeepalive);
+    connEnableNoDelay(cn);
+    if (srv.tcpKeepalive) connKeepAlive(cn, srv.tcpKeepalive);
     client *c = clientCreate(cn);
     srv.statNumConnections++;
     /* Protected mode: with no password for the default user only loopback
@@ -558,8 +558,8 @@ char *clientInfoString(client *c) {
     char flags[16], events[3] = {0}, cmdname[80];
     flagString(c, flags);
     char *e = events;
-    if (c->conn && c->conn->readHandler) *e++ = 'r';
-    if (c->conn && c->conn->writeHandler) *e++ = 'w';
+    if (c->conn && connHasReadHandler(c->conn)) *e++ = 'r';
+    if (c->conn && connHasWriteHandler(c->conn)) *e++ = 'w';
     *e = '\0';
     if (c->lastcmd) snprintf(cmdname, sizeof(cmdname), "%s", c->lastcmd->fullname);
     else snprintf(cmdname, sizeof(cmdname), "NULL");
@@ -577,7 +577,7 @@ char *clientInfoString(client *c) {
              "id=%lld addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d sub=%d psub=%d ssub=%d "
              "multi=%d qbuf=%zu qbuf-free=%zu argv-mem=%zu multi-mem=0 rbs=%zu rbp=%zu obl=%zu oll=%zu omem=%zu "
              "tot-mem=%zu events=%s cmd=%s user=%s redir=-1 resp=%d lib-name=%s lib-ver=%s tls=%s",
-             c->id, c->addr, c->laddr, c->conn ? c->conn->fd : -1, c->name ? c->name : "",
+             c->id, c->addr, c->laddr, c->conn ? connFd(c->conn) : -1, c->name ? c->name : "",
              (srv.mstime - c->ctime) / 1000, (srv.mstime - c->lastInteraction) / 1000, flags, c->db->id,
              (int)dictSize(&c->pubsubChannels), (int)dictSize(&c->pubsubPatterns), (int)dictSize(&c->pubsubShardChannels),
              (c->flags & CLIENT_MULTI) ? c->mcount : -1, qbuf, c->qcap - c->qlen, (size_t)0, c->qcap, c->qpeak,

@@ -8,7 +8,9 @@
  * turns a new connection on the main port into one of the two by its first
  * byte (conn_tls.c). Outbound conns (conn_out.c) connect and handshake
  * under their own type, then become plain or TLS ones.
- * Must never call back into a handler after connClose. */
+ * Must never call back into a handler after connClose, nor let a caller
+ * reach into transport state (SSL objects, flags): what callers need is a
+ * function here or an operation of connType. */
 #ifndef CACHET_CONN_H
 #define CACHET_CONN_H
 #include <stddef.h>
@@ -19,12 +21,75 @@
 typedef struct conn conn;
 typedef void connHandler(conn *c);
 
+/* ---- the state machine (c->state) -------------------------------------------------
+ *
+ * Every conn is in exactly one state; only the functions named below move it,
+ * and each move goes through connSetState (conn.c), which asserts (under
+ * CACHET_ASSERTS) that the move is one of these and that the new state's
+ * invariants hold. "Lists" are conn_tls.c's pending-data, batch and
+ * deferred-handshake lists (CONN_F_ON_LIST).
+ *
+ *   SNIFFING    main port, no byte seen yet (conn_tls.c's sniffType).
+ *               fd >= 0, no SSL object, no c->out, on no list. Interest:
+ *               readable only; the owner's handlers are kept, never called.
+ *               -> ACCEPTING  startTls        (first byte 0x16, TLS allowed)
+ *               -> OPEN       connBecomePlain (any other byte, EOF, error)
+ *               -> ERROR      tlsFail         (refused by tls-mode)
+ *   ACCEPTING   TLS server side, SSL object made, no handshake crypto done
+ *               yet (so it is still bounded by max-new-tls-connections-per-
+ *               cycle). fd >= 0, SSL object, no c->out; may be on the
+ *               deferred list (no interest then), on no other list.
+ *               -> HANDSHAKE  handshakeStep   (this cycle's budget allows it)
+ *               -> ERROR      tlsFail         (peer already gone)
+ *   HANDSHAKE   SSL_accept in progress. fd >= 0, SSL object, no c->out, on
+ *               no list. Interest: what OpenSSL asked for (CONN_F_HS_WANT_WRITE).
+ *               -> OPEN       handshakeStep   (SSL_accept returned 1)
+ *               -> ERROR      tlsFail         (handshake failed)
+ *   CONNECTING  outbound (conn_out.c): connect, then the client handshake.
+ *               fd >= 0, c->out set (its phase says which step); on no list.
+ *               -> OPEN       finishOpen      (then connBecomePlain/TlsClient)
+ *               -> ERROR      failOut         (refused, timed out, bad cert)
+ *   OPEN        established, plain or TLS. fd >= 0, no c->out, not on the
+ *               deferred list; an SSL object exactly when the type is TLS.
+ *               Handlers: the owner's, plus the opposite direction while a
+ *               TLS read wants a write or vice versa. May be on the pending
+ *               or batch list (TLS only).
+ *               -> SNIFFING   connBecomeSniffing (plain, no byte read yet,
+ *                                              tls-mode leaves none)
+ *               -> ERROR      connFail / tlsFail (I/O error, TLS alert,
+ *                                              TLS ClientHello on a plain conn)
+ *   ERROR       failed. No c->out, on no list, no interest of the
+ *               implementation's own; reads and writes fail with
+ *               c->lastErrno. Only the owner's close leaves it.
+ *   CLOSED      connCloseSocket: fd == -1, no handlers, no SSL object, no
+ *               c->out, on no list. The memory is freed now, or by
+ *               connHandlerLeave when the handler running on it returns.
+ *   Every state -> CLOSED by connClose (the owner's close).
+ * A failed conn (ERROR) gets its read handler called once when the failure
+ * was not the owner's own read or write: the owner's read then fails and
+ * the owner closes it, so only the owner ever frees its conn. */
 typedef enum {
-    CONN_STATE_CONNECTED = 0,
+    CONN_STATE_OPEN = 0,
+    CONN_STATE_SNIFFING,
+    CONN_STATE_ACCEPTING,
+    CONN_STATE_HANDSHAKE,
+    CONN_STATE_CONNECTING,
     CONN_STATE_ERROR,
-    CONN_STATE_CLOSED,
-    CONN_STATE_CONNECTING /* outbound, connect or TLS handshake in progress (conn_out.c) */
+    CONN_STATE_CLOSED
 } connState;
+
+/* c->flags: bookkeeping that is not a state; every bit has its own meaning
+ * in every state (no bit is reused by another implementation). Only the
+ * conn implementations (conn*.c) touch them. */
+#define CONN_F_CHECK_HELLO (1 << 0)      /* plain, accepted in tls-mode none: first byte not read yet */
+#define CONN_F_PENDING (1 << 1)          /* on the pending-data list (conn_tls.c) */
+#define CONN_F_BATCH (1 << 2)            /* on the pending batch being served now */
+#define CONN_F_DEFERRED (1 << 3)         /* on the deferred-handshake list */
+#define CONN_F_READ_WANTS_WRITE (1 << 4) /* TLS: the last read wants writability */
+#define CONN_F_WRITE_WANTS_READ (1 << 5) /* TLS: the last write wants readability */
+#define CONN_F_HS_WANT_WRITE (1 << 6)    /* handshake: OpenSSL waits for writability */
+#define CONN_F_OUTBOUND (1 << 7)         /* made by conn_out.c: data is not a client */
+#define CONN_F_ON_LIST (CONN_F_PENDING | CONN_F_BATCH | CONN_F_DEFERRED)
 
 typedef struct connType {
     const char *name;
@@ -33,6 +98,9 @@ typedef struct connType {
     void (*close)(conn *c);
     int (*setReadHandler)(conn *c, connHandler *h);
     int (*setWriteHandler)(conn *c, connHandler *h);
+    /* The peer certificate's verified single CN (see connPeerCertName);
+     * NULL for a type without certificates. */
+    int (*peerCertName)(conn *c, char *buf, size_t cap, size_t *len);
     int isTls;
 } connType;
 
@@ -41,18 +109,51 @@ struct conn {
     elLoop *el;
     int fd;
     connState state;
+    int flags; /* CONN_F_* */
     int lastErrno;
     connHandler *readHandler;
     connHandler *writeHandler;
     int inHandler; /* >0 while a handler runs: close then defers the free */
     void *data; /* the owner (a client); not freed by conn */
-    /* TLS and sniffing only (conn_tls.c). */
-    void *ssl;           /* SSL *, owned */
-    int tflags;          /* CONN_T_* */
+    /* Implementation-private below: callers use the functions of this file. */
+    void *ssl;           /* SSL *, owned (TLS, and outbound while handshaking) */
     long long acceptMs;  /* when accepted: the handshake deadline counts from here */
-    conn *listPrev, *listNext; /* on the pending-data or deferred-handshake list */
+    conn *listPrev, *listNext; /* on the pending-data, batch or deferred-handshake list */
     void *out; /* outbound only, while connecting: conn_out.c's state, owned */
 };
+
+/* ---- conn.c: transitions, the deferred free, socket facts ------------------- */
+
+/* Moves c to state to; asserts the move is legal and to's invariants. */
+void connSetState(conn *c, connState to);
+/* Puts c in ERROR with err as its errno (the common part of every failure;
+ * an implementation first takes the conn off its lists and interest). */
+void connFail(conn *c, int err);
+/* Asserts the invariants of c's current state (no-op in release builds). */
+void connCheckInvariants(const conn *c);
+/* Every call into a handler from the loop or from before-sleep work is
+ * bracketed by these: a handler may close the conn, and its memory is then
+ * freed by connHandlerLeave, never while the handler still runs. Leave
+ * returns 0 when the conn is gone. */
+static inline void connHandlerEnter(conn *c) { c->inHandler++; }
+int connHandlerLeave(conn *c);
+/* The socket, for CLIENT LIST's fd= only: never read or write it. */
+int connFd(const conn *c);
+/* The peer's and our own address as "ip:port" ("?" style as net.c). */
+int connPeerAddr(const conn *c, char *buf, int len);
+int connLocalAddr(const conn *c, char *buf, int len);
+/* TCP_NODELAY and keepalive (interval in seconds, as tcp-keepalive). */
+int connEnableNoDelay(conn *c);
+int connKeepAlive(conn *c, int interval);
+/* Has the owner asked for readability / writability? */
+static inline int connHasReadHandler(const conn *c) { return c->readHandler != NULL; }
+/* The peer certificate's subject CN, if the peer sent a verified one with
+ * exactly one CN of 1..cap bytes (UTF-8) and no NUL: 1, the bytes in buf
+ * (not NUL-terminated) and their count in *len; else 0 (also for a conn
+ * that is not TLS or still handshaking). (Seam for logging a client in by
+ * its certificate: compare with the length, never strlen.) */
+#define CONN_TLS_CN_MAX 256
+int connPeerCertName(conn *c, char *buf, size_t cap, size_t *len);
 
 /* Wraps an accepted plain TCP socket. The conn owns fd from now on. */
 conn *connCreatePlain(elLoop *el, int fd);
@@ -64,8 +165,9 @@ int connPlainUndecided(const conn *c);
 /* tls-mode leaves none: an undecided plain conn becomes a sniffing one, so
  * its first byte is judged by the new mode (conn_tls.c). */
 void connBecomeSniffing(conn *c);
-/* The common end of every close: unregister, close the fd, mark CLOSED and
- * free the conn now, or when the handler running on it returns. */
+/* The common end of every close (conn.c): unregister, close the fd, mark
+ * CLOSED and free the conn now, or when the handler running on it returns.
+ * The implementation has already dropped its own state (lists, SSL). */
 void connCloseSocket(conn *c);
 
 /* conn_tls.c. A conn on the main port: sniffs the first byte and becomes
@@ -83,12 +185,6 @@ int connIsHandshaking(const conn *c);
  * handshakes deferred by max-new-tls-connections-per-cycle. Returns 1 when
  * work is left, so the loop must not sleep. */
 int connTlsBeforeSleep(void);
-/* The peer certificate's subject CN, if the peer sent a verified one with
- * exactly one CN of 1..cap bytes (UTF-8) and no NUL: 1, the bytes in buf
- * (not NUL-terminated) and their count in *len; else 0. (Seam for logging a
- * client in by its certificate: compare with the length, never strlen.) */
-#define CONN_TLS_CN_MAX 256
-int connTlsPeerCommonName(conn *c, char *buf, size_t cap, size_t *len);
 /* The same rule on an X509_NAME * (exposed for the fuzz harness). */
 int tlsSubjectCommonName(const void *subject, char *buf, size_t cap, size_t *len);
 /* Turns an outbound conn whose client handshake (c->ssl) just completed

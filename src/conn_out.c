@@ -8,11 +8,11 @@
  * the loop), never use the server's SSL_CTX, never call done twice or after
  * the caller closed the conn, and never free a conn a handler still runs on.
  *
- * State machine of an outbound conn (c->state, and c->out->phase while
- * CONNECTING):
+ * State machine of an outbound conn (c->state, conn.h's diagram, and
+ * c->out->phase while CONNECTING):
  *
  *   connOutConnect --> CONNECTING/TCP --(writable, SO_ERROR 0, TLS)--> CONNECTING/TLS
- *                           |  \--(writable, SO_ERROR 0, plain)--> CONNECTED (open)
+ *                           |  \--(writable, SO_ERROR 0, plain)--> OPEN
  *                           |                                          ^
  *                           |              CONNECTING/TLS --(SSL_connect 1)
  *                           \--(SO_ERROR, timer)--> ERROR <--(SSL error, timer)
@@ -24,9 +24,9 @@
  *                    (startHandshake) or open (finishOpen) or ERROR (failOut).
  *   handshakeStep    drives SSL_connect; interest is what OpenSSL asked for.
  *   onTimeout        the one timer of the attempt: ERROR "timed out".
- *   finishOpen       CONNECTING -> CONNECTED: frees c->out, hands the conn
+ *   finishOpen       CONNECTING -> OPEN: frees c->out, hands the conn
  *                    to conn_plain.c (connBecomePlain) or conn_tls.c
- *                    (connBecomeTlsClient), then calls done(c, 0).
+ *                    (connBecomeTlsClient), which make the move, then calls done(c, 0).
  *   failOut          CONNECTING -> ERROR: frees c->out, drops interest,
  *                    then calls done(c, -1, message).
  *   outClose         any state -> CLOSED, for a conn still of outType (the
@@ -38,7 +38,7 @@
  *               SSL is made at the start of the handshake).
  *   ERROR       from here: c->out == NULL, no timer, no fd interest; reads
  *               and writes fail with c->lastErrno.
- *   CONNECTED   type is the plain or TLS type, never outType; done was called.
+ *   OPEN        type is the plain or TLS type, never outType; done was called.
  *   done is called at most once: failOut and finishOpen free c->out first,
  *   and only a conn with c->out reaches either. */
 #include "server.h"
@@ -95,7 +95,8 @@ static void checkInvariants(const conn *c) {
     }
     if (c->state == CONN_STATE_ERROR && c->type == &outType && c->fd >= 0)
         CACHET_ASSERT(elGetMask(c->el, c->fd) == EL_NONE);
-    if (c->state == CONN_STATE_CONNECTED) CACHET_ASSERT(c->type != &outType);
+    if (c->state == CONN_STATE_OPEN) CACHET_ASSERT(c->type != &outType);
+    connCheckInvariants(c);
     (void)o;
 }
 
@@ -255,8 +256,7 @@ static void failOut(conn *c, int err, const char *fmt, ...) {
     va_end(ap);
     void *privdata;
     connOutHandler *done = releaseOut(c, &privdata);
-    c->state = CONN_STATE_ERROR;
-    c->lastErrno = err;
+    connFail(c, err);
     elDelFile(c->el, c->fd, EL_READABLE | EL_WRITABLE);
     ERR_clear_error();
     checkInvariants(c);
@@ -266,7 +266,6 @@ static void failOut(conn *c, int err, const char *fmt, ...) {
 static void finishOpen(conn *c) {
     void *privdata;
     connOutHandler *done = releaseOut(c, &privdata);
-    c->state = CONN_STATE_CONNECTED;
     elDelFile(c->el, c->fd, EL_READABLE | EL_WRITABLE);
     if (c->ssl) connBecomeTlsClient(c);
     else connBecomePlain(c);
@@ -381,14 +380,13 @@ static void outEvent(elLoop *el, int fd, void *data, int mask) {
     (void)fd;
     (void)mask;
     conn *c = data;
-    c->inHandler++;
+    connHandlerEnter(c);
     checkInvariants(c);
     if (c->out) {
         if (((connOut *)c->out)->phase == OUT_TCP) connectStep(c);
         else handshakeStep(c);
     }
-    c->inHandler--;
-    if (c->state == CONN_STATE_CLOSED && c->inHandler == 0) memFree(c);
+    connHandlerLeave(c);
 }
 
 static long onTimeout(elLoop *el, long long id, void *data) {
@@ -398,13 +396,12 @@ static long onTimeout(elLoop *el, long long id, void *data) {
     connOut *o = c->out;
     CACHET_ASSERT(o != NULL && o->timer == id);
     o->timer = 0; /* fired: not to be deleted again */
-    c->inHandler++;
+    connHandlerEnter(c);
     if (o->phase == OUT_TCP)
         failOut(c, ETIMEDOUT, "connect to %s timed out after %ld ms", o->peer, o->timeoutMs);
     else
         failOut(c, ETIMEDOUT, "TLS handshake with %s timed out after %ld ms", o->peer, o->timeoutMs);
-    c->inHandler--;
-    if (c->state == CONN_STATE_CLOSED && c->inHandler == 0) memFree(c);
+    connHandlerLeave(c);
     return EL_TIMER_STOP;
 }
 

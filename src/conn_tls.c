@@ -8,21 +8,20 @@
  * of a closed conn, and never do a handshake's crypto for a peer that has
  * already hung up.
  *
- * States of a conn handled here (tflags):
- *   SNIFF     main port, nothing received yet. Readable interest only. On the
- *             first byte: 0x16 (a TLS handshake record) -> HANDSHAKE, unless
- *             tls-mode is none (closed, counted in helloRejected); anything
- *             else -> plain (connBecomePlain), unless tls-mode is required
- *             (one plaintext error line, closed, plaintextRejected).
+ * States handled here (conn.h's diagram has the invariants):
+ *   SNIFFING  on the first byte: 0x16 (a TLS handshake record) -> ACCEPTING,
+ *             unless tls-mode is none (ERROR, counted in helloRejected);
+ *             anything else -> OPEN as plain (connBecomePlain), unless
+ *             tls-mode is required (one plaintext error line, ERROR,
+ *             plaintextRejected).
+ *   ACCEPTING no handshake crypto done yet: the step that starts it is
+ *             bounded per cycle; over the budget it waits on the deferred
+ *             list with no interest, and connTlsBeforeSleep starts it.
  *   HANDSHAKE SSL_accept in progress; interest is what OpenSSL asked for.
- *             Not yet STARTED means no handshake crypto was done: the step
- *             that starts it is bounded per cycle (DEFERRED otherwise).
- *   DEFERRED  on the deferred list, no interest; connTlsBeforeSleep starts it.
- *   (none)    established: interest = the owner's handlers, plus the
- *             opposite direction while a read wants a write or vice versa.
- * A failed conn (rejected, handshake error) is put in CONN_STATE_ERROR and its
- * read handler is called once: the owner's read then fails and the owner
- * closes it, so only the owner ever frees its conn. */
+ *   OPEN      interest = the owner's handlers, plus the opposite direction
+ *             while a read wants a write or vice versa.
+ * A conn failed here (rejected, handshake error) goes to ERROR through
+ * tlsFail, which calls its read handler once (see conn.h). */
 #include "server.h"
 #include <errno.h>
 #include <poll.h>
@@ -32,17 +31,6 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
-
-#define CONN_T_SNIFF (1 << 0)
-#define CONN_T_HANDSHAKE (1 << 1)
-#define CONN_T_STARTED (1 << 2)
-#define CONN_T_DEFERRED (1 << 3)
-#define CONN_T_PENDING (1 << 4)         /* on the pending-data list */
-#define CONN_T_READ_WANTS_WRITE (1 << 5)
-#define CONN_T_WRITE_WANTS_READ (1 << 6)
-#define CONN_T_WANT_WRITE (1 << 7)      /* handshake: OpenSSL waits for writability */
-#define CONN_T_BATCH (1 << 8)           /* on the pending batch being served now */
-#define CONN_T_OUTBOUND (1 << 9)        /* made by conn_out.c: data is not a client */
 
 #define TLS_RECORD_MAX (16 * 1024)
 
@@ -59,8 +47,8 @@ static const connType sniffType;
 /* ---- the two lists (a conn is on at most one) -------------------------------- */
 
 static void listAdd(conn **head, conn *c, int flag) {
-    if (c->tflags & flag) return;
-    c->tflags |= flag;
+    if (c->flags & flag) return;
+    c->flags |= flag;
     c->listPrev = NULL;
     c->listNext = *head;
     if (*head) (*head)->listPrev = c;
@@ -68,8 +56,8 @@ static void listAdd(conn **head, conn *c, int flag) {
 }
 
 static void listRemove(conn **head, conn *c, int flag) {
-    if (!(c->tflags & flag)) return;
-    c->tflags &= ~flag;
+    if (!(c->flags & flag)) return;
+    c->flags &= ~flag;
     if (c->listPrev) c->listPrev->listNext = c->listNext;
     else *head = c->listNext;
     if (c->listNext) c->listNext->listPrev = c->listPrev;
@@ -81,13 +69,21 @@ static void listRemove(conn **head, conn *c, int flag) {
 static void tlsEvent(elLoop *el, int fd, void *data, int mask);
 
 static int wantedMask(conn *c) {
-    if (c->state != CONN_STATE_CONNECTED) return 0;
-    if (c->tflags & CONN_T_DEFERRED) return 0;
-    if (c->tflags & CONN_T_SNIFF) return EL_READABLE;
-    if (c->tflags & CONN_T_HANDSHAKE) return (c->tflags & CONN_T_WANT_WRITE) ? EL_WRITABLE : EL_READABLE;
+    switch (c->state) {
+    case CONN_STATE_SNIFFING:
+        return EL_READABLE;
+    case CONN_STATE_ACCEPTING:
+    case CONN_STATE_HANDSHAKE:
+        if (c->flags & CONN_F_DEFERRED) return 0;
+        return (c->flags & CONN_F_HS_WANT_WRITE) ? EL_WRITABLE : EL_READABLE;
+    case CONN_STATE_OPEN:
+        break;
+    default:
+        return 0;
+    }
     int m = 0;
-    if (c->readHandler || (c->tflags & CONN_T_WRITE_WANTS_READ)) m |= EL_READABLE;
-    if (c->writeHandler || (c->tflags & CONN_T_READ_WANTS_WRITE)) m |= EL_WRITABLE;
+    if (c->readHandler || (c->flags & CONN_F_WRITE_WANTS_READ)) m |= EL_READABLE;
+    if (c->writeHandler || (c->flags & CONN_F_READ_WANTS_WRITE)) m |= EL_WRITABLE;
     return m;
 }
 
@@ -100,13 +96,26 @@ static void updateEvents(conn *c) {
 
 /* ---- failing a conn ------------------------------------------------------------- */
 
-/* Marks the conn failed and lets its owner find out through a read. */
-static void failConn(conn *c, int err) {
-    c->state = CONN_STATE_ERROR;
-    c->lastErrno = err;
-    listRemove(&pendingHead, c, CONN_T_PENDING);
-    listRemove(&batchHead, c, CONN_T_BATCH);
-    listRemove(&deferredHead, c, CONN_T_DEFERRED);
+static void listsRemove(conn *c) {
+    listRemove(&pendingHead, c, CONN_F_PENDING);
+    listRemove(&batchHead, c, CONN_F_BATCH);
+    listRemove(&deferredHead, c, CONN_F_DEFERRED);
+}
+
+/* OPEN -> ERROR from an I/O call of the owner (its read or write reports
+ * the failure itself): off the lists; a conn already in ERROR only records
+ * the newer errno. */
+static void ioFailed(conn *c, int err) {
+    listsRemove(c);
+    if (c->state == CONN_STATE_ERROR) c->lastErrno = err;
+    else connFail(c, err);
+}
+
+/* SNIFFING/ACCEPTING/HANDSHAKE -> ERROR from the loop: drops interest and
+ * lets the owner find out through a read. */
+static void tlsFail(conn *c, int err) {
+    listsRemove(c);
+    connFail(c, err);
     if (c->fd >= 0) elDelFile(c->el, c->fd, EL_READABLE | EL_WRITABLE);
     if (c->readHandler) c->readHandler(c);
 }
@@ -126,7 +135,7 @@ static void logOpenSslError(const char *what, conn *c) {
     if (e) ERR_error_string_n(e, buf, sizeof(buf));
     ERR_clear_error();
     if (logRateAllowed(&lastLog)) {
-        client *cl = (c->tflags & CONN_T_OUTBOUND) ? NULL : c->data;
+        client *cl = (c->flags & CONN_F_OUTBOUND) ? NULL : c->data;
         logVerbose("%s from %s: %s", what, cl ? cl->addr : "?", buf[0] ? buf : "connection closed");
     }
 }
@@ -142,46 +151,47 @@ static int peerGone(int fd) {
 }
 
 static void handshakeStep(conn *c) {
-    if (!(c->tflags & CONN_T_STARTED)) {
+    if (c->state == CONN_STATE_ACCEPTING) {
         if (handshakesThisCycle >= srv.maxNewTlsConnsPerCycle) {
-            listAdd(&deferredHead, c, CONN_T_DEFERRED);
+            listAdd(&deferredHead, c, CONN_F_DEFERRED);
             updateEvents(c);
             return;
         }
         handshakesThisCycle++;
         if (peerGone(c->fd)) {
             tlsStat.handshakesAbandoned++;
-            failConn(c, ECONNABORTED);
+            tlsFail(c, ECONNABORTED);
             return;
         }
-        c->tflags |= CONN_T_STARTED;
+        connSetState(c, CONN_STATE_HANDSHAKE);
     }
     ERR_clear_error();
     int rc = SSL_accept(c->ssl);
     if (rc == 1) {
-        c->tflags &= ~(CONN_T_HANDSHAKE | CONN_T_WANT_WRITE);
+        c->flags &= ~CONN_F_HS_WANT_WRITE;
+        connSetState(c, CONN_STATE_OPEN);
         tlsStat.handshakesOk++;
         if (SSL_session_reused(c->ssl)) tlsStat.handshakesResumed++;
         updateEvents(c);
         /* The client's first request may have come with its Finished
          * message and sit in OpenSSL's buffer already. */
-        listAdd(&pendingHead, c, CONN_T_PENDING);
+        listAdd(&pendingHead, c, CONN_F_PENDING);
         return;
     }
     int err = SSL_get_error(c->ssl, rc);
     if (err == SSL_ERROR_WANT_READ) {
-        c->tflags &= ~CONN_T_WANT_WRITE;
+        c->flags &= ~CONN_F_HS_WANT_WRITE;
         updateEvents(c);
         return;
     }
     if (err == SSL_ERROR_WANT_WRITE) {
-        c->tflags |= CONN_T_WANT_WRITE;
+        c->flags |= CONN_F_HS_WANT_WRITE;
         updateEvents(c);
         return;
     }
     tlsStat.handshakesFailed++;
     logOpenSslError("TLS handshake failed", c);
-    failConn(c, ECONNABORTED);
+    tlsFail(c, ECONNABORTED);
 }
 
 static int startTls(conn *c) {
@@ -195,7 +205,7 @@ static int startTls(conn *c) {
     SSL_set_accept_state(ssl);
     c->ssl = ssl;
     c->type = &tlsType;
-    c->tflags = (c->tflags & ~CONN_T_SNIFF) | CONN_T_HANDSHAKE;
+    connSetState(c, CONN_STATE_ACCEPTING);
     return 0;
 }
 
@@ -213,7 +223,7 @@ static void rejectPlaintext(conn *c) {
     ssize_t n = send(c->fd, msg, sizeof(msg) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
     (void)n;
     shutdown(c->fd, SHUT_WR);
-    failConn(c, ECONNREFUSED);
+    tlsFail(c, ECONNREFUSED);
 }
 
 static void sniff(conn *c) {
@@ -228,11 +238,11 @@ static void sniff(conn *c) {
             if (logRateAllowed(&lastLog))
                 logVerbose("Closed a TLS connection from %s: tls-mode is none", cl ? cl->addr : "?");
             drainInput(c->fd);
-            failConn(c, ECONNREFUSED);
+            tlsFail(c, ECONNREFUSED);
             return;
         }
         if (startTls(c) == -1) {
-            failConn(c, ENOMEM);
+            tlsFail(c, ENOMEM);
             return;
         }
         handshakeStep(c);
@@ -253,22 +263,21 @@ static void tlsEvent(elLoop *el, int fd, void *data, int mask) {
     (void)el;
     (void)fd;
     conn *c = data;
-    c->inHandler++;
-    if (c->tflags & CONN_T_SNIFF) {
+    connHandlerEnter(c);
+    if (c->state == CONN_STATE_SNIFFING) {
         sniff(c);
-    } else if (c->tflags & CONN_T_HANDSHAKE) {
+    } else if (c->state == CONN_STATE_ACCEPTING || c->state == CONN_STATE_HANDSHAKE) {
         handshakeStep(c);
-    } else {
+    } else if (c->state == CONN_STATE_OPEN) {
         int readable = mask & EL_READABLE, writable = mask & EL_WRITABLE;
-        int doRead = (readable && !(c->tflags & CONN_T_WRITE_WANTS_READ)) ||
-                     (writable && (c->tflags & CONN_T_READ_WANTS_WRITE));
-        int doWrite = (writable && !(c->tflags & CONN_T_READ_WANTS_WRITE)) ||
-                      (readable && (c->tflags & CONN_T_WRITE_WANTS_READ));
-        if (doRead && c->readHandler && c->state == CONN_STATE_CONNECTED) c->readHandler(c);
-        if (doWrite && c->writeHandler && c->state == CONN_STATE_CONNECTED) c->writeHandler(c);
+        int doRead = (readable && !(c->flags & CONN_F_WRITE_WANTS_READ)) ||
+                     (writable && (c->flags & CONN_F_READ_WANTS_WRITE));
+        int doWrite = (writable && !(c->flags & CONN_F_READ_WANTS_WRITE)) ||
+                      (readable && (c->flags & CONN_F_WRITE_WANTS_READ));
+        if (doRead && c->readHandler && c->state == CONN_STATE_OPEN) c->readHandler(c);
+        if (doWrite && c->writeHandler && c->state == CONN_STATE_OPEN) c->writeHandler(c);
     }
-    c->inHandler--;
-    if (c->state == CONN_STATE_CLOSED && c->inHandler == 0) memFree(c);
+    connHandlerLeave(c);
 }
 
 /* ---- the connType ---------------------------------------------------------------- */
@@ -278,7 +287,7 @@ static int notReady(conn *c) {
         errno = c->lastErrno ? c->lastErrno : EIO;
         return 1;
     }
-    if (c->tflags & (CONN_T_SNIFF | CONN_T_HANDSHAKE | CONN_T_DEFERRED)) {
+    if (c->state != CONN_STATE_OPEN) {
         errno = EAGAIN;
         return 1;
     }
@@ -290,15 +299,15 @@ static ssize_t sslFailure(conn *c, int rc, int wantFlagOnOpposite) {
     int err = SSL_get_error(c->ssl, rc);
     switch (err) {
     case SSL_ERROR_WANT_READ:
-        if (wantFlagOnOpposite == CONN_T_WRITE_WANTS_READ && !(c->tflags & CONN_T_WRITE_WANTS_READ)) {
-            c->tflags |= CONN_T_WRITE_WANTS_READ;
+        if (wantFlagOnOpposite == CONN_F_WRITE_WANTS_READ && !(c->flags & CONN_F_WRITE_WANTS_READ)) {
+            c->flags |= CONN_F_WRITE_WANTS_READ;
             updateEvents(c);
         }
         errno = EAGAIN;
         return -1;
     case SSL_ERROR_WANT_WRITE:
-        if (wantFlagOnOpposite == CONN_T_READ_WANTS_WRITE && !(c->tflags & CONN_T_READ_WANTS_WRITE)) {
-            c->tflags |= CONN_T_READ_WANTS_WRITE;
+        if (wantFlagOnOpposite == CONN_F_READ_WANTS_WRITE && !(c->flags & CONN_F_READ_WANTS_WRITE)) {
+            c->flags |= CONN_F_READ_WANTS_WRITE;
             updateEvents(c);
         }
         errno = EAGAIN;
@@ -307,14 +316,13 @@ static ssize_t sslFailure(conn *c, int rc, int wantFlagOnOpposite) {
         return 0; /* close_notify */
     case SSL_ERROR_SYSCALL:
         if (errno == 0) return 0;
-        c->state = CONN_STATE_ERROR;
-        c->lastErrno = errno;
+        ioFailed(c, errno);
         ERR_clear_error();
+        errno = c->lastErrno;
         return -1;
     default:
         logOpenSslError("TLS error", c);
-        c->state = CONN_STATE_ERROR;
-        c->lastErrno = c->lastErrno ? c->lastErrno : EPROTO;
+        ioFailed(c, c->lastErrno ? c->lastErrno : EPROTO);
         errno = c->lastErrno;
         return -1;
     }
@@ -327,16 +335,16 @@ static ssize_t tlsRead(conn *c, void *buf, size_t len) {
     errno = 0;
     int n = SSL_read(c->ssl, buf, (int)len);
     if (n > 0) {
-        if (c->tflags & CONN_T_READ_WANTS_WRITE) {
-            c->tflags &= ~CONN_T_READ_WANTS_WRITE;
+        if (c->flags & CONN_F_READ_WANTS_WRITE) {
+            c->flags &= ~CONN_F_READ_WANTS_WRITE;
             updateEvents(c);
         }
         /* Bytes OpenSSL decrypted but we had no room for: epoll will not
          * report them, so they are served before the next sleep. */
-        if (SSL_pending(c->ssl) > 0) listAdd(&pendingHead, c, CONN_T_PENDING);
+        if (SSL_pending(c->ssl) > 0) listAdd(&pendingHead, c, CONN_F_PENDING);
         return n;
     }
-    return sslFailure(c, n, CONN_T_READ_WANTS_WRITE);
+    return sslFailure(c, n, CONN_F_READ_WANTS_WRITE);
 }
 
 static ssize_t tlsWritev(conn *c, const struct iovec *iov, int iovcnt) {
@@ -363,13 +371,13 @@ static ssize_t tlsWritev(conn *c, const struct iovec *iov, int iovcnt) {
     errno = 0;
     int n = SSL_write(c->ssl, p, (int)len);
     if (n > 0) {
-        if (c->tflags & CONN_T_WRITE_WANTS_READ) {
-            c->tflags &= ~CONN_T_WRITE_WANTS_READ;
+        if (c->flags & CONN_F_WRITE_WANTS_READ) {
+            c->flags &= ~CONN_F_WRITE_WANTS_READ;
             updateEvents(c);
         }
         return n;
     }
-    ssize_t r = sslFailure(c, n, CONN_T_WRITE_WANTS_READ);
+    ssize_t r = sslFailure(c, n, CONN_F_WRITE_WANTS_READ);
     if (r == 0) {
         errno = EPIPE;
         r = -1;
@@ -378,12 +386,10 @@ static ssize_t tlsWritev(conn *c, const struct iovec *iov, int iovcnt) {
 }
 
 static void tlsClose(conn *c) {
-    listRemove(&pendingHead, c, CONN_T_PENDING);
-    listRemove(&batchHead, c, CONN_T_BATCH);
-    listRemove(&deferredHead, c, CONN_T_DEFERRED);
+    listsRemove(c);
     if (c->ssl) {
         /* A polite close_notify when the session is healthy; never wait. */
-        if (c->state == CONN_STATE_CONNECTED && !(c->tflags & CONN_T_HANDSHAKE)) {
+        if (c->state == CONN_STATE_OPEN) {
             ERR_clear_error();
             SSL_shutdown(c->ssl);
         }
@@ -427,6 +433,8 @@ static ssize_t sniffWritev(conn *c, const struct iovec *iov, int iovcnt) {
     return writev(c->fd, iov, iovcnt);
 }
 
+static int tlsPeerCertName(conn *c, char *buf, size_t cap, size_t *len);
+
 static const connType tlsType = {
     .name = "tls",
     .read = tlsRead,
@@ -434,6 +442,7 @@ static const connType tlsType = {
     .close = tlsClose,
     .setReadHandler = tlsSetRead,
     .setWriteHandler = tlsSetWrite,
+    .peerCertName = tlsPeerCertName,
     .isTls = 1,
 };
 
@@ -453,15 +462,15 @@ static conn *newConn(elLoop *el, int fd) {
     conn *c = memCalloc(sizeof(*c));
     c->el = el;
     c->fd = fd;
-    c->state = CONN_STATE_CONNECTED;
+    c->type = &sniffType;
+    c->state = CONN_STATE_SNIFFING;
     c->acceptMs = elNowMs();
+    connCheckInvariants(c);
     return c;
 }
 
 conn *connCreateSniffing(elLoop *el, int fd) {
     conn *c = newConn(el, fd);
-    c->type = &sniffType;
-    c->tflags = CONN_T_SNIFF;
     updateEvents(c);
     return c;
 }
@@ -470,46 +479,54 @@ void connBecomeSniffing(conn *c) {
     /* The fd's handler changes from the plain one to ours. */
     elDelFile(c->el, c->fd, EL_READABLE | EL_WRITABLE);
     c->type = &sniffType;
-    c->tflags = CONN_T_SNIFF;
+    c->flags = 0;
+    connSetState(c, CONN_STATE_SNIFFING);
     /* Its handshake deadline counts from now: TLS was not possible before. */
     c->acceptMs = elNowMs();
     updateEvents(c);
 }
 
 conn *connCreateTls(elLoop *el, int fd) {
-    conn *c = newConn(el, fd);
-    c->type = &sniffType; /* until startTls succeeds */
-    if (startTls(c) == -1) c->state = CONN_STATE_ERROR, c->lastErrno = ENOMEM;
+    conn *c = newConn(el, fd); /* SNIFFING for no time: startTls decides */
+    if (startTls(c) == -1) connFail(c, ENOMEM);
     updateEvents(c);
     return c;
 }
 
-/* tflags are per type (a plain conn uses bit 0 for its own first-byte
- * check): look at them only for our conns. */
 static int ours(const conn *c) { return c->type == &sniffType || c->type == &tlsType; }
 
-int connIsSniffing(const conn *c) { return ours(c) && (c->tflags & CONN_T_SNIFF) != 0; }
-int connIsHandshaking(const conn *c) { return ours(c) && (c->tflags & (CONN_T_HANDSHAKE | CONN_T_DEFERRED)) != 0; }
+int connIsSniffing(const conn *c) { return c->state == CONN_STATE_SNIFFING; }
+/* Did SSL_accept complete (the client's Finished arrived)? Stays true
+ * after a later fatal error, unlike SSL_is_init_finished. */
+static int handshakeDone(const conn *c) { return c->ssl && SSL_get_peer_finished(c->ssl, NULL, 0) > 0; }
+
+/* A server conn that failed during its handshake (ERROR, handshake never
+ * done) still counts as handshaking: it never was an established TLS client
+ * (INFO's counts, the handshake timeout). */
+int connIsHandshaking(const conn *c) {
+    if (c->state == CONN_STATE_ACCEPTING || c->state == CONN_STATE_HANDSHAKE) return 1;
+    return c->state == CONN_STATE_ERROR && c->type == &tlsType && !(c->flags & CONN_F_OUTBOUND) && c->ssl &&
+           !handshakeDone(c);
+}
 
 int connHandshakeExpired(conn *c, long long nowMs) {
     if (!ours(c)) return 0;
     if (c->state == CONN_STATE_ERROR && c->ssl == NULL && c->type == &sniffType) return 1; /* never started */
     if (nowMs - c->acceptMs <= srv.tlsHandshakeTimeout) return 0;
-    if (c->tflags & (CONN_T_HANDSHAKE | CONN_T_DEFERRED)) return 1;
+    if (connIsHandshaking(c)) return 1;
     /* A silent new connection is only a stalled handshake when nothing but
      * TLS is accepted; in the other modes it may be an idle plaintext client. */
-    return (c->tflags & CONN_T_SNIFF) && srv.tlsMode == TLS_MODE_REQUIRED;
+    return c->state == CONN_STATE_SNIFFING && srv.tlsMode == TLS_MODE_REQUIRED;
 }
 
 int connTlsBeforeSleep(void) {
     handshakesThisCycle = 0;
     while (deferredHead && handshakesThisCycle < srv.maxNewTlsConnsPerCycle) {
         conn *c = deferredHead;
-        listRemove(&deferredHead, c, CONN_T_DEFERRED);
-        c->inHandler++;
+        listRemove(&deferredHead, c, CONN_F_DEFERRED);
+        connHandlerEnter(c);
         handshakeStep(c);
-        c->inHandler--;
-        if (c->state == CONN_STATE_CLOSED && c->inHandler == 0) memFree(c);
+        connHandlerLeave(c);
     }
     /* Serve buffered plaintext. A handler may put its conn back (more
      * pending): serve the list as it is now, as a batch, so this ends. A
@@ -517,17 +534,16 @@ int connTlsBeforeSleep(void) {
      * off the batch list. */
     while (pendingHead) {
         conn *c = pendingHead;
-        listRemove(&pendingHead, c, CONN_T_PENDING);
-        listAdd(&batchHead, c, CONN_T_BATCH);
+        listRemove(&pendingHead, c, CONN_F_PENDING);
+        listAdd(&batchHead, c, CONN_F_BATCH);
     }
     while (batchHead) {
         conn *c = batchHead;
-        listRemove(&batchHead, c, CONN_T_BATCH);
-        if (c->state != CONN_STATE_CONNECTED || !c->readHandler) continue;
-        c->inHandler++;
+        listRemove(&batchHead, c, CONN_F_BATCH);
+        if (c->state != CONN_STATE_OPEN || !c->readHandler) continue;
+        connHandlerEnter(c);
         c->readHandler(c);
-        c->inHandler--;
-        if (c->state == CONN_STATE_CLOSED && c->inHandler == 0) memFree(c);
+        connHandlerLeave(c);
     }
     return pendingHead != NULL || deferredHead != NULL;
 }
@@ -556,19 +572,21 @@ int tlsSubjectCommonName(const void *subject, char *buf, size_t cap, size_t *len
     return ok;
 }
 
+/* CONNECTING -> OPEN for a TLS outbound conn (conn_out.c's finishOpen). */
 void connBecomeTlsClient(conn *c) {
     c->type = &tlsType;
-    c->tflags = CONN_T_OUTBOUND;
+    c->flags = CONN_F_OUTBOUND;
     if (c->fd >= 0) elDelFile(c->el, c->fd, EL_READABLE | EL_WRITABLE);
+    connSetState(c, CONN_STATE_OPEN);
     updateEvents(c);
     /* The server's first bytes may have come with its last handshake
      * flight and sit decrypted in OpenSSL's buffer already. */
-    if (SSL_pending(c->ssl) > 0) listAdd(&pendingHead, c, CONN_T_PENDING);
+    if (SSL_pending(c->ssl) > 0) listAdd(&pendingHead, c, CONN_F_PENDING);
 }
 
-int connTlsPeerCommonName(conn *c, char *buf, size_t cap, size_t *len) {
+static int tlsPeerCertName(conn *c, char *buf, size_t cap, size_t *len) {
     *len = 0;
-    if (!c->ssl || (c->tflags & CONN_T_HANDSHAKE)) return 0;
+    if (!c->ssl || connIsHandshaking(c)) return 0;
     X509 *peer = SSL_get0_peer_certificate(c->ssl);
     if (!peer || SSL_get_verify_result(c->ssl) != X509_V_OK) return 0;
     return tlsSubjectCommonName(X509_get_subject_name(peer), buf, cap, len);

@@ -269,7 +269,7 @@ static void pingPong(const char *what, const char *addr, int port, const connOut
     CHECKF(c && r.status == 0, "%s: %s", what, r.err);
     if (!c) return;
     if (r.status == 0) {
-        CHECK_EQ_INT(c->state, CONN_STATE_CONNECTED);
+        CHECK_EQ_INT(c->state, CONN_STATE_OPEN);
         CHECK_EQ_INT(connIsTls(c), wantTls);
         CHECKF(exchange(c, &r, "PING\r\n", "+PONG\r\n"), "%s: read \"%s\"", what, r.buf);
         CHECK_EQ_STR(r.buf, "+PONG\r\n");

@@ -26,7 +26,7 @@ static int stubSetHandler(conn *c, connHandler *h) {
     (void)c, (void)h;
     return 0;
 }
-static const connType stubType = {"stub", stubRead, stubWritev, stubClose, stubSetHandler, stubSetHandler, 0};
+static const connType stubType = {"stub", stubRead, stubWritev, stubClose, stubSetHandler, stubSetHandler, NULL, 0};
 
 static conn fakeConn;
 
