@@ -14,12 +14,12 @@
 
 extern cmdDef connCommands[], serverCommands[], keyCommands[], stringCommands[], multiCommands[],
     pubsubCommands[], infoCommands[], configCommands[], hashCommands[], listCommands[], setCommands[],
-    zsetCommands[], aclCommands[], dumpCommands[], snapshotCommands[];
+    zsetCommands[], streamCommands[], aclCommands[], dumpCommands[], snapshotCommands[];
 static cmdDef commandCommands[];
 
 static cmdDef *tables[] = {connCommands,   serverCommands, keyCommands,    stringCommands,
                            multiCommands,  pubsubCommands, infoCommands,   configCommands,
-                           hashCommands,   listCommands,   setCommands,    zsetCommands,
+                           hashCommands,   listCommands,   setCommands,    zsetCommands,   streamCommands,
                            aclCommands,    dumpCommands,   snapshotCommands, commandCommands};
 static int nextId; /* cmdDef.id handed out so far */
 
