@@ -54,6 +54,7 @@ static size_t encLen(const unsigned char *p) {
 static unsigned char *slpFirst(unsigned char *lp) { return lp[SLP_HDR] == SLP_EOF ? NULL : lp + SLP_HDR; }
 
 static unsigned char *slpNext(unsigned char *p) {
+    if (!p) return NULL; /* callers only pass elements that exist; the analyzer cannot see it */
     size_t l = encLen(p);
     p += l + backlenSize(l);
     return *p == SLP_EOF ? NULL : p;
@@ -216,6 +217,7 @@ static unsigned char *slpAppendStr(unsigned char *lp, const char *s, size_t len)
 /* Replaces the integer at *pp with v (the tail moves when the size changes). */
 static unsigned char *slpReplaceInt(unsigned char *lp, unsigned char **pp, int64_t v) {
     unsigned char h[9], *p = *pp;
+    if (!p) return lp;
     size_t nl = encInt(h, v), ol = encLen(p);
     size_t oldSize = ol + backlenSize(ol), newSize = nl + backlenSize(nl), total = streamNodeBytes(lp);
     size_t off = (size_t)(p - lp);
@@ -317,7 +319,8 @@ stream *streamDup(const stream *s) {
 
 size_t streamMemory(const stream *s) {
     size_t total = memUsableSize((void *)s);
-    if (s->nodes) total += memUsableSize(s->nodes);
+    if (!s->nodes) return total;
+    total += memUsableSize(s->nodes);
     for (size_t i = 0; i < s->nnodes; i++) total += memUsableSize(s->nodes[i].lp);
     return total;
 }
@@ -375,9 +378,8 @@ int streamAppend(stream *s, const streamField *fv, int64_t nfields, streamID *ad
                  int seqGiven, long long maxBytes, long long maxEntries, long long nowMs) {
     streamID id;
     if (useId) {
-        if (seqGiven) {
-            id = *useId;
-        } else if (s->lastId.ms == useId->ms) {
+        if (!seqGiven && s->lastId.ms == useId->ms) {
+            /* ms-*: the next sequence of the last id's millisecond */
             if (s->lastId.seq == UINT64_MAX) return -1;
             id = s->lastId;
             id.seq++;
@@ -780,7 +782,7 @@ int streamValidateNode(const unsigned char *lp0, size_t n, const streamID *maste
     } while (0)
 #define INT(x)                            \
     do {                                  \
-        if (!p || !vInt(p, &(x))) return 0; \
+        if (!p || vNext(lp, n, p) == BAD || !vInt(p, &(x))) return 0; \
     } while (0)
     INT(count);
     NEXT();
@@ -797,7 +799,8 @@ int streamValidateNode(const unsigned char *lp0, size_t n, const streamID *maste
     while (p) {
         int64_t flags, msd, seqd, nf, cnt;
         INT(flags);
-        if (flags & ~(int64_t)3) return 0;
+        /* Deleting rewrites the flags byte in place: one byte, 0..3. */
+        if ((flags & ~(int64_t)3) || (p[0] & 0x80)) return 0;
         NEXT();
         INT(msd);
         NEXT();
