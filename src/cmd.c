@@ -16,13 +16,13 @@
 
 extern cmdDef connCommands[], serverCommands[], keyCommands[], stringCommands[], multiCommands[],
     pubsubCommands[], infoCommands[], configCommands[], hashCommands[], listCommands[], setCommands[],
-    zsetCommands[], aclCommands[], dumpCommands[], snapshotCommands[], scriptCommands[];
+    zsetCommands[], streamCommands[], aclCommands[], dumpCommands[], snapshotCommands[], scriptCommands[];
 /* functionCommands: function.h */
 static cmdDef commandCommands[];
 
 static cmdDef *tables[] = {connCommands,   serverCommands, keyCommands,    stringCommands,
                            multiCommands,  pubsubCommands, infoCommands,   configCommands,
-                           hashCommands,   listCommands,   setCommands,    zsetCommands,
+                           hashCommands,   listCommands,   setCommands,    zsetCommands,   streamCommands,
                            aclCommands,    dumpCommands,   snapshotCommands, scriptCommands,
                            functionCommands,
                            commandCommands};

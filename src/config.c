@@ -140,6 +140,8 @@ static cfgParam params[] = {
          .alias = "zset-max-ziplist-entries"),
     NUMP("zset-max-listpack-value", CF_MEMORY, zsetMaxListpackValue, NK_LL, 0, LLONG_MAX, 64,
          .alias = "zset-max-ziplist-value"),
+    NUMP("stream-node-max-bytes", CF_MEMORY, streamNodeMaxBytes, NK_LL, 0, LLONG_MAX, 4096),
+    NUMP("stream-node-max-entries", 0, streamNodeMaxEntries, NK_LL, 0, LLONG_MAX, 100),
     NUMP("list-max-listpack-size", 0, listMaxListpackSize, NK_INT, INT_MIN, INT_MAX, -2,
          .alias = "list-max-ziplist-size"),
     NUMP("list-compress-depth", 0, listCompressDepth, NK_INT, 0, INT_MAX, 0),

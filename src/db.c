@@ -242,6 +242,7 @@ const char *dbTypeName(int type) {
     case OBJ_SET: return "set";
     case OBJ_ZSET: return "zset";
     case OBJ_HASH: return "hash";
+    case OBJ_STREAM: return "stream";
     default: return "unknown";
     }
 }
@@ -256,6 +257,7 @@ const char *dbEncodingName(dbEntry *e) {
     case ENC_QUICKLIST: return "quicklist";
     case ENC_INTSET: return "intset";
     case ENC_SKIPLIST: return "skiplist";
+    case ENC_STREAM: return "stream";
     }
     return "unknown";
 }

@@ -18,6 +18,7 @@
 #include "lazyfree.h"
 #include "server.h"
 #include "quicklist.h"
+#include "stream.h"
 #include "zset.h"
 #include <pthread.h>
 #include <stdatomic.h>
@@ -49,6 +50,7 @@ size_t lazyfreeEffort(const dbEntry *e) {
     case OBJ_SET:
     case OBJ_HASH: return e->enc == ENC_HASHTABLE ? dictSize((const dict *)e->v.ptr) : 1;
     case OBJ_ZSET: return e->enc == ENC_SKIPLIST ? ((const zset *)e->v.ptr)->zsl.length : 1;
+    case OBJ_STREAM: return ((const stream *)e->v.ptr)->nnodes; /* as Redis: one per node */
     default: return 1; /* strings, listpacks, intsets: one allocation */
     }
 }

@@ -112,6 +112,7 @@ void objFreeValue(dbEntry *e) {
     case OBJ_LIST: listFreeValue(e); break;
     case OBJ_SET: setFreeValue(e); break;
     case OBJ_ZSET: zsetFreeValue(e); break;
+    case OBJ_STREAM: streamFreeValue(e); break;
     }
     e->v.ptr = NULL;
 }
@@ -124,6 +125,7 @@ size_t objValueMemory(const dbEntry *e) {
     case OBJ_LIST: return listValueMemory(e);
     case OBJ_SET: return setValueMemory(e);
     case OBJ_ZSET: return zsetValueMemory(e);
+    case OBJ_STREAM: return streamValueMemory(e);
     }
     return 0;
 }
@@ -155,6 +157,7 @@ dbEntry *objDupEntry(const dbEntry *e, const char *newkey, size_t newkeylen) {
         case OBJ_LIST: n->v.ptr = listDupValue(e); break;
         case OBJ_SET: n->v.ptr = setDupValue(e); break;
         case OBJ_ZSET: n->v.ptr = zsetDupValue(e); break;
+        case OBJ_STREAM: n->v.ptr = streamDupValue(e); break;
         default:
             if (e->enc == ENC_RAW) {
                 const rawStr *r = e->v.ptr;

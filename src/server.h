@@ -41,6 +41,7 @@
 #define OBJ_SET 2
 #define OBJ_ZSET 3
 #define OBJ_HASH 4
+#define OBJ_STREAM 6 /* Redis' number (TYPE "stream") */
 
 #define ENC_INLINE 0 /* string bytes stored after the key in the entry */
 #define ENC_INT 1    /* v.i holds the integer; the string is its decimal form */
@@ -52,6 +53,7 @@
 #define ENC_QUICKLIST 5 /* list of lpack nodes (every list, as Redis 7.0) */
 #define ENC_INTSET 6    /* sorted integer array (small set of integers) */
 #define ENC_SKIPLIST 7  /* skip list + dict (big zset) */
+#define ENC_STREAM 8    /* stream.h: listpack nodes in an ordered index */
 
 /* A growable byte string used for RAW string values. */
 typedef struct rawStr {
@@ -398,6 +400,8 @@ typedef struct server {
     long long setMaxIntsetEntries;
     long long zsetMaxListpackEntries;
     long long zsetMaxListpackValue;
+    long long streamNodeMaxBytes;   /* stream-node-max-bytes (t_stream.c) */
+    long long streamNodeMaxEntries; /* stream-node-max-entries */
     int listMaxListpackSize;   /* >0 entries per quicklist node, -1..-5 = 4..64 KiB */
     int listCompressDepth;     /* accepted; nodes are never compressed */
     int supervised;
@@ -637,6 +641,9 @@ void setTableFree(void *d);
 void zsetFreeValue(dbEntry *e);
 void *zsetDupValue(const dbEntry *e);
 size_t zsetValueMemory(const dbEntry *e);
+void streamFreeValue(dbEntry *e);       /* t_stream.c */
+void *streamDupValue(const dbEntry *e);
+size_t streamValueMemory(const dbEntry *e);
 /* New entry holding a collection value ptr (owned by the entry from now). */
 dbEntry *objNewCollectionEntry(const char *key, size_t keylen, int type, int enc, void *ptr);
 /* When e exists and is not of type: replies WRONGTYPE and returns 1. */
