@@ -510,7 +510,7 @@ static int scriptCall(lua_State *L) {
     if (denied) {
         const char *obj = denied == ACL_DENIED_CMD ? cmd->fullname : argSlices[badArg].p;
         size_t olen = denied == ACL_DENIED_CMD ? strlen(cmd->fullname) : argSlices[badArg].len;
-        aclLogDenial(run.caller, denied, obj, olen, aclUserName(run.caller->user));
+        aclLogScriptDenial(run.caller, denied, obj, olen, aclUserName(run.caller->user));
         if (denied == ACL_DENIED_CMD)
             pushErrorTable(L, "The user executing the script can't run this command or subcommand");
         else if (denied == ACL_DENIED_KEY)
