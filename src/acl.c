@@ -795,9 +795,9 @@ static void logEntryFree(logEntry *e) {
     memFree(e->clientInfo);
 }
 
-void aclLogDenial(client *c, int reason, const char *object, size_t olen, const char *username) {
+static void aclLogAdd(client *c, int reason, const char *context, const char *object, size_t olen,
+                      const char *username) {
     static const char *reasons[] = {"", "command", "key", "channel", "auth"};
-    const char *context = (c && (c->flags & CLIENT_MULTI)) ? "multi" : "toplevel";
     switch (reason) {
     case ACL_DENIED_CMD: aclStat.deniedCmd++; break;
     case ACL_DENIED_KEY: aclStat.deniedKey++; break;
@@ -839,6 +839,17 @@ void aclLogDenial(client *c, int reason, const char *object, size_t olen, const 
     e->clientInfo = c ? clientInfoString(c) : memStrdup("");
     e->createdMs = e->updatedMs = now;
     aclLogLen++;
+}
+
+void aclLogDenial(client *c, int reason, const char *object, size_t olen, const char *username) {
+    aclLogAdd(c, reason, (c && (c->flags & CLIENT_MULTI)) ? "multi" : "toplevel", object, olen, username);
+}
+
+/* A redis.call denied inside a script: Redis 7.0 logs it as "lua" whether
+ * the EVAL ran at top level or from EXEC, so it groups apart from the
+ * caller's own denials. */
+void aclLogScriptDenial(client *caller, int reason, const char *object, size_t olen, const char *username) {
+    aclLogAdd(caller, reason, "lua", object, olen, username);
 }
 
 /* The -NOPERM reply and the log line for a denied command. */

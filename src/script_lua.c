@@ -516,7 +516,7 @@ static int scriptCall(lua_State *L) {
     if (denied) {
         const char *obj = denied == ACL_DENIED_CMD ? cmd->fullname : argSlices[badArg].p;
         size_t olen = denied == ACL_DENIED_CMD ? strlen(cmd->fullname) : argSlices[badArg].len;
-        aclLogDenial(run.caller, denied, obj, olen, aclUserName(run.caller->user));
+        aclLogScriptDenial(run.caller, denied, obj, olen, aclUserName(run.caller->user));
         if (denied == ACL_DENIED_CMD)
             pushErrorTable(L, "The user executing the script can't run this command or subcommand");
         else if (denied == ACL_DENIED_KEY)
@@ -881,10 +881,9 @@ static void pushBytecodeError(lua_State *L, const char *name) {
     lua_pushfstring(L, "%s:1: unexpected symbol near 'char(27)'", id);
 }
 
-static int safeLoadstring(lua_State *L) {
-    size_t len;
-    const char *s = luaL_checklstring(L, 1, &len);
-    const char *name = luaL_optstring(L, 2, s);
+/* The common end of loadstring and load: source text compiles, bytecode
+ * (which could break the VM) never does. Returns loadstring's results. */
+static int loadSourceOnly(lua_State *L, const char *s, size_t len, const char *name) {
     if (len > 0 && s[0] == LUA_SIGNATURE[0]) {
         pushBytecodeError(L, name);
         return 2;
@@ -893,6 +892,13 @@ static int safeLoadstring(lua_State *L) {
     lua_pushnil(L);
     lua_insert(L, -2);
     return 2;
+}
+
+static int safeLoadstring(lua_State *L) {
+    size_t len;
+    const char *s = luaL_checklstring(L, 1, &len);
+    const char *name = luaL_optstring(L, 2, s);
+    return loadSourceOnly(L, s, len, name);
 }
 
 /* load(fn): the pieces are gathered first, so a reader cannot slip
@@ -922,14 +928,7 @@ static int safeLoad(lua_State *L) {
     luaL_pushresult(&b);
     size_t len;
     const char *s = lua_tolstring(L, -1, &len);
-    if (len > 0 && s[0] == LUA_SIGNATURE[0]) {
-        pushBytecodeError(L, name);
-        return 2;
-    }
-    if (luaL_loadbuffer(L, s, len, name) == 0) return 1;
-    lua_pushnil(L);
-    lua_insert(L, -2);
-    return 2;
+    return loadSourceOnly(L, s, len, name);
 }
 
 /* pcall hands the script the text of an error, not Redis' error table

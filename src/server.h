@@ -780,6 +780,7 @@ int aclCheck(const aclUser *u, cmdDef *cmd, slice *argv, int argc, int *badArg);
 void aclDeny(client *c, cmdDef *cmd, int reason, int badArg);  /* -NOPERM + ACL LOG */
 int aclDenyQueued(client *c, cmdDef *cmd); /* EXEC: 1 = denied now, error replied */
 void aclLogDenial(client *c, int reason, const char *object, size_t olen, const char *username);
+void aclLogScriptDenial(client *caller, int reason, const char *object, size_t olen, const char *username);
 int aclAuthenticate(client *c, slice user, slice pass); /* 0 ok, -1 denied (logged) */
 void aclAuthenticateByCertificate(client *c);
 void aclSetDefaultPassword(const char *pass, size_t len);

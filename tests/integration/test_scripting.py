@@ -432,6 +432,23 @@ def test_acl_applies_inside_scripts(cachet, tls_certs, transport):
     assert any(e["object"] == "set" and e["username"] == "limited" for e in log)
 
 
+def test_acl_log_context_of_script_denials_is_lua(cachet, tls_certs, transport):
+    """Redis 7.0 logs a denial inside a script with context "lua", in MULTI
+    too; toplevel denials keep "toplevel" and are counted apart."""
+    admin = py_client(cachet, transport, tls_certs, decode_responses=True)
+    admin.acl_setuser("limited", enabled=True, nopass=True, commands=["+@all"], keys=["k*"])
+    u = py_client(cachet, transport, tls_certs, decode_responses=True, username="limited", password="x")
+    with pytest.raises(redis.exceptions.NoPermissionError):
+        u.get("secret")
+    with pytest.raises(redis.exceptions.ResponseError, match="can't access at least one of the keys"):
+        u.eval("return redis.call('get', 'secret')", 0)
+    p = u.pipeline(transaction=True)
+    p.eval("return redis.call('get', 'secret')", 0)
+    assert isinstance(p.execute(raise_on_error=False)[0], redis.exceptions.ResponseError)
+    got = sorted((e["context"], e["object"], int(e["count"])) for e in admin.acl_log())
+    assert got == [("lua", "secret", 2), ("toplevel", "secret", 1)]
+
+
 def test_command_entries(cachet, tls_certs, transport):
     r = py_client(cachet, transport, tls_certs, decode_responses=True)
     raw = raw_conn(cachet, transport, tls_certs)
