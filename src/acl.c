@@ -653,7 +653,7 @@ static int keyPermCompute(const cmdDef *cmd, int keyOrdinal) {
     /* Commands that neither read nor change the value: any permission on
      * the key will do (Redis' key specs without ACCESS/INSERT/UPDATE/DELETE). */
     static const char *touchOnly[] = {"exists", "touch", "watch",   "memory", "type",      "strlen", "object",
-                                      "llen",   "hlen",  "hexists", "hstrlen", "scard", "sismember", "zcard", NULL};
+                                      "llen",   "hlen",  "hexists", "hstrlen", "scard", "sismember", "zcard", "xlen", NULL};
     for (int i = 0; touchOnly[i]; i++)
         if (!strcmp(n, touchOnly[i])) return 0;
     if (cmd->flags & CMD_READONLY) return PERM_R;
@@ -675,6 +675,7 @@ static int keyPermCompute(const cmdDef *cmd, int keyOrdinal) {
                                       "lpush", "rpush", "lpushx", "rpushx", "linsert", "lset", "ltrim", "lrem",
                                       "sadd", "srem", "hset", "hsetnx", "hmset", "hdel", "zadd", "zrem",
                                       "zremrangebyscore", "zremrangebyrank", "zremrangebylex",
+                                      "xadd", "xdel", "xtrim", "xsetid", /* key specs RW UPDATE/DELETE, no ACCESS */
                                       "restore", /* Redis' key spec: OW UPDATE, no ACCESS */ NULL};
     for (int i = 0; writeOnly[i]; i++)
         if (!strcmp(n, writeOnly[i])) return PERM_W;
