@@ -21,8 +21,16 @@ else
   CFLAGS_BASE += -DCACHET_NO_JEMALLOC
 endif
 
-SRC := $(wildcard src/*.c)
+# src/lib: code every binary shares (event loop, sockets, connections, RESP,
+# hash table, logging, memory); src/server: the data node. Library objects
+# are compiled seeing only src/lib, so shared code cannot include the data
+# node's headers (docs/architecture.md, "Layout").
+LIB_SRC := $(wildcard src/lib/*.c)
+SERVER_SRC := $(wildcard src/server/*.c)
+SRC := $(LIB_SRC) $(SERVER_SRC)
 OBJ := $(patsubst src/%.c,$(BUILD)/src/%.o,$(SRC))
+INC_LIB = -Isrc/lib
+INC_SERVER = -Isrc/lib -Isrc/server
 SERVER := $(BUILD)/cachet-server
 # Small client programs: tools/X.c -> $(BUILD)/X (cachet-load is also copied
 # to tools/cachet-load for users), bench/X.c -> $(BUILD)/bench/X.
@@ -34,9 +42,13 @@ BENCH_TOOLS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
 all: $(SERVER) src/cachet-server $(TOOLS) $(patsubst $(BUILD)/%,tools/%,$(TOOLS)) \
 	$(BUILD)/cachet-snapshot tools/cachet-snapshot
 
-$(BUILD)/src/%.o: src/%.c
+$(BUILD)/src/lib/%.o: src/lib/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_BASE) $(CFLAGS) -c $< -o $@
+	$(CC) $(CFLAGS_BASE) $(CFLAGS) $(INC_LIB) -c $< -o $@
+
+$(BUILD)/src/server/%.o: src/server/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(CFLAGS) $(INC_SERVER) -c $< -o $@
 
 $(SERVER): $(OBJ)
 	$(CC) $(CFLAGS_BASE) $(CFLAGS) -o $@ $(OBJ) $(LDLIBS_BASE) $(LDLIBS_MALLOC) $(LDFLAGS)
@@ -84,11 +96,11 @@ PYTEST = /usr/bin/python3 -m pytest
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 # Unit tests link every server object except main's file.
-LIB_OBJ := $(filter-out $(BUILD)/src/main.o,$(OBJ))
+LIB_OBJ := $(filter-out $(BUILD)/src/server/main.o,$(OBJ))
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ) tests/unit/unit.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_BASE) $(CFLAGS) -Isrc -o $@ $< $(LIB_OBJ) $(LDLIBS_BASE) $(LDLIBS_MALLOC)
+	$(CC) $(CFLAGS_BASE) $(CFLAGS) $(INC_SERVER) -o $@ $< $(LIB_OBJ) $(LDLIBS_BASE) $(LDLIBS_MALLOC)
 
 test-unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
@@ -98,7 +110,7 @@ test-integration: all
 
 # The integration suite once more against an ASan+UBSan build (clang,
 # libc malloc so the sanitizer sees every allocation).
-# CACHET_ASSERTS turns on the invariant checks of src/dassert.h.
+# CACHET_ASSERTS turns on the invariant checks of src/lib/dassert.h.
 test-sanitize:
 	$(MAKE) BUILD=build-asan CC=clang MALLOC=libc OPT="-O1 -DCACHET_ASSERTS -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" all
 	CACHET_SERVER=$(CURDIR)/build-asan/cachet-server ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
@@ -132,7 +144,7 @@ FUZZ_BIN = $(patsubst fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard fuzz/fuzz_*.c))
 
 $(BUILD)/fuzz/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz_common.h $(LIB_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_BASE) $(CFLAGS) -fsanitize=fuzzer -Isrc -o $@ $< $(LIB_OBJ) $(LDLIBS_BASE)
+	$(CC) $(CFLAGS_BASE) $(CFLAGS) -fsanitize=fuzzer $(INC_SERVER) -o $@ $< $(LIB_OBJ) $(LDLIBS_BASE)
 
 fuzz-bins: $(FUZZ_BIN)
 

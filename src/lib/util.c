@@ -1,7 +1,9 @@
 /* util.c - number/string conversions with Redis' exact rules, glob matching,
  * randomness, time and whole-buffer writes to blocking file descriptors. Pure helpers: own no state beyond the random source.
  * Must never accept what Redis rejects: "+1", " 1", "01" are not integers. */
-#include "server.h"
+#include "util.h"
+#include "el.h"
+#include "mem.h"
 #include <stdarg.h>
 #include <ctype.h>
 #include <errno.h>
@@ -369,50 +371,6 @@ int fdWriteAll(int fd, const void *p, size_t n) {
 
 long long ustime(void) { return elNowUs(); }
 long long mstime(void) { return elNowMs(); }
-
-int getLongLongFromSliceOrReply(client *c, slice s, long long *v, const char *msg) {
-    if (!string2ll(s.p, s.len, v)) {
-        replyError(c, msg ? msg : "value is not an integer or out of range");
-        return -1;
-    }
-    return 0;
-}
-
-int getLongFromSliceOrReply(client *c, slice s, long *v, const char *msg) {
-    long long ll;
-    if (getLongLongFromSliceOrReply(c, s, &ll, msg) == -1) return -1;
-    if (ll < LONG_MIN || ll > LONG_MAX) {
-        replyError(c, msg ? msg : "value is out of range");
-        return -1;
-    }
-    *v = (long)ll;
-    return 0;
-}
-
-int getPositiveLongFromSliceOrReply(client *c, slice s, long *v, const char *msg) {
-    if (getLongFromSliceOrReply(c, s, v, msg) == -1) return -1;
-    if (*v < 0) {
-        replyError(c, msg ? msg : "value is out of range, must be positive");
-        return -1;
-    }
-    return 0;
-}
-
-int getDoubleFromSliceOrReply(client *c, slice s, double *v, const char *msg) {
-    if (!string2d(s.p, s.len, v)) {
-        replyError(c, msg ? msg : "value is not a valid float");
-        return -1;
-    }
-    return 0;
-}
-
-int getLongDoubleFromSliceOrReply(client *c, slice s, long double *v, const char *msg) {
-    if (!string2ld(s.p, s.len, v)) {
-        replyError(c, msg ? msg : "value is not a valid float");
-        return -1;
-    }
-    return 0;
-}
 
 /* ---- growable text ----------------------------------------------------------- */
 

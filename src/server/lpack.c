@@ -17,7 +17,8 @@
  * backwards: the last byte holds the low 7 bits, and a set high bit means
  * one more byte lies before it. */
 #include "lpack.h"
-#include "server.h"
+#include "mem.h"
+#include "util.h"
 #include <string.h>
 
 #define LP_HDR 6 /* uint32 total bytes, uint16 count */

@@ -802,6 +802,10 @@ static int maxmemoryApply(const char **err) {
 
 void configInitDefaults(void) {
     for (int i = 0; i < NPARAMS; i++) paramSetDefault(&params[i]);
+    /* The library modules read their settings from srv through pointers. */
+    logBind(&srv.verbosity, &srv.logfile);
+    connTlsPolicy tp = {&srv.tlsMode, &srv.tlsHandshakeTimeout, &srv.maxNewTlsConnsPerCycle, tlsCurrentContext};
+    connTlsBindPolicy(&tp);
     /* Freed, not dropped: defaults may be restored more than once (the
      * config fuzzer resets between inputs). */
     for (int i = 0; i < srv.bindaddrCount; i++) memFree(srv.bindaddr[i]);

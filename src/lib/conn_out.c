@@ -41,7 +41,9 @@
  *   OPEN        type is the plain or TLS type, never outType; done was called.
  *   done is called at most once: failOut and finishOpen free c->out first,
  *   and only a conn with c->out reaches either. */
-#include "server.h"
+#include "log.h"
+#include "mem.h"
+#include "util.h"
 #include "conn_out.h"
 #include "dassert.h"
 #include <arpa/inet.h>

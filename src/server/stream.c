@@ -10,7 +10,8 @@
  * to a client (t_stream.c does). */
 #include "stream.h"
 #include "lpack.h"
-#include "server.h"
+#include "mem.h"
+#include "util.h"
 #include <stdio.h>
 #include <string.h>
 

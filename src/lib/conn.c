@@ -5,7 +5,10 @@
  * Owns: nothing but these rules; the states themselves are documented at the
  * top of conn.h. Must never know an implementation's types or lists beyond
  * the CONN_F_* bits, and never free a conn while a handler runs on it. */
-#include "server.h"
+#include "conn.h"
+#include "log.h"
+#include "mem.h"
+#include "util.h"
 #include "dassert.h"
 #include "net.h"
 #include <unistd.h>

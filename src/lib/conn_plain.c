@@ -3,7 +3,10 @@
  * A conn accepted as plain (tls-mode none) refuses a TLS ClientHello as its
  * first byte: the client gets a clean close instead of an error reply it
  * would take for a broken handshake. */
-#include "server.h"
+#include "conn.h"
+#include "log.h"
+#include "mem.h"
+#include "util.h"
 #include "dassert.h"
 #include <errno.h>
 #include <unistd.h>

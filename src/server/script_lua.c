@@ -660,7 +660,7 @@ static int redisLog(lua_State *L) {
     if (!lua_isnumber(L, 1)) return plainError(L, "First argument must be a number (log level).");
     int level = (int)lua_tonumber(L, 1);
     if (level < LL_DEBUG || level > LL_WARNING) return plainError(L, "Invalid debug level.");
-    if (level < srv.verbosity) return 0;
+    if (!logLevelEnabled(level)) return 0;
     luaL_Buffer b;
     luaL_buffinit(L, &b);
     for (int j = 2; j <= argc; j++) {

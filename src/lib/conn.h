@@ -170,7 +170,28 @@ void connBecomeSniffing(conn *c);
  * The implementation has already dropped its own state (lists, SSL). */
 void connCloseSocket(conn *c);
 
-/* conn_tls.c. A conn on the main port: sniffs the first byte and becomes
+/* conn_tls.c: accepting TLS. The policy lives in the binary's configuration
+ * (stored there once) and is read through these pointers at each decision:
+ * the sniffer judges a first byte by the mode in force at that moment. */
+#define TLS_MODE_NONE 0
+#define TLS_MODE_PREFERRED 1
+#define TLS_MODE_REQUIRED 2
+typedef struct connTlsPolicy {
+    const int *mode;                  /* TLS_MODE_* */
+    const long long *handshakeTimeoutMs;
+    const int *maxHandshakesPerCycle; /* handshakes started per loop cycle */
+    void *(*context)(void);           /* SSL_CTX * for accepted conns, or NULL */
+} connTlsPolicy;
+void connTlsBindPolicy(const connTlsPolicy *p); /* copied; pointers must outlive every conn */
+/* Counters kept by conn_plain.c, conn_tls.c and the accept path's owner. */
+typedef struct tlsStats {
+    long long handshakesOk, handshakesFailed, handshakesResumed, handshakesTimedOut;
+    long long handshakesAbandoned; /* the peer hung up before we did its crypto */
+    long long plaintextRejected, helloRejected;
+} tlsStats;
+extern tlsStats tlsStat;
+
+/* A conn on the main port: sniffs the first byte and becomes
  * plain or TLS as tls-mode says at that moment. */
 conn *connCreateSniffing(elLoop *el, int fd);
 /* A conn on the tls-port: TLS from the first byte. */

@@ -8,7 +8,8 @@
  * with the arrays. Element bytes are copied in; nothing points outside. */
 #include "quicklist.h"
 #include "lpack.h"
-#include "server.h"
+#include "mem.h"
+#include "util.h"
 #include <string.h>
 
 /* Redis' limits: node sizes for fill -1..-5, the size cap of a count-limited

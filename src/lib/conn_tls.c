@@ -22,7 +22,10 @@
  *             while a read wants a write or vice versa.
  * A conn failed here (rejected, handshake error) goes to ERROR through
  * tlsFail, which calls its read handler once (see conn.h). */
-#include "server.h"
+#include "conn.h"
+#include "log.h"
+#include "mem.h"
+#include "util.h"
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
@@ -35,6 +38,19 @@
 #define TLS_RECORD_MAX (16 * 1024)
 
 tlsStats tlsStat;
+
+static const int defaultMode = TLS_MODE_NONE, defaultMaxPerCycle = 16;
+static const long long defaultTimeoutMs = 5000;
+static connTlsPolicy policy;
+
+static void *noContext(void) { return NULL; }
+
+void connTlsBindPolicy(const connTlsPolicy *p) { policy = *p; }
+
+static int policyMode(void) { return policy.mode ? *policy.mode : defaultMode; }
+static int policyMaxPerCycle(void) { return policy.maxHandshakesPerCycle ? *policy.maxHandshakesPerCycle : defaultMaxPerCycle; }
+static long long policyTimeoutMs(void) { return policy.handshakeTimeoutMs ? *policy.handshakeTimeoutMs : defaultTimeoutMs; }
+static void *policyContext(void) { return (policy.context ? policy.context : noContext)(); }
 
 static conn *pendingHead;   /* decrypted bytes waiting */
 static conn *deferredHead;  /* handshakes for the next cycle */
@@ -135,8 +151,9 @@ static void logOpenSslError(const char *what, conn *c) {
     if (e) ERR_error_string_n(e, buf, sizeof(buf));
     ERR_clear_error();
     if (logRateAllowed(&lastLog)) {
-        client *cl = (c->flags & CONN_F_OUTBOUND) ? NULL : c->data;
-        logVerbose("%s from %s: %s", what, cl ? cl->addr : "?", buf[0] ? buf : "connection closed");
+        char addr[64];
+        connPeerAddr(c, addr, sizeof(addr));
+        logVerbose("%s from %s: %s", what, addr, buf[0] ? buf : "connection closed");
     }
 }
 
@@ -152,7 +169,7 @@ static int peerGone(int fd) {
 
 static void handshakeStep(conn *c) {
     if (c->state == CONN_STATE_ACCEPTING) {
-        if (handshakesThisCycle >= srv.maxNewTlsConnsPerCycle) {
+        if (handshakesThisCycle >= policyMaxPerCycle()) {
             listAdd(&deferredHead, c, CONN_F_DEFERRED);
             updateEvents(c);
             return;
@@ -195,7 +212,7 @@ static void handshakeStep(conn *c) {
 }
 
 static int startTls(conn *c) {
-    SSL_CTX *ctx = tlsCurrentContext();
+    SSL_CTX *ctx = policyContext();
     SSL *ssl = ctx ? SSL_new(ctx) : NULL;
     if (!ssl || !SSL_set_fd(ssl, c->fd)) {
         if (ssl) SSL_free(ssl);
@@ -214,10 +231,12 @@ static int startTls(conn *c) {
 static void rejectPlaintext(conn *c) {
     static const char msg[] = "-ERR TLS is required on this port; connect with TLS (e.g. redis-cli --tls)\r\n";
     static long long lastLog;
-    client *cl = c->data;
     tlsStat.plaintextRejected++;
-    if (logRateAllowed(&lastLog))
-        logVerbose("Refused a plaintext connection from %s: tls-mode is required", cl ? cl->addr : "?");
+    if (logRateAllowed(&lastLog)) {
+        char addr[64];
+        connPeerAddr(c, addr, sizeof(addr));
+        logVerbose("Refused a plaintext connection from %s: tls-mode is required", addr);
+    }
     drainInput(c->fd);
     /* Best effort: one line fits any socket buffer. */
     ssize_t n = send(c->fd, msg, sizeof(msg) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
@@ -231,12 +250,14 @@ static void sniff(conn *c) {
     ssize_t n = recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;
     if (n == 1 && b == 0x16) {
-        if (srv.tlsMode == TLS_MODE_NONE || !tlsCurrentContext()) {
+        if (policyMode() == TLS_MODE_NONE || !policyContext()) {
             static long long lastLog;
-            client *cl = c->data;
             tlsStat.helloRejected++;
-            if (logRateAllowed(&lastLog))
-                logVerbose("Closed a TLS connection from %s: tls-mode is none", cl ? cl->addr : "?");
+            if (logRateAllowed(&lastLog)) {
+                char addr[64];
+                connPeerAddr(c, addr, sizeof(addr));
+                logVerbose("Closed a TLS connection from %s: tls-mode is none", addr);
+            }
             drainInput(c->fd);
             tlsFail(c, ECONNREFUSED);
             return;
@@ -248,7 +269,7 @@ static void sniff(conn *c) {
         handshakeStep(c);
         return;
     }
-    if (n == 1 && srv.tlsMode == TLS_MODE_REQUIRED) {
+    if (n == 1 && policyMode() == TLS_MODE_REQUIRED) {
         rejectPlaintext(c);
         return;
     }
@@ -512,16 +533,16 @@ int connIsHandshaking(const conn *c) {
 int connHandshakeExpired(conn *c, long long nowMs) {
     if (!ours(c)) return 0;
     if (c->state == CONN_STATE_ERROR && c->ssl == NULL && c->type == &sniffType) return 1; /* never started */
-    if (nowMs - c->acceptMs <= srv.tlsHandshakeTimeout) return 0;
+    if (nowMs - c->acceptMs <= policyTimeoutMs()) return 0;
     if (connIsHandshaking(c)) return 1;
     /* A silent new connection is only a stalled handshake when nothing but
      * TLS is accepted; in the other modes it may be an idle plaintext client. */
-    return c->state == CONN_STATE_SNIFFING && srv.tlsMode == TLS_MODE_REQUIRED;
+    return c->state == CONN_STATE_SNIFFING && policyMode() == TLS_MODE_REQUIRED;
 }
 
 int connTlsBeforeSleep(void) {
     handshakesThisCycle = 0;
-    while (deferredHead && handshakesThisCycle < srv.maxNewTlsConnsPerCycle) {
+    while (deferredHead && handshakesThisCycle < policyMaxPerCycle()) {
         conn *c = deferredHead;
         listRemove(&deferredHead, c, CONN_F_DEFERRED);
         connHandlerEnter(c);

@@ -23,6 +23,8 @@
 #include "el.h"
 #include "mem.h"
 #include "resp.h"
+#include "log.h"
+#include "util.h"
 
 #define CACHET_VERSION "7.0.15" /* Redis version we are compatible with (INFO redis_version) */
 #define CACHET_OWN_VERSION "0.1.0"
@@ -31,8 +33,6 @@
 #define PROTO_REPLY_CHUNK (16 * 1024)
 #define CLIENT_BUF_LEN (16 * 1024)
 #define OBJ_EMBSTR_REPORT_LIMIT 44 /* OBJECT ENCODING says embstr up to this */
-#define LONG_STR_SIZE 21
-#define MAX_LONG_DOUBLE_CHARS (5 * 1024)
 
 /* ---- values ---------------------------------------------------------- */
 
@@ -97,15 +97,6 @@ typedef struct cdb {
     unsigned long expireCursor;
     long long avgTtl;
 } cdb;
-
-/* ---- arguments -------------------------------------------------------- */
-
-/* A command argument: bytes that live in the client's query buffer (or in a
- * MULTI queue copy) for the duration of the call. Not NUL-terminated. */
-typedef struct slice {
-    const char *p;
-    size_t len;
-} slice;
 
 /* ---- clients ---------------------------------------------------------- */
 
@@ -284,10 +275,6 @@ typedef struct cmdDef {
 #define MAXMEMORY_VOLATILE_RANDOM 6
 #define MAXMEMORY_VOLATILE_TTL 7
 
-#define LL_DEBUG 0
-#define LL_VERBOSE 1
-#define LL_NOTICE 2
-#define LL_WARNING 3
 
 #define OBUF_NORMAL 0
 #define OBUF_REPLICA 1
@@ -469,14 +456,6 @@ typedef struct server {
 extern server srv;
 
 /* ---- shared helpers (implemented in the module named) ------------------ */
-
-/* log.c */
-void logMsg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-#define logWarning(...) logMsg(LL_WARNING, __VA_ARGS__)
-#define logNotice(...) logMsg(LL_NOTICE, __VA_ARGS__)
-int logRateAllowed(long long *last); /* once a second per *last */
-#define logVerbose(...) logMsg(LL_VERBOSE, __VA_ARGS__)
-#define logDebug(...) logMsg(LL_DEBUG, __VA_ARGS__)
 
 /* reply.c */
 void replyRaw(client *c, const char *s, size_t len);
@@ -691,30 +670,7 @@ unsigned long long evictUsedMemory(void);
 const char *evictPolicyName(int policy);
 int evictPolicyFromName(const char *name);
 
-/* util.c */
-int string2ll(const char *s, size_t len, long long *v);
-int string2ld(const char *s, size_t len, long double *v);
-int string2d(const char *s, size_t len, double *v);
-int ll2string(char *dst, size_t dstlen, long long v);
-int d2string(char *buf, size_t len, double value);
-int ld2string(char *buf, size_t len, long double value, int humanfriendly);
-int globMatch(const char *pat, size_t patlen, const char *s, size_t slen, int nocase);
-int sliceEqNocase(slice s, const char *lit);
-int memtoull(const char *p, size_t len, unsigned long long *out); /* "1gb" */
-void bytesToHuman(char *s, size_t size, unsigned long long n);
-/* Cryptographically strong bytes (getrandom, else OpenSSL); -1 if neither
- * can give them: the caller fails, it never falls back to weaker ones. */
-int randomHex(char *p, size_t len);
-int randomBytes(unsigned char *p, size_t len);
-int fdWriteAll(int fd, const void *p, size_t n); /* 0, or -1 with errno */
-long long ustime(void);
-long long mstime(void);
-/* Growable NUL-terminated text (INFO, LATENCY DOCTOR...): start from
- * {0}; b->p is memAlloc'd and owned by the caller. */
 /* ---- tls.c: TLS contexts, modes, rotation ---- */
-#define TLS_MODE_NONE 0
-#define TLS_MODE_PREFERRED 1
-#define TLS_MODE_REQUIRED 2
 #define TLS_CLIENT_AUTH_NO 0
 #define TLS_CLIENT_AUTH_OPTIONAL 1
 #define TLS_CLIENT_AUTH_YES 2
@@ -731,20 +687,8 @@ void tlsInfo(struct textBuf *b);    /* the body of INFO's # SSL section */
 void tlsResetStats(void);
 void *tlsCurrentContext(void);      /* SSL_CTX * for new connections, or NULL */
 const char *tlsModeName(int mode);
-/* Counters kept by conn_tls.c and client.c. */
-typedef struct tlsStats {
-    long long handshakesOk, handshakesFailed, handshakesResumed, handshakesTimedOut;
-    long long handshakesAbandoned; /* the peer hung up before we did its crypto */
-    long long plaintextRejected, helloRejected;
-} tlsStats;
-extern tlsStats tlsStat;
 
-typedef struct textBuf {
-    char *p;
-    size_t len, cap;
-} textBuf;
-void textAppend(textBuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Parse helpers that reply the Redis error themselves and return -1. */
+/* args.c: parse helpers that reply the Redis error themselves and return -1. */
 int getLongLongFromSliceOrReply(client *c, slice s, long long *v, const char *msg);
 int getLongFromSliceOrReply(client *c, slice s, long *v, const char *msg);
 int getPositiveLongFromSliceOrReply(client *c, slice s, long *v, const char *msg);
