@@ -12,6 +12,7 @@
  * while a command runs (srv.current == c) the query buffer is not moved, so
  * argv slices stay valid. Must never block or read from within a command. */
 #include "server.h"
+#include "repl.h"
 #include "net.h"
 #include <errno.h>
 #include <stdio.h>
@@ -94,6 +95,8 @@ void clientFree(client *c) {
         connClose(c->conn);
         c->conn = NULL;
     }
+    if (c->flags & CLIENT_REPLICA) replPrimaryClientFree(c);
+    if (c->flags & CLIENT_MASTER) replMasterClientFree(c);
     pendingUnlink(c);
     blockClientFree(c); /* out of every key's queue of waiters */
     multiDiscard(c);
@@ -542,6 +545,8 @@ void clientSetName(client *c, const char *name, size_t len) {
 
 static void flagString(client *c, char *out) {
     char *p = out;
+    if (c->flags & CLIENT_REPLICA) *p++ = 'S';
+    if (c->flags & CLIENT_MASTER) *p++ = 'M';
     if (c->flags & CLIENT_MULTI) *p++ = 'x';
     if (c->flags & CLIENT_BLOCKED) *p++ = 'b';
     if (c->flags & CLIENT_DIRTY_CAS) *p++ = 'd';

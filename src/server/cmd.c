@@ -9,6 +9,7 @@
  * nothing and answers Redis' error text. */
 #include "server.h"
 #include "function.h"
+#include "repl.h"
 #include "script.h"
 #include <stdio.h>
 #include <string.h>
@@ -24,7 +25,7 @@ static cmdDef *tables[] = {connCommands,   serverCommands, keyCommands,    strin
                            multiCommands,  pubsubCommands, infoCommands,   configCommands,
                            hashCommands,   listCommands,   setCommands,    zsetCommands,   streamCommands,
                            aclCommands,    dumpCommands,   snapshotCommands, scriptCommands,
-                           functionCommands,
+                           functionCommands, replCommands, replPrimaryCommands, replReplicaCommands,
                            commandCommands};
 static int nextId; /* cmdDef.id handed out so far */
 

@@ -10,6 +10,7 @@
  * with dbFind). */
 #include "server.h"
 #include "lazyfree.h"
+#include "repl.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -486,19 +487,7 @@ static void infoStats(textBuf *b) {
 
 static void infoReplication(textBuf *b) {
     sectionHeader(b, "Replication");
-    textAppend(b,
-               "role:master\r\n"
-               "connected_slaves:0\r\n"
-               "master_failover_state:no-failover\r\n"
-               "master_replid:%s\r\n"
-               "master_replid2:0000000000000000000000000000000000000000\r\n"
-               "master_repl_offset:0\r\n"
-               "second_repl_offset:-1\r\n"
-               "repl_backlog_active:0\r\n"
-               "repl_backlog_size:1048576\r\n"
-               "repl_backlog_first_byte_offset:0\r\n"
-               "repl_backlog_histlen:0\r\n",
-               srv.replid);
+    replInfo(b);
 }
 
 static void infoCpu(textBuf *b) {

@@ -6,6 +6,7 @@
  * errors with a message and main decides. */
 #include "server.h"
 #include "lazyfree.h"
+#include "repl.h"
 #include "net.h"
 #include <errno.h>
 #include <signal.h>
@@ -68,6 +69,8 @@ static long serverCron(elLoop *el, long long id, void *data) {
     dbActiveExpireCycle(0);
     dbCron();
     snapshotCron();
+    replPrimaryCron();
+    replReplicaCron();
     return 1000 / (srv.hz ? srv.hz : 10);
 }
 
@@ -323,6 +326,8 @@ int serverInit(char **err) {
         *err = loadErr;
         return -1;
     }
+    replPrimaryInit();
+    replReplicaInit(); /* `replicaof` in the configuration: the link starts from the cron */
     elAddTimer(srv.el, 1, serverCron, NULL);
     elSetBeforeSleep(srv.el, beforeSleep);
     return 0;
@@ -342,12 +347,12 @@ void serverRun(void) {
 int serverEarlyInit(const char *argv0, char **err) {
     memSetOomHandler(onOom);
     uint8_t seed[16];
-    if (randomBytes(seed, sizeof(seed)) == -1 || randomHex(srv.runid, 40) == -1 ||
-        randomHex(srv.replid, 40) == -1) {
+    if (randomBytes(seed, sizeof(seed)) == -1 || randomHex(srv.runid, 40) == -1) {
         *err = "no random bytes from getrandom() or OpenSSL: cannot seed the key hash or make the run id";
         return -1;
     }
-    srv.runid[40] = srv.replid[40] = '\0';
+    srv.runid[40] = '\0';
+    replInit();
     dictSetSeed(seed);
     srandom((unsigned)getpid() ^ (unsigned)ustime());
     /* The command table and the default user exist before the config file,

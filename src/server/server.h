@@ -123,6 +123,8 @@ typedef struct cdb {
 /* A pub/sub push (message or (un)subscribe confirmation) is being written:
  * it goes out even under CLIENT REPLY OFF/SKIP, as Redis 7.0's CLIENT_PUSHING. */
 #define CLIENT_PUSHING (1 << 24)
+#define CLIENT_REPLICA (1 << 25) /* a replica attached to us (repl_primary.c): CLIENT LIST flags=S */
+#define CLIENT_MASTER (1 << 26)  /* the link to our primary, applying its stream (repl_replica.c): flags=M */
 
 typedef struct replyBlock {
     struct replyBlock *next;
@@ -189,6 +191,7 @@ typedef struct client {
     long long netInBytes, netOutBytes;
     long long commandsProcessed;
     struct blockState *bstate; /* block.c: set while blocked on keys */
+    struct replLink *repl;     /* repl_primary.c: set while c is a replica of ours */
 } client;
 
 /* ---- commands --------------------------------------------------------- */
@@ -295,7 +298,6 @@ typedef struct server {
     int shutdownAsap;
     long long startTimeMs;
     char runid[41];
-    char replid[41]; /* the replication id a master reports (fixed until replication owns it) */
     long long cronloops;
 
     /* network */

@@ -1,0 +1,80 @@
+/* repl.h - replication: what the rest of the data node may use.
+ *
+ * Three files share the work (Redis 7.0's PSYNC protocol, both ways):
+ *   repl.c          the replication history this node is at (replid, replid2,
+ *                   master_repl_offset, second_repl_offset), the role, the
+ *                   stream feed, ROLE and INFO's # Replication section.
+ *   repl_primary.c  the source side: the backlog, the replicas attached to
+ *                   us (SYNC/PSYNC/REPLCONF, full sync by a forked child,
+ *                   +CONTINUE), the propagation of our own writes, WAIT,
+ *                   min-replicas-to-write.
+ *   repl_replica.c  the sink side: REPLICAOF/SLAVEOF, the link to our
+ *                   primary (handshake, snapshot transfer and load, the
+ *                   master client that applies the stream), replica-read-only
+ *                   and expiry as a replica.
+ * A node is a primary or a replica; a replica may itself have replicas (a
+ * chain): it proxies what its primary sends, byte for byte, to them.
+ *
+ * The history invariant (PSYNC2): replOffset() counts every byte ever fed to
+ * replFeedStream under the current replid. A replica that follows us and
+ * asks PSYNC <id> <off> can continue iff id == replid and off is within the
+ * backlog, or id == replid2 and off <= second_repl_offset. */
+#ifndef CACHET_REPL_H
+#define CACHET_REPL_H
+
+#include "server.h"
+
+#define REPL_ID_LEN 40
+
+/* ---- repl.c: history, role, feed, ROLE, INFO --------------------------- */
+void replInit(void);                 /* a fresh random replid, offset 0 */
+const char *replId(void);
+const char *replId2(void);           /* 40 zeros when none */
+long long replOffset(void);          /* master_repl_offset */
+long long replSecondOffset(void);    /* second_repl_offset, -1 when none */
+/* A new random history (e.g. a replica that lost its primary's dataset). */
+void replNewHistory(void);
+/* Promotion, or a primary that moved to a new history (+CONTINUE <newid>):
+ * replid2 := replid, second_repl_offset := offset + 1, replid := newId
+ * (random when NULL). Replicas of ours can then continue partially. */
+void replShiftHistory(const char *newId);
+/* After a full sync from a primary: we are at its history, at offset. */
+void replAdoptHistory(const char *replid, long long offset);
+/* Appends bytes of the replication stream: offset += len and the primary
+ * side (backlog, attached replicas) gets them. Our own writes come here
+ * through replPropagate; a replica feeds what it applied from its primary. */
+void replFeedStream(const char *buf, size_t len);
+/* The role: 1 while we follow a primary (REPLICAOF host port). */
+int replIsReplica(void);
+void replSetReplica(int yes);        /* repl_replica.c only */
+void roleCommand(client *c);
+/* Command tables (cmd.c registers them): ROLE; SYNC, PSYNC, REPLCONF, WAIT,
+ * FAILOVER; REPLICAOF, SLAVEOF. */
+extern cmdDef replCommands[], replPrimaryCommands[], replReplicaCommands[];
+void replInfo(textBuf *b);           /* body of INFO's # Replication */
+
+/* ---- repl_primary.c: the source side ------------------------------------ */
+void replPrimaryInit(void);
+void replPrimaryCron(void);          /* once per serverCron */
+void replPrimaryFeed(const char *buf, size_t len); /* replFeedStream's half */
+/* Our own write, as it must run on replicas: argv is the effect (already
+ * rewritten: PEXPIREAT for relative expiries, SREM for SPOP...). Adds a
+ * SELECT when dbid differs from the stream's. No-op on a replica (it
+ * proxies its primary's stream instead) and without replicas or backlog. */
+void replPropagate(int dbid, const slice *argv, int argc);
+void replDisconnectReplicas(void);   /* make them reconnect (and PSYNC) */
+void replBacklogReset(void);         /* drop history (after replAdoptHistory) */
+int replConnectedReplicas(void);     /* online replicas */
+void replPrimaryInfo(textBuf *b);    /* connected_slaves ... repl_backlog_histlen */
+void replPrimaryRole(client *c);     /* ROLE as a primary */
+void replPrimaryClientFree(client *c); /* a CLIENT_REPLICA client goes away */
+
+/* ---- repl_replica.c: the sink side -------------------------------------- */
+void replReplicaInit(void);          /* `replicaof` from the configuration */
+void replReplicaCron(void);          /* once per serverCron: connect, timeouts, ACK */
+client *replMasterClient(void);      /* the client applying the stream, or NULL */
+void replReplicaInfo(textBuf *b);    /* master_host ... replica_announced */
+void replReplicaRole(client *c);     /* ROLE as a replica */
+void replMasterClientFree(client *c); /* the CLIENT_MASTER client goes away */
+
+#endif
