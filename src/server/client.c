@@ -21,7 +21,6 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#define MAX_ACCEPTS_PER_CALL 1000
 #define NET_MAX_WRITES_PER_EVENT (1024 * 64)
 #define QUERYBUF_SHRINK_IDLE_MS 2000
 
@@ -145,16 +144,8 @@ int clientHasPendingReplies(client *c) { return c->bufpos > 0 || c->reply != NUL
  * client cannot flood the log (or the disk under it). */
 /* ---- accepting ---------------------------------------------------------- */
 
-int clientTlsListenerMark;
-
-/* Connections on the main port sniff their first byte when TLS is accepted
- * there; in tls-mode none they are plain from the start (the plain read
- * refuses a ClientHello itself, at no extra cost). */
-static void acceptOne(int fd, const char *ip, int tlsPort) {
-    conn *cn;
-    if (tlsPort) cn = connCreateTls(srv.el, fd);
-    else if (srv.tlsMode != TLS_MODE_NONE) cn = connCreateSniffing(srv.el, fd);
-    else cn = connCreatePlain(srv.el, fd);
+/* A connection accepted by a listener (listen.c chose its transport). */
+void clientAccept(conn *cn, const char *ip) {
     if (srv.numClients >= srv.maxclients) {
         static const char *msg = "-ERR max number of clients reached\r\n";
         /* Best effort, non-blocking: the client may not be reading. */
@@ -189,27 +180,6 @@ static void acceptOne(int fd, const char *ip, int tlsPort) {
             "order for the server to start accepting connections from the outside.\r\n";
         replyRaw(c, err, strlen(err));
         c->flags |= CLIENT_CLOSE_AFTER_REPLY;
-    }
-}
-
-void clientAcceptHandler(elLoop *el, int fd, void *data, int mask) {
-    (void)el;
-    (void)mask;
-    int tlsPort = data == &clientTlsListenerMark;
-    char ip[NET_ADDR_LEN], err[NET_ERR_LEN];
-    int port;
-    for (int i = 0; i < MAX_ACCEPTS_PER_CALL; i++) {
-        int cfd = netAccept(fd, ip, sizeof(ip), &port, err);
-        if (cfd == -1) {
-            if (err[0]) logVerbose("Accepting client connection: %s", err);
-            return;
-        }
-        if (cfd >= elSetSize(srv.el)) {
-            logWarning("Error registering fd event for the new client: fd out of range");
-            close(cfd);
-            continue;
-        }
-        acceptOne(cfd, ip, tlsPort);
     }
 }
 

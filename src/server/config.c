@@ -10,6 +10,7 @@
  * a failure). */
 #include "config_int.h"
 #include "server.h"
+#include "listen.h"
 #include "net.h"
 #include <errno.h>
 #include <limits.h>
@@ -27,8 +28,6 @@
 
 static int loadingFile; /* "save" lines accumulate while reading the file */
 static int saveLoaded;
-static int listenPort = -1; /* port/bind the current listening sockets serve */
-static char *listenBind;
 
 /* forward declarations of the specials */
 static int bindSet(char **argv, int argc, const char **err);
@@ -651,105 +650,18 @@ static char *passGet(void) {
 
 /* ---- runtime effects (CONFIG SET apply) --------------------------------- */
 
-static void noteListeners(void) {
-    listenPort = srv.port;
-    memFree(listenBind);
-    listenBind = bindGet();
-}
-
-static int listenersMatchConfig(void) {
-    char *b = bindGet();
-    int same = listenPort == srv.port && listenBind && !strcmp(listenBind, b);
-    memFree(b);
-    return same;
-}
-
-static void closeFds(const int *fds, int n, int registered) {
-    for (int i = 0; i < n; i++) {
-        if (registered && srv.el) elDelFile(srv.el, fds[i], EL_READABLE);
-        close(fds[i]);
-    }
-}
-
-/* Opens sockets for the configured port/bind into srv.ipfd and registers
- * them; on failure nothing stays open and srv.ipfdCount is 0. */
-static int openListeners(char **lerr) {
-    srv.ipfdCount = 0;
-    if (serverListen(lerr) == -1) {
-        closeFds(srv.ipfd, srv.ipfdCount, 0);
-        srv.ipfdCount = 0;
-        return -1;
-    }
-    for (int i = 0; i < srv.ipfdCount; i++) {
-        if (elAddFile(srv.el, srv.ipfd[i], EL_READABLE, clientAcceptHandler, NULL) == -1) {
-            closeFds(srv.ipfd, i, 1);
-            closeFds(srv.ipfd + i, srv.ipfdCount - i, 0);
-            srv.ipfdCount = 0;
-            *lerr = "Unrecoverable error creating server listening file event.";
-            return -1;
-        }
-    }
-    return 0;
-}
-
-/* Moves the listeners to the configured port/bind. New sockets are opened
- * while the old ones still serve; only when the port stays the same (the new
- * addresses may collide with ours) are the old ones closed first, and put
- * back if the new ones cannot be opened. */
-static int relisten(void) {
-    if (!srv.el || listenersMatchConfig()) return 1;
-    int oldfd[16], oldn = srv.ipfdCount;
-    memcpy(oldfd, srv.ipfd, sizeof(oldfd));
-    char *lerr = NULL;
-    if (openListeners(&lerr) == 0) {
-        closeFds(oldfd, oldn, 1);
-        noteListeners();
-        logNotice("Now listening on port %d", srv.port);
-        return 1;
-    }
-    if (srv.port != listenPort || oldn == 0) {
-        memcpy(srv.ipfd, oldfd, sizeof(oldfd));
-        srv.ipfdCount = oldn;
-        logWarning("Failed to listen on the new port/bind: %s", lerr ? lerr : "");
-        return 0;
-    }
-    closeFds(oldfd, oldn, 1);
-    if (openListeners(&lerr) == 0) {
-        noteListeners();
-        return 1;
-    }
-    logWarning("Failed to listen on the new bind addresses: %s", lerr ? lerr : "");
-    /* Reopen what we had: swap the old port/bind in for serverListen. */
-    int newPort = srv.port;
-    char **newAddr = srv.bindaddr;
-    int newCount = srv.bindaddrCount;
-    char **oldArgv;
-    int oldArgc = configSplitSpaces(listenBind, &oldArgv);
-    srv.bindaddr = NULL;
-    srv.bindaddrCount = 0;
-    const char *e;
-    bindSet(oldArgv, oldArgc, &e);
-    srv.port = listenPort;
-    if (openListeners(&lerr) == -1) logWarning("Could not restore the previous listeners: %s", lerr ? lerr : "");
-    for (int i = 0; i < srv.bindaddrCount; i++) memFree(srv.bindaddr[i]);
-    memFree(srv.bindaddr);
-    freeArgs(oldArgv, oldArgc);
-    srv.bindaddr = newAddr;
-    srv.bindaddrCount = newCount;
-    srv.port = newPort;
-    return 0;
-}
-
 static int portApply(const char **err) {
-    if (relisten()) return 1;
+    static char msg[256];
+    if (listenApplyMain(msg, sizeof(msg)) == 0) return 1;
     *err = "Unable to listen on this port. Check server logs.";
     return 0;
 }
 
 static int bindApply(const char **err) {
-    /* The tls-port moves with the main port; if it cannot, the bind is
-     * rolled back and this runs again with the old addresses. */
-    if (relisten() && tlsApplyBind(err)) return 1;
+    /* The tls-port moves with the main port (Redis 7); if it cannot, the
+     * bind is rolled back and this runs again with the old addresses. */
+    static char msg[256];
+    if (listenApplyMain(msg, sizeof(msg)) == 0 && listenApplyTls(msg, sizeof(msg)) == 0) return 1;
     *err = "Failed to bind to specified addresses.";
     return 0;
 }
@@ -978,7 +890,6 @@ int configLoadFile(const char *path, const char *extra, char **err) {
         }
         fclose(lf);
     }
-    noteListeners();
     return 0;
 }
 

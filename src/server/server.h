@@ -304,8 +304,6 @@ typedef struct server {
     char **bindaddr;
     int bindaddrCount;
     int port;
-    int ipfd[16];
-    int ipfdCount;
     int tcpBacklog;
     int protectedMode;
     unsigned int maxclients;
@@ -315,8 +313,6 @@ typedef struct server {
     /* TLS (tls.c owns the context; these are the configured values) */
     int tlsMode;             /* TLS_MODE_*: what the main port accepts */
     int tlsPort;             /* 0: no separate TLS-only port */
-    int tlsfd[16];
-    int tlsfdCount;
     char *tlsCertFile, *tlsKeyFile, *tlsKeyFilePass, *tlsCaCertFile, *tlsCaCertDir;
     int tlsAuthClients;      /* TLS_CLIENT_AUTH_* */
     int tlsAuthClientsUser;  /* 1: a verified client certificate's CN logs in as that user */
@@ -500,8 +496,7 @@ void clientFreeAsync(client *c);
 void clientInstallWriteIfNeeded(client *c);
 int clientHandlePendingWrites(void);
 void clientFreeScheduled(void);
-void clientAcceptHandler(elLoop *el, int fd, void *data, int mask);
-extern int clientTlsListenerMark; /* its address is the tls-port listeners' handler data */
+void clientAccept(conn *cn, const char *ip); /* listen.c: a new connection, owned from now on */
 void clientsCron(void);
 void clientSetName(client *c, const char *name, size_t len);
 char *clientInfoString(client *c);     /* memAlloc'd line as CLIENT LIST prints it */
@@ -683,7 +678,6 @@ int tlsInit(char *err, size_t errlen);
 /* CONFIG SET apply for every tls-* parameter: rebuilds the context, switches
  * mode, moves the tls-port. On failure nothing changed. */
 int tlsApplyConfig(const char **err);
-int tlsApplyBind(const char **err); /* CONFIG SET bind: move the tls-port sockets too */
 void tlsCron(void);                 /* once a second: tls-auto-reload */
 void tlsInfo(struct textBuf *b);    /* the body of INFO's # SSL section */
 void tlsResetStats(void);
@@ -813,8 +807,6 @@ void serverUpdateCachedTime(void);
 int serverLoadShouldStop(void);  /* start-up load only: a shutdown signal arrived (rdb.c checks per key) */
 void serverShutdown(int save, int nosave, int force, char **err);
 long long serverUptimeSeconds(void);
-int serverListen(char **err);
-int serverListenOn(int port, int *fds, int *count, char **err);
 int serverEarlyInit(const char *argv0, char **err);
 int serverInit(char **err);
 void serverRun(void);

@@ -20,6 +20,7 @@
  * Must never block the event loop except for SAVE, DEBUG RELOAD, FLUSHALL's
  * save and shutdown, which are synchronous in Redis too. */
 #include "server.h"
+#include "listen.h"
 #include "rdb.h"
 #include "seal.h"
 #include "function.h"
@@ -157,8 +158,8 @@ static void childMain(int pipeFd) {
     if (getppid() == 1) _exit(1); /* the parent died before prctl took effect */
     signal(SIGTERM, SIG_DFL);
     signal(SIGINT, SIG_DFL);
-    for (int i = 0; i < srv.ipfdCount; i++) close(srv.ipfd[i]);
-    for (int i = 0; i < srv.tlsfdCount; i++) close(srv.tlsfd[i]);
+    listenCloseInChild();
+    logSetRole('C');
     char tmp[64], err[512];
     tempName(tmp, sizeof(tmp), (int)getpid());
     int rc = writeSnapshot(tmp, srv.dbfilename, err, sizeof(err));
