@@ -415,6 +415,8 @@ static long long sampleAverage(const long long *s) {
 }
 
 static void infoStats(textBuf *b) {
+    long long psChannels, psPatterns, psShard;
+    pubsubCounts(&psChannels, &psPatterns, &psShard);
     sectionHeader(b, "Stats");
     textAppend(b,
                "total_connections_received:%lld\r\n"
@@ -442,9 +444,9 @@ static void infoStats(textBuf *b) {
                "current_eviction_exceeded_time:0\r\n"
                "keyspace_hits:%lld\r\n"
                "keyspace_misses:%lld\r\n"
-               "pubsub_channels:%zu\r\n"
-               "pubsub_patterns:%zu\r\n"
-               "pubsubshard_channels:%zu\r\n"
+               "pubsub_channels:%lld\r\n"
+               "pubsub_patterns:%lld\r\n"
+               "pubsubshard_channels:%lld\r\n"
                "latest_fork_usec:0\r\n"
                "total_forks:0\r\n"
                "migrate_cached_sockets:0\r\n"
@@ -477,8 +479,8 @@ static void infoStats(textBuf *b) {
                srv.statNetOutputBytes, (double)sampleAverage(srv.inSamples) / 1024,
                (double)sampleAverage(srv.outSamples) / 1024, srv.statRejectedConn, srv.statExpiredKeys,
                (double)srv.expiredStalePerc, srv.expireCycleTimeUsed / 1000, srv.statEvictedKeys,
-               srv.statKeyspaceHits, srv.statKeyspaceMisses, dictSize(&srv.pubsubChannels),
-               dictSize(&srv.pubsubPatterns), dictSize(&srv.pubsubShardChannels), srv.statUnexpectedErrorReplies,
+               srv.statKeyspaceHits, srv.statKeyspaceMisses, psChannels,
+               psPatterns, psShard, srv.statUnexpectedErrorReplies,
                srv.statTotalErrorReplies, srv.statTotalReadsProcessed, srv.statTotalWritesProcessed,
                srv.statClientQbufLimitDisconnections, srv.statClientObufLimitDisconnections, aclStat.deniedAuth,
                aclStat.deniedCmd, aclStat.deniedKey, aclStat.deniedChannel);

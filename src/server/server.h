@@ -441,11 +441,6 @@ typedef struct server {
     long long inSamples[16], outSamples[16];
     long long inLast, outLast;
 
-    /* pub/sub (pubsub.c) */
-    dict pubsubChannels;     /* channelNode: channel -> subscribers */
-    dict pubsubPatterns;     /* channelNode: pattern -> subscribers */
-    dict pubsubShardChannels; /* channelNode: shard channel -> subscribers */
-    long long pubsubPatternCount;
 
     /* command table */
     dict commands;
@@ -754,6 +749,7 @@ void multiExecAbort(client *c, const char *err);
 
 /* pubsub.c */
 void pubsubInit(void);
+void pubsubCounts(long long *channels, long long *patterns, long long *shardChannels); /* INFO */
 void pubsubClientInit(client *c);
 void pubsubClientFree(client *c);
 int pubsubClientCount(client *c);   /* channels + patterns */
