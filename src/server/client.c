@@ -12,6 +12,14 @@
  * while a command runs (srv.current == c) the query buffer is not moved, so
  * argv slices stay valid. Must never block or read from within a command. */
 #include "server.h"
+#include "client.h"
+#include "reply.h"
+#include "cmd.h"
+#include "block.h"
+#include "evict.h"
+#include "acl.h"
+#include "multi.h"
+#include "pubsub.h"
 #include "repl.h"
 #include "net.h"
 #include <errno.h>

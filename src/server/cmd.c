@@ -8,6 +8,17 @@
  * Must never run a command that failed a check: a rejected command changes
  * nothing and answers Redis' error text. */
 #include "server.h"
+#include "client.h"
+#include "reply.h"
+#include "cmd.h"
+#include "block.h"
+#include "evict.h"
+#include "acl.h"
+#include "config.h"
+#include "multi.h"
+#include "slowlog.h"
+#include "latency.h"
+#include "snapshot.h"
 #include "function.h"
 #include "repl.h"
 #include "script.h"

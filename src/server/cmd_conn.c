@@ -11,6 +11,12 @@
  * clientFreeAsync, the caller after its reply is written), or change any
  * state when a command answers an error. */
 #include "server.h"
+#include "client.h"
+#include "reply.h"
+#include "cmd.h"
+#include "block.h"
+#include "args.h"
+#include "acl.h"
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>

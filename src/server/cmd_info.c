@@ -9,6 +9,18 @@
  * invented activity. Must never touch keys' access data (MEMORY USAGE reads
  * with dbFind). */
 #include "server.h"
+#include "db.h"
+#include "client.h"
+#include "reply.h"
+#include "cmd.h"
+#include "block.h"
+#include "evict.h"
+#include "tls.h"
+#include "args.h"
+#include "acl.h"
+#include "pubsub.h"
+#include "info.h"
+#include "snapshot.h"
 #include "lazyfree.h"
 #include "repl.h"
 #include <stdarg.h>

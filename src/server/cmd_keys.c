@@ -10,6 +10,11 @@
  * it answers an error, or walk an unbounded part of the keyspace in SCAN or
  * RANDOMKEY (KEYS is O(N) by contract, as in Redis). */
 #include "server.h"
+#include "db.h"
+#include "client.h"
+#include "reply.h"
+#include "cmd.h"
+#include "args.h"
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>

@@ -17,6 +17,11 @@
  * Must never block: expiry is sampled with a time budget, and a flush or a
  * delete of a large value never walks it on the loop when asked to be lazy. */
 #include "server.h"
+#include "db.h"
+#include "client.h"
+#include "block.h"
+#include "evict.h"
+#include "multi.h"
 #include "lazyfree.h"
 #include <string.h>
 

@@ -13,6 +13,8 @@
  * as Redis's evictionTimeProc); do more than one comparison when under the
  * limit (evictPerform is on every command's path). */
 #include "server.h"
+#include "db.h"
+#include "evict.h"
 #include "lazyfree.h"
 #include <limits.h>
 #include <stdlib.h>

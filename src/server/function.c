@@ -11,6 +11,11 @@
  * leave two functions with the same name, let FCALL_RO run a function
  * without the no-writes flag, or let a loading run call redis.call. */
 #include "function.h"
+#include "client.h"
+#include "reply.h"
+#include "cmd.h"
+#include "evict.h"
+#include "args.h"
 #include "crc64.h"
 #include "rdb.h"
 #include "rdb_int.h"

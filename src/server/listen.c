@@ -6,6 +6,7 @@
 #include "listen.h"
 #include "listener.h"
 #include "server.h"
+#include "client.h"
 
 static listener mainPort, tlsPort;
 static int ready;

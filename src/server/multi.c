@@ -13,6 +13,13 @@
  * (multiTouchWatchedKey returns at once), run a queued command when the
  * transaction is dirty, or keep pointers into the client's query buffer. */
 #include "server.h"
+#include "db.h"
+#include "client.h"
+#include "reply.h"
+#include "cmd.h"
+#include "evict.h"
+#include "acl.h"
+#include "multi.h"
 #include <string.h>
 
 /* One client's interest in a watched key. 'expired' records that the key was

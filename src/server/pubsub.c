@@ -15,6 +15,11 @@
  * slow subscriber with the pubsub output-buffer class), or free a client
  * while delivering (reply.c only schedules the close). */
 #include "server.h"
+#include "client.h"
+#include "reply.h"
+#include "cmd.h"
+#include "acl.h"
+#include "pubsub.h"
 #include <string.h>
 
 enum { PS_CHANNEL = 0, PS_PATTERN = 1, PS_SHARD = 2, PS_KINDS = 3 };

@@ -10,6 +10,9 @@
  * SKELETON: the functions below are placeholders so the data node links; the
  * source side is being written. */
 #include "repl.h"
+#include "client.h"
+#include "reply.h"
+#include "cmd.h"
 
 void replPrimaryInit(void) {}
 void replPrimaryCron(void) {}

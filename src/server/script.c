@@ -8,6 +8,11 @@
  * Must never: run a script whose shebang failed to parse, cache a script
  * that failed to compile, or let *_RO run a script that declares writes. */
 #include "script.h"
+#include "client.h"
+#include "reply.h"
+#include "cmd.h"
+#include "evict.h"
+#include "args.h"
 #include "script_lua.h"
 #include <lauxlib.h>
 #include <lua.h>

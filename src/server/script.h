@@ -6,6 +6,8 @@
 #define CACHET_SCRIPT_H
 
 #include "server.h"
+#include "client.h"
+#include "cmd.h"
 
 extern cmdDef scriptCommands[];
 

@@ -5,6 +5,18 @@
  * Must never exit() anywhere but main() (and the OOM handler): modules return
  * errors with a message and main decides. */
 #include "server.h"
+#include "db.h"
+#include "client.h"
+#include "cmd.h"
+#include "block.h"
+#include "evict.h"
+#include "tls.h"
+#include "acl.h"
+#include "config.h"
+#include "pubsub.h"
+#include "slowlog.h"
+#include "snapshot.h"
+#include "keyring.h"
 #include "lazyfree.h"
 #include "listen.h"
 #include "repl.h"

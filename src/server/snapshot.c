@@ -20,6 +20,12 @@
  * Must never block the event loop except for SAVE, DEBUG RELOAD, FLUSHALL's
  * save and shutdown, which are synchronous in Redis too. */
 #include "server.h"
+#include "db.h"
+#include "client.h"
+#include "reply.h"
+#include "cmd.h"
+#include "latency.h"
+#include "snapshot.h"
 #include "listen.h"
 #include "rdb.h"
 #include "seal.h"

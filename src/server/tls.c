@@ -24,6 +24,12 @@
  *                              the new mode when their first byte arrives
  * Every transition is logged with the clients kept and closed. */
 #include "server.h"
+#include "db.h"
+#include "client.h"
+#include "block.h"
+#include "tls.h"
+#include "multi.h"
+#include "pubsub.h"
 #include "listen.h"
 #include "net.h"
 #include <errno.h>
@@ -470,14 +476,7 @@ int tlsInit(char *err, size_t errlen) {
     return 0;
 }
 
-int tlsApplyConfig(const char **err) {
-    static char msg[1024];
-    if (configure(msg, sizeof(msg)) == -1) {
-        *err = msg;
-        return 0;
-    }
-    return 1;
-}
+int tlsApplyConfig(char *err, size_t errlen) { return configure(err, errlen); }
 
 void tlsCron(void) {
     if (!srv.tlsAutoReload || !current) return;
