@@ -21,6 +21,7 @@
 #include "multi.h"
 #include "pubsub.h"
 #include "repl.h"
+#include "pause.h"
 #include "net.h"
 #include <errno.h>
 #include <stdio.h>
@@ -104,6 +105,7 @@ void clientFree(client *c) {
     }
     if (c->flags & CLIENT_REPLICA) replPrimaryClientFree(c);
     if (c->flags & CLIENT_MASTER) replMasterClientFree(c);
+    pauseClientFree(c);
     pendingUnlink(c);
     blockClientFree(c); /* out of every key's queue of waiters */
     multiDiscard(c);
@@ -215,7 +217,7 @@ static void ensureArgv(client *c, int argc) {
 /* Parse and execute every complete request in the query buffer. */
 static void processInput(client *c) {
     while (c->qpos < c->qlen) {
-        if (c->flags & (CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP | CLIENT_BLOCKED)) break;
+        if (c->flags & (CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP | CLIENT_BLOCKED | CLIENT_PAUSED)) break;
         char *base = c->querybuf + c->qpos;
         size_t avail = c->qlen - c->qpos;
         if (c->req.need && avail < c->req.need) break; /* nothing new to parse */
@@ -246,8 +248,15 @@ static void processInput(client *c) {
             }
             c->argc = (int)argc;
             c->lastInteraction = srv.mstime;
-            if (!cmdProcess(c)) return; /* client gone */
+            int rc = cmdProcess(c);
+            if (!rc) return; /* client gone */
             c->argc = 0;
+            if (rc == 2) {
+                /* Paused: the request stays unconsumed and is parsed again
+                 * when pause.c resumes the client. */
+                respReqReset(&c->req);
+                break;
+            }
             /* Marked to close by its own command with nothing left to write
              * (CLIENT REPLY OFF): the write path would never see the flag. */
             if ((c->flags & CLIENT_CLOSE_AFTER_REPLY) && !clientHasPendingReplies(c)) clientFreeAsync(c);
@@ -280,7 +289,7 @@ static void processInput(client *c) {
 /* block.c: a client just unblocked resumes the requests it pipelined after
  * its blocking command. Called from beforeSleep, never inside a command. */
 void clientProcessPendingInput(client *c) {
-    if (c->flags & (CLIENT_BLOCKED | CLIENT_CLOSE_ASAP)) return;
+    if (c->flags & (CLIENT_BLOCKED | CLIENT_PAUSED | CLIENT_CLOSE_ASAP)) return;
     if (srv.current) return;
     processInput(c);
 }
@@ -526,7 +535,7 @@ static void flagString(client *c, char *out) {
     if (c->flags & CLIENT_REPLICA) *p++ = 'S';
     if (c->flags & CLIENT_MASTER) *p++ = 'M';
     if (c->flags & CLIENT_MULTI) *p++ = 'x';
-    if (c->flags & CLIENT_BLOCKED) *p++ = 'b';
+    if (c->flags & (CLIENT_BLOCKED | CLIENT_PAUSED)) *p++ = 'b'; /* a paused request is a blocked client in Redis */
     if (c->flags & CLIENT_DIRTY_CAS) *p++ = 'd';
     if (c->flags & CLIENT_CLOSE_AFTER_REPLY) *p++ = 'c';
     if (c->flags & CLIENT_CLOSE_ASAP) *p++ = 'A';

@@ -82,7 +82,7 @@ typedef struct cmdDef {
 void cmdInitTable(void);
 cmdDef *cmdLookup(const char *name, size_t len);
 cmdDef *cmdLookupArgv(slice *argv, int argc);  /* resolves subcommands */
-int cmdProcess(client *c);    /* dispatch c->argv; returns 0 if client was freed */
+int cmdProcess(client *c);    /* dispatch c->argv; 0 if the client was freed, 2 if the request waits (CLIENT PAUSE), 1 otherwise */
 void cmdCall(client *c, cmdDef *cmd);
 int cmdIsKeyCommand(cmdDef *cmd);
 void cmdResetStats(void);

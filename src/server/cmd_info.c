@@ -23,6 +23,7 @@
 #include "snapshot.h"
 #include "lazyfree.h"
 #include "repl.h"
+#include "pause.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -276,7 +277,7 @@ static void infoClients(textBuf *b) {
                "tracking_clients:0\r\n"
                "pubsub_clients:%d\r\n"
                "clients_in_timeout_table:%lld\r\n",
-               srv.numClients, srv.maxclients, maxIn, maxOut, blockedClientCount(), pubsub,
+               srv.numClients, srv.maxclients, maxIn, maxOut, blockedClientCount() + pausePostponedCount(), pubsub,
                blockTimeoutTableCount());
 }
 

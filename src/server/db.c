@@ -22,6 +22,8 @@
 #include "block.h"
 #include "evict.h"
 #include "multi.h"
+#include "pause.h"
+#include "cmd.h"
 #include "lazyfree.h"
 #include <string.h>
 
@@ -84,6 +86,11 @@ void dbUpdateLru(dbEntry *e) {
 
 int dbExpireIfNeeded(cdb *db, dbEntry *e) {
     if (e->expire == 0 || e->expire > srv.mstime) return 0;
+    /* Under CLIENT PAUSE the dataset stays as it is (a failover waits for a
+     * replica to catch up): a read sees the key as gone, nothing deletes
+     * it. A write (one that began the pause inside its own EXEC) still
+     * deletes, since it is about to reuse the name. */
+    if (pauseActive() && !(srv.current && srv.current->cmd && (srv.current->cmd->flags & CMD_WRITE))) return 1;
     dbDeleteGeneric(db, e->key, e->keylen, srv.lazyfreeLazyExpire);
     srv.statExpiredKeys++;
     return 1;
@@ -297,7 +304,7 @@ static long long lastFastCycleUs;
 static int currentDb;
 
 void dbActiveExpireCycle(int fast) {
-    if (!srv.activeExpireEnabled) return;
+    if (!srv.activeExpireEnabled || pauseActive()) return;
     long long start = ustime();
     long long budget;
     if (fast) {

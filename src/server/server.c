@@ -20,6 +20,7 @@
 #include "lazyfree.h"
 #include "listen.h"
 #include "repl.h"
+#include "pause.h"
 #include "net.h"
 #include <errno.h>
 #include <signal.h>
@@ -93,6 +94,7 @@ static void beforeSleep(elLoop *el) {
      * while any are left the loop polls instead of sleeping. */
     elSetDontWait(el, connTlsBeforeSleep());
     dbActiveExpireCycle(1);
+    pauseBeforeSleep(); /* ends timed-out pauses and runs the requests that waited */
     blockHandleReady(); /* serve clients blocked on keys made ready; before the writes */
     clientHandlePendingWrites();
     clientFreeScheduled();
