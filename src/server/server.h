@@ -125,6 +125,9 @@ typedef struct cdb {
 #define CLIENT_PUSHING (1 << 24)
 #define CLIENT_REPLICA (1 << 25) /* a replica attached to us (repl_primary.c): CLIENT LIST flags=S */
 #define CLIENT_MASTER (1 << 26)  /* the link to our primary, applying its stream (repl_replica.c): flags=M */
+/* The master client's replies are dropped except while this is set: REPLCONF
+ * ACK (repl_replica.c), as Redis' CLIENT_MASTER_FORCE_REPLY. */
+#define CLIENT_MASTER_FORCE_REPLY (1ULL << 30)
 
 typedef struct replyBlock {
     struct replyBlock *next;
@@ -418,6 +421,19 @@ typedef struct server {
     int enableProtectedConfigs; /* enable-protected-configs: 0 no, 1 yes, 2 local */
     int enableDebugCmd;         /* enable-debug-command: 0 no, 1 yes, 2 local */
     int enableModuleCmd;        /* enable-module-command: same values */
+
+    /* replication, the replica side (config.c stores them, repl_replica.c reads them) */
+    char *masterUser, *masterAuth;   /* masteruser, masterauth: NULL = none */
+    char *replicaAnnounceIp;         /* replica-announce-ip: NULL = none */
+    int replicaAnnouncePort;         /* 0: our port */
+    int replicaPriority;
+    int replicaReadOnly;
+    int replicaServeStaleData;
+    int replicaAnnounced;
+    int replicaIgnoreMaxmemory;
+    long long replTimeout;           /* repl-timeout, seconds */
+    int tlsReplication;              /* tls-replication: the link to our primary is TLS */
+    char *tlsClientCertFile, *tlsClientKeyFile, *tlsClientKeyFilePass; /* "" = tls-cert-file's */
 
     /* stats */
     long long statNumCommands;
