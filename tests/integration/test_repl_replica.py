@@ -405,9 +405,11 @@ def test_replicaof_in_config_and_auth(primaries, server_factory, tmp_path):
     pc = p.client(password="s3cret")
     pc.set("from-config", "1")
     pc.execute_command("ACL", "SETUSER", "repl", "on", ">replpw", "+psync", "+replconf", "+ping")
-    rs = server_factory("--replicaof", "127.0.0.1", str(p.port), "--masteruser", "repl", "--masterauth", "replpw")
+    rs = server_factory("--replicaof", "127.0.0.1", str(p.port), "--masteruser", "repl", "--masterauth", "replpw",
+                        "--replica-announce-ip", "127.0.0.5", "--replica-announce-port", "7777")
     rc = rs.client()
     wait_caught_up(rc, pc)
+    assert repl_info(pc)["slave0"].startswith("ip=127.0.0.5,port=7777,state=online")
     assert rc.get("from-config") == b"1"
     assert "Partial resynchronization not possible (no cached master)" in rs.log()
     # A wrong password: logged, retried, old data kept.
@@ -543,9 +545,11 @@ class FakePrimary(threading.Thread):
     """Answers the handshake, then PSYNC with `payload(conn_index)` bytes and
     closes. Counts the connections it got (the replica retries)."""
 
-    def __init__(self, payload):
+    def __init__(self, payload, hold=0.2, answer_ping=True):
         super().__init__(daemon=True)
         self.payload = payload
+        self.hold = hold
+        self.answer_ping = answer_ping
         self.sock = socket.socket()
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", 0))
@@ -565,12 +569,15 @@ class FakePrimary(threading.Thread):
             except OSError:
                 return
             self.connections += 1
-            try:
-                self.serve(conn)
-            except OSError:
-                pass
-            finally:
-                conn.close()
+            threading.Thread(target=self._serve_and_close, args=(conn,), daemon=True).start()
+
+    def _serve_and_close(self, conn):
+        try:
+            self.serve(conn)
+        except OSError:
+            pass
+        finally:
+            conn.close()
 
     def serve(self, conn):
         conn.settimeout(5)
@@ -584,11 +591,14 @@ class FakePrimary(threading.Thread):
             args, buf = self._parse(buf)
             name = args[0].upper()
             if name == b"PING":
+                if not self.answer_ping:
+                    self.done.wait(self.hold)
+                    return
                 conn.sendall(b"+PONG\r\n")
             elif name == b"PSYNC":
                 self.psyncs.append(args[1:])
                 conn.sendall(self.payload(self.connections))
-                time.sleep(0.2)
+                self.done.wait(self.hold)  # then silence, or close
                 return
             else:
                 conn.sendall(b"+OK\r\n")
@@ -685,3 +695,31 @@ def test_fake_primary_with_a_valid_snapshot_both_framings(server_factory):
             assert i["master_replid"] == "a" * 40 and int(i["master_repl_offset"]) == len(stream)
         finally:
             fake.stop()
+
+
+@pytest.mark.parametrize("phase", ["handshake", "transfer", "stream"])
+def test_silent_primary_times_out_and_is_retried(server_factory, phase):
+    payloads = {"handshake": b"", "transfer": FULL + b"$1000\r\nREDIS", "stream": b"+CONTINUE\r\n"}
+    fake = FakePrimary(lambda n: payloads[phase], hold=30, answer_ping=phase != "handshake")
+    fake.start()
+    try:
+        rs = server_factory("--repl-timeout", "1")
+        rc = rs.client()
+        rc.set("old", "kept")
+        rc.execute_command("REPLICAOF", "127.0.0.1", fake.port)
+        expected = {"handshake": "Timeout connecting to the MASTER...",
+                    "transfer": "Timeout receiving bulk data from MASTER...",
+                    "stream": "MASTER timeout: no data nor PING received..."}[phase]
+        if phase == "stream":
+            wait_until(lambda: link_up(rc), timeout=10, what="+CONTINUE to bring the link up")
+        elif phase == "transfer":
+            wait_until(lambda: repl_info(rc).get("master_sync_in_progress") == "1", timeout=10, what="the transfer")
+            i = repl_info(rc)
+            assert i["master_sync_total_bytes"] == "1000" and i["master_sync_read_bytes"] == "5"
+            assert i["master_sync_left_bytes"] == "995" and i["master_sync_perc"] == "0.50"
+            assert rc.execute_command("ROLE")[3] == b"sync"
+        wait_until(lambda: expected in rs.log(), timeout=10, what=expected)
+        wait_until(lambda: fake.connections >= 2, timeout=10, what="a new connection after the timeout")
+        assert rc.get("old") == b"kept"
+    finally:
+        fake.stop()
