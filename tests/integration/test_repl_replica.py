@@ -346,7 +346,9 @@ def test_info_and_role_as_replica(primaries, server_factory):
     assert i["role"] == "slave" and i["master_port"] == str(p.port) and i["master_sync_in_progress"] == "0"
     assert i["master_replid"] == repl_info(pc)["master_replid"]
     # The primary sees us with our listening port; CLIENT LIST shows flags=M.
-    assert f"port={rs.port},state=online" in repl_info(pc)["slave0"]
+    # (A diskless primary says online once its child is reaped: a moment after we are up.)
+    wait_until(lambda: f"port={rs.port},state=online" in repl_info(pc)["slave0"], timeout=10,
+               what="the primary to list us online")
     lst = rc.execute_command("CLIENT", "LIST", "TYPE", "master").decode()
     assert "flags=M" in lst and lst.count("\n") == 1
     assert rc.get("k") == b"v"
@@ -409,7 +411,8 @@ def test_replicaof_in_config_and_auth(primaries, server_factory, tmp_path):
                         "--replica-announce-ip", "127.0.0.5", "--replica-announce-port", "7777")
     rc = rs.client()
     wait_caught_up(rc, pc)
-    assert repl_info(pc)["slave0"].startswith("ip=127.0.0.5,port=7777,state=online")
+    wait_until(lambda: repl_info(pc)["slave0"].startswith("ip=127.0.0.5,port=7777,state=online"), timeout=10,
+               what="the primary to list us with the announced address")
     assert rc.get("from-config") == b"1"
     assert "Partial resynchronization not possible (no cached master)" in rs.log()
     # A wrong password: logged, retried, old data kept.
@@ -569,17 +572,18 @@ class FakePrimary(threading.Thread):
             except OSError:
                 return
             self.connections += 1
-            threading.Thread(target=self._serve_and_close, args=(conn,), daemon=True).start()
+            threading.Thread(target=self._serve_and_close, args=(conn, self.connections), daemon=True).start()
 
-    def _serve_and_close(self, conn):
+    def _serve_and_close(self, conn, n):
         try:
-            self.serve(conn)
+            self.serve(conn, n)
         except OSError:
             pass
         finally:
             conn.close()
 
-    def serve(self, conn):
+    def serve(self, conn, n):
+        hold = self.hold(n) if callable(self.hold) else self.hold
         conn.settimeout(5)
         buf = b""
         while True:
@@ -592,13 +596,13 @@ class FakePrimary(threading.Thread):
             name = args[0].upper()
             if name == b"PING":
                 if not self.answer_ping:
-                    self.done.wait(self.hold)
+                    self.done.wait(hold)
                     return
                 conn.sendall(b"+PONG\r\n")
             elif name == b"PSYNC":
                 self.psyncs.append(args[1:])
-                conn.sendall(self.payload(self.connections))
-                self.done.wait(self.hold)  # then silence, or close
+                conn.sendall(self.payload(n))
+                self.done.wait(hold)  # then silence, or close
                 return
             else:
                 conn.sendall(b"+OK\r\n")
@@ -721,5 +725,43 @@ def test_silent_primary_times_out_and_is_retried(server_factory, phase):
         wait_until(lambda: expected in rs.log(), timeout=10, what=expected)
         wait_until(lambda: fake.connections >= 2, timeout=10, what="a new connection after the timeout")
         assert rc.get("old") == b"kept"
+    finally:
+        fake.stop()
+
+
+def resp(*args):
+    out = b"*%d\r\n" % len(args)
+    for a in args:
+        a = a if isinstance(a, bytes) else str(a).encode()
+        out += b"$%d\r\n%s\r\n" % (len(a), a)
+    return out
+
+
+def test_offset_counts_exactly_the_applied_bytes(server_factory):
+    """+CONTINUE, then a command and half a transaction, then the link
+    breaks: the replica asks to continue right after the command (the MULTI
+    is resent whole), and a +CONTINUE with a new id shifts the history."""
+    set_x = resp("SET", "x", "1")
+    half_txn = resp("MULTI") + resp("SET", "y", "1")
+    new_id = b"b" * 40
+    set_z = resp("SET", "z", "1")
+    first = b"+CONTINUE\r\n" + set_x + half_txn
+    second = b"+CONTINUE " + new_id + b"\r\n" + resp("MULTI") + resp("SET", "y", "1") + resp("EXEC") + set_z
+    fake = FakePrimary(lambda n: first if n == 1 else second, hold=lambda n: 0.2 if n == 1 else 30)
+    fake.start()
+    try:
+        rs = server_factory()
+        rc = rs.client()
+        own_id = repl_info(rc)["master_replid"]
+        rc.execute_command("REPLICAOF", "127.0.0.1", fake.port)
+        wait_until(lambda: len(fake.psyncs) >= 2, timeout=15, what="the second PSYNC")
+        assert fake.psyncs[0] == [own_id.encode(), b"1"]
+        assert fake.psyncs[1] == [own_id.encode(), b"%d" % (len(set_x) + 1)]
+        wait_until(lambda: rc.get("z") == b"1", timeout=10, what="the stream after +CONTINUE <newid>")
+        assert rc.get("x") == b"1" and rc.get("y") == b"1"
+        i = repl_info(rc)
+        assert i["master_replid"] == new_id.decode() and i["master_replid2"] == own_id
+        assert int(i["second_repl_offset"]) == len(set_x) + 1
+        assert int(i["master_repl_offset"]) == len(set_x) + len(second) - len(b"+CONTINUE " + new_id + b"\r\n")
     finally:
         fake.stop()
