@@ -89,6 +89,8 @@ static int replicaKeepsExpired(void) {
     return !(c && c->cmd && (c->cmd->flags & CMD_WRITE));
 }
 
+int dbAlreadyExpired(long long whenMs) { return whenMs <= srv.mstime && !srv.loading && !replIsReplica(); }
+
 int dbExpireIfNeeded(cdb *db, dbEntry *e) {
     if (e->expire == 0 || e->expire > srv.mstime) return 0;
     if (replicaKeepsExpired()) return !(srv.current && (srv.current->flags & CLIENT_MASTER));

@@ -916,6 +916,11 @@ static void replicaofCommand(client *c) {
 
 void replReplicaInit(void) { R.fd = -1; }
 
+void replReplicaShutdown(void) {
+    if (R.fd != -1) logNotice("Removing the temp file of the unfinished MASTER <-> REPLICA sync");
+    transferAbort();
+}
+
 void replReplicaCron(void) {
     if (R.state == RS_NONE) return;
     long long now = srv.mstime;

@@ -195,6 +195,7 @@ void serverShutdown(int save, int nosave, int force, char **err) {
             logWarning("Error trying to save the DB. Exit anyway.");
         }
     }
+    replReplicaShutdown(); /* a snapshot half received is no use to anyone */
     if (srv.pidfile && srv.pidfile[0]) unlink(srv.pidfile);
     for (int i = 0; i < srv.ipfdCount; i++) close(srv.ipfd[i]);
     srv.ipfdCount = 0;
