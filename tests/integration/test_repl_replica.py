@@ -23,6 +23,7 @@ import pytest
 import redis
 
 from conftest import Server, free_port, wait_until
+from conftest import cmd as resp
 from tlsutil import info
 
 REDIS_SERVER = shutil.which("redis-server")
@@ -738,14 +739,6 @@ def test_silent_primary_times_out_and_is_retried(server_factory, phase):
             assert not [f for f in os.listdir(rs.dir) if f.startswith("temp-")]
     finally:
         fake.stop()
-
-
-def resp(*args):
-    out = b"*%d\r\n" % len(args)
-    for a in args:
-        a = a if isinstance(a, bytes) else str(a).encode()
-        out += b"$%d\r\n%s\r\n" % (len(a), a)
-    return out
 
 
 def test_offset_counts_exactly_the_applied_bytes(server_factory):
