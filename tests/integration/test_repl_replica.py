@@ -791,3 +791,38 @@ def test_stream_writes_with_past_expiry_are_kept_hidden(server_factory):
         assert rc.dbsize() == 4  # a, b and c held until the primary's DEL
     finally:
         fake.stop()
+
+
+def test_tls_replication_certificates(primaries, server_factory, tls_certs, tmp_path):
+    """The client certificate falls back to tls-cert-file/tls-key-file, as in
+    Redis 7; a primary whose certificate does not chain to our CA is refused
+    (logged, old data kept, retried)."""
+    p = primaries(certs=tls_certs)
+    pc = p.client()
+    pc.set("k", "over tls")
+    fallback = server_factory("--tls-replication", "yes", "--tls-ca-cert-file", tls_certs["ca_crt"],
+                              "--tls-cert-file", tls_certs["client_crt"], "--tls-key-file", tls_certs["client_key"])
+    fc = fallback.client()
+    fc.execute_command("REPLICAOF", "localhost", p.port)  # localhost: SNI and the name checked
+    wait_caught_up(fc, pc)
+    assert fc.get("k") == b"over tls"
+    # Without any client certificate the primary (tls-auth-clients yes) refuses us.
+    bare = server_factory("--tls-replication", "yes", "--tls-ca-cert-file", tls_certs["ca_crt"])
+    bc = bare.client()
+    bc.set("old", "kept")
+    bc.execute_command("REPLICAOF", "127.0.0.1", p.port)
+    wait_until(lambda: bare.log().count("Connecting to MASTER") >= 2, timeout=15, what="retries")
+    assert repl_info(bc)["master_link_status"] == "down" and bc.get("old") == b"kept"
+    # TLS 1.3: the refusal of a client without certificate shows at the first write or read.
+    assert any(m in bare.log() for m in ("Error writing to MASTER", "Master closed the connection",
+                                         "I/O error trying to sync with MASTER"))
+    # A CA that did not sign the primary's certificate: verification fails.
+    from conftest import make_certs
+    other = make_certs(tmp_path / "other-ca", name="Other")
+    wrong = server_factory(*replica_args(dict(tls_certs, ca_crt=other["ca_crt"])))
+    wc = wrong.client()
+    wc.set("old", "kept")
+    wc.execute_command("REPLICAOF", "127.0.0.1", p.port)
+    wait_until(lambda: "Error condition on socket for SYNC" in wrong.log(), timeout=15, what="the refused handshake")
+    assert "certificate verify failed" in wrong.log()
+    assert repl_info(wc)["master_link_status"] == "down" and wc.get("old") == b"kept"
