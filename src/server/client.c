@@ -233,6 +233,14 @@ static void processInput(client *c) {
         }
         if (st == RESP_PARTIAL) break;
         if (st == RESP_ERROR) {
+            if (c->flags & CLIENT_MASTER) {
+                /* Nothing would ever be written to flush the close: drop the
+                 * link now; the cron reconnects and resyncs. */
+                logWarning("Protocol error (%s) in the stream from MASTER: dropping the link", err);
+                clientFreeAsync(c);
+                c->qpos = c->qlen;
+                break;
+            }
             protocolError(c, err);
             c->qpos = c->qlen;
             break;
@@ -261,6 +269,9 @@ static void processInput(client *c) {
              * (CLIENT REPLY OFF): the write path would never see the flag. */
             if ((c->flags & CLIENT_CLOSE_AFTER_REPLY) && !clientHasPendingReplies(c)) clientFreeAsync(c);
         }
+        /* Our primary's stream: the offset advances by exactly the bytes
+         * applied, and sub-replicas get them as they came. */
+        if (c->flags & CLIENT_MASTER) replMasterApplied(c, base, consumed);
         c->qpos += consumed;
         respReqReset(&c->req);
         /* Before AUTH a request has at most 10 arguments, but an inline one
@@ -343,7 +354,8 @@ static void readHandler(conn *cn) {
     serverUpdateCachedTime(); /* one clock read per read event, as Redis */
     c->lastInteraction = srv.mstime;
     if (c->qlen - c->qpos > c->qpeak) c->qpeak = c->qlen - c->qpos;
-    if (srv.clientMaxQuerybufLen && c->qlen - c->qpos > (size_t)srv.clientMaxQuerybufLen) {
+    if (srv.clientMaxQuerybufLen && c->qlen - c->qpos > (size_t)srv.clientMaxQuerybufLen &&
+        !(c->flags & CLIENT_MASTER)) { /* a big MULTI from the primary is not abuse */
         char *info = clientInfoString(c);
         logWarning("Closing client that reached max query buffer length: %s", info);
         memFree(info);
@@ -482,7 +494,7 @@ void clientsCron(void) {
             clientFreeAsync(c);
             continue;
         }
-        if (srv.idleTimeout && !(c->flags & (CLIENT_PUBSUB | CLIENT_BLOCKED)) &&
+        if (srv.idleTimeout && !(c->flags & (CLIENT_PUBSUB | CLIENT_BLOCKED | CLIENT_MASTER | CLIENT_REPLICA)) &&
             now - c->lastInteraction > srv.idleTimeout * 1000) {
             logVerbose("Closing idle client id=%lld addr=%s", c->id, c->addr);
             clientFreeAsync(c);

@@ -42,6 +42,9 @@
 #define CLIENT_REPLICA (1 << 25) /* a replica attached to us (repl_primary.c): CLIENT LIST flags=S */
 #define CLIENT_MASTER (1 << 26)  /* the link to our primary, applying its stream (repl_replica.c): flags=M */
 #define CLIENT_PAUSED (1 << 27)  /* its next request waits for a CLIENT PAUSE to end (pause.c) */
+/* The master client's replies are dropped except while this is set: REPLCONF
+ * ACK (repl_replica.c), as Redis' CLIENT_MASTER_FORCE_REPLY. */
+#define CLIENT_MASTER_FORCE_REPLY (1ULL << 30)
 
 typedef struct replyBlock {
     struct replyBlock *next;

@@ -278,6 +278,18 @@ int cmdProcess(client *c) {
         cmdReject(c, cmd, err);
         return 1;
     }
+    /* Our primary's stream runs as it ran there: no ACL, auth, read-only,
+     * memory or persistence refusal applies (Redis' "obey client"). */
+    if (c->flags & CLIENT_MASTER) {
+        if (replMasterIntercept(c)) return 1;
+        if ((c->flags & CLIENT_MULTI) && !isMultiControl(cmd)) {
+            multiQueueCommand(c, cmd);
+            return 1;
+        }
+        cmdCall(c, cmd);
+        blockServeReadyKeys();
+        return 1;
+    }
     /* DEBUG and MODULE LOAD/LOADEX/UNLOAD run only where enable-debug-command
      * / enable-module-command allow; checked before NOAUTH, as Redis 7.0 does. */
     if (cmd->flags & CMD_PROTECTED) {
@@ -331,7 +343,8 @@ int cmdProcess(client *c) {
     }
     /* Evict before the write, so a cache under pressure makes room instead of
      * failing; deny memory-growing commands only if that was not enough. */
-    if (srv.maxmemory && !srv.loading) { /* never evict from a dataset still being loaded */
+    /* A replica's memory is its primary's business (replica-ignore-maxmemory). */
+    if (srv.maxmemory && !srv.loading && !(replIsReplica() && srv.replicaIgnoreMaxmemory)) {
         int out = evictPerform() == -1;
         /* Queueing inside MULTI may grow without bound, so under pressure
          * everything but EXEC/DISCARD/QUIT/RESET is refused there (Redis 7). */
@@ -354,6 +367,18 @@ int cmdProcess(client *c) {
                   "disk. Commands that may modify the data set are disabled, because this instance is configured "
                   "to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). "
                   "Please check the Redis logs for details about the RDB error.");
+        return 1;
+    }
+    /* A replica takes writes only from its primary (replica-read-only). */
+    if (replIsReplica() && srv.replicaReadOnly &&
+        ((cmd->flags & CMD_WRITE) || (!strcmp(cmd->fullname, "exec") && multiHasQueuedWrite(c)))) {
+        cmdReject(c, cmd, "-READONLY You can't write against a read only replica.");
+        return 1;
+    }
+    /* replica-serve-stale-data no: while the link is down only "stale"
+     * commands (INFO, REPLICAOF, PING...) are served. */
+    if (replIsReplica() && !srv.replicaServeStaleData && !replReplicaLinkUp() && !(cmd->flags & CMD_STALE)) {
+        cmdReject(c, cmd, "-MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.");
         return 1;
     }
     /* The start-up load serves sockets between keys (server.c): only the

@@ -219,8 +219,8 @@ static void helloCommand(client *c) {
 
 /* ---- CLIENT --------------------------------------------------------------- */
 
-/* Client types as CLIENT LIST/KILL TYPE name them. Masters and replicas do
- * not exist yet, so those types are accepted and match nobody. */
+/* Client types as CLIENT LIST/KILL TYPE name them (Redis' getClientType):
+ * our primary's link is "master", a replica attached to us "replica". */
 #define CONN_TYPE_NORMAL 0
 #define CONN_TYPE_REPLICA 1
 #define CONN_TYPE_PUBSUB 2
@@ -234,7 +234,11 @@ static int connTypeByName(slice s) {
     return -1;
 }
 
-static int connTypeOf(client *c) { return (c->flags & CLIENT_PUBSUB) ? CONN_TYPE_PUBSUB : CONN_TYPE_NORMAL; }
+static int connTypeOf(client *c) {
+    if (c->flags & CLIENT_MASTER) return CONN_TYPE_MASTER;
+    if (c->flags & CLIENT_REPLICA) return CONN_TYPE_REPLICA;
+    return (c->flags & CLIENT_PUBSUB) ? CONN_TYPE_PUBSUB : CONN_TYPE_NORMAL;
+}
 
 static int connTypeOrReply(client *c, slice s) {
     int type = connTypeByName(s);

@@ -156,7 +156,7 @@ static void keysExpireGeneric(client *c, long long basetime, int seconds) {
         if ((flags & KEYS_EXPIRE_GT) && (cur == -1 || when <= cur)) goto notset;
         if ((flags & KEYS_EXPIRE_LT) && cur != -1 && when >= cur) goto notset;
     }
-    if (when <= srv.mstime) {
+    if (dbAlreadyExpired(when)) {
         /* A time in the past deletes the key now (and says 1: it was set),
          * freed as an expiry is (Redis 7.0: lazyfree-lazy-expire). */
         dbDeleteGeneric(c->db, c->argv[1].p, c->argv[1].len, srv.lazyfreeLazyExpire);

@@ -22,6 +22,7 @@
 #include "keyring.h"
 #include "listen.h"
 #include "net.h"
+#include "repl.h"
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -188,6 +189,22 @@ static cfgParam params[] = {
     NUMP("max-new-tls-connections-per-cycle", 0, maxNewTlsConnsPerCycle, NK_INT, 1, INT_MAX, 16),
     BOOLP("tls-auto-reload", 0, tlsAutoReload, 0),
     ENUMP("tls-auth-clients-user", 0, tlsAuthClientsUser, certUserEnum, 0),
+    /* Replication, the replica side (repl_replica.c reads them at each
+     * connect, so a CONFIG SET applies from the next link). */
+    STRP("masteruser", CF_EMPTY_NULL, masterUser, NULL),
+    STRP("masterauth", CF_EMPTY_NULL, masterAuth, NULL),
+    STRP("replica-announce-ip", CF_EMPTY_NULL, replicaAnnounceIp, NULL, .alias = "slave-announce-ip"),
+    NUMP("replica-announce-port", 0, replicaAnnouncePort, NK_INT, 0, 65535, 0, .alias = "slave-announce-port"),
+    NUMP("replica-priority", 0, replicaPriority, NK_INT, 0, INT_MAX, 100, .alias = "slave-priority"),
+    BOOLP("replica-read-only", 0, replicaReadOnly, 1, .alias = "slave-read-only"),
+    BOOLP("replica-serve-stale-data", 0, replicaServeStaleData, 1, .alias = "slave-serve-stale-data"),
+    BOOLP("replica-announced", 0, replicaAnnounced, 1),
+    BOOLP("replica-ignore-maxmemory", 0, replicaIgnoreMaxmemory, 1, .alias = "slave-ignore-maxmemory"),
+    NUMP("repl-timeout", 0, replTimeout, NK_LL, 1, INT_MAX, 60),
+    BOOLP("tls-replication", 0, tlsReplication, 0),
+    STRP("tls-client-cert-file", 0, tlsClientCertFile, ""),
+    STRP("tls-client-key-file", 0, tlsClientKeyFile, ""),
+    STRP("tls-client-key-file-pass", 0, tlsClientKeyFilePass, ""),
 };
 #define NPARAMS ((int)(sizeof(params) / sizeof(params[0])))
 cfgParam *const configParams = params;
@@ -792,6 +809,11 @@ static int loadFromString(char *text, char **err) {
                  * password, never ">pa" (acl.c refuses a NUL in a name). */
                 if (argc < 2) reason = "wrong number of arguments";
                 else if (aclConfigUser(argv + 1, lens + 1, argc - 1, &reason) == 0) reason = NULL;
+            } else if (!strcasecmp(argv[0], "replicaof") || !strcasecmp(argv[0], "slaveof")) {
+                /* Not a CONFIG GET/SET parameter in Redis 7.0: only here. */
+                if (argc != 3) reason = "wrong number of arguments";
+                else if (argNul) reason = nulErr;
+                else if (replReplicaConfigure(argv[1], argv[2], &reason) == 0) reason = NULL;
             } else if (idx < 0) {
                 reason = "Bad directive or wrong number of arguments";
             } else {

@@ -25,6 +25,7 @@
 #include "pause.h"
 #include "cmd.h"
 #include "lazyfree.h"
+#include "repl.h"
 #include <string.h>
 
 static void entryKey(const dictNode *n, const char **p, size_t *len) {
@@ -84,8 +85,22 @@ void dbUpdateLru(dbEntry *e) {
         e->lru = evictLruClock();
 }
 
+/* A replica never expires keys itself (Redis 7): its primary's DEL does.
+ * Meanwhile the master client sees the key as it is, and a normal client
+ * sees it as gone, except a write on a writable replica, which deletes it
+ * as a primary would (so the write finds the key absent for real). */
+static int replicaKeepsExpired(void) {
+    if (!replIsReplica()) return 0;
+    client *c = srv.current;
+    if (c && (c->flags & CLIENT_MASTER)) return 1;
+    return !(c && c->cmd && (c->cmd->flags & CMD_WRITE));
+}
+
+int dbAlreadyExpired(long long whenMs) { return whenMs <= srv.mstime && !srv.loading && !replIsReplica(); }
+
 int dbExpireIfNeeded(cdb *db, dbEntry *e) {
     if (e->expire == 0 || e->expire > srv.mstime) return 0;
+    if (replicaKeepsExpired()) return !(srv.current && (srv.current->flags & CLIENT_MASTER));
     /* Under CLIENT PAUSE the dataset stays as it is (a failover waits for a
      * replica to catch up): a read sees the key as gone, nothing deletes
      * it. A write (one that began the pause inside its own EXEC) still
@@ -99,7 +114,7 @@ int dbExpireIfNeeded(cdb *db, dbEntry *e) {
 dbEntry *dbFind(cdb *db, const char *key, size_t len) {
     dbEntry *e = (dbEntry *)dictFind(&db->keys, key, len);
     if (e && e->expire && e->expire <= srv.mstime) {
-        dbExpireIfNeeded(db, e);
+        if (!dbExpireIfNeeded(db, e)) return e; /* the master client on a replica */
         return NULL;
     }
     return e;
@@ -305,6 +320,7 @@ static int currentDb;
 
 void dbActiveExpireCycle(int fast) {
     if (!srv.activeExpireEnabled || pauseActive()) return;
+    if (replIsReplica()) return; /* the primary expires, and sends the DELs */
     long long start = ustime();
     long long budget;
     if (fast) {

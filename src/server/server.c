@@ -162,6 +162,7 @@ void serverShutdown(int save, int nosave, int force, char **err) {
             logWarning("Error trying to save the DB. Exit anyway.");
         }
     }
+    replReplicaShutdown(); /* a snapshot half received is no use to anyone */
     if (srv.pidfile && srv.pidfile[0]) unlink(srv.pidfile);
     listenCloseAll();
     srv.shutdownAsap = 1;
