@@ -11,6 +11,7 @@
  * RANDOMKEY (KEYS is O(N) by contract, as in Redis). */
 #include "server.h"
 #include "pause.h"
+#include "repl.h"
 #include "db.h"
 #include "client.h"
 #include "reply.h"
@@ -438,10 +439,11 @@ static void randomkeyCommand(client *c) {
             return;
         }
         if (dbExpireIfNeeded(db, e)) {
-            /* Under CLIENT PAUSE expired keys stay: a db of only those
-             * would never yield a live one, so Redis 7.0 answers with an
-             * expired name after its tries rather than loop; so do we. */
-            if (pauseActive() && tries == KEYS_RANDOM_TRIES - 1) {
+            /* Under CLIENT PAUSE and on a replica expired keys stay: a db
+             * of only those would never yield a live one, so Redis 7.0
+             * answers with an expired name after its tries rather than
+             * loop; so do we. */
+            if ((pauseActive() || replIsReplica()) && tries == KEYS_RANDOM_TRIES - 1) {
                 replyBulk(c, e->key, e->keylen);
                 return;
             }
