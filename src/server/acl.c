@@ -758,7 +758,7 @@ int aclCheck(const aclUser *u, cmdDef *cmd, slice *argv, int argc, int *badArg) 
     if (!(cmd->flags & CMD_NO_AUTH) && !bitGet(u, cmd->id)) return ACL_DENIED_CMD;
     /* SPUBLISH/SSUBSCRIBE name their shard channel where a key would be;
      * it is checked as a channel (Redis' not-key key spec). */
-    if (!(u->flags & USER_ALLKEYS) && (cmd->firstKey > 0 || cmd->numkeysIdx > 0) && !(cmd->flags & CMD_PUBSUB)) {
+    if (!(u->flags & USER_ALLKEYS) && (cmd->firstKey > 0 || cmd->numkeysIdx > 0 || cmd->streamsKeys) && !(cmd->flags & CMD_PUBSUB)) {
         /* Every key is checked, whatever the count: a forbidden key after
          * many allowed ones must still deny the command. */
         cmdKeyIter it;

@@ -225,6 +225,7 @@ static int typeFromCommand(cmdDef *cmd) {
     if (!cmd) return -1;
     if (cmd->acl & ACL_LIST) return OBJ_LIST;
     if (cmd->acl & ACL_SORTEDSET) return OBJ_ZSET;
+    if (cmd->acl & ACL_STREAM) return OBJ_STREAM;
     return -1;
 }
 
@@ -351,7 +352,7 @@ static void serveKey(blockKey *bk) {
         dbEntry *e = dbFind(bk->db, bk->key, bk->keylen);
         /* Gone, or turned into something no blocking command takes (Redis 7.0
          * leaves the waiters blocked then). */
-        if (!e || (e->type != OBJ_LIST && e->type != OBJ_ZSET)) return;
+        if (!e || (e->type != OBJ_LIST && e->type != OBJ_ZSET && e->type != OBJ_STREAM)) return;
         blockState *bs = w->bs;
         client *c = bs->c;
         if ((bs->wantType != -1 && (int)e->type != bs->wantType) || (c->flags & CLIENT_CLOSE_ASAP)) {

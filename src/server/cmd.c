@@ -17,13 +17,13 @@
 
 extern cmdDef connCommands[], serverCommands[], keyCommands[], stringCommands[], multiCommands[],
     pubsubCommands[], infoCommands[], configCommands[], hashCommands[], listCommands[], setCommands[],
-    zsetCommands[], streamCommands[], aclCommands[], dumpCommands[], snapshotCommands[], scriptCommands[];
+    zsetCommands[], streamCommands[], streamGroupCommands[], aclCommands[], dumpCommands[], snapshotCommands[], scriptCommands[];
 /* functionCommands: function.h */
 static cmdDef commandCommands[];
 
 static cmdDef *tables[] = {connCommands,   serverCommands, keyCommands,    stringCommands,
                            multiCommands,  pubsubCommands, infoCommands,   configCommands,
-                           hashCommands,   listCommands,   setCommands,    zsetCommands,   streamCommands,
+                           hashCommands,   listCommands,   setCommands,    zsetCommands,   streamCommands, streamGroupCommands,
                            aclCommands,    dumpCommands,   snapshotCommands, scriptCommands,
                            functionCommands, replCommands, replPrimaryCommands, replReplicaCommands,
                            commandCommands};
@@ -119,6 +119,29 @@ void cmdKeysInit(cmdKeyIter *it, const cmdDef *cmd, const slice *argv, int argc)
         int last = cmd->lastKey < 0 ? argc + cmd->lastKey : cmd->lastKey;
         it->pos = cmd->firstKey;
         it->last = last < argc ? last : argc - 1;
+    }
+    if (cmd->streamsKeys) {
+        /* Redis' xreadGetKeys: options until STREAMS, then keys and as many ids. */
+        int streamsPos = -1;
+        for (int i = 1; i < argc; i++) {
+            if (sliceEqNocase(argv[i], "block") || sliceEqNocase(argv[i], "count")) {
+                i++;
+            } else if (sliceEqNocase(argv[i], "group")) {
+                i += 2;
+            } else if (sliceEqNocase(argv[i], "noack")) {
+                continue;
+            } else if (sliceEqNocase(argv[i], "streams")) {
+                streamsPos = i;
+                break;
+            } else {
+                break;
+            }
+        }
+        int n = streamsPos < 0 ? 0 : argc - streamsPos - 1;
+        if (n > 0 && n % 2 == 0) {
+            it->mpos = streamsPos + 1;
+            it->mlast = streamsPos + n / 2;
+        }
     }
     if (cmd->numkeysIdx > 0 && cmd->numkeysIdx < argc) {
         long long nk;
@@ -597,7 +620,7 @@ static void commandGetKeysCommand(client *c) {
         replyError(c, "Invalid command specified");
         return;
     }
-    if (cmd->firstKey <= 0 && cmd->numkeysIdx <= 0) {
+    if (cmd->firstKey <= 0 && cmd->numkeysIdx <= 0 && !cmd->streamsKeys) {
         replyError(c, "The command has no key arguments");
         return;
     }

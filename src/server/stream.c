@@ -9,6 +9,7 @@
  * block (no operation here is worse than the entries it touches), or reply
  * to a client (t_stream.c does). */
 #include "stream.h"
+#include "stream_cg.h"
 #include "lpack.h"
 #include "mem.h"
 #include "util.h"
@@ -297,6 +298,7 @@ void streamFree(stream *s) {
     if (!s) return;
     for (size_t i = 0; i < s->nnodes; i++) memFree(s->nodes[i].lp);
     memFree(s->nodes);
+    streamCGsFree(s->cgroups);
     memFree(s);
 }
 
@@ -305,6 +307,7 @@ stream *streamDup(const stream *s) {
     *n = *s;
     n->nodes = NULL;
     n->nnodes = n->cap = 0;
+    n->cgroups = s->cgroups ? streamCGsDup(s->cgroups) : NULL;
     if (s->nnodes) {
         n->nodes = memAlloc(s->nnodes * sizeof(*n->nodes));
         n->cap = n->nnodes = s->nnodes;
@@ -320,6 +323,7 @@ stream *streamDup(const stream *s) {
 
 size_t streamMemory(const stream *s) {
     size_t total = memUsableSize((void *)s);
+    if (s->cgroups) total += streamCGsMemory(s->cgroups);
     if (!s->nodes) return total;
     total += memUsableSize(s->nodes);
     for (size_t i = 0; i < s->nnodes; i++) total += memUsableSize(s->nodes[i].lp);
