@@ -121,26 +121,16 @@ void cmdKeysInit(cmdKeyIter *it, const cmdDef *cmd, const slice *argv, int argc)
         it->last = last < argc ? last : argc - 1;
     }
     if (cmd->streamsKeys) {
-        /* Redis' xreadGetKeys: options until STREAMS, then keys and as many ids. */
-        int streamsPos = -1;
-        for (int i = 1; i < argc; i++) {
-            if (sliceEqNocase(argv[i], "block") || sliceEqNocase(argv[i], "count")) {
-                i++;
-            } else if (sliceEqNocase(argv[i], "group")) {
-                i += 2;
-            } else if (sliceEqNocase(argv[i], "noack")) {
-                continue;
-            } else if (sliceEqNocase(argv[i], "streams")) {
-                streamsPos = i;
-                break;
-            } else {
-                break;
+        /* Redis 7.0's key spec: the first STREAMS from argv[streamsKeys] on,
+         * then the first half (rounded down) of what follows. */
+        for (int i = cmd->streamsKeys; i < argc; i++) {
+            if (!sliceEqNocase(argv[i], "streams")) continue;
+            int n = (argc - i - 1) / 2;
+            if (n > 0) {
+                it->mpos = i + 1;
+                it->mlast = i + n;
             }
-        }
-        int n = streamsPos < 0 ? 0 : argc - streamsPos - 1;
-        if (n > 0 && n % 2 == 0) {
-            it->mpos = streamsPos + 1;
-            it->mlast = streamsPos + n / 2;
+            break;
         }
     }
     if (cmd->numkeysIdx > 0 && cmd->numkeysIdx < argc) {

@@ -150,8 +150,8 @@ static void xreadGeneric(client *c, int group) {
             nstreams = c->argc - streamsArg;
             if (nstreams % 2) {
                 replyErrorFormat(c,
-                                 "Unbalanced '%s' list of streams: for each stream key an ID or '%c' must be specified.",
-                                 group ? "xreadgroup" : "xread", group ? '>' : '$');
+                                 "Unbalanced %s list of streams: for each stream key an ID or '%c' must be specified.",
+                                 group ? "XREADGROUP" : "XREAD", group ? '>' : '$');
                 return;
             }
             nstreams /= 2;
@@ -253,18 +253,20 @@ static void xreadGeneric(client *c, int group) {
                     gt = groups[k]->lastId;
                 }
             }
-            consumer = streamConsumerLookup(groups[k], consumerName->p, consumerName->len);
-            if (!consumer) {
-                consumer = streamConsumerCreate(groups[k], consumerName->p, consumerName->len, srv.mstime);
-                srv.dirty++;
-            }
-            consumer->seenTime = srv.mstime;
         } else if (s->length) {
             streamID maxid;
             streamEdgeID(s, 0, &maxid);
             if (streamCompareID(&maxid, &gt) > 0) now = 1;
         }
         if (!now) continue;
+        if (group) { /* Redis 7.0 makes the consumer only when it serves it */
+            consumer = streamConsumerLookup(groups[k], consumerName->p, consumerName->len);
+            if (!consumer) {
+                consumer = streamConsumerCreate(groups[k], consumerName->p, consumerName->len, srv.mstime);
+                srv.dirty++;
+            }
+            consumer->seenTime = srv.mstime;
+        }
         if (++served == 1) lenNode = replyDeferredLen(c);
         streamID start = gt;
         streamIncrID(&start);
@@ -423,7 +425,7 @@ static void xgroupCommand(client *c) {
         else if (xParseID(c, c->argv[4], &id, 0, 0, NULL) == -1) return;
         if (c->argc == 7) {
             if (!xOptIs(c->argv[5], "ENTRIESREAD")) {
-                replyErrorSyntax(c);
+                replySubcommandSyntax(c, "XGROUP");
                 return;
             }
             if (parseEntriesRead(c, c->argv[6], &entriesRead) == -1) return;
@@ -1093,7 +1095,7 @@ cmdDef streamGroupCommands[] = {
      .summary = "Return never seen elements in multiple streams, with IDs greater than the ones reported by the caller for each stream. Can block.",
      .complexity = "For each stream mentioned: O(N) with N being the number of elements being returned, it means that XREAD-ing with a fixed COUNT is O(1). Note that when the BLOCK option is used, XADD will pay O(M) time in order to serve the M clients blocked on the stream getting new data."},
     {.name = "xreadgroup", .proc = xreadgroupCommand, .arity = -7, .flags = CMD_WRITE | CMD_BLOCKING | CMD_MOVABLE_KEYS, .acl = ACL_STREAM,
-     .streamsKeys = 1, .group = "stream", .since = "5.0.0",
+     .streamsKeys = 4, .group = "stream", .since = "5.0.0",
      .summary = "Return new entries from a stream using a consumer group, or access the history of the pending entries for a given consumer. Can block.",
      .complexity = "For each stream mentioned: O(M) with M being the number of elements returned. If M is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1). On the other side when XREADGROUP blocks, XADD will pay the O(N) time in order to serve the N clients blocked on the stream getting new data."},
     {.name = "xgroup", .proc = xgroupContainer, .arity = -2, .acl = ACL_STREAM, .group = "stream", .since = "5.0.0",

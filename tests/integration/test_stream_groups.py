@@ -1,0 +1,422 @@
+"""Streams part two: XREAD (COUNT, BLOCK, $), consumer groups (XGROUP,
+XREADGROUP, XACK, XPENDING, XCLAIM, XAUTOCLAIM, XINFO) and streams with
+groups in snapshots and DUMP/RESTORE, against Debian's redis-server 7.0.
+
+Most checks are differential: the same commands go to redis-server 7.0
+and to Cachet and the reply trees must be equal, RESP2 and RESP3. Fields
+that depend on the clock (idle times, delivery and seen times) and on
+Redis' radix tree internals (radix-tree-nodes) are normalised; min-idle
+arguments are 0 or an hour so that what is claimed never depends on time.
+"""
+import os
+import random
+import shutil
+import socket
+import threading
+import time
+
+import pytest
+
+from conftest import Server, cmd, wait_until
+from test_differential import Reader
+
+REDIS = "/usr/bin/redis-server"
+need_redis = pytest.mark.skipif(not os.path.exists(REDIS), reason="needs Debian's redis-server 7.0")
+
+
+@pytest.fixture
+def redis_ref(tmp_path):
+    s = Server(tmp_path / "redis", binary=REDIS)
+    yield s
+    s.stop()
+
+
+@pytest.fixture(params=["plain", "tls"])
+def cachet_conn(request, server_factory):
+    """A connect() for Cachet over plaintext or TLS (tls-mode preferred)."""
+    if request.param == "plain":
+        s = server_factory()
+        return s, s.raw
+    from tlsutil import client_context, tls_socket
+    certs = request.getfixturevalue("tls_certs")
+    s = server_factory("--tls-mode", "preferred", "--tls-cert-file", certs["server_crt"],
+                       "--tls-key-file", certs["server_key"], "--tls-ca-cert-file", certs["ca_crt"])
+    ctx = client_context(certs["ca_crt"])
+    return s, lambda: tls_socket(s.port, ctx, owner=s)
+
+
+TIMED_KEYS = {b"idle", b"seen-time", b"radix-tree-nodes"}
+T = (b"T", b"")
+
+
+def normalise(args, reply):
+    """Clock- and rax-dependent values become T (see the module comment)."""
+    name = args[0].upper()
+
+    def walk(node, parent_key=None):
+        kind, value = node
+        if not isinstance(value, list):
+            if kind == b":" and value.lstrip(b"-").isdigit() and int(value) > 10**12:
+                return T  # a unix-ms delivery or seen time
+            return node
+        out = []
+        for i, item in enumerate(value):
+            prev = value[i - 1] if i else None
+            if prev is not None and i % 2 == 1 and prev[0] in (b"$", b"+") and prev[1] in TIMED_KEYS:
+                out.append(T)
+            else:
+                out.append(walk(item))
+        return kind, out
+
+    reply = walk(reply)
+    if name == "XPENDING" and len(args) > 3 and isinstance(reply[1], list):
+        reply = (reply[0], [(k, [v[0], v[1], T, v[3]]) if isinstance(v, list) and len(v) == 4 else (k, v)
+                            for k, v in reply[1]])
+    return reply
+
+
+def run_script(sock, script, resp3):
+    rd = Reader(sock)
+    out = []
+    if resp3:
+        sock.sendall(cmd("HELLO", "3"))
+        rd.read()
+    for args in script:
+        sock.sendall(cmd(*args))
+        out.append((args, normalise(args, rd.read())))
+    return out
+
+
+def compare(cachet_sock, redis_sock, script, resp3):
+    got = run_script(cachet_sock, script, resp3)
+    want = run_script(redis_sock, script, resp3)
+    for (args, g), (_, w) in zip(got, want):
+        assert g == w, f"{args}: cachet {g!r} != redis {w!r}"
+
+
+FIXED = [
+    ("CONFIG", "SET", "stream-node-max-entries", "3"),
+    ("XADD", "s", "1-1", "a", "1"), ("XADD", "s", "2-1", "b", "2"), ("XADD", "s", "3-1", "a", "3"),
+    ("XADD", "s", "4-1", "a", "4", "c", "5"), ("SET", "str", "x"),
+    # XGROUP
+    ("XGROUP", "HELP"), ("XGROUP", "foo"), ("XGROUP", "CREATE", "s"),
+    ("XGROUP", "CREATE", "nokey", "g", "0"), ("XGROUP", "CREATE", "str", "g", "0"),
+    ("XGROUP", "CREATE", "s", "g", "0", "MKSTREAM", "foo"),
+    ("XGROUP", "CREATE", "s", "g", "0", "ENTRIESREAD", "-2"),
+    ("XGROUP", "CREATE", "s", "g", "0", "ENTRIESREAD", "x"),
+    ("XGROUP", "CREATE", "s", "g", "bad"),
+    ("XGROUP", "CREATE", "s", "g", "0"), ("XGROUP", "CREATE", "s", "g", "0"),
+    ("XGROUP", "CREATE", "s", "g2", "$"), ("XGROUP", "CREATE", "s", "g3", "2-1", "ENTRIESREAD", "2"),
+    ("XGROUP", "CREATE", "new", "g", "$", "MKSTREAM"), ("TYPE", "new"), ("XLEN", "new"),
+    ("XGROUP", "SETID", "nokey", "g", "0"), ("XGROUP", "SETID", "s", "nog", "0"),
+    ("XGROUP", "SETID", "s", "g3", "0", "foo", "1"), ("XGROUP", "SETID", "s", "g3", "0", "ENTRIESREAD"),
+    ("XGROUP", "SETID", "s", "g3", "0", "ENTRIESREAD", "-3"), ("XGROUP", "SETID", "s", "g3", "bad"),
+    ("XGROUP", "SETID", "s", "g3", "-"), ("XGROUP", "SETID", "s", "g3", "$", "ENTRIESREAD", "4"),
+    ("XGROUP", "DESTROY", "nokey", "g"), ("XGROUP", "DESTROY", "s", "nog"),
+    ("XGROUP", "CREATECONSUMER", "s", "nog", "c"), ("XGROUP", "CREATECONSUMER", "s", "g", "c9"),
+    ("XGROUP", "CREATECONSUMER", "s", "g", "c9"), ("XGROUP", "DELCONSUMER", "s", "g", "nobody"),
+    # XREAD / XREADGROUP
+    ("XREAD", "STREAMS", "s", "0"), ("XREAD", "COUNT", "2", "STREAMS", "s", "new", "0", "0"),
+    ("XREAD", "STREAMS", "s", "$"), ("XREAD", "STREAMS", "nokey", "0"), ("XREAD", "STREAMS", "str", "0"),
+    ("XREAD", "STREAMS", "s", ">"), ("XREAD", "GROUP", "g", "c", "STREAMS", "s", "0"),
+    ("XREAD", "NOACK", "STREAMS", "s", "0"), ("XREAD", "COUNT", "x", "STREAMS", "s", "0"),
+    ("XREAD", "BLOCK", "-1", "STREAMS", "s", "0"), ("XREAD", "BLOCK", "x", "STREAMS", "s", "0"),
+    ("XREAD", "BLOCK", "1.5", "STREAMS", "s", "0"), ("XREAD", "STREAMS", "s"), ("XREAD", "COUNT", "1"),
+    ("XREAD", "foo", "STREAMS", "s", "0"), ("XREAD", "STREAMS", "s", "t", "0"),
+    ("XREAD", "COUNT", "-5", "STREAMS", "s", "2"), ("XREAD", "STREAMS", "s", "bad"),
+    ("XREAD", "BLOCK", "10", "STREAMS", "s", "0"),
+    ("XREADGROUP", "COUNT", "1", "STREAMS", "s", ">"), ("XREADGROUP", "GROUP", "g", "c", "STREAMS", "s"),
+    ("XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", "$"), ("XREADGROUP", "GROUP", "nog", "c", "STREAMS", "s", ">"),
+    ("XREADGROUP", "GROUP", "g", "c", "STREAMS", "nokey", ">"),
+    ("XREADGROUP", "GROUP", "g", "c", "STREAMS", "str", ">"),
+    ("XREADGROUP", "GROUP", "g", "c1", "COUNT", "2", "STREAMS", "s", ">"),
+    ("XREADGROUP", "GROUP", "g", "c2", "COUNT", "1", "STREAMS", "s", ">"),
+    ("XREADGROUP", "GROUP", "g", "c3", "NOACK", "COUNT", "1", "STREAMS", "s", ">"),
+    ("XREADGROUP", "GROUP", "g", "c1", "STREAMS", "s", "0"),
+    ("XREADGROUP", "GROUP", "g", "c1", "COUNT", "1", "STREAMS", "s", "1-1"),
+    ("XREADGROUP", "GROUP", "g", "c1", "STREAMS", "s", ">"),
+    ("XREADGROUP", "GROUP", "g2", "c1", "STREAMS", "s", "new", ">", ">"),
+    # XPENDING
+    ("XPENDING", "s"), ("XPENDING", "s", "nog"), ("XPENDING", "nokey", "g"), ("XPENDING", "str", "g"),
+    ("XPENDING", "s", "g"), ("XPENDING", "s", "g2"),
+    ("XPENDING", "s", "g", "-", "+", "x"), ("XPENDING", "s", "g", "IDLE", "10", "-", "+"),
+    ("XPENDING", "s", "g", "-", "+", "10"), ("XPENDING", "s", "g", "-", "+", "10", "c1"),
+    ("XPENDING", "s", "g", "-", "+", "10", "nobody"), ("XPENDING", "s", "g", "IDLE", "x", "-", "+", "10"),
+    ("XPENDING", "s", "g", "IDLE", "3600000", "-", "+", "10"), ("XPENDING", "s", "g", "-", "+", "-1"),
+    ("XPENDING", "s", "g", "bad", "+", "10"), ("XPENDING", "s", "g", "(1-1", "+", "10"),
+    ("XPENDING", "s", "g", "-", "(2-1", "10"), ("XPENDING", "s", "g", "-", "+", "10", "c1", "extra"),
+    ("XPENDING", "s", "g", "-", "+", "10", "c1", "extra", "more", "args"),
+    # XINFO
+    ("XINFO", "HELP"), ("XINFO", "foo"), ("XINFO", "STREAM", "nokey"), ("XINFO", "GROUPS", "nokey"),
+    ("XINFO", "STREAM", "str"), ("XINFO", "CONSUMERS", "s", "nog"), ("XINFO", "STREAM", "s", "foo"),
+    ("XINFO", "STREAM", "s", "FULL", "COUNT", "x"), ("XINFO", "STREAM", "s", "FULL", "COUNT"),
+    ("XINFO", "STREAM", "s"), ("XINFO", "STREAM", "s", "FULL"), ("XINFO", "STREAM", "s", "FULL", "COUNT", "1"),
+    ("XINFO", "STREAM", "s", "FULL", "COUNT", "0"), ("XINFO", "STREAM", "s", "FULL", "COUNT", "-1"),
+    ("XINFO", "GROUPS", "s"), ("XINFO", "CONSUMERS", "s", "g"), ("XINFO", "STREAM", "new"),
+    # XCLAIM / XAUTOCLAIM
+    ("XCLAIM", "s", "g", "c", "x", "1-1"), ("XCLAIM", "s", "g", "c", "0", "1-1", "foo"),
+    ("XCLAIM", "s", "g", "c", "0", "1-1", "IDLE", "x"), ("XCLAIM", "s", "g", "c", "0", "1-1", "TIME", "x"),
+    ("XCLAIM", "s", "g", "c", "0", "1-1", "RETRYCOUNT", "x"), ("XCLAIM", "s", "g", "c", "0", "1-1", "LASTID", "x"),
+    ("XCLAIM", "s", "nog", "c", "0", "1-1"), ("XCLAIM", "str", "g", "c", "0", "1-1"),
+    ("XCLAIM", "s", "g", "c4", "3600000", "1-1"), ("XCLAIM", "s", "g", "c4", "0", "1-1", "2-1", "JUSTID"),
+    ("XCLAIM", "s", "g", "c4", "0", "1-1", "RETRYCOUNT", "7", "IDLE", "7200000"),
+    ("XCLAIM", "s", "g", "c5", "0", "4-1", "FORCE"), ("XCLAIM", "s", "g", "c5", "0", "3-1", "FORCE", "JUSTID"),
+    ("XCLAIM", "s", "g", "c5", "0", "9-9", "FORCE"), ("XCLAIM", "s", "g", "c5", "0", "2-1", "LASTID", "9-0"),
+    ("XCLAIM", "s", "g", "c5", "0", "2-1", "TIME", "-5"),
+    ("XAUTOCLAIM", "s", "g", "c", "x", "0"), ("XAUTOCLAIM", "s", "g", "c", "0", "x"),
+    ("XAUTOCLAIM", "s", "g", "c", "0", "0", "COUNT", "0"), ("XAUTOCLAIM", "s", "g", "c", "0", "0", "foo"),
+    ("XAUTOCLAIM", "s", "nog", "c", "0", "0"), ("XAUTOCLAIM", "str", "g", "c", "0", "0"),
+    ("XAUTOCLAIM", "s", "g", "c", "0", "(18446744073709551615-18446744073709551615"),
+    ("XAUTOCLAIM", "s", "g", "c6", "3600000", "0"), ("XAUTOCLAIM", "s", "g", "c6", "0", "0", "COUNT", "1"),
+    ("XAUTOCLAIM", "s", "g", "c6", "0", "(1-1", "COUNT", "1", "JUSTID"),
+    ("XDEL", "s", "2-1"), ("XAUTOCLAIM", "s", "g", "c7", "0", "0"),
+    ("XREADGROUP", "GROUP", "g", "c5", "STREAMS", "s", "0"),
+    ("XPENDING", "s", "g"), ("XINFO", "STREAM", "s", "FULL"),
+    # XACK and consumer deletion
+    ("XACK", "s", "g"), ("XACK", "s", "g", "bad"), ("XACK", "nokey", "g", "1-1"), ("XACK", "str", "g", "1-1"),
+    ("XACK", "s", "nog", "1-1"), ("XACK", "s", "g", "1-1", "1-1", "9-9"),
+    ("XGROUP", "DELCONSUMER", "s", "g", "c7"), ("XGROUP", "DELCONSUMER", "s", "g", "c5"),
+    ("XINFO", "GROUPS", "s"), ("XPENDING", "s", "g"), ("XTRIM", "s", "MAXLEN", "1"), ("XINFO", "GROUPS", "s"),
+    ("XGROUP", "DESTROY", "s", "g"), ("XINFO", "GROUPS", "s"),
+    ("COMMAND", "GETKEYS", "XREAD", "COUNT", "1", "STREAMS", "a", "b", "0", "0"),
+    ("COMMAND", "GETKEYS", "XREADGROUP", "GROUP", "g", "c", "NOACK", "STREAMS", "a", ">"),
+    ("COMMAND", "GETKEYS", "XREAD", "STREAMS", "a", "b", "0"),
+]
+
+
+@need_redis
+@pytest.mark.parametrize("resp3", [False, True])
+def test_fixed_script(cachet_conn, redis_ref, resp3):
+    _, connect = cachet_conn
+    compare(connect(), redis_ref.raw(), FIXED, resp3)
+
+
+def random_script(rng, n):
+    keys = ["s1", "s2"]
+    groups = ["g1", "g2", "nog"]
+    consumers = ["c1", "c2", "c3"]
+    top = {k: 0 for k in keys + ["str"]}
+    out = [("CONFIG", "SET", "stream-node-max-entries", str(rng.choice([2, 4, 100])))]
+
+    def some_id(k):
+        return f"{rng.randint(0, top[k] + 2)}-{rng.randint(0, 2)}"
+
+    for _ in range(n):
+        k = rng.choice(keys + ["str"] if rng.random() < 0.03 else keys)
+        g, c = rng.choice(groups), rng.choice(consumers)
+        op = rng.random()
+        if op < 0.25:
+            top.setdefault(k, 0)
+            top[k] = top.get(k, 0) + rng.randint(0, 2)
+            out.append(("XADD", k, f"{top[k]}-{rng.randint(0, 3)}", "f", str(rng.randint(0, 9)),
+                        *(("x", "y") if rng.random() < 0.3 else ())))
+        elif op < 0.40:
+            ids = [">" if rng.random() < 0.7 else some_id(k)]
+            opts = []
+            if rng.random() < 0.5:
+                opts += ["COUNT", str(rng.randint(0, 3))]
+            if rng.random() < 0.15:
+                opts.append("NOACK")
+            out.append(("XREADGROUP", "GROUP", g, c, *opts, "STREAMS", k, *ids))
+        elif op < 0.48:
+            out.append(("XACK", k, g, *[some_id(k) for _ in range(rng.randint(1, 3))]))
+        elif op < 0.55:
+            opts = []
+            for o in ("JUSTID", "FORCE"):
+                if rng.random() < 0.2:
+                    opts.append(o)
+            if rng.random() < 0.2:
+                opts += ["RETRYCOUNT", str(rng.randint(0, 5))]
+            if rng.random() < 0.2:
+                opts += ["IDLE", rng.choice(["0", "7200000"])]
+            if rng.random() < 0.1:
+                opts += ["LASTID", some_id(k)]
+            if rng.random() < 0.05:
+                opts.append("bogus")
+            out.append(("XCLAIM", k, g, c, rng.choice(["0", "3600000"]),
+                        *[some_id(k) for _ in range(rng.randint(1, 3))], *opts))
+        elif op < 0.62:
+            opts = []
+            if rng.random() < 0.5:
+                opts += ["COUNT", str(rng.randint(0, 4))]
+            if rng.random() < 0.3:
+                opts.append("JUSTID")
+            out.append(("XAUTOCLAIM", k, g, c, rng.choice(["0", "3600000"]),
+                        rng.choice(["0", "-", some_id(k), "(" + some_id(k)]), *opts))
+        elif op < 0.70:
+            r = rng.random()
+            if r < 0.4:
+                out.append(("XPENDING", k, g))
+            else:
+                extra = [c] if rng.random() < 0.4 else []
+                idle = ["IDLE", rng.choice(["0", "3600000"])] if rng.random() < 0.3 else []
+                out.append(("XPENDING", k, g, *idle, rng.choice(["-", some_id(k)]), rng.choice(["+", some_id(k)]),
+                            str(rng.randint(-1, 5)), *extra))
+        elif op < 0.75:
+            out.append(("XDEL", k, *[some_id(k) for _ in range(rng.randint(1, 2))]))
+        elif op < 0.78:
+            out.append(("XTRIM", k, "MAXLEN", str(rng.randint(0, 6))))
+        elif op < 0.88:
+            sub = rng.choice(["CREATE", "CREATE", "SETID", "DESTROY", "CREATECONSUMER", "DELCONSUMER"])
+            if sub == "CREATE":
+                extra = ["MKSTREAM"] if rng.random() < 0.5 else []
+                if rng.random() < 0.2:
+                    extra += ["ENTRIESREAD", str(rng.randint(-2, 5))]
+                out.append(("XGROUP", "CREATE", k, g, rng.choice(["0", "$", some_id(k)]), *extra))
+            elif sub == "SETID":
+                extra = ["ENTRIESREAD", str(rng.randint(-1, 5))] if rng.random() < 0.3 else []
+                out.append(("XGROUP", "SETID", k, g, rng.choice(["0", "$", some_id(k)]), *extra))
+            elif sub == "DESTROY":
+                out.append(("XGROUP", "DESTROY", k, g))
+            else:
+                out.append(("XGROUP", sub, k, g, c))
+        elif op < 0.94:
+            r = rng.random()
+            if r < 0.3:
+                out.append(("XINFO", "GROUPS", k))
+            elif r < 0.5:
+                out.append(("XINFO", "CONSUMERS", k, g))
+            elif r < 0.7:
+                out.append(("XINFO", "STREAM", k))
+            else:
+                out.append(("XINFO", "STREAM", k, "FULL", "COUNT", str(rng.randint(0, 3))))
+        elif op < 0.97:
+            out.append(("XREAD", "COUNT", str(rng.randint(0, 3)), "STREAMS", k, rng.choice(["$", "0", some_id(k)])))
+        else:
+            out.append(("XSETID", k, f"{top[k] + rng.randint(0, 3)}-9"))
+    for k in keys:
+        out.append(("XINFO", "STREAM", k, "FULL", "COUNT", "0"))
+        for g in groups:
+            out.append(("XPENDING", k, g, "-", "+", "1000"))
+    return out
+
+
+@need_redis
+@pytest.mark.parametrize("seed", range(6))
+def test_random_sequences(server, redis_ref, seed):
+    rng = random.Random(seed)
+    script = random_script(rng, 400)
+    compare(server.raw(), redis_ref.raw(), script, resp3=seed % 2 == 1)
+
+
+# ---- blocking -----------------------------------------------------------
+
+
+def read_reply(sock):
+    return Reader(sock).read()
+
+
+def test_xread_block_served_by_xadd(cachet_conn):
+    srv, connect = cachet_conn
+    waiter, writer = connect(), connect()
+    rd = Reader(waiter)
+    waiter.sendall(cmd("XREAD", "BLOCK", "0", "STREAMS", "s", "$"))
+    c = srv.client()
+    wait_until(lambda: c.info("clients")["blocked_clients"] == 1, what="XREAD to block")
+    writer.sendall(cmd("XADD", "s", "5-1", "f", "v"))
+    assert Reader(writer).read() == (b"$", b"5-1")
+    assert rd.read() == (b"*", [(b"*", [(b"$", b"s"), (b"*", [(b"*", [(b"$", b"5-1"), (b"*", [(b"$", b"f"), (b"$", b"v")])])])])])
+    # "$" meant the last id when it blocked: an existing stream too
+    waiter.sendall(cmd("XREAD", "BLOCK", "0", "COUNT", "5", "STREAMS", "s", "$"))
+    wait_until(lambda: c.info("clients")["blocked_clients"] == 1, what="XREAD to block again")
+    c.execute_command("XADD", "s", "6-1", "g", "w")
+    got = rd.read()
+    assert got[1][0][1][1][1][0][1][0] == (b"$", b"6-1")
+
+
+def test_xread_block_timeout_and_resp3(cachet_conn):
+    srv, connect = cachet_conn
+    sock = connect()
+    rd = Reader(sock)
+    t0 = time.monotonic()
+    sock.sendall(cmd("XREAD", "BLOCK", "50", "STREAMS", "s", "0"))
+    assert rd.read() == (b"*", None)
+    assert time.monotonic() - t0 >= 0.045
+    sock.sendall(cmd("HELLO", "3"))
+    rd.read()
+    sock.sendall(cmd("XREAD", "BLOCK", "30", "STREAMS", "s", "0"))
+    assert rd.read() == (b"_", b"")
+    c = srv.client()
+    sock.sendall(cmd("XREAD", "BLOCK", "0", "STREAMS", "s", "0"))
+    wait_until(lambda: c.info("clients")["blocked_clients"] == 1, what="XREAD to block")
+    c.execute_command("XADD", "s", "1-1", "f", "v")
+    assert rd.read() == (b"%", [(b"$", b"s"), (b"*", [(b"*", [(b"$", b"1-1"), (b"*", [(b"$", b"f"), (b"$", b"v")])])])])
+    # MULTI never blocks: a null reply as a timeout
+    sock.sendall(cmd("MULTI") + cmd("XREAD", "BLOCK", "0", "STREAMS", "s", "9") + cmd("EXEC"))
+    rd.read(), rd.read()
+    assert rd.read() == (b"*", [(b"_", b"")])
+
+
+def test_xreadgroup_block(cachet_conn):
+    srv, connect = cachet_conn
+    c = srv.client()
+    c.execute_command("XGROUP", "CREATE", "s", "g", "$", "MKSTREAM")
+    a, b = connect(), connect()
+    ra, rb_ = Reader(a), Reader(b)
+    a.sendall(cmd("XREADGROUP", "GROUP", "g", "alice", "BLOCK", "0", "STREAMS", "s", ">"))
+    wait_until(lambda: c.info("clients")["blocked_clients"] == 1, what="alice to block")
+    b.sendall(cmd("XREADGROUP", "GROUP", "g", "bob", "BLOCK", "0", "STREAMS", "s", ">"))
+    wait_until(lambda: c.info("clients")["blocked_clients"] == 2, what="bob to block")
+    c.execute_command("XADD", "s", "1-1", "f", "v")
+    got = ra.read()
+    assert got[1][0][1][1][1][0][1][0] == (b"$", b"1-1")
+    assert c.info("clients")["blocked_clients"] == 1  # bob keeps waiting: alice took it
+    c.execute_command("XADD", "s", "2-1", "f", "v")
+    got = rb_.read()
+    assert got[1][0][1][1][1][0][1][0] == (b"$", b"2-1")
+    assert c.xpending("s", "g")["consumers"] == [{"name": b"alice", "pending": 1}, {"name": b"bob", "pending": 1}]
+    # destroyed while waiting: -NOGROUP
+    a.sendall(cmd("XREADGROUP", "GROUP", "g", "alice", "BLOCK", "0", "STREAMS", "s", ">"))
+    wait_until(lambda: c.info("clients")["blocked_clients"] == 1, what="alice to block again")
+    c.execute_command("XGROUP", "DESTROY", "s", "g")
+    assert ra.read() == (b"-", b"NOGROUP the consumer group this client was blocked on no longer exists")
+    # timeout
+    c.execute_command("XGROUP", "CREATE", "s", "g", "$")
+    a.sendall(cmd("XREADGROUP", "GROUP", "g", "alice", "BLOCK", "40", "STREAMS", "s", ">"))
+    assert ra.read() == (b"*", None)
+
+
+@need_redis
+def test_blocking_replies_match_redis(server, redis_ref):
+    """The bytes a served XREAD / XREADGROUP receives, as Redis sends them."""
+    out = []
+    for s in (server, redis_ref):
+        c = s.client()
+        c.execute_command("XGROUP", "CREATE", "s", "g", "$", "MKSTREAM")
+        got = []
+        for args in (("XREAD", "BLOCK", "0", "COUNT", "1", "STREAMS", "s", "t", "$", "$"),
+                     ("XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">")):
+            c.execute_command("XGROUP", "SETID", "s", "g", "$")
+            w = s.raw()
+            w.sendall(cmd(*args))
+            wait_until(lambda: c.info("clients")["blocked_clients"] == 1, what="a block")
+            c.execute_command("XADD", "s", f"{len(got) + 1}-0", "f", "v", "x", "yy")
+            got.append(Reader(w).read())
+        got.append(c.execute_command("XINFO", "GROUPS", "s"))
+        out.append(got)
+    assert out[0] == out[1]
+
+
+# ---- key specs and scale -----------------------------------------------
+
+
+def test_pel_scales(server):
+    """100k pending entries, acked in an order that is neither head nor tail
+    first: must stay fast (no quadratic work)."""
+    c = server.client()
+    c.execute_command("XGROUP", "CREATE", "s", "g", "0", "MKSTREAM")
+    p = c.pipeline(transaction=False)
+    for i in range(1, 100001):
+        p.execute_command("XADD", "s", f"{i}-0", "f", "v")
+    p.execute()
+    t0 = time.monotonic()
+    c.execute_command("XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", ">")
+    assert c.xpending("s", "g")["pending"] == 100000
+    rng = random.Random(1)
+    ids = [f"{i}-0" for i in range(1, 100001)]
+    rng.shuffle(ids)
+    for i in range(0, len(ids), 1000):
+        p.execute_command("XACK", "s", "g", *ids[i:i + 1000])
+    assert sum(p.execute()) == 100000
+    assert c.xpending("s", "g")["pending"] == 0
+    assert time.monotonic() - t0 < 20
