@@ -658,6 +658,9 @@ static int keyPermCompute(const cmdDef *cmd, int keyOrdinal) {
         if (!strcmp(n, touchOnly[i])) return 0;
     if (cmd->flags & CMD_READONLY) return PERM_R;
     if (!(cmd->flags & CMD_WRITE)) return PERM_R;
+    /* Writes whose key spec is RW ACCESS without UPDATE/INSERT/DELETE
+     * (XREADGROUP: its PEL changes are not the data). */
+    if (!strcmp(n, "xreadgroup")) return PERM_R;
     static const char *destFirst[] = {"sinterstore", "sunionstore", "sdiffstore", "zunionstore", "zinterstore",
                                       "zdiffstore",  "zrangestore", "georadius",  "geosearchstore", NULL};
     for (int i = 0; destFirst[i]; i++)
@@ -676,6 +679,7 @@ static int keyPermCompute(const cmdDef *cmd, int keyOrdinal) {
                                       "sadd", "srem", "hset", "hsetnx", "hmset", "hdel", "zadd", "zrem",
                                       "zremrangebyscore", "zremrangebyrank", "zremrangebylex",
                                       "xadd", "xdel", "xtrim", "xsetid", /* key specs RW UPDATE/DELETE, no ACCESS */
+                                      "xgroup", "xack", "xclaim", "xautoclaim",
                                       "restore", /* Redis' key spec: OW UPDATE, no ACCESS */ NULL};
     for (int i = 0; writeOnly[i]; i++)
         if (!strcmp(n, writeOnly[i])) return PERM_W;
