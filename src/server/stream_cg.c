@@ -194,13 +194,16 @@ static char *nameDup(const char *p, size_t len) {
     return n;
 }
 
-/* Index of name in groups (found=1) or where it goes. */
-static size_t groupPos(const streamCGs *g, const char *name, size_t len, int *found) {
-    size_t lo = 0, hi = g->n;
+/* Index of name in a name-sorted array of groups or consumers (found=1),
+ * or where it goes; nameOf gives an element's name. */
+static size_t namePos(void *const *arr, size_t n, const char *(*nameOf)(const void *, size_t *), const char *name,
+                      size_t len, int *found) {
+    size_t lo = 0, hi = n;
     *found = 0;
     while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        int r = nameCmp(g->groups[mid]->name, g->groups[mid]->nameLen, name, len);
+        size_t mid = (lo + hi) / 2, ml;
+        const char *mn = nameOf(arr[mid], &ml);
+        int r = nameCmp(mn, ml, name, len);
         if (r == 0) {
             *found = 1;
             return mid;
@@ -211,20 +214,24 @@ static size_t groupPos(const streamCGs *g, const char *name, size_t len, int *fo
     return lo;
 }
 
+static const char *groupName(const void *p, size_t *len) {
+    const streamCG *cg = p;
+    *len = cg->nameLen;
+    return cg->name;
+}
+
+static const char *consumerName(const void *p, size_t *len) {
+    const streamConsumer *sc = p;
+    *len = sc->nameLen;
+    return sc->name;
+}
+
+static size_t groupPos(const streamCGs *g, const char *name, size_t len, int *found) {
+    return namePos((void *const *)g->groups, g->n, groupName, name, len, found);
+}
+
 static size_t consumerPos(const streamCG *cg, const char *name, size_t len, int *found) {
-    size_t lo = 0, hi = cg->nconsumers;
-    *found = 0;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        int r = nameCmp(cg->consumers[mid]->name, cg->consumers[mid]->nameLen, name, len);
-        if (r == 0) {
-            *found = 1;
-            return mid;
-        }
-        if (r < 0) lo = mid + 1;
-        else hi = mid;
-    }
-    return lo;
+    return namePos((void *const *)cg->consumers, cg->nconsumers, consumerName, name, len, found);
 }
 
 size_t streamCGCount(const stream *s) { return s->cgroups ? s->cgroups->n : 0; }

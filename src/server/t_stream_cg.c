@@ -50,6 +50,20 @@ static stream *lookupStreamRead(client *c, slice key, int *wrongType) {
     return e ? e->v.ptr : NULL;
 }
 
+/* XPENDING, XCLAIM, XAUTOCLAIM: the group argv[2] of the stream argv[1];
+ * NULL after the WRONGTYPE or -NOGROUP reply. */
+static streamCG *groupOrReply(client *c, stream **sp) {
+    int wrong;
+    stream *s = lookupStreamRead(c, c->argv[1], &wrong);
+    *sp = s;
+    if (wrong) return NULL;
+    streamCG *cg = s ? streamCGLookup(s, c->argv[2].p, c->argv[2].len) : NULL;
+    if (!cg)
+        replyErrorFormat(c, "-NOGROUP No such key '%.*s' or consumer group '%.*s'", cLen(c->argv[1]), c->argv[1].p,
+                         cLen(c->argv[2]), c->argv[2].p);
+    return cg;
+}
+
 static void touched(client *c, slice key) { dbTouchKey(c->db, key.p, key.len); }
 
 /* ======================================================================== */
@@ -504,7 +518,6 @@ static void xackCommand(client *c) {
 }
 
 static void xpendingCommand(client *c) {
-    slice groupName = c->argv[2];
     slice *consumerName = NULL;
     streamID start = {0, 0}, end = {UINT64_MAX, UINT64_MAX};
     long long count = 0, minidle = 0;
@@ -536,15 +549,9 @@ static void xpendingCommand(client *c) {
         }
         if (sidx + 3 < c->argc) consumerName = &c->argv[sidx + 3];
     }
-    int wrong;
-    stream *s = lookupStreamRead(c, c->argv[1], &wrong);
-    if (wrong) return;
-    streamCG *cg = s ? streamCGLookup(s, groupName.p, groupName.len) : NULL;
-    if (!cg) {
-        replyErrorFormat(c, "-NOGROUP No such key '%.*s' or consumer group '%.*s'", cLen(c->argv[1]), c->argv[1].p,
-                         cLen(groupName), groupName.p);
-        return;
-    }
+    stream *s;
+    streamCG *cg = groupOrReply(c, &s);
+    if (!cg) return;
     if (c->argc == 3) {
         replyArrayLen(c, 4);
         replyLongLong(c, (long long)cg->pel.len);
@@ -626,15 +633,9 @@ static streamConsumer *claimer(streamCG *cg, slice name) {
 }
 
 static void xclaimCommand(client *c) {
-    int wrong;
-    stream *s = lookupStreamRead(c, c->argv[1], &wrong);
-    if (wrong) return;
-    streamCG *cg = s ? streamCGLookup(s, c->argv[2].p, c->argv[2].len) : NULL;
-    if (!cg) {
-        replyErrorFormat(c, "-NOGROUP No such key '%.*s' or consumer group '%.*s'", cLen(c->argv[1]), c->argv[1].p,
-                         cLen(c->argv[2]), c->argv[2].p);
-        return;
-    }
+    stream *s;
+    streamCG *cg = groupOrReply(c, &s);
+    if (!cg) return;
     long long minidle, retrycount = -1, deliverytime = -1;
     int force = 0, justid = 0;
     if (!string2ll(c->argv[4].p, c->argv[4].len, &minidle)) {
@@ -763,15 +764,9 @@ static void xautoclaimCommand(client *c) {
             return;
         }
     }
-    int wrong;
-    stream *s = lookupStreamRead(c, c->argv[1], &wrong);
-    if (wrong) return;
-    streamCG *cg = s ? streamCGLookup(s, c->argv[2].p, c->argv[2].len) : NULL;
-    if (!cg) {
-        replyErrorFormat(c, "-NOGROUP No such key '%.*s' or consumer group '%.*s'", cLen(c->argv[1]), c->argv[1].p,
-                         cLen(c->argv[2]), c->argv[2].p);
-        return;
-    }
+    stream *s;
+    streamCG *cg = groupOrReply(c, &s);
+    if (!cg) return;
     long long attempts = count * 10, now = srv.mstime;
     streamConsumer *consumer = NULL;
     /* Claims first, reply after: the cursor comes before the entries and
@@ -855,9 +850,15 @@ static void replyLag(client *c, stream *s, streamCG *cg) {
     else replyNull(c);
 }
 
-static void replyEntriesRead(client *c, streamCG *cg) {
+/* last-delivered-id, entries-read and lag of a group (XINFO GROUPS, FULL). */
+static void replyGroupProgress(client *c, stream *s, streamCG *cg) {
+    replyBulkCString(c, "last-delivered-id");
+    xReplyID(c, &cg->lastId);
+    replyBulkCString(c, "entries-read");
     if (cg->entriesRead != SCG_INVALID_ENTRIES_READ) replyLongLong(c, cg->entriesRead);
     else replyNull(c);
+    replyBulkCString(c, "lag");
+    replyLag(c, s, cg);
 }
 
 /* Radix tree nodes Redis would have for nnodes keys: not comparable
@@ -881,6 +882,14 @@ static void replyStreamHeader(client *c, stream *s) {
     xReplyID(c, &s->firstId);
 }
 
+/* XINFO's stream at argv[2]; NULL after WRONGTYPE or "no such key". */
+static stream *infoStreamOrReply(client *c) {
+    int wrong;
+    stream *s = lookupStreamRead(c, c->argv[2], &wrong);
+    if (!s && !wrong) replyError(c, "no such key");
+    return s;
+}
+
 static void xinfoStreamFull(client *c, stream *s, long long count) {
     replyMapLen(c, 9);
     replyStreamHeader(c, s);
@@ -895,12 +904,7 @@ static void xinfoStreamFull(client *c, stream *s, long long count) {
         replyMapLen(c, 7);
         replyBulkCString(c, "name");
         replyBulk(c, cg->name, cg->nameLen);
-        replyBulkCString(c, "last-delivered-id");
-        xReplyID(c, &cg->lastId);
-        replyBulkCString(c, "entries-read");
-        replyEntriesRead(c, cg);
-        replyBulkCString(c, "lag");
-        replyLag(c, s, cg);
+        replyGroupProgress(c, s, cg);
         replyBulkCString(c, "pel-count");
         replyLongLong(c, (long long)cg->pel.len);
         replyBulkCString(c, "pending");
@@ -962,13 +966,8 @@ static void xinfoStreamCommand(client *c) {
             if (count < 0) count = 10;
         }
     }
-    int wrong;
-    stream *s = lookupStreamRead(c, c->argv[2], &wrong);
-    if (wrong) return;
-    if (!s) {
-        replyError(c, "no such key");
-        return;
-    }
+    stream *s = infoStreamOrReply(c);
+    if (!s) return;
     if (full) {
         xinfoStreamFull(c, s, count);
         return;
@@ -989,13 +988,8 @@ static void xinfoStreamCommand(client *c) {
 }
 
 static void xinfoGroupsCommand(client *c) {
-    int wrong;
-    stream *s = lookupStreamRead(c, c->argv[2], &wrong);
-    if (wrong) return;
-    if (!s) {
-        replyError(c, "no such key");
-        return;
-    }
+    stream *s = infoStreamOrReply(c);
+    if (!s) return;
     size_t ng = streamCGCount(s);
     replyArrayLen(c, (long)ng);
     for (size_t g = 0; g < ng; g++) {
@@ -1007,23 +1001,13 @@ static void xinfoGroupsCommand(client *c) {
         replyLongLong(c, (long long)cg->nconsumers);
         replyBulkCString(c, "pending");
         replyLongLong(c, (long long)cg->pel.len);
-        replyBulkCString(c, "last-delivered-id");
-        xReplyID(c, &cg->lastId);
-        replyBulkCString(c, "entries-read");
-        replyEntriesRead(c, cg);
-        replyBulkCString(c, "lag");
-        replyLag(c, s, cg);
+        replyGroupProgress(c, s, cg);
     }
 }
 
 static void xinfoConsumersCommand(client *c) {
-    int wrong;
-    stream *s = lookupStreamRead(c, c->argv[2], &wrong);
-    if (wrong) return;
-    if (!s) {
-        replyError(c, "no such key");
-        return;
-    }
+    stream *s = infoStreamOrReply(c);
+    if (!s) return;
     streamCG *cg = streamCGLookup(s, c->argv[3].p, c->argv[3].len);
     if (!cg) {
         replyErrorFormat(c, "-NOGROUP No such consumer group '%.*s' for key name '%.*s'", cLen(c->argv[3]),

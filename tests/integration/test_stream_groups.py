@@ -11,8 +11,6 @@ arguments are 0 or an hour so that what is claimed never depends on time.
 import os
 import random
 import shutil
-import socket
-import threading
 import time
 
 import pytest
@@ -20,30 +18,8 @@ import pytest
 from conftest import Server, cmd, wait_until
 from test_differential import Reader
 
-REDIS = "/usr/bin/redis-server"
-need_redis = pytest.mark.skipif(not os.path.exists(REDIS), reason="needs Debian's redis-server 7.0")
-
-
-@pytest.fixture
-def redis_ref(tmp_path):
-    s = Server(tmp_path / "redis", binary=REDIS)
-    yield s
-    s.stop()
-
-
-@pytest.fixture(params=["plain", "tls"])
-def cachet_conn(request, server_factory):
-    """A connect() for Cachet over plaintext or TLS (tls-mode preferred)."""
-    if request.param == "plain":
-        s = server_factory()
-        return s, s.raw
-    from tlsutil import client_context, tls_socket
-    certs = request.getfixturevalue("tls_certs")
-    s = server_factory("--tls-mode", "preferred", "--tls-cert-file", certs["server_crt"],
-                       "--tls-key-file", certs["server_key"], "--tls-ca-cert-file", certs["ca_crt"])
-    ctx = client_context(certs["ca_crt"])
-    return s, lambda: tls_socket(s.port, ctx, owner=s)
-
+from test_stream import REDIS, cachet_conn, crc64, need_redis, redis_ref  # noqa: F401 - fixtures
+from test_stream import run_script as stream_run_script
 
 TIMED_KEYS = {b"idle", b"seen-time", b"radix-tree-nodes"}
 T = (b"T", b"")
@@ -76,15 +52,7 @@ def normalise(args, reply):
 
 
 def run_script(sock, script, resp3):
-    rd = Reader(sock)
-    out = []
-    if resp3:
-        sock.sendall(cmd("HELLO", "3"))
-        rd.read()
-    for args in script:
-        sock.sendall(cmd(*args))
-        out.append((args, normalise(args, rd.read())))
-    return out
+    return [(args, normalise(args, reply)) for args, reply in stream_run_script(sock, script, resp3)]
 
 
 def compare(cachet_sock, redis_sock, script, resp3):
@@ -549,7 +517,6 @@ def test_restore_rejects_bad_groups(server):
     c.execute_command("XADD", "s", "2-1", "f", "v")
     c.execute_command("XGROUP", "CREATE", "s", "g", "0")
     c.execute_command("XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", ">")
-    from test_stream import crc64
     d = c.dump("s")
     body = d[:-8]
     refused = 0
