@@ -64,6 +64,14 @@ static streamCG *groupOrReply(client *c, stream **sp) {
     return cg;
 }
 
+/* now - t, saturated: times come from files and clients and may be
+ * anything (Redis overflows here). */
+static long long msSince(long long now, long long t) {
+    if (t < 0 && now > LLONG_MAX + t) return LLONG_MAX;
+    if (t > 0 && now < LLONG_MIN + t) return LLONG_MIN;
+    return now - t;
+}
+
 static void touched(client *c, slice key) { dbTouchKey(c->db, key.p, key.len); }
 
 /* ======================================================================== */
@@ -597,13 +605,13 @@ static void xpendingCommand(client *c) {
     idmapSeek(pel, &start, &pos);
     while (count && idmapNext(pel, &pos, &id, &v) && streamCompareID(&id, &end) <= 0) {
         streamNACK *nack = v;
-        if (minidle && now - nack->deliveryTime < minidle) continue;
+        if (minidle && msSince(now, nack->deliveryTime) < minidle) continue;
         n++;
         count--;
         replyArrayLen(c, 4);
         xReplyID(c, &id);
         replyBulk(c, nack->consumer->name, nack->consumer->nameLen);
-        long long elapsed = now - nack->deliveryTime;
+        long long elapsed = msSince(now, nack->deliveryTime);
         replyLongLong(c, elapsed < 0 ? 0 : elapsed);
         replyLongLong(c, (long long)nack->deliveryCount);
     }
@@ -664,7 +672,7 @@ static void xclaimCommand(client *c) {
                 replyError(c, "Invalid IDLE option argument for XCLAIM");
                 goto cleanup;
             }
-            deliverytime = now - deliverytime;
+            deliverytime = msSince(now, deliverytime);
         } else if (xOptIs(o, "TIME") && moreargs) {
             j++;
             if (!string2ll(c->argv[j].p, c->argv[j].len, &deliverytime)) {
@@ -711,7 +719,7 @@ static void xclaimCommand(client *c) {
             fresh = 1;
         }
         if (!nack) continue;
-        if (!fresh && minidle && now - nack->deliveryTime < minidle) continue;
+        if (!fresh && minidle && msSince(now, nack->deliveryTime) < minidle) continue;
         if (!consumer) consumer = claimer(cg, c->argv[3]);
         if (fresh) {
             nack->consumer = consumer;
@@ -797,7 +805,7 @@ static void xautoclaimCommand(client *c) {
             count--;
             continue;
         }
-        if (minidle && now - nack->deliveryTime < minidle) continue;
+        if (minidle && msSince(now, nack->deliveryTime) < minidle) continue;
         if (!consumer) consumer = claimer(cg, c->argv[3]);
         streamNACKMove(&id, nack, consumer);
         nack->deliveryTime = now;
@@ -1023,7 +1031,7 @@ static void xinfoConsumersCommand(client *c) {
         replyBulkCString(c, "pending");
         replyLongLong(c, (long long)sc->pel.len);
         replyBulkCString(c, "idle");
-        long long idle = srv.mstime - sc->seenTime;
+        long long idle = msSince(srv.mstime, sc->seenTime);
         replyLongLong(c, idle < 0 ? 0 : idle);
     }
 }
