@@ -77,9 +77,9 @@ static idmapChunk *chunkNew(int cap) {
 static void chunksInsertAt(idmap *m, size_t at, idmapChunk *k) {
     if (m->nchunks == m->cap) {
         m->cap = m->cap ? m->cap * 2 : 4;
-        m->chunks = memRealloc(m->chunks, m->cap * sizeof(*m->chunks));
+        m->chunks = memRealloc(m->chunks, m->cap * sizeof(idmapChunk *));
     }
-    memmove(m->chunks + at + 1, m->chunks + at, (m->nchunks - at) * sizeof(*m->chunks));
+    memmove(m->chunks + at + 1, m->chunks + at, (m->nchunks - at) * sizeof(idmapChunk *));
     m->chunks[at] = k;
     m->nchunks++;
 }
@@ -129,7 +129,7 @@ void *idmapDelete(idmap *m, const streamID *id) {
     m->len--;
     if (k->n == 0) {
         memFree(k);
-        memmove(m->chunks + ci, m->chunks + ci + 1, (m->nchunks - ci - 1) * sizeof(*m->chunks));
+        memmove(m->chunks + ci, m->chunks + ci + 1, (m->nchunks - ci - 1) * sizeof(idmapChunk *));
         m->nchunks--;
         if (!m->nchunks) idmapClear(m, NULL);
     }
@@ -172,7 +172,7 @@ int idmapEdge(const idmap *m, int first, streamID *id) {
 
 size_t idmapMemory(const idmap *m) {
     size_t t = m->chunks ? memUsableSize(m->chunks) : 0;
-    for (size_t c = 0; c < m->nchunks; c++) t += memUsableSize(m->chunks[c]);
+    for (size_t c = 0; m->chunks && c < m->nchunks; c++) t += memUsableSize(m->chunks[c]);
     return t;
 }
 
@@ -257,9 +257,9 @@ streamCG *streamCGCreate(stream *s, const char *name, size_t len, const streamID
     cg->nameLen = len;
     if (g->n == g->cap) {
         g->cap = g->cap ? g->cap * 2 : 4;
-        g->groups = memRealloc(g->groups, g->cap * sizeof(*g->groups));
+        g->groups = memRealloc(g->groups, g->cap * sizeof(streamCG *));
     }
-    memmove(g->groups + at + 1, g->groups + at, (g->n - at) * sizeof(*g->groups));
+    memmove(g->groups + at + 1, g->groups + at, (g->n - at) * sizeof(streamCG *));
     g->groups[at] = cg;
     g->n++;
     return cg;
@@ -286,7 +286,7 @@ int streamCGDestroy(stream *s, const char *name, size_t len) {
     size_t at = groupPos(g, name, len, &found);
     if (!found) return 0;
     cgFree(g->groups[at]);
-    memmove(g->groups + at, g->groups + at + 1, (g->n - at - 1) * sizeof(*g->groups));
+    memmove(g->groups + at, g->groups + at + 1, (g->n - at - 1) * sizeof(streamCG *));
     g->n--;
     return 1;
 }
@@ -308,9 +308,9 @@ streamConsumer *streamConsumerCreate(streamCG *cg, const char *name, size_t len,
     sc->nameLen = len;
     if (cg->nconsumers == cg->ccap) {
         cg->ccap = cg->ccap ? cg->ccap * 2 : 4;
-        cg->consumers = memRealloc(cg->consumers, cg->ccap * sizeof(*cg->consumers));
+        cg->consumers = memRealloc(cg->consumers, cg->ccap * sizeof(streamConsumer *));
     }
-    memmove(cg->consumers + at + 1, cg->consumers + at, (cg->nconsumers - at) * sizeof(*cg->consumers));
+    memmove(cg->consumers + at + 1, cg->consumers + at, (cg->nconsumers - at) * sizeof(streamConsumer *));
     cg->consumers[at] = sc;
     cg->nconsumers++;
     return sc;
@@ -326,7 +326,7 @@ uint64_t streamConsumerDelete(streamCG *cg, streamConsumer *sc) {
     int found;
     size_t at = consumerPos(cg, sc->name, sc->nameLen, &found);
     CACHET_ASSERT(found && cg->consumers[at] == sc);
-    memmove(cg->consumers + at, cg->consumers + at + 1, (cg->nconsumers - at - 1) * sizeof(*cg->consumers));
+    memmove(cg->consumers + at, cg->consumers + at + 1, (cg->nconsumers - at - 1) * sizeof(streamConsumer *));
     cg->nconsumers--;
     consumerFree(sc);
     return pending;
@@ -378,7 +378,7 @@ long long streamEstimateDistance(const stream *s, const streamID *id) {
     if (idIsZero(&s->maxDeletedId) || streamCompareID(&s->maxDeletedId, &s->firstId) < 0) {
         /* no tombstone past the first entry: the count is exact */
         if (cmpFirst < 0) return (long long)(s->entriesAdded - s->length);
-        if (cmpFirst == 0) return (long long)(s->entriesAdded - s->length + 1);
+        if (cmpFirst == 0) return (long long)(s->entriesAdded - s->length) + 1;
     }
     return SCG_INVALID_ENTRIES_READ;
 }
@@ -407,7 +407,7 @@ streamCGs *streamCGsDup(const streamCGs *g) {
     streamCGs *n = memCalloc(sizeof(*n));
     if (!g->n) return n;
     n->cap = n->n = g->n;
-    n->groups = memAlloc(n->cap * sizeof(*n->groups));
+    n->groups = memAlloc(n->cap * sizeof(streamCG *));
     for (size_t i = 0; i < g->n; i++) {
         const streamCG *o = g->groups[i];
         streamCG *cg = memCalloc(sizeof(*cg));
@@ -417,7 +417,7 @@ streamCGs *streamCGsDup(const streamCGs *g) {
         cg->nameLen = o->nameLen;
         idmapInit(&cg->pel);
         cg->nconsumers = cg->ccap = o->nconsumers;
-        cg->consumers = o->nconsumers ? memAlloc(o->nconsumers * sizeof(*cg->consumers)) : NULL;
+        cg->consumers = o->nconsumers ? memAlloc(o->nconsumers * sizeof(streamConsumer *)) : NULL;
         for (size_t j = 0; j < o->nconsumers; j++) {
             const streamConsumer *oc = o->consumers[j];
             streamConsumer *sc = memCalloc(sizeof(*sc));
@@ -447,12 +447,12 @@ streamCGs *streamCGsDup(const streamCGs *g) {
 size_t streamCGsMemory(const streamCGs *g) {
     size_t t = memUsableSize((void *)g);
     if (g->groups) t += memUsableSize(g->groups);
-    for (size_t i = 0; i < g->n; i++) {
+    for (size_t i = 0; g->groups && i < g->n; i++) {
         const streamCG *cg = g->groups[i];
         t += memUsableSize((void *)cg) + memUsableSize(cg->name) + idmapMemory(&cg->pel);
         t += cg->pel.len * sizeof(streamNACK);
         if (cg->consumers) t += memUsableSize(cg->consumers);
-        for (size_t j = 0; j < cg->nconsumers; j++) {
+        for (size_t j = 0; cg->consumers && j < cg->nconsumers; j++) {
             const streamConsumer *sc = cg->consumers[j];
             t += memUsableSize((void *)sc) + memUsableSize(sc->name) + idmapMemory(&sc->pel);
         }

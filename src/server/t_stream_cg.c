@@ -211,7 +211,7 @@ static void xreadGeneric(client *c, int group) {
     int dollar = 0;
     if (nstreams > XREAD_MAX_STATIC) {
         ids = memAlloc(sizeof(*ids) * (size_t)nstreams);
-        groups = memAlloc(sizeof(*groups) * (size_t)nstreams);
+        groups = memAlloc(sizeof(streamCG *) * (size_t)nstreams);
     }
     for (int k = 0; k < nstreams; k++) {
         slice key = c->argv[streamsArg + k], arg = c->argv[streamsArg + nstreams + k];
@@ -443,6 +443,10 @@ static void xgroupCommand(client *c) {
         srv.dirty++;
     } else if (xOptIs(opt, "SETID") && (c->argc == 5 || c->argc == 7)) {
         streamID id;
+        if (!s || !cg) { /* cannot happen: checked above (without MKSTREAM, which only CREATE takes) */
+            replySubcommandSyntax(c, "XGROUP");
+            return;
+        }
         if (isStr(c->argv[4], "$")) id = s->lastId;
         else if (xParseID(c, c->argv[4], &id, 0, 0, NULL) == -1) return;
         if (c->argc == 7) {
