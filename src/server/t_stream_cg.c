@@ -72,8 +72,6 @@ static long long msSince(long long now, long long t) {
     return now - t;
 }
 
-static void touched(client *c, slice key) { dbTouchKey(c->db, key.p, key.len); }
-
 /* ======================================================================== */
 /* XREAD / XREADGROUP                                                       */
 /* ======================================================================== */
@@ -304,7 +302,6 @@ static void xreadGeneric(client *c, int group) {
         }
         if (group) {
             srv.dirty++;
-            touched(c, key);
             streamCGCheck(s);
         }
     }
@@ -438,7 +435,7 @@ static void xgroupCommand(client *c) {
             return;
         }
         if (created) dbInsert(c->db, objNewCollectionEntry(c->argv[2].p, c->argv[2].len, OBJ_STREAM, ENC_STREAM, s));
-        else touched(c, c->argv[2]);
+        /* group changes do not touch the key (WATCH holds), as in Redis 7.0 */
         replyOk(c);
         srv.dirty++;
     } else if (xOptIs(opt, "SETID") && (c->argc == 5 || c->argc == 7)) {
@@ -460,13 +457,11 @@ static void xgroupCommand(client *c) {
         cg->entriesRead = entriesRead;
         replyOk(c);
         srv.dirty++;
-        touched(c, c->argv[2]);
     } else if (xOptIs(opt, "DESTROY") && c->argc == 4) {
         if (cg) {
             streamCGDestroy(s, c->argv[3].p, c->argv[3].len);
             replyLongLong(c, 1);
             srv.dirty++;
-            touched(c, c->argv[2]);
             /* XREADGROUP waiters on it get -NOGROUP */
             blockSignalKeyReady(c->db, c->argv[2].p, c->argv[2].len);
         } else {
@@ -476,7 +471,6 @@ static void xgroupCommand(client *c) {
         streamConsumer *sc = streamConsumerCreate(cg, c->argv[4].p, c->argv[4].len, srv.mstime);
         if (sc) {
             srv.dirty++;
-            touched(c, c->argv[2]);
         }
         replyLongLong(c, sc ? 1 : 0);
     } else if (xOptIs(opt, "DELCONSUMER") && c->argc == 5) {
@@ -485,7 +479,6 @@ static void xgroupCommand(client *c) {
         if (sc) {
             pending = (long long)streamConsumerDelete(cg, sc);
             srv.dirty++;
-            touched(c, c->argv[2]);
         }
         replyLongLong(c, pending);
     } else {
@@ -525,7 +518,6 @@ static void xackCommand(client *c) {
         srv.dirty++;
     }
     memFree(ids);
-    if (acked) touched(c, c->argv[1]);
     replyLongLong(c, acked);
 }
 
@@ -740,7 +732,6 @@ static void xclaimCommand(client *c) {
         srv.dirty++;
     }
     replySetDeferredArrayLen(c, len, n);
-    touched(c, c->argv[1]);
     streamCGCheck(s);
 cleanup:
     memFree(ids);
@@ -835,7 +826,6 @@ static void xautoclaimCommand(client *c) {
     for (size_t i = 0; i < ndeleted; i++) xReplyID(c, &deleted[i]);
     memFree(claimed);
     memFree(deleted);
-    touched(c, c->argv[1]);
     streamCGCheck(s);
 }
 

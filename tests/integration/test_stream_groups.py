@@ -14,6 +14,7 @@ import shutil
 import time
 
 import pytest
+import redis
 
 from conftest import Server, cmd, wait_until
 from test_differential import Reader
@@ -537,3 +538,35 @@ def test_restore_rejects_bad_groups(server):
                 pass
     assert refused > 0
     assert c.ping()
+
+
+@need_redis
+def test_group_changes_keep_watch(server, redis_ref):
+    """Redis 7.0 does not mark the key modified for group operations: a
+    WATCH on the stream survives them (XADD does abort it)."""
+    ops = [("XREADGROUP", "GROUP", "g", "c", "COUNT", "1", "STREAMS", "s", ">"), ("XACK", "s", "g", "1-1"),
+           ("XCLAIM", "s", "g", "d", "0", "2-1"), ("XAUTOCLAIM", "s", "g", "e", "0", "0"),
+           ("XGROUP", "CREATECONSUMER", "s", "g", "zz"), ("XGROUP", "DELCONSUMER", "s", "g", "zz"),
+           ("XGROUP", "SETID", "s", "g", "0"), ("XGROUP", "CREATE", "s", "g9", "0"), ("XGROUP", "DESTROY", "s", "g9"),
+           ("XADD", "s", "3-1", "f", "v")]
+    out = []
+    for srv in (server, redis_ref):
+        a, b = srv.client(), srv.client()
+        a.execute_command("XADD", "s", "1-1", "f", "v")
+        a.execute_command("XADD", "s", "2-1", "f", "v")
+        a.execute_command("XGROUP", "CREATE", "s", "g", "0")
+        got = []
+        for op in ops:
+            p = a.pipeline(transaction=True)
+            p.watch("s")
+            b.execute_command(*op)
+            p.multi()
+            p.ping()
+            try:
+                p.execute()
+                got.append("kept")
+            except redis.WatchError:
+                got.append("aborted")
+        out.append(got)
+    assert out[0] == out[1]
+    assert out[0][-1] == "aborted"
