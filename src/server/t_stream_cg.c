@@ -144,8 +144,8 @@ static void xreadGeneric(client *c, int group) {
         slice o = c->argv[i];
         if (xOptIs(o, "BLOCK") && moreargs) {
             if (c->flags & CLIENT_SCRIPT) {
-                replyErrorFormat(c, "%s command is not allowed with BLOCK option from scripts",
-                                 group ? "xreadgroup" : "xread");
+                replyErrorFormat(c, "%.*s command is not allowed with BLOCK option from scripts", cLen(c->argv[0]),
+                                 c->argv[0].p); /* the name as the script wrote it */
                 return;
             }
             i++;

@@ -150,6 +150,9 @@ FIXED = [
     ("COMMAND", "GETKEYS", "XREAD", "COUNT", "1", "STREAMS", "a", "b", "0", "0"),
     ("COMMAND", "GETKEYS", "XREADGROUP", "GROUP", "g", "c", "NOACK", "STREAMS", "a", ">"),
     ("COMMAND", "GETKEYS", "XREAD", "STREAMS", "a", "b", "0"),
+    ("EVAL", "return redis.pcall('xRead','BLOCK','0','STREAMS',KEYS[1],'0')", "1", "s"),
+    ("EVAL", "return redis.pcall('XREADGROUP','GROUP','g2','c','BLOCK','0','STREAMS',KEYS[1],'>')", "1", "s"),
+    ("EVAL", "return redis.pcall('XREAD','COUNT','1','STREAMS',KEYS[1],'0')", "1", "s"),
 ]
 
 
@@ -570,3 +573,47 @@ def test_group_changes_keep_watch(server, redis_ref):
         out.append(got)
     assert out[0] == out[1]
     assert out[0][-1] == "aborted"
+
+
+@need_redis
+def test_deleted_while_blocked(server, redis_ref):
+    """Redis 7.0.15: deleting the key answers XREADGROUP -UNBLOCKED and
+    leaves XREAD waiting; a new stream under the name serves XREAD."""
+    out = []
+    for srv in (server, redis_ref):
+        c = srv.client()
+        c.execute_command("XGROUP", "CREATE", "s", "g", "$", "MKSTREAM")
+        r1, r2 = srv.raw(), srv.raw()
+        r2.sendall(cmd("XREAD", "BLOCK", "0", "STREAMS", "s", "$"))  # first in the queue: must not hide r1
+        wait_until(lambda: c.info("clients")["blocked_clients"] == 1, what="XREAD to block")
+        r1.sendall(cmd("XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">"))
+        wait_until(lambda: c.info("clients")["blocked_clients"] == 2, what="both to block")
+        c.delete("s")
+        c.execute_command("SET", "s", "not a stream")
+        c.delete("s")
+        still = c.info("clients")["blocked_clients"]
+        c.execute_command("XADD", "s", "7-7", "f", "v")
+        out.append((still, Reader(r1).read(), Reader(r2).read()))
+    assert out[0] == out[1]
+    assert out[0][0] == 1 and out[0][1] == (b"-", b"UNBLOCKED the stream key no longer exists")
+
+
+@need_redis
+@pytest.mark.parametrize("how", [("SET", "s", "x"), ("RENAME", "s", "t"), ("RESTORE", "s", "0", None, "REPLACE"),
+                                 ("EXPIRE", "s", "0"), ("FLUSHALL",)])
+def test_stream_replaced_while_blocked(server, redis_ref, how):
+    out = []
+    for srv in (server, redis_ref):
+        c = srv.client()
+        c.execute_command("XGROUP", "CREATE", "s", "g", "$", "MKSTREAM")
+        c.execute_command("RPUSH", "l", "a")
+        args = [c.dump("l") if a is None else a for a in how]
+        r1 = srv.raw()
+        r1.sendall(cmd("XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">"))
+        wait_until(lambda: c.info("clients")["blocked_clients"] == 1, what="XREADGROUP to block")
+        c.execute_command(*args)
+        c.execute_command("XADD", "s2", "1-1", "f", "v")  # a command after: served by then
+        still = c.info("clients")["blocked_clients"]
+        out.append((still, Reader(r1).read() if still == 0 else None))
+        r1.close()
+    assert out[0] == out[1]
