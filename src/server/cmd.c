@@ -29,13 +29,13 @@
 
 extern cmdDef connCommands[], serverCommands[], keyCommands[], stringCommands[], multiCommands[],
     pubsubCommands[], infoCommands[], configCommands[], hashCommands[], listCommands[], setCommands[],
-    zsetCommands[], streamCommands[], aclCommands[], dumpCommands[], snapshotCommands[], scriptCommands[];
+    zsetCommands[], streamCommands[], streamGroupCommands[], aclCommands[], dumpCommands[], snapshotCommands[], scriptCommands[];
 /* functionCommands: function.h */
 static cmdDef commandCommands[];
 
 static cmdDef *tables[] = {connCommands,   serverCommands, keyCommands,    stringCommands,
                            multiCommands,  pubsubCommands, infoCommands,   configCommands,
-                           hashCommands,   listCommands,   setCommands,    zsetCommands,   streamCommands,
+                           hashCommands,   listCommands,   setCommands,    zsetCommands,   streamCommands, streamGroupCommands,
                            aclCommands,    dumpCommands,   snapshotCommands, scriptCommands,
                            functionCommands, replCommands, replPrimaryCommands, replReplicaCommands,
                            commandCommands};
@@ -131,6 +131,19 @@ void cmdKeysInit(cmdKeyIter *it, const cmdDef *cmd, const slice *argv, int argc)
         int last = cmd->lastKey < 0 ? argc + cmd->lastKey : cmd->lastKey;
         it->pos = cmd->firstKey;
         it->last = last < argc ? last : argc - 1;
+    }
+    if (cmd->streamsKeys) {
+        /* Redis 7.0's key spec: the first STREAMS from argv[streamsKeys] on,
+         * then the first half (rounded down) of what follows. */
+        for (int i = cmd->streamsKeys; i < argc; i++) {
+            if (!sliceEqNocase(argv[i], "streams")) continue;
+            int n = (argc - i - 1) / 2;
+            if (n > 0) {
+                it->mpos = i + 1;
+                it->mlast = i + n;
+            }
+            break;
+        }
     }
     if (cmd->numkeysIdx > 0 && cmd->numkeysIdx < argc) {
         long long nk;
@@ -639,7 +652,7 @@ static void commandGetKeysCommand(client *c) {
         replyError(c, "Invalid command specified");
         return;
     }
-    if (cmd->firstKey <= 0 && cmd->numkeysIdx <= 0) {
+    if (cmd->firstKey <= 0 && cmd->numkeysIdx <= 0 && !cmd->streamsKeys) {
         replyError(c, "The command has no key arguments");
         return;
     }

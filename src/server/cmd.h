@@ -66,6 +66,7 @@ typedef struct cmdDef {
     uint64_t acl;         /* ACL_* categories beyond those derived from flags */
     int firstKey, lastKey, keyStep; /* 0,0,0 when no keys; lastKey -1: to the end */
     int numkeysIdx;       /* CMD_MOVABLE_KEYS: argv[numkeysIdx] counts the keys after it */
+    int streamsKeys;      /* CMD_MOVABLE_KEYS: keys are the first half of what follows STREAMS, searched from this index */
     const char *group;    /* COMMAND DOCS group: string, generic, server, ... */
     const char *since;
     const char *summary;

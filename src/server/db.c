@@ -162,7 +162,7 @@ void dbInsert(cdb *db, dbEntry *e) {
  * index pointing at the live entry. Frees old. */
 void dbReplace(cdb *db, dbEntry *old, dbEntry *repl) {
     dictReplaceNode(&db->keys, &old->link, &repl->link);
-    if ((repl->type == OBJ_LIST || repl->type == OBJ_ZSET) && repl->type != old->type)
+    if (((repl->type == OBJ_LIST || repl->type == OBJ_ZSET) && repl->type != old->type) || old->type == OBJ_STREAM)
         blockSignalKeyReady(db, repl->key, repl->keylen);
     if (old->expire && repl->expire) {
         expireNode *x = (expireNode *)dictFind(&db->expires, old->key, old->keylen);
@@ -191,6 +191,9 @@ dbEntry *dbUnlinkEntry(cdb *db, const char *key, size_t len) {
     if (!e) return NULL;
     if (e->expire) expireIndexDel(db, e);
     multiTouchWatchedKey(db, key, len);
+    /* XREADGROUP waiters on a deleted stream are answered (Redis 7.0's
+     * signalDeletedKeyAsReady); block.c finds the key gone. */
+    if (e->type == OBJ_STREAM) blockSignalKeyReady(db, key, len);
     return e;
 }
 
@@ -242,6 +245,7 @@ static void freeExpireNode(dictNode *n, void *priv) {
 long long dbEmptyGeneric(cdb *db, int async) {
     long long removed = dbSize(db);
     multiTouchAllWatched(db); /* before emptying: it checks which watched keys exist */
+    blockSignalFlushedDb(db);
     if (async && removed > 0) {
         lazyfreeDicts(&db->keys, &db->expires, (size_t)removed);
     } else {

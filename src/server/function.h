@@ -9,6 +9,7 @@
 #define CACHET_FUNCTION_H
 
 #include "server.h"
+#include "client.h"
 #include "cmd.h"
 
 extern cmdDef functionCommands[];

@@ -14,6 +14,8 @@
  * Must never run a client's command from inside another client's command
  * (resumes happen in pauseBeforeSleep) or pause a replica's link. */
 #include "server.h"
+#include "client.h"
+#include "cmd.h"
 #include "pause.h"
 #include "function.h"
 #include "multi.h"
