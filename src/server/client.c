@@ -95,7 +95,7 @@ void clientFree(client *c) {
         connClose(c->conn);
         c->conn = NULL;
     }
-    if (c->flags & CLIENT_REPLICA) replPrimaryClientFree(c);
+    if (c->flags & (CLIENT_REPLICA | CLIENT_WAIT_ACK) || c->repl) replPrimaryClientFree(c);
     if (c->flags & CLIENT_MASTER) replMasterClientFree(c);
     pendingUnlink(c);
     blockClientFree(c); /* out of every key's queue of waiters */
@@ -495,7 +495,7 @@ void clientsCron(void) {
             clientFreeAsync(c);
             continue;
         }
-        if (srv.idleTimeout && !(c->flags & (CLIENT_PUBSUB | CLIENT_BLOCKED)) &&
+        if (srv.idleTimeout && !(c->flags & (CLIENT_PUBSUB | CLIENT_BLOCKED | CLIENT_REPLICA | CLIENT_MASTER)) &&
             now - c->lastInteraction > srv.idleTimeout * 1000) {
             logVerbose("Closing idle client id=%lld addr=%s", c->id, c->addr);
             clientFreeAsync(c);
@@ -522,7 +522,10 @@ void clientsCron(void) {
 
 /* ---- introspection ------------------------------------------------------ */
 
-int clientObufClass(client *c) { return (c->flags & CLIENT_PUBSUB) ? OBUF_PUBSUB : OBUF_NORMAL; }
+int clientObufClass(client *c) {
+    if (c->flags & CLIENT_REPLICA) return OBUF_REPLICA;
+    return (c->flags & CLIENT_PUBSUB) ? OBUF_PUBSUB : OBUF_NORMAL;
+}
 
 const char *clientObufClassName(int cls) {
     switch (cls) {

@@ -17,6 +17,7 @@
  * Must never block: expiry is sampled with a time budget, and a flush or a
  * delete of a large value never walks it on the loop when asked to be lazy. */
 #include "server.h"
+#include "propagate.h"
 #include "lazyfree.h"
 #include <string.h>
 
@@ -79,6 +80,7 @@ void dbUpdateLru(dbEntry *e) {
 
 int dbExpireIfNeeded(cdb *db, dbEntry *e) {
     if (e->expire == 0 || e->expire > srv.mstime) return 0;
+    propDeletion(db, e->key, e->keylen, srv.lazyfreeLazyExpire); /* replicas never expire keys themselves */
     dbDeleteGeneric(db, e->key, e->keylen, srv.lazyfreeLazyExpire);
     srv.statExpiredKeys++;
     return 1;
@@ -327,6 +329,7 @@ void dbActiveExpireCycle(int fast) {
             }
             for (int i = 0; i < s.count; i++) {
                 dbEntry *e = s.found[i];
+                propDeletion(db, e->key, e->keylen, srv.lazyfreeLazyExpire);
                 dbDeleteGeneric(db, e->key, e->keylen, srv.lazyfreeLazyExpire);
                 srv.statExpiredKeys++;
             }

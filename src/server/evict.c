@@ -14,6 +14,7 @@
  * limit (evictPerform is on every command's path). */
 #include "server.h"
 #include "lazyfree.h"
+#include "propagate.h"
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -209,6 +210,7 @@ static int evictOneKey(void) {
             if (!n) continue;
             dbEntry *e = allkeys ? (dbEntry *)n : ((expireNode *)n)->e;
             /* e->key stays valid until the entry is freed, after the unlink */
+            propDeletion(db, e->key, e->keylen, srv.lazyfreeLazyEviction);
             dbDeleteGeneric(db, e->key, e->keylen, srv.lazyfreeLazyEviction);
             return 1;
         }
@@ -235,6 +237,7 @@ static int evictOneKey(void) {
             dict *d = allkeys ? &db->keys : &db->expires;
             int found = dictFind(d, pool[k].key, pool[k].keylen) != NULL;
             if (found) {
+                propDeletion(db, pool[k].key, pool[k].keylen, srv.lazyfreeLazyEviction);
                 dbDeleteGeneric(db, pool[k].key, pool[k].keylen, srv.lazyfreeLazyEviction);
                 bestDb = db;
             }

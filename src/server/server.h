@@ -125,6 +125,7 @@ typedef struct cdb {
 #define CLIENT_PUSHING (1 << 24)
 #define CLIENT_REPLICA (1 << 25) /* a replica attached to us (repl_primary.c): CLIENT LIST flags=S */
 #define CLIENT_MASTER (1 << 26)  /* the link to our primary, applying its stream (repl_replica.c): flags=M */
+#define CLIENT_WAIT_ACK (1 << 27) /* blocked in WAIT (repl_primary.c), with CLIENT_BLOCKED */
 
 typedef struct replyBlock {
     struct replyBlock *next;
@@ -192,6 +193,7 @@ typedef struct client {
     long long commandsProcessed;
     struct blockState *bstate; /* block.c: set while blocked on keys */
     struct replLink *repl;     /* repl_primary.c: set while c is a replica of ours */
+    long long woff;            /* propagate.c: replOffset() after this client's last propagated write (WAIT) */
 } client;
 
 /* ---- commands --------------------------------------------------------- */
@@ -418,6 +420,17 @@ typedef struct server {
     int enableProtectedConfigs; /* enable-protected-configs: 0 no, 1 yes, 2 local */
     int enableDebugCmd;         /* enable-debug-command: 0 no, 1 yes, 2 local */
     int enableModuleCmd;        /* enable-module-command: same values */
+
+    /* replication, the primary side (repl_primary.c) */
+    long long replBacklogSize;   /* repl-backlog-size, bytes */
+    long long replBacklogTtl;    /* repl-backlog-ttl, s without replicas before the backlog is freed (0 = never) */
+    int replDisklessSync;        /* repl-diskless-sync */
+    int replDisklessSyncDelay;   /* repl-diskless-sync-delay, s */
+    int replDisklessSyncMaxReplicas; /* repl-diskless-sync-max-replicas: start at once when this many wait */
+    int replPingReplicaPeriod;   /* repl-ping-replica-period, s */
+    int replTimeout;             /* repl-timeout, s */
+    int minReplicasToWrite, minReplicasMaxLag;
+    long long statSyncFull, statSyncPartialOk, statSyncPartialErr;
 
     /* stats */
     long long statNumCommands;
@@ -790,6 +803,9 @@ void infoResetStats(void);                  /* CONFIG RESETSTAT: error stats */
 extern cmdDef snapshotCommands[];
 int snapshotSave(char *err, size_t errlen);          /* foreground, whole dataset to dir/dbfilename */
 int snapshotBgsave(char *err, size_t errlen);        /* forks; 0 = child started */
+/* Forks a child that writes a plain RDB into a pipe whose non-blocking read
+ * end is *readFd (diskless replication); the child is srv.childPid. */
+int snapshotForkToPipe(int *readFd, char *err, size_t errlen);
 void snapshotCron(void);                             /* reaps the child, runs the save schedule */
 int snapshotLoad(int atStartup, char *err, size_t errlen); /* dir/dbfilename into the (empty) dbs; 2 = stopped by a signal */
 void snapshotLoadingProgress(long long *startTime, long long *totalBytes, long long *loadedBytes); /* INFO loading_* */
