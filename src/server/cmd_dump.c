@@ -8,6 +8,7 @@
  * payload (rdb.c validates every byte; a bad one is "Bad data format"). */
 #include "rdb.h"
 #include "server.h"
+#include "propagate.h"
 #include <string.h>
 
 static void dumpCommand(client *c) {
@@ -83,6 +84,8 @@ static void restoreCommand(client *c) {
         if (deleted) {
             dbTouchKey(c->db, key.p, key.len);
             srv.dirty++;
+            slice del[2] = {srv.lazyfreeLazyServerDel ? propStr("UNLINK") : propStr("DEL"), key};
+            propReplace(c, del, 2);
         }
         replyOk(c);
         return;
@@ -92,6 +95,16 @@ static void restoreCommand(client *c) {
     dbInsert(c->db, e);
     dbTouchKey(c->db, key.p, key.len);
     srv.dirty++;
+    if (ttl && !absttl && propActive()) {
+        /* Redis 7.0: the TTL as an absolute time, ABSTTL appended. */
+        char num[LONG_STR_SIZE];
+        slice *argv = memAlloc(sizeof(slice) * (size_t)(c->argc + 1));
+        memcpy(argv, c->argv, sizeof(slice) * (size_t)c->argc);
+        argv[2] = propLL(num, ttl);
+        argv[c->argc] = propStr("ABSTTL");
+        propReplace(c, argv, c->argc + 1);
+        memFree(argv);
+    }
     replyOk(c);
 }
 

@@ -1207,6 +1207,7 @@ static void configResetStats(void) {
     srv.statNetInputBytes = 0;
     srv.statNetOutputBytes = 0;
     srv.statExpiredKeys = 0;
+    srv.statSyncFull = srv.statSyncPartialOk = srv.statSyncPartialErr = 0;
     srv.statEvictedKeys = 0;
     srv.statTotalErrorReplies = 0;
     srv.statUnexpectedErrorReplies = 0;

@@ -7,6 +7,7 @@
  * Never: leave an empty sorted set in the keyspace, change anything when
  * answering an error, or block the loop (blocking goes through block.c). */
 #include "zset.h"
+#include "propagate.h"
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -584,6 +585,14 @@ static int zpopServe(client *c, slice *keys, int nkeys, int where, int emitkey, 
     if (where == ZSET_MIN) zsetDeleteRankRange(e, 0, n - 1);
     else zsetDeleteRankRange(e, len - n, len - 1);
     afterRemove(c, key, e, n);
+    if (emitkey) {
+        /* Several keys, or a blocking pop served later: replicas pop from
+         * the key served (Redis 7.0: BZPOPMIN -> ZPOPMIN key, [B]ZMPOP ->
+         * ZPOPMIN key count). */
+        char num[LONG_STR_SIZE];
+        slice argv[3] = {propStr(where == ZSET_MIN ? "ZPOPMIN" : "ZPOPMAX"), key, propLL(num, n)};
+        propReplace(c, argv, nested ? 3 : 2);
+    }
     return 1;
 }
 
