@@ -212,8 +212,8 @@ static void helloCommand(client *c) {
 
 /* ---- CLIENT --------------------------------------------------------------- */
 
-/* Client types as CLIENT LIST/KILL TYPE name them. Masters and replicas do
- * not exist yet, so those types are accepted and match nobody. */
+/* Client types as CLIENT LIST/KILL TYPE name them (Redis' getClientType:
+ * master first, then replica, then pub/sub). */
 #define CONN_TYPE_NORMAL 0
 #define CONN_TYPE_REPLICA 1
 #define CONN_TYPE_PUBSUB 2
@@ -227,7 +227,11 @@ static int connTypeByName(slice s) {
     return -1;
 }
 
-static int connTypeOf(client *c) { return (c->flags & CLIENT_PUBSUB) ? CONN_TYPE_PUBSUB : CONN_TYPE_NORMAL; }
+static int connTypeOf(client *c) {
+    if (c->flags & CLIENT_MASTER) return CONN_TYPE_MASTER;
+    if (c->flags & CLIENT_REPLICA) return CONN_TYPE_REPLICA;
+    return (c->flags & CLIENT_PUBSUB) ? CONN_TYPE_PUBSUB : CONN_TYPE_NORMAL;
+}
 
 static int connTypeOrReply(client *c, slice s) {
     int type = connTypeByName(s);
