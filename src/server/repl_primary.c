@@ -59,6 +59,7 @@ typedef struct replLink {
     long long ackOffset;
     long long ackTime;                 /* unix ms of the last ACK (or of going online) */
     long long waitSince;               /* unix ms the full sync was asked for */
+    long long lastNewline;             /* WAIT_START keepalives */
     byteBuf out;                       /* preamble and bulk bytes, before ONLINE */
     byteBuf pend;                      /* stream bytes fed while syncing */
     int fd;                            /* SEND_BULK: the snapshot file */
@@ -686,6 +687,7 @@ static void syncCommand(client *c) {
     linkAttach(l);
     l->state = LINK_WAIT_START;
     l->waitSince = srv.mstime;
+    l->lastNewline = srv.mstime;
     l->ackTime = srv.mstime;
     if (!P.bl) {
         replNewHistory();
@@ -859,20 +861,14 @@ void replPrimaryCron(void) {
         replLink *l = P.links[i];
         client *c = l->c;
         if (c->flags & CLIENT_CLOSE_ASAP) continue;
-        if (l->state == LINK_WAIT_START || (l->state == LINK_WAIT_END && !l->diskless)) {
+        if (l->state == LINK_WAIT_START && now - l->lastNewline >= 1000 && !clientHasPendingReplies(c)) {
             /* A newline a second keeps a replica waiting for its snapshot
-             * from timing out (Redis sends the same). */
-            if (now / 1000 != l->waitSince / 1000 && now - l->ackTime >= 1000) {
-                l->ackTime = now;
-                if (l->state == LINK_WAIT_START && !clientHasPendingReplies(c)) {
-                    struct iovec iov = {"\n", 1};
-                    if (connWritev(c->conn, &iov, 1) < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
-                        clientFreeAsync(c);
-                        continue;
-                    }
-                } else if (l->state == LINK_WAIT_END && buf_pending(&l->out)) {
-                    /* still before the payload header: harmless */
-                }
+             * to start from timing out (Redis sends the same). */
+            l->lastNewline = now;
+            struct iovec iov = {"\n", 1};
+            if (connWritev(c->conn, &iov, 1) < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+                clientFreeAsync(c);
+                continue;
             }
         }
         if (l->state == LINK_ONLINE && !l->prePsync && now - l->ackTime > (long long)srv.replTimeout * 1000) {

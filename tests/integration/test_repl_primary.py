@@ -44,8 +44,13 @@ def started(tmp_path):
         return s
 
     yield start
+    reports = []
     for s in servers:
         s.stop()
+        if s.binary != REDIS and s.sanitizer_report():
+            reports.append(s.log())
+    if reports:
+        pytest.fail("sanitizer report in server log:\n" + "\n".join(reports))
 
 
 def redis_replica(start, primary, certs=None):
@@ -588,3 +593,28 @@ def test_info_and_role_fields(started):
     wait_until(lambda: info(pc)["slave0"]["offset"] == info(pc)["master_repl_offset"], what="ack")
     s0 = info(pc)["slave0"]
     assert s0["ip"] == "127.0.0.1" and s0["port"] == r.port and s0["state"] == "online"
+
+
+def test_pings_in_the_stream_and_silent_replica_times_out(started):
+    p = started("--repl-diskless-sync-delay", "0", "--repl-ping-replica-period", "1", "--repl-timeout", "2")
+    pc = p.client()
+    rr = RawReplica(p.port)
+    try:
+        assert rr.command() == [b"PING"]  # the keepalive, with no SELECT before it
+        # No ACK since the first one: dropped after repl-timeout.
+        wait_until(lambda: pc.info("replication")["connected_slaves"] == 0, timeout=10, what="timeout")
+        assert "Disconnecting timedout replica" in p.log()
+    finally:
+        rr.close()
+
+
+def test_backlog_resize_and_ttl(started):
+    p = started("--repl-diskless-sync-delay", "0", "--repl-backlog-ttl", "1")
+    pc = p.client()
+    rr = RawReplica(p.port)
+    first_id = pc.info("replication")["master_replid"]
+    pc.config_set("repl-backlog-size", "32kb")
+    assert pc.info("replication")["repl_backlog_size"] == 32768
+    rr.close()
+    wait_until(lambda: pc.info("replication")["repl_backlog_active"] == 0, timeout=10, what="backlog freed")
+    assert pc.info("replication")["master_replid"] != first_id  # no history kept: a new id
