@@ -690,7 +690,9 @@ static void syncCommand(client *c) {
     l->lastNewline = srv.mstime;
     l->ackTime = srv.mstime;
     if (!P.bl) {
-        replNewHistory();
+        /* No history kept: a new id, so nobody continues from an old one.
+         * A replica keeps its primary's id (its sub-replicas follow it). */
+        if (!replIsReplica()) replNewHistory();
         backlogCreateNow();
         logNotice("Replication backlog created, my new replication IDs are '%s' and '%s'", replId(), replId2());
     }

@@ -154,13 +154,17 @@ static long long childCowBytes(void) {
 }
 
 /* In the child: no listener, no client socket, no timer is ours any more. */
-static void childMain(int pipeFd) {
+static void childSetup(void) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() == 1) _exit(1); /* the parent died before prctl took effect */
     signal(SIGTERM, SIG_DFL);
     signal(SIGINT, SIG_DFL);
     for (int i = 0; i < srv.ipfdCount; i++) close(srv.ipfd[i]);
     for (int i = 0; i < srv.tlsfdCount; i++) close(srv.tlsfd[i]);
+}
+
+static void childMain(int pipeFd) {
+    childSetup();
     char tmp[64], err[512];
     tempName(tmp, sizeof(tmp), (int)getpid());
     int rc = writeSnapshot(tmp, srv.dbfilename, err, sizeof(err));
@@ -257,13 +261,8 @@ static void childDone(int ok, int bySignal) {
 /* In the child: the plain RDB (replicas read Redis' format, never a sealed
  * one) into the pipe, then exit. */
 static void pipeChildMain(int fd) {
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() == 1) _exit(1);
-    signal(SIGTERM, SIG_DFL);
-    signal(SIGINT, SIG_DFL);
-    signal(SIGPIPE, SIG_IGN);
-    for (int i = 0; i < srv.ipfdCount; i++) close(srv.ipfd[i]);
-    for (int i = 0; i < srv.tlsfdCount; i++) close(srv.tlsfd[i]);
+    childSetup();
+    signal(SIGPIPE, SIG_IGN); /* the parent closing the pipe is an error to report, not a signal */
     char err[512];
     rdbSink sink;
     rdbFdSinkInit(&sink, fd);

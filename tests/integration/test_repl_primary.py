@@ -32,25 +32,10 @@ def tls_args(c):
 
 
 @pytest.fixture
-def started(tmp_path):
-    """Servers started by the test, stopped by PID afterwards, whatever happens."""
-    servers = []
-
-    def start(*args, binary=None):
-        d = tmp_path / f"s{len(servers)}"
-        d.mkdir()
-        s = Server(d, args, binary=binary)
-        servers.append(s)
-        return s
-
-    yield start
-    reports = []
-    for s in servers:
-        s.stop()
-        if s.binary != REDIS and s.sanitizer_report():
-            reports.append(s.log())
-    if reports:
-        pytest.fail("sanitizer report in server log:\n" + "\n".join(reports))
+def started(server_factory):
+    """Servers started by the test (cachet-server unless binary= says
+    otherwise), stopped by PID afterwards whatever happens."""
+    return server_factory
 
 
 def redis_replica(start, primary, certs=None):
@@ -60,6 +45,17 @@ def redis_replica(start, primary, certs=None):
         args += ["--tls-replication", "yes", "--tls-cert-file", certs["client_crt"], "--tls-key-file",
                  certs["client_key"], "--tls-ca-cert-file", certs["ca_crt"]]
     return start(*args, binary=REDIS)
+
+
+def primary_and_replica(started, *args):
+    """A Cachet primary (diskless sync without delay) and a Redis replica
+    in sync with it: (primary, its client, replica, its client)."""
+    p = started("--repl-diskless-sync-delay", "0", *args)
+    pc = p.client()
+    r = redis_replica(started, p)
+    rc = r.client()
+    wait_in_sync(pc, rc)
+    return p, pc, r, rc
 
 
 def info(c, section="replication"):
@@ -241,11 +237,7 @@ def test_redis_replica_follows_under_load(started, tls_certs, diskless, tls):
 
 
 def test_partial_resync_after_client_kill(started):
-    p = started("--repl-diskless-sync-delay", "0")
-    pc = p.client()
-    r = redis_replica(started, p)
-    rc = r.client()
-    wait_in_sync(pc, rc)
+    p, pc, r, rc = primary_and_replica(started)
     with Load(p.port, seed=7) as load:
         wait_until(lambda: load.ops > 100, what="load")
         assert pc.execute_command("CLIENT", "KILL", "TYPE", "replica") == 1
@@ -260,11 +252,7 @@ def test_partial_resync_after_client_kill(started):
 
 
 def test_full_resync_when_backlog_exceeded(started):
-    p = started("--repl-diskless-sync-delay", "0", "--repl-backlog-size", "16kb")
-    pc = p.client()
-    r = redis_replica(started, p)
-    rc = r.client()
-    wait_in_sync(pc, rc)
+    p, pc, r, rc = primary_and_replica(started, "--repl-backlog-size", "16kb")
     # Cut the link and write far more than the backlog holds before the
     # replica is back: it must resync fully.
     r.proc.send_signal(19)  # SIGSTOP
@@ -282,11 +270,7 @@ def test_full_resync_when_backlog_exceeded(started):
 
 
 def test_expiry_and_eviction_reach_the_replica_as_del(started):
-    p = started("--repl-diskless-sync-delay", "0")
-    pc = p.client()
-    r = redis_replica(started, p)
-    rc = r.client()
-    wait_in_sync(pc, rc)
+    p, pc, r, rc = primary_and_replica(started)
     for i in range(50):
         pc.set(f"short:{i}", i, px=200)
     wait_in_sync(pc, rc)
