@@ -201,8 +201,8 @@ static void appendBulk(char *p, size_t *off, const char *s, size_t len) {
     *off += (size_t)n;
     if (len) memcpy(p + *off, s, len);
     *off += len;
-    memcpy(p + *off, "\r\n", 2);
-    *off += 2;
+    p[(*off)++] = '\r';
+    p[(*off)++] = '\n';
 }
 
 /* Encodes argv as RESP and feeds it. dbid < 0: no SELECT (PING, GETACK). */
@@ -244,7 +244,7 @@ static replLink *linkFor(client *c) {
 static void linkAttach(replLink *l) {
     if (P.nlinks == P.caplinks) {
         P.caplinks = P.caplinks ? P.caplinks * 2 : 4;
-        P.links = memRealloc(P.links, sizeof(*P.links) * (size_t)P.caplinks);
+        P.links = memRealloc(P.links, sizeof(replLink *) * (size_t)P.caplinks);
     }
     P.links[P.nlinks++] = l;
     l->c->flags |= CLIENT_REPLICA;
@@ -275,7 +275,7 @@ void replPrimaryClientFree(client *c) {
     if (!l) return;
     for (int i = 0; i < P.nlinks; i++)
         if (P.links[i] == l) {
-            memmove(P.links + i, P.links + i + 1, sizeof(*P.links) * (size_t)(P.nlinks - i - 1));
+            memmove(P.links + i, P.links + i + 1, sizeof(replLink *) * (size_t)(P.nlinks - i - 1));
             P.nlinks--;
             char name[128];
             logNotice("Connection with replica %s lost.", linkName(l, name, sizeof(name)));
@@ -828,7 +828,7 @@ static void waitCommand(client *c) {
     }
     if (P.nwaiters == P.capwaiters) {
         P.capwaiters = P.capwaiters ? P.capwaiters * 2 : 8;
-        P.waiters = memRealloc(P.waiters, sizeof(*P.waiters) * (size_t)P.capwaiters);
+        P.waiters = memRealloc(P.waiters, sizeof(client *) * (size_t)P.capwaiters);
         waitInfos = memRealloc(waitInfos, sizeof(*waitInfos) * (size_t)P.capwaiters);
     }
     P.waiters[P.nwaiters] = c;

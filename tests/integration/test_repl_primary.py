@@ -602,3 +602,52 @@ def test_backlog_resize_and_ttl(started):
     rr.close()
     wait_until(lambda: pc.info("replication")["repl_backlog_active"] == 0, timeout=10, what="backlog freed")
     assert pc.info("replication")["master_replid"] != first_id  # no history kept: a new id
+
+
+def test_stream_forms_of_more_commands(started):
+    p = started("--repl-diskless-sync-delay", "0")
+    pc = p.client()
+    rr = RawReplica(p.port)
+    mark_cmd = [b"SET", b"MARK", b"x"]
+
+    def forms(*cmds):
+        for c in cmds:
+            pc.execute_command(*c)
+        pc.execute_command(*mark_cmd)
+        return rr.commands_until(lambda a: a == mark_cmd)[:-1]
+
+    try:
+        now = int(time.time() * 1000)
+        got = forms(("SETEX", "a", 100, "v"), ("GETEX", "a", "PX", 5000), ("GETEX", "a", "PERSIST"),
+                    ("SET", "b", "1", "GET"), ("SET", "b", "2", "KEEPTTL", "NX"), ("PSETEX", "c", 100000, "v"))
+        assert got[0] == [b"SELECT", b"0"]
+        assert got[1][:4] == [b"SET", b"a", b"v", b"PXAT"] and abs(int(got[1][4]) - now - 100000) < 5000
+        assert got[2][:2] == [b"PEXPIREAT", b"a"] and abs(int(got[2][2]) - now - 5000) < 5000
+        assert got[3:5] == [[b"PERSIST", b"a"], [b"SET", b"b", b"1"]]
+        assert got[5][:4] == [b"SET", b"c", b"v", b"PXAT"] and len(got) == 6  # the NX that did nothing is not sent
+        dump = pc.dump("a")
+        got = forms(("RESTORE", "r", 60000, dump), ("RESTORE", "r2", 0, dump), ("EXPIRE", "r2", -1))
+        assert got[0][:2] == [b"RESTORE", b"r"] and got[0][4] == b"ABSTTL" and abs(int(got[0][2]) - now - 60000) < 5000
+        assert got[1] == [b"RESTORE", b"r2", b"0", dump] and got[2] == [b"DEL", b"r2"]
+        got = forms(("SADD", "s", 1, 2, 3), ("SPOP", "s", 3), ("RPUSH", "l", "a", "b"), ("BLMOVE", "l", "l2", "LEFT",
+                                                                                          "RIGHT", 0),
+                    ("BRPOPLPUSH", "l", "l2", 0), ("ZADD", "z", 1, "m", 2, "n"), ("BZPOPMIN", "z", 0),
+                    ("ZMPOP", 1, "z", "MAX", "COUNT", 5), ("LMPOP", 1, "l2", "LEFT", "COUNT", 9))
+        assert got[1] == [b"DEL", b"s"]  # the whole set popped
+        assert got[3:] == [[b"LMOVE", b"l", b"l2", b"LEFT", b"RIGHT"], [b"RPOPLPUSH", b"l", b"l2"],
+                           [b"ZADD", b"z", b"1", b"m", b"2", b"n"], [b"ZPOPMIN", b"z"], [b"ZPOPMAX", b"z", b"1"],
+                           [b"LPOP", b"l2", b"2"]]
+        for i in range(30):
+            pc.xadd("x", {"f": i})
+        got = forms(("XADD", "x", "MAXLEN", "~", 5, "*", "f", "v"), ("XTRIM", "x", "MAXLEN", 2))
+        assert len(got) == 32 and got[0][:2] == [b"XADD", b"x"] and re.match(rb"\d+-\d+$", got[0][2])
+        assert got[-2][:4] == [b"XADD", b"x", b"MAXLEN", b"="] and got[-2][4] == b"31"
+        assert re.match(rb"\d+-\d+$", got[-2][5])
+        assert got[-1] == [b"XTRIM", b"x", b"MAXLEN", b"2"]  # exact trims are deterministic: as sent
+        tx = pc.pipeline(transaction=True)
+        tx.execute_command("INCR", "p")
+        tx.get("p")
+        tx.execute()
+        assert forms() == [[b"INCR", b"p"]]  # a transaction with one write travels alone (Redis 7.0)
+    finally:
+        rr.close()

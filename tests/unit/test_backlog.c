@@ -15,7 +15,7 @@ static long long fed;          /* bytes fed so far (offsets 1..fed) */
 static long long floorOff = 1; /* oldest offset still possible (a shrink drops history for good) */
 
 static void feed(backlog *b, size_t n, unsigned *seed) {
-    char tmp[4096];
+    char tmp[4096] = {0};
     for (size_t i = 0; i < n; i++) tmp[i] = (char)(rand_r(seed) & 0xff);
     memcpy(model + fed, tmp, n);
     fed += (long long)n;
