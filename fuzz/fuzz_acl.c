@@ -23,6 +23,10 @@
  * Between inputs, users go back to the built-in default and the ACL log is
  * left bounded (acllog-max-len). Never exits. */
 #include "fuzz_common.h"
+#include "db.h"
+#include "cmd.h"
+#include "acl.h"
+#include "config.h"
 #include <ctype.h>
 
 /* ---- Redis 7.0 util.c stringmatchlen, on NUL-terminated copies ---- */

@@ -9,6 +9,12 @@
 #ifndef CACHET_FUZZ_COMMON_H
 #define CACHET_FUZZ_COMMON_H
 #include "server.h"
+#include "db.h"
+#include "evict.h"
+#include "acl.h"
+#include "config.h"
+#include "pubsub.h"
+#include "slowlog.h"
 #include "function.h"
 #include <stdio.h>
 #include <stdlib.h>

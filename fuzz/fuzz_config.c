@@ -10,6 +10,8 @@
  * Checks: no crash, leak or UB; a failed load names a line; configSplitArgs
  * gives NUL-terminated copies. Never exits. */
 #include "fuzz_common.h"
+#include "acl.h"
+#include "config.h"
 #include <fcntl.h>
 
 static int cwdFd = -1;

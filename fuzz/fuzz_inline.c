@@ -11,6 +11,7 @@
  * same bytes, and unbalanced quotes in the same cases.
  * Owns nothing global; never exits (abort() on a mismatch is the finding). */
 #include "fuzz_common.h"
+#include "db.h"
 #include <ctype.h>
 
 /* ---- Redis 7.0 sds.c sdssplitargs, on a NUL-terminated copy ---- */

@@ -20,6 +20,12 @@
  * written + bytes waiting never grow). Between inputs every client is freed,
  * dbs emptied, users reset, the mode restored. Never exits. */
 #include "fuzz_common.h"
+#include "client.h"
+#include "reply.h"
+#include "cmd.h"
+#include "block.h"
+#include "tls.h"
+#include "slowlog.h"
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/socket.h>

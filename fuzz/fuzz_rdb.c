@@ -15,6 +15,7 @@
  * Must never: crash, leak, read past the input (the source is an exact-size
  * copy), or allocate more than the input can justify (rss limit). */
 #include "fuzz_common.h"
+#include "db.h"
 #include "rdb.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {

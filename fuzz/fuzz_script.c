@@ -10,6 +10,8 @@
  * flushed (SCRIPT FLUSH) and every db emptied: nothing grows from one input
  * to the next. Seeds: fuzz/corpus/script; dictionary: fuzz/script.dict. */
 #include "fuzz_common.h"
+#include "client.h"
+#include "cmd.h"
 #include <fcntl.h>
 #include <signal.h>
 

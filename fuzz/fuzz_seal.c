@@ -27,6 +27,7 @@
  * Must never: keep state across inputs (the dbs are emptied, every buffer
  * and reader/writer freed; the keyring is built once and only read). */
 #include "fuzz_common.h"
+#include "db.h"
 #include "keyring.h"
 #include "rdb.h"
 #include "seal.h"

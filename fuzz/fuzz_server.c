@@ -17,6 +17,12 @@
  * Seeds: fuzz/corpus/server (command streams of every type, RESP and
  * inline); dictionary: fuzz/server.dict (every command name). Never exits. */
 #include "fuzz_common.h"
+#include "db.h"
+#include "client.h"
+#include "reply.h"
+#include "cmd.h"
+#include "block.h"
+#include "slowlog.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>

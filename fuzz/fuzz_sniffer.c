@@ -14,6 +14,8 @@
  * Between inputs: the client and conn are freed, the dbs emptied, tls-mode
  * restored. Never exits. */
 #include "fuzz_common.h"
+#include "client.h"
+#include "tls.h"
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/socket.h>

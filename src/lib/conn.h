@@ -183,6 +183,7 @@ typedef struct connTlsPolicy {
     void *(*context)(void);           /* SSL_CTX * for accepted conns, or NULL */
 } connTlsPolicy;
 void connTlsBindPolicy(const connTlsPolicy *p); /* copied; pointers must outlive every conn */
+int connTlsMode(void); /* the TLS_MODE_* in force */
 /* Counters kept by conn_plain.c, conn_tls.c and the accept path's owner. */
 typedef struct tlsStats {
     long long handshakesOk, handshakesFailed, handshakesResumed, handshakesTimedOut;

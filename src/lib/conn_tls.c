@@ -48,6 +48,7 @@ static void *noContext(void) { return NULL; }
 void connTlsBindPolicy(const connTlsPolicy *p) { policy = *p; }
 
 static int policyMode(void) { return policy.mode ? *policy.mode : defaultMode; }
+int connTlsMode(void) { return policyMode(); }
 static int policyMaxPerCycle(void) { return policy.maxHandshakesPerCycle ? *policy.maxHandshakesPerCycle : defaultMaxPerCycle; }
 static long long policyTimeoutMs(void) { return policy.handshakeTimeoutMs ? *policy.handshakeTimeoutMs : defaultTimeoutMs; }
 static void *policyContext(void) { return (policy.context ? policy.context : noContext)(); }

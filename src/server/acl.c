@@ -17,6 +17,14 @@
  * that fit best, then single commands for what is left, so rules that change
  * nothing are not shown. */
 #include "server.h"
+#include "client.h"
+#include "reply.h"
+#include "cmd.h"
+#include "args.h"
+#include "acl.h"
+#include "config.h"
+#include "pubsub.h"
+#include "acl_int.h"
 #include <ctype.h>
 #include <stdarg.h>
 #include <errno.h>
@@ -29,61 +37,20 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
-#define USER_ON (1 << 0)
-#define USER_NOPASS (1 << 1)
-#define USER_ALLKEYS (1 << 2)     /* ~* : every key, read and write */
-#define USER_ALLCHANNELS (1 << 3) /* &*  */
-#define USER_FUTURE (1 << 4)      /* +@all: commands not in the table yet are allowed */
-#define USER_SANITIZE (1 << 5)    /* shown after "reset", as Redis does */
-
-#define PERM_R 1
-#define PERM_W 2
-
-#define ACL_LOG_GROUP_MS 60000
-
-typedef struct keyPattern {
-    char *pat;
-    int perm;
-    size_t len;
-    long prefix; /* "abc*" with no other glob syntax: 3 (a prefix test, no glob); else -1 */
-} keyPattern;
-
-struct aclUser {
-    char *name;
-    int flags;
-    unsigned char (*pass)[32];
-    int npass;
-    uint64_t *allowed; /* bit per command id */
-    keyPattern *keys;
-    int nkeys;
-    char **chans;
-    int nchans;
-    int unrestricted; /* cached: on, every command, every key, every channel */
-};
-
 aclStats aclStat;
 
 static aclUser **users;
 static int nusers;
 static aclUser *defaultUser;
-static int cmdWords; /* words in a command bitmap */
+int aclCmdWords; /* words in a command bitmap */
 
-typedef struct logEntry {
-    long long count;
-    char reason[16], context[16];
-    char *object, *username, *clientInfo;
-    size_t objectLen; /* a key or channel may hold a NUL */
-    long long createdMs, updatedMs;
-} logEntry;
-static logEntry *aclLog; /* newest first */
-static int aclLogLen;
 
 /* ---- users ------------------------------------------------------------------- */
 
 static aclUser *userNew(const char *name, size_t len) {
     aclUser *u = memCalloc(sizeof(*u));
     u->name = memDupBytes(name, len);
-    u->allowed = memCalloc(sizeof(uint64_t) * (size_t)cmdWords);
+    u->allowed = memCalloc(sizeof(uint64_t) * (size_t)aclCmdWords);
     return u;
 }
 
@@ -107,7 +74,7 @@ static aclUser *userCopy(const aclUser *src) {
         memcpy(u->pass, src->pass, 32 * (size_t)src->npass);
     }
     u->npass = src->npass;
-    memcpy(u->allowed, src->allowed, sizeof(uint64_t) * (size_t)cmdWords);
+    memcpy(u->allowed, src->allowed, sizeof(uint64_t) * (size_t)aclCmdWords);
     if (src->nkeys) u->keys = memAlloc(sizeof(keyPattern) * (size_t)src->nkeys);
     for (int i = 0; i < src->nkeys; i++) {
         u->keys[i] = src->keys[i];
@@ -144,40 +111,39 @@ int aclDefaultAutoAuth(void) { return (defaultUser->flags & (USER_ON | USER_NOPA
 
 /* ---- command bitmap ----------------------------------------------------------- */
 
-static cmdDef **cmdById; /* every command and subcommand by id: one order for all walks */
-static int nCmdIds;
+cmdDef **aclCmdById; /* every command and subcommand by id: one order for all walks */
+int aclNCmdIds;
 
 static void byIdCb(cmdDef *cmd, void *priv) {
     (void)priv;
-    cmdById[cmd->id] = cmd;
-    for (cmdDef *s = cmd->subcmds; s && s->name; s++) cmdById[s->id] = s;
+    aclCmdById[cmd->id] = cmd;
+    for (cmdDef *s = cmd->subcmds; s && s->name; s++) aclCmdById[s->id] = s;
 }
 
-static void bitsSet(uint64_t *bits, int id, int on) {
+void aclBitsSet(uint64_t *bits, int id, int on) {
     if (on) bits[id / 64] |= 1ULL << (id % 64);
     else bits[id / 64] &= ~(1ULL << (id % 64));
 }
 
-static int bitsGet(const uint64_t *bits, int id) { return (int)((bits[id / 64] >> (id % 64)) & 1); }
+int aclBitsGet(const uint64_t *bits, int id) { return (int)((bits[id / 64] >> (id % 64)) & 1); }
 
-static void bitSet(aclUser *u, int id, int on) { bitsSet(u->allowed, id, on); }
-static int bitGet(const aclUser *u, int id) { return bitsGet(u->allowed, id); }
+static void bitSet(aclUser *u, int id, int on) { aclBitsSet(u->allowed, id, on); }
 
 /* A command and, for a container, each of its subcommands (Redis'
  * ACLChangeSelectorPerm). */
-static void permChange(uint64_t *bits, const cmdDef *cmd, int on) {
-    bitsSet(bits, cmd->id, on);
-    for (const cmdDef *s = cmd->subcmds; s && s->name; s++) bitsSet(bits, s->id, on);
+void aclPermChange(uint64_t *bits, const cmdDef *cmd, int on) {
+    aclBitsSet(bits, cmd->id, on);
+    for (const cmdDef *s = cmd->subcmds; s && s->name; s++) aclBitsSet(bits, s->id, on);
 }
 
 /* Every command of a category, as Redis applies +@cat: a container in the
  * category with all its subcommands, then each subcommand in it. */
-static void categoryApply(uint64_t *bits, uint64_t cat, int on) {
-    for (int id = 0; id < nCmdIds; id++) {
-        const cmdDef *c = cmdById[id];
+void aclCategoryApply(uint64_t *bits, uint64_t cat, int on) {
+    for (int id = 0; id < aclNCmdIds; id++) {
+        const cmdDef *c = aclCmdById[id];
         if (!c || !(c->acl & cat)) continue;
-        if (c->parent) bitsSet(bits, id, on);
-        else permChange(bits, c, on);
+        if (c->parent) aclBitsSet(bits, id, on);
+        else aclPermChange(bits, c, on);
     }
 }
 int aclCategoryFromName(const char *name, size_t len, uint64_t *out) {
@@ -234,7 +200,7 @@ static int parseHash(const char *p, size_t len, unsigned char out[32]) {
     return 0;
 }
 
-static void hashHex(const unsigned char h[32], char out[65]) {
+void aclHashHex(const unsigned char h[32], char out[65]) {
     static const char hex[] = "0123456789abcdef";
     for (int i = 0; i < 32; i++) {
         out[2 * i] = hex[h[i] >> 4];
@@ -273,7 +239,7 @@ static void resetChannels(aclUser *u) {
 }
 
 static void setAllCommands(aclUser *u, int on) {
-    memset(u->allowed, on ? 0xff : 0, sizeof(uint64_t) * (size_t)cmdWords);
+    memset(u->allowed, on ? 0xff : 0, sizeof(uint64_t) * (size_t)aclCmdWords);
     if (on) u->flags |= USER_FUTURE;
     else u->flags &= ~USER_FUTURE;
 }
@@ -358,7 +324,7 @@ static int commandRule(aclUser *u, const char *r, size_t len, const char **err) 
             setAllCommands(u, on);
             return 0;
         }
-        categoryApply(u->allowed, cat, on);
+        aclCategoryApply(u->allowed, cat, on);
         return 0;
     }
     const char *bar = memchr(name, '|', nlen);
@@ -385,7 +351,7 @@ static int commandRule(aclUser *u, const char *r, size_t len, const char **err) 
          * COMMAND) stays as it was, as in Redis. */
         bitSet(u, s->id, on);
     } else {
-        permChange(u->allowed, cmd, on);
+        aclPermChange(u->allowed, cmd, on);
     }
     return 0;
 }
@@ -489,7 +455,7 @@ static int applyRule(aclUser *u, const char *r, size_t len, const char **err) {
 static int allCommandBitsSet(const aclUser *u) {
     int n = cmdTotalIds();
     for (int id = 0; id < n; id++)
-        if (!bitGet(u, id)) return 0;
+        if (!aclBitsGet(u->allowed, id)) return 0;
     return 1;
 }
 
@@ -513,135 +479,6 @@ static aclUser *applyRules(const aclUser *base, const char *name, size_t nlen, s
     refreshCache(u);
     return u;
 }
-
-/* ---- describing a user ----------------------------------------------------------- */
-
-static void countCategory(const uint64_t *bits, uint64_t cat, unsigned long *on, unsigned long *off) {
-    *on = *off = 0;
-    for (int id = 0; id < nCmdIds; id++)
-        if (cmdById[id] && (cmdById[id]->acl & cat)) {
-            if (bitsGet(bits, id)) (*on)++;
-            else (*off)++;
-        }
-}
-
-/* Redis 7.0's ACLDescribeSelectorCommandRules: from "+@all" (commands added
- * later allowed) or "-@all", add (or remove) the category that best fits the
- * bits still unexplained, again and again, then name the single commands
- * that still differ. The rules are replayed on a scratch bitmap as they are
- * chosen, so the description rebuilds exactly the user's bits. Redis walks
- * single commands in its (seeded) dict order; we walk them by id. */
-static void describeCommands(const aclUser *u, textBuf *b) {
-    int additive = !(u->flags & USER_FUTURE);
-    size_t bytes = sizeof(uint64_t) * (size_t)cmdWords;
-    uint64_t *fake = memAlloc(bytes), *temp = memAlloc(bytes);
-    memset(fake, additive ? 0 : 0xff, bytes);
-    memcpy(temp, u->allowed, bytes);
-    textAppend(b, "%s", additive ? "-@all" : "+@all");
-    char applied[64] = {0};
-    for (;;) {
-        int best = -1;
-        unsigned long mindiff = (unsigned long)-1, maxsame = 0;
-        for (int j = 0; aclCategoryNames[j]; j++) {
-            if (applied[j]) continue;
-            unsigned long on, off;
-            countCategory(temp, 1ULL << j, &on, &off);
-            unsigned long diff = additive ? off : on, same = additive ? on : off;
-            if (same > diff && (diff < mindiff || (diff == mindiff && same > maxsame))) {
-                best = j;
-                mindiff = diff;
-                maxsame = same;
-            }
-        }
-        if (best == -1) break;
-        categoryApply(fake, 1ULL << best, additive);
-        categoryApply(temp, 1ULL << best, !additive);
-        textAppend(b, " %c@%s", additive ? '+' : '-', aclCategoryNames[best]);
-        applied[best] = 1;
-    }
-    for (int id = 0; id < nCmdIds; id++) {
-        const cmdDef *c = cmdById[id];
-        if (!c) continue;
-        int userbit = bitGet(u, id);
-        if (userbit != bitsGet(fake, id)) {
-            textAppend(b, " %c%s", userbit ? '+' : '-', c->fullname);
-            if (c->parent) bitsSet(fake, id, userbit);
-            else permChange(fake, c, userbit);
-        }
-    }
-    memFree(fake);
-    memFree(temp);
-}
-
-/* A name or pattern as a file line carries it. ACL LIST shows it as is, as
- * Redis does; a file gets it in double quotes when it holds a quote (which
- * the line splitter would take as the start of a quoted token), so that
- * whatever ACL SAVE or CONFIG REWRITE writes loads back. Spaces and NULs
- * cannot occur (refused by SETUSER). */
-static void appendToken(textBuf *b, const char *prefix, const char *tok, int forFile) {
-    if (!forFile || !strpbrk(tok, "\"'")) {
-        textAppend(b, "%s%s", prefix, tok);
-        return;
-    }
-    textAppend(b, "\"%s", prefix);
-    for (const char *p = tok; *p; p++) {
-        if (*p == '"' || *p == '\\') textAppend(b, "\\%c", *p);
-        else textAppend(b, "%c", *p);
-    }
-    textAppend(b, "\"");
-}
-
-static void describeKeysAs(const aclUser *u, textBuf *b, int forFile) {
-    for (int i = 0; i < u->nkeys; i++) {
-        if (b->len) textAppend(b, " ");
-        int perm = u->keys[i].perm;
-        const char *prefix = perm == (PERM_R | PERM_W) ? "~" : perm == PERM_R ? "%R~" : "%W~";
-        appendToken(b, prefix, u->keys[i].pat, forFile);
-    }
-}
-
-static void describeKeys(const aclUser *u, textBuf *b) { describeKeysAs(u, b, 0); }
-
-static void describeChannelsAs(const aclUser *u, textBuf *b, int forFile) {
-    for (int i = 0; i < u->nchans; i++) {
-        if (b->len) textAppend(b, " ");
-        appendToken(b, "&", u->chans[i], forFile);
-    }
-}
-
-static void describeChannels(const aclUser *u, textBuf *b) { describeChannelsAs(u, b, 0); }
-
-/* "user NAME on nopass #hash ~keys resetchannels &chans +@all ..." */
-static char *describeUser(const aclUser *u, int forFile) {
-    textBuf b = {0};
-    textAppend(&b, "user ");
-    appendToken(&b, "", u->name, forFile);
-    textAppend(&b, " %s", (u->flags & USER_ON) ? "on" : "off");
-    if (u->flags & USER_NOPASS) textAppend(&b, " nopass");
-    if (u->flags & USER_SANITIZE) textAppend(&b, " sanitize-payload");
-    for (int i = 0; i < u->npass; i++) {
-        char hex[65];
-        hashHex(u->pass[i], hex);
-        textAppend(&b, " #%s", hex);
-    }
-    textBuf k = {0};
-    describeKeysAs(u, &k, forFile);
-    if (k.len) textAppend(&b, " %s", k.p);
-    memFree(k.p);
-    if (!(u->flags & USER_ALLCHANNELS)) textAppend(&b, " resetchannels");
-    textBuf ch = {0};
-    describeChannelsAs(u, &ch, forFile);
-    if (ch.len) textAppend(&b, " %s", ch.p);
-    memFree(ch.p);
-    textBuf cm = {0};
-    describeCommands(u, &cm);
-    textAppend(&b, " %s", cm.p);
-    memFree(cm.p);
-    return b.p;
-}
-
-char *aclDescribeUser(const aclUser *u) { return describeUser(u, 0); }
-char *aclDescribeUserFile(const aclUser *u) { return describeUser(u, 1); }
 
 /* ---- the check -------------------------------------------------------------------- */
 
@@ -755,7 +592,7 @@ int aclCheck(const aclUser *u, cmdDef *cmd, slice *argv, int argc, int *badArg) 
     *badArg = -1;
     if (u->unrestricted) return ACL_OK;
     /* AUTH, HELLO, QUIT, RESET: every user may run them (Redis' no-auth flag). */
-    if (!(cmd->flags & CMD_NO_AUTH) && !bitGet(u, cmd->id)) return ACL_DENIED_CMD;
+    if (!(cmd->flags & CMD_NO_AUTH) && !aclBitsGet(u->allowed, cmd->id)) return ACL_DENIED_CMD;
     /* SPUBLISH/SSUBSCRIBE name their shard channel where a key would be;
      * it is checked as a channel (Redis' not-key key spec). */
     if (!(u->flags & USER_ALLKEYS) && (cmd->firstKey > 0 || cmd->numkeysIdx > 0) && !(cmd->flags & CMD_PUBSUB)) {
@@ -788,72 +625,6 @@ int aclCheck(const aclUser *u, cmdDef *cmd, slice *argv, int argc, int *badArg) 
     return ACL_OK;
 }
 
-/* ---- ACL LOG ---------------------------------------------------------------------- */
-
-static void logEntryFree(logEntry *e) {
-    memFree(e->object);
-    memFree(e->username);
-    memFree(e->clientInfo);
-}
-
-static void aclLogAdd(client *c, int reason, const char *context, const char *object, size_t olen,
-                      const char *username) {
-    static const char *reasons[] = {"", "command", "key", "channel", "auth"};
-    switch (reason) {
-    case ACL_DENIED_CMD: aclStat.deniedCmd++; break;
-    case ACL_DENIED_KEY: aclStat.deniedKey++; break;
-    case ACL_DENIED_CHANNEL: aclStat.deniedChannel++; break;
-    case ACL_DENIED_AUTH: aclStat.deniedAuth++; break;
-    }
-    long long now = srv.mstime;
-    for (int i = 0; i < aclLogLen; i++) {
-        logEntry *e = &aclLog[i];
-        if (!strcmp(e->reason, reasons[reason]) && !strcmp(e->context, context) && e->objectLen == olen &&
-            !memcmp(e->object, object, olen) && !strcmp(e->username, username) &&
-            now - e->updatedMs < ACL_LOG_GROUP_MS) {
-            e->count++;
-            e->updatedMs = now;
-            memFree(e->clientInfo);
-            e->clientInfo = c ? clientInfoString(c) : memStrdup("");
-            /* Most recent first. */
-            logEntry tmp = *e;
-            memmove(aclLog + 1, aclLog, sizeof(logEntry) * (size_t)i);
-            aclLog[0] = tmp;
-            return;
-        }
-    }
-    long long max = srv.aclLogMaxLen;
-    if (max <= 0) return;
-    if (aclLogLen >= max) {
-        while (aclLogLen >= max) logEntryFree(&aclLog[--aclLogLen]);
-    }
-    aclLog = memRealloc(aclLog, sizeof(logEntry) * (size_t)(aclLogLen + 1));
-    memmove(aclLog + 1, aclLog, sizeof(logEntry) * (size_t)aclLogLen);
-    logEntry *e = &aclLog[0];
-    memset(e, 0, sizeof(*e));
-    e->count = 1;
-    snprintf(e->reason, sizeof(e->reason), "%s", reasons[reason]);
-    snprintf(e->context, sizeof(e->context), "%s", context);
-    e->object = memDupBytes(object, olen);
-    e->objectLen = olen;
-    e->username = memStrdup(username);
-    e->clientInfo = c ? clientInfoString(c) : memStrdup("");
-    e->createdMs = e->updatedMs = now;
-    aclLogLen++;
-}
-
-void aclLogDenial(client *c, int reason, const char *object, size_t olen, const char *username) {
-    aclLogAdd(c, reason, (c && (c->flags & CLIENT_MULTI)) ? "multi" : "toplevel", object, olen, username);
-}
-
-/* A redis.call denied inside a script: Redis 7.0 logs it as "lua" whether
- * the EVAL ran at top level or from EXEC, so it groups apart from the
- * caller's own denials. */
-void aclLogScriptDenial(client *caller, int reason, const char *object, size_t olen, const char *username) {
-    aclLogAdd(caller, reason, "lua", object, olen, username);
-}
-
-/* The -NOPERM reply and the log line for a denied command. */
 void aclDeny(client *c, cmdDef *cmd, int reason, int badArg) {
     char err[256];
     const char *uname = aclUserName(c->user);
@@ -983,10 +754,10 @@ static void replaceInPlace(aclUser *dst, aclUser *src) {
 /* ---- initialisation and the file -------------------------------------------------- */
 
 void aclInit(void) {
-    cmdWords = (cmdTotalIds() + 63) / 64 + 1;
-    nCmdIds = cmdTotalIds();
-    memFree(cmdById);
-    cmdById = memCalloc(sizeof(cmdDef *) * (size_t)(nCmdIds ? nCmdIds : 1));
+    aclCmdWords = (cmdTotalIds() + 63) / 64 + 1;
+    aclNCmdIds = cmdTotalIds();
+    memFree(aclCmdById);
+    aclCmdById = memCalloc(sizeof(cmdDef *) * (size_t)(aclNCmdIds ? aclNCmdIds : 1));
     cmdForEach(byIdCb, NULL);
     defaultUser = userNew("default", 7);
     static const char *rules[] = {"on", "nopass", "~*", "&*", "+@all"};
@@ -1220,7 +991,7 @@ int aclSaveFile(char *err, size_t errlen) {
     }
     textBuf b = {0};
     for (int i = 0; i < nusers; i++) {
-        char *d = describeUser(users[i], 1);
+        char *d = aclDescribe(users[i], 1);
         textAppend(&b, "%s\n", d);
         memFree(d);
     }
@@ -1305,20 +1076,20 @@ static void aclGetuserCommand(client *c) {
     replyArrayLen(c, u->npass);
     for (int i = 0; i < u->npass; i++) {
         char hex[65];
-        hashHex(u->pass[i], hex);
+        aclHashHex(u->pass[i], hex);
         replyBulkCString(c, hex);
     }
     textBuf b = {0};
     replyBulkCString(c, "commands");
-    describeCommands(u, &b);
+    aclDescribeCommands(u, &b);
     replyBulk(c, b.p, b.len);
     b.len = 0;
     replyBulkCString(c, "keys");
-    describeKeys(u, &b);
+    aclDescribeKeys(u, &b);
     replyBulk(c, b.p ? b.p : "", b.len);
     b.len = 0;
     replyBulkCString(c, "channels");
-    describeChannels(u, &b);
+    aclDescribeChannels(u, &b);
     replyBulk(c, b.p ? b.p : "", b.len);
     memFree(b.p);
     replyBulkCString(c, "selectors");
@@ -1361,7 +1132,7 @@ static aclUser **sortedUsers(void) {
 int aclDescribeUsers(char ***lines) {
     aclUser **s = sortedUsers();
     *lines = memAlloc(sizeof(char *) * (size_t)nusers);
-    for (int i = 0; i < nusers; i++) (*lines)[i] = describeUser(s[i], 1);
+    for (int i = 0; i < nusers; i++) (*lines)[i] = aclDescribe(s[i], 1);
     memFree(s);
     return nusers;
 }
@@ -1461,45 +1232,6 @@ static void aclDryrunCommand(client *c) {
     }
 }
 
-static void aclLogCommand(client *c) {
-    long long count = 10;
-    if (c->argc > 3) {
-        replyError(c, "unknown subcommand or wrong number of arguments for 'LOG'. Try ACL HELP.");
-        return;
-    }
-    if (c->argc == 3) {
-        if (sliceEqNocase(c->argv[2], "reset")) {
-            for (int i = 0; i < aclLogLen; i++) logEntryFree(&aclLog[i]);
-            memFree(aclLog);
-            aclLog = NULL;
-            aclLogLen = 0;
-            replyOk(c);
-            return;
-        }
-        if (getLongLongFromSliceOrReply(c, c->argv[2], &count, NULL) == -1) return;
-        if (count < 0) count = 0;
-    }
-    long long n = count < aclLogLen ? count : aclLogLen;
-    replyArrayLen(c, n);
-    for (long long i = 0; i < n; i++) {
-        logEntry *e = &aclLog[i];
-        replyMapLen(c, 7);
-        replyBulkCString(c, "count");
-        replyLongLong(c, e->count);
-        replyBulkCString(c, "reason");
-        replyBulkCString(c, e->reason);
-        replyBulkCString(c, "context");
-        replyBulkCString(c, e->context);
-        replyBulkCString(c, "object");
-        replyBulk(c, e->object, e->objectLen);
-        replyBulkCString(c, "username");
-        replyBulkCString(c, e->username);
-        replyBulkCString(c, "age-seconds");
-        replyDouble(c, (double)(srv.mstime - e->createdMs) / 1000.0);
-        replyBulkCString(c, "client-info");
-        replyBulkCString(c, e->clientInfo);
-    }
-}
 
 static void aclGenpassCommand(client *c) {
     long long bits = 256;

@@ -3,6 +3,10 @@
  * error text itself and returns -1 (0 on success). Owns no state; must never
  * reply twice or leave *v changed on failure. */
 #include "server.h"
+#include "db.h"
+#include "client.h"
+#include "reply.h"
+#include "args.h"
 #include <limits.h>
 
 int getLongLongFromSliceOrReply(client *c, slice s, long long *v, const char *msg) {

@@ -23,6 +23,12 @@
  * for beforeSleep), keep pointers into a query buffer, or hand data to a
  * client that is being closed. */
 #include "server.h"
+#include "db.h"
+#include "client.h"
+#include "reply.h"
+#include "cmd.h"
+#include "block.h"
+#include "args.h"
 #include <limits.h>
 #include <math.h>
 #include <string.h>

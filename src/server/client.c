@@ -12,7 +12,16 @@
  * while a command runs (srv.current == c) the query buffer is not moved, so
  * argv slices stay valid. Must never block or read from within a command. */
 #include "server.h"
+#include "client.h"
+#include "reply.h"
+#include "cmd.h"
+#include "block.h"
+#include "evict.h"
+#include "acl.h"
+#include "multi.h"
+#include "pubsub.h"
 #include "repl.h"
+#include "pause.h"
 #include "net.h"
 #include <errno.h>
 #include <stdio.h>
@@ -21,7 +30,6 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#define MAX_ACCEPTS_PER_CALL 1000
 #define NET_MAX_WRITES_PER_EVENT (1024 * 64)
 #define QUERYBUF_SHRINK_IDLE_MS 2000
 
@@ -97,6 +105,7 @@ void clientFree(client *c) {
     }
     if (c->flags & (CLIENT_REPLICA | CLIENT_WAIT_ACK) || c->repl) replPrimaryClientFree(c);
     if (c->flags & CLIENT_MASTER) replMasterClientFree(c);
+    pauseClientFree(c);
     pendingUnlink(c);
     blockClientFree(c); /* out of every key's queue of waiters */
     multiDiscard(c);
@@ -145,16 +154,8 @@ int clientHasPendingReplies(client *c) { return c->bufpos > 0 || c->reply != NUL
  * client cannot flood the log (or the disk under it). */
 /* ---- accepting ---------------------------------------------------------- */
 
-int clientTlsListenerMark;
-
-/* Connections on the main port sniff their first byte when TLS is accepted
- * there; in tls-mode none they are plain from the start (the plain read
- * refuses a ClientHello itself, at no extra cost). */
-static void acceptOne(int fd, const char *ip, int tlsPort) {
-    conn *cn;
-    if (tlsPort) cn = connCreateTls(srv.el, fd);
-    else if (srv.tlsMode != TLS_MODE_NONE) cn = connCreateSniffing(srv.el, fd);
-    else cn = connCreatePlain(srv.el, fd);
+/* A connection accepted by a listener (listen.c chose its transport). */
+void clientAccept(conn *cn, const char *ip) {
     if (srv.numClients >= srv.maxclients) {
         static const char *msg = "-ERR max number of clients reached\r\n";
         /* Best effort, non-blocking: the client may not be reading. */
@@ -192,27 +193,6 @@ static void acceptOne(int fd, const char *ip, int tlsPort) {
     }
 }
 
-void clientAcceptHandler(elLoop *el, int fd, void *data, int mask) {
-    (void)el;
-    (void)mask;
-    int tlsPort = data == &clientTlsListenerMark;
-    char ip[NET_ADDR_LEN], err[NET_ERR_LEN];
-    int port;
-    for (int i = 0; i < MAX_ACCEPTS_PER_CALL; i++) {
-        int cfd = netAccept(fd, ip, sizeof(ip), &port, err);
-        if (cfd == -1) {
-            if (err[0]) logVerbose("Accepting client connection: %s", err);
-            return;
-        }
-        if (cfd >= elSetSize(srv.el)) {
-            logWarning("Error registering fd event for the new client: fd out of range");
-            close(cfd);
-            continue;
-        }
-        acceptOne(cfd, ip, tlsPort);
-    }
-}
-
 /* ---- reading and parsing ---------------------------------------------- */
 
 static void protocolError(client *c, const char *err) {
@@ -237,7 +217,7 @@ static void ensureArgv(client *c, int argc) {
 /* Parse and execute every complete request in the query buffer. */
 static void processInput(client *c) {
     while (c->qpos < c->qlen) {
-        if (c->flags & (CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP | CLIENT_BLOCKED)) break;
+        if (c->flags & (CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP | CLIENT_BLOCKED | CLIENT_PAUSED)) break;
         char *base = c->querybuf + c->qpos;
         size_t avail = c->qlen - c->qpos;
         if (c->req.need && avail < c->req.need) break; /* nothing new to parse */
@@ -268,8 +248,15 @@ static void processInput(client *c) {
             }
             c->argc = (int)argc;
             c->lastInteraction = srv.mstime;
-            if (!cmdProcess(c)) return; /* client gone */
+            int rc = cmdProcess(c);
+            if (!rc) return; /* client gone */
             c->argc = 0;
+            if (rc == 2) {
+                /* Paused: the request stays unconsumed and is parsed again
+                 * when pause.c resumes the client. */
+                respReqReset(&c->req);
+                break;
+            }
             /* Marked to close by its own command with nothing left to write
              * (CLIENT REPLY OFF): the write path would never see the flag. */
             if ((c->flags & CLIENT_CLOSE_AFTER_REPLY) && !clientHasPendingReplies(c)) clientFreeAsync(c);
@@ -302,7 +289,7 @@ static void processInput(client *c) {
 /* block.c: a client just unblocked resumes the requests it pipelined after
  * its blocking command. Called from beforeSleep, never inside a command. */
 void clientProcessPendingInput(client *c) {
-    if (c->flags & (CLIENT_BLOCKED | CLIENT_CLOSE_ASAP)) return;
+    if (c->flags & (CLIENT_BLOCKED | CLIENT_PAUSED | CLIENT_CLOSE_ASAP)) return;
     if (srv.current) return;
     processInput(c);
 }
@@ -551,7 +538,7 @@ static void flagString(client *c, char *out) {
     if (c->flags & CLIENT_REPLICA) *p++ = 'S';
     if (c->flags & CLIENT_MASTER) *p++ = 'M';
     if (c->flags & CLIENT_MULTI) *p++ = 'x';
-    if (c->flags & CLIENT_BLOCKED) *p++ = 'b';
+    if (c->flags & (CLIENT_BLOCKED | CLIENT_PAUSED)) *p++ = 'b'; /* a paused request is a blocked client in Redis */
     if (c->flags & CLIENT_DIRTY_CAS) *p++ = 'd';
     if (c->flags & CLIENT_CLOSE_AFTER_REPLY) *p++ = 'c';
     if (c->flags & CLIENT_CLOSE_ASAP) *p++ = 'A';

@@ -8,6 +8,18 @@
  * Must never run a command that failed a check: a rejected command changes
  * nothing and answers Redis' error text. */
 #include "server.h"
+#include "client.h"
+#include "reply.h"
+#include "cmd.h"
+#include "block.h"
+#include "evict.h"
+#include "acl.h"
+#include "config.h"
+#include "multi.h"
+#include "pause.h"
+#include "slowlog.h"
+#include "latency.h"
+#include "snapshot.h"
 #include "propagate.h"
 #include "function.h"
 #include "repl.h"
@@ -361,6 +373,12 @@ int cmdProcess(client *c) {
         cmdReject(c, cmd, "-LOADING Redis is loading the dataset in memory");
         return 1;
     }
+    /* CLIENT PAUSE: the request waits, unparsed, in the query buffer (after
+     * the checks above, so a wrong call still gets its error at once). */
+    if (pauseMustWait(c, cmd)) {
+        pausePostpone(c);
+        return 2;
+    }
     if ((c->flags & CLIENT_MULTI) && !isMultiControl(cmd)) {
         multiQueueCommand(c, cmd);
         replyRaw(c, "+QUEUED\r\n", 9);
@@ -394,7 +412,6 @@ static const struct {
     {CMD_ASKING, "asking"},
     {CMD_FAST, "fast"},
     {CMD_NO_AUTH, "no_auth"},
-    {CMD_MAY_REPLICATE, "may_replicate"},
     {CMD_NO_MANDATORY_KEYS, "no_mandatory_keys"},
     {CMD_NO_ASYNC_LOADING, "no_async_loading"},
     {CMD_NO_MULTI, "no_multi"},

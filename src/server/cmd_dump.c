@@ -8,6 +8,11 @@
  * payload (rdb.c validates every byte; a bad one is "Bad data format"). */
 #include "rdb.h"
 #include "server.h"
+#include "db.h"
+#include "client.h"
+#include "reply.h"
+#include "cmd.h"
+#include "args.h"
 #include "propagate.h"
 #include <string.h>
 

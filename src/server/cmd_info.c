@@ -9,8 +9,21 @@
  * invented activity. Must never touch keys' access data (MEMORY USAGE reads
  * with dbFind). */
 #include "server.h"
+#include "db.h"
+#include "client.h"
+#include "reply.h"
+#include "cmd.h"
+#include "block.h"
+#include "evict.h"
+#include "tls.h"
+#include "args.h"
+#include "acl.h"
+#include "pubsub.h"
+#include "info.h"
+#include "snapshot.h"
 #include "lazyfree.h"
 #include "repl.h"
+#include "pause.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -264,7 +277,7 @@ static void infoClients(textBuf *b) {
                "tracking_clients:0\r\n"
                "pubsub_clients:%d\r\n"
                "clients_in_timeout_table:%lld\r\n",
-               srv.numClients, srv.maxclients, maxIn, maxOut, blockedClientCount(), pubsub,
+               srv.numClients, srv.maxclients, maxIn, maxOut, blockedClientCount() + pausePostponedCount(), pubsub,
                blockTimeoutTableCount());
 }
 
@@ -415,6 +428,8 @@ static long long sampleAverage(const long long *s) {
 }
 
 static void infoStats(textBuf *b) {
+    long long psChannels, psPatterns, psShard;
+    pubsubCounts(&psChannels, &psPatterns, &psShard);
     sectionHeader(b, "Stats");
     textAppend(b,
                "total_connections_received:%lld\r\n"
@@ -442,9 +457,9 @@ static void infoStats(textBuf *b) {
                "current_eviction_exceeded_time:0\r\n"
                "keyspace_hits:%lld\r\n"
                "keyspace_misses:%lld\r\n"
-               "pubsub_channels:%zu\r\n"
-               "pubsub_patterns:%zu\r\n"
-               "pubsubshard_channels:%zu\r\n"
+               "pubsub_channels:%lld\r\n"
+               "pubsub_patterns:%lld\r\n"
+               "pubsubshard_channels:%lld\r\n"
                "latest_fork_usec:0\r\n"
                "total_forks:0\r\n"
                "migrate_cached_sockets:0\r\n"
@@ -478,8 +493,8 @@ static void infoStats(textBuf *b) {
                (double)sampleAverage(srv.outSamples) / 1024, srv.statRejectedConn, srv.statSyncFull,
                srv.statSyncPartialOk, srv.statSyncPartialErr, srv.statExpiredKeys,
                (double)srv.expiredStalePerc, srv.expireCycleTimeUsed / 1000, srv.statEvictedKeys,
-               srv.statKeyspaceHits, srv.statKeyspaceMisses, dictSize(&srv.pubsubChannels),
-               dictSize(&srv.pubsubPatterns), dictSize(&srv.pubsubShardChannels), srv.statUnexpectedErrorReplies,
+               srv.statKeyspaceHits, srv.statKeyspaceMisses, psChannels,
+               psPatterns, psShard, srv.statUnexpectedErrorReplies,
                srv.statTotalErrorReplies, srv.statTotalReadsProcessed, srv.statTotalWritesProcessed,
                srv.statClientQbufLimitDisconnections, srv.statClientObufLimitDisconnections, aclStat.deniedAuth,
                aclStat.deniedCmd, aclStat.deniedKey, aclStat.deniedChannel);

@@ -8,6 +8,14 @@
  * OBJECT read with dbFind), and never block the loop except where Redis does
  * on purpose (DEBUG SLEEP). */
 #include "server.h"
+#include "db.h"
+#include "client.h"
+#include "reply.h"
+#include "cmd.h"
+#include "evict.h"
+#include "slowlog.h"
+#include "latency.h"
+#include "snapshot.h"
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>

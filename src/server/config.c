@@ -10,6 +10,17 @@
  * a failure). */
 #include "config_int.h"
 #include "server.h"
+#include "db.h"
+#include "client.h"
+#include "reply.h"
+#include "cmd.h"
+#include "evict.h"
+#include "tls.h"
+#include "acl.h"
+#include "config.h"
+#include "info.h"
+#include "keyring.h"
+#include "listen.h"
 #include "repl.h"
 #include "net.h"
 #include <errno.h>
@@ -28,8 +39,6 @@
 
 static int loadingFile; /* "save" lines accumulate while reading the file */
 static int saveLoaded;
-static int listenPort = -1; /* port/bind the current listening sockets serve */
-static char *listenBind;
 
 /* forward declarations of the specials */
 static int bindSet(char **argv, int argc, const char **err);
@@ -44,14 +53,14 @@ static int passSet(char **argv, int argc, const char **err);
 static char *passGet(void);
 static int passSetBin(const char *v, size_t len, const char **err);
 static char *passGetBin(size_t *len);
-static int portApply(const char **err);
-static int bindApply(const char **err);
-static int maxclientsApply(const char **err);
-static int maxmemoryApply(const char **err);
+static int portApply(char *err, size_t errlen);
+static int bindApply(char *err, size_t errlen);
+static int maxclientsApply(char *err, size_t errlen);
+static int maxmemoryApply(char *err, size_t errlen);
 static void hzClamp(void);
 static void busyPollApply(void);
-static int appendonlyCheck(long long v, const char **err);
-static int dbfilenameCheck(const char *v, const char **err);
+static int appendonlyCheck(long long v, char *err, size_t errlen);
+static int dbfilenameCheck(const char *v, char *err, size_t errlen);
 static int paramSetValue(cfgParam *p, const char *value, size_t len, const char **err);
 
 static const cfgEnum loglevelEnum[] = {
@@ -367,6 +376,15 @@ const char *configEnumName(const cfgParam *p, int v) {
 }
 
 /* Stores one value; returns -1 with *err, 0 unchanged, 1 changed. */
+/* A check hook's message, until the CONFIG SET reply or the load error
+ * has been built from it (one command at a time). */
+static char checkMsg[256];
+
+static int checkFailed(const char **err) {
+    *err = checkMsg;
+    return -1;
+}
+
 static int paramSet(cfgParam *p, char **argv, int argc, const char **err) {
     int rc;
     if (p->type == CT_SPECIAL) {
@@ -386,7 +404,7 @@ static int paramSet(cfgParam *p, char **argv, int argc, const char **err) {
                 *err = "argument must be 'yes' or 'no'";
                 return -1;
             }
-            if (p->checkNum && !p->checkNum(b, err)) return -1;
+            if (p->checkNum && p->checkNum(b, checkMsg, sizeof(checkMsg)) == -1) return checkFailed(err);
             rc = *(int *)p->ptr != b;
             *(int *)p->ptr = b;
             break;
@@ -395,7 +413,7 @@ static int paramSet(cfgParam *p, char **argv, int argc, const char **err) {
             long long n;
             if (numParse(p, v, &n, err) == -1) return -1;
             if (!numBoundsOk(p, n, err)) return -1;
-            if (p->checkNum && !p->checkNum(n, err)) return -1;
+            if (p->checkNum && p->checkNum(n, checkMsg, sizeof(checkMsg)) == -1) return checkFailed(err);
             rc = configNumRead(p) != n;
             numWrite(p, n);
             break;
@@ -414,7 +432,7 @@ static int paramSet(cfgParam *p, char **argv, int argc, const char **err) {
             break;
         }
         default: { /* CT_STRING */
-            if (p->checkStr && !p->checkStr(v, err)) return -1;
+            if (p->checkStr && p->checkStr(v, checkMsg, sizeof(checkMsg)) == -1) return checkFailed(err);
             char **f = p->ptr;
             const char *cur = *f ? *f : "";
             rc = strcmp(cur, v) != 0;
@@ -475,20 +493,20 @@ static void hzClamp(void) {
     if (srv.hz > 500) srv.hz = 500;
 }
 
-static int appendonlyCheck(long long v, const char **err) {
+static int appendonlyCheck(long long v, char *err, size_t errlen) {
     if (v) {
-        *err = "appendonly yes is not supported (no AOF persistence yet)";
-        return 0;
+        snprintf(err, errlen, "appendonly yes is not supported (no AOF persistence yet)");
+        return -1;
     }
-    return 1;
+    return 0;
 }
 
-static int dbfilenameCheck(const char *v, const char **err) {
+static int dbfilenameCheck(const char *v, char *err, size_t errlen) {
     if (strchr(v, '/')) {
-        *err = "dbfilename can't be a path, just a filename";
-        return 0;
+        snprintf(err, errlen, "dbfilename can't be a path, just a filename");
+        return -1;
     }
-    return 1;
+    return 0;
 }
 
 /* ---- special parameters ------------------------------------------------- */
@@ -664,111 +682,23 @@ static char *passGet(void) {
 
 /* ---- runtime effects (CONFIG SET apply) --------------------------------- */
 
-static void noteListeners(void) {
-    listenPort = srv.port;
-    memFree(listenBind);
-    listenBind = bindGet();
+static int portApply(char *err, size_t errlen) {
+    char msg[256];
+    if (listenApplyMain(msg, sizeof(msg)) == 0) return 0;
+    snprintf(err, errlen, "Unable to listen on this port. Check server logs.");
+    return -1;
 }
 
-static int listenersMatchConfig(void) {
-    char *b = bindGet();
-    int same = listenPort == srv.port && listenBind && !strcmp(listenBind, b);
-    memFree(b);
-    return same;
+static int bindApply(char *err, size_t errlen) {
+    /* The tls-port moves with the main port (Redis 7); if it cannot, the
+     * bind is rolled back and this runs again with the old addresses. */
+    char msg[256];
+    if (listenApplyMain(msg, sizeof(msg)) == 0 && listenApplyTls(msg, sizeof(msg)) == 0) return 0;
+    snprintf(err, errlen, "Failed to bind to specified addresses.");
+    return -1;
 }
 
-static void closeFds(const int *fds, int n, int registered) {
-    for (int i = 0; i < n; i++) {
-        if (registered && srv.el) elDelFile(srv.el, fds[i], EL_READABLE);
-        close(fds[i]);
-    }
-}
-
-/* Opens sockets for the configured port/bind into srv.ipfd and registers
- * them; on failure nothing stays open and srv.ipfdCount is 0. */
-static int openListeners(char **lerr) {
-    srv.ipfdCount = 0;
-    if (serverListen(lerr) == -1) {
-        closeFds(srv.ipfd, srv.ipfdCount, 0);
-        srv.ipfdCount = 0;
-        return -1;
-    }
-    for (int i = 0; i < srv.ipfdCount; i++) {
-        if (elAddFile(srv.el, srv.ipfd[i], EL_READABLE, clientAcceptHandler, NULL) == -1) {
-            closeFds(srv.ipfd, i, 1);
-            closeFds(srv.ipfd + i, srv.ipfdCount - i, 0);
-            srv.ipfdCount = 0;
-            *lerr = "Unrecoverable error creating server listening file event.";
-            return -1;
-        }
-    }
-    return 0;
-}
-
-/* Moves the listeners to the configured port/bind. New sockets are opened
- * while the old ones still serve; only when the port stays the same (the new
- * addresses may collide with ours) are the old ones closed first, and put
- * back if the new ones cannot be opened. */
-static int relisten(void) {
-    if (!srv.el || listenersMatchConfig()) return 1;
-    int oldfd[16], oldn = srv.ipfdCount;
-    memcpy(oldfd, srv.ipfd, sizeof(oldfd));
-    char *lerr = NULL;
-    if (openListeners(&lerr) == 0) {
-        closeFds(oldfd, oldn, 1);
-        noteListeners();
-        logNotice("Now listening on port %d", srv.port);
-        return 1;
-    }
-    if (srv.port != listenPort || oldn == 0) {
-        memcpy(srv.ipfd, oldfd, sizeof(oldfd));
-        srv.ipfdCount = oldn;
-        logWarning("Failed to listen on the new port/bind: %s", lerr ? lerr : "");
-        return 0;
-    }
-    closeFds(oldfd, oldn, 1);
-    if (openListeners(&lerr) == 0) {
-        noteListeners();
-        return 1;
-    }
-    logWarning("Failed to listen on the new bind addresses: %s", lerr ? lerr : "");
-    /* Reopen what we had: swap the old port/bind in for serverListen. */
-    int newPort = srv.port;
-    char **newAddr = srv.bindaddr;
-    int newCount = srv.bindaddrCount;
-    char **oldArgv;
-    int oldArgc = configSplitSpaces(listenBind, &oldArgv);
-    srv.bindaddr = NULL;
-    srv.bindaddrCount = 0;
-    const char *e;
-    bindSet(oldArgv, oldArgc, &e);
-    srv.port = listenPort;
-    if (openListeners(&lerr) == -1) logWarning("Could not restore the previous listeners: %s", lerr ? lerr : "");
-    for (int i = 0; i < srv.bindaddrCount; i++) memFree(srv.bindaddr[i]);
-    memFree(srv.bindaddr);
-    freeArgs(oldArgv, oldArgc);
-    srv.bindaddr = newAddr;
-    srv.bindaddrCount = newCount;
-    srv.port = newPort;
-    return 0;
-}
-
-static int portApply(const char **err) {
-    if (relisten()) return 1;
-    *err = "Unable to listen on this port. Check server logs.";
-    return 0;
-}
-
-static int bindApply(const char **err) {
-    /* The tls-port moves with the main port; if it cannot, the bind is
-     * rolled back and this runs again with the old addresses. */
-    if (relisten() && tlsApplyBind(err)) return 1;
-    *err = "Failed to bind to specified addresses.";
-    return 0;
-}
-
-static int maxclientsApply(const char **err) {
-    static char msg[160];
+static int maxclientsApply(char *err, size_t errlen) {
     /* Clients plus room for listeners, logs and files, as server.c reserves. */
     rlim_t want = (rlim_t)srv.maxclients + 32;
     struct rlimit rl;
@@ -781,24 +711,24 @@ static int maxclientsApply(const char **err) {
             logWarning("You requested maxclients of %u requiring at least %llu max file descriptors; "
                        "the current limit is %llu.",
                        srv.maxclients, (unsigned long long)want, (unsigned long long)rl.rlim_cur);
-            snprintf(msg, sizeof(msg),
+            snprintf(err, errlen,
                      "The operating system is not able to handle the specified number of clients, try with %llu", can);
-            *err = msg;
-            return 0;
+            return -1;
         }
     }
     long long size = (long long)srv.maxclients + 128;
     if (srv.el && elSetSize(srv.el) < size) {
         if (size > INT_MAX || elResize(srv.el, (int)size) == -1) {
-            *err = "The event loop API used by Redis is not able to handle the specified number of clients";
-            return 0;
+            snprintf(err, errlen, "The event loop API used by Redis is not able to handle the specified number of clients");
+            return -1;
         }
     }
-    return 1;
+    return 0;
 }
 
-static int maxmemoryApply(const char **err) {
+static int maxmemoryApply(char *err, size_t errlen) {
     (void)err;
+    (void)errlen;
     if (srv.maxmemory) {
         unsigned long long used = evictUsedMemory();
         if (srv.maxmemory < used)
@@ -808,7 +738,7 @@ static int maxmemoryApply(const char **err) {
                        srv.maxmemory, used);
         evictPerform();
     }
-    return 1;
+    return 0;
 }
 
 /* ---- defaults and loading ------------------------------------------------ */
@@ -991,7 +921,6 @@ int configLoadFile(const char *path, const char *extra, char **err) {
         }
         fclose(lf);
     }
-    noteListeners();
     return 0;
 }
 
@@ -1070,7 +999,7 @@ static int paramSetValue(cfgParam *p, const char *value, size_t len, const char 
     return rc;
 }
 
-typedef int applyFn(const char **err);
+typedef int applyFn(char *err, size_t errlen);
 
 static void restoreBackup(cfgParam **set, char **old, const size_t *oldLen, int count, applyFn **applies) {
     for (int i = 0; i < count; i++) {
@@ -1081,8 +1010,8 @@ static void restoreBackup(cfgParam **set, char **old, const size_t *oldLen, int 
                        e ? e : "");
     }
     for (int i = 0; applies && applies[i]; i++) {
-        const char *e = NULL;
-        if (!applies[i](&e)) logWarning("Failed applying restored failed CONFIG SET command: %s", e ? e : "");
+        char e[256] = "";
+        if (applies[i](e, sizeof(e)) == -1) logWarning("Failed applying restored failed CONFIG SET command: %s", e);
     }
 }
 
@@ -1157,8 +1086,11 @@ static void configSetCommand(client *c) {
     }
 
     /* 3. Runtime effects; one failing undoes all values and effects. */
+    char applyErr[512];
     for (int k = 0; applies[k]; k++) {
-        if (!applies[k](&errstr)) {
+        applyErr[0] = '\0';
+        if (applies[k](applyErr, sizeof(applyErr)) == -1) {
+            errstr = applyErr;
             cfgParam *p = set[applyOf[k]];
             logWarning("Failed applying new configuration. Possibly related to new %s setting. Restoring previous "
                        "settings.",

@@ -6,6 +6,8 @@
 #ifndef CACHET_CONFIG_INT_H
 #define CACHET_CONFIG_INT_H
 #include "server.h"
+#include "db.h"
+#include "client.h"
 #include <stdio.h>
 
 enum { CT_BOOL, CT_NUM, CT_ENUM, CT_STRING, CT_SPECIAL };
@@ -41,8 +43,9 @@ typedef struct cfgParam {
     const cfgEnum *enums;  /* CT_ENUM names, in the order Redis lists them */
     int (*enumFrom)(const char *name);  /* optional CT_ENUM mapping (evict.c names) */
     const char *(*enumName)(int val);
-    int (*checkNum)(long long v, const char **err);      /* extra validation */
-    int (*checkStr)(const char *v, const char **err);
+    /* Extra validation: 0, or -1 with a message in err. */
+    int (*checkNum)(long long v, char *err, size_t errlen);
+    int (*checkStr)(const char *v, char *err, size_t errlen);
     void (*post)(void);    /* after a value is stored, at load and at runtime */
     /* CT_SPECIAL: set returns -1 error, 0 unchanged, 1 changed; get memAlloc's. */
     int (*set)(char **argv, int argc, const char **err);
@@ -52,8 +55,9 @@ typedef struct cfgParam {
     char *(*getBin)(size_t *len);
     void (*rewrite)(rwState *st, int idx);
     /* Runtime side effect after all values of a CONFIG SET are stored;
-     * returns 0 with *err on failure (the whole SET is then rolled back). */
-    int (*apply)(const char **err);
+     * returns -1 with a message in err on failure (the whole SET is then
+     * rolled back), 0 on success: the convention of every module. */
+    int (*apply)(char *err, size_t errlen);
 } cfgParam;
 
 /* The table (config.c) and its size. */

@@ -10,6 +10,11 @@
  * directory, so a crash leaves either the old file or the new one. */
 #include "config_int.h"
 #include "server.h"
+#include "db.h"
+#include "client.h"
+#include "reply.h"
+#include "acl.h"
+#include "config.h"
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -17,6 +17,13 @@
  * Must never block: expiry is sampled with a time budget, and a flush or a
  * delete of a large value never walks it on the loop when asked to be lazy. */
 #include "server.h"
+#include "db.h"
+#include "client.h"
+#include "block.h"
+#include "evict.h"
+#include "multi.h"
+#include "pause.h"
+#include "cmd.h"
 #include "propagate.h"
 #include "lazyfree.h"
 #include <string.h>
@@ -80,6 +87,11 @@ void dbUpdateLru(dbEntry *e) {
 
 int dbExpireIfNeeded(cdb *db, dbEntry *e) {
     if (e->expire == 0 || e->expire > srv.mstime) return 0;
+    /* Under CLIENT PAUSE the dataset stays as it is (a failover waits for a
+     * replica to catch up): a read sees the key as gone, nothing deletes
+     * it. A write (one that began the pause inside its own EXEC) still
+     * deletes, since it is about to reuse the name. */
+    if (pauseActive() && !(srv.current && srv.current->cmd && (srv.current->cmd->flags & CMD_WRITE))) return 1;
     propDeletion(db, e->key, e->keylen, srv.lazyfreeLazyExpire); /* replicas never expire keys themselves */
     dbDeleteGeneric(db, e->key, e->keylen, srv.lazyfreeLazyExpire);
     srv.statExpiredKeys++;
@@ -294,7 +306,7 @@ static long long lastFastCycleUs;
 static int currentDb;
 
 void dbActiveExpireCycle(int fast) {
-    if (!srv.activeExpireEnabled) return;
+    if (!srv.activeExpireEnabled || pauseActive()) return;
     long long start = ustime();
     long long budget;
     if (fast) {

@@ -13,6 +13,9 @@
  * as Redis's evictionTimeProc); do more than one comparison when under the
  * limit (evictPerform is on every command's path). */
 #include "server.h"
+#include "db.h"
+#include "evict.h"
+#include "pause.h"
 #include "lazyfree.h"
 #include "propagate.h"
 #include <limits.h>
@@ -264,6 +267,7 @@ static long evictTimerProc(elLoop *el, long long id, void *data);
  * over the limit with nothing (more) that the policy allows to evict. */
 int evictPerform(void) {
     if (evictUsedMemory() <= srv.maxmemory) return 0;
+    if (pauseActive()) return 0; /* the dataset stays as it is; writes wait anyway */
     if (srv.maxmemory == 0) return 0;
     if (srv.maxmemoryPolicy == MAXMEMORY_NO_EVICTION) return -1;
 

@@ -5,6 +5,7 @@
  * (memcpy: contents are not aligned for 8-byte access), or leave the array
  * unsorted or with a duplicate. Memory goes through mem.h. */
 #include "intset.h"
+#include "db.h"
 #include "mem.h"
 #include <stdlib.h>
 #include <string.h>

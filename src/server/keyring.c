@@ -9,6 +9,7 @@
  * or let a CONFIG SET choose a key the keyring does not hold. */
 #include "keyring.h"
 #include "server.h"
+#include "db.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/crypto.h>
@@ -267,23 +268,23 @@ int keyringInitFromConfig(char *err, size_t errlen) {
 
 /* While the config file is read the keyring is not loaded yet:
  * keyringInitFromConfig checks the final values then. */
-int keyringCheckKeyIdConfig(const char *v, const char **err) {
-    if (!serverKeyringLoaded || !v[0]) return 1;
+int keyringCheckKeyIdConfig(const char *v, char *err, size_t errlen) {
+    if (!serverKeyringLoaded || !v[0]) return 0;
     if (!serverKeyring) {
-        *err = "no keyring-file is set";
-        return 0;
+        snprintf(err, errlen, "no keyring-file is set");
+        return -1;
     }
     if (!keyringFind(serverKeyring, v, strlen(v))) {
-        *err = "key id is not in the keyring";
-        return 0;
+        snprintf(err, errlen, "key id is not in the keyring");
+        return -1;
     }
-    return 1;
+    return 0;
 }
 
-int keyringCheckEncryptionConfig(long long v, const char **err) {
-    if (!serverKeyringLoaded || !v || serverKeyring) return 1;
-    *err = "snapshot-encryption needs a keyring-file";
-    return 0;
+int keyringCheckEncryptionConfig(long long v, char *err, size_t errlen) {
+    if (!serverKeyringLoaded || !v || serverKeyring) return 0;
+    snprintf(err, errlen, "snapshot-encryption needs a keyring-file");
+    return -1;
 }
 
 const keyringKey *keyringSnapshotKey(int *encrypt, char *err, size_t errlen) {

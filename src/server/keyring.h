@@ -56,4 +56,11 @@ const keyring *keyringServer(void);
  * Sets err (and returns NULL) if encryption is on but no key is usable. */
 const keyringKey *keyringSnapshotKey(int *encrypt, char *err, size_t errlen);
 
+/* keyring.c (types and parser in keyring.h): snapshot encryption keys.
+ * keyringInitFromConfig loads keyring-file at start-up (serverInit) and
+ * refuses a bad file or an encryption setting it cannot honour. */
+int keyringInitFromConfig(char *err, size_t errlen);
+int keyringCheckKeyIdConfig(const char *v, char *err, size_t errlen);  /* config checkStr */
+int keyringCheckEncryptionConfig(long long v, char *err, size_t errlen); /* config checkNum */
+
 #endif

@@ -17,6 +17,7 @@
  * for the leak checker. */
 #include "lazyfree.h"
 #include "server.h"
+#include "db.h"
 #include "quicklist.h"
 #include "stream.h"
 #include "zset.h"

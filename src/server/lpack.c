@@ -17,6 +17,7 @@
  * backwards: the last byte holds the low 7 bits, and a set high bit means
  * one more byte lies before it. */
 #include "lpack.h"
+#include "db.h"
 #include "mem.h"
 #include "util.h"
 #include <string.h>

@@ -1,6 +1,9 @@
 /* main.c - the cachet-server program: command line to configuration, then
  * hand over to server.c. The only place allowed to exit the process. */
 #include "server.h"
+#include "db.h"
+#include "config.h"
+#include "snaptool.h"
 #include <stdio.h>
 #include <string.h>
 

@@ -4,6 +4,9 @@
  * add their own cases to objFreeValue/objDupEntry. Must never change a key's
  * TTL or touch the keyspace except through db.c. */
 #include "server.h"
+#include "db.h"
+#include "client.h"
+#include "reply.h"
 #include <string.h>
 
 void objStringBytes(const dbEntry *e, char *numbuf, const char **p, size_t *len) {

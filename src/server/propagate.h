@@ -15,6 +15,9 @@
 #ifndef CACHET_PROPAGATE_H
 #define CACHET_PROPAGATE_H
 #include "server.h"
+#include "client.h"
+#include "cmd.h"
+#include "db.h"
 
 typedef struct propFrame {
     struct propFrame *parent;

@@ -2,7 +2,7 @@
  * forms, PUBLISH / SPUBLISH and PUBSUB introspection, with Redis 7.0's reply
  * shapes (RESP2 arrays, RESP3 push frames).
  *
- * Owns: srv.pubsubChannels / pubsubPatterns / pubsubShardChannels (name ->
+ * Owns: the server-side dicts channels / patterns / shardChannels (name ->
  * array of subscribed clients, in subscription order) and each client's
  * pubsubChannels / pubsubPatterns / pubsubShardChannels (the names it is
  * subscribed to; each node points at the server-side node).
@@ -15,6 +15,11 @@
  * slow subscriber with the pubsub output-buffer class), or free a client
  * while delivering (reply.c only schedules the close). */
 #include "server.h"
+#include "client.h"
+#include "reply.h"
+#include "cmd.h"
+#include "acl.h"
+#include "pubsub.h"
 #include <string.h>
 
 enum { PS_CHANNEL = 0, PS_PATTERN = 1, PS_SHARD = 2, PS_KINDS = 3 };
@@ -50,10 +55,14 @@ static void subKey(const dictNode *n, const char **p, size_t *len) {
 static const dictType channelType = {.key = channelKey, .nocase = 0};
 static const dictType subType = {.key = subKey, .nocase = 0};
 
+static dict channels;      /* channelNode: channel -> subscribers */
+static dict patterns;      /* channelNode: pattern -> subscribers */
+static dict shardChannels; /* channelNode: shard channel -> subscribers */
+
 static dict *serverDict(int kind) {
-    if (kind == PS_CHANNEL) return &srv.pubsubChannels;
-    if (kind == PS_PATTERN) return &srv.pubsubPatterns;
-    return &srv.pubsubShardChannels;
+    if (kind == PS_CHANNEL) return &channels;
+    if (kind == PS_PATTERN) return &patterns;
+    return &shardChannels;
 }
 
 static dict *clientDict(client *c, int kind) {
@@ -63,10 +72,15 @@ static dict *clientDict(client *c, int kind) {
 }
 
 void pubsubInit(void) {
-    dictInit(&srv.pubsubChannels, &channelType);
-    dictInit(&srv.pubsubPatterns, &channelType);
-    dictInit(&srv.pubsubShardChannels, &channelType);
-    srv.pubsubPatternCount = 0;
+    dictInit(&channels, &channelType);
+    dictInit(&patterns, &channelType);
+    dictInit(&shardChannels, &channelType);
+}
+
+void pubsubCounts(long long *nchannels, long long *npatterns, long long *nshard) {
+    *nchannels = (long long)dictSize(&channels);
+    *npatterns = (long long)dictSize(&patterns);
+    *nshard = (long long)dictSize(&shardChannels);
 }
 
 void pubsubClientInit(client *c) {
@@ -128,7 +142,6 @@ static void subscribe(client *c, int kind, const char *name, size_t len) {
             ch->len = len;
             memcpy(ch->name, name, len);
             dictAdd(sd, &ch->link);
-            if (kind == PS_PATTERN) srv.pubsubPatternCount = (long long)dictSize(sd);
         }
         if (ch->count == ch->cap) {
             ch->cap = ch->cap ? ch->cap * 2 : 2;
@@ -163,7 +176,6 @@ static void unsubscribe(client *c, int kind, const char *name, size_t len, int n
     if (ch && ch->count == 0) {
         dict *sd = serverDict(kind);
         dictUnlink(sd, ch->name, ch->len);
-        if (kind == PS_PATTERN) srv.pubsubPatternCount = (long long)dictSize(sd);
         memFree(ch->subs);
         memFree(ch);
     }
@@ -223,16 +235,16 @@ static void deliver(client *c, const char *type, const char *pat, size_t patlen,
 
 long long pubsubPublish(const char *ch, size_t chlen, const char *msg, size_t msglen) {
     long long receivers = 0;
-    channelNode *n = (channelNode *)dictFind(&srv.pubsubChannels, ch, chlen);
+    channelNode *n = (channelNode *)dictFind(&channels, ch, chlen);
     if (n) {
         for (int i = 0; i < n->count; i++) deliver(n->subs[i], "message", NULL, 0, ch, chlen, msg, msglen);
         receivers += n->count;
     }
-    if (dictSize(&srv.pubsubPatterns)) {
+    if (dictSize(&patterns)) {
         /* Delivery only appends to output buffers (a client over its limit is
          * scheduled for closing, not freed): the dict does not change. */
         dictIter it;
-        dictIterInit(&it, &srv.pubsubPatterns, 0);
+        dictIterInit(&it, &patterns, 0);
         dictNode *d;
         while ((d = dictNext(&it))) {
             channelNode *p = (channelNode *)d;
@@ -246,7 +258,7 @@ long long pubsubPublish(const char *ch, size_t chlen, const char *msg, size_t ms
 }
 
 static long long publishShard(const char *ch, size_t chlen, const char *msg, size_t msglen) {
-    channelNode *n = (channelNode *)dictFind(&srv.pubsubShardChannels, ch, chlen);
+    channelNode *n = (channelNode *)dictFind(&shardChannels, ch, chlen);
     if (!n) return 0;
     for (int i = 0; i < n->count; i++) deliver(n->subs[i], "smessage", NULL, 0, ch, chlen, msg, msglen);
     return n->count;
@@ -326,12 +338,12 @@ static void numSub(client *c, dict *d) {
     }
 }
 
-static void pubsubChannelsCommand(client *c) { listChannels(c, &srv.pubsubChannels); }
-static void pubsubShardChannelsCommand(client *c) { listChannels(c, &srv.pubsubShardChannels); }
-static void pubsubNumsubCommand(client *c) { numSub(c, &srv.pubsubChannels); }
-static void pubsubShardNumsubCommand(client *c) { numSub(c, &srv.pubsubShardChannels); }
+static void pubsubChannelsCommand(client *c) { listChannels(c, &channels); }
+static void pubsubShardChannelsCommand(client *c) { listChannels(c, &shardChannels); }
+static void pubsubNumsubCommand(client *c) { numSub(c, &channels); }
+static void pubsubShardNumsubCommand(client *c) { numSub(c, &shardChannels); }
 
-static void pubsubNumpatCommand(client *c) { replyLongLong(c, (long long)dictSize(&srv.pubsubPatterns)); }
+static void pubsubNumpatCommand(client *c) { replyLongLong(c, (long long)dictSize(&patterns)); }
 
 static void pubsubHelpCommand(client *c) {
     static const char *help[] = {
@@ -395,7 +407,7 @@ cmdDef pubsubCommands[] = {
      .since = "2.0.0", .summary = "Stop listening for messages posted to channels matching the given patterns",
      .complexity = "O(N+M) where N is the number of patterns the client is already subscribed and M is the "
                    "number of total patterns subscribed in the system (by any client)."},
-    {.name = "publish", .proc = publishCommand, .arity = 3, .flags = CMD_PUBSUB | CMD_LOADING | CMD_STALE | CMD_FAST,
+    {.name = "publish", .proc = publishCommand, .arity = 3, .flags = CMD_PUBSUB | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_MAY_REPLICATE,
      .group = "pubsub", .since = "2.0.0", .summary = "Post a message to a channel",
      .complexity = "O(N+M) where N is the number of clients subscribed to the receiving channel and M is the "
                    "total number of subscribed patterns (by any client)."},
@@ -407,7 +419,7 @@ cmdDef pubsubCommands[] = {
      .lastKey = -1, .keyStep = 1, .group = "pubsub", .since = "7.0.0",
      .summary = "Stop listening for messages posted to the given shard channels",
      .complexity = "O(N) where N is the number of clients already subscribed to a shard channel."},
-    {.name = "spublish", .proc = spublishCommand, .arity = 3, .flags = CMD_PUBSUB | CMD_LOADING | CMD_STALE | CMD_FAST,
+    {.name = "spublish", .proc = spublishCommand, .arity = 3, .flags = CMD_PUBSUB | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_MAY_REPLICATE,
      .firstKey = 1, .lastKey = 1, .keyStep = 1, .group = "pubsub", .since = "7.0.0",
      .summary = "Post a message to a shard channel",
      .complexity = "O(N) where N is the number of clients subscribed to the receiving shard channel."},

@@ -7,6 +7,7 @@
  * element grow past the fill limit, or let ql->count / node->count disagree
  * with the arrays. Element bytes are copied in; nothing points outside. */
 #include "quicklist.h"
+#include "db.h"
 #include "lpack.h"
 #include "mem.h"
 #include "util.h"

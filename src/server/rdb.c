@@ -15,6 +15,8 @@
 #include "function.h"
 #include "lzf.h"
 #include "server.h"
+#include "db.h"
+#include "evict.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>

@@ -8,6 +8,7 @@
 #define CACHET_RDB_INT_H
 #include "rdb.h"
 #include "server.h"
+#include "db.h"
 #include <stddef.h>
 #include <stdint.h>
 

@@ -13,6 +13,8 @@
 #include "lpack.h"
 #include "quicklist.h"
 #include "server.h"
+#include "db.h"
+#include "evict.h"
 #include "stream.h"
 #include "zset.h"
 #include <limits.h>

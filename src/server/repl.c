@@ -6,6 +6,8 @@
  * flag. Must never write to a socket or touch the keyspace: the primary and
  * replica halves do, through the functions here. */
 #include "repl.h"
+#include "client.h"
+#include "cmd.h"
 #include <string.h>
 
 static struct {

@@ -23,6 +23,8 @@
 #define CACHET_REPL_H
 
 #include "server.h"
+#include "client.h"
+#include "cmd.h"
 
 #define REPL_ID_LEN 40
 

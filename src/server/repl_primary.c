@@ -27,6 +27,11 @@
  * the conn's write handler is linkWrite (or client.c's, flushing a reply
  * queued before the sync began: linkKick waits for it). */
 #include "repl.h"
+#include "client.h"
+#include "reply.h"
+#include "cmd.h"
+#include "args.h"
+#include "snapshot.h"
 #include "backlog.h"
 #include "propagate.h"
 #include <errno.h>

@@ -9,6 +9,8 @@
  * SKELETON: the functions below are placeholders so the data node links; the
  * sink side is being written. */
 #include "repl.h"
+#include "client.h"
+#include "cmd.h"
 
 void replReplicaInit(void) {}
 void replReplicaCron(void) {}

@@ -7,6 +7,11 @@
  * flushes them before sleeping (client.c). Must never write to the socket.
  * Error texts here are Redis 7's exactly: clients parse them. */
 #include "server.h"
+#include "db.h"
+#include "client.h"
+#include "cmd.h"
+#include "reply.h"
+#include "info.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>

@@ -12,6 +12,14 @@
  * allocation past SL_HEAP_LIMIT through, or raise a Lua error outside a
  * protected call (that would abort the process). */
 #include "script_lua.h"
+#include "db.h"
+#include "client.h"
+#include "reply.h"
+#include "cmd.h"
+#include "evict.h"
+#include "acl.h"
+#include "pubsub.h"
+#include "snapshot.h"
 #include <lauxlib.h>
 #include <lua.h>
 #include <lualib.h>

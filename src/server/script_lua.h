@@ -10,6 +10,7 @@
 #define CACHET_SCRIPT_LUA_H
 
 #include "server.h"
+#include "client.h"
 
 /* Lua's heap (scripts, their cache, their values) stops here: an
  * allocation past it fails with "not enough memory" inside the script,

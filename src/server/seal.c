@@ -9,6 +9,8 @@
  * held keys or plaintext are wiped before they are freed. */
 #include "seal.h"
 #include "server.h"
+#include "db.h"
+#include "keyring.h"
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>

@@ -5,8 +5,22 @@
  * Must never exit() anywhere but main() (and the OOM handler): modules return
  * errors with a message and main decides. */
 #include "server.h"
+#include "db.h"
+#include "client.h"
+#include "cmd.h"
+#include "block.h"
+#include "evict.h"
+#include "tls.h"
+#include "acl.h"
+#include "config.h"
+#include "pubsub.h"
+#include "slowlog.h"
+#include "snapshot.h"
+#include "keyring.h"
 #include "lazyfree.h"
+#include "listen.h"
 #include "repl.h"
+#include "pause.h"
 #include "net.h"
 #include <errno.h>
 #include <signal.h>
@@ -80,6 +94,7 @@ static void beforeSleep(elLoop *el) {
      * while any are left the loop polls instead of sleeping. */
     elSetDontWait(el, connTlsBeforeSleep());
     dbActiveExpireCycle(1);
+    pauseBeforeSleep(); /* ends timed-out pauses and runs the requests that waited */
     blockHandleReady(); /* serve clients blocked on keys made ready; before the writes */
     clientHandlePendingWrites();
     clientFreeScheduled();
@@ -116,54 +131,6 @@ static void onOom(size_t size) {
     abort();
 }
 
-/* Opens listening sockets for port on the bind addresses into fds (up to
- * 16). Returns -1 with *err set; the caller closes what was opened. */
-int serverListenOn(int port, int *fds, int *count, char **err) {
-    static char msg[NET_ERR_LEN + 64];
-    char nerr[NET_ERR_LEN];
-    *count = 0;
-    if (port == 0) return 0;
-    if (srv.bindaddrCount == 0) {
-        /* No bind: all IPv4 interfaces (and IPv6 when available). */
-        nerr[0] = '\0';
-        int fd = netListen("0.0.0.0", port, srv.tcpBacklog, nerr);
-        if (fd == -1) {
-            snprintf(msg, sizeof(msg), "Could not create server TCP listening socket *:%d: %s", port, nerr);
-            *err = msg;
-            return -1;
-        }
-        fds[(*count)++] = fd;
-        nerr[0] = '\0';
-        fd = netListen("::", port, srv.tcpBacklog, nerr);
-        if (fd != -1) fds[(*count)++] = fd;
-        return 0;
-    }
-    for (int i = 0; i < srv.bindaddrCount && *count < 16; i++) {
-        const char *addr = srv.bindaddr[i];
-        int optional = addr[0] == '-';
-        if (optional) addr++;
-        /* Redis' wildcards: "*" is every IPv4 address, "::*" every IPv6 one. */
-        if (!strcmp(addr, "*")) addr = "0.0.0.0";
-        else if (!strcmp(addr, "::*")) addr = "::";
-        nerr[0] = '\0';
-        int fd = netListen(addr, port, srv.tcpBacklog, nerr);
-        if (fd == -1) {
-            if (optional) continue;
-            snprintf(msg, sizeof(msg), "Could not create server TCP listening socket %s:%d: %s", addr, port, nerr);
-            *err = msg;
-            return -1;
-        }
-        fds[(*count)++] = fd;
-    }
-    if (*count == 0) {
-        *err = "Failed listening on all bind addresses";
-        return -1;
-    }
-    return 0;
-}
-
-int serverListen(char **err) { return serverListenOn(srv.port, srv.ipfd, &srv.ipfdCount, err); }
-
 static void writePidfile(void) {
     if (!srv.pidfile || !srv.pidfile[0]) return;
     FILE *fp = fopen(srv.pidfile, "w");
@@ -196,10 +163,7 @@ void serverShutdown(int save, int nosave, int force, char **err) {
         }
     }
     if (srv.pidfile && srv.pidfile[0]) unlink(srv.pidfile);
-    for (int i = 0; i < srv.ipfdCount; i++) close(srv.ipfd[i]);
-    srv.ipfdCount = 0;
-    for (int i = 0; i < srv.tlsfdCount; i++) close(srv.tlsfd[i]);
-    srv.tlsfdCount = 0;
+    listenCloseAll();
     srv.shutdownAsap = 1;
     logWarning("Redis is now ready to exit, bye bye...");
 }
@@ -274,12 +238,10 @@ int serverInit(char **err) {
         *err = keyringErr;
         return -1;
     }
-    if (serverListen(err) == -1) return -1;
-    for (int i = 0; i < srv.ipfdCount; i++) {
-        if (elAddFile(srv.el, srv.ipfd[i], EL_READABLE, clientAcceptHandler, NULL) == -1) {
-            *err = "Unrecoverable error creating server listening file event.";
-            return -1;
-        }
+    static char listenErr[256];
+    if (listenApplyMain(listenErr, sizeof(listenErr)) == -1) {
+        *err = listenErr;
+        return -1;
     }
     static char tlsErr[1100];
     char terr[1024];
@@ -288,7 +250,7 @@ int serverInit(char **err) {
         *err = tlsErr;
         return -1;
     }
-    if (srv.ipfdCount == 0 && srv.tlsfdCount == 0) {
+    if (listenSocketCount() == 0) {
         *err = "Configured to not listen anywhere, exiting.";
         return -1;
     }

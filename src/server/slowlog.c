@@ -11,6 +11,9 @@
  * password rules are stored as "(redacted)", as Redis does.
  * Bounded by srv.slowlogMaxLen (trimmed on each push). */
 #include "server.h"
+#include "client.h"
+#include "reply.h"
+#include "slowlog.h"
 #include <stdio.h>
 #include <string.h>
 

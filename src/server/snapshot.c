@@ -20,6 +20,13 @@
  * Must never block the event loop except for SAVE, DEBUG RELOAD, FLUSHALL's
  * save and shutdown, which are synchronous in Redis too. */
 #include "server.h"
+#include "db.h"
+#include "client.h"
+#include "reply.h"
+#include "cmd.h"
+#include "latency.h"
+#include "snapshot.h"
+#include "listen.h"
 #include "rdb.h"
 #include "seal.h"
 #include "function.h"
@@ -159,8 +166,8 @@ static void childSetup(void) {
     if (getppid() == 1) _exit(1); /* the parent died before prctl took effect */
     signal(SIGTERM, SIG_DFL);
     signal(SIGINT, SIG_DFL);
-    for (int i = 0; i < srv.ipfdCount; i++) close(srv.ipfd[i]);
-    for (int i = 0; i < srv.tlsfdCount; i++) close(srv.tlsfd[i]);
+    listenCloseInChild();
+    logSetRole('C');
 }
 
 static void childMain(int pipeFd) {

@@ -11,6 +11,9 @@
 #include "keyring.h"
 #include "seal.h"
 #include "server.h"
+#include "db.h"
+#include "config.h"
+#include "snaptool.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>

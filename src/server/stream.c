@@ -9,6 +9,7 @@
  * block (no operation here is worse than the entries it touches), or reply
  * to a client (t_stream.c does). */
 #include "stream.h"
+#include "db.h"
 #include "lpack.h"
 #include "mem.h"
 #include "util.h"

@@ -14,6 +14,11 @@
  * that may move the array. */
 #include "lpack.h"
 #include "server.h"
+#include "db.h"
+#include "client.h"
+#include "reply.h"
+#include "cmd.h"
+#include "args.h"
 #include "propagate.h"
 #include <errno.h>
 #include <limits.h>

@@ -13,6 +13,12 @@
 #include "lpack.h"
 #include "quicklist.h"
 #include "server.h"
+#include "db.h"
+#include "client.h"
+#include "reply.h"
+#include "cmd.h"
+#include "block.h"
+#include "args.h"
 #include "propagate.h"
 #include <limits.h>
 #include <string.h>

@@ -12,6 +12,11 @@
  * across a call that may free it (dbDelete, dbSetKey), or add/remove members
  * of a dict while an unsafe iterator or a scan walks it. */
 #include "server.h"
+#include "db.h"
+#include "client.h"
+#include "reply.h"
+#include "cmd.h"
+#include "args.h"
 #include "propagate.h"
 #include "lazyfree.h"
 #include "intset.h"

@@ -7,6 +7,10 @@
  * parses everything first), or leave the keyspace changed after an error
  * reply. */
 #include "server.h"
+#include "db.h"
+#include "client.h"
+#include "reply.h"
+#include "cmd.h"
 #include "propagate.h"
 #include "lpack.h"
 #include "stream.h"

@@ -8,6 +8,11 @@
  * been validated, or add work to GET/SET without options (the benchmarked
  * hot path: one dict find, one entry allocation). */
 #include "server.h"
+#include "db.h"
+#include "client.h"
+#include "reply.h"
+#include "cmd.h"
+#include "args.h"
 #include "propagate.h"
 #include <limits.h>
 #include <math.h>

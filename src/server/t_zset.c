@@ -7,6 +7,12 @@
  * Never: leave an empty sorted set in the keyspace, change anything when
  * answering an error, or block the loop (blocking goes through block.c). */
 #include "zset.h"
+#include "db.h"
+#include "client.h"
+#include "reply.h"
+#include "cmd.h"
+#include "block.h"
+#include "args.h"
 #include "propagate.h"
 #include <errno.h>
 #include <limits.h>

@@ -24,6 +24,13 @@
  *                              the new mode when their first byte arrives
  * Every transition is logged with the clients kept and closed. */
 #include "server.h"
+#include "db.h"
+#include "client.h"
+#include "block.h"
+#include "tls.h"
+#include "multi.h"
+#include "pubsub.h"
+#include "listen.h"
 #include "net.h"
 #include <errno.h>
 #include <stdio.h>
@@ -59,8 +66,6 @@ typedef struct ctxInfo {
 static SSL_CTX *current;
 static ctxInfo currentInfo;
 static int appliedMode = TLS_MODE_NONE;
-static int listeningTlsPort;
-static char listeningBind[1024]; /* the bind addresses the tls-port sockets were opened on */
 static fileStamp failedStamps[3]; /* auto-reload: files that already failed once */
 
 void *tlsCurrentContext(void) { return current; }
@@ -382,72 +387,6 @@ static void installContext(SSL_CTX *ctx, const ctxInfo *info) {
     else memset(&currentInfo, 0, sizeof(currentInfo));
 }
 
-/* ---- the tls-port ------------------------------------------------------------ */
-
-/* The bind addresses as one comparable string ("" = Redis' default, all). */
-static void describeBind(char *out, size_t len) {
-    size_t used = 0;
-    out[0] = '\0';
-    for (int i = 0; i < srv.bindaddrCount && used < len; i++) {
-        int n = snprintf(out + used, len - used, "%s%s", i ? " " : "", srv.bindaddr[i]);
-        if (n < 0) break;
-        used += (size_t)n;
-    }
-}
-
-static void closeTlsListeners(void) {
-    for (int i = 0; i < srv.tlsfdCount; i++) {
-        elDelFile(srv.el, srv.tlsfd[i], EL_READABLE);
-        close(srv.tlsfd[i]);
-    }
-    srv.tlsfdCount = 0;
-    listeningTlsPort = 0;
-}
-
-/* Opens the tls-port's sockets into fds (nothing registered yet). */
-static int openTlsListeners(int *fds, int *count, char *err, size_t errlen) {
-    char *lerr = NULL;
-    *count = 0;
-    if (serverListenOn(srv.tlsPort, fds, count, &lerr) == -1) {
-        for (int i = 0; i < *count; i++) close(fds[i]);
-        *count = 0;
-        snprintf(err, errlen, "%s", lerr ? lerr : "cannot listen on the tls-port");
-        return -1;
-    }
-    return 0;
-}
-
-static void registerTlsListeners(int *fds, int count) {
-    closeTlsListeners();
-    for (int i = 0; i < count; i++) {
-        srv.tlsfd[i] = fds[i];
-        elAddFile(srv.el, fds[i], EL_READABLE, clientAcceptHandler, &clientTlsListenerMark);
-    }
-    srv.tlsfdCount = count;
-    listeningTlsPort = srv.tlsPort;
-    describeBind(listeningBind, sizeof(listeningBind));
-}
-
-/* The tls-port sockets do not serve the configured port and bind. */
-static int tlsListenersStale(void) {
-    if (srv.tlsPort != listeningTlsPort) return 1;
-    if (!srv.tlsPort) return 0;
-    char now[sizeof(listeningBind)];
-    describeBind(now, sizeof(now));
-    return strcmp(now, listeningBind) != 0;
-}
-
-/* Opens the tls-port on the configured addresses into fds. When the port
- * stays and only the addresses change, the new sockets may collide with the
- * old ones: those are closed first (the caller's failure then rolls the
- * bind back, which reopens them, as config.c does for the main port). */
-static int openTlsListenersMoving(int *fds, int *count, char *err, size_t errlen) {
-    if (openTlsListeners(fds, count, err, errlen) == 0) return 0;
-    if (srv.tlsPort != listeningTlsPort || srv.tlsfdCount == 0) return -1;
-    closeTlsListeners();
-    return openTlsListeners(fds, count, err, errlen);
-}
-
 /* ---- modes --------------------------------------------------------------------- */
 
 /* A plaintext client under tls-mode required: it gets what it was owed at
@@ -515,8 +454,9 @@ static int configure(char *err, size_t errlen) {
         ctx = contextForConfig(&info, &fresh, err, errlen);
         if (!ctx) return -1;
     }
-    int fds[16], count = 0, moveListeners = tlsListenersStale();
-    if (moveListeners && srv.tlsPort != 0 && openTlsListenersMoving(fds, &count, err, errlen) == -1) {
+    /* The tls-port moves first (all or nothing): the context is installed
+     * only once nothing else can fail. */
+    if (listenApplyTls(err, errlen) == -1) {
         if (fresh) SSL_CTX_free(ctx);
         return -1;
     }
@@ -525,14 +465,6 @@ static int configure(char *err, size_t errlen) {
         logNotice("TLS context loaded: certificate %s, serial %s, valid until %s", srv.tlsCertFile, info.serial,
                   info.notAfter);
     installContext(ctx, ctx ? &info : NULL);
-    if (moveListeners) {
-        if (srv.tlsPort) {
-            registerTlsListeners(fds, count);
-            logNotice("Listening for TLS on tls-port %d", srv.tlsPort);
-        } else {
-            closeTlsListeners();
-        }
-    }
     if (srv.tlsMode != appliedMode) switchMode(appliedMode, srv.tlsMode);
     return 0;
 }
@@ -544,32 +476,7 @@ int tlsInit(char *err, size_t errlen) {
     return 0;
 }
 
-int tlsApplyConfig(const char **err) {
-    static char msg[1024];
-    if (configure(msg, sizeof(msg)) == -1) {
-        *err = msg;
-        return 0;
-    }
-    return 1;
-}
-
-/* CONFIG SET bind: the tls-port follows the main port to the new addresses
- * (as in Redis 7); nothing else of the TLS set-up is rebuilt. */
-int tlsApplyBind(const char **err) {
-    static char msg[1024];
-    if (!tlsListenersStale()) return 1;
-    int fds[16], count = 0;
-    if (srv.tlsPort && openTlsListenersMoving(fds, &count, msg, sizeof(msg)) == -1) {
-        logWarning("Failed to listen for TLS on the new bind addresses: %s", msg);
-        *err = msg;
-        return 0;
-    }
-    if (srv.tlsPort) {
-        registerTlsListeners(fds, count);
-        logNotice("Listening for TLS on tls-port %d", srv.tlsPort);
-    }
-    return 1;
-}
+int tlsApplyConfig(char *err, size_t errlen) { return configure(err, errlen); }
 
 void tlsCron(void) {
     if (!srv.tlsAutoReload || !current) return;

@@ -7,6 +7,7 @@
  * call that may move the listpack. Conversion is one way (listpack ->
  * skiplist) except for the store commands' freshly built results. */
 #include "zset.h"
+#include "db.h"
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>

@@ -14,6 +14,7 @@
 #define CACHET_ZSET_H
 #include "lpack.h"
 #include "server.h"
+#include "db.h"
 
 #define ZSKIPLIST_MAXLEVEL 32
 #define ZSKIPLIST_P 0.25

@@ -12,6 +12,7 @@
 #define CACHET_STREAM_MODEL_H
 #include "lpack.h"
 #include "server.h"
+#include "db.h"
 #include "stream.h"
 #include <stdlib.h>
 #include <string.h>

@@ -5,6 +5,10 @@
  * Must never depend on a server or on another test's users: each test
  * names its own users. */
 #include "server.h"
+#include "db.h"
+#include "client.h"
+#include "cmd.h"
+#include "acl.h"
 #include "unit.h"
 #include <stdarg.h>
 #include <stdlib.h>

@@ -10,6 +10,7 @@
  * Must never touch anything outside 127.0.0.1 / ::1, and never wait without
  * a deadline. */
 #include "server.h"
+#include "client.h"
 #include "conn_out.h"
 #include "unit.h"
 #include <arpa/inet.h>

@@ -9,6 +9,7 @@
  * that intsetRandom only returns members. Must never depend on a seed for
  * its expectations: the seed only varies which values are drawn. */
 #include "intset.h"
+#include "db.h"
 #include "mem.h"
 #include "unit.h"
 #include <stdint.h>

@@ -7,6 +7,7 @@
  * randomness it does not seed. */
 #include "lpack.h"
 #include "server.h"
+#include "db.h"
 #include "unit.h"
 #include <limits.h>
 #include <stdlib.h>

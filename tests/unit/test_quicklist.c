@@ -9,6 +9,7 @@
 #include "lpack.h"
 #include "quicklist.h"
 #include "server.h"
+#include "db.h"
 #include "unit.h"
 #include <stdlib.h>
 #include <string.h>

@@ -20,6 +20,7 @@
 #include "quicklist.h"
 #include "rdb.h"
 #include "server.h"
+#include "db.h"
 #include "unit.h"
 #include "zset.h"
 #include <math.h>

@@ -7,6 +7,12 @@
  * reply block list, in wire order. reply.c itself is not changed for tests.
  * Must never write to a real fd or run the event loop. */
 #include "server.h"
+#include "db.h"
+#include "client.h"
+#include "reply.h"
+#include "cmd.h"
+#include "acl.h"
+#include "config.h"
 #include "unit.h"
 #include <limits.h>
 #include <math.h>

@@ -9,6 +9,7 @@
  * prefixes, as the client does. Then every protocol error, with Redis 7's
  * exact text. Must never depend on the parser's internals beyond resp.h. */
 #include "resp.h"
+#include "db.h"
 #include "unit.h"
 #include <stdio.h>
 #include <stdlib.h>

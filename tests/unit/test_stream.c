@@ -8,6 +8,7 @@
  * randomness it does not seed. */
 #include "stream.h"
 #include "server.h"
+#include "db.h"
 #include "unit.h"
 #include "stream_model.h"
 #include <stdlib.h>

@@ -6,6 +6,7 @@
  * print as Redis 7.0 prints them. Must never accept a slow glob: the crafted
  * pattern tests have a time bound. */
 #include "server.h"
+#include "db.h"
 #include "unit.h"
 #include <limits.h>
 #include <math.h>

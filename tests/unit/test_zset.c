@@ -6,6 +6,7 @@
  * checked to keep every member and score. Must never depend on randomness
  * it does not seed. */
 #include "zset.h"
+#include "db.h"
 #include "unit.h"
 #include <math.h>
 #include <stdio.h>
