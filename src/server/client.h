@@ -41,8 +41,8 @@
 #define CLIENT_PUSHING (1 << 24)
 #define CLIENT_REPLICA (1 << 25) /* a replica attached to us (repl_primary.c): CLIENT LIST flags=S */
 #define CLIENT_MASTER (1 << 26)  /* the link to our primary, applying its stream (repl_replica.c): flags=M */
-#define CLIENT_WAIT_ACK (1 << 27) /* blocked in WAIT (repl_primary.c), with CLIENT_BLOCKED */
 #define CLIENT_PAUSED (1 << 27)  /* its next request waits for a CLIENT PAUSE to end (pause.c) */
+#define CLIENT_WAIT_ACK (1 << 28) /* blocked in WAIT (repl_primary.c), with CLIENT_BLOCKED */
 
 typedef struct replyBlock {
     struct replyBlock *next;

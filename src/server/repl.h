@@ -88,5 +88,9 @@ client *replMasterClient(void);      /* the client applying the stream, or NULL 
 void replReplicaInfo(textBuf *b);    /* master_host ... replica_announced */
 void replReplicaRole(client *c);     /* ROLE as a replica */
 void replMasterClientFree(client *c); /* the CLIENT_MASTER client goes away */
+/* REPLCONF GETACK received from our primary: send REPLCONF ACK now.
+ * repl_primary.c (which owns REPLCONF) holds a weak no-op until this file
+ * defines it. */
+void replReplicaSendAck(void);
 
 #endif
