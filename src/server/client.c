@@ -103,7 +103,7 @@ void clientFree(client *c) {
         connClose(c->conn);
         c->conn = NULL;
     }
-    if (c->flags & CLIENT_REPLICA) replPrimaryClientFree(c);
+    if (c->flags & (CLIENT_REPLICA | CLIENT_WAIT_ACK) || c->repl) replPrimaryClientFree(c);
     if (c->flags & CLIENT_MASTER) replMasterClientFree(c);
     pauseClientFree(c);
     pendingUnlink(c);
@@ -521,7 +521,10 @@ void clientsCron(void) {
 
 /* ---- introspection ------------------------------------------------------ */
 
-int clientObufClass(client *c) { return (c->flags & CLIENT_PUBSUB) ? OBUF_PUBSUB : OBUF_NORMAL; }
+int clientObufClass(client *c) {
+    if (c->flags & CLIENT_REPLICA) return OBUF_REPLICA;
+    return (c->flags & CLIENT_PUBSUB) ? OBUF_PUBSUB : OBUF_NORMAL;
+}
 
 const char *clientObufClassName(int cls) {
     switch (cls) {

@@ -45,6 +45,7 @@
 /* The master client's replies are dropped except while this is set: REPLCONF
  * ACK (repl_replica.c), as Redis' CLIENT_MASTER_FORCE_REPLY. */
 #define CLIENT_MASTER_FORCE_REPLY (1ULL << 30)
+#define CLIENT_WAIT_ACK (1 << 28) /* blocked in WAIT (repl_primary.c), with CLIENT_BLOCKED */
 
 typedef struct replyBlock {
     struct replyBlock *next;
@@ -113,6 +114,7 @@ typedef struct client {
     long long commandsProcessed;
     struct blockState *bstate; /* block.c: set while blocked on keys */
     struct replLink *repl;     /* repl_primary.c: set while c is a replica of ours */
+    long long woff;            /* propagate.c: replOffset() after this client's last propagated write (WAIT) */
 } client;
 
 /* client.c */

@@ -20,6 +20,7 @@
 #include "slowlog.h"
 #include "latency.h"
 #include "snapshot.h"
+#include "propagate.h"
 #include "function.h"
 #include "repl.h"
 #include "script.h"
@@ -204,9 +205,11 @@ void cmdCall(client *c, cmdDef *cmd) {
     long long start = ustime();
     srv.mstime = start / 1000;
     srv.ustime = start;
+    propFrame pf;
+    propCallEnter(c, &pf);
     cmd->proc(c);
+    propCallExit(c, cmd, &pf, dirty);
     long long dur = ustime() - start;
-    (void)dirty;
     /* A blocked command served later (block.c re-runs it) was counted when
      * first called, and goes to the slowlog when it completes, as Redis 7.0. */
     if (!(c->flags & CLIENT_REEXEC)) {
@@ -380,6 +383,13 @@ int cmdProcess(client *c) {
                   "disk. Commands that may modify the data set are disabled, because this instance is configured "
                   "to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). "
                   "Please check the Redis logs for details about the RDB error.");
+        return 1;
+    }
+    /* min-replicas-to-write: a primary without enough replicas that acked
+     * recently refuses writes (Redis 7.0 checks it after -MISCONF). */
+    if (((cmd->flags & CMD_WRITE) || (!strcmp(cmd->fullname, "exec") && multiHasQueuedWrite(c))) &&
+        !(c->flags & CLIENT_MASTER) && !replPrimaryWritesAllowed()) {
+        cmdReject(c, cmd, "-NOREPLICAS Not enough good replicas to write.");
         return 1;
     }
     /* A replica takes writes only from its primary (replica-read-only). */

@@ -219,8 +219,8 @@ static void helloCommand(client *c) {
 
 /* ---- CLIENT --------------------------------------------------------------- */
 
-/* Client types as CLIENT LIST/KILL TYPE name them (Redis' getClientType):
- * our primary's link is "master", a replica attached to us "replica". */
+/* Client types as CLIENT LIST/KILL TYPE name them (Redis' getClientType:
+ * master first, then replica, then pub/sub). */
 #define CONN_TYPE_NORMAL 0
 #define CONN_TYPE_REPLICA 1
 #define CONN_TYPE_PUBSUB 2

@@ -13,6 +13,7 @@
 #include "reply.h"
 #include "cmd.h"
 #include "args.h"
+#include "propagate.h"
 #include <string.h>
 
 static void dumpCommand(client *c) {
@@ -88,6 +89,8 @@ static void restoreCommand(client *c) {
         if (deleted) {
             dbTouchKey(c->db, key.p, key.len);
             srv.dirty++;
+            slice del[2] = {srv.lazyfreeLazyServerDel ? propStr("UNLINK") : propStr("DEL"), key};
+            propReplace(c, del, 2);
         }
         replyOk(c);
         return;
@@ -97,6 +100,16 @@ static void restoreCommand(client *c) {
     dbInsert(c->db, e);
     dbTouchKey(c->db, key.p, key.len);
     srv.dirty++;
+    if (ttl && !absttl && propActive()) {
+        /* Redis 7.0: the TTL as an absolute time, ABSTTL appended. */
+        char num[LONG_STR_SIZE];
+        slice *argv = memAlloc(sizeof(slice) * (size_t)(c->argc + 1));
+        memcpy(argv, c->argv, sizeof(slice) * (size_t)c->argc);
+        argv[2] = propLL(num, ttl);
+        argv[c->argc] = propStr("ABSTTL");
+        propReplace(c, argv, c->argc + 1);
+        memFree(argv);
+    }
     replyOk(c);
 }
 

@@ -444,9 +444,9 @@ static void infoStats(textBuf *b) {
                "instantaneous_input_repl_kbps:0.00\r\n"
                "instantaneous_output_repl_kbps:0.00\r\n"
                "rejected_connections:%lld\r\n"
-               "sync_full:0\r\n"
-               "sync_partial_ok:0\r\n"
-               "sync_partial_err:0\r\n"
+               "sync_full:%lld\r\n"
+               "sync_partial_ok:%lld\r\n"
+               "sync_partial_err:%lld\r\n"
                "expired_keys:%lld\r\n"
                "expired_stale_perc:%.2f\r\n"
                "expired_time_cap_reached_count:0\r\n"
@@ -490,7 +490,8 @@ static void infoStats(textBuf *b) {
                "acl_access_denied_channel:%lld\r\n",
                srv.statNumConnections, srv.statNumCommands, sampleAverage(srv.opsSamples), srv.statNetInputBytes,
                srv.statNetOutputBytes, (double)sampleAverage(srv.inSamples) / 1024,
-               (double)sampleAverage(srv.outSamples) / 1024, srv.statRejectedConn, srv.statExpiredKeys,
+               (double)sampleAverage(srv.outSamples) / 1024, srv.statRejectedConn, srv.statSyncFull,
+               srv.statSyncPartialOk, srv.statSyncPartialErr, srv.statExpiredKeys,
                (double)srv.expiredStalePerc, srv.expireCycleTimeUsed / 1000, srv.statEvictedKeys,
                srv.statKeyspaceHits, srv.statKeyspaceMisses, psChannels,
                psPatterns, psShard, srv.statUnexpectedErrorReplies,

@@ -17,6 +17,7 @@
 #include "reply.h"
 #include "cmd.h"
 #include "args.h"
+#include "propagate.h"
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -161,9 +162,19 @@ static void keysExpireGeneric(client *c, long long basetime, int seconds) {
         /* A time in the past deletes the key now (and says 1: it was set),
          * freed as an expiry is (Redis 7.0: lazyfree-lazy-expire). */
         dbDeleteGeneric(c->db, c->argv[1].p, c->argv[1].len, srv.lazyfreeLazyExpire);
+        slice del[2] = {srv.lazyfreeLazyExpire ? propStr("UNLINK") : propStr("DEL"), c->argv[1]};
+        propReplace(c, del, 2);
     } else {
         dbSetExpire(c->db, e, when);
         dbTouchKey(c->db, c->argv[1].p, c->argv[1].len);
+        if (propActive()) {
+            /* Redis 7.0: PEXPIREAT key <absolute ms> [the same options]. */
+            char num[LONG_STR_SIZE];
+            slice argv[8] = {propStr("PEXPIREAT"), c->argv[1], propLL(num, when)};
+            int argc = 3;
+            for (int j = 3; j < c->argc && argc < 8; j++) argv[argc++] = c->argv[j];
+            propReplace(c, argv, argc);
+        }
     }
     srv.dirty++;
     replyLongLong(c, 1);

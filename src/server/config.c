@@ -21,6 +21,7 @@
 #include "info.h"
 #include "keyring.h"
 #include "listen.h"
+#include "repl.h"
 #include "net.h"
 #include "repl.h"
 #include <errno.h>
@@ -168,6 +169,17 @@ static cfgParam params[] = {
     NUMP("client-query-buffer-limit", CF_MEMORY, clientMaxQuerybufLen, NK_LL, 1024 * 1024, LONG_MAX,
          1024LL * 1024 * 1024),
     SPECIALP("client-output-buffer-limit", CF_MULTI_ARG, obuf),
+    /* Replication, the primary side (repl_primary.c reads them each time). */
+    NUMP("repl-backlog-size", CF_MEMORY, replBacklogSize, NK_LL, 1, LLONG_MAX, 1024 * 1024,
+         .post = replBacklogApplySize),
+    NUMP("repl-backlog-ttl", 0, replBacklogTtl, NK_LL, 0, LONG_MAX, 3600),
+    BOOLP("repl-diskless-sync", 0, replDisklessSync, 1),
+    NUMP("repl-diskless-sync-delay", 0, replDisklessSyncDelay, NK_INT, 0, INT_MAX, 5),
+    NUMP("repl-diskless-sync-max-replicas", 0, replDisklessSyncMaxReplicas, NK_INT, 0, INT_MAX, 0),
+    NUMP("repl-ping-replica-period", 0, replPingReplicaPeriod, NK_INT, 1, INT_MAX, 10,
+         .alias = "repl-ping-slave-period"),
+    NUMP("min-replicas-to-write", 0, minReplicasToWrite, NK_INT, 0, INT_MAX, 0, .alias = "min-slaves-to-write"),
+    NUMP("min-replicas-max-lag", 0, minReplicasMaxLag, NK_INT, 0, INT_MAX, 10, .alias = "min-slaves-max-lag"),
     /* TLS: every parameter a context is built from re-applies through tls.c,
      * which validates before it swaps anything in. */
     ENUMP("tls-mode", 0, tlsMode, tlsModeEnum, TLS_MODE_NONE, .apply = tlsApplyConfig),
@@ -1148,6 +1160,7 @@ static void configResetStats(void) {
     srv.statNetInputBytes = 0;
     srv.statNetOutputBytes = 0;
     srv.statExpiredKeys = 0;
+    srv.statSyncFull = srv.statSyncPartialOk = srv.statSyncPartialErr = 0;
     srv.statEvictedKeys = 0;
     srv.statTotalErrorReplies = 0;
     srv.statUnexpectedErrorReplies = 0;

@@ -24,6 +24,7 @@
 #include "multi.h"
 #include "pause.h"
 #include "cmd.h"
+#include "propagate.h"
 #include "lazyfree.h"
 #include "repl.h"
 #include <string.h>
@@ -106,6 +107,7 @@ int dbExpireIfNeeded(cdb *db, dbEntry *e) {
      * it. A write (one that began the pause inside its own EXEC) still
      * deletes, since it is about to reuse the name. */
     if (pauseActive() && !(srv.current && srv.current->cmd && (srv.current->cmd->flags & CMD_WRITE))) return 1;
+    propDeletion(db, e->key, e->keylen, srv.lazyfreeLazyExpire); /* replicas never expire keys themselves */
     dbDeleteGeneric(db, e->key, e->keylen, srv.lazyfreeLazyExpire);
     srv.statExpiredKeys++;
     return 1;
@@ -359,6 +361,7 @@ void dbActiveExpireCycle(int fast) {
             }
             for (int i = 0; i < s.count; i++) {
                 dbEntry *e = s.found[i];
+                propDeletion(db, e->key, e->keylen, srv.lazyfreeLazyExpire);
                 dbDeleteGeneric(db, e->key, e->keylen, srv.lazyfreeLazyExpire);
                 srv.statExpiredKeys++;
             }

@@ -17,6 +17,7 @@
 #include "evict.h"
 #include "pause.h"
 #include "lazyfree.h"
+#include "propagate.h"
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -212,6 +213,7 @@ static int evictOneKey(void) {
             if (!n) continue;
             dbEntry *e = allkeys ? (dbEntry *)n : ((expireNode *)n)->e;
             /* e->key stays valid until the entry is freed, after the unlink */
+            propDeletion(db, e->key, e->keylen, srv.lazyfreeLazyEviction);
             dbDeleteGeneric(db, e->key, e->keylen, srv.lazyfreeLazyEviction);
             return 1;
         }
@@ -238,6 +240,7 @@ static int evictOneKey(void) {
             dict *d = allkeys ? &db->keys : &db->expires;
             int found = dictFind(d, pool[k].key, pool[k].keylen) != NULL;
             if (found) {
+                propDeletion(db, pool[k].key, pool[k].keylen, srv.lazyfreeLazyEviction);
                 dbDeleteGeneric(db, pool[k].key, pool[k].keylen, srv.lazyfreeLazyEviction);
                 bestDb = db;
             }

@@ -65,11 +65,21 @@ void replPrimaryFeed(const char *buf, size_t len); /* replFeedStream's half */
  * proxies its primary's stream instead) and without replicas or backlog. */
 void replPropagate(int dbid, const slice *argv, int argc);
 void replDisconnectReplicas(void);   /* make them reconnect (and PSYNC) */
-void replBacklogReset(void);         /* drop history (after replAdoptHistory) */
+/* Drop the history kept so far (after replAdoptHistory): the backlog, if
+ * any or if we are a replica, restarts empty at replOffset() + 1 so that
+ * replicas of ours can continue from the adopted history. */
+void replBacklogReset(void);
+void replBacklogApplySize(void);     /* config: repl-backlog-size changed */
+int replBacklogExists(void);         /* writes are being recorded for replicas */
+/* min-replicas-to-write: 0 when a write must be refused with -NOREPLICAS. */
+int replPrimaryWritesAllowed(void);
 int replConnectedReplicas(void);     /* online replicas */
 void replPrimaryInfo(textBuf *b);    /* connected_slaves ... repl_backlog_histlen */
 void replPrimaryRole(client *c);     /* ROLE as a primary */
 void replPrimaryClientFree(client *c); /* a CLIENT_REPLICA client goes away */
+/* snapshot.c: the child ended (ok or not); toPipe: it was ours, streaming
+ * to replicas; else a BGSAVE to the file, which disk-based syncs wait for. */
+void replPrimaryChildDone(int ok, int toPipe);
 
 /* ---- repl_replica.c: the sink side -------------------------------------- */
 void replReplicaInit(void);          /* `replicaof` from the configuration */
@@ -91,5 +101,9 @@ void replReplicaShutdown(void);      /* server.c, SHUTDOWN: removes the transfer
 /* config.c: `replicaof host port` (or `no one`) from the file / command
  * line; -1 with *err ("Invalid master port") on bad input. */
 int replReplicaConfigure(const char *host, const char *port, const char **err);
+/* REPLCONF GETACK received from our primary: send REPLCONF ACK now.
+ * repl_primary.c (which owns REPLCONF) holds a weak no-op until this file
+ * defines it. */
+void replReplicaSendAck(void);
 
 #endif

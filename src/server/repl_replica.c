@@ -258,6 +258,8 @@ static void sendAck(void) {
     R.lastAck = srv.mstime;
 }
 
+void replReplicaSendAck(void) { sendAck(); }
+
 /* HANDSHAKE or TRANSFER -> CONNECTED: the link's conn becomes the master
  * client's; bytes already read past the snapshot or the +CONTINUE line are
  * the first bytes of the stream. */

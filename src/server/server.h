@@ -173,6 +173,15 @@ typedef struct server {
     long long replTimeout;           /* repl-timeout, seconds */
     int tlsReplication;              /* tls-replication: the link to our primary is TLS */
     char *tlsClientCertFile, *tlsClientKeyFile, *tlsClientKeyFilePass; /* "" = tls-cert-file's */
+    /* replication, the primary side (repl_primary.c) */
+    long long replBacklogSize;   /* repl-backlog-size, bytes */
+    long long replBacklogTtl;    /* repl-backlog-ttl, s without replicas before the backlog is freed (0 = never) */
+    int replDisklessSync;        /* repl-diskless-sync */
+    int replDisklessSyncDelay;   /* repl-diskless-sync-delay, s */
+    int replDisklessSyncMaxReplicas; /* repl-diskless-sync-max-replicas: start at once when this many wait */
+    int replPingReplicaPeriod;   /* repl-ping-replica-period, s */
+    int minReplicasToWrite, minReplicasMaxLag;
+    long long statSyncFull, statSyncPartialOk, statSyncPartialErr;
 
     /* stats */
     long long statNumCommands;

@@ -31,6 +31,7 @@
 #include "seal.h"
 #include "function.h"
 #include "keyring.h"
+#include "repl.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -47,6 +48,7 @@
 
 static int bgsaveScheduled; /* BGSAVE SCHEDULE (or BGSAVE inside EXEC) waits for the running child */
 static int childPipe = -1;  /* the child writes its copy-on-write size here before exiting */
+static int childToPipe;     /* the running child streams an RDB to a replication pipe (repl_primary.c) */
 
 /* ---- writing a snapshot file ------------------------------------------- */
 
@@ -159,13 +161,17 @@ static long long childCowBytes(void) {
 }
 
 /* In the child: no listener, no client socket, no timer is ours any more. */
-static void childMain(int pipeFd) {
+static void childSetup(void) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() == 1) _exit(1); /* the parent died before prctl took effect */
     signal(SIGTERM, SIG_DFL);
     signal(SIGINT, SIG_DFL);
     listenCloseInChild();
     logSetRole('C');
+}
+
+static void childMain(int pipeFd) {
+    childSetup();
     char tmp[64], err[512];
     tempName(tmp, sizeof(tmp), (int)getpid());
     int rc = writeSnapshot(tmp, srv.dbfilename, err, sizeof(err));
@@ -218,6 +224,16 @@ int snapshotBgsave(char *err, size_t errlen) {
 }
 
 static void childDone(int ok, int bySignal) {
+    if (childToPipe) {
+        /* A replication stream: no file, no save bookkeeping. */
+        childToPipe = 0;
+        if (!ok) logWarning("Background RDB transfer terminated %s %d", bySignal ? "by signal" : "with error",
+                            bySignal);
+        else logNotice("Background RDB transfer terminated with success");
+        srv.childPid = -1;
+        replPrimaryChildDone(ok, 1);
+        return;
+    }
     char tmp[64];
     tempName(tmp, sizeof(tmp), srv.childPid);
     long long cow = 0;
@@ -244,6 +260,57 @@ static void childDone(int ok, int bySignal) {
     }
     srv.lastBgsaveTimeSec = (srv.mstime - srv.rdbSaveTimeStart) / 1000;
     srv.childPid = -1;
+    replPrimaryChildDone(ok, 0); /* replicas waiting for this file, or for any child to end */
+}
+
+/* ---- diskless replication ------------------------------------------------ */
+
+/* In the child: the plain RDB (replicas read Redis' format, never a sealed
+ * one) into the pipe, then exit. */
+static void pipeChildMain(int fd) {
+    childSetup();
+    signal(SIGPIPE, SIG_IGN); /* the parent closing the pipe is an error to report, not a signal */
+    char err[512];
+    rdbSink sink;
+    rdbFdSinkInit(&sink, fd);
+    int rc = rdbSaveAll(&sink, err, sizeof(err));
+    if (rc == 0 && rdbFdSinkFlush(&sink) == -1) rc = -1;
+    rdbFdSinkFree(&sink);
+    close(fd);
+    _exit(rc == 0 ? 0 : 1);
+}
+
+int snapshotForkToPipe(int *readFd, char *err, size_t errlen) {
+    if (srv.childPid != -1) {
+        snprintf(err, errlen, "Background save already in progress");
+        return -1;
+    }
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) == -1) {
+        snprintf(err, errlen, "Can't create the replication pipe: %s", strerror(errno));
+        return -1;
+    }
+    long long start = ustime();
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(fds[0]);
+        pipeChildMain(fds[1]);
+    }
+    close(fds[1]);
+    if (pid == -1) {
+        close(fds[0]);
+        snprintf(err, errlen, "Can't save in background: fork: %s", strerror(errno));
+        return -1;
+    }
+    fcntl(fds[0], F_SETFL, O_NONBLOCK);
+    childToPipe = 1;
+    srv.childPid = (int)pid;
+    srv.rdbSaveTimeStart = start / 1000;
+    latencyAddSampleIfNeeded("fork", (ustime() - start) / 1000);
+    logNotice("Starting BGSAVE for SYNC with target: replicas sockets");
+    logNotice("Background RDB transfer started by pid %d", (int)pid);
+    *readFd = fds[0];
+    return 0;
 }
 
 void snapshotKillChild(void) {

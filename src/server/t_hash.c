@@ -19,6 +19,7 @@
 #include "reply.h"
 #include "cmd.h"
 #include "args.h"
+#include "propagate.h"
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -543,6 +544,8 @@ static void hincrbyfloatCommand(client *c) {
     hashSet(e, c->argv[2].p, c->argv[2].len, out, (size_t)len);
     dbTouchKey(c->db, c->argv[1].p, c->argv[1].len);
     srv.dirty++;
+    slice hset[4] = {propStr("HSET"), c->argv[1], c->argv[2], {out, (size_t)len}}; /* Redis 7.0: the result */
+    propReplace(c, hset, 4);
     replyBulk(c, out, (size_t)len);
 }
 

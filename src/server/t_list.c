@@ -19,6 +19,7 @@
 #include "cmd.h"
 #include "block.h"
 #include "args.h"
+#include "propagate.h"
 #include <limits.h>
 #include <string.h>
 
@@ -412,6 +413,18 @@ static void listMoveGeneric(client *c, slice src, slice dst, int from, int to) {
     memFree(copy);
     dbTouchKey(c->db, dst.p, dst.len);
     listRemoved(c, src, se, 1);
+    if (c->cmd && (c->cmd->flags & CMD_BLOCKING)) {
+        /* Served now or later, a blocking move runs on replicas as its
+         * non-blocking form (Redis 7.0: BRPOPLPUSH -> RPOPLPUSH, BLMOVE -> LMOVE). */
+        slice argv[5] = {propStr("LMOVE"), src, dst, propStr(from == QL_HEAD ? "LEFT" : "RIGHT"),
+                         propStr(to == QL_HEAD ? "LEFT" : "RIGHT")};
+        if (!strcmp(c->cmd->name, "brpoplpush")) {
+            argv[0] = propStr("RPOPLPUSH");
+            propReplace(c, argv, 3);
+        } else {
+            propReplace(c, argv, 5);
+        }
+    }
 }
 
 static void lmoveCommand(client *c) {
@@ -471,6 +484,11 @@ static int listServeFirst(client *c, slice *keys, long nkeys, int where, long co
         if (count == -1) listPopReply(c, ql, where);
         else n = listPopRangeReply(c, ql, where, count);
         listRemoved(c, keys[j], e, n);
+        /* Replicas pop from the key that was served (Redis 7.0: BLPOP ->
+         * LPOP key, [B]LMPOP -> LPOP key count). */
+        char num[LONG_STR_SIZE];
+        slice argv[3] = {propStr(where == QL_HEAD ? "LPOP" : "RPOP"), keys[j], propLL(num, n)};
+        propReplace(c, argv, count == -1 ? 2 : 3);
         return 1;
     }
     return 0;

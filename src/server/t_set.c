@@ -17,6 +17,7 @@
 #include "reply.h"
 #include "cmd.h"
 #include "args.h"
+#include "propagate.h"
 #include "lazyfree.h"
 #include "intset.h"
 #include <ctype.h>
@@ -386,6 +387,38 @@ static void scardCommand(client *c) {
  * (Redis' SPOP_MOVE_STRATEGY_MUL), else members are popped one by one. */
 #define SPOP_MOVE_STRATEGY_MUL 5
 
+/* SPOP's effect as SREMs (Redis 7.0: SREM key m1 ... in batches of 1024).
+ * Members are copied as they are popped: their bytes may be freed next. */
+#define SPOP_PROP_BATCH 1024
+typedef struct spopProp {
+    client *c;
+    slice key;
+    int active;
+    int n;
+    slice argv[SPOP_PROP_BATCH + 2];
+    char *copies[SPOP_PROP_BATCH];
+} spopProp;
+
+static void spopPropFlush(spopProp *sp) {
+    if (sp->n) {
+        sp->argv[0] = propStr("SREM");
+        sp->argv[1] = sp->key;
+        propAlso(sp->c->db->id, sp->argv, sp->n + 2);
+    }
+    for (int i = 0; i < sp->n; i++) memFree(sp->copies[i]);
+    sp->n = 0;
+}
+
+static void spopPropAdd(spopProp *sp, const setMember *m) {
+    if (!sp->active) return;
+    char *copy = memAlloc(m->len ? m->len : 1);
+    memcpy(copy, m->p, m->len);
+    sp->copies[sp->n] = copy;
+    sp->argv[sp->n + 2].p = copy;
+    sp->argv[sp->n + 2].len = m->len;
+    if (++sp->n == SPOP_PROP_BATCH) spopPropFlush(sp);
+}
+
 static void spopWithCountCommand(client *c) {
     slice key = c->argv[1];
     long count;
@@ -406,15 +439,24 @@ static void spopWithCountCommand(client *c) {
         replySetMembers(c, e);
         dbDelete(c->db, key.p, key.len);
         srv.dirty += (long long)size;
+        slice del[2] = {srv.lazyfreeLazyServerDel ? propStr("UNLINK") : propStr("DEL"), key};
+        propReplace(c, del, 2);
         return;
     }
     size_t remaining = size - (size_t)count;
     setMember m;
+    spopProp *sp = memAlloc(sizeof(*sp));
+    sp->c = c;
+    sp->key = key;
+    sp->active = propActive();
+    sp->n = 0;
+    propPreventSelf();
     replySetLen(c, count);
     if (remaining * SPOP_MOVE_STRATEGY_MUL > (size_t)count) {
         for (long i = 0; i < count; i++) {
             setRandomMember(e, &m);
             replyMember(c, &m);
+            spopPropAdd(sp, &m);
             /* For a hashtable member m points into the node the removal
              * frees: it was replied (copied) before. */
             setRemove(e, &m);
@@ -432,7 +474,10 @@ static void spopWithCountCommand(client *c) {
         }
         setIter it;
         setIterInit(&it, e);
-        while (setIterNext(&it, &m)) replyMember(c, &m);
+        while (setIterNext(&it, &m)) {
+            replyMember(c, &m);
+            spopPropAdd(sp, &m);
+        }
         setIterEnd(&it);
         /* Swap the values: the old set leaves in keep, freed as Redis'
          * dbOverwrite frees a replaced value (lazyfree-lazy-server-del). */
@@ -445,6 +490,8 @@ static void spopWithCountCommand(client *c) {
         if (srv.lazyfreeLazyServerDel) lazyfreeEntry(keep);
         else dbEntryFree(keep);
     }
+    spopPropFlush(sp);
+    memFree(sp);
     dbTouchKey(c->db, key.p, key.len);
     srv.dirty += count;
 }
@@ -468,7 +515,9 @@ static void spopCommand(client *c) {
     setMember m;
     setRandomMember(e, &m);
     replyMember(c, &m);
-    setRemove(e, &m); /* m may point into the node it frees: replied already */
+    slice srem[3] = {propStr("SREM"), key, {m.p, m.len}}; /* Redis 7.0: SPOP key -> SREM key member */
+    propReplace(c, srem, 3); /* copied now: m may point into the node setRemove frees */
+    setRemove(e, &m);
     srv.dirty++;
     if (setSize(e) == 0) dbDelete(c->db, key.p, key.len);
     else dbTouchKey(c->db, key.p, key.len);

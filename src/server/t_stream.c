@@ -12,6 +12,7 @@
 #include "client.h"
 #include "reply.h"
 #include "cmd.h"
+#include "propagate.h"
 #include "lpack.h"
 #include "stream.h"
 #include "t_stream.h"
@@ -232,6 +233,29 @@ static int64_t doTrim(stream *s, const trimArgs *a) {
     return streamTrim(s, a->strategy, (uint64_t)a->maxlen, &a->minid, a->approx, a->limit);
 }
 
+/* What XADD runs as on replicas: the id it chose, and a trim as its exact
+ * outcome (Redis 7.0 rewrites "*" and "~" the same way), so a replica ends
+ * with the same entries: XADD key [NOMKSTREAM] [MAXLEN = len] id f v ... */
+static void xaddPropagate(client *c, const trimArgs *a, const streamID *id, const stream *s, int fieldPos) {
+    int nf = c->argc - fieldPos;
+    slice *argv = memAlloc(sizeof(slice) * (size_t)(nf + 7));
+    char idbuf[64], lenbuf[LONG_STR_SIZE];
+    int argc = 0;
+    argv[argc++] = propStr("XADD");
+    argv[argc++] = c->argv[1];
+    if (a->noMkstream) argv[argc++] = propStr("NOMKSTREAM");
+    if (a->strategy != STREAM_TRIM_NONE) {
+        argv[argc++] = propStr("MAXLEN");
+        argv[argc++] = propStr("=");
+        argv[argc++] = propLL(lenbuf, (long long)s->length);
+    }
+    argv[argc].p = idbuf;
+    argv[argc++].len = (size_t)streamFormatID(idbuf, id);
+    for (int i = 0; i < nf; i++) argv[argc++] = c->argv[fieldPos + i];
+    propReplace(c, argv, argc);
+    memFree(argv);
+}
+
 static void xaddCommand(client *c) {
     trimArgs a;
     int idpos = parseAddTrimArgs(c, &a, 1);
@@ -281,6 +305,7 @@ static void xaddCommand(client *c) {
     srv.dirty++;
     if (a.strategy != STREAM_TRIM_NONE) doTrim(s, &a);
     if (!created) dbTouchKey(c->db, c->argv[1].p, c->argv[1].len);
+    if (propActive()) xaddPropagate(c, &a, &id, s, fieldPos);
     return;
 fail:
     /* Redis created the key before failing only where the id check cannot
@@ -301,6 +326,13 @@ static void xtrimCommand(client *c) {
     if (deleted) {
         dbTouchKey(c->db, c->argv[1].p, c->argv[1].len);
         srv.dirty += deleted;
+        if (a.approx) {
+            /* "~" trims whole nodes here: replicas get the exact outcome. */
+            char lenbuf[LONG_STR_SIZE];
+            slice argv[5] = {propStr("XTRIM"), c->argv[1], propStr("MAXLEN"), propStr("="),
+                             propLL(lenbuf, (long long)((stream *)e->v.ptr)->length)};
+            propReplace(c, argv, 5);
+        }
     }
     replyLongLong(c, deleted);
 }

@@ -13,6 +13,7 @@
 #include "reply.h"
 #include "cmd.h"
 #include "args.h"
+#include "propagate.h"
 #include <limits.h>
 #include <math.h>
 #include <string.h>
@@ -153,6 +154,23 @@ static void getCommand(client *c) {
 #define REPLY_OK_NULL 0 /* SET: +OK, or null when NX/XX aborts */
 #define REPLY_ONE_ZERO 1 /* SETNX: :1 / :0 */
 
+/* What a SET with an expire or GET propagates, as Redis 7.0: SET key value
+ * PXAT <absolute ms> (relative and second-based times made absolute), or
+ * SET key value [KEEPTTL] without GET. */
+static void strPropagateSet(client *c, int flags, slice *expire, long long when, slice key, slice val) {
+    if (!propActive() || (!expire && !(flags & SET_GET) && c->cmd && !strcmp(c->cmd->name, "set"))) return;
+    char num[LONG_STR_SIZE];
+    slice argv[5] = {propStr("SET"), key, val};
+    int argc = 3;
+    if (expire) {
+        argv[argc++] = propStr("PXAT");
+        argv[argc++] = propLL(num, when);
+    } else if (flags & SET_KEEPTTL) {
+        argv[argc++] = propStr("KEEPTTL");
+    }
+    propReplace(c, argv, argc);
+}
+
 /* Redis' setGenericCommand. Order matters for which error wins: the expire
  * value is checked first, then GET's type check, then NX/XX. */
 static void strSetGeneric(client *c, int flags, slice *expire, int unit, slice key, slice val, int replyKind) {
@@ -166,6 +184,7 @@ static void strSetGeneric(client *c, int flags, slice *expire, int unit, slice k
         e->expire = when;
         dbSetKey(c->db, e, (flags & SET_KEEPTTL) != 0);
         srv.dirty++;
+        if (expire) strPropagateSet(c, flags, expire, when, key, val);
         if (replyKind == REPLY_ONE_ZERO) replyLongLong(c, 1);
         else replyOk(c);
         return;
@@ -192,6 +211,12 @@ static void strSetGeneric(client *c, int flags, slice *expire, int unit, slice k
         if (old) dbDelete(c->db, key.p, key.len);
         else dbTouchKey(c->db, key.p, key.len);
         srv.dirty++;
+        if (old) {
+            slice del[2] = {srv.lazyfreeLazyServerDel ? propStr("UNLINK") : propStr("DEL"), key};
+            propReplace(c, del, 2);
+        } else {
+            propPreventSelf();
+        }
     } else {
         dbEntry *e = objNewStringEntry(key.p, key.len, val.p, val.len);
         e->expire = when;
@@ -199,6 +224,7 @@ static void strSetGeneric(client *c, int flags, slice *expire, int unit, slice k
         if (old) dbReplace(c->db, old, e);
         else dbInsert(c->db, e);
         srv.dirty++;
+        strPropagateSet(c, flags, expire, when, key, val);
     }
     if (!(flags & SET_GET)) {
         if (replyKind == REPLY_ONE_ZERO) replyLongLong(c, 1);
@@ -247,6 +273,8 @@ static void getdelCommand(client *c) {
     if (!e) return;
     dbDelete(c->db, c->argv[1].p, c->argv[1].len);
     srv.dirty++;
+    slice del[2] = {propStr("DEL"), c->argv[1]}; /* Redis 7.0 propagates GETDEL as DEL */
+    propReplace(c, del, 2);
 }
 
 static void getexCommand(client *c) {
@@ -267,17 +295,24 @@ static void getexCommand(client *c) {
     long long when = 0;
     if (expire && strExpireMs(c, *expire, flags, unit, &when) == -1) return;
     replyEntryValue(c, e);
+    char num[LONG_STR_SIZE];
     if ((flags & (SET_EXAT | SET_PXAT)) && dbAlreadyExpired(when)) {
         dbDelete(c->db, c->argv[1].p, c->argv[1].len);
         srv.dirty++;
+        slice del[2] = {srv.lazyfreeLazyExpire ? propStr("UNLINK") : propStr("DEL"), c->argv[1]};
+        propReplace(c, del, 2);
     } else if (expire) {
         dbSetExpire(c->db, e, when);
         dbTouchKey(c->db, c->argv[1].p, c->argv[1].len);
         srv.dirty++;
+        slice pexp[3] = {propStr("PEXPIREAT"), c->argv[1], propLL(num, when)};
+        propReplace(c, pexp, 3);
     } else if (flags & SET_PERSIST) {
         if (dbRemoveExpire(c->db, e)) {
             dbTouchKey(c->db, c->argv[1].p, c->argv[1].len);
             srv.dirty++;
+            slice persist[2] = {propStr("PERSIST"), c->argv[1]};
+            propReplace(c, persist, 2);
         }
     }
 }
@@ -423,6 +458,10 @@ static void incrbyfloatCommand(client *c) {
         dbInsert(c->db, n);
     }
     srv.dirty++;
+    /* The result, not the increment: float formatting may differ on the
+     * replica (Redis 7.0: SET key value KEEPTTL). */
+    slice set[4] = {propStr("SET"), c->argv[1], {buf, (size_t)len}, propStr("KEEPTTL")};
+    propReplace(c, set, 4);
     replyBulk(c, buf, (size_t)len);
 }
 

@@ -13,6 +13,7 @@
 #include "cmd.h"
 #include "block.h"
 #include "args.h"
+#include "propagate.h"
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -590,6 +591,14 @@ static int zpopServe(client *c, slice *keys, int nkeys, int where, int emitkey, 
     if (where == ZSET_MIN) zsetDeleteRankRange(e, 0, n - 1);
     else zsetDeleteRankRange(e, len - n, len - 1);
     afterRemove(c, key, e, n);
+    if (emitkey) {
+        /* Several keys, or a blocking pop served later: replicas pop from
+         * the key served (Redis 7.0: BZPOPMIN -> ZPOPMIN key, [B]ZMPOP ->
+         * ZPOPMIN key count). */
+        char num[LONG_STR_SIZE];
+        slice argv[3] = {propStr(where == ZSET_MIN ? "ZPOPMIN" : "ZPOPMAX"), key, propLL(num, n)};
+        propReplace(c, argv, nested ? 3 : 2);
+    }
     return 1;
 }
 

@@ -174,10 +174,10 @@ def server_factory(tmp_path):
     """Start servers with custom args: server_factory("--maxmemory", "1mb")."""
     started = []
 
-    def make(*args, config=None):
+    def make(*args, config=None, binary=None):
         d = tmp_path / f"srv{len(started)}"
         d.mkdir()
-        s = Server(d, args, config=config)
+        s = Server(d, args, config=config, binary=binary)
         started.append(s)
         return s
 
