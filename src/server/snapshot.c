@@ -18,7 +18,34 @@
  *  - a failed load leaves the databases empty; at start-up the server then
  *    refuses to start rather than serve half the data.
  * Must never block the event loop except for SAVE, DEBUG RELOAD, FLUSHALL's
- * save and shutdown, which are synchronous in Redis too. */
+ * save and shutdown, which are synchronous in Redis too.
+ *
+ * ---- The writer's state machine (at most one child at a time) ------------
+ *
+ *   IDLE  no child. srv.childPid == -1, childPipe == -1, !childToPipe.
+ *         -> FILE   snapshotBgsave      (BGSAVE, the schedule, a disk sync)
+ *         -> PIPE   snapshotForkToPipe  (a diskless sync, repl_primary.c)
+ *         (SAVE writes in the foreground and stays IDLE; it is refused
+ *          outside IDLE, as every fork is.)
+ *   FILE  a child writes temp-<childPid>.rdb and renames it over
+ *         dir/dbfilename; it reports its copy-on-write size on childPipe.
+ *         srv.childPid > 0, childPipe >= 0, !childToPipe.
+ *         -> IDLE   childDone (reaped by snapshotCron, or killed by
+ *                   snapshotKillChild: its temp file is removed)
+ *   PIPE  a child writes an RDB into the replication pipe; no file, no save
+ *         bookkeeping. srv.childPid > 0, childPipe == -1, childToPipe.
+ *         -> IDLE   childDone
+ * writerCheck asserts the state's invariants after every transition
+ * (CACHET_ASSERTS builds).
+ *
+ * ---- Loading ---------------------------------------------------------------
+ *
+ *   NOT LOADING -> LOADING     snapshotLoad (start-up: srv.loading = 1 in
+ *                              serverInit; DEBUG RELOAD; a replica's sync)
+ *   LOADING     -> NOT LOADING the whole file read (complete dataset), or a
+ *                              failure (the databases emptied: never half a
+ *                              dataset), or stopped by a shutdown signal at
+ *                              start-up (rc 2: the server exits unsaved). */
 #include "server.h"
 #include "db.h"
 #include "client.h"
@@ -32,6 +59,7 @@
 #include "function.h"
 #include "keyring.h"
 #include "repl.h"
+#include "dassert.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -49,6 +77,16 @@
 static int bgsaveScheduled; /* BGSAVE SCHEDULE (or BGSAVE inside EXEC) waits for the running child */
 static int childPipe = -1;  /* the child writes its copy-on-write size here before exiting */
 static int childToPipe;     /* the running child streams an RDB to a replication pipe (repl_primary.c) */
+
+static void writerCheck(void) {
+    if (srv.childPid == -1) {
+        CACHET_ASSERT(childPipe == -1 && !childToPipe); /* IDLE */
+    } else if (childToPipe) {
+        CACHET_ASSERT(srv.childPid > 0 && childPipe == -1); /* PIPE */
+    } else {
+        CACHET_ASSERT(srv.childPid > 0 && childPipe >= 0); /* FILE */
+    }
+}
 
 /* ---- writing a snapshot file ------------------------------------------- */
 
@@ -220,6 +258,7 @@ int snapshotBgsave(char *err, size_t errlen) {
     srv.rdbSaveTimeStart = start / 1000;
     latencyAddSampleIfNeeded("fork", (ustime() - start) / 1000);
     logNotice("Background saving started by pid %d", (int)pid);
+    writerCheck();
     return 0;
 }
 
@@ -231,6 +270,7 @@ static void childDone(int ok, int bySignal) {
                             bySignal);
         else logNotice("Background RDB transfer terminated with success");
         srv.childPid = -1;
+        writerCheck();
         replPrimaryChildDone(ok, 1);
         return;
     }
@@ -260,6 +300,7 @@ static void childDone(int ok, int bySignal) {
     }
     srv.lastBgsaveTimeSec = (srv.mstime - srv.rdbSaveTimeStart) / 1000;
     srv.childPid = -1;
+    writerCheck();
     replPrimaryChildDone(ok, 0); /* replicas waiting for this file, or for any child to end */
 }
 
@@ -309,6 +350,7 @@ int snapshotForkToPipe(int *readFd, char *err, size_t errlen) {
     latencyAddSampleIfNeeded("fork", (ustime() - start) / 1000);
     logNotice("Starting BGSAVE for SYNC with target: replicas sockets");
     logNotice("Background RDB transfer started by pid %d", (int)pid);
+    writerCheck();
     *readFd = fds[0];
     return 0;
 }
