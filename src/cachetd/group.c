@@ -42,7 +42,12 @@ static const char *recStr(const cdParams *r, const char *k) {
     return v ? v : "";
 }
 
-static long long recInt(const cdParams *r, const char *k) { return atoll(recStr(r, k)); }
+/* Records only hold integers cachetd wrote; a damaged one reads as 0. */
+static long long recInt(const cdParams *r, const char *k) {
+    const char *v = recStr(r, k);
+    long long n;
+    return string2ll(v, strlen(v), &n) ? n : 0;
+}
 
 static void recSetInt(cdParams *r, const char *k, long long v) {
     char b[32];
@@ -310,50 +315,72 @@ static int pageArgs(const cdParams *p, long long *max, cdReply *out, const char 
     return 0;
 }
 
+/* Emits one record of kind as XML; 1 emitted, 0 filtered out. */
+typedef int itemXml(textBuf *b, const char *id, void *ctx);
+
+/* The paginated listing every Describe shares: records of kind in id order
+ * after marker, at most max emitted inside <wrap>, then <Marker> (the last
+ * id emitted) when more remain. Returns how many were emitted. */
+static int pagedList(textBuf *b, const char *kind, const char *marker, long long max, const char *wrap,
+                     itemXml *fn, void *ctx) {
+    char **ids;
+    int n = cdStoreList(cd.store, kind, &ids), shown = 0, more = 0;
+    char last[256] = "";
+    textAppend(b, "<%s>", wrap);
+    for (int i = 0; i < n; i++) {
+        if (marker && strcmp(ids[i], marker) <= 0) continue;
+        textBuf item = {0};
+        textAppend(&item, "%s", "");
+        if (fn(&item, ids[i], ctx)) {
+            if (shown == max) {
+                more = 1;
+                memFree(item.p);
+                break;
+            }
+            textAppend(b, "%s", item.p);
+            snprintf(last, sizeof(last), "%s", ids[i]);
+            shown++;
+        }
+        memFree(item.p);
+    }
+    textAppend(b, "</%s>", wrap);
+    if (more) cdXmlElem(b, "Marker", last);
+    cdStoreFreeList(ids, n);
+    return shown;
+}
+
+static int groupItem(textBuf *b, const char *id, void *ctx) {
+    (void)ctx;
+    cdParams g = {0};
+    int ok = cdStoreGet(cd.store, "group", id, &g) == 1;
+    if (ok) {
+        textAppend(b, "<ReplicationGroup>");
+        groupXml(b, id, &g);
+        textAppend(b, "</ReplicationGroup>");
+    }
+    cdParamsFree(&g);
+    return ok;
+}
+
 static void actDescribe(const cdParams *p, const char *rid, cdReply *out) {
     long long max;
     if (pageArgs(p, &max, out, rid)) return;
     const char *want = cdParamsGet(p, "ReplicationGroupId");
     const char *marker = cdParamsGet(p, "Marker");
     textBuf b = {0};
-    textAppend(&b, "<ReplicationGroups>");
     if (want) {
         char id[64];
         snprintf(id, sizeof(id), "%s", want);
         for (char *c = id; *c; c++) *c = (char)tolower((unsigned char)*c);
-        cdParams g = {0};
-        if (cdStoreGet(cd.store, "group", id, &g) != 1) {
+        textAppend(&b, "<ReplicationGroups>");
+        if (strlen(want) >= sizeof(id) || !groupItem(&b, id, NULL)) {
             memFree(b.p);
             groupNotFound(out, want, rid);
             return;
         }
-        textAppend(&b, "<ReplicationGroup>");
-        groupXml(&b, id, &g);
-        textAppend(&b, "</ReplicationGroup>");
-        cdParamsFree(&g);
         textAppend(&b, "</ReplicationGroups>");
     } else {
-        char **ids;
-        int n = cdStoreList(cd.store, "group", &ids), shown = 0;
-        const char *next = NULL;
-        for (int i = 0; i < n; i++) {
-            if (marker && strcmp(ids[i], marker) <= 0) continue;
-            if (shown == max) {
-                next = ids[i - 1];
-                break;
-            }
-            cdParams g = {0};
-            if (cdStoreGet(cd.store, "group", ids[i], &g) == 1) {
-                textAppend(&b, "<ReplicationGroup>");
-                groupXml(&b, ids[i], &g);
-                textAppend(&b, "</ReplicationGroup>");
-                shown++;
-            }
-            cdParamsFree(&g);
-        }
-        textAppend(&b, "</ReplicationGroups>");
-        if (next) cdXmlElem(&b, "Marker", next);
-        cdStoreFreeList(ids, n);
+        pagedList(&b, "group", marker, max, "ReplicationGroups", groupItem, NULL);
     }
     replyOk(out, "DescribeReplicationGroups", b.p, rid);
     memFree(b.p);
@@ -498,40 +525,31 @@ static void clusterXml(textBuf *b, const char *nid, const cdParams *n, const cdP
     textAppend(b, "</CacheCluster>");
 }
 
+typedef struct clusterFilter {
+    const char *want;
+    int showNodes;
+} clusterFilter;
+
+static int clusterItem(textBuf *b, const char *id, void *ctx) {
+    clusterFilter *f = ctx;
+    if (f->want && strcasecmp(f->want, id)) return 0;
+    cdParams nd = {0}, g = {0};
+    int ok = cdStoreGet(cd.store, "node", id, &nd) == 1 && cdStoreGet(cd.store, "group", recStr(&nd, "group"), &g) == 1;
+    if (ok) clusterXml(b, id, &nd, &g, f->showNodes);
+    cdParamsFree(&nd);
+    cdParamsFree(&g);
+    return ok;
+}
+
 static void actDescribeClusters(const cdParams *p, const char *rid, cdReply *out) {
     long long max;
     if (pageArgs(p, &max, out, rid)) return;
-    int show = cdParamBool(p, "ShowCacheNodeInfo", 0);
-    const char *want = cdParamsGet(p, "CacheClusterId");
-    const char *marker = cdParamsGet(p, "Marker");
-    char **ids;
-    int n = cdStoreList(cd.store, "node", &ids), shown = 0, matched = 0;
-    const char *next = NULL;
+    clusterFilter f = {cdParamsGet(p, "CacheClusterId"), cdParamBool(p, "ShowCacheNodeInfo", 0) == 1};
     textBuf b = {0};
-    textAppend(&b, "<CacheClusters>");
-    for (int i = 0; i < n; i++) {
-        if (want && strcasecmp(want, ids[i])) continue;
-        if (marker && strcmp(ids[i], marker) <= 0) continue;
-        if (shown == max) {
-            next = ids[i - 1];
-            break;
-        }
-        cdParams nd = {0}, g = {0};
-        if (cdStoreGet(cd.store, "node", ids[i], &nd) == 1 &&
-            cdStoreGet(cd.store, "group", recStr(&nd, "group"), &g) == 1) {
-            clusterXml(&b, ids[i], &nd, &g, show == 1);
-            shown++;
-            matched++;
-        }
-        cdParamsFree(&nd);
-        cdParamsFree(&g);
-    }
-    textAppend(&b, "</CacheClusters>");
-    if (next) cdXmlElem(&b, "Marker", next);
-    cdStoreFreeList(ids, n);
-    if (want && !matched) {
+    int shown = pagedList(&b, "node", cdParamsGet(p, "Marker"), max, "CacheClusters", clusterItem, &f);
+    if (f.want && !shown) {
         char msg[256];
-        snprintf(msg, sizeof(msg), "CacheCluster not found: %s", want);
+        snprintf(msg, sizeof(msg), "CacheCluster not found: %s", f.want);
         replyError(out, 404, "CacheClusterNotFound", msg, rid);
     } else {
         replyOk(out, "DescribeCacheClusters", b.p, rid);
@@ -539,42 +557,36 @@ static void actDescribeClusters(const cdParams *p, const char *rid, cdReply *out
     memFree(b.p);
 }
 
+typedef struct eventFilter {
+    const char *src, *type;
+    long long since;
+} eventFilter;
+
+static int eventItem(textBuf *b, const char *id, void *ctx) {
+    eventFilter *f = ctx;
+    cdParams e = {0};
+    int ok = cdStoreGet(cd.store, "event", id, &e) == 1 && recInt(&e, "date") >= f->since &&
+             (!f->src || !strcmp(f->src, recStr(&e, "src"))) && (!f->type || !strcmp(f->type, recStr(&e, "type")));
+    if (ok) {
+        textAppend(b, "<Event>");
+        cdXmlElem(b, "SourceIdentifier", recStr(&e, "src"));
+        cdXmlElem(b, "SourceType", recStr(&e, "type"));
+        cdXmlElem(b, "Message", recStr(&e, "msg"));
+        cdXmlElemTime(b, "Date", recInt(&e, "date"));
+        textAppend(b, "</Event>");
+    }
+    cdParamsFree(&e);
+    return ok;
+}
+
 static void actDescribeEvents(const cdParams *p, const char *rid, cdReply *out) {
     long long max, duration;
     if (pageArgs(p, &max, out, rid)) return;
     if (cdParamInt(p, "Duration", 60, &duration) || duration < 0 || duration > 20160)
         return replyError(out, 400, "InvalidParameterValue", "Duration must be between 0 and 20160 minutes.", rid);
-    const char *src = cdParamsGet(p, "SourceIdentifier"), *type = cdParamsGet(p, "SourceType");
-    const char *marker = cdParamsGet(p, "Marker");
-    long long since = mstime() - duration * 60000;
-    char **ids;
-    int n = cdStoreList(cd.store, "event", &ids), shown = 0;
-    const char *next = NULL;
+    eventFilter f = {cdParamsGet(p, "SourceIdentifier"), cdParamsGet(p, "SourceType"), mstime() - duration * 60000};
     textBuf b = {0};
-    textAppend(&b, "<Events>");
-    for (int i = 0; i < n; i++) {
-        if (marker && strcmp(ids[i], marker) <= 0) continue;
-        cdParams e = {0};
-        if (cdStoreGet(cd.store, "event", ids[i], &e) == 1 && recInt(&e, "date") >= since &&
-            (!src || !strcmp(src, recStr(&e, "src"))) && (!type || !strcmp(type, recStr(&e, "type")))) {
-            if (shown == max) {
-                next = ids[i - 1];
-                cdParamsFree(&e);
-                break;
-            }
-            textAppend(&b, "<Event>");
-            cdXmlElem(&b, "SourceIdentifier", recStr(&e, "src"));
-            cdXmlElem(&b, "SourceType", recStr(&e, "type"));
-            cdXmlElem(&b, "Message", recStr(&e, "msg"));
-            cdXmlElemTime(&b, "Date", recInt(&e, "date"));
-            textAppend(&b, "</Event>");
-            shown++;
-        }
-        cdParamsFree(&e);
-    }
-    textAppend(&b, "</Events>");
-    if (next) cdXmlElem(&b, "Marker", next);
-    cdStoreFreeList(ids, n);
+    pagedList(&b, "event", cdParamsGet(p, "Marker"), max, "Events", eventItem, &f);
     replyOk(out, "DescribeEvents", b.p, rid);
     memFree(b.p);
 }

@@ -23,6 +23,7 @@
 #include "log.h"
 #include "sigv4.h"
 #include "store.h"
+#include "util.h"
 
 cdDaemon cd = {.lock = PTHREAD_MUTEX_INITIALIZER};
 static elLoop *loop;
@@ -40,17 +41,23 @@ static void usage(FILE *f) {
                "  --insecure-any-signature  accept any or no SigV4 signature (tests only)\n");
 }
 
+static volatile sig_atomic_t stopRequested;
+
 static long tick(elLoop *el, long long id, void *data) {
-    (void)el;
     (void)id;
     (void)data;
+    if (stopRequested) {
+        elStop(el);
+        return EL_TIMER_STOP;
+    }
     cdReconcile();
     return 200;
 }
 
+/* Only a flag: the next tick (within 200 ms) stops the loop. */
 static void onSignal(int sig) {
     (void)sig;
-    elStop(loop);
+    stopRequested = 1;
 }
 
 int main(int argc, char **argv) {
@@ -96,7 +103,8 @@ int main(int argc, char **argv) {
     }
     char host[64], err[512];
     const char *colon = strrchr(listen, ':');
-    int port = colon ? atoi(colon + 1) : 0;
+    long long port = 0;
+    if (colon && !string2ll(colon + 1, strlen(colon + 1), &port)) port = 0;
     if (!colon || (size_t)(colon - listen) >= sizeof(host) || port <= 0 || port > 65535) {
         fprintf(stderr, "cachetd: --listen wants IP:PORT, got %s\n", listen);
         return 1;
@@ -124,13 +132,13 @@ int main(int argc, char **argv) {
     }
     /* Adopt or restart nodes before taking requests. */
     cdReconcile();
-    if (cdApiStart(host, port, err, sizeof(err))) {
+    if (cdApiStart(host, (int)port, err, sizeof(err))) {
         fprintf(stderr, "cachetd: %s\n", err);
         return 1;
     }
     signal(SIGTERM, onSignal);
     signal(SIGINT, onSignal);
-    logNotice("cachetd ready on http://%s:%d (data %s, server %s%s)", host, port, cd.dataDir, cd.serverBin,
+    logNotice("cachetd ready on http://%s:%lld (data %s, server %s%s)", host, port, cd.dataDir, cd.serverBin,
               cd.anySignature ? ", ANY signature accepted" : "");
     elAddTimer(loop, 200, tick, NULL);
     elMain(loop);

@@ -123,7 +123,9 @@ pid_t cdNodePidFile(const char *dir) {
     size_t n = fread(buf, 1, sizeof(buf) - 1, f);
     fclose(f);
     buf[n] = 0;
-    return (pid_t)atoi(buf);
+    while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r')) buf[--n] = 0;
+    long long pid;
+    return string2ll(buf, n, &pid) && pid > 0 && pid < 1 << 22 ? (pid_t)pid : 0;
 }
 
 static void sleepMs(long ms) {
@@ -215,9 +217,14 @@ static int readReply(nodeLink *l, char *reply, size_t replylen) {
         return line[0] == '-' ? -1 : 0;
     }
     if (line[0] == '$') {
-        long n = atol(line + 1);
+        long long n;
+        if (!string2ll(line + 1, strlen(line + 1), &n)) n = -1;
+        if (n < 0) { /* a null bulk: nothing follows */
+            reply[0] = 0;
+            return 0;
+        }
         size_t got = 0;
-        for (long i = 0; i < n + 2; i++) {
+        for (long long i = 0; i < n + 2; i++) {
             char c;
             if (linkByte(l, &c)) return -2;
             if (i < n && got + 1 < replylen) reply[got++] = c;

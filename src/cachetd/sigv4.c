@@ -246,7 +246,7 @@ int cdCredentialsLoad(const char *path, char *akid, size_t akidLen, char *secret
     FILE *f = fopen(path, "r");
     if (!f && errno == ENOENT) {
         char id[21], key[41];
-        memcpy(id, "AKIA", 4);
+        snprintf(id, sizeof(id), "AKIA");
         randomFrom(id + 4, 16, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567");
         randomFrom(key, 40, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/");
         int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);

@@ -476,3 +476,28 @@ def test_supervision_restarts_a_dead_node(cachetd):
     wait_until(lambda: redis.Redis(host=ep["Address"], port=ep["Port"]).ping(), what="node answers")
     msgs = [x["Message"] for x in ec.describe_events(SourceIdentifier="sup-001")["Events"]]
     assert "Cache node sup-001 restarted" in msgs
+
+
+def test_describe_events_pagination(cachetd):
+    c = cachetd()
+    ec = c.client()
+    ec.create_replication_group(ReplicationGroupId="pg", ReplicationGroupDescription="p")
+    wait_available(ec, "pg")
+    for mode in ("preferred", None) * 4:  # 3 events per step: started, node, done
+        if mode:
+            ec.modify_replication_group(ReplicationGroupId="pg", TransitEncryptionEnabled=True,
+                                        TransitEncryptionMode=mode, ApplyImmediately=True)
+        else:
+            ec.modify_replication_group(ReplicationGroupId="pg", TransitEncryptionEnabled=False,
+                                        ApplyImmediately=True)
+        wait_available(ec, "pg")
+    first = ec.describe_events(MaxRecords=20)
+    assert len(first["Events"]) == 20 and first["Marker"]
+    rest = ec.describe_events(MaxRecords=20, Marker=first["Marker"])
+    assert len(rest["Events"]) == 26 - 20 and "Marker" not in rest
+    every = first["Events"] + rest["Events"]
+    assert [e["Date"] for e in every] == sorted(e["Date"] for e in every)
+    assert len({(e["Date"], e["Message"]) for e in every}) == 26
+    paged = [e for p in ec.get_paginator("describe_events").paginate(PaginationConfig={"PageSize": 20})
+             for e in p["Events"]]
+    assert paged == every
