@@ -6,6 +6,7 @@ Every test stops every process it started (cachetd by its PID, each node by
 the PID in its pid file after checking it runs that node's config) even on
 failure. Groups have one node: replication is not in this tree yet.
 """
+import json
 import os
 import signal
 import ssl
@@ -17,7 +18,7 @@ import urllib.request
 import pytest
 import redis
 
-from conftest import ROOT, free_port, wait_until
+from conftest import ROOT, SANITIZER_MARKERS, free_port, wait_until
 
 # Debian's boto3 predates TransitEncryptionMode; awscli ships a newer model.
 for _p in ("/usr/lib/python3/dist-packages/awscli/botocore/data",):
@@ -96,13 +97,22 @@ class Cachetd:
             self.proc.wait(10)
 
     def stop_all(self):
-        self.kill()
+        """Stops cachetd gracefully (so a sanitizer build reports leaks), then
+        every node it left running; returns any sanitizer report in its log."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.kill()
         for pid in node_pids(self.dir).values():
             try:
                 os.kill(pid, signal.SIGCONT)
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+        log = open(self.log_path, errors="replace").read()
+        return [m for m in SANITIZER_MARKERS if m in log] and log
 
 
 @pytest.fixture
@@ -117,8 +127,8 @@ def cachetd(tmp_path):
     for d in ("d0", "d1"):
         (tmp_path / d).mkdir()
     yield make
-    for c in made:
-        c.stop_all()
+    reports = [c.stop_all() for c in made]
+    assert not any(reports), "sanitizer report in cachetd's log:\n" + "\n".join(r for r in reports if r)
 
 
 def wait_available(ec, gid):
@@ -501,3 +511,42 @@ def test_describe_events_pagination(cachetd):
     paged = [e for p in ec.get_paginator("describe_events").paginate(PaginationConfig={"PageSize": 20})
              for e in p["Events"]]
     assert paged == every
+
+
+AWS_CLI = "/usr/bin/aws"
+
+
+@pytest.mark.skipif(not os.path.exists(AWS_CLI), reason="Debian's awscli is not installed")
+def test_aws_cli_walkthrough(cachetd):
+    """The docs' AWS CLI walk-through, shortened: create, migrate to preferred, delete."""
+    c = cachetd()
+    env = dict(os.environ, AWS_SHARED_CREDENTIALS_FILE=os.path.join(c.dir, "credentials"),
+               AWS_DEFAULT_REGION="us-east-1", AWS_CONFIG_FILE="/dev/null")
+
+    def aws(*args):
+        out = subprocess.run([AWS_CLI, "elasticache", *args, "--endpoint-url", c.url, "--output", "json"],
+                             env=env, capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0, out.stderr
+        return json.loads(out.stdout) if out.stdout.strip() else None
+
+    def status():
+        return aws("describe-replication-groups", "--replication-group-id", "cli")["ReplicationGroups"][0]["Status"]
+
+    g = aws("create-replication-group", "--replication-group-id", "cli", "--replication-group-description", "c",
+            "--num-cache-clusters", "1")["ReplicationGroup"]
+    assert g["Status"] == "creating"
+    wait_until(lambda: status() == "available", timeout=30, interval=0.3, what="available")
+    g = aws("modify-replication-group", "--replication-group-id", "cli", "--transit-encryption-enabled",
+            "--transit-encryption-mode", "preferred", "--apply-immediately")["ReplicationGroup"]
+    assert g["Status"] == "modifying"
+    wait_until(lambda: status() == "available", timeout=30, interval=0.3, what="migrated")
+    g = aws("describe-replication-groups", "--replication-group-id", "cli")["ReplicationGroups"][0]
+    assert g["TransitEncryptionMode"] == "preferred"
+    assert aws("delete-replication-group", "--replication-group-id", "cli")["ReplicationGroup"]["Status"] == "deleting"
+
+    def gone():
+        out = subprocess.run([AWS_CLI, "elasticache", "describe-replication-groups", "--replication-group-id", "cli",
+                              "--endpoint-url", c.url], env=env, capture_output=True, text=True, timeout=60)
+        return out.returncode != 0 and "ReplicationGroupNotFoundFault" in out.stderr
+
+    wait_until(gone, timeout=30, interval=0.3, what="deleted")
