@@ -57,6 +57,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
                               const char *version, const char *upload, size_t *uploadSize, void **state) {
     (void)cls;
     (void)version;
+    memSetHelperThread(); /* MHD's thread: its bytes go to mem.c's atomic counter */
     request *rq = *state;
     if (!rq) {
         rq = memCalloc(sizeof(*rq));
@@ -130,6 +131,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **state, enum MH
     (void)cls;
     (void)c;
     (void)t;
+    memSetHelperThread();
     request *rq = *state;
     if (!rq) return;
     memFree(rq->body.p);

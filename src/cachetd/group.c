@@ -24,6 +24,8 @@
 #include "store.h"
 
 #define CREATE_TIMEOUT_MS 30000
+#define EVENT_KEEP_MS (14LL * 24 * 3600 * 1000) /* ElastiCache keeps 14 days */
+#define RESTART_BACKOFF_MAX_MS 30000
 
 /* ---- small helpers ----------------------------------------------------- */
 
@@ -631,6 +633,14 @@ static int ensureRunning(const char *nid, cdParams *n) {
         recSetInt(n, "pid", filePid); /* launched just before a crash: adopt it */
         return 1;
     }
+    /* A node that keeps dying is started again after 250 ms, then twice as
+     * long each time (up to 30 s) while it dies within a minute of its start. */
+    long long now = mstime(), last = recInt(n, "started"), restarts = recInt(n, "restarts");
+    long long backoff = restarts >= 7 ? RESTART_BACKOFF_MAX_MS : 250LL << restarts;
+    if (backoff > RESTART_BACKOFF_MAX_MS) backoff = RESTART_BACKOFF_MAX_MS;
+    if (last && now - last < backoff) return 0;
+    recSetInt(n, "restarts", last && now - last < 60000 ? restarts + 1 : 0);
+    recSetInt(n, "started", now);
     mkdir(cd.dataDir, 0700);
     char nodes[4200];
     snprintf(nodes, sizeof(nodes), "%s/nodes", cd.dataDir);
@@ -740,10 +750,10 @@ static void reconcileGroup(const char *id, cdParams *g) {
         cdParams n = {0};
         if (cdStoreGet(cd.store, "node", nid, &n) != 1) continue;
         int r = ensureRunning(nid, &n);
-        if (r == 1) {
+        if (r != 0) { /* started, adopted, or a failed attempt (its backoff) */
             cdStoreBegin(cd.store);
             cdStorePut(cd.store, "node", nid, &n);
-            if (strcmp(st, "creating")) {
+            if (r == 1 && strcmp(st, "creating")) {
                 snprintf(msg, sizeof(msg), "Cache node %s restarted", nid);
                 addEvent(nid, "cache-cluster", msg);
             }
@@ -807,6 +817,24 @@ static void reconcileGroup(const char *id, cdParams *g) {
     }
 }
 
+/* Drops events older than EVENT_KEEP_MS, at most once a minute. Event ids
+ * start with their time, so the oldest come first. */
+static void pruneEvents(void) {
+    static long long lastRun;
+    long long now = mstime();
+    if (now - lastRun < 60000) return;
+    lastRun = now;
+    char **ids;
+    int n = cdStoreList(cd.store, "event", &ids);
+    char limit[32];
+    snprintf(limit, sizeof(limit), "%016lld", now - EVENT_KEEP_MS);
+    if (n > 0 && strcmp(ids[0], limit) < 0 && cdStoreBegin(cd.store) == 0) {
+        for (int i = 0; i < n && strcmp(ids[i], limit) < 0; i++) cdStoreDelete(cd.store, "event", ids[i]);
+        if (cdStoreCommit(cd.store)) cdStoreRollback(cd.store);
+    }
+    cdStoreFreeList(ids, n);
+}
+
 void cdReconcile(void) {
     pthread_mutex_lock(&cd.lock);
     while (waitpid(-1, NULL, WNOHANG) > 0) {
@@ -819,5 +847,6 @@ void cdReconcile(void) {
         cdParamsFree(&g);
     }
     cdStoreFreeList(ids, n);
+    pruneEvents();
     pthread_mutex_unlock(&cd.lock);
 }
