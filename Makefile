@@ -45,7 +45,8 @@ CACHETD_LIBS = -lmicrohttpd -lsqlite3 -lpthread
 TOOLS := $(patsubst tools/%.c,$(BUILD)/%,$(wildcard tools/*.c))
 BENCH_TOOLS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
 
-.PHONY: all run test test-unit test-integration test-sanitize bench clean deps fuzz fuzz-smoke fuzz-build fuzz-bins lint
+# run-cachetd: the control plane with one ready group (scripts/run-cachetd.sh).
+.PHONY: all run run-cachetd test test-unit test-integration test-sanitize bench clean deps fuzz fuzz-smoke fuzz-build fuzz-bins lint
 
 all: $(SERVER) src/cachet-server $(TOOLS) $(patsubst $(BUILD)/%,tools/%,$(TOOLS)) \
 	$(BUILD)/cachet-snapshot tools/cachet-snapshot $(CACHETD)
@@ -100,6 +101,9 @@ run: deps all
 	@echo "  require TLS from now on: redis-cli -p 6379 --tls --cacert tls/ca.crt CONFIG SET tls-mode required"
 	./src/cachet-server --bind 127.0.0.1 --port 6379 --tls-mode preferred \
 		--tls-cert-file tls/server.crt --tls-key-file tls/server.key --tls-ca-cert-file tls/ca.crt
+
+run-cachetd: deps all
+	@scripts/run-cachetd.sh
 
 clean:
 	rm -rf build build-* src/cachet-server tools/cachet-load tools/cachet-snapshot

@@ -14,7 +14,7 @@ PKGS=(
   procps iproute2
   liblua5.1-0-dev lua-cjson-dev lua-bitop-dev   # EVAL: Lua 5.1 (+ cjson, bit) linked into the server
   libmicrohttpd-dev libsqlite3-dev   # cachetd: its HTTP server and embedded state store
-  awscli python3-boto3               # cachetd tests: boto3 and the newer ElastiCache model awscli ships
+  awscli python3-boto3 curl          # cachetd tests and make run-cachetd: boto3, the newer ElastiCache model awscli ships
 )
 
 missing=()
