@@ -697,15 +697,21 @@ static int migrateNode(const char *nid, cdParams *n, const char *target) {
             logWarning("node %s: %s", nid, err);
             return -1;
         }
+        /* Replicas also move their link to the primary to TLS here, before
+         * any primary can reach required (replicas go first). */
         const char *files[] = {"CONFIG", "SET", "tls-cert-file", cert, "tls-key-file", key, "tls-ca-cert-file",
-                               cd.caFile};
-        if (nodeCmd(nid, n, 8, files, reply, sizeof(reply))) {
+                               cd.caFile, "tls-replication", "yes"};
+        int argc = recInt(n, "index") > 1 ? 10 : 8;
+        if (nodeCmd(nid, n, argc, files, reply, sizeof(reply))) {
             logWarning("node %s: CONFIG SET tls files: %s", nid, reply);
             return -1;
         }
     }
-    const char *set[] = {"CONFIG", "SET", "tls-mode", target};
-    if (nodeCmd(nid, n, 4, set, reply, sizeof(reply))) {
+    /* Back to none: a replica's link goes plaintext while its primary
+     * (migrated last) still accepts both. */
+    const char *set[] = {"CONFIG", "SET", "tls-mode", target, "tls-replication", "no"};
+    int argc = !strcmp(target, "none") && recInt(n, "index") > 1 ? 6 : 4;
+    if (nodeCmd(nid, n, argc, set, reply, sizeof(reply))) {
         logWarning("node %s: CONFIG SET tls-mode %s: %s", nid, target, reply);
         return -1;
     }

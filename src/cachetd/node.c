@@ -44,6 +44,9 @@ int cdNodeWriteConfig(const cdNodeConf *c, char *err, size_t errlen) {
         textAppend(&b, "tls-cert-file %s\ntls-key-file %s\ntls-ca-cert-file %s\ntls-auth-clients no\n", c->cert,
                    c->key, c->ca);
         textAppend(&b, "tls-mode %s\n", c->tlsMode);
+        /* A replica's link to its primary: TLS too, so the primary may go to
+         * required (Redis' option name; needs the data node's replication). */
+        if (c->primaryHost) textAppend(&b, "tls-replication yes\n");
     }
     int rc = fdWriteAll(fd, b.p, b.len);
     memFree(b.p);
