@@ -21,4 +21,8 @@ typedef struct cdDaemon {
 } cdDaemon;
 
 extern cdDaemon cd;
+
+/* Asks the reconciler for a pass now rather than at its next tick (an
+ * action just moved a group into a transitional state). Any thread. */
+void cdWakeReconciler(void);
 #endif

@@ -289,6 +289,7 @@ static void actCreate(const cdParams *p, const char *rid, cdReply *out) {
         cdStoreRollback(cd.store);
         replyError(out, 500, "InternalFailure", "The state store failed; nothing was created.", rid);
     } else {
+        cdWakeReconciler();
         textBuf b = {0};
         textAppend(&b, "<ReplicationGroup>");
         groupXml(&b, id, &g);
@@ -406,6 +407,7 @@ static void putGroupReply(const char *action, const char *id, cdParams *g, const
         cdStoreRollback(cd.store);
         return replyError(out, 500, "InternalFailure", "The state store failed; nothing was changed.", rid);
     }
+    cdWakeReconciler();
     textBuf b = {0};
     textAppend(&b, "<ReplicationGroup>");
     groupXml(&b, id, g);

@@ -7,6 +7,7 @@
  * Must never stop the nodes when cachetd itself stops: they keep serving
  * and the next cachetd adopts them. */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -42,6 +43,21 @@ static void usage(FILE *f) {
 }
 
 static volatile sig_atomic_t stopRequested;
+static int wakePipe[2] = {-1, -1};
+
+void cdWakeReconciler(void) {
+    if (wakePipe[1] >= 0) (void)!write(wakePipe[1], "w", 1); /* full pipe: a pass is pending anyway */
+}
+
+static void onWake(elLoop *el, int fd, void *data, int mask) {
+    (void)el;
+    (void)data;
+    (void)mask;
+    char buf[64];
+    while (read(fd, buf, sizeof(buf)) > 0) {
+    }
+    cdReconcile();
+}
 
 static long tick(elLoop *el, long long id, void *data) {
     (void)id;
@@ -140,6 +156,7 @@ int main(int argc, char **argv) {
     signal(SIGINT, onSignal);
     logNotice("cachetd ready on http://%s:%lld (data %s, server %s%s)", host, port, cd.dataDir, cd.serverBin,
               cd.anySignature ? ", ANY signature accepted" : "");
+    if (pipe2(wakePipe, O_NONBLOCK | O_CLOEXEC) == 0) elAddFile(loop, wakePipe[0], EL_READABLE, onWake, NULL);
     elAddTimer(loop, 200, tick, NULL);
     elMain(loop);
     logNotice("cachetd stopping; nodes keep running");
