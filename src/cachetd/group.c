@@ -682,10 +682,24 @@ static int ensureRunning(const char *nid, cdParams *n) {
     return 1;
 }
 
+/* Node I/O runs with cd.lock released so the API never waits behind a slow
+ * node. Safe by the state machine's invariant: the reconciler only talks to
+ * nodes of groups in a transitional state, which the API never changes, and
+ * no store transaction is open across the call; the caller's copies of the
+ * records stay current. */
 static int nodeCmd(const char *nid, const cdParams *n, int argc, const char **argv, char *reply, size_t len) {
     int tls = !strcmp(recStr(n, "tls"), "required");
     (void)nid;
-    return cdNodeCommand((int)recInt(n, "port"), tls, cd.caFile, recStr(n, "pass"), argc, argv, reply, len);
+    pthread_mutex_unlock(&cd.lock);
+    int rc = cdNodeCommand((int)recInt(n, "port"), tls, cd.caFile, recStr(n, "pass"), argc, argv, reply, len);
+    pthread_mutex_lock(&cd.lock);
+    return rc;
+}
+
+static void nodeStop(pid_t pid, const char *dir) {
+    pthread_mutex_unlock(&cd.lock);
+    cdNodeStop(pid, dir, 5000);
+    pthread_mutex_lock(&cd.lock);
 }
 
 /* One node one step toward target: certificates first, then the mode. */
@@ -731,9 +745,9 @@ static void reconcileGroup(const char *id, cdParams *g) {
             nodeId(nid, sizeof(nid), id, i);
             nodeDir(dir, sizeof(dir), nid);
             cdParams n = {0};
-            if (cdStoreGet(cd.store, "node", nid, &n) == 1) cdNodeStop((pid_t)recInt(&n, "pid"), dir, 5000);
+            if (cdStoreGet(cd.store, "node", nid, &n) == 1) nodeStop((pid_t)recInt(&n, "pid"), dir);
             pid_t filePid = cdNodePidFile(dir);
-            if (filePid) cdNodeStop(filePid, dir, 5000);
+            if (filePid) nodeStop(filePid, dir);
             cdParamsFree(&n);
             nftw(dir, rmOne, 16, FTW_DEPTH | FTW_PHYS);
         }

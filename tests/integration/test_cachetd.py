@@ -376,6 +376,13 @@ def test_errors(cachetd):
             with pytest.raises(ClientError) as e:
                 call()
             assert code_of(e) == "InvalidReplicationGroupState"
+        # the API does not wait behind the reconciler's 2 s timeout on the stuck node
+        end = time.monotonic() + 3  # longer than one stuck call
+        while time.monotonic() < end:
+            t = time.monotonic()
+            assert ec.describe_replication_groups(ReplicationGroupId="dup")["ReplicationGroups"][0]["Status"] == \
+                "modifying"
+            assert time.monotonic() - t < 1.0
     finally:
         os.kill(pid, signal.SIGCONT)
     assert wait_available(ec, "dup")["TransitEncryptionMode"] == "preferred"
