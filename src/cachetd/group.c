@@ -89,6 +89,18 @@ static void nodeId(char *out, size_t len, const char *group, int idx) { snprintf
 
 static void nodeDir(char *out, size_t len, const char *nid) { snprintf(out, len, "%s/nodes/%s", cd.dataDir, nid); }
 
+/* The one place a group's status changes (see the state machine in
+ * group.h): asserts the transition is one of its edges. */
+static void setStatus(cdParams *g, const char *to) {
+    const char *from = cdParamsGet(g, "status");
+    CACHET_ASSERT((!from && !strcmp(to, "creating")) ||
+                  (from && !strcmp(from, "creating") && (!strcmp(to, "available") || !strcmp(to, "create-failed"))) ||
+                  (from && !strcmp(from, "available") && (!strcmp(to, "modifying") || !strcmp(to, "deleting"))) ||
+                  (from && !strcmp(from, "create-failed") && !strcmp(to, "deleting")) ||
+                  (from && !strcmp(from, "modifying") && !strcmp(to, "available")));
+    cdParamsSet(g, "status", to);
+}
+
 /* ---- XML of a group and its clusters ---------------------------------- */
 
 static void endpointXml(textBuf *b, const char *name, int port) {
@@ -252,7 +264,7 @@ static void actCreate(const cdParams *p, const char *rid, cdReply *out) {
     }
     cdParams g = {0};
     cdParamsSet(&g, "desc", desc);
-    cdParamsSet(&g, "status", "creating");
+    setStatus(&g, "creating");
     cdParamsSet(&g, "engine", "redis");
     cdParamsSet(&g, "engine_version", cdParamsGet(p, "EngineVersion") ? cdParamsGet(p, "EngineVersion") : "7.0");
     cdParamsSet(&g, "node_type", cdParamsGet(p, "CacheNodeType") ? cdParamsGet(p, "CacheNodeType") : "cache.t4g.micro");
@@ -427,7 +439,7 @@ static void actDelete(const cdParams *p, const char *rid, cdReply *out) {
         cdParamsFree(&g);
         return;
     }
-    cdParamsSet(&g, "status", "deleting");
+    setStatus(&g, "deleting");
     cdStoreBegin(cd.store);
     addEvent(id, "replication-group", "Replication group deletion started");
     putGroupReply("DeleteReplicationGroup", id, &g, rid, out);
@@ -490,7 +502,7 @@ static void actModify(const cdParams *p, const char *rid, cdReply *out) {
     if (cdParamsGet(p, "ReplicationGroupDescription"))
         cdParamsSet(&g, "desc", cdParamsGet(p, "ReplicationGroupDescription"));
     if (target && strcmp(target, cur)) {
-        cdParamsSet(&g, "status", "modifying");
+        setStatus(&g, "modifying");
         cdParamsSet(&g, "target", target);
         snprintf(msg, sizeof(msg), "In-transit encryption mode change to %s started", target);
         addEvent(id, "replication-group", msg);
@@ -794,7 +806,7 @@ static void reconcileGroup(const char *id, cdParams *g) {
         else if (mstime() - recInt(g, "created") > CREATE_TIMEOUT_MS)
             next = "create-failed";
         if (next) {
-            cdParamsSet(g, "status", next);
+            setStatus(g, next);
             cdStoreBegin(cd.store);
             cdStorePut(cd.store, "group", id, g);
             addEvent(id, "replication-group",
@@ -828,7 +840,7 @@ static void reconcileGroup(const char *id, cdParams *g) {
         }
         if (done == num) {
             cdParamsSet(g, "mode", target);
-            cdParamsSet(g, "status", "available");
+            setStatus(g, "available");
             cdParamsDel(g, "target");
             cdStoreBegin(cd.store);
             cdStorePut(cd.store, "group", id, g);
