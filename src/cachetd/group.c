@@ -89,15 +89,20 @@ static void nodeId(char *out, size_t len, const char *group, int idx) { snprintf
 
 static void nodeDir(char *out, size_t len, const char *nid) { snprintf(out, len, "%s/nodes/%s", cd.dataDir, nid); }
 
-/* The one place a group's status changes (see the state machine in
- * group.h): asserts the transition is one of its edges. */
+/* 1 if from -> to is an edge of the state machine in group.h (from is NULL
+ * for a group being created). */
+static int validTransition(const char *from, const char *to) {
+    if (!from) return !strcmp(to, "creating");
+    if (!strcmp(from, "creating")) return !strcmp(to, "available") || !strcmp(to, "create-failed");
+    if (!strcmp(from, "available")) return !strcmp(to, "modifying") || !strcmp(to, "deleting");
+    if (!strcmp(from, "create-failed")) return !strcmp(to, "deleting");
+    if (!strcmp(from, "modifying")) return !strcmp(to, "available");
+    return 0;
+}
+
+/* The one place a group's status changes: asserts the transition. */
 static void setStatus(cdParams *g, const char *to) {
-    const char *from = cdParamsGet(g, "status");
-    CACHET_ASSERT((!from && !strcmp(to, "creating")) ||
-                  (from && !strcmp(from, "creating") && (!strcmp(to, "available") || !strcmp(to, "create-failed"))) ||
-                  (from && !strcmp(from, "available") && (!strcmp(to, "modifying") || !strcmp(to, "deleting"))) ||
-                  (from && !strcmp(from, "create-failed") && !strcmp(to, "deleting")) ||
-                  (from && !strcmp(from, "modifying") && !strcmp(to, "available")));
+    CACHET_ASSERT(validTransition(cdParamsGet(g, "status"), to));
     cdParamsSet(g, "status", to);
 }
 
