@@ -32,15 +32,24 @@ OBJ := $(patsubst src/%.c,$(BUILD)/src/%.o,$(SRC))
 INC_LIB = -Isrc/lib
 INC_SERVER = -Isrc/lib -Isrc/server
 SERVER := $(BUILD)/cachet-server
+# src/cachetd: the control plane (docs/control-plane.md), its own binary
+# $(BUILD)/cachetd on the library objects only; it never sees src/server.
+CACHETD_SRC := $(wildcard src/cachetd/*.c)
+CACHETD_OBJ := $(patsubst src/%.c,$(BUILD)/src/%.o,$(CACHETD_SRC))
+LIB_ONLY_OBJ := $(patsubst src/%.c,$(BUILD)/src/%.o,$(LIB_SRC))
+INC_CACHETD = -Isrc/lib -Isrc/cachetd
+CACHETD := $(BUILD)/cachetd
+CACHETD_LIBS = -lmicrohttpd -lsqlite3 -lpthread
 # Small client programs: tools/X.c -> $(BUILD)/X (cachet-load is also copied
 # to tools/cachet-load for users), bench/X.c -> $(BUILD)/bench/X.
 TOOLS := $(patsubst tools/%.c,$(BUILD)/%,$(wildcard tools/*.c))
 BENCH_TOOLS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
 
-.PHONY: all run test test-unit test-integration test-sanitize bench clean deps fuzz fuzz-smoke fuzz-build fuzz-bins lint
+# run-cachetd: the control plane with one ready group (scripts/run-cachetd.sh).
+.PHONY: all run run-cachetd test test-unit test-integration test-sanitize bench clean deps fuzz fuzz-smoke fuzz-build fuzz-bins lint
 
 all: $(SERVER) src/cachet-server $(TOOLS) $(patsubst $(BUILD)/%,tools/%,$(TOOLS)) \
-	$(BUILD)/cachet-snapshot tools/cachet-snapshot
+	$(BUILD)/cachet-snapshot tools/cachet-snapshot $(CACHETD)
 
 $(BUILD)/src/lib/%.o: src/lib/%.c
 	@mkdir -p $(dir $@)
@@ -49,6 +58,13 @@ $(BUILD)/src/lib/%.o: src/lib/%.c
 $(BUILD)/src/server/%.o: src/server/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) $(CFLAGS) $(INC_SERVER) -c $< -o $@
+
+$(BUILD)/src/cachetd/%.o: src/cachetd/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(CFLAGS) $(INC_CACHETD) -c $< -o $@
+
+$(CACHETD): $(CACHETD_OBJ) $(LIB_ONLY_OBJ)
+	$(CC) $(CFLAGS_BASE) $(CFLAGS) -o $@ $(CACHETD_OBJ) $(LIB_ONLY_OBJ) $(CACHETD_LIBS) $(LDLIBS_BASE) $(LDLIBS_MALLOC) $(LDFLAGS)
 
 $(SERVER): $(OBJ)
 	$(CC) $(CFLAGS_BASE) $(CFLAGS) -o $@ $(OBJ) $(LDLIBS_BASE) $(LDLIBS_MALLOC) $(LDFLAGS)
@@ -86,10 +102,13 @@ run: deps all
 	./src/cachet-server --bind 127.0.0.1 --port 6379 --tls-mode preferred \
 		--tls-cert-file tls/server.crt --tls-key-file tls/server.key --tls-ca-cert-file tls/ca.crt
 
+run-cachetd: deps all
+	@scripts/run-cachetd.sh
+
 clean:
 	rm -rf build build-* src/cachet-server tools/cachet-load tools/cachet-snapshot
 
--include $(OBJ:.o=.d)
+-include $(OBJ:.o=.d) $(CACHETD_OBJ:.o=.d)
 
 # ---- tests -------------------------------------------------------------
 PYTEST = /usr/bin/python3 -m pytest
@@ -102,8 +121,16 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ) tests/unit/unit.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) $(CFLAGS) $(INC_SERVER) -o $@ $< $(LIB_OBJ) $(LDLIBS_BASE) $(LDLIBS_MALLOC)
 
-test-unit: $(UNIT_BIN)
-	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
+# cachetd's unit tests (tests/unit/cachetd_*.c) link cachetd's pure modules
+# (no daemon state: the Query/XML codec and SigV4) and the library.
+CACHETD_PURE_OBJ := $(BUILD)/src/cachetd/query.o $(BUILD)/src/cachetd/sigv4.o
+CACHETD_UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/cachetd_*.c))
+$(BUILD)/tests/cachetd_%: tests/unit/cachetd_%.c $(CACHETD_PURE_OBJ) $(LIB_ONLY_OBJ) tests/unit/unit.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(CFLAGS) $(INC_CACHETD) -o $@ $< $(CACHETD_PURE_OBJ) $(LIB_ONLY_OBJ) $(CACHETD_LIBS) $(LDLIBS_BASE) $(LDLIBS_MALLOC)
+
+test-unit: $(UNIT_BIN) $(CACHETD_UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN) $(CACHETD_UNIT_BIN); do echo "== $$t"; $$t; done
 
 test-integration: all
 	$(PYTEST) -q tests/integration

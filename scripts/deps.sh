@@ -13,6 +13,8 @@ PKGS=(
   cppcheck clang-tidy        # make lint (static analysis; part of make test)
   procps iproute2
   liblua5.1-0-dev lua-cjson-dev lua-bitop-dev   # EVAL: Lua 5.1 (+ cjson, bit) linked into the server
+  libmicrohttpd-dev libsqlite3-dev   # cachetd: its HTTP server and embedded state store
+  awscli python3-boto3 curl          # cachetd tests and make run-cachetd: boto3, the newer ElastiCache model awscli ships
 )
 
 missing=()

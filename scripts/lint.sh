@@ -7,7 +7,8 @@
 #   LINT_JOBS=4 scripts/lint.sh   more parallel processes (default 2)
 #
 # Both tools see the flags the Makefile compiles with (-std=c11
-# -D_GNU_SOURCE, -Isrc/lib -Isrc/server). cppcheck checks every preprocessor configuration (so
+# -D_GNU_SOURCE, -Isrc/lib -Isrc/server, and -Isrc/cachetd for the control
+# plane: its headers' names do not collide with the data node's). cppcheck checks every preprocessor configuration (so
 # both the jemalloc and the libc malloc branches); clang-tidy checks the
 # default (jemalloc) build. clang-tidy covers the server sources only: it is
 # the slow half (about 2 CPU-minutes for src/), and test and fuzz code uses
@@ -31,9 +32,9 @@ if ! command -v cppcheck >/dev/null 2>&1 || [ -z "$TIDY" ]; then
   exit 2
 fi
 
-CPP_FILES=(src/lib/*.c src/server/*.c tests/unit/*.c fuzz/*.c)
+CPP_FILES=(src/lib/*.c src/server/*.c src/cachetd/*.c tests/unit/*.c fuzz/*.c)
 # Biggest first, so the slow files do not start last and leave a core idle.
-mapfile -t TIDY_FILES < <(ls -S src/lib/*.c src/server/*.c)
+mapfile -t TIDY_FILES < <(ls -S src/lib/*.c src/server/*.c src/cachetd/*.c)
 log=$(mktemp -d)
 trap 'rm -rf "$log"' EXIT
 status=0
@@ -44,7 +45,7 @@ start=$(date +%s)
 # memcpy/strchr do to a buffer). --library=posix,openssl teaches it about fd
 # and OpenSSL resource pairs. No system include paths: cppcheck's own library
 # files describe libc, and parsing glibc's headers only adds noise and time.
-if ! cppcheck -q --std=c11 -Isrc/lib -Isrc/server -Itests/unit -Ifuzz --library=posix,openssl \
+if ! cppcheck -q --std=c11 -Isrc/lib -Isrc/server -Isrc/cachetd -Itests/unit -Ifuzz --library=posix,openssl \
     --enable=warning,performance,portability --inline-suppr \
     --suppressions-list=scripts/cppcheck-suppressions.txt \
     --error-exitcode=1 -j"$JOBS" \
@@ -64,7 +65,7 @@ mid=$(date +%s)
 tidy_one() {
   local f=$1 out
   out="$log/tidy.$(echo "$f" | tr '/' '_')"
-  if ! "$TIDY" -quiet "$f" -- -std=c11 -D_GNU_SOURCE -Isrc/lib -Isrc/server $LUA_INC >"$out" 2>&1; then
+  if ! "$TIDY" -quiet "$f" -- -std=c11 -D_GNU_SOURCE -Isrc/lib -Isrc/server -Isrc/cachetd $LUA_INC >"$out" 2>&1; then
     echo "$f" >>"$out.failed"
   fi
 }

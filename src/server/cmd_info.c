@@ -133,6 +133,9 @@ static void memGetBreakdown(memBreakdown *m) {
                                       dictSize(&db->expires) * sizeof(expireNode));
         overhead += m->dbMain[i] + m->dbExpires[i];
     }
+    /* used_memory_startup is a snapshot: what start-up held then and freed
+     * since (the load's buffers) would make the sum exceed what is used. */
+    if (overhead > m->used) overhead = m->used;
     m->overhead = overhead;
     m->dataset = m->used > overhead ? m->used - overhead : 0;
     allocatorStats(m);

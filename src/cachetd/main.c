@@ -1,0 +1,168 @@
+/* main.c - the cachetd program: command line, data directory, credentials,
+ * CA, store, the HTTP server (its own thread) and the reconciler on the
+ * library event loop in the main thread (a 200 ms timer).
+ * Why a timer on the main thread: the reconciler's node work (launch, the
+ * admin client, stop) blocks briefly; doing it here keeps every HTTP
+ * handler fast and leaves one writer of node state.
+ * Must never stop the nodes when cachetd itself stops: they keep serving
+ * and the next cachetd adopts them. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "api.h"
+#include "ca.h"
+#include "cachetd.h"
+#include "el.h"
+#include "group.h"
+#include "log.h"
+#include "sigv4.h"
+#include "store.h"
+#include "util.h"
+
+cdDaemon cd = {.lock = PTHREAD_MUTEX_INITIALIZER};
+static elLoop *loop;
+
+#define DEFAULT_DATA_DIR "./cachetd-data"
+#define DEFAULT_LISTEN "127.0.0.1:9736"
+
+static void usage(FILE *f) {
+    fprintf(f, "Usage: cachetd [--data-dir DIR] [--listen IP:PORT] [--server-bin PATH] [--region REGION]\n"
+               "               [--insecure-any-signature]\n"
+               "  --data-dir DIR      state, CA, credentials and nodes (default " DEFAULT_DATA_DIR ")\n"
+               "  --listen IP:PORT    the ElastiCache API (default " DEFAULT_LISTEN ")\n"
+               "  --server-bin PATH   cachet-server to run (default: next to cachetd)\n"
+               "  --region REGION     the region in ARNs (default us-east-1)\n"
+               "  --insecure-any-signature  accept any or no SigV4 signature (tests only)\n");
+}
+
+static volatile sig_atomic_t stopRequested;
+static int wakePipe[2] = {-1, -1};
+
+void cdWakeReconciler(void) {
+    if (wakePipe[1] >= 0) (void)!write(wakePipe[1], "w", 1); /* full pipe: a pass is pending anyway */
+}
+
+static void onWake(elLoop *el, int fd, void *data, int mask) {
+    (void)el;
+    (void)data;
+    (void)mask;
+    char buf[64];
+    while (read(fd, buf, sizeof(buf)) > 0) {
+    }
+    cdReconcile();
+}
+
+static long tick(elLoop *el, long long id, void *data) {
+    (void)id;
+    (void)data;
+    if (stopRequested) {
+        elStop(el);
+        return EL_TIMER_STOP;
+    }
+    cdReconcile();
+    return 200;
+}
+
+/* Only a flag: the next tick (within 200 ms) stops the loop. */
+static void onSignal(int sig) {
+    (void)sig;
+    stopRequested = 1;
+}
+
+int main(int argc, char **argv) {
+    const char *dataDir = DEFAULT_DATA_DIR, *listen = DEFAULT_LISTEN, *bin = NULL;
+    snprintf(cd.region, sizeof(cd.region), "us-east-1");
+    snprintf(cd.account, sizeof(cd.account), "000000000000");
+    for (int i = 1; i < argc; i++) {
+        int more = i + 1 < argc;
+        if (!strcmp(argv[i], "--data-dir") && more) dataDir = argv[++i];
+        else if (!strcmp(argv[i], "--listen") && more) listen = argv[++i];
+        else if (!strcmp(argv[i], "--server-bin") && more) bin = argv[++i];
+        else if (!strcmp(argv[i], "--region") && more) snprintf(cd.region, sizeof(cd.region), "%s", argv[++i]);
+        else if (!strcmp(argv[i], "--insecure-any-signature")) cd.anySignature = 1;
+        else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            usage(stdout);
+            return 0;
+        } else {
+            fprintf(stderr, "cachetd: unknown or incomplete option %s\n", argv[i]);
+            usage(stderr);
+            return 1;
+        }
+    }
+    logBind(NULL, NULL);
+    logSetRole('D');
+    if (mkdir(dataDir, 0700) && errno != EEXIST) {
+        fprintf(stderr, "cachetd: can't create %s: %s\n", dataDir, strerror(errno));
+        return 1;
+    }
+    if (!realpath(dataDir, cd.dataDir)) {
+        fprintf(stderr, "cachetd: %s: %s\n", dataDir, strerror(errno));
+        return 1;
+    }
+    if (bin) {
+        snprintf(cd.serverBin, sizeof(cd.serverBin), "%s", bin);
+    } else {
+        char self[4096];
+        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+        if (n < 0) n = 0;
+        self[n] = 0;
+        char *slash = strrchr(self, '/');
+        if (slash) *slash = 0;
+        snprintf(cd.serverBin, sizeof(cd.serverBin), "%s/cachet-server", self);
+    }
+    char host[64], err[512];
+    const char *colon = strrchr(listen, ':');
+    long long port = 0;
+    if (colon && !string2ll(colon + 1, strlen(colon + 1), &port)) port = 0;
+    if (!colon || (size_t)(colon - listen) >= sizeof(host) || port <= 0 || port > 65535) {
+        fprintf(stderr, "cachetd: --listen wants IP:PORT, got %s\n", listen);
+        return 1;
+    }
+    snprintf(host, sizeof(host), "%.*s", (int)(colon - listen), listen);
+    char credPath[4200];
+    snprintf(credPath, sizeof(credPath), "%s/credentials", cd.dataDir);
+    snprintf(cd.caFile, sizeof(cd.caFile), "%s/ca.pem", cd.dataDir);
+    if (cdCredentialsLoad(credPath, cd.accessKey, sizeof(cd.accessKey), cd.secret, sizeof(cd.secret), err,
+                          sizeof(err)) ||
+        cdCaInit(cd.dataDir, err, sizeof(err))) {
+        fprintf(stderr, "cachetd: %s\n", err);
+        return 1;
+    }
+    cd.store = cdStoreOpen(cd.dataDir, err, sizeof(err));
+    if (!cd.store) {
+        fprintf(stderr, "cachetd: %s\n", err);
+        return 1;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    loop = elCreate(1024, NULL);
+    if (!loop) {
+        fprintf(stderr, "cachetd: can't create the event loop\n");
+        return 1;
+    }
+    /* Adopt or restart nodes before taking requests. */
+    cdReconcile();
+    if (cdApiStart(host, (int)port, err, sizeof(err))) {
+        fprintf(stderr, "cachetd: %s\n", err);
+        return 1;
+    }
+    signal(SIGTERM, onSignal);
+    signal(SIGINT, onSignal);
+    logNotice("cachetd ready on http://%s:%lld (data %s, server %s%s)", host, port, cd.dataDir, cd.serverBin,
+              cd.anySignature ? ", ANY signature accepted" : "");
+    if (pipe2(wakePipe, O_NONBLOCK | O_CLOEXEC) == 0) elAddFile(loop, wakePipe[0], EL_READABLE, onWake, NULL);
+    elAddTimer(loop, 200, tick, NULL);
+    elMain(loop);
+    logNotice("cachetd stopping; nodes keep running");
+    cdApiStop();
+    elDestroy(loop);
+    cdStoreClose(cd.store);
+    cdCaFree();
+    return 0;
+}

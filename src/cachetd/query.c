@@ -1,0 +1,218 @@
+/* query.c - form-encoded parameters and the XML of replies (query.h).
+ * Owns only the cdParams it builds; must never touch HTTP, files or nodes. */
+#include "query.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "mem.h"
+
+void cdParamsFree(cdParams *p) {
+    for (int i = 0; i < p->n; i++) {
+        memFree(p->k[i]);
+        memFree(p->v[i]);
+    }
+    memFree(p->k);
+    memFree(p->v);
+    memset(p, 0, sizeof(*p));
+}
+
+static int findKey(const cdParams *p, const char *key) {
+    for (int i = 0; i < p->n; i++)
+        if (!strcmp(p->k[i], key)) return i;
+    return -1;
+}
+
+const char *cdParamsGet(const cdParams *p, const char *key) {
+    int i = findKey(p, key);
+    return i < 0 ? NULL : p->v[i];
+}
+
+static void addOwned(cdParams *p, char *k, char *v) {
+    int i = findKey(p, k);
+    if (i >= 0) {
+        memFree(p->k[i]);
+        memFree(p->v[i]);
+        p->k[i] = k;
+        p->v[i] = v;
+        return;
+    }
+    if (p->n == p->cap) {
+        p->cap = p->cap ? p->cap * 2 : 16;
+        p->k = memRealloc(p->k, sizeof(char *) * (size_t)p->cap);
+        p->v = memRealloc(p->v, sizeof(char *) * (size_t)p->cap);
+    }
+    p->k[p->n] = k;
+    p->v[p->n] = v;
+    p->n++;
+}
+
+void cdParamsSet(cdParams *p, const char *key, const char *val) { addOwned(p, memStrdup(key), memStrdup(val)); }
+
+void cdParamsDel(cdParams *p, const char *key) {
+    int i = findKey(p, key);
+    if (i < 0) return;
+    memFree(p->k[i]);
+    memFree(p->v[i]);
+    memmove(p->k + i, p->k + i + 1, sizeof(char *) * (size_t)(p->n - i - 1));
+    memmove(p->v + i, p->v + i + 1, sizeof(char *) * (size_t)(p->n - i - 1));
+    p->n--;
+}
+
+static int hexVal(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* Decodes s[0..len) ('+' is a space) into a new string, or NULL. */
+static char *unescape(const char *s, size_t len) {
+    char *out = memAlloc(len + 1), *o = out;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '+') {
+            *o++ = ' ';
+        } else if (s[i] == '%') {
+            if (i + 2 >= len) {
+                memFree(out);
+                return NULL;
+            }
+            int a = hexVal(s[i + 1]), b = hexVal(s[i + 2]);
+            if (a < 0 || b < 0) {
+                memFree(out);
+                return NULL;
+            }
+            *o++ = (char)(a * 16 + b);
+            i += 2;
+        } else {
+            *o++ = s[i];
+        }
+    }
+    *o = 0;
+    if (strlen(out) != (size_t)(o - out)) { /* an escaped NUL: never a valid parameter */
+        memFree(out);
+        return NULL;
+    }
+    return out;
+}
+
+int cdFormDecode(const char *s, size_t len, cdParams *p, char *err, size_t errlen) {
+    size_t i = 0;
+    while (i < len) {
+        size_t j = i;
+        while (j < len && s[j] != '&') j++;
+        if (j > i) {
+            size_t eq = i;
+            while (eq < j && s[eq] != '=') eq++;
+            char *k = unescape(s + i, eq - i);
+            char *v = eq < j ? unescape(s + eq + 1, j - eq - 1) : memStrdup("");
+            if (!k || !v) {
+                memFree(k);
+                memFree(v);
+                snprintf(err, errlen, "Malformed form-encoded parameter");
+                return -1;
+            }
+            addOwned(p, k, v);
+        }
+        i = j + 1;
+    }
+    return 0;
+}
+
+void cdUriEncode(textBuf *b, const char *s, size_t len, int keepSlash) {
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+            c == '.' || c == '~' || (keepSlash && c == '/'))
+            textAppend(b, "%c", c);
+        else
+            textAppend(b, "%%%02X", c);
+    }
+}
+
+char *cdFormEncode(const cdParams *p) {
+    textBuf b = {0};
+    textAppend(&b, "%s", "");
+    for (int i = 0; i < p->n; i++) {
+        if (i) textAppend(&b, "&");
+        cdUriEncode(&b, p->k[i], strlen(p->k[i]), 0);
+        textAppend(&b, "=");
+        cdUriEncode(&b, p->v[i], strlen(p->v[i]), 0);
+    }
+    return b.p;
+}
+
+int cdParamBool(const cdParams *p, const char *key, int dflt) {
+    const char *v = cdParamsGet(p, key);
+    if (!v) return dflt;
+    if (!strcasecmp(v, "true")) return 1;
+    if (!strcasecmp(v, "false")) return 0;
+    return -1;
+}
+
+int cdParamInt(const cdParams *p, const char *key, long long dflt, long long *out) {
+    const char *v = cdParamsGet(p, key);
+    if (!v) {
+        *out = dflt;
+        return 0;
+    }
+    return string2ll(v, strlen(v), out) ? 0 : -1;
+}
+
+void cdXmlText(textBuf *b, const char *s) {
+    for (; *s; s++) {
+        switch (*s) {
+        case '&': textAppend(b, "&amp;"); break;
+        case '<': textAppend(b, "&lt;"); break;
+        case '>': textAppend(b, "&gt;"); break;
+        case '"': textAppend(b, "&quot;"); break;
+        case '\'': textAppend(b, "&apos;"); break;
+        default: textAppend(b, "%c", *s);
+        }
+    }
+}
+
+void cdXmlElem(textBuf *b, const char *name, const char *v) {
+    if (!v) return;
+    textAppend(b, "<%s>", name);
+    cdXmlText(b, v);
+    textAppend(b, "</%s>", name);
+}
+
+void cdXmlElemInt(textBuf *b, const char *name, long long v) { textAppend(b, "<%s>%lld</%s>", name, v, name); }
+
+void cdXmlElemBool(textBuf *b, const char *name, int v) {
+    textAppend(b, "<%s>%s</%s>", name, v ? "true" : "false", name);
+}
+
+void cdXmlElemTime(textBuf *b, const char *name, long long ms) {
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    char ts[32];
+    strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+    textAppend(b, "<%s>%s.%03lldZ</%s>", name, ts, ms % 1000, name);
+}
+
+char *cdXmlResponse(const char *action, const char *body, const char *requestId) {
+    textBuf b = {0};
+    textAppend(&b, "<%sResponse xmlns=\"%s\">\n  <%sResult>\n%s  </%sResult>\n", action, CD_XMLNS, action, body,
+               action);
+    textAppend(&b, "  <ResponseMetadata>\n    <RequestId>%s</RequestId>\n  </ResponseMetadata>\n</%sResponse>\n",
+               requestId, action);
+    return b.p;
+}
+
+char *cdXmlError(const char *code, const char *message, const char *requestId) {
+    textBuf b = {0};
+    textAppend(&b, "<ErrorResponse xmlns=\"%s\">\n  <Error>\n    <Type>Sender</Type>\n", CD_XMLNS);
+    textAppend(&b, "    <Code>");
+    cdXmlText(&b, code);
+    textAppend(&b, "</Code>\n    <Message>");
+    cdXmlText(&b, message);
+    textAppend(&b, "</Message>\n  </Error>\n  <RequestId>%s</RequestId>\n</ErrorResponse>\n", requestId);
+    return b.p;
+}
