@@ -82,17 +82,26 @@ static void mapInitEmpty(clusterMap *m, unsigned long long epoch) {
     for (int s = 0; s < CLUSTER_SLOTS; s++) m->owner[s] = -1;
 }
 
-int clusterStateOk(void) {
-    int assigned = 0, size = 0;
+/* Slots with an owner, and primaries owning at least one (cluster_size). */
+static void countSlots(int *assigned, int *size) {
     char serving[CLUSTER_MAX_NODES] = {0};
+    *assigned = *size = 0;
     for (int s = 0; s < CLUSTER_SLOTS; s++) {
         if (map.owner[s] < 0) continue;
-        assigned++;
+        (*assigned)++;
         if (!serving[map.owner[s]]) {
             serving[map.owner[s]] = 1;
-            size++;
+            (*size)++;
         }
     }
+}
+
+/* As Redis' clusterUpdateState without failures to detect: fail while no
+ * primary serves a slot, or (cluster-require-full-coverage) a slot has no
+ * owner. */
+int clusterStateOk(void) {
+    int assigned, size;
+    countSlots(&assigned, &size);
     if (size == 0) return 0;
     return !srv.clusterRequireFullCoverage || assigned == CLUSTER_SLOTS;
 }
@@ -563,16 +572,8 @@ crossslot:
 /* ---- CLUSTER INFO ------------------------------------------------------------ */
 
 void clusterInfoText(textBuf *b) {
-    int assigned = 0, size = 0;
-    char serving[CLUSTER_MAX_NODES] = {0};
-    for (int s = 0; s < CLUSTER_SLOTS; s++) {
-        if (map.owner[s] < 0) continue;
-        assigned++;
-        if (!serving[map.owner[s]]) {
-            serving[map.owner[s]] = 1;
-            size++;
-        }
-    }
+    int assigned, size;
+    countSlots(&assigned, &size);
     textAppend(b,
                "cluster_state:%s\r\n"
                "cluster_slots_assigned:%d\r\n"
