@@ -21,6 +21,8 @@
 #include "config.h"
 #include "crc16.h"
 #include "dassert.h"
+#include "db.h"
+#include "multi.h"
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -33,6 +35,16 @@
 
 static clusterMap map;
 static char myId[CLUSTER_NAMELEN + 1];
+/* Slot migration (Redis' migrating_slots_to / importing_slots_from): this
+ * node's own state, set by CLUSTER SETSLOT, not part of the pushed map and
+ * not persisted (a migration tool resumes from CLUSTER NODES). Indexes into
+ * map.nodes, -1 when none; remapped by id when a new map comes in, and
+ * dropped when the new map makes them meaningless. */
+static int16_t migratingTo[CLUSTER_SLOTS], importingFrom[CLUSTER_SLOTS];
+
+static void migrationsClear(void) {
+    for (int s = 0; s < CLUSTER_SLOTS; s++) migratingTo[s] = importingFrom[s] = -1;
+}
 
 /* ---- slots ---------------------------------------------------------------- */
 
@@ -159,13 +171,13 @@ static int parseRanges(clusterMap *m, slice s, int idx, char *err, size_t errlen
             b = a;
         }
         if (!ok || a < 0 || b >= CLUSTER_SLOTS || a > b) {
-            snprintf(err, errlen, "ERR invalid slot range '%.*s' for node %s", (int)(r.len > 64 ? 64 : r.len),
+            snprintf(err, errlen, "-ERR invalid slot range '%.*s' for node %s", (int)(r.len > 64 ? 64 : r.len),
                      r.p, m->nodes[idx].id);
             return -1;
         }
         for (long long k = a; k <= b; k++) {
             if (m->owner[k] != -1) {
-                snprintf(err, errlen, "ERR slot %lld is assigned to both %s and %s", k, m->nodes[m->owner[k]].id,
+                snprintf(err, errlen, "-ERR slot %lld is assigned to both %s and %s", k, m->nodes[m->owner[k]].id,
                          m->nodes[idx].id);
                 return -1;
             }
@@ -185,18 +197,18 @@ static int parseTopology(const slice *argv, int argc, clusterMap *m, char *err, 
     for (int s = 0; s < CLUSTER_SLOTS; s++) m->owner[s] = -1;
     long long epoch;
     if (argc < 1 || !string2ll(argv[0].p, argv[0].len, &epoch) || epoch < 0) {
-        snprintf(err, errlen, "ERR invalid epoch: it must be an integer >= 0");
+        snprintf(err, errlen, "-ERR invalid epoch: it must be an integer >= 0");
         return -1;
     }
     m->epoch = (unsigned long long)epoch;
     if (argc == 1 || (argc - 1) % NODE_SPEC_ARGS != 0) {
-        snprintf(err, errlen, "ERR syntax error: each node is NODE <id> <ip> <port> <tls-port> <hostname> "
+        snprintf(err, errlen, "-ERR syntax error: each node is NODE <id> <ip> <port> <tls-port> <hostname> "
                               "PRIMARY <slot-ranges>|REPLICA <primary-id>");
         return -1;
     }
     int n = (argc - 1) / NODE_SPEC_ARGS;
     if (n > CLUSTER_MAX_NODES) {
-        snprintf(err, errlen, "ERR too many nodes (at most %d)", CLUSTER_MAX_NODES);
+        snprintf(err, errlen, "-ERR too many nodes (at most %d)", CLUSTER_MAX_NODES);
         return -1;
     }
     m->nodes = memCalloc(sizeof(clusterNode) * (size_t)n);
@@ -208,36 +220,36 @@ static int parseTopology(const slice *argv, int argc, clusterMap *m, char *err, 
         nd->hostname = memStrdup("");
         nd->primary = -1;
         if (!sliceEqNocase(a[0], "node")) {
-            snprintf(err, errlen, "ERR syntax error at node %d: expected NODE", i + 1);
+            snprintf(err, errlen, "-ERR syntax error at node %d: expected NODE", i + 1);
             return -1;
         }
         if (!isHexId(a[1])) {
-            snprintf(err, errlen, "ERR invalid node id '%.*s': 40 lower-case hex characters expected",
+            snprintf(err, errlen, "-ERR invalid node id '%.*s': 40 lower-case hex characters expected",
                      (int)(a[1].len > 64 ? 64 : a[1].len), a[1].p);
             return -1;
         }
         memcpy(nd->id, a[1].p, CLUSTER_NAMELEN);
         for (int j = 0; j < i; j++) {
             if (!memcmp(m->nodes[j].id, nd->id, CLUSTER_NAMELEN)) {
-                snprintf(err, errlen, "ERR node %s appears twice", nd->id);
+                snprintf(err, errlen, "-ERR node %s appears twice", nd->id);
                 return -1;
             }
         }
         if (!validIp(a[2])) {
-            snprintf(err, errlen, "ERR invalid ip '%.*s' for node %s", (int)(a[2].len > 64 ? 64 : a[2].len), a[2].p,
+            snprintf(err, errlen, "-ERR invalid ip '%.*s' for node %s", (int)(a[2].len > 64 ? 64 : a[2].len), a[2].p,
                      nd->id);
             return -1;
         }
         memFree(nd->ip);
         nd->ip = memDupBytes(a[2].p, a[2].len);
         if (!parsePort(a[3], 1, &nd->port) || !parsePort(a[4], 0, &nd->tlsPort)) {
-            snprintf(err, errlen, "ERR invalid port for node %s", nd->id);
+            snprintf(err, errlen, "-ERR invalid port for node %s", nd->id);
             return -1;
         }
         slice h = a[5];
         if (h.len == 1 && h.p[0] == '-') h.len = 0;
         if (!validHostname(h)) {
-            snprintf(err, errlen, "ERR invalid hostname for node %s", nd->id);
+            snprintf(err, errlen, "-ERR invalid hostname for node %s", nd->id);
             return -1;
         }
         memFree(nd->hostname);
@@ -250,11 +262,11 @@ static int parseTopology(const slice *argv, int argc, clusterMap *m, char *err, 
         } else if (sliceEqNocase(a[6], "replica")) {
             nd->isPrimary = 0;
             if (!isHexId(a[7])) {
-                snprintf(err, errlen, "ERR invalid primary id for replica %s", nd->id);
+                snprintf(err, errlen, "-ERR invalid primary id for replica %s", nd->id);
                 return -1;
             }
         } else {
-            snprintf(err, errlen, "ERR invalid role for node %s: PRIMARY or REPLICA expected", nd->id);
+            snprintf(err, errlen, "-ERR invalid role for node %s: PRIMARY or REPLICA expected", nd->id);
             return -1;
         }
     }
@@ -266,14 +278,14 @@ static int parseTopology(const slice *argv, int argc, clusterMap *m, char *err, 
             if (!memcmp(m->nodes[j].id, a[7].p, CLUSTER_NAMELEN)) m->nodes[i].primary = j;
         int p = m->nodes[i].primary;
         if (p < 0 || !m->nodes[p].isPrimary) {
-            snprintf(err, errlen, "ERR replica %s names %.40s as its primary, which is not a primary of this map",
+            snprintf(err, errlen, "-ERR replica %s names %.40s as its primary, which is not a primary of this map",
                      m->nodes[i].id, a[7].p);
             return -1;
         }
         memcpy(m->nodes[i].shardId, m->nodes[p].id, sizeof(m->nodes[i].shardId));
     }
     if (m->myself < 0) {
-        snprintf(err, errlen, "ERR the map does not include this node (%s)", myId);
+        snprintf(err, errlen, "-ERR the map does not include this node (%s)", myId);
         return -1;
     }
     return 0;
@@ -335,7 +347,7 @@ static int saveConfig(const clusterMap *m, char *err, size_t errlen) {
     if (e) {
         unlink(tmp);
         memFree(tmp);
-        snprintf(err, errlen, "ERR can't save the cluster config file %s: %s", srv.clusterConfigFile, strerror(e));
+        snprintf(err, errlen, "-ERR can't save the cluster config file %s: %s", srv.clusterConfigFile, strerror(e));
         return -1;
     }
     memFree(tmp);
@@ -423,7 +435,7 @@ static int loadConfig(FILE *fp, char *err, size_t errlen) {
     } else if (argc < 1 || parseTopology(argv, argc, &m, perr, sizeof(perr)) == -1) {
         if (argc >= 1) mapFree(&m);
         snprintf(err, errlen, "the cluster config file %s holds a bad map: %s", srv.clusterConfigFile,
-                 argc < 1 ? "no topology" : perr + 4);
+                 argc < 1 ? "no topology" : perr + 5);
     } else {
         map = m;
         rc = 0;
@@ -436,6 +448,7 @@ done:
 
 int clusterInit(char *err, size_t errlen) {
     if (!srv.clusterEnabled) return 0;
+    migrationsClear();
     FILE *fp = fopen(srv.clusterConfigFile, "r");
     if (fp) {
         int rc = loadConfig(fp, err, errlen);
@@ -456,10 +469,107 @@ int clusterInit(char *err, size_t errlen) {
     mapInitEmpty(&map, 0);
     char serr[512];
     if (saveConfig(&map, serr, sizeof(serr)) == -1) {
-        snprintf(err, errlen, "%s", serr + 4);
+        snprintf(err, errlen, "%s", serr + 5);
         return -1;
     }
     logNotice("No cluster configuration found, I'm %s", myId);
+    return 0;
+}
+
+static int findById(const clusterMap *m, const char *id) {
+    for (int i = 0; i < m->nnodes; i++)
+        if (!memcmp(m->nodes[i].id, id, CLUSTER_NAMELEN)) return i;
+    return -1;
+}
+
+/* A migration survives a new map while it still makes sense there: we still
+ * own a slot we migrate (to a primary the map knows), we still do not own a
+ * slot we import (from a node the map knows). */
+static void remapMigrations(const clusterMap *m) {
+    for (int s = 0; s < CLUSTER_SLOTS; s++) {
+        if (migratingTo[s] >= 0) {
+            int t = findById(m, map.nodes[migratingTo[s]].id);
+            migratingTo[s] = (int16_t)((t >= 0 && t != m->myself && m->nodes[t].isPrimary && m->owner[s] == m->myself) ? t : -1);
+        }
+        if (importingFrom[s] >= 0) {
+            int f = findById(m, map.nodes[importingFrom[s]].id);
+            importingFrom[s] = (int16_t)((f >= 0 && f != m->myself && m->owner[s] != m->myself) ? f : -1);
+        }
+    }
+}
+
+int clusterSlotMigratingTo(int slot) { return migratingTo[slot]; }
+int clusterSlotImportingFrom(int slot) { return importingFrom[slot]; }
+
+int clusterSetSlot(int slot, const char *action, slice id, char *err, size_t errlen) {
+    clusterNode *me = &map.nodes[map.myself];
+    if (!me->isPrimary) {
+        snprintf(err, errlen, "-ERR Please use SETSLOT only with masters.");
+        return -1;
+    }
+    if (!strcmp(action, "stable")) {
+        migratingTo[slot] = importingFrom[slot] = -1;
+        return 0;
+    }
+    int n = -1;
+    for (int i = 0; i < map.nnodes; i++)
+        if (id.len == CLUSTER_NAMELEN && !memcmp(map.nodes[i].id, id.p, CLUSTER_NAMELEN)) n = i;
+    int idlen = (int)(id.len > 64 ? 64 : id.len);
+    if (!strcmp(action, "migrating")) {
+        if (map.owner[slot] != map.myself) {
+            snprintf(err, errlen, "-ERR I'm not the owner of hash slot %d", slot);
+            return -1;
+        }
+        if (n < 0) {
+            snprintf(err, errlen, "-ERR I don't know about node %.*s", idlen, id.p);
+            return -1;
+        }
+        if (!map.nodes[n].isPrimary) {
+            snprintf(err, errlen, "-ERR Target node is not a master");
+            return -1;
+        }
+        migratingTo[slot] = (int16_t)n;
+        return 0;
+    }
+    if (!strcmp(action, "importing")) {
+        if (map.owner[slot] == map.myself) {
+            snprintf(err, errlen, "-ERR I'm already the owner of hash slot %d", slot);
+            return -1;
+        }
+        if (n < 0) {
+            snprintf(err, errlen, "-ERR I don't know about node %.*s", idlen, id.p);
+            return -1;
+        }
+        if (!map.nodes[n].isPrimary) {
+            snprintf(err, errlen, "-ERR Target node is not a master");
+            return -1;
+        }
+        importingFrom[slot] = (int16_t)n;
+        return 0;
+    }
+    /* NODE: the local step that ends a migration; the control plane then
+     * pushes the map that says so, under a new epoch. */
+    if (n < 0) {
+        snprintf(err, errlen, "-ERR Unknown node %.*s", idlen, id.p);
+        return -1;
+    }
+    if (!map.nodes[n].isPrimary) {
+        snprintf(err, errlen, "-ERR Target node is not a master");
+        return -1;
+    }
+    if (map.owner[slot] == map.myself && n != map.myself && dbSlotCount(&srv.db[0], (unsigned)slot) != 0) {
+        snprintf(err, errlen,
+                 "-ERR Can't assign hashslot %d to a different node while I still hold keys for this hash slot.", slot);
+        return -1;
+    }
+    int16_t prev = map.owner[slot];
+    map.owner[slot] = (int16_t)n;
+    if (saveConfig(&map, err, errlen) == -1) {
+        map.owner[slot] = prev;
+        return -1;
+    }
+    if (n != map.myself) migratingTo[slot] = -1;
+    if (n == map.myself) importingFrom[slot] = -1;
     return 0;
 }
 
@@ -470,7 +580,7 @@ int clusterSetTopology(const slice *argv, int argc, char *err, size_t errlen) {
         return -1;
     }
     if (m.epoch < map.epoch) {
-        snprintf(err, errlen, "ERR stale topology: epoch %llu is lower than the current epoch %llu", m.epoch,
+        snprintf(err, errlen, "-ERR stale topology: epoch %llu is lower than the current epoch %llu", m.epoch,
                  map.epoch);
         mapFree(&m);
         return -1;
@@ -479,6 +589,7 @@ int clusterSetTopology(const slice *argv, int argc, char *err, size_t errlen) {
         mapFree(&m);
         return -1;
     }
+    remapMigrations(&m);
     mapFree(&map);
     map = m;
     logNotice("Cluster topology applied: epoch %llu, %d nodes", map.epoch, map.nnodes);
@@ -489,10 +600,11 @@ int clusterReset(int hard, char *err, size_t errlen) {
     char oldId[sizeof(myId)];
     memcpy(oldId, myId, sizeof(myId));
     if (hard && randomHex(myId, CLUSTER_NAMELEN) == -1) {
-        snprintf(err, errlen, "ERR no random bytes for a new node id");
+        snprintf(err, errlen, "-ERR no random bytes for a new node id");
         return -1;
     }
     clusterMap m;
+    migrationsClear();
     mapInitEmpty(&m, hard ? 0 : map.epoch);
     if (saveConfig(&m, err, errlen) == -1) {
         memcpy(myId, oldId, sizeof(myId));
@@ -532,11 +644,27 @@ static int isReadOnlyCall(const cmdDef *cmd) {
     return (cmd->flags & CMD_READONLY) && !(cmd->flags & CMD_WRITE);
 }
 
+/* Keys of one call that this node has (expired ones count as missing, and
+ * nothing is expired here: the check must not write). */
+static void countPresent(const cmdDef *cmd, const slice *argv, int argc, int *missing, int *existing) {
+    cmdKeyIter it;
+    cmdKeysInit(&it, cmd, argv, argc);
+    for (int k; (k = cmdKeysNext(&it)) != -1;) {
+        const dbEntry *e = (const dbEntry *)dictFind(&srv.db[0].keys, argv[k].p, argv[k].len);
+        if (e && (!e->expire || e->expire > srv.mstime)) (*existing)++;
+        else (*missing)++;
+    }
+}
+
 int clusterCheckCommand(client *c, cmdDef *cmd, char *err, size_t errlen) {
     if (!srv.clusterEnabled || (c->flags & (CLIENT_MASTER | CLIENT_SCRIPT))) return 0;
+    /* ASKING holds for the next command only (for a transaction: to its end). */
+    int asking = (c->flags & CLIENT_ASKING) != 0;
     int isExec = !cmd->parent && !strcmp(cmd->name, "exec");
+    if (!(c->flags & CLIENT_MULTI) && cmd->proc != clusterAskingProc && (cmd->parent || strcmp(cmd->name, "multi")))
+        c->flags &= ~CLIENT_ASKING;
     if (!isExec && cmd->firstKey <= 0 && cmd->numkeysIdx <= 0) return 0; /* keyless: runs here */
-    int slot = -1, readOnly = 1;
+    int slot = -1, readOnly = 1, missing = 0, existing = 0;
     if (isExec) {
         if (!(c->flags & CLIENT_MULTI)) return 0; /* EXEC without MULTI answers its own error */
         for (int i = 0; i < c->mcount; i++) {
@@ -558,6 +686,28 @@ int clusterCheckCommand(client *c, cmdDef *cmd, char *err, size_t errlen) {
         snprintf(err, errlen, "-CLUSTERDOWN The cluster is down");
         return -1;
     }
+    int migrating = owner == map.myself && migratingTo[slot] >= 0;
+    int importing = importingFrom[slot] >= 0;
+    if (migrating || importing) {
+        if (isExec) {
+            for (int i = 0; i < c->mcount; i++)
+                countPresent(c->mstate[i].cmd, c->mstate[i].argv, c->mstate[i].argc, &missing, &existing);
+        } else {
+            countPresent(cmd, c->argv, c->argc, &missing, &existing);
+        }
+    }
+    /* A slot on its way out: keys already gone are asked for at the target;
+     * a call that has some keys here and some there must wait. */
+    if (migrating && missing) {
+        if (existing) goto tryagain;
+        const clusterNode *t = &map.nodes[migratingTo[slot]];
+        snprintf(err, errlen, "-ASK %d %s:%d", slot, clusterNodeEndpoint(t), t->port);
+        return -1;
+    }
+    if (importing && (asking || (cmd->flags & CMD_ASKING))) {
+        if (missing && missing + existing > 1) goto tryagain;
+        return 0;
+    }
     if (owner == map.myself) return 0;
     const clusterNode *me = &map.nodes[map.myself];
     if (!me->isPrimary && me->primary == owner && readOnly && (c->flags & CLIENT_READONLY)) return 0;
@@ -566,6 +716,9 @@ int clusterCheckCommand(client *c, cmdDef *cmd, char *err, size_t errlen) {
     return -1;
 crossslot:
     snprintf(err, errlen, "-CROSSSLOT Keys in request don't hash to the same slot");
+    return -1;
+tryagain:
+    snprintf(err, errlen, "-TRYAGAIN Multiple keys request during rehashing of slot");
     return -1;
 }
 

@@ -26,6 +26,8 @@
 /* A READONLY client (Redis' CLIENT_READONLY): a replica serves it reads of
  * its primary's slots. A high bit, clear of the flags other modules add. */
 #define CLIENT_READONLY (1ULL << 40)
+/* ASKING was sent: the next command may use a slot this node imports. */
+#define CLIENT_ASKING (1ULL << 41)
 
 typedef struct clusterNode {
     char id[CLUSTER_NAMELEN + 1];
@@ -55,6 +57,11 @@ int clusterStateOk(void);
  * nothing changed on any failure. */
 int clusterSetTopology(const slice *argv, int argc, char *err, size_t errlen);
 int clusterReset(int hard, char *err, size_t errlen);
+/* CLUSTER SETSLOT <slot> action [id]: action "migrating", "importing",
+ * "node" or "stable"; -1 + err and nothing changed on failure. */
+int clusterSetSlot(int slot, const char *action, slice id, char *err, size_t errlen);
+int clusterSlotMigratingTo(int slot);   /* node index, -1 none */
+int clusterSlotImportingFrom(int slot); /* node index, -1 none */
 /* The dispatch's check (Redis' getNodeByQuery): 0 when cmd runs here, else
  * -1 with the redirection or error (with its '-' code) in err. */
 int clusterCheckCommand(client *c, cmdDef *cmd, char *err, size_t errlen);
@@ -64,7 +71,8 @@ const char *clusterNodeEndpoint(const clusterNode *n);
 void clusterInfoText(textBuf *b); /* CLUSTER INFO's body */
 
 /* cluster_cmd.c */
-extern cmdDef clusterCommands[]; /* CLUSTER, READONLY, READWRITE */
+extern cmdDef clusterCommands[]; /* CLUSTER, READONLY, READWRITE, ASKING */
+extern cmdProc *const clusterAskingProc; /* ASKING itself does not use up the flag */
 void clusterInfoSection(textBuf *b); /* INFO cluster */
 
 #endif

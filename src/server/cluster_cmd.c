@@ -51,6 +51,11 @@ static void nodeLine(textBuf *b, const clusterMap *m, int i) {
         else textAppend(b, " %d-%d", s, e);
         s = e;
     }
+    for (int s = 0; s < CLUSTER_SLOTS && i == m->myself; s++) {
+        int to = clusterSlotMigratingTo(s), from = clusterSlotImportingFrom(s);
+        if (to >= 0) textAppend(b, " [%d->-%s]", s, m->nodes[to].id);
+        else if (from >= 0) textAppend(b, " [%d-<-%s]", s, m->nodes[from].id);
+    }
     textAppend(b, "\n");
 }
 
@@ -278,6 +283,36 @@ static void clusterSetTopologyCommand(client *c) {
     replyOk(c);
 }
 
+static void clusterSetSlotCommand(client *c) {
+    const clusterMap *m = clusterGetMap();
+    if (!m->nodes[m->myself].isPrimary) {
+        replyError(c, "Please use SETSLOT only with masters.");
+        return;
+    }
+    long long slot;
+    if (!string2ll(c->argv[2].p, c->argv[2].len, &slot) || slot < 0 || slot >= CLUSTER_SLOTS) {
+        replyError(c, "Invalid or out of range slot");
+        return;
+    }
+    const char *action = NULL;
+    slice id = {"", 0};
+    if (c->argc == 5 && sliceEqNocase(c->argv[3], "migrating")) action = "migrating";
+    else if (c->argc == 5 && sliceEqNocase(c->argv[3], "importing")) action = "importing";
+    else if (c->argc == 5 && sliceEqNocase(c->argv[3], "node")) action = "node";
+    else if (c->argc == 4 && sliceEqNocase(c->argv[3], "stable")) action = "stable";
+    if (!action) {
+        replyError(c, "Invalid CLUSTER SETSLOT action or number of arguments. Try CLUSTER HELP");
+        return;
+    }
+    if (c->argc == 5) id = c->argv[4];
+    char err[512];
+    if (clusterSetSlot((int)slot, action, id, err, sizeof(err)) == -1) {
+        replyError(c, err);
+        return;
+    }
+    replyOk(c);
+}
+
 static void clusterHelpCommand(client *c) {
     static const char *help[] = {
         "COUNTKEYSINSLOT <slot>",
@@ -303,6 +338,8 @@ static void clusterHelpCommand(client *c) {
         "    Reset current node (default: soft).",
         "SETTOPOLOGY <epoch> NODE <id> <ip> <port> <tls-port> <hostname|-> PRIMARY <slots|-> | REPLICA <primary-id> ...",
         "    Replace this node's whole view of the cluster (docs/cluster.md).",
+        "SETSLOT <slot> (IMPORTING <node-id>|MIGRATING <node-id>|STABLE|NODE <node-id>)",
+        "    Set slot state.",
         "SHARDS",
         "    Return information about slot range mappings and the nodes associated with them.",
         "SLAVES <node-id>",
@@ -332,6 +369,7 @@ GUARDED(clusterGetKeysInSlotCommand)
 GUARDED(clusterLinksCommand)
 GUARDED(clusterResetCommand)
 GUARDED(clusterSetTopologyCommand)
+GUARDED(clusterSetSlotCommand)
 
 static void readonlyCommand(client *c) {
     if (!clusterEnabledOrReply(c)) return;
@@ -344,6 +382,13 @@ static void readwriteCommand(client *c) {
     c->flags &= ~CLIENT_READONLY;
     replyOk(c);
 }
+
+static void askingCommand(client *c) {
+    if (!clusterEnabledOrReply(c)) return;
+    c->flags |= CLIENT_ASKING;
+    replyOk(c);
+}
+cmdProc *const clusterAskingProc = askingCommand;
 
 void clusterInfoSection(textBuf *b) { textAppend(b, "cluster_enabled:%d\r\n", srv.clusterEnabled ? 1 : 0); }
 
@@ -361,6 +406,7 @@ static cmdDef clusterSubcommands[] = {
     {.name = "replicas", .proc = clusterReplicasCommandGuarded, .arity = 3, .flags = CMD_ADMIN | CL_SUB, .since = "5.0.0", .summary = "List replica nodes of the specified master node", .complexity = "O(1)"},
     {.name = "slaves", .proc = clusterReplicasCommandGuarded, .arity = 3, .flags = CMD_ADMIN | CL_SUB, .since = "3.0.0", .summary = "List replica nodes of the specified master node", .complexity = "O(1)"},
     {.name = "reset", .proc = clusterResetCommandGuarded, .arity = -2, .flags = CMD_ADMIN | CMD_STALE | CMD_NOSCRIPT, .since = "3.0.0", .summary = "Reset a Redis Cluster node", .complexity = "O(N) where N is the number of known nodes. The command may execute a FLUSHALL as a side effect."},
+    {.name = "setslot", .proc = clusterSetSlotCommandGuarded, .arity = -4, .flags = CMD_ADMIN | CMD_STALE | CMD_NOSCRIPT, .since = "3.0.0", .summary = "Bind a hash slot to a specific node", .complexity = "O(1)"},
     {.name = "settopology", .proc = clusterSetTopologyCommandGuarded, .arity = -3, .flags = CMD_ADMIN | CMD_STALE | CMD_NOSCRIPT, .since = "7.0.0", .summary = "Replace this node's view of the cluster (Cachet: the topology pushed by the control plane)", .complexity = "O(N) where N is the number of nodes and slot ranges"},
     {.name = "shards", .proc = clusterShardsCommandGuarded, .arity = 2, .flags = CL_SUB, .since = "7.0.0", .summary = "Get array of cluster slots to node mappings", .complexity = "O(N) where N is the total number of cluster nodes"},
     {.name = "slots", .proc = clusterSlotsCommandGuarded, .arity = 2, .flags = CL_SUB, .since = "3.0.0", .summary = "Get array of Cluster slot to node mappings", .complexity = "O(N) where N is the total number of Cluster nodes"},
@@ -372,4 +418,5 @@ cmdDef clusterCommands[] = {
     {.name = "cluster", .proc = clusterDispatch, .arity = -2, .flags = 0, .group = "cluster", .since = "3.0.0", .summary = "A container for cluster commands", .complexity = "Depends on subcommand.", .subcmds = clusterSubcommands},
     {.name = "readonly", .proc = readonlyCommand, .arity = 1, .flags = CMD_FAST | CMD_LOADING | CMD_STALE, .acl = ACL_CONNECTION, .group = "cluster", .since = "3.0.0", .summary = "Enables read queries for a connection to a cluster replica node", .complexity = "O(1)"},
     {.name = "readwrite", .proc = readwriteCommand, .arity = 1, .flags = CMD_FAST | CMD_LOADING | CMD_STALE, .acl = ACL_CONNECTION, .group = "cluster", .since = "3.0.0", .summary = "Disables read queries for a connection to a cluster replica node", .complexity = "O(1)"},
+    {.name = "asking", .proc = askingCommand, .arity = 1, .flags = CMD_FAST, .acl = ACL_CONNECTION, .group = "cluster", .since = "3.0.0", .summary = "Sent by cluster clients after an -ASK redirect", .complexity = "O(1)"},
     {0}};

@@ -520,7 +520,9 @@ def test_map_and_id_survive_restart(server_factory, tmp_path):
         r = again.client(decode_responses=True)
         # The port changed (a new free port) but the map is the one pushed.
         assert r.execute_command("CLUSTER", "MYID") == c.ids[0]
-        assert r.execute_command("CLUSTER", "NODES").split("\n")[1:] == before.split("\n")[1:]
+        def strip_times(text):  # pong-recv is a time stamp
+            return [line.split()[:4] + line.split()[6:] for line in text.split("\n")[1:]]
+        assert strip_times(r.execute_command("CLUSTER", "NODES")) == strip_times(before)
         assert info_map(r.execute_command("CLUSTER", "INFO"))["cluster_current_epoch"] == "9"
     finally:
         again.stop()
@@ -649,3 +651,126 @@ def test_shapes_match_a_real_redis_cluster(cluster, tmp_path):
             p.terminate()
         for p in procs:
             p.wait(timeout=10)
+
+
+# ---- slot migration: SETSLOT, ASK, ASKING, TRYAGAIN ----------------------------------
+
+def test_setslot_errors(cluster):
+    r = cluster.admin(0)
+    theirs = 6000  # node 1's
+    for args, msg in [
+        ((16384, "STABLE"), "^Invalid or out of range slot$"),
+        (("x", "STABLE"), "^Invalid or out of range slot$"),
+        ((1, "MIGRATING"), "^Invalid CLUSTER SETSLOT action or number of arguments. Try CLUSTER HELP$"),
+        ((1, "STABLE", "x"), "^Invalid CLUSTER SETSLOT action or number of arguments. Try CLUSTER HELP$"),
+        ((1, "LEAVING", cluster.ids[1]), "^Invalid CLUSTER SETSLOT action"),
+        ((theirs, "MIGRATING", cluster.ids[1]), f"^I'm not the owner of hash slot {theirs}$"),
+        ((1, "MIGRATING", "f" * 40), f"^I don't know about node {'f' * 40}$"),
+        ((1, "IMPORTING", cluster.ids[1]), "^I'm already the owner of hash slot 1$"),
+        ((theirs, "IMPORTING", "nope"), "^I don't know about node nope$"),
+        ((1, "NODE", "nope"), "^Unknown node nope$"),
+    ]:
+        with pytest.raises(redis.ResponseError, match=msg):
+            r.execute_command("CLUSTER", "SETSLOT", *args)
+    assert "[" not in r.execute_command("CLUSTER", "NODES")
+    key = next(k for k in (f"k{n}" for n in range(100)) if owner_of(key_slot(k)) == 0)
+    r.set(key, 1)
+    with pytest.raises(redis.ResponseError, match="^Can't assign hashslot .* while I still hold keys"):
+        r.execute_command("CLUSTER", "SETSLOT", key_slot(key), "NODE", cluster.ids[1])
+
+
+def test_manual_slot_migration_with_ask(cluster):
+    src, dst = cluster.admin(0), cluster.admin(1)
+    ids, ports = cluster.ids, [n.port for n in cluster.nodes]
+    tag = next(t for t in (f"{{mig{n}}}" for n in range(100)) if owner_of(key_slot(t)) == 0)
+    keys = [f"{tag}:{n}" for n in range(20)]
+    slot = key_slot(tag)
+    for k in keys:
+        src.set(k, k)
+    assert ok(dst.execute_command("CLUSTER", "SETSLOT", slot, "IMPORTING", ids[0]))
+    assert ok(src.execute_command("CLUSTER", "SETSLOT", slot, "MIGRATING", ids[1]))
+    assert f" [{slot}->-{ids[1]}]" in src.execute_command("CLUSTER", "NODES").split("\n")[0]
+    assert f" [{slot}-<-{ids[0]}]" in [x for x in dst.execute_command("CLUSTER", "NODES").split("\n")
+                                        if "myself" in x][0]
+    # Move half the keys by hand (DUMP / RESTORE with ASKING, then DEL).
+    from tlsutil import Resp
+    s = cluster.nodes[1].raw()
+    d = Resp(s)
+    for k in keys[:10]:
+        payload = cluster.nodes[0].client().dump(k)
+        d.send("ASKING")
+        assert d.read() == "OK"
+        d.send("RESTORE", k, 0, payload)
+        assert d.read() == "OK"
+        src.delete(k)
+    # Keys still here are served here; moved ones are asked for at the target.
+    assert src.get(keys[15]) == keys[15]
+    with pytest.raises(redis.ResponseError) as e:
+        src.get(keys[0])
+    assert str(e.value) == f"ASK {slot} 127.0.0.1:{ports[1]}"
+    with pytest.raises(redis.ResponseError, match="^TRYAGAIN Multiple keys request during rehashing of slot$"):
+        src.mget(keys[0], keys[15])
+    # At the target: MOVED back without ASKING, served with it (once).
+    with pytest.raises(redis.ResponseError, match=f"^MOVED {slot} 127.0.0.1:{ports[0]}$"):
+        dst.get(keys[0])
+    d.send("ASKING")
+    assert d.read() == "OK"
+    d.send("GET", keys[0])
+    assert d.read() == keys[0].encode()
+    d.send("GET", keys[1])
+    assert str(d.read()).startswith("MOVED ")  # ASKING was for one command
+    d.send("ASKING")
+    d.read()
+    d.send("MGET", keys[0], keys[15])
+    assert str(d.read()) == "TRYAGAIN Multiple keys request during rehashing of slot"
+    # ASKING holds through a transaction
+    d.send("ASKING")
+    d.read()
+    d.send("MULTI")
+    d.read()
+    d.send("GET", keys[2])
+    assert d.read() == "QUEUED"
+    d.send("EXEC")
+    assert d.read() == [keys[2].encode()]
+    # redis-py and redis-cli follow ASK
+    rc = RedisCluster(startup_nodes=[ClusterNode("127.0.0.1", ports[0])], decode_responses=True)
+    try:
+        assert rc.get(keys[3]) == keys[3] and rc.get(keys[17]) == keys[17]
+    finally:
+        rc.close()
+    p = subprocess.run([CLI, "-c", "-p", str(ports[0]), "GET", keys[4]], capture_output=True, text=True, timeout=20)
+    assert p.stdout.strip() == keys[4]
+    # Finish: the rest, then NODE on both sides, then the map under a new epoch.
+    for k in keys[10:]:
+        payload = cluster.nodes[0].client().dump(k)
+        d.send("ASKING")
+        d.read()
+        d.send("RESTORE", k, 0, payload)
+        assert d.read() == "OK"
+        src.delete(k)
+    assert src.execute_command("CLUSTER", "COUNTKEYSINSLOT", slot) == 0
+    assert ok(dst.execute_command("CLUSTER", "SETSLOT", slot, "NODE", ids[1]))
+    assert ok(src.execute_command("CLUSTER", "SETSLOT", slot, "NODE", ids[1]))
+    assert "[" not in src.execute_command("CLUSTER", "NODES")
+    with pytest.raises(redis.ResponseError, match=f"^MOVED {slot} 127.0.0.1:{ports[1]}$"):
+        src.get(keys[0])
+    assert dst.get(keys[0]) == keys[0]
+    assert dst.execute_command("CLUSTER", "COUNTKEYSINSLOT", slot) == 20
+    r0 = f"0-{slot - 1},{slot + 1}-5460" if slot > 0 else "1-5460"
+    cluster.push(*cluster.spec(ranges=[r0, f"{slot},5461-10922", "10923-16383"], epoch=2))
+    assert dst.get(keys[19]) == keys[19]
+    with pytest.raises(redis.ResponseError, match=f"^MOVED {slot} 127.0.0.1:{ports[1]}$"):
+        src.get(keys[19])
+
+
+def test_new_map_drops_stale_migration_state(cluster):
+    r = cluster.admin(0)
+    assert ok(r.execute_command("CLUSTER", "SETSLOT", 5, "MIGRATING", cluster.ids[1]))
+    assert ok(r.execute_command("CLUSTER", "SETSLOT", 6000, "IMPORTING", cluster.ids[1]))
+    cluster.push(*cluster.spec(epoch=2))  # same ownership: states kept
+    assert "[5->-" in r.execute_command("CLUSTER", "NODES") and "[6000-<-" in r.execute_command("CLUSTER", "NODES")
+    cluster.push(*cluster.spec(ranges=["6-5460", "0-5,5461-10922", "10923-16383"], epoch=3))
+    nodes = r.execute_command("CLUSTER", "NODES")
+    assert "[5->-" not in nodes and "[6000-<-" in nodes
+    assert ok(r.execute_command("CLUSTER", "SETSLOT", 6000, "STABLE"))
+    assert "[" not in r.execute_command("CLUSTER", "NODES")
