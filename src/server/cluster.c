@@ -515,9 +515,11 @@ int clusterSetSlot(int slot, const char *action, slice id, char *err, size_t err
     for (int i = 0; i < map.nnodes; i++)
         if (id.len == CLUSTER_NAMELEN && !memcmp(map.nodes[i].id, id.p, CLUSTER_NAMELEN)) n = i;
     int idlen = (int)(id.len > 64 ? 64 : id.len);
-    if (!strcmp(action, "migrating")) {
-        if (map.owner[slot] != map.myself) {
-            snprintf(err, errlen, "-ERR I'm not the owner of hash slot %d", slot);
+    if (!strcmp(action, "migrating") || !strcmp(action, "importing")) {
+        int migrating = action[0] == 'm';
+        if ((map.owner[slot] == map.myself) != migrating) {
+            snprintf(err, errlen, migrating ? "-ERR I'm not the owner of hash slot %d"
+                                            : "-ERR I'm already the owner of hash slot %d", slot);
             return -1;
         }
         if (n < 0) {
@@ -528,23 +530,8 @@ int clusterSetSlot(int slot, const char *action, slice id, char *err, size_t err
             snprintf(err, errlen, "-ERR Target node is not a master");
             return -1;
         }
-        migratingTo[slot] = (int16_t)n;
-        return 0;
-    }
-    if (!strcmp(action, "importing")) {
-        if (map.owner[slot] == map.myself) {
-            snprintf(err, errlen, "-ERR I'm already the owner of hash slot %d", slot);
-            return -1;
-        }
-        if (n < 0) {
-            snprintf(err, errlen, "-ERR I don't know about node %.*s", idlen, id.p);
-            return -1;
-        }
-        if (!map.nodes[n].isPrimary) {
-            snprintf(err, errlen, "-ERR Target node is not a master");
-            return -1;
-        }
-        importingFrom[slot] = (int16_t)n;
+        if (migrating) migratingTo[slot] = (int16_t)n;
+        else importingFrom[slot] = (int16_t)n;
         return 0;
     }
     /* NODE: the local step that ends a migration; the control plane then
