@@ -145,6 +145,18 @@ static int validIp(slice s) {
     return inet_pton(AF_INET, buf, addr) == 1 || inet_pton(AF_INET6, buf, addr) == 1;
 }
 
+int clusterCheckAnnounceIp(const char *v, char *err, size_t errlen) {
+    if (!v || !*v || validIp((slice){v, strlen(v)})) return 0;
+    snprintf(err, errlen, "cluster-announce-ip must be an IPv4 or IPv6 address");
+    return -1;
+}
+
+int clusterCheckAnnounceHostname(const char *v, char *err, size_t errlen) {
+    if (!v || validHostname((slice){v, strlen(v)})) return 0;
+    snprintf(err, errlen, "Hostnames must be less than 256 characters and only contain alphanumeric characters, '-' or '.'");
+    return -1;
+}
+
 static int parsePort(slice s, int min, int *out) {
     long long v;
     if (!string2ll(s.p, s.len, &v) || v < min || v > 65535) return 0;

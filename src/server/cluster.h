@@ -69,6 +69,9 @@ int clusterCheckCommand(client *c, cmdDef *cmd, char *err, size_t errlen);
  * hostname or "?" . */
 const char *clusterNodeEndpoint(const clusterNode *n);
 void clusterInfoText(textBuf *b); /* CLUSTER INFO's body */
+/* Config checks (config.c's checkStr): what the map's syntax accepts. */
+int clusterCheckAnnounceIp(const char *v, char *err, size_t errlen);
+int clusterCheckAnnounceHostname(const char *v, char *err, size_t errlen);
 
 /* cluster_cmd.c */
 extern cmdDef clusterCommands[]; /* CLUSTER, READONLY, READWRITE, ASKING */

@@ -22,6 +22,7 @@
 #include "keyring.h"
 #include "listen.h"
 #include "net.h"
+#include "cluster.h"
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -192,8 +193,9 @@ static cfgParam params[] = {
     /* cluster mode (cluster.c): the map itself is pushed, never configured */
     BOOLP("cluster-enabled", CF_IMMUTABLE, clusterEnabled, 0),
     STRP("cluster-config-file", CF_IMMUTABLE, clusterConfigFile, "nodes.conf"),
-    STRP("cluster-announce-ip", CF_EMPTY_NULL, clusterAnnounceIp, NULL),
-    STRP("cluster-announce-hostname", CF_EMPTY_NULL, clusterAnnounceHostname, NULL),
+    STRP("cluster-announce-ip", CF_EMPTY_NULL, clusterAnnounceIp, NULL, .checkStr = clusterCheckAnnounceIp),
+    STRP("cluster-announce-hostname", CF_EMPTY_NULL, clusterAnnounceHostname, NULL,
+         .checkStr = clusterCheckAnnounceHostname),
     NUMP("cluster-announce-port", 0, clusterAnnouncePort, NK_INT, 0, 65535, 0),
     NUMP("cluster-announce-tls-port", 0, clusterAnnounceTlsPort, NK_INT, 0, 65535, 0),
     ENUMP("cluster-preferred-endpoint-type", 0, clusterPreferredEndpointType, endpointEnum, 0),

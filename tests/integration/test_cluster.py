@@ -451,6 +451,17 @@ def test_readonly_on_replica(server_factory):
     assert ok(rep.execute_command("READWRITE"))
     with pytest.raises(redis.ResponseError, match="^MOVED "):
         rep.get(key)
+    # RESET ends READONLY, as in Redis
+    from tlsutil import Resp
+    s = Resp(c.nodes[2].raw())
+    s.send("READONLY")
+    assert s.read() == "OK"
+    s.send("GET", key)
+    assert s.read() is None
+    s.send("RESET")
+    assert s.read() == "RESET"
+    s.send("GET", key)
+    assert str(s.read()).startswith("MOVED ")
 
 
 def test_sharded_pubsub_routed_by_slot(cluster):
@@ -774,3 +785,17 @@ def test_new_map_drops_stale_migration_state(cluster):
     assert "[5->-" not in nodes and "[6000-<-" in nodes
     assert ok(r.execute_command("CLUSTER", "SETSLOT", 6000, "STABLE"))
     assert "[" not in r.execute_command("CLUSTER", "NODES")
+
+
+def test_announce_configs_are_validated(cluster):
+    r = cluster.admin(0)
+    with pytest.raises(redis.ResponseError, match="Hostnames must be less than 256 characters"):
+        r.config_set("cluster-announce-hostname", "bad host")
+    with pytest.raises(redis.ResponseError, match="cluster-announce-ip must be an IPv4 or IPv6 address"):
+        r.config_set("cluster-announce-ip", "not-an-ip")
+    assert r.config_set("cluster-announce-hostname", "node-1.example") is True
+    assert r.config_set("cluster-announce-ip", "::1") is True
+    assert r.config_get("cluster-announce-*") == {"cluster-announce-hostname": "node-1.example",
+                                                 "cluster-announce-ip": "::1", "cluster-announce-port": "0",
+                                                 "cluster-announce-tls-port": "0"}
+    assert r.config_get("cluster-node-timeout") == {"cluster-node-timeout": "15000"}
