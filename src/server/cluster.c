@@ -23,6 +23,7 @@
 #include "dassert.h"
 #include "db.h"
 #include "multi.h"
+#include "pubsub.h"
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -41,6 +42,8 @@ static char myId[CLUSTER_NAMELEN + 1];
  * map.nodes, -1 when none; remapped by id when a new map comes in, and
  * dropped when the new map makes them meaningless. */
 static int16_t migratingTo[CLUSTER_SLOTS], importingFrom[CLUSTER_SLOTS];
+
+static int channelInSlots(const char *ch, size_t len, void *priv);
 
 static void migrationsClear(void) {
     for (int s = 0; s < CLUSTER_SLOTS; s++) migratingTo[s] = importingFrom[s] = -1;
@@ -569,7 +572,36 @@ int clusterSetSlot(int slot, const char *action, slice id, char *err, size_t err
     }
     if (n != map.myself) migratingTo[slot] = -1;
     if (n == map.myself) importingFrom[slot] = -1;
+    if (prev == map.myself && n != map.myself) {
+        char *lost = memCalloc(CLUSTER_SLOTS);
+        lost[slot] = 1;
+        pubsubShardUnsubscribeWhere(channelInSlots, lost);
+        memFree(lost);
+    }
     return 0;
+}
+
+static int channelInSlots(const char *ch, size_t len, void *priv) {
+    return ((const char *)priv)[clusterKeySlot(ch, len)];
+}
+
+/* Shard channels are served where a slot's data is: its primary and the
+ * primary's replicas. */
+static int servesSlot(const clusterMap *m, int s) {
+    int o = m->owner[s];
+    return o >= 0 && (o == m->myself || o == m->nodes[m->myself].primary);
+}
+
+/* The slots this node serves in old and not in now (memAlloc'd flags), or
+ * NULL when none. */
+static char *lostSlots(const clusterMap *old, const clusterMap *now) {
+    char *lost = NULL;
+    for (int s = 0; s < CLUSTER_SLOTS; s++) {
+        if (!servesSlot(old, s) || servesSlot(now, s)) continue;
+        if (!lost) lost = memCalloc(CLUSTER_SLOTS);
+        lost[s] = 1;
+    }
+    return lost;
 }
 
 int clusterSetTopology(const slice *argv, int argc, char *err, size_t errlen) {
@@ -589,8 +621,11 @@ int clusterSetTopology(const slice *argv, int argc, char *err, size_t errlen) {
         return -1;
     }
     remapMigrations(&m);
+    char *lost = lostSlots(&map, &m);
     mapFree(&map);
     map = m;
+    if (lost) pubsubShardUnsubscribeWhere(channelInSlots, lost);
+    memFree(lost);
     logNotice("Cluster topology applied: epoch %llu, %d nodes", map.epoch, map.nnodes);
     return 0;
 }

@@ -171,6 +171,13 @@ def test_select_refused_and_cluster_disabled_errors(cluster, server_factory):
         with pytest.raises(redis.ResponseError, match="^This instance has cluster support disabled$"):
             plain.execute_command(*args)
     assert ok(plain.execute_command("SELECT", 1))
+    key = next(k for k in (f"k{n}" for n in range(100)) if owner_of(key_slot(k)) == 0)
+    r.set(key, 1)
+    with pytest.raises(redis.ResponseError, match="^MOVE is not allowed in cluster mode$"):
+        r.move(key, 1)
+    with pytest.raises(redis.ResponseError, match="^Copying to another database is not allowed in cluster mode$"):
+        r.copy(key, "{" + key + "}y", destination_db=1)
+    assert r.copy(key, "{" + key + "}x") is True  # same slot, same database
     with pytest.raises(redis.ResponseError, match="can't set immutable config"):
         r.config_set("cluster-enabled", "no")
 
@@ -799,3 +806,27 @@ def test_announce_configs_are_validated(cluster):
                                                  "cluster-announce-ip": "::1", "cluster-announce-port": "0",
                                                  "cluster-announce-tls-port": "0"}
     assert r.config_get("cluster-node-timeout") == {"cluster-node-timeout": "15000"}
+
+
+def test_shard_subscribers_leave_with_their_slot(cluster):
+    from tlsutil import Resp
+    ch = next(k for k in (f"ch{n}" for n in range(100)) if owner_of(key_slot(k)) == 0)
+    keep = next(k for k in (f"ch{n}" for n in range(100)) if owner_of(key_slot(k)) == 0 and key_slot(k) != key_slot(ch))
+    sub = Resp(cluster.nodes[0].raw())
+    sub.send("SSUBSCRIBE", ch)
+    assert sub.read() == [b"ssubscribe", ch.encode(), 1]
+    sub.send("SSUBSCRIBE", keep)
+    assert sub.read() == [b"ssubscribe", keep.encode(), 2]
+    slot = key_slot(ch)
+    r0 = ",".join(x for x in (f"0-{slot - 1}" if slot > 0 else "", f"{slot + 1}-5460" if slot < 5460 else "") if x)
+    cluster.push(*cluster.spec(ranges=[r0, f"{slot},5461-10922", "10923-16383"], epoch=2))
+    assert sub.read() == [b"sunsubscribe", ch.encode(), 1]
+    assert cluster.admin(0).execute_command("PUBSUB", "SHARDNUMSUB", ch, keep) == [ch, 0, keep, 1]
+    assert cluster.admin(0).execute_command("SPUBLISH", keep, "m") == 1
+    assert sub.read() == [b"smessage", keep.encode(), b"m"]
+    # SETSLOT NODE giving the slot away does the same
+    slot2 = key_slot(keep)
+    assert ok(cluster.admin(0).execute_command("CLUSTER", "SETSLOT", slot2, "NODE", cluster.ids[1]))
+    assert sub.read() == [b"sunsubscribe", keep.encode(), 0]
+    sub.send("PING")
+    assert sub.read() == "PONG"  # out of the pub/sub context again
