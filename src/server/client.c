@@ -578,7 +578,7 @@ void clientResetState(client *c) {
     pubsubClientInit(c);
     c->flags &= ~(uint64_t)(CLIENT_REPLY_OFF | CLIENT_REPLY_SKIP | CLIENT_REPLY_SKIP_NEXT | CLIENT_NO_EVICT |
                             CLIENT_NO_TOUCH | CLIENT_PUBSUB);
-    c->flags &= ~(uint64_t)(CLIENT_READONLY | CLIENT_ASKING); /* cluster.h: RESET ends READONLY too */
+    c->flags &= ~(uint64_t)(CLIENT_READONLY | CLIENT_ASKING | CLIENT_ASKING_NOW); /* cluster.h: RESET ends READONLY too */
     c->db = &srv.db[0];
     c->resp = 2;
     clientSetName(c, NULL, 0);

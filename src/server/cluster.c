@@ -695,6 +695,8 @@ int clusterCheckCommand(client *c, cmdDef *cmd, char *err, size_t errlen) {
     /* ASKING holds for the next command only (for a transaction: to its end). */
     int asking = (c->flags & CLIENT_ASKING) != 0;
     int isExec = !cmd->parent && !strcmp(cmd->name, "exec");
+    c->flags &= ~CLIENT_ASKING_NOW;
+    if (asking) c->flags |= CLIENT_ASKING_NOW;
     if (!(c->flags & CLIENT_MULTI) && cmd->proc != clusterAskingProc && (cmd->parent || strcmp(cmd->name, "multi")))
         c->flags &= ~CLIENT_ASKING;
     if (!isExec && cmd->firstKey <= 0 && cmd->numkeysIdx <= 0) return 0; /* keyless: runs here */
@@ -754,6 +756,47 @@ crossslot:
 tryagain:
     snprintf(err, errlen, "-TRYAGAIN Multiple keys request during rehashing of slot");
     return -1;
+}
+
+int clusterCallerSlot(client *caller) {
+    int slot = -1;
+    if (!srv.clusterEnabled || !caller->cmd) return -1;
+    if (foldKeys(caller->cmd, caller->argv, caller->argc, &slot) == -1) return -1;
+    return slot;
+}
+
+int clusterCheckScriptCall(client *caller, cmdDef *cmd, const slice *argv, int argc, int *scriptSlot,
+                           int allowCrossSlot, char *err, size_t errlen) {
+    if (!srv.clusterEnabled || (caller->flags & CLIENT_MASTER)) return 0;
+    int slot = -1;
+    int ok = foldKeys(cmd, argv, argc, &slot) == 0;
+    if (ok && slot != -1) {
+        int owner = map.owner[slot];
+        if (owner >= 0 && !clusterStateOk()) {
+            snprintf(err, errlen, "Script attempted to execute a command while the cluster is down");
+            return -1;
+        }
+        const clusterNode *me = &map.nodes[map.myself];
+        int missing = 0, existing = 0;
+        if (owner == map.myself && migratingTo[slot] >= 0) countPresent(cmd, argv, argc, &missing, &existing);
+        ok = (owner == map.myself && !missing) ||
+             (importingFrom[slot] >= 0 && (caller->flags & (CLIENT_ASKING | CLIENT_ASKING_NOW))) ||
+             (owner >= 0 && !me->isPrimary && me->primary == owner && isReadOnlyCall(cmd) &&
+              (caller->flags & CLIENT_READONLY));
+    }
+    if (!ok) {
+        snprintf(err, errlen, "Script attempted to access a non local key in a cluster node");
+        return -1;
+    }
+    if (slot != -1 && !allowCrossSlot) {
+        if (*scriptSlot == -1) {
+            *scriptSlot = slot;
+        } else if (*scriptSlot != slot) {
+            snprintf(err, errlen, "Script attempted to access keys that do not hash to the same slot");
+            return -1;
+        }
+    }
+    return 0;
 }
 
 /* ---- CLUSTER INFO ------------------------------------------------------------ */

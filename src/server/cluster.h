@@ -28,6 +28,8 @@
 #define CLIENT_READONLY (1ULL << 40)
 /* ASKING was sent: the next command may use a slot this node imports. */
 #define CLIENT_ASKING (1ULL << 41)
+/* The command running now was sent under ASKING (its scripts' calls see it). */
+#define CLIENT_ASKING_NOW (1ULL << 42)
 
 typedef struct clusterNode {
     char id[CLUSTER_NAMELEN + 1];
@@ -65,6 +67,12 @@ int clusterSlotImportingFrom(int slot); /* node index, -1 none */
 /* The dispatch's check (Redis' getNodeByQuery): 0 when cmd runs here, else
  * -1 with the redirection or error (with its '-' code) in err. */
 int clusterCheckCommand(client *c, cmdDef *cmd, char *err, size_t errlen);
+/* A script's own call (Redis' scriptVerifyClusterState): 0 when it may run,
+ * else -1 with the error text in err. *scriptSlot is the slot the script's
+ * keys use so far (-1 none), updated; allowCrossSlot skips that check. */
+int clusterCheckScriptCall(client *caller, cmdDef *cmd, const slice *argv, int argc, int *scriptSlot,
+                           int allowCrossSlot, char *err, size_t errlen);
+int clusterCallerSlot(client *caller); /* the slot of the keys EVAL/FCALL declared, -1 none */
 /* Endpoint shown for a node (cluster-preferred-endpoint-type): ip,
  * hostname or "?" . */
 const char *clusterNodeEndpoint(const clusterNode *n);

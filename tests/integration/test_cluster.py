@@ -830,3 +830,26 @@ def test_shard_subscribers_leave_with_their_slot(cluster):
     assert sub.read() == [b"sunsubscribe", keep.encode(), 0]
     sub.send("PING")
     assert sub.read() == "PONG"  # out of the pub/sub context again
+
+
+def test_scripts_stay_on_local_slots(cluster):
+    r = cluster.admin(0)
+    mine = [k for k in (f"s{n}" for n in range(2000)) if owner_of(key_slot(k)) == 0]
+    a, b = mine[0], next(k for k in mine if key_slot(k) != key_slot(mine[0]))
+    other = next(k for k in (f"o{n}" for n in range(100)) if owner_of(key_slot(k)) == 1)
+    r.set(a, "A")
+    r.set(b, "B")
+    with pytest.raises(redis.ResponseError,
+                       match="^Script attempted to access a non local key in a cluster node script: [0-9a-f]{40}, "
+                             "on @user_script:1.$"):
+        r.eval("return redis.call('get', ARGV[1])", 0, other)
+    # A script without shebang may touch local keys of several slots (Redis 7.0 compatibility)
+    assert r.eval("return redis.call('get', ARGV[1]) .. redis.call('get', ARGV[2])", 0, a, b) == "AB"
+    with pytest.raises(redis.ResponseError,
+                       match="^Script attempted to access keys that do not hash to the same slot script: "):
+        r.eval("#!lua\nreturn redis.call('get', ARGV[1]) .. redis.call('get', ARGV[2])", 0, a, b)
+    with pytest.raises(redis.ResponseError, match="^Script attempted to access keys that do not hash to the same slot"):
+        r.eval("#!lua\nreturn redis.call('get', ARGV[1])", 1, a, b)  # declared a, then b
+    assert r.eval("#!lua flags=allow-cross-slot-keys\nreturn redis.call('get', ARGV[1]) .. redis.call('get', ARGV[2])",
+                  0, a, b) == "AB"
+    assert r.eval("#!lua\nreturn redis.call('get', KEYS[1])", 1, a) == "A"
