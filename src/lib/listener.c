@@ -148,7 +148,9 @@ int listenerBind(listener *l, char *const *addrs, int naddrs, int port, int back
     /* Put back what we served: parse our own description again. */
     char *argv[LISTENER_MAX_FDS];
     int argc = 0;
-    for (char *p = strtok(oldBind, " "); p && argc < LISTENER_MAX_FDS; p = strtok(NULL, " ")) argv[argc++] = p;
+    char *save = NULL;
+    for (char *p = strtok_r(oldBind, " ", &save); p && argc < LISTENER_MAX_FDS; p = strtok_r(NULL, " ", &save))
+        argv[argc++] = p;
     char err3[256];
     if (openAll(argv, argc, oldPort, backlog, fds, &n, err3, sizeof(err3)) == 0 &&
         registerAll(l, fds, n, err3, sizeof(err3)) == 0) {
