@@ -97,18 +97,26 @@ static void mapInitEmpty(clusterMap *m, unsigned long long epoch) {
     for (int s = 0; s < CLUSTER_SLOTS; s++) m->owner[s] = -1;
 }
 
-/* Slots with an owner, and primaries owning at least one (cluster_size). */
-static void countSlots(int *assigned, int *size) {
+/* Slots with an owner, and primaries owning at least one (cluster_size):
+ * counted once per change of the map (mapChanged), never per command. */
+static int slotsAssigned, clusterSize;
+
+static void mapChanged(void) {
     char serving[CLUSTER_MAX_NODES] = {0};
-    *assigned = *size = 0;
+    slotsAssigned = clusterSize = 0;
     for (int s = 0; s < CLUSTER_SLOTS; s++) {
         if (map.owner[s] < 0) continue;
-        (*assigned)++;
+        slotsAssigned++;
         if (!serving[map.owner[s]]) {
             serving[map.owner[s]] = 1;
-            (*size)++;
+            clusterSize++;
         }
     }
+}
+
+static void countSlots(int *assigned, int *size) {
+    *assigned = slotsAssigned;
+    *size = clusterSize;
 }
 
 /* As Redis' clusterUpdateState without failures to detect: fail while no
@@ -445,6 +453,7 @@ static int loadConfig(FILE *fp, char *err, size_t errlen) {
             snprintf(err, errlen, "bad epoch in the cluster config file %s", srv.clusterConfigFile);
         } else {
             mapInitEmpty(&map, (unsigned long long)epoch);
+            mapChanged();
             rc = 0;
         }
     } else if (argc < 1 || parseTopology(argv, argc, &m, perr, sizeof(perr)) == -1) {
@@ -453,6 +462,7 @@ static int loadConfig(FILE *fp, char *err, size_t errlen) {
                  argc < 1 ? "no topology" : perr + 5);
     } else {
         map = m;
+        mapChanged();
         rc = 0;
     }
     memFree(argv);
@@ -482,6 +492,7 @@ int clusterInit(char *err, size_t errlen) {
     }
     myId[CLUSTER_NAMELEN] = '\0';
     mapInitEmpty(&map, 0);
+    mapChanged();
     char serr[512];
     if (saveConfig(&map, serr, sizeof(serr)) == -1) {
         snprintf(err, errlen, "%s", serr + 5);
@@ -570,6 +581,7 @@ int clusterSetSlot(int slot, const char *action, slice id, char *err, size_t err
         map.owner[slot] = prev;
         return -1;
     }
+    mapChanged();
     if (n != map.myself) migratingTo[slot] = -1;
     if (n == map.myself) importingFrom[slot] = -1;
     if (prev == map.myself && n != map.myself) {
@@ -624,6 +636,7 @@ int clusterSetTopology(const slice *argv, int argc, char *err, size_t errlen) {
     char *lost = lostSlots(&map, &m);
     mapFree(&map);
     map = m;
+    mapChanged();
     if (lost) pubsubShardUnsubscribeWhere(channelInSlots, lost);
     memFree(lost);
     logNotice("Cluster topology applied: epoch %llu, %d nodes", map.epoch, map.nnodes);
@@ -647,6 +660,7 @@ int clusterReset(int hard, char *err, size_t errlen) {
     }
     mapFree(&map);
     map = m;
+    mapChanged();
     return 0;
 }
 
