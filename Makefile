@@ -161,10 +161,11 @@ fuzz-smoke: fuzz-build
 # Servers run pinned to one CPU and the clients to another (when there are
 # two), so the figures measure the server, not the scheduler; each script
 # writes its table to bench/results/. `make bench BENCH_FLAGS=--quick`: a
-# smoke run of all four.
+# smoke run of all five.
 BENCH_FLAGS ?=
 bench: deps all $(BENCH_TOOLS)
 	/usr/bin/python3 bench/run.py --busy-poll $(BENCH_FLAGS)
 	/usr/bin/python3 bench/acl.py $(BENCH_FLAGS)
 	/usr/bin/python3 bench/tls.py $(BENCH_FLAGS)
 	/usr/bin/python3 bench/snapshot.py $(BENCH_FLAGS)
+	/usr/bin/python3 bench/repl.py $(BENCH_FLAGS)

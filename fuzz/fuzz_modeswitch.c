@@ -180,9 +180,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         partLen[k] = stop > pos ? stop - pos : 0;
         pos = stop + 1;
     }
-    const char *err = NULL;
+    static char applyErr[256]; /* tlsApplyConfig fills it on failure */
     srv.tlsMode = (flags & 4) ? TLS_MODE_NONE : TLS_MODE_PREFERRED;
-    if (!tlsApplyConfig(&err)) abort();
+    if (tlsApplyConfig(applyErr, sizeof(applyErr)) == -1) abort();
 
     memset(&run, 0, sizeof(run));
     for (int i = 0; i < NCLIENTS; i++) {
@@ -213,7 +213,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
     srv.tlsMode = TLS_MODE_REQUIRED;
     srv.current = caller;
-    if (!tlsApplyConfig(&err)) abort();
+    if (tlsApplyConfig(applyErr, sizeof(applyErr)) == -1) abort();
     if (caller) replyOk(caller); /* the CONFIG SET's own reply */
     srv.current = NULL;
     for (int i = 0; i < NCLIENTS; i++) {
@@ -259,6 +259,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     fuzzResetUsers();
     slowlogReset();
     srv.tlsMode = TLS_MODE_PREFERRED;
-    if (!tlsApplyConfig(&err)) abort();
+    if (tlsApplyConfig(applyErr, sizeof(applyErr)) == -1) abort();
     return 0;
 }

@@ -107,7 +107,7 @@ static int registerAll(listener *l, const int *fds, int n, char *err, size_t err
 }
 
 static void install(listener *l, const int *fds, int n, int port, const char *bind) {
-    if (n) memcpy(l->fds, fds, sizeof(int) * (size_t)n); /* fds may be NULL when n is 0 (no tls-port) */
+    if (n) memcpy(l->fds, fds, sizeof(int) * (size_t)n);
     l->nfds = n;
     l->port = n ? port : 0;
     snprintf(l->bind, sizeof(l->bind), "%s", n ? bind : "");

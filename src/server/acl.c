@@ -495,6 +495,9 @@ static int keyPermCompute(const cmdDef *cmd, int keyOrdinal) {
         if (!strcmp(n, touchOnly[i])) return 0;
     if (cmd->flags & CMD_READONLY) return PERM_R;
     if (!(cmd->flags & CMD_WRITE)) return PERM_R;
+    /* Writes whose key spec is RW ACCESS without UPDATE/INSERT/DELETE
+     * (XREADGROUP: its PEL changes are not the data). */
+    if (!strcmp(n, "xreadgroup")) return PERM_R;
     static const char *destFirst[] = {"sinterstore", "sunionstore", "sdiffstore", "zunionstore", "zinterstore",
                                       "zdiffstore",  "zrangestore", "georadius",  "geosearchstore", NULL};
     for (int i = 0; destFirst[i]; i++)
@@ -513,6 +516,7 @@ static int keyPermCompute(const cmdDef *cmd, int keyOrdinal) {
                                       "sadd", "srem", "hset", "hsetnx", "hmset", "hdel", "zadd", "zrem",
                                       "zremrangebyscore", "zremrangebyrank", "zremrangebylex",
                                       "xadd", "xdel", "xtrim", "xsetid", /* key specs RW UPDATE/DELETE, no ACCESS */
+                                      "xgroup", "xack", "xclaim", "xautoclaim",
                                       "restore", /* Redis' key spec: OW UPDATE, no ACCESS */ NULL};
     for (int i = 0; writeOnly[i]; i++)
         if (!strcmp(n, writeOnly[i])) return PERM_W;
@@ -595,7 +599,7 @@ int aclCheck(const aclUser *u, cmdDef *cmd, slice *argv, int argc, int *badArg) 
     if (!(cmd->flags & CMD_NO_AUTH) && !aclBitsGet(u->allowed, cmd->id)) return ACL_DENIED_CMD;
     /* SPUBLISH/SSUBSCRIBE name their shard channel where a key would be;
      * it is checked as a channel (Redis' not-key key spec). */
-    if (!(u->flags & USER_ALLKEYS) && (cmd->firstKey > 0 || cmd->numkeysIdx > 0) && !(cmd->flags & CMD_PUBSUB)) {
+    if (!(u->flags & USER_ALLKEYS) && (cmd->firstKey > 0 || cmd->numkeysIdx > 0 || cmd->streamsKeys) && !(cmd->flags & CMD_PUBSUB)) {
         /* Every key is checked, whatever the count: a forbidden key after
          * many allowed ones must still deny the command. */
         cmdKeyIter it;

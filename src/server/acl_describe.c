@@ -5,6 +5,7 @@
  * (ACLDescribeSelectorCommandRules), so rules that change nothing are not
  * shown. Owns nothing; must never change a user. */
 #include "server.h"
+#include "acl.h"
 #include "cmd.h"
 #include "acl_int.h"
 #include <string.h>

@@ -6,6 +6,8 @@
 #define CACHET_ACL_INT_H
 
 #include "acl.h"
+#include "client.h"
+#include "cmd.h"
 #include "util.h"
 
 #define USER_ON (1 << 0)

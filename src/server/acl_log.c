@@ -4,6 +4,7 @@
  * Owns: the log entries and the denial counters' increments. Must never log
  * a password (AUTH failures record the user name only). */
 #include "server.h"
+#include "acl.h"
 #include "client.h"
 #include "reply.h"
 #include "args.h"

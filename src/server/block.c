@@ -231,6 +231,7 @@ static int typeFromCommand(cmdDef *cmd) {
     if (!cmd) return -1;
     if (cmd->acl & ACL_LIST) return OBJ_LIST;
     if (cmd->acl & ACL_SORTEDSET) return OBJ_ZSET;
+    if (cmd->acl & ACL_STREAM) return OBJ_STREAM;
     return -1;
 }
 
@@ -324,6 +325,19 @@ void blockSignalKeyReady(cdb *db, const char *key, size_t len) {
     readyTail = bk;
 }
 
+void blockSignalFlushedDb(cdb *db) {
+    if (blockedCount == 0 || !keyIndex) return;
+    dictIter it;
+    dictIterInit(&it, &keyIndex[db->id], 0);
+    dictNode *n;
+    while ((n = dictNext(&it))) {
+        blockKey *bk = (blockKey *)n;
+        dbEntry *e = dbFind(db, bk->key, bk->keylen);
+        if (e && e->type == OBJ_STREAM) blockSignalKeyReady(db, bk->key, bk->keylen);
+    }
+    dictIterEnd(&it);
+}
+
 /* ---- serving -------------------------------------------------------------- */
 
 /* Runs c's saved command again; returns 1 if it was served (unblocked). */
@@ -355,11 +369,24 @@ static void serveKey(blockKey *bk) {
     blockWaiter *w = bk->head;
     while (w) {
         dbEntry *e = dbFind(bk->db, bk->key, bk->keylen);
-        /* Gone, or turned into something no blocking command takes (Redis 7.0
-         * leaves the waiters blocked then). */
-        if (!e || (e->type != OBJ_LIST && e->type != OBJ_ZSET)) return;
         blockState *bs = w->bs;
         client *c = bs->c;
+        if ((!e || e->type != OBJ_STREAM) && bs->wantType == OBJ_STREAM && (bs->cmd->flags & CMD_WRITE)) {
+            /* XREADGROUP on a stream deleted or replaced: answered, as Redis
+             * 7.0 does (XREAD keeps waiting). */
+            blockWaiter *next = w->next;
+            replyError(c, "-UNBLOCKED the stream key no longer exists");
+            unblockAndResume(c);
+            w = next;
+            continue;
+        }
+        /* Gone, or turned into something no blocking command takes (Redis 7.0
+         * leaves the waiters blocked then): only XREADGROUP ones (above)
+         * may still need an answer. */
+        if (!e || (e->type != OBJ_LIST && e->type != OBJ_ZSET && e->type != OBJ_STREAM)) {
+            w = w->next;
+            continue;
+        }
         if ((bs->wantType != -1 && (int)e->type != bs->wantType) || (c->flags & CLIENT_CLOSE_ASAP)) {
             /* A BZPOPMIN waiter on a list, or a client about to be closed
              * (it would take the data with it): leave it, try the next. */

@@ -25,6 +25,8 @@ int blockAllowed(client *c);
  * nullArrayOnTimeout: 1 replies a null array on timeout, 0 a null bulk. */
 void blockForKeys(client *c, slice *keys, int nkeys, long long deadlineMs, int nullArrayOnTimeout);
 void blockSignalKeyReady(cdb *db, const char *key, size_t len);
+/* FLUSHDB/FLUSHALL: the streams waited on are about to go (XREADGROUP waiters get -UNBLOCKED). */
+void blockSignalFlushedDb(cdb *db);
 void blockHandleReady(void);            /* beforeSleep */
 void blockServeReadyKeys(void); /* after each top-level command (cmd.c): serve, do not resume input */
 void blockClientFree(client *c);        /* client going away while blocked */

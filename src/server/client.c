@@ -22,6 +22,7 @@
 #include "multi.h"
 #include "pubsub.h"
 #include "repl.h"
+#include "pause.h"
 #include "net.h"
 #include <errno.h>
 #include <stdio.h>
@@ -105,6 +106,7 @@ void clientFree(client *c) {
     }
     if (c->flags & CLIENT_REPLICA) replPrimaryClientFree(c);
     if (c->flags & CLIENT_MASTER) replMasterClientFree(c);
+    pauseClientFree(c);
     pendingUnlink(c);
     blockClientFree(c); /* out of every key's queue of waiters */
     multiDiscard(c);
@@ -216,7 +218,7 @@ static void ensureArgv(client *c, int argc) {
 /* Parse and execute every complete request in the query buffer. */
 static void processInput(client *c) {
     while (c->qpos < c->qlen) {
-        if (c->flags & (CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP | CLIENT_BLOCKED)) break;
+        if (c->flags & (CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP | CLIENT_BLOCKED | CLIENT_PAUSED)) break;
         char *base = c->querybuf + c->qpos;
         size_t avail = c->qlen - c->qpos;
         if (c->req.need && avail < c->req.need) break; /* nothing new to parse */
@@ -232,6 +234,14 @@ static void processInput(client *c) {
         }
         if (st == RESP_PARTIAL) break;
         if (st == RESP_ERROR) {
+            if (c->flags & CLIENT_MASTER) {
+                /* Nothing would ever be written to flush the close: drop the
+                 * link now; the cron reconnects and resyncs. */
+                logWarning("Protocol error (%s) in the stream from MASTER: dropping the link", err);
+                clientFreeAsync(c);
+                c->qpos = c->qlen;
+                break;
+            }
             protocolError(c, err);
             c->qpos = c->qlen;
             break;
@@ -247,12 +257,22 @@ static void processInput(client *c) {
             }
             c->argc = (int)argc;
             c->lastInteraction = srv.mstime;
-            if (!cmdProcess(c)) return; /* client gone */
+            int rc = cmdProcess(c);
+            if (!rc) return; /* client gone */
             c->argc = 0;
+            if (rc == 2) {
+                /* Paused: the request stays unconsumed and is parsed again
+                 * when pause.c resumes the client. */
+                respReqReset(&c->req);
+                break;
+            }
             /* Marked to close by its own command with nothing left to write
              * (CLIENT REPLY OFF): the write path would never see the flag. */
             if ((c->flags & CLIENT_CLOSE_AFTER_REPLY) && !clientHasPendingReplies(c)) clientFreeAsync(c);
         }
+        /* Our primary's stream: the offset advances by exactly the bytes
+         * applied, and sub-replicas get them as they came. */
+        if (c->flags & CLIENT_MASTER) replMasterApplied(c, base, consumed);
         c->qpos += consumed;
         respReqReset(&c->req);
         /* Before AUTH a request has at most 10 arguments, but an inline one
@@ -281,7 +301,7 @@ static void processInput(client *c) {
 /* block.c: a client just unblocked resumes the requests it pipelined after
  * its blocking command. Called from beforeSleep, never inside a command. */
 void clientProcessPendingInput(client *c) {
-    if (c->flags & (CLIENT_BLOCKED | CLIENT_CLOSE_ASAP)) return;
+    if (c->flags & (CLIENT_BLOCKED | CLIENT_PAUSED | CLIENT_CLOSE_ASAP)) return;
     if (srv.current) return;
     processInput(c);
 }
@@ -335,7 +355,8 @@ static void readHandler(conn *cn) {
     serverUpdateCachedTime(); /* one clock read per read event, as Redis */
     c->lastInteraction = srv.mstime;
     if (c->qlen - c->qpos > c->qpeak) c->qpeak = c->qlen - c->qpos;
-    if (srv.clientMaxQuerybufLen && c->qlen - c->qpos > (size_t)srv.clientMaxQuerybufLen) {
+    if (srv.clientMaxQuerybufLen && c->qlen - c->qpos > (size_t)srv.clientMaxQuerybufLen &&
+        !(c->flags & CLIENT_MASTER)) { /* a big MULTI from the primary is not abuse */
         char *info = clientInfoString(c);
         logWarning("Closing client that reached max query buffer length: %s", info);
         memFree(info);
@@ -474,7 +495,7 @@ void clientsCron(void) {
             clientFreeAsync(c);
             continue;
         }
-        if (srv.idleTimeout && !(c->flags & (CLIENT_PUBSUB | CLIENT_BLOCKED)) &&
+        if (srv.idleTimeout && !(c->flags & (CLIENT_PUBSUB | CLIENT_BLOCKED | CLIENT_MASTER | CLIENT_REPLICA)) &&
             now - c->lastInteraction > srv.idleTimeout * 1000) {
             logVerbose("Closing idle client id=%lld addr=%s", c->id, c->addr);
             clientFreeAsync(c);
@@ -527,7 +548,7 @@ static void flagString(client *c, char *out) {
     if (c->flags & CLIENT_REPLICA) *p++ = 'S';
     if (c->flags & CLIENT_MASTER) *p++ = 'M';
     if (c->flags & CLIENT_MULTI) *p++ = 'x';
-    if (c->flags & CLIENT_BLOCKED) *p++ = 'b';
+    if (c->flags & (CLIENT_BLOCKED | CLIENT_PAUSED)) *p++ = 'b'; /* a paused request is a blocked client in Redis */
     if (c->flags & CLIENT_DIRTY_CAS) *p++ = 'd';
     if (c->flags & CLIENT_CLOSE_AFTER_REPLY) *p++ = 'c';
     if (c->flags & CLIENT_CLOSE_ASAP) *p++ = 'A';

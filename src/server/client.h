@@ -41,6 +41,10 @@
 #define CLIENT_PUSHING (1 << 24)
 #define CLIENT_REPLICA (1 << 25) /* a replica attached to us (repl_primary.c): CLIENT LIST flags=S */
 #define CLIENT_MASTER (1 << 26)  /* the link to our primary, applying its stream (repl_replica.c): flags=M */
+#define CLIENT_PAUSED (1 << 27)  /* its next request waits for a CLIENT PAUSE to end (pause.c) */
+/* The master client's replies are dropped except while this is set: REPLCONF
+ * ACK (repl_replica.c), as Redis' CLIENT_MASTER_FORCE_REPLY. */
+#define CLIENT_MASTER_FORCE_REPLY (1ULL << 30)
 
 typedef struct replyBlock {
     struct replyBlock *next;
@@ -54,6 +58,7 @@ typedef struct multiCmd {
     int argc;
     slice *argv; /* argv[i].p point into blob */
     char *blob;
+    int mayReplicate; /* a write, or may replicate (pause.c's rule), as judged when queued */
 } multiCmd;
 
 typedef struct client {

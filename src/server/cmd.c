@@ -16,6 +16,7 @@
 #include "acl.h"
 #include "config.h"
 #include "multi.h"
+#include "pause.h"
 #include "slowlog.h"
 #include "latency.h"
 #include "snapshot.h"
@@ -29,13 +30,13 @@
 
 extern cmdDef connCommands[], serverCommands[], keyCommands[], stringCommands[], multiCommands[],
     pubsubCommands[], infoCommands[], configCommands[], hashCommands[], listCommands[], setCommands[],
-    zsetCommands[], streamCommands[], aclCommands[], dumpCommands[], snapshotCommands[], scriptCommands[];
+    zsetCommands[], streamCommands[], streamGroupCommands[], aclCommands[], dumpCommands[], snapshotCommands[], scriptCommands[];
 /* functionCommands: function.h */
 static cmdDef commandCommands[];
 
 static cmdDef *tables[] = {connCommands,   serverCommands, keyCommands,    stringCommands,
                            multiCommands,  pubsubCommands, infoCommands,   configCommands,
-                           hashCommands,   listCommands,   setCommands,    zsetCommands,   streamCommands,
+                           hashCommands,   listCommands,   setCommands,    zsetCommands,   streamCommands, streamGroupCommands,
                            aclCommands,    dumpCommands,   snapshotCommands, scriptCommands,
                            functionCommands, replCommands, replPrimaryCommands, replReplicaCommands,
                            clusterCommands, commandCommands};
@@ -131,6 +132,19 @@ void cmdKeysInit(cmdKeyIter *it, const cmdDef *cmd, const slice *argv, int argc)
         int last = cmd->lastKey < 0 ? argc + cmd->lastKey : cmd->lastKey;
         it->pos = cmd->firstKey;
         it->last = last < argc ? last : argc - 1;
+    }
+    if (cmd->streamsKeys) {
+        /* Redis 7.0's key spec: the first STREAMS from argv[streamsKeys] on,
+         * then the first half (rounded down) of what follows. */
+        for (int i = cmd->streamsKeys; i < argc; i++) {
+            if (!sliceEqNocase(argv[i], "streams")) continue;
+            int n = (argc - i - 1) / 2;
+            if (n > 0) {
+                it->mpos = i + 1;
+                it->mlast = i + n;
+            }
+            break;
+        }
     }
     if (cmd->numkeysIdx > 0 && cmd->numkeysIdx < argc) {
         long long nk;
@@ -278,6 +292,18 @@ int cmdProcess(client *c) {
         cmdReject(c, cmd, err);
         return 1;
     }
+    /* Our primary's stream runs as it ran there: no ACL, auth, read-only,
+     * memory or persistence refusal applies (Redis' "obey client"). */
+    if (c->flags & CLIENT_MASTER) {
+        if (replMasterIntercept(c)) return 1;
+        if ((c->flags & CLIENT_MULTI) && !isMultiControl(cmd)) {
+            multiQueueCommand(c, cmd);
+            return 1;
+        }
+        cmdCall(c, cmd);
+        blockServeReadyKeys();
+        return 1;
+    }
     /* DEBUG and MODULE LOAD/LOADEX/UNLOAD run only where enable-debug-command
      * / enable-module-command allow; checked before NOAUTH, as Redis 7.0 does. */
     if (cmd->flags & CMD_PROTECTED) {
@@ -348,7 +374,8 @@ int cmdProcess(client *c) {
     }
     /* Evict before the write, so a cache under pressure makes room instead of
      * failing; deny memory-growing commands only if that was not enough. */
-    if (srv.maxmemory && !srv.loading) { /* never evict from a dataset still being loaded */
+    /* A replica's memory is its primary's business (replica-ignore-maxmemory). */
+    if (srv.maxmemory && !srv.loading && !(replIsReplica() && srv.replicaIgnoreMaxmemory)) {
         int out = evictPerform() == -1;
         /* Queueing inside MULTI may grow without bound, so under pressure
          * everything but EXEC/DISCARD/QUIT/RESET is refused there (Redis 7). */
@@ -373,12 +400,30 @@ int cmdProcess(client *c) {
                   "Please check the Redis logs for details about the RDB error.");
         return 1;
     }
+    /* A replica takes writes only from its primary (replica-read-only). */
+    if (replIsReplica() && srv.replicaReadOnly &&
+        ((cmd->flags & CMD_WRITE) || (!strcmp(cmd->fullname, "exec") && multiHasQueuedWrite(c)))) {
+        cmdReject(c, cmd, "-READONLY You can't write against a read only replica.");
+        return 1;
+    }
+    /* replica-serve-stale-data no: while the link is down only "stale"
+     * commands (INFO, REPLICAOF, PING...) are served. */
+    if (replIsReplica() && !srv.replicaServeStaleData && !replReplicaLinkUp() && !(cmd->flags & CMD_STALE)) {
+        cmdReject(c, cmd, "-MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.");
+        return 1;
+    }
     /* The start-up load serves sockets between keys (server.c): only the
      * commands Redis flags "loading" run on the half-loaded dataset. DEBUG
      * is one of them in Redis, but DEBUG RELOAD would nest a load. */
     if (srv.loading && (!(cmd->flags & CMD_LOADING) || !strcmp(cmd->fullname, "debug"))) {
         cmdReject(c, cmd, "-LOADING Redis is loading the dataset in memory");
         return 1;
+    }
+    /* CLIENT PAUSE: the request waits, unparsed, in the query buffer (after
+     * the checks above, so a wrong call still gets its error at once). */
+    if (pauseMustWait(c, cmd)) {
+        pausePostpone(c);
+        return 2;
     }
     if ((c->flags & CLIENT_MULTI) && !isMultiControl(cmd)) {
         multiQueueCommand(c, cmd);
@@ -413,7 +458,6 @@ static const struct {
     {CMD_ASKING, "asking"},
     {CMD_FAST, "fast"},
     {CMD_NO_AUTH, "no_auth"},
-    {CMD_MAY_REPLICATE, "may_replicate"},
     {CMD_NO_MANDATORY_KEYS, "no_mandatory_keys"},
     {CMD_NO_ASYNC_LOADING, "no_async_loading"},
     {CMD_NO_MULTI, "no_multi"},
@@ -626,7 +670,7 @@ static void commandGetKeysCommand(client *c) {
         replyError(c, "Invalid command specified");
         return;
     }
-    if (cmd->firstKey <= 0 && cmd->numkeysIdx <= 0) {
+    if (cmd->firstKey <= 0 && cmd->numkeysIdx <= 0 && !cmd->streamsKeys) {
         replyError(c, "The command has no key arguments");
         return;
     }

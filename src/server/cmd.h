@@ -66,6 +66,7 @@ typedef struct cmdDef {
     uint64_t acl;         /* ACL_* categories beyond those derived from flags */
     int firstKey, lastKey, keyStep; /* 0,0,0 when no keys; lastKey -1: to the end */
     int numkeysIdx;       /* CMD_MOVABLE_KEYS: argv[numkeysIdx] counts the keys after it */
+    int streamsKeys;      /* CMD_MOVABLE_KEYS: keys are the first half of what follows STREAMS, searched from this index */
     const char *group;    /* COMMAND DOCS group: string, generic, server, ... */
     const char *since;
     const char *summary;
@@ -82,7 +83,7 @@ typedef struct cmdDef {
 void cmdInitTable(void);
 cmdDef *cmdLookup(const char *name, size_t len);
 cmdDef *cmdLookupArgv(slice *argv, int argc);  /* resolves subcommands */
-int cmdProcess(client *c);    /* dispatch c->argv; returns 0 if client was freed */
+int cmdProcess(client *c);    /* dispatch c->argv; 0 if the client was freed, 2 if the request waits (CLIENT PAUSE), 1 otherwise */
 void cmdCall(client *c, cmdDef *cmd);
 int cmdIsKeyCommand(cmdDef *cmd);
 void cmdResetStats(void);

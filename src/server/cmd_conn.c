@@ -11,6 +11,7 @@
  * clientFreeAsync, the caller after its reply is written), or change any
  * state when a command answers an error. */
 #include "server.h"
+#include "pause.h"
 #include "client.h"
 #include "reply.h"
 #include "cmd.h"
@@ -222,8 +223,8 @@ static void helloCommand(client *c) {
 
 /* ---- CLIENT --------------------------------------------------------------- */
 
-/* Client types as CLIENT LIST/KILL TYPE name them. Masters and replicas do
- * not exist yet, so those types are accepted and match nobody. */
+/* Client types as CLIENT LIST/KILL TYPE name them (Redis' getClientType):
+ * our primary's link is "master", a replica attached to us "replica". */
 #define CONN_TYPE_NORMAL 0
 #define CONN_TYPE_REPLICA 1
 #define CONN_TYPE_PUBSUB 2
@@ -237,7 +238,11 @@ static int connTypeByName(slice s) {
     return -1;
 }
 
-static int connTypeOf(client *c) { return (c->flags & CLIENT_PUBSUB) ? CONN_TYPE_PUBSUB : CONN_TYPE_NORMAL; }
+static int connTypeOf(client *c) {
+    if (c->flags & CLIENT_MASTER) return CONN_TYPE_MASTER;
+    if (c->flags & CLIENT_REPLICA) return CONN_TYPE_REPLICA;
+    return (c->flags & CLIENT_PUBSUB) ? CONN_TYPE_PUBSUB : CONN_TYPE_NORMAL;
+}
 
 static int connTypeOrReply(client *c, slice s) {
     int type = connTypeByName(s);
@@ -469,6 +474,39 @@ static void clientUnblockCommand(client *c) {
     replyLongLong(c, t && blockUnblockClient(t, error) ? 1 : 0);
 }
 
+/* CLIENT PAUSE <timeout> [WRITE|ALL]: the mode is checked before the
+ * timeout, as Redis 7.0 does. A second pause keeps the stricter mode and
+ * the later end (pause.c). */
+static void clientPauseCommand(client *c) {
+    if (c->argc > 4) {
+        replyErrorFormat(c, "unknown subcommand or wrong number of arguments for '%.*s'. Try CLIENT HELP.",
+                         (int)(c->argv[1].len > 128 ? 128 : c->argv[1].len), c->argv[1].p);
+        return;
+    }
+    pauseType type = PAUSE_ALL;
+    if (c->argc == 4) {
+        if (sliceEqNocase(c->argv[3], "write")) type = PAUSE_WRITE;
+        else if (sliceEqNocase(c->argv[3], "all")) type = PAUSE_ALL;
+        else {
+            replyError(c, "CLIENT PAUSE mode must be WRITE or ALL");
+            return;
+        }
+    }
+    long long ms;
+    if (getLongLongFromSliceOrReply(c, c->argv[2], &ms, "timeout is not an integer or out of range") == -1) return;
+    if (ms < 0) {
+        replyError(c, "timeout is negative");
+        return;
+    }
+    if (ms > 0) pauseStart(PAUSE_BY_CLIENT, srv.mstime + ms, type);
+    replyOk(c);
+}
+
+static void clientUnpauseCommand(client *c) {
+    pauseEnd(PAUSE_BY_CLIENT);
+    replyOk(c);
+}
+
 static void clientNoEvictCommand(client *c) { connOnOffFlag(c, CLIENT_NO_EVICT); }
 static void clientNoTouchCommand(client *c) { connOnOffFlag(c, CLIENT_NO_TOUCH); }
 
@@ -504,6 +542,10 @@ static void clientHelpCommand(client *c) {
         "    Return information about client connections. Options:",
         "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
         "      Return clients of specified type.",
+        "UNPAUSE",
+        "    Stop the current client pause, resuming traffic.",
+        "PAUSE <timeout> [WRITE|ALL]",
+        "    Suspend all, or just write, clients for <timeout> milliseconds.",
         "REPLY (ON|OFF|SKIP)",
         "    Control the replies sent to the current connection.",
         "SETNAME <name>",
@@ -540,6 +582,8 @@ static cmdDef clientSubcommands[] = {
     {.name = "getname", .proc = clientGetnameCommand, .arity = 2, .flags = CONN_SUB, .acl = ACL_CONNECTION, .since = "2.6.9", .summary = "Get the current connection name", .complexity = "O(1)"},
     {.name = "setinfo", .proc = clientSetinfoCommand, .arity = 4, .flags = CONN_SUB, .acl = ACL_CONNECTION, .since = "7.2.0", .summary = "Set client or connection specific info", .complexity = "O(1)"},
     {.name = "reply", .proc = clientReplyCommand, .arity = 3, .flags = CONN_SUB, .acl = ACL_CONNECTION, .since = "3.2.0", .summary = "Instruct the server whether to reply to commands", .complexity = "O(1)"},
+    {.name = "pause", .proc = clientPauseCommand, .arity = -3, .flags = CMD_ADMIN | CONN_SUB, .acl = ACL_CONNECTION, .since = "3.0.0", .summary = "Stop processing commands from clients for some time", .complexity = "O(1)"},
+    {.name = "unpause", .proc = clientUnpauseCommand, .arity = 2, .flags = CMD_ADMIN | CONN_SUB, .acl = ACL_CONNECTION, .since = "6.2.0", .summary = "Resume processing of clients that were paused", .complexity = "O(N) Where N is the number of paused clients"},
     {.name = "unblock", .proc = clientUnblockCommand, .arity = -3, .flags = CMD_ADMIN | CONN_SUB, .acl = ACL_CONNECTION, .since = "5.0.0", .summary = "Unblock a client blocked in a blocking command from a different connection", .complexity = "O(log N) where N is the number of client connections"},
     {.name = "no-evict", .proc = clientNoEvictCommand, .arity = 3, .flags = CMD_ADMIN | CONN_SUB, .acl = ACL_CONNECTION, .since = "7.0.0", .summary = "Set client eviction mode for the current connection", .complexity = "O(1)"},
     {.name = "no-touch", .proc = clientNoTouchCommand, .arity = 3, .flags = CONN_SUB, .acl = ACL_CONNECTION, .since = "7.2.0", .summary = "Controls whether commands sent by the client will alter the LRU/LFU of the keys they access.", .complexity = "O(1)"},

@@ -82,7 +82,7 @@ static void restoreCommand(client *c) {
     }
     int deleted = replace ? dbDelete(c->db, key.p, key.len) : 0;
     if (ttl && !absttl) ttl += srv.mstime;
-    if (ttl && ttl <= srv.mstime) {
+    if (ttl && dbAlreadyExpired(ttl)) {
         /* Already expired: the key is gone (the old one deleted), as Redis. */
         dbEntryFree(e);
         if (deleted) {

@@ -24,6 +24,7 @@
 #include "lazyfree.h"
 #include "repl.h"
 #include "cluster.h"
+#include "pause.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -277,7 +278,7 @@ static void infoClients(textBuf *b) {
                "tracking_clients:0\r\n"
                "pubsub_clients:%d\r\n"
                "clients_in_timeout_table:%lld\r\n",
-               srv.numClients, srv.maxclients, maxIn, maxOut, blockedClientCount(), pubsub,
+               srv.numClients, srv.maxclients, maxIn, maxOut, blockedClientCount() + pausePostponedCount(), pubsub,
                blockTimeoutTableCount());
 }
 

@@ -10,6 +10,8 @@
  * it answers an error, or walk an unbounded part of the keyspace in SCAN or
  * RANDOMKEY (KEYS is O(N) by contract, as in Redis). */
 #include "server.h"
+#include "pause.h"
+#include "repl.h"
 #include "db.h"
 #include "client.h"
 #include "reply.h"
@@ -155,7 +157,7 @@ static void keysExpireGeneric(client *c, long long basetime, int seconds) {
         if ((flags & KEYS_EXPIRE_GT) && (cur == -1 || when <= cur)) goto notset;
         if ((flags & KEYS_EXPIRE_LT) && cur != -1 && when >= cur) goto notset;
     }
-    if (when <= srv.mstime) {
+    if (dbAlreadyExpired(when)) {
         /* A time in the past deletes the key now (and says 1: it was set),
          * freed as an expiry is (Redis 7.0: lazyfree-lazy-expire). */
         dbDeleteGeneric(c->db, c->argv[1].p, c->argv[1].len, srv.lazyfreeLazyExpire);
@@ -444,7 +446,17 @@ static void randomkeyCommand(client *c) {
             replyNull(c);
             return;
         }
-        if (dbExpireIfNeeded(db, e)) continue;
+        if (dbExpireIfNeeded(db, e)) {
+            /* Under CLIENT PAUSE and on a replica expired keys stay: a db
+             * of only those would never yield a live one, so Redis 7.0
+             * answers with an expired name after its tries rather than
+             * loop; so do we. */
+            if ((pauseActive() || replIsReplica()) && tries == KEYS_RANDOM_TRIES - 1) {
+                replyBulk(c, e->key, e->keylen);
+                return;
+            }
+            continue;
+        }
         replyBulk(c, e->key, e->keylen);
         return;
     }

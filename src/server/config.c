@@ -23,6 +23,7 @@
 #include "listen.h"
 #include "net.h"
 #include "cluster.h"
+#include "repl.h"
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -202,6 +203,22 @@ static cfgParam params[] = {
     NUMP("cluster-node-timeout", 0, clusterNodeTimeout, NK_LL, 0, LLONG_MAX, 15000),
     BOOLP("cluster-require-full-coverage", 0, clusterRequireFullCoverage, 1),
     NUMP("cluster-config-save-delay", CF_HIDDEN, clusterConfigSaveDelay, NK_LL, 0, 60000, 0),
+    /* Replication, the replica side (repl_replica.c reads them at each
+     * connect, so a CONFIG SET applies from the next link). */
+    STRP("masteruser", CF_EMPTY_NULL, masterUser, NULL),
+    STRP("masterauth", CF_EMPTY_NULL, masterAuth, NULL),
+    STRP("replica-announce-ip", CF_EMPTY_NULL, replicaAnnounceIp, NULL, .alias = "slave-announce-ip"),
+    NUMP("replica-announce-port", 0, replicaAnnouncePort, NK_INT, 0, 65535, 0, .alias = "slave-announce-port"),
+    NUMP("replica-priority", 0, replicaPriority, NK_INT, 0, INT_MAX, 100, .alias = "slave-priority"),
+    BOOLP("replica-read-only", 0, replicaReadOnly, 1, .alias = "slave-read-only"),
+    BOOLP("replica-serve-stale-data", 0, replicaServeStaleData, 1, .alias = "slave-serve-stale-data"),
+    BOOLP("replica-announced", 0, replicaAnnounced, 1),
+    BOOLP("replica-ignore-maxmemory", 0, replicaIgnoreMaxmemory, 1, .alias = "slave-ignore-maxmemory"),
+    NUMP("repl-timeout", 0, replTimeout, NK_LL, 1, INT_MAX, 60),
+    BOOLP("tls-replication", 0, tlsReplication, 0),
+    STRP("tls-client-cert-file", 0, tlsClientCertFile, ""),
+    STRP("tls-client-key-file", 0, tlsClientKeyFile, ""),
+    STRP("tls-client-key-file-pass", 0, tlsClientKeyFilePass, ""),
 };
 #define NPARAMS ((int)(sizeof(params) / sizeof(params[0])))
 cfgParam *const configParams = params;
@@ -806,6 +823,11 @@ static int loadFromString(char *text, char **err) {
                  * password, never ">pa" (acl.c refuses a NUL in a name). */
                 if (argc < 2) reason = "wrong number of arguments";
                 else if (aclConfigUser(argv + 1, lens + 1, argc - 1, &reason) == 0) reason = NULL;
+            } else if (!strcasecmp(argv[0], "replicaof") || !strcasecmp(argv[0], "slaveof")) {
+                /* Not a CONFIG GET/SET parameter in Redis 7.0: only here. */
+                if (argc != 3) reason = "wrong number of arguments";
+                else if (argNul) reason = nulErr;
+                else if (replReplicaConfigure(argv[1], argv[2], &reason) == 0) reason = NULL;
             } else if (idx < 0) {
                 reason = "Bad directive or wrong number of arguments";
             } else {

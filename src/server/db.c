@@ -26,9 +26,12 @@
 #include "block.h"
 #include "evict.h"
 #include "multi.h"
+#include "pause.h"
+#include "cmd.h"
 #include "lazyfree.h"
 #include "cluster.h"
 #include "dassert.h"
+#include "repl.h"
 #include <string.h>
 
 static void entryKey(const dictNode *n, const char **p, size_t *len) {
@@ -139,8 +142,27 @@ void dbUpdateLru(dbEntry *e) {
         e->lru = evictLruClock();
 }
 
+/* A replica never expires keys itself (Redis 7): its primary's DEL does.
+ * Meanwhile the master client sees the key as it is, and a normal client
+ * sees it as gone, except a write on a writable replica, which deletes it
+ * as a primary would (so the write finds the key absent for real). */
+static int replicaKeepsExpired(void) {
+    if (!replIsReplica()) return 0;
+    client *c = srv.current;
+    if (c && (c->flags & CLIENT_MASTER)) return 1;
+    return !(c && c->cmd && (c->cmd->flags & CMD_WRITE));
+}
+
+int dbAlreadyExpired(long long whenMs) { return whenMs <= srv.mstime && !srv.loading && !replIsReplica(); }
+
 int dbExpireIfNeeded(cdb *db, dbEntry *e) {
     if (e->expire == 0 || e->expire > srv.mstime) return 0;
+    if (replicaKeepsExpired()) return !(srv.current && (srv.current->flags & CLIENT_MASTER));
+    /* Under CLIENT PAUSE the dataset stays as it is (a failover waits for a
+     * replica to catch up): a read sees the key as gone, nothing deletes
+     * it. A write (one that began the pause inside its own EXEC) still
+     * deletes, since it is about to reuse the name. */
+    if (pauseActive() && !(srv.current && srv.current->cmd && (srv.current->cmd->flags & CMD_WRITE))) return 1;
     dbDeleteGeneric(db, e->key, e->keylen, srv.lazyfreeLazyExpire);
     srv.statExpiredKeys++;
     return 1;
@@ -149,7 +171,7 @@ int dbExpireIfNeeded(cdb *db, dbEntry *e) {
 dbEntry *dbFind(cdb *db, const char *key, size_t len) {
     dbEntry *e = (dbEntry *)dictFind(&db->keys, key, len);
     if (e && e->expire && e->expire <= srv.mstime) {
-        dbExpireIfNeeded(db, e);
+        if (!dbExpireIfNeeded(db, e)) return e; /* the master client on a replica */
         return NULL;
     }
     return e;
@@ -199,7 +221,7 @@ void dbInsert(cdb *db, dbEntry *e) {
 void dbReplace(cdb *db, dbEntry *old, dbEntry *repl) {
     dictReplaceNode(&db->keys, &old->link, &repl->link);
     slotReplace(db, old, repl);
-    if ((repl->type == OBJ_LIST || repl->type == OBJ_ZSET) && repl->type != old->type)
+    if (((repl->type == OBJ_LIST || repl->type == OBJ_ZSET) && repl->type != old->type) || old->type == OBJ_STREAM)
         blockSignalKeyReady(db, repl->key, repl->keylen);
     if (old->expire && repl->expire) {
         expireNode *x = (expireNode *)dictFind(&db->expires, old->key, old->keylen);
@@ -229,6 +251,9 @@ dbEntry *dbUnlinkEntry(cdb *db, const char *key, size_t len) {
     slotDel(db, e);
     if (e->expire) expireIndexDel(db, e);
     multiTouchWatchedKey(db, key, len);
+    /* XREADGROUP waiters on a deleted stream are answered (Redis 7.0's
+     * signalDeletedKeyAsReady); block.c finds the key gone. */
+    if (e->type == OBJ_STREAM) blockSignalKeyReady(db, key, len);
     return e;
 }
 
@@ -280,6 +305,7 @@ static void freeExpireNode(dictNode *n, void *priv) {
 long long dbEmptyGeneric(cdb *db, int async) {
     long long removed = dbSize(db);
     multiTouchAllWatched(db); /* before emptying: it checks which watched keys exist */
+    blockSignalFlushedDb(db);
     if (async && removed > 0) {
         lazyfreeDicts(&db->keys, &db->expires, (size_t)removed);
     } else {
@@ -358,7 +384,8 @@ static long long lastFastCycleUs;
 static int currentDb;
 
 void dbActiveExpireCycle(int fast) {
-    if (!srv.activeExpireEnabled) return;
+    if (!srv.activeExpireEnabled || pauseActive()) return;
+    if (replIsReplica()) return; /* the primary expires, and sends the DELs */
     long long start = ustime();
     long long budget;
     if (fast) {

@@ -91,6 +91,10 @@ dbEntry *dbLookupRead(cdb *db, slice key);   /* counts hits/misses */
 dbEntry *dbLookupWrite(cdb *db, slice key);  /* expires lazily, no stats */
 dbEntry *dbFind(cdb *db, const char *key, size_t len); /* expires lazily */
 int dbExpireIfNeeded(cdb *db, dbEntry *e);
+/* A write that sets an expiry time already past deletes the key instead,
+ * except on a replica (its primary's DEL follows) or while loading: Redis'
+ * checkAlreadyExpired. */
+int dbAlreadyExpired(long long whenMs);
 /* Builds a new entry; the value fields are set by the caller. Owned by the
  * caller until dbInsert/dbReplace links it. */
 dbEntry *dbEntryNew(const char *key, size_t keylen, size_t inlineValueLen);

@@ -15,6 +15,7 @@
 #include "server.h"
 #include "db.h"
 #include "evict.h"
+#include "pause.h"
 #include "lazyfree.h"
 #include <limits.h>
 #include <stdlib.h>
@@ -263,6 +264,7 @@ static long evictTimerProc(elLoop *el, long long id, void *data);
  * over the limit with nothing (more) that the policy allows to evict. */
 int evictPerform(void) {
     if (evictUsedMemory() <= srv.maxmemory) return 0;
+    if (pauseActive()) return 0; /* the dataset stays as it is; writes wait anyway */
     if (srv.maxmemory == 0) return 0;
     if (srv.maxmemoryPolicy == MAXMEMORY_NO_EVICTION) return -1;
 

@@ -849,6 +849,13 @@ static void functionDispatch(client *c) { replyErrorArity(c); }
 
 /* ---- FCALL / FCALL_RO ------------------------------------------------------------ */
 
+/* FCALL may write unless its function declared no-writes (an unknown
+ * function may, as far as a pause can tell: it fails after the pause). */
+int functionMayWrite(client *c) {
+    fnFunc *f = funcFind(libs, c->argv[1].p, c->argv[1].len, NULL);
+    return !f || !(f->flags & SCRIPT_FLAG_NO_WRITES);
+}
+
 static void fcallGeneric(client *c, int ro) {
     fnFunc *f = funcFind(libs, c->argv[1].p, c->argv[1].len, NULL);
     if (!f || !flua) {
@@ -892,7 +899,7 @@ static void fcallGeneric(client *c, int ro) {
 static void fcallCommand(client *c) { fcallGeneric(c, 0); }
 static void fcallRoCommand(client *c) { fcallGeneric(c, 1); }
 
-#define FCALL_FLAGS (CMD_NOSCRIPT | CMD_SKIP_MONITOR | CMD_MAY_REPLICATE | CMD_NO_MANDATORY_KEYS | CMD_STALE | CMD_MOVABLE_KEYS)
+#define FCALL_FLAGS (CMD_NOSCRIPT | CMD_SKIP_MONITOR | CMD_NO_MANDATORY_KEYS | CMD_STALE | CMD_MOVABLE_KEYS)
 
 static cmdDef functionSubcommands[] = {
     {.name = "delete", .proc = functionDeleteCommand, .arity = 3, .flags = CMD_NOSCRIPT | CMD_WRITE, .acl = ACL_SCRIPTING, .summary = "Delete a function by name", .since = "7.0.0", .complexity = "O(1)"},
@@ -907,7 +914,7 @@ static cmdDef functionSubcommands[] = {
     {0}};
 
 cmdDef functionCommands[] = {
-    {.name = "fcall", .proc = fcallCommand, .arity = -3, .flags = FCALL_FLAGS, .acl = ACL_SCRIPTING, .numkeysIdx = 2, .group = "scripting", .since = "7.0.0", .summary = "Invoke a function", .complexity = "Depends on the function that is executed."},
+    {.name = "fcall", .proc = fcallCommand, .arity = -3, .flags = FCALL_FLAGS | CMD_MAY_REPLICATE, .acl = ACL_SCRIPTING, .numkeysIdx = 2, .group = "scripting", .since = "7.0.0", .summary = "Invoke a function", .complexity = "Depends on the function that is executed."},
     {.name = "fcall_ro", .proc = fcallRoCommand, .arity = -3, .flags = FCALL_FLAGS | CMD_READONLY, .acl = ACL_SCRIPTING, .numkeysIdx = 2, .group = "scripting", .since = "7.0.0", .summary = "Invoke a read-only function", .complexity = "Depends on the function that is executed."},
     {.name = "function", .proc = functionDispatch, .arity = -2, .flags = 0, .group = "scripting", .since = "7.0.0", .summary = "A container for function commands", .complexity = "Depends on subcommand.", .subcmds = functionSubcommands},
     {0}};

@@ -9,9 +9,11 @@
 #define CACHET_FUNCTION_H
 
 #include "server.h"
+#include "client.h"
 #include "cmd.h"
 
 extern cmdDef functionCommands[];
+int functionMayWrite(client *c); /* FCALL: 0 when the function declared no-writes */
 
 struct rdbW;
 /* Writes one RDB_OPCODE_FUNCTION2 record (opcode + library code) per

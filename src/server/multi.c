@@ -20,6 +20,7 @@
 #include "evict.h"
 #include "acl.h"
 #include "multi.h"
+#include "pause.h"
 #include <string.h>
 
 /* One client's interest in a watched key. 'expired' records that the key was
@@ -83,6 +84,13 @@ void multiQueueCommand(client *c, cmdDef *cmd) {
     m->argc = c->argc;
     m->argv = argv;
     m->blob = blob;
+    m->mayReplicate = pauseMayReplicate(c, cmd);
+}
+
+int multiMayReplicate(client *c) {
+    for (int i = 0; i < c->mcount; i++)
+        if (c->mstate[i].mayReplicate) return 1;
+    return 0;
 }
 
 static void freeQueue(multiCmd *q, int count) {

@@ -8,7 +8,8 @@
 
 /* multi.c */
 void multiQueueCommand(client *c, cmdDef *cmd);
-int multiHasQueuedWrite(client *c);   /* EXEC of a queued write: -MISCONF applies */
+int multiHasQueuedWrite(client *c);
+int multiMayReplicate(client *c);     /* a queued command writes or may replicate (pause.c) */   /* EXEC of a queued write: -MISCONF applies */
 void multiDiscard(client *c);
 void multiTouchWatchedKey(cdb *db, const char *key, size_t len);
 void multiTouchAllWatched(cdb *db);   /* FLUSHDB / FLUSHALL */

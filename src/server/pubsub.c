@@ -427,7 +427,7 @@ cmdDef pubsubCommands[] = {
      .since = "2.0.0", .summary = "Stop listening for messages posted to channels matching the given patterns",
      .complexity = "O(N+M) where N is the number of patterns the client is already subscribed and M is the "
                    "number of total patterns subscribed in the system (by any client)."},
-    {.name = "publish", .proc = publishCommand, .arity = 3, .flags = CMD_PUBSUB | CMD_LOADING | CMD_STALE | CMD_FAST,
+    {.name = "publish", .proc = publishCommand, .arity = 3, .flags = CMD_PUBSUB | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_MAY_REPLICATE,
      .group = "pubsub", .since = "2.0.0", .summary = "Post a message to a channel",
      .complexity = "O(N+M) where N is the number of clients subscribed to the receiving channel and M is the "
                    "total number of subscribed patterns (by any client)."},
@@ -439,7 +439,7 @@ cmdDef pubsubCommands[] = {
      .lastKey = -1, .keyStep = 1, .group = "pubsub", .since = "7.0.0",
      .summary = "Stop listening for messages posted to the given shard channels",
      .complexity = "O(N) where N is the number of clients already subscribed to a shard channel."},
-    {.name = "spublish", .proc = spublishCommand, .arity = 3, .flags = CMD_PUBSUB | CMD_LOADING | CMD_STALE | CMD_FAST,
+    {.name = "spublish", .proc = spublishCommand, .arity = 3, .flags = CMD_PUBSUB | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_MAY_REPLICATE,
      .firstKey = 1, .lastKey = 1, .keyStep = 1, .group = "pubsub", .since = "7.0.0",
      .summary = "Post a message to a shard channel",
      .complexity = "O(N) where N is the number of clients subscribed to the receiving shard channel."},

@@ -16,6 +16,7 @@
 #include "db.h"
 #include "evict.h"
 #include "stream.h"
+#include "stream_cg.h"
 #include "zset.h"
 #include <limits.h>
 #include <math.h>
@@ -177,8 +178,53 @@ int rdbWType(const dbEntry *e) {
 
 /* A stream as Redis 7.0's RDB_TYPE_STREAM_LISTPACKS_2: the nodes (16-byte
  * big-endian master id, then the listpack exactly as held), length, last
- * id, first id, max deleted id, entries added, then the consumer groups
- * (none yet: Cachet has no XGROUP). */
+ * id, first id, max deleted id, entries added, then the consumer groups. */
+static void wID16(rdbW *w, const streamID *id) {
+    unsigned char key[16];
+    for (int b = 0; b < 8; b++) {
+        key[b] = (unsigned char)(id->ms >> (56 - 8 * b));
+        key[8 + b] = (unsigned char)(id->seq >> (56 - 8 * b));
+    }
+    rdbWBytes(w, key, sizeof(key));
+}
+
+/* A PEL: count, then each 16-byte id, with (group PEL) delivery time as
+ * 8 bytes little endian and delivery count. */
+static void wPEL(rdbW *w, const idmap *pel, int nacks) {
+    rdbWLen(w, pel->len);
+    idmapPos pos;
+    streamID id;
+    void *v;
+    idmapSeek(pel, NULL, &pos);
+    while (idmapNext(pel, &pos, &id, &v)) {
+        wID16(w, &id);
+        if (!nacks) continue;
+        const streamNACK *n = v;
+        rdbWLE(w, (uint64_t)n->deliveryTime, 8);
+        rdbWLen(w, n->deliveryCount);
+    }
+}
+
+static void wStreamGroups(rdbW *w, const stream *s) {
+    size_t ng = streamCGCount(s);
+    rdbWLen(w, ng);
+    for (size_t g = 0; g < ng; g++) {
+        const streamCG *cg = s->cgroups->groups[g];
+        rdbWString(w, cg->name, cg->nameLen);
+        rdbWLen(w, cg->lastId.ms);
+        rdbWLen(w, cg->lastId.seq);
+        rdbWLen(w, (uint64_t)cg->entriesRead); /* -1 as Redis writes it: all ones */
+        wPEL(w, &cg->pel, 1);
+        rdbWLen(w, cg->nconsumers);
+        for (size_t k = 0; k < cg->nconsumers; k++) {
+            const streamConsumer *sc = cg->consumers[k];
+            rdbWString(w, sc->name, sc->nameLen);
+            rdbWLE(w, (uint64_t)sc->seenTime, 8);
+            wPEL(w, &sc->pel, 0);
+        }
+    }
+}
+
 static void wStream(rdbW *w, const stream *s) {
     rdbWLen(w, s->nnodes);
     for (size_t i = 0; i < s->nnodes && !w->failed; i++) {
@@ -198,7 +244,7 @@ static void wStream(rdbW *w, const stream *s) {
     rdbWLen(w, s->maxDeletedId.ms);
     rdbWLen(w, s->maxDeletedId.seq);
     rdbWLen(w, s->entriesAdded);
-    rdbWLen(w, 0); /* consumer groups */
+    wStreamGroups(w, s);
 }
 
 /* Writes e's value (the body after the type byte and, in a file, the key). */
@@ -915,6 +961,95 @@ err:
     return NULL;
 }
 
+static int lID16(rdbL *L, streamID *id) {
+    unsigned char b[16];
+    if (rdbLRead(L, b, sizeof(b)) == -1) return -1;
+    id->ms = id->seq = 0;
+    for (int i = 0; i < 8; i++) {
+        id->ms = id->ms << 8 | b[i];
+        id->seq = id->seq << 8 | b[8 + i];
+    }
+    return 0;
+}
+
+/* The consumer groups after a stream's entries. Every consumer PEL entry
+ * must be in its group's PEL, once, and every group PEL entry must have a
+ * consumer: a NACK without an owner would break XPENDING and XCLAIM. */
+static int lStreamGroups(rdbL *L, int type, stream *s) {
+    uint64_t ng;
+    if (rdbLCount(L, &ng) == -1) return -1;
+    for (uint64_t g = 0; g < ng; g++) {
+        if (rdbLString(L, &L->e1) == -1) return -1;
+        char *name = memAlloc(L->e1.len + 1);
+        size_t nameLen = L->e1.len;
+        memcpy(name, L->e1.p, nameLen);
+        uint64_t ms, seq, er;
+        streamID last;
+        long long entriesRead;
+        if (rdbLCount(L, &ms) == -1 || rdbLCount(L, &seq) == -1) goto fail;
+        last.ms = ms;
+        last.seq = seq;
+        if (type >= RDB_TYPE_STREAM_LISTPACKS_2) {
+            if (rdbLLen(L, &er, NULL) == -1) goto fail;
+            entriesRead = (long long)er;
+        } else {
+            entriesRead = streamEstimateDistance(s, &last);
+        }
+        streamCG *cg = streamCGCreate(s, name, nameLen, &last, entriesRead);
+        if (!cg) {
+            rdbLFail(L, "Duplicated consumer group name %.*s", (int)(nameLen > 64 ? 64 : nameLen), name);
+            goto fail;
+        }
+        memFree(name);
+        name = NULL;
+        uint64_t npel;
+        if (rdbLCount(L, &npel) == -1) return -1;
+        for (uint64_t i = 0; i < npel; i++) {
+            streamID id;
+            unsigned char t[8];
+            uint64_t cnt;
+            if (lID16(L, &id) == -1 || rdbLRead(L, t, 8) == -1 || rdbLCount(L, &cnt) == -1) return -1;
+            streamNACK *n = streamNACKNew(NULL, (long long)rdbLE(t, 8));
+            n->deliveryCount = cnt;
+            if (!idmapInsert(&cg->pel, &id, n)) {
+                memFree(n);
+                return rdbLFail(L, "Duplicated global PEL entry loading stream consumer group");
+            }
+        }
+        uint64_t nc;
+        if (rdbLCount(L, &nc) == -1) return -1;
+        for (uint64_t k = 0; k < nc; k++) {
+            if (rdbLString(L, &L->e1) == -1) return -1;
+            streamConsumer *sc = streamConsumerCreate(cg, L->e1.p, L->e1.len, 0);
+            if (!sc) return rdbLFail(L, "Duplicated consumer name in stream consumer group");
+            unsigned char t[8];
+            if (rdbLRead(L, t, 8) == -1) return -1;
+            sc->seenTime = (long long)rdbLE(t, 8);
+            uint64_t np;
+            if (rdbLCount(L, &np) == -1) return -1;
+            for (uint64_t i = 0; i < np; i++) {
+                streamID id;
+                if (lID16(L, &id) == -1) return -1;
+                streamNACK *n = idmapFind(&cg->pel, &id);
+                if (!n) return rdbLFail(L, "Consumer entry not found in group global PEL");
+                if (n->consumer) return rdbLFail(L, "Stream PEL entry owned by two consumers");
+                n->consumer = sc;
+                idmapInsert(&sc->pel, &id, n);
+            }
+        }
+        idmapPos pos;
+        void *v;
+        idmapSeek(&cg->pel, NULL, &pos);
+        while (idmapNext(&cg->pel, &pos, NULL, &v))
+            if (!((streamNACK *)v)->consumer) return rdbLFail(L, "Stream CG PELs entry without consumer");
+        continue;
+    fail:
+        memFree(name);
+        return -1;
+    }
+    return 0;
+}
+
 /* Redis' RDB_TYPE_STREAM_LISTPACKS (5.0-6.2) and _2 (7.0). Every node is
  * validated in full (structure, counts, ascending ids) before the stream
  * takes it: a stream from a file is walked without bounds checks later. An
@@ -972,13 +1107,7 @@ static dbEntry *lStream(rdbL *L, int type, const char *key, size_t keylen) {
         s->entriesAdded = s->length;
         streamEdgeID(s, 1, &s->firstId);
     }
-    uint64_t groups;
-    if (rdbLCount(L, &groups) == -1) goto err;
-    if (groups) {
-        /* Refused rather than dropped: a snapshot must never lose data. */
-        rdbLFail(L, "stream consumer groups are not supported yet (key '%.*s')", keylen > 64 ? 64 : (int)keylen, key);
-        goto err;
-    }
+    if (lStreamGroups(L, type, s) == -1) goto err;
     return objNewCollectionEntry(key, keylen, OBJ_STREAM, ENC_STREAM, s);
 err:
     streamFree(s);

@@ -78,5 +78,18 @@ client *replMasterClient(void);      /* the client applying the stream, or NULL 
 void replReplicaInfo(textBuf *b);    /* master_host ... replica_announced */
 void replReplicaRole(client *c);     /* ROLE as a replica */
 void replMasterClientFree(client *c); /* the CLIENT_MASTER client goes away */
+/* client.c: the master client c applied these request bytes (its whole
+ * request, after running it): they go to replFeedStream, held back while
+ * c is inside MULTI until the EXEC, so the offset never counts half a
+ * transaction. */
+void replMasterApplied(client *c, const char *buf, size_t len);
+/* cmd.c: a request from the master client answered here instead of run
+ * (REPLCONF GETACK -> REPLCONF ACK <offset>); 1 when handled. */
+int replMasterIntercept(client *c);
+int replReplicaLinkUp(void);         /* a replica whose link is up (CONNECTED) */
+void replReplicaShutdown(void);      /* server.c, SHUTDOWN: removes the transfer's temp file */
+/* config.c: `replicaof host port` (or `no one`) from the file / command
+ * line; -1 with *err ("Invalid master port") on bad input. */
+int replReplicaConfigure(const char *host, const char *port, const char **err);
 
 #endif

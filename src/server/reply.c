@@ -38,6 +38,8 @@ static void checkObufLimits(client *c);
  * blocked pop, as Redis' _addReplyToBufferOrList. */
 static int shouldReply(client *c) {
     if (c->flags & CLIENT_CLOSE_ASAP) return 0;
+    /* Our primary gets no replies to its stream, only REPLCONF ACK. */
+    if ((c->flags & CLIENT_MASTER) && !(c->flags & CLIENT_MASTER_FORCE_REPLY)) return 0;
     if ((c->flags & (CLIENT_REPLY_OFF | CLIENT_REPLY_SKIP)) && !(c->flags & CLIENT_PUSHING)) return 0;
     if ((c->flags & CLIENT_CLOSE_AFTER_REPLY) && c != srv.current) return 0;
     if (!c->conn) return (c->flags & CLIENT_SCRIPT) != 0; /* the script client reads its replies back */
@@ -172,6 +174,12 @@ static void countError(client *c, const char *err) {
 void replyError(client *c, const char *err) {
     size_t len = strlen(err);
     countError(c, err);
+    if (c->flags & CLIENT_MASTER) { /* dropped, but a diverging replica must be visible */
+        static long long lastLog;
+        if (logRateAllowed(&lastLog))
+            logWarning("== CRITICAL == This replica is sending an error to its master: '%.128s' after processing the "
+                       "command '%s'", err, c->cmd ? c->cmd->fullname : "<unknown>");
+    }
     /* Newlines would break the protocol: Redis replaces them with spaces. */
     char local[512];
     char *p = len + 1 <= sizeof(local) ? local : memAlloc(len + 1);

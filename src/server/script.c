@@ -14,6 +14,7 @@
 #include "evict.h"
 #include "args.h"
 #include "script_lua.h"
+#include "function.h"
 #include <lauxlib.h>
 #include <lua.h>
 #include <openssl/evp.h>
@@ -159,6 +160,28 @@ static int normalizeSha(slice s, char out[41]) {
     return 1;
 }
 
+/* Whether EVAL/EVALSHA may write, judged before it runs as Redis 7.0's
+ * evalGetCommandFlags does: a script that declares flags writes unless it
+ * says no-writes; one without a shebang, or not in the cache yet, may. */
+int scriptEvalMayWrite(client *c) {
+    int flags;
+    if (!sliceEqNocase(c->argv[0], "evalsha")) {
+        size_t shebangLen;
+        char err[128];
+        if (scriptParseShebang(c->argv[1].p, c->argv[1].len, &flags, &shebangLen, err, sizeof(err)) < 0) return 1;
+    } else {
+        char sha[41];
+        if (!lua || !normalizeSha(c->argv[1], sha) || !slHasFunction(lua, sha)) return 1;
+        flags = scriptFlags(lua, sha);
+    }
+    return (flags & SCRIPT_FLAG_EVAL_COMPAT) || !(flags & SCRIPT_FLAG_NO_WRITES);
+}
+
+int scriptCallMayWrite(client *c, cmdDef *cmd) {
+    if (!cmd->parent && !strcmp(cmd->name, "fcall")) return functionMayWrite(c);
+    return scriptEvalMayWrite(c);
+}
+
 /* ---- EVAL family -------------------------------------------------------- */
 
 static void evalGeneric(client *c, int bySha, int ro) {
@@ -299,15 +322,15 @@ static void scriptHelpCommand(client *c) {
 
 static void scriptDispatch(client *c) { replyErrorArity(c); }
 
-#define EVAL_FLAGS (CMD_NOSCRIPT | CMD_SKIP_MONITOR | CMD_NO_MANDATORY_KEYS | CMD_STALE | CMD_MOVABLE_KEYS)
+#define EVAL_FLAGS (CMD_NOSCRIPT | CMD_SKIP_MONITOR | CMD_MAY_REPLICATE | CMD_NO_MANDATORY_KEYS | CMD_STALE | CMD_MOVABLE_KEYS)
 #define EVAL_RO_FLAGS (CMD_NOSCRIPT | CMD_SKIP_MONITOR | CMD_NO_MANDATORY_KEYS | CMD_STALE | CMD_READONLY | CMD_MOVABLE_KEYS)
 
 static cmdDef scriptSubcommands[] = {
     {.name = "exists", .proc = scriptExistsCommand, .arity = -3, .flags = CMD_NOSCRIPT, .acl = ACL_SCRIPTING, .summary = "Check existence of scripts in the script cache.", .since = "2.6.0", .complexity = "O(N) with N being the number of scripts to check (so checking a single script is an O(1) operation)."},
-    {.name = "flush", .proc = scriptFlushCommand, .arity = -2, .flags = CMD_NOSCRIPT, .acl = ACL_SCRIPTING, .summary = "Remove all the scripts from the script cache.", .since = "2.6.0", .complexity = "O(N) with N being the number of scripts in cache"},
+    {.name = "flush", .proc = scriptFlushCommand, .arity = -2, .flags = CMD_NOSCRIPT | CMD_MAY_REPLICATE, .acl = ACL_SCRIPTING, .summary = "Remove all the scripts from the script cache.", .since = "2.6.0", .complexity = "O(N) with N being the number of scripts in cache"},
     {.name = "help", .proc = scriptHelpCommand, .arity = 2, .flags = CMD_LOADING | CMD_STALE, .acl = ACL_SCRIPTING, .summary = "Show helpful text about the different subcommands", .since = "5.0.0", .complexity = "O(1)"},
     {.name = "kill", .proc = scriptKillCommand, .arity = 2, .flags = CMD_NOSCRIPT | CMD_ALLOW_BUSY, .acl = ACL_SCRIPTING, .summary = "Kill the script currently in execution.", .since = "2.6.0", .complexity = "O(1)"},
-    {.name = "load", .proc = scriptLoadCommand, .arity = 3, .flags = CMD_NOSCRIPT | CMD_STALE, .acl = ACL_SCRIPTING, .summary = "Load the specified Lua script into the script cache.", .since = "2.6.0", .complexity = "O(N) with N being the length in bytes of the script body."},
+    {.name = "load", .proc = scriptLoadCommand, .arity = 3, .flags = CMD_NOSCRIPT | CMD_STALE | CMD_MAY_REPLICATE, .acl = ACL_SCRIPTING, .summary = "Load the specified Lua script into the script cache.", .since = "2.6.0", .complexity = "O(N) with N being the length in bytes of the script body."},
     {0}};
 
 cmdDef scriptCommands[] = {

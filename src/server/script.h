@@ -28,5 +28,9 @@ int scriptParseShebang(const char *body, size_t len, int *flags, size_t *shebang
  * commands get (-BUSY ...), or NULL for those that may run (SCRIPT KILL,
  * SHUTDOWN NOSAVE, commands flagged allow-busy). */
 const char *scriptBusyError(client *c, cmdDef *cmd);
+/* EVAL/EVALSHA/FCALL: 0 when what it runs declared no-writes (a pause
+ * lets it through), 1 when it may write. */
+int scriptEvalMayWrite(client *c);
+int scriptCallMayWrite(client *c, cmdDef *cmd);
 
 #endif

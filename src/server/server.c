@@ -21,6 +21,7 @@
 #include "listen.h"
 #include "repl.h"
 #include "cluster.h"
+#include "pause.h"
 #include "net.h"
 #include <errno.h>
 #include <signal.h>
@@ -94,6 +95,7 @@ static void beforeSleep(elLoop *el) {
      * while any are left the loop polls instead of sleeping. */
     elSetDontWait(el, connTlsBeforeSleep());
     dbActiveExpireCycle(1);
+    pauseBeforeSleep(); /* ends timed-out pauses and runs the requests that waited */
     blockHandleReady(); /* serve clients blocked on keys made ready; before the writes */
     clientHandlePendingWrites();
     clientFreeScheduled();
@@ -161,6 +163,7 @@ void serverShutdown(int save, int nosave, int force, char **err) {
             logWarning("Error trying to save the DB. Exit anyway.");
         }
     }
+    replReplicaShutdown(); /* a snapshot half received is no use to anyone */
     if (srv.pidfile && srv.pidfile[0]) unlink(srv.pidfile);
     listenCloseAll();
     srv.shutdownAsap = 1;

@@ -161,6 +161,19 @@ typedef struct server {
     int enableDebugCmd;         /* enable-debug-command: 0 no, 1 yes, 2 local */
     int enableModuleCmd;        /* enable-module-command: same values */
 
+    /* replication, the replica side (config.c stores them, repl_replica.c reads them) */
+    char *masterUser, *masterAuth;   /* masteruser, masterauth: NULL = none */
+    char *replicaAnnounceIp;         /* replica-announce-ip: NULL = none */
+    int replicaAnnouncePort;         /* 0: our port */
+    int replicaPriority;
+    int replicaReadOnly;
+    int replicaServeStaleData;
+    int replicaAnnounced;
+    int replicaIgnoreMaxmemory;
+    long long replTimeout;           /* repl-timeout, seconds */
+    int tlsReplication;              /* tls-replication: the link to our primary is TLS */
+    char *tlsClientCertFile, *tlsClientKeyFile, *tlsClientKeyFilePass; /* "" = tls-cert-file's */
+
     /* stats */
     long long statNumCommands;
     long long statNumConnections;

@@ -10,6 +10,7 @@
  * to a client (t_stream.c does). */
 #include "stream.h"
 #include "db.h"
+#include "stream_cg.h"
 #include "lpack.h"
 #include "mem.h"
 #include "util.h"
@@ -298,6 +299,7 @@ void streamFree(stream *s) {
     if (!s) return;
     for (size_t i = 0; i < s->nnodes; i++) memFree(s->nodes[i].lp);
     memFree(s->nodes);
+    streamCGsFree(s->cgroups);
     memFree(s);
 }
 
@@ -306,6 +308,7 @@ stream *streamDup(const stream *s) {
     *n = *s;
     n->nodes = NULL;
     n->nnodes = n->cap = 0;
+    n->cgroups = s->cgroups ? streamCGsDup(s->cgroups) : NULL;
     if (s->nnodes) {
         n->nodes = memAlloc(s->nnodes * sizeof(*n->nodes));
         n->cap = n->nnodes = s->nnodes;
@@ -321,6 +324,7 @@ stream *streamDup(const stream *s) {
 
 size_t streamMemory(const stream *s) {
     size_t total = memUsableSize((void *)s);
+    if (s->cgroups) total += streamCGsMemory(s->cgroups);
     if (!s->nodes) return total;
     total += memUsableSize(s->nodes);
     for (size_t i = 0; i < s->nnodes; i++) total += memUsableSize(s->nodes[i].lp);

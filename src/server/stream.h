@@ -44,6 +44,7 @@ typedef struct stream {
     streamID firstId;      /* first live entry, 0-0 when empty */
     streamID maxDeletedId; /* greatest id ever deleted */
     uint64_t entriesAdded; /* entries ever added */
+    struct streamCGs *cgroups; /* consumer groups (stream_cg.h), NULL when none ever made */
 } stream;
 
 /* One field or value of a field/value pair being appended. */

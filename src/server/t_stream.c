@@ -7,12 +7,14 @@
  * parses everything first), or leave the keyspace changed after an error
  * reply. */
 #include "server.h"
+#include "block.h"
 #include "db.h"
 #include "client.h"
 #include "reply.h"
 #include "cmd.h"
 #include "lpack.h"
 #include "stream.h"
+#include "t_stream.h"
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +34,7 @@ static size_t cLen(slice s) {
     const char *z = memchr(s.p, '\0', s.len);
     return z ? (size_t)(z - s.p) : s.len;
 }
-static int optIs(slice s, const char *lit) {
+int xOptIs(slice s, const char *lit) {
     size_t n = cLen(s);
     return n == strlen(lit) && strncasecmp(s.p, lit, n) == 0;
 }
@@ -53,10 +55,10 @@ static int str2ull(const char *s, unsigned long long *v) {
     return 1;
 }
 
-#define INVALID_ID_ERR "Invalid stream ID specified as stream command argument"
+#define INVALID_ID_ERR X_INVALID_ID_ERR
 
 /* Redis' streamGenericParseIDOrReply. c NULL: no reply. */
-static int parseID(client *c, slice a, streamID *id, uint64_t missingSeq, int strict, int *seqGiven) {
+int xParseID(client *c, slice a, streamID *id, uint64_t missingSeq, int strict, int *seqGiven) {
     char buf[128];
     if (a.len > sizeof(buf) - 1) goto invalid;
     memcpy(buf, a.p, a.len);
@@ -93,21 +95,21 @@ invalid:
     return -1;
 }
 
-static int parseStrictID(client *c, slice a, streamID *id, uint64_t missingSeq, int *seqGiven) {
-    return parseID(c, a, id, missingSeq, 1, seqGiven);
+int xParseStrictID(client *c, slice a, streamID *id, uint64_t missingSeq, int *seqGiven) {
+    return xParseID(c, a, id, missingSeq, 1, seqGiven);
 }
 
 /* Redis' streamParseIntervalIDOrReply: "(" makes the bound exclusive. */
-static int parseIntervalID(client *c, slice a, streamID *id, int *exclude, uint64_t missingSeq) {
+int xParseIntervalID(client *c, slice a, streamID *id, int *exclude, uint64_t missingSeq) {
     *exclude = a.len > 1 && a.p[0] == '(';
     if (*exclude) {
         slice t = {a.p + 1, a.len - 1};
-        return parseStrictID(c, t, id, missingSeq, NULL);
+        return xParseStrictID(c, t, id, missingSeq, NULL);
     }
-    return parseID(c, a, id, missingSeq, 0, NULL);
+    return xParseID(c, a, id, missingSeq, 0, NULL);
 }
 
-static int getLL(client *c, slice a, long long *v) {
+int xGetLL(client *c, slice a, long long *v) {
     if (!string2ll(a.p, a.len, v)) {
         replyErrorNotInt(c);
         return -1;
@@ -115,7 +117,7 @@ static int getLL(client *c, slice a, long long *v) {
     return 0;
 }
 
-static void replyID(client *c, const streamID *id) {
+void xReplyID(client *c, const streamID *id) {
     char buf[64];
     int n = streamFormatID(buf, id);
     replyBulk(c, buf, (size_t)n);
@@ -123,7 +125,7 @@ static void replyID(client *c, const streamID *id) {
 
 /* The stream at key for writing; NULL and a reply when it is of another
  * type. *missing is set when there is no key. */
-static dbEntry *lookupStreamWrite(client *c, slice key) {
+dbEntry *xLookupWrite(client *c, slice key) {
     dbEntry *e = dbLookupWrite(c->db, key);
     if (objCheckType(c, e, OBJ_STREAM)) return (dbEntry *)-1;
     return e;
@@ -149,7 +151,7 @@ static int parseAddTrimArgs(client *c, trimArgs *a, int xadd) {
         slice opt = c->argv[i];
         if (xadd && isChar(opt, '*')) {
             break;
-        } else if (optIs(opt, "maxlen") && moreargs) {
+        } else if (xOptIs(opt, "maxlen") && moreargs) {
             if (a->strategy != STREAM_TRIM_NONE) {
                 replyError(c, "syntax error, MAXLEN and MINID options at the same time are not compatible");
                 return -1;
@@ -162,14 +164,14 @@ static int parseAddTrimArgs(client *c, trimArgs *a, int xadd) {
             } else if (moreargs >= 2 && isChar(next, '=')) {
                 i++;
             }
-            if (getLL(c, c->argv[i + 1], &a->maxlen) == -1) return -1;
+            if (xGetLL(c, c->argv[i + 1], &a->maxlen) == -1) return -1;
             if (a->maxlen < 0) {
                 replyError(c, "The MAXLEN argument must be >= 0.");
                 return -1;
             }
             i++;
             a->strategy = STREAM_TRIM_MAXLEN;
-        } else if (optIs(opt, "minid") && moreargs) {
+        } else if (xOptIs(opt, "minid") && moreargs) {
             if (a->strategy != STREAM_TRIM_NONE) {
                 replyError(c, "syntax error, MAXLEN and MINID options at the same time are not compatible");
                 return -1;
@@ -182,21 +184,21 @@ static int parseAddTrimArgs(client *c, trimArgs *a, int xadd) {
             } else if (moreargs >= 2 && isChar(next, '=')) {
                 i++;
             }
-            if (parseStrictID(c, c->argv[i + 1], &a->minid, 0, NULL) == -1) return -1;
+            if (xParseStrictID(c, c->argv[i + 1], &a->minid, 0, NULL) == -1) return -1;
             i++;
             a->strategy = STREAM_TRIM_MINID;
-        } else if (optIs(opt, "limit") && moreargs) {
-            if (getLL(c, c->argv[i + 1], &a->limit) == -1) return -1;
+        } else if (xOptIs(opt, "limit") && moreargs) {
+            if (xGetLL(c, c->argv[i + 1], &a->limit) == -1) return -1;
             if (a->limit < 0) {
                 replyError(c, "The LIMIT argument must be >= 0.");
                 return -1;
             }
             limitGiven = 1;
             i++;
-        } else if (xadd && optIs(opt, "nomkstream")) {
+        } else if (xadd && xOptIs(opt, "nomkstream")) {
             a->noMkstream = 1;
         } else if (xadd) {
-            if (parseStrictID(c, opt, &a->id, 0, &a->seqGiven) == -1) return -1;
+            if (xParseStrictID(c, opt, &a->id, 0, &a->seqGiven) == -1) return -1;
             a->idGiven = 1;
             break;
         } else {
@@ -243,7 +245,7 @@ static void xaddCommand(client *c) {
         replyError(c, "The ID specified in XADD must be greater than 0-0");
         return;
     }
-    dbEntry *e = lookupStreamWrite(c, c->argv[1]);
+    dbEntry *e = xLookupWrite(c, c->argv[1]);
     if (e == (dbEntry *)-1) return;
     if (!e && a.noMkstream) {
         replyNull(c);
@@ -274,7 +276,8 @@ static void xaddCommand(client *c) {
         goto fail;
     }
     if (created) dbInsert(c->db, objNewCollectionEntry(c->argv[1].p, c->argv[1].len, OBJ_STREAM, ENC_STREAM, s));
-    replyID(c, &id);
+    xReplyID(c, &id);
+    blockSignalKeyReady(c->db, c->argv[1].p, c->argv[1].len); /* XREAD/XREADGROUP BLOCK waiters */
     srv.dirty++;
     if (a.strategy != STREAM_TRIM_NONE) doTrim(s, &a);
     if (!created) dbTouchKey(c->db, c->argv[1].p, c->argv[1].len);
@@ -288,7 +291,7 @@ fail:
 static void xtrimCommand(client *c) {
     trimArgs a;
     if (parseAddTrimArgs(c, &a, 0) < 0) return;
-    dbEntry *e = lookupStreamWrite(c, c->argv[1]);
+    dbEntry *e = xLookupWrite(c, c->argv[1]);
     if (e == (dbEntry *)-1) return;
     if (!e) {
         replyLongLong(c, 0);
@@ -304,9 +307,23 @@ static void xtrimCommand(client *c) {
 
 /* ---- reading ------------------------------------------------------------ */
 
+void xReplyEntry(client *c, streamIter *it, const streamID *id, int64_t nf) {
+    replyArrayLen(c, 2);
+    xReplyID(c, id);
+    replyArrayLen(c, (long)nf * 2);
+    for (int64_t i = 0; i < nf; i++) {
+        char fb[LP_INTBUF_SIZE], vb[LP_INTBUF_SIZE];
+        const char *f, *v;
+        size_t fl, vl;
+        streamIterField(it, fb, &f, &fl, vb, &v, &vl);
+        replyBulk(c, f, fl);
+        replyBulk(c, v, vl);
+    }
+}
+
 /* Replies [id, [f1, v1, ...]] for every entry in range, at most count
  * (0: all). Returns the entries sent. */
-static long replyRange(client *c, stream *s, const streamID *start, const streamID *end, long long count, int rev) {
+long xReplyRange(client *c, stream *s, const streamID *start, const streamID *end, long long count, int rev) {
     streamIter it;
     streamID id;
     int64_t nf;
@@ -314,21 +331,21 @@ static long replyRange(client *c, stream *s, const streamID *start, const stream
     void *len = replyDeferredLen(c);
     streamIterStart(&it, s, start, end, rev);
     while ((count == 0 || n < count) && streamIterNext(&it, &id, &nf)) {
-        replyArrayLen(c, 2);
-        replyID(c, &id);
-        replyArrayLen(c, (long)nf * 2);
-        for (int64_t i = 0; i < nf; i++) {
-            char fb[LP_INTBUF_SIZE], vb[LP_INTBUF_SIZE];
-            const char *f, *v;
-            size_t fl, vl;
-            streamIterField(&it, fb, &f, &fl, vb, &v, &vl);
-            replyBulk(c, f, fl);
-            replyBulk(c, v, vl);
-        }
+        xReplyEntry(c, &it, &id, nf);
         n++;
     }
     replySetDeferredArrayLen(c, len, n);
     return n;
+}
+
+int xReplyOneEntry(client *c, stream *s, const streamID *id) {
+    streamIter it;
+    streamID got;
+    int64_t nf;
+    streamIterStart(&it, s, id, id, 0);
+    if (!streamIterNext(&it, &got, &nf)) return 0;
+    xReplyEntry(c, &it, &got, nf);
+    return 1;
 }
 
 static void xrangeGeneric(client *c, int rev) {
@@ -336,20 +353,20 @@ static void xrangeGeneric(client *c, int rev) {
     long long count = -1;
     slice startArg = rev ? c->argv[3] : c->argv[2], endArg = rev ? c->argv[2] : c->argv[3];
     int startEx, endEx;
-    if (parseIntervalID(c, startArg, &start, &startEx, 0) == -1) return;
+    if (xParseIntervalID(c, startArg, &start, &startEx, 0) == -1) return;
     if (startEx && streamIncrID(&start) == -1) {
         replyError(c, "invalid start ID for the interval");
         return;
     }
-    if (parseIntervalID(c, endArg, &end, &endEx, UINT64_MAX) == -1) return;
+    if (xParseIntervalID(c, endArg, &end, &endEx, UINT64_MAX) == -1) return;
     if (endEx && streamDecrID(&end) == -1) {
         replyError(c, "invalid end ID for the interval");
         return;
     }
     for (int j = 4; j < c->argc; j++) {
         int additional = c->argc - j - 1;
-        if (optIs(c->argv[j], "COUNT") && additional >= 1) {
-            if (getLL(c, c->argv[j + 1], &count) == -1) return;
+        if (xOptIs(c->argv[j], "COUNT") && additional >= 1) {
+            if (xGetLL(c, c->argv[j + 1], &count) == -1) return;
             if (count < 0) count = 0;
             j++;
         } else {
@@ -367,7 +384,7 @@ static void xrangeGeneric(client *c, int rev) {
         replyNullArray(c);
         return;
     }
-    replyRange(c, e->v.ptr, &start, &end, count == -1 ? 0 : count, rev);
+    xReplyRange(c, e->v.ptr, &start, &end, count == -1 ? 0 : count, rev);
 }
 
 static void xrangeCommand(client *c) { xrangeGeneric(c, 0); }
@@ -380,7 +397,7 @@ static void xlenCommand(client *c) {
 }
 
 static void xdelCommand(client *c) {
-    dbEntry *e = lookupStreamWrite(c, c->argv[1]);
+    dbEntry *e = xLookupWrite(c, c->argv[1]);
     if (e == (dbEntry *)-1) return;
     if (!e) {
         replyLongLong(c, 0);
@@ -390,7 +407,7 @@ static void xdelCommand(client *c) {
     int n = c->argc - 2;
     streamID *ids = memAlloc(sizeof(*ids) * (size_t)n);
     for (int j = 0; j < n; j++) {
-        if (parseStrictID(c, c->argv[j + 2], &ids[j], 0, NULL) == -1) {
+        if (xParseStrictID(c, c->argv[j + 2], &ids[j], 0, NULL) == -1) {
             memFree(ids);
             return;
         }
@@ -417,19 +434,19 @@ static void xdelCommand(client *c) {
 static void xsetidCommand(client *c) {
     streamID id, maxXdel = {0, 0};
     long long entriesAdded = -1;
-    if (parseStrictID(c, c->argv[2], &id, 0, NULL) == -1) return;
+    if (xParseStrictID(c, c->argv[2], &id, 0, NULL) == -1) return;
     int i = 3;
     while (i < c->argc) {
         int moreargs = (c->argc - 1) - i;
-        if (optIs(c->argv[i], "ENTRIESADDED") && moreargs) {
-            if (getLL(c, c->argv[i + 1], &entriesAdded) == -1) return;
+        if (xOptIs(c->argv[i], "ENTRIESADDED") && moreargs) {
+            if (xGetLL(c, c->argv[i + 1], &entriesAdded) == -1) return;
             if (entriesAdded < 0) {
                 replyError(c, "entries_added must be positive");
                 return;
             }
             i += 2;
-        } else if (optIs(c->argv[i], "MAXDELETEDID") && moreargs) {
-            if (parseStrictID(c, c->argv[i + 1], &maxXdel, 0, NULL) == -1) return;
+        } else if (xOptIs(c->argv[i], "MAXDELETEDID") && moreargs) {
+            if (xParseStrictID(c, c->argv[i + 1], &maxXdel, 0, NULL) == -1) return;
             if (streamCompareID(&id, &maxXdel) < 0) {
                 replyError(c, "The ID specified in XSETID is smaller than the provided max_deleted_entry_id");
                 return;
@@ -440,7 +457,7 @@ static void xsetidCommand(client *c) {
             return;
         }
     }
-    dbEntry *e = lookupStreamWrite(c, c->argv[1]);
+    dbEntry *e = xLookupWrite(c, c->argv[1]);
     if (e == (dbEntry *)-1) return;
     if (!e) {
         replyError(c, "no such key");

@@ -160,7 +160,7 @@ static void strSetGeneric(client *c, int flags, slice *expire, int unit, slice k
     if (expire && strExpireMs(c, *expire, flags, unit, &when) == -1) return;
 
     /* Fast path: nothing needs to know whether the key exists. */
-    int past = expire && when <= srv.mstime; /* only EXAT/PXAT can be in the past */
+    int past = expire && dbAlreadyExpired(when); /* only EXAT/PXAT can be in the past */
     if (!(flags & (SET_NX | SET_XX | SET_GET)) && !past) {
         dbEntry *e = objNewStringEntry(key.p, key.len, val.p, val.len);
         e->expire = when;
@@ -267,7 +267,7 @@ static void getexCommand(client *c) {
     long long when = 0;
     if (expire && strExpireMs(c, *expire, flags, unit, &when) == -1) return;
     replyEntryValue(c, e);
-    if ((flags & (SET_EXAT | SET_PXAT)) && when <= srv.mstime) {
+    if ((flags & (SET_EXAT | SET_PXAT)) && dbAlreadyExpired(when)) {
         dbDelete(c->db, c->argv[1].p, c->argv[1].len);
         srv.dirty++;
     } else if (expire) {

@@ -1226,7 +1226,9 @@ def test_read_write_key_permissions_as_redis(server, tmp_path):
         ours, theirs = server.client(decode_responses=True), ref.client(decode_responses=True)
         ours.response_callbacks.pop("COMMAND", None)
         names = [n for n in ours.execute_command("COMMAND", "LIST") if n not in ("acl|dryrun",)]
-        shapes = (["k1"], ["k1", "k2"], ["k1", "v"], ["k1", "0", "1"], ["1", "k1"], ["k1", "k2", "left", "right"])
+        shapes = (["k1"], ["k1", "k2"], ["k1", "v"], ["k1", "0", "1"], ["1", "k1"], ["k1", "k2", "left", "right"],
+                  ["STREAMS", "k1", "0"], ["GROUP", "g", "c", "STREAMS", "k1", "k2", ">", ">"],  # XREAD(GROUP)
+                  ["k1", "g", "c", "0", "1-1"])  # XGROUP subcommands, XCLAIM
         for perm in ("%R~*", "%W~*", "%R~k1", "%W~k1"):
             for c in (ours, theirs):
                 c.execute_command("ACL", "SETUSER", "lim", "reset", "on", "nopass", perm, "~other", "&*", "+@all")

@@ -11,6 +11,7 @@
 #include "db.h"
 #include "unit.h"
 #include "stream_model.h"
+#include "stream_cg.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -107,10 +108,72 @@ static void testRandom(void) {
     }
 }
 
+/* The PEL map: ascending order through chunk splits, deletes from the
+ * middle that empty chunks, seek past the end, and the lag estimates. */
+static void testIdmap(void) {
+    unitCurrent = "idmap";
+    idmap m;
+    idmapInit(&m);
+    /* even ids ascending (tail appends), then odd ids (splits in the middle) */
+    for (uint64_t i = 0; i < 2000; i += 2) {
+        streamID id = {i, 0};
+        CHECK(idmapInsert(&m, &id, (void *)(uintptr_t)(i + 1)));
+    }
+    for (uint64_t i = 1999; i < 2000; i -= 2) {
+        streamID id = {i, 0};
+        CHECK(idmapInsert(&m, &id, (void *)(uintptr_t)(i + 1)));
+    }
+    streamID dup = {4, 0};
+    CHECK(!idmapInsert(&m, &dup, NULL));
+    CHECK(m.len == 2000);
+    idmapPos pos;
+    streamID id, from = {1500, 0};
+    void *v;
+    uint64_t want = 0, bad = 0;
+    idmapSeek(&m, NULL, &pos);
+    while (idmapNext(&m, &pos, &id, &v)) {
+        if (id.ms != want || (uintptr_t)v != want + 1) bad++;
+        want++;
+    }
+    CHECK(bad == 0 && want == 2000);
+    CHECK(idmapSeek(&m, &from, &pos) && idmapNext(&m, &pos, &id, NULL) && id.ms == 1500);
+    for (uint64_t i = 100; i < 1900; i++) {
+        streamID d = {i, 0};
+        CHECK((uintptr_t)idmapDelete(&m, &d) == i + 1);
+    }
+    CHECK(idmapDelete(&m, &from) == NULL);
+    CHECK(m.len == 200);
+    CHECK(idmapSeek(&m, &from, &pos) && idmapNext(&m, &pos, &id, NULL) && id.ms == 1900);
+    streamID past = {5000, 0};
+    CHECK(!idmapSeek(&m, &past, &pos));
+    CHECK(idmapEdge(&m, 1, &id) && id.ms == 0);
+    CHECK(idmapEdge(&m, 0, &id) && id.ms == 1999);
+    idmapClear(&m, NULL);
+    CHECK(m.len == 0 && !idmapEdge(&m, 1, &id));
+
+    unitCurrent = "lag estimate";
+    stream *s = streamNew();
+    streamID z = {0, 0};
+    CHECK(streamEstimateDistance(s, &z) == 0); /* never used */
+    s->entriesAdded = 10;
+    s->length = 5;
+    s->lastId = (streamID){10, 0};
+    s->firstId = (streamID){6, 0};
+    streamID q = {6, 0};
+    CHECK(streamEstimateDistance(s, &q) == 6);
+    CHECK(streamEstimateDistance(s, &z) == 5);
+    CHECK(streamEstimateDistance(s, &s->lastId) == 10);
+    s->maxDeletedId = (streamID){8, 0}; /* a tombstone after the first entry */
+    CHECK(streamEstimateDistance(s, &q) == SCG_INVALID_ENTRIES_READ);
+    CHECK(streamRangeHasTombstones(s, &q, NULL));
+    streamFree(s);
+}
+
 int main(void) {
     testIds();
     testNodeBytes();
     testTrim();
     testRandom();
+    testIdmap();
     return unitDone();
 }
