@@ -12,6 +12,7 @@
  * while a command runs (srv.current == c) the query buffer is not moved, so
  * argv slices stay valid. Must never block or read from within a command. */
 #include "server.h"
+#include "cluster.h"
 #include "client.h"
 #include "reply.h"
 #include "cmd.h"
@@ -601,6 +602,7 @@ void clientResetState(client *c) {
     pubsubClientInit(c);
     c->flags &= ~(uint64_t)(CLIENT_REPLY_OFF | CLIENT_REPLY_SKIP | CLIENT_REPLY_SKIP_NEXT | CLIENT_NO_EVICT |
                             CLIENT_NO_TOUCH | CLIENT_PUBSUB);
+    c->flags &= ~(uint64_t)(CLIENT_READONLY | CLIENT_ASKING | CLIENT_ASKING_NOW); /* cluster.h: RESET ends READONLY too */
     c->db = &srv.db[0];
     c->resp = 2;
     clientSetName(c, NULL, 0);

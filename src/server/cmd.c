@@ -24,6 +24,7 @@
 #include "function.h"
 #include "repl.h"
 #include "script.h"
+#include "cluster.h"
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -39,7 +40,7 @@ static cmdDef *tables[] = {connCommands,   serverCommands, keyCommands,    strin
                            hashCommands,   listCommands,   setCommands,    zsetCommands,   streamCommands, streamGroupCommands,
                            aclCommands,    dumpCommands,   snapshotCommands, scriptCommands,
                            functionCommands, replCommands, replPrimaryCommands, replReplicaCommands,
-                           commandCommands};
+                           clusterCommands, commandCommands};
 static int nextId; /* cmdDef.id handed out so far */
 
 typedef struct cmdNode {
@@ -341,6 +342,23 @@ int cmdProcess(client *c) {
     if (denied) {
         aclDeny(c, cmd, denied, badArg);
         return 1;
+    }
+    /* Cluster mode: keys of another node's slot are redirected, as Redis'
+     * getNodeByQuery (cluster.c). EXEC checks the whole queue; a rejected
+     * EXEC discards it and answers the plain error, as Redis does. */
+    if (srv.clusterEnabled) {
+        char cerr[300];
+        if (clusterCheckCommand(c, cmd, cerr, sizeof(cerr)) == -1) {
+            if (!cmd->parent && !strcmp(cmd->name, "exec")) {
+                cmd->rejectedCalls++;
+                c->cmd = NULL;
+                multiDiscard(c);
+                replyError(c, cerr);
+            } else {
+                cmdReject(c, cmd, cerr);
+            }
+            return 1;
+        }
     }
     /* A script past busy-reply-threshold serves only what may run beside it. */
     const char *busy = scriptBusyError(c, cmd);

@@ -120,6 +120,10 @@ static void selectCommand(client *c) {
         replyError(c, "value is out of range, value must between -2147483648 and 2147483647");
         return;
     }
+    if (srv.clusterEnabled && id != 0) {
+        replyError(c, "SELECT is not allowed in cluster mode");
+        return;
+    }
     if (id < 0 || id >= srv.dbnum) {
         replyError(c, "DB index is out of range");
         return;

@@ -23,6 +23,7 @@
 #include "snapshot.h"
 #include "lazyfree.h"
 #include "repl.h"
+#include "cluster.h"
 #include "pause.h"
 #include <stdarg.h>
 #include <stdio.h>
@@ -584,7 +585,7 @@ static void infoCommand(client *c) {
     if (sections & SEC_ERRORSTATS) infoErrorStats(&b);
     if (sections & SEC_CLUSTER) {
         sectionHeader(&b, "Cluster");
-        textAppend(&b, "cluster_enabled:0\r\n");
+        clusterInfoSection(&b);
     }
     if (sections & SEC_KEYSPACE) infoKeyspace(&b);
     /* Last, so tools that expect Redis' sections in Redis' order find them. */

@@ -270,6 +270,10 @@ static void copyCommand(client *c) {
             return;
         }
     }
+    if (srv.clusterEnabled && dstdb != c->db) { /* cluster mode has db 0 only */
+        replyError(c, "Copying to another database is not allowed in cluster mode");
+        return;
+    }
     slice key = c->argv[1], newkey = c->argv[2];
     if (dstdb == c->db && keysSliceEq(key, newkey)) {
         replyError(c, "source and destination objects are the same");
@@ -294,6 +298,10 @@ static void copyCommand(client *c) {
 }
 
 static void moveCommand(client *c) {
+    if (srv.clusterEnabled) {
+        replyError(c, "MOVE is not allowed in cluster mode");
+        return;
+    }
     cdb *dstdb = keysParseDbOrReply(c, c->argv[2]);
     if (!dstdb) return;
     if (dstdb == c->db) {

@@ -23,6 +23,7 @@
 #include "listen.h"
 #include "repl.h"
 #include "net.h"
+#include "cluster.h"
 #include "repl.h"
 #include <errno.h>
 #include <limits.h>
@@ -74,6 +75,7 @@ static const cfgEnum supervisedEnum[] = {{"upstart", 3}, {"systemd", 2}, {"auto"
 static const cfgEnum protectedEnum[] = {{"no", 0}, {"yes", 1}, {"local", 2}, {NULL, 0}};
 static const cfgEnum tlsModeEnum[] = {
     {"none", TLS_MODE_NONE}, {"preferred", TLS_MODE_PREFERRED}, {"required", TLS_MODE_REQUIRED}, {NULL, 0}};
+static const cfgEnum endpointEnum[] = {{"ip", 0}, {"hostname", 1}, {"unknown-endpoint", 2}, {NULL, 0}};
 static const cfgEnum certUserEnum[] = {{"off", 0}, {"CN", 1}, {NULL, 0}};
 static const cfgEnum tlsAuthEnum[] = {
     {"no", TLS_CLIENT_AUTH_NO}, {"yes", TLS_CLIENT_AUTH_YES}, {"optional", TLS_CLIENT_AUTH_OPTIONAL}, {NULL, 0}};
@@ -201,6 +203,18 @@ static cfgParam params[] = {
     NUMP("max-new-tls-connections-per-cycle", 0, maxNewTlsConnsPerCycle, NK_INT, 1, INT_MAX, 16),
     BOOLP("tls-auto-reload", 0, tlsAutoReload, 0),
     ENUMP("tls-auth-clients-user", 0, tlsAuthClientsUser, certUserEnum, 0),
+    /* cluster mode (cluster.c): the map itself is pushed, never configured */
+    BOOLP("cluster-enabled", CF_IMMUTABLE, clusterEnabled, 0),
+    STRP("cluster-config-file", CF_IMMUTABLE, clusterConfigFile, "nodes.conf"),
+    STRP("cluster-announce-ip", CF_EMPTY_NULL, clusterAnnounceIp, NULL, .checkStr = clusterCheckAnnounceIp),
+    STRP("cluster-announce-hostname", CF_EMPTY_NULL, clusterAnnounceHostname, NULL,
+         .checkStr = clusterCheckAnnounceHostname),
+    NUMP("cluster-announce-port", 0, clusterAnnouncePort, NK_INT, 0, 65535, 0),
+    NUMP("cluster-announce-tls-port", 0, clusterAnnounceTlsPort, NK_INT, 0, 65535, 0),
+    ENUMP("cluster-preferred-endpoint-type", 0, clusterPreferredEndpointType, endpointEnum, 0),
+    NUMP("cluster-node-timeout", 0, clusterNodeTimeout, NK_LL, 0, LLONG_MAX, 15000),
+    BOOLP("cluster-require-full-coverage", 0, clusterRequireFullCoverage, 1),
+    NUMP("cluster-config-save-delay", CF_HIDDEN, clusterConfigSaveDelay, NK_LL, 0, 60000, 0),
     /* Replication, the replica side (repl_replica.c reads them at each
      * connect, so a CONFIG SET applies from the next link). */
     STRP("masteruser", CF_EMPTY_NULL, masterUser, NULL),

@@ -14,6 +14,10 @@
  *    large values to lazyfree.c, DEL and FLUSH per lazyfree-lazy-user-*,
  *    expiry per lazyfree-lazy-expire, eviction per lazyfree-lazy-eviction,
  *    every other implicit delete or overwrite per lazyfree-lazy-server-del.
+ *  - cluster mode: every entry of db 0 is on the list of its hash slot
+ *    (db->slots), linked through a slotLink placed just before the entry in
+ *    its allocation, and count[s] is that list's length; the four
+ *    functions that link, replace, unlink and empty keep it so.
  * Must never block: expiry is sampled with a time budget, and a flush or a
  * delete of a large value never walks it on the loop when asked to be lazy. */
 #include "server.h"
@@ -26,6 +30,8 @@
 #include "cmd.h"
 #include "propagate.h"
 #include "lazyfree.h"
+#include "cluster.h"
+#include "dassert.h"
 #include "repl.h"
 #include <string.h>
 
@@ -43,6 +49,54 @@ static const dictType keysType = {.key = entryKey, .nocase = 0};
 static const dictType expiresType = {.key = expireKey, .nocase = 0};
 extern const dictType multiWatchedDictType;
 
+/* ---- cluster mode's per-slot index ------------------------------------------- */
+
+/* Lives in front of every entry when cluster-enabled (immutable, so every
+ * entry of the process has it or none has): 16 bytes a key, against the
+ * 16 of Redis 7.0's dictEntry metadata for the same list. */
+typedef struct slotLink {
+    dbEntry *prev, *next;
+} slotLink;
+
+static inline size_t entryPrefix(void) { return srv.clusterEnabled ? sizeof(slotLink) : 0; }
+static inline slotLink *linkOf(const dbEntry *e) { return (slotLink *)((char *)e - sizeof(slotLink)); }
+
+static void slotAdd(cdb *db, dbEntry *e) {
+    if (!db->slots) return;
+    unsigned s = clusterKeySlot(e->key, e->keylen);
+    slotLink *l = linkOf(e);
+    l->prev = NULL;
+    l->next = db->slots->head[s];
+    if (l->next) linkOf(l->next)->prev = e;
+    db->slots->head[s] = e;
+    db->slots->count[s]++;
+}
+
+static void slotDel(cdb *db, dbEntry *e) {
+    if (!db->slots) return;
+    unsigned s = clusterKeySlot(e->key, e->keylen);
+    slotLink *l = linkOf(e);
+    if (l->prev) linkOf(l->prev)->next = l->next;
+    else db->slots->head[s] = l->next;
+    if (l->next) linkOf(l->next)->prev = l->prev;
+    CACHET_ASSERT(db->slots->count[s] > 0);
+    db->slots->count[s]--;
+}
+
+/* repl takes old's place on the list (same key, same slot). */
+static void slotReplace(cdb *db, dbEntry *old, dbEntry *repl) {
+    if (!db->slots) return;
+    slotLink *o = linkOf(old), *r = linkOf(repl);
+    *r = *o;
+    if (r->prev) linkOf(r->prev)->next = repl;
+    else db->slots->head[clusterKeySlot(repl->key, repl->keylen)] = repl;
+    if (r->next) linkOf(r->next)->prev = repl;
+}
+
+long long dbSlotCount(cdb *db, unsigned slot) { return db->slots ? db->slots->count[slot] : 0; }
+dbEntry *dbSlotFirst(cdb *db, unsigned slot) { return db->slots ? db->slots->head[slot] : NULL; }
+dbEntry *dbSlotNext(dbEntry *e) { return linkOf(e)->next; }
+
 void dbInitAll(void) {
     srv.db = memCalloc(sizeof(cdb) * (size_t)srv.dbnum);
     for (int i = 0; i < srv.dbnum; i++) {
@@ -51,10 +105,13 @@ void dbInitAll(void) {
         dictInit(&srv.db[i].watched, &multiWatchedDictType);
         srv.db[i].id = i;
     }
+    /* SELECT is refused in cluster mode: only db 0 holds keys there. */
+    if (srv.clusterEnabled) srv.db[0].slots = memCalloc(sizeof(dbSlotIndex));
 }
 
 dbEntry *dbEntryNew(const char *key, size_t keylen, size_t inlineValueLen) {
-    dbEntry *e = memAlloc(sizeof(dbEntry) + keylen + inlineValueLen);
+    size_t pre = entryPrefix();
+    dbEntry *e = (dbEntry *)((char *)memAlloc(pre + sizeof(dbEntry) + keylen + inlineValueLen) + pre);
     e->link.next = NULL;
     e->expire = 0;
     e->keylen = (uint32_t)keylen;
@@ -70,7 +127,7 @@ dbEntry *dbEntryNew(const char *key, size_t keylen, size_t inlineValueLen) {
 
 void dbEntryFree(dbEntry *e) {
     objFreeValue(e);
-    memFree(e);
+    memFree((char *)e - entryPrefix());
 }
 
 /* An entry already unlinked from db: nothing can reach it any more. */
@@ -152,6 +209,7 @@ static void expireIndexDel(cdb *db, dbEntry *e) {
 
 void dbInsert(cdb *db, dbEntry *e) {
     dictAdd(&db->keys, &e->link);
+    slotAdd(db, e);
     if (e->expire) expireIndexAdd(db, e);
     multiTouchWatchedKey(db, e->key, e->keylen);
     /* Only a key that did not exist (or held another type) can have
@@ -164,6 +222,7 @@ void dbInsert(cdb *db, dbEntry *e) {
  * index pointing at the live entry. Frees old. */
 void dbReplace(cdb *db, dbEntry *old, dbEntry *repl) {
     dictReplaceNode(&db->keys, &old->link, &repl->link);
+    slotReplace(db, old, repl);
     if (((repl->type == OBJ_LIST || repl->type == OBJ_ZSET) && repl->type != old->type) || old->type == OBJ_STREAM)
         blockSignalKeyReady(db, repl->key, repl->keylen);
     if (old->expire && repl->expire) {
@@ -191,6 +250,7 @@ void dbSetKey(cdb *db, dbEntry *e, int keepTtl) {
 dbEntry *dbUnlinkEntry(cdb *db, const char *key, size_t len) {
     dbEntry *e = (dbEntry *)dictUnlink(&db->keys, key, len);
     if (!e) return NULL;
+    slotDel(db, e);
     if (e->expire) expireIndexDel(db, e);
     multiTouchWatchedKey(db, key, len);
     /* XREADGROUP waiters on a deleted stream are answered (Redis 7.0's
@@ -254,6 +314,7 @@ long long dbEmptyGeneric(cdb *db, int async) {
         dictEmpty(&db->expires, freeExpireNode, NULL);
         dictEmpty(&db->keys, freeEntryNode, NULL);
     }
+    if (db->slots) memset(db->slots, 0, sizeof(*db->slots));
     db->expireCursor = 0;
     db->avgTtl = 0;
     return removed;
@@ -262,7 +323,7 @@ long long dbEmptyGeneric(cdb *db, int async) {
 long long dbEmpty(cdb *db) { return dbEmptyGeneric(db, 0); }
 
 size_t dbEntryMemory(dbEntry *e) {
-    size_t total = memUsableSize(e);
+    size_t total = memUsableSize((char *)e - entryPrefix());
     total += objValueMemory(e);
     if (e->expire) total += sizeof(expireNode) + sizeof(void *);
     return total;

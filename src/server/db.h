@@ -67,8 +67,17 @@ typedef struct expireNode {
     dbEntry *e;
 } expireNode;
 
+/* Cluster mode's per-slot key index (db.c): every entry of db 0 is on its
+ * slot's doubly linked list, through links kept just before the entry in
+ * the same allocation (only when cluster-enabled: 16 bytes a key). */
+typedef struct dbSlotIndex {
+    dbEntry *head[16384];
+    uint32_t count[16384];
+} dbSlotIndex;
+
 typedef struct cdb {
     dict keys;      /* dbEntry */
+    dbSlotIndex *slots; /* cluster mode, db 0 only; NULL otherwise */
     dict expires;   /* expireNode */
     dict watched;   /* watchedKey (multi.c) */
     int id;
@@ -99,6 +108,10 @@ dbEntry *dbUnlinkEntry(cdb *db, const char *key, size_t len); /* caller frees */
 void dbSetExpire(cdb *db, dbEntry *e, long long whenMs);
 int dbRemoveExpire(cdb *db, dbEntry *e);
 long long dbSize(cdb *db);
+/* Cluster mode's slot index: keys of one slot in O(keys of the slot). */
+long long dbSlotCount(cdb *db, unsigned slot);
+dbEntry *dbSlotFirst(cdb *db, unsigned slot);
+dbEntry *dbSlotNext(dbEntry *e);
 long long dbEmpty(cdb *db);               /* returns keys removed */
 long long dbEmptyGeneric(cdb *db, int async); /* async: tables handed to lazyfree.c whole */
 void dbTouchKey(cdb *db, const char *key, size_t len); /* WATCH invalidation */

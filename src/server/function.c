@@ -876,6 +876,7 @@ static void fcallGeneric(client *c, int ro) {
     if (ro) runFlags |= SL_RUN_READONLY;
     if (f->flags & SCRIPT_FLAG_NO_WRITES) runFlags |= SL_RUN_READONLY;
     if (f->flags & SCRIPT_FLAG_ALLOW_OOM) runFlags |= SL_RUN_ALLOW_OOM;
+    if (f->flags & SCRIPT_FLAG_ALLOW_CROSS_SLOT) runFlags |= SL_RUN_ALLOW_CROSS_SLOT;
     if (!(f->flags & SCRIPT_FLAG_NO_WRITES)) {
         if (ro) {
             replyError(c, "Can not execute a script with write flag using *_ro command.");

@@ -291,6 +291,26 @@ static void unsubscribeKind(client *c, int kind) {
     updateFlag(c);
 }
 
+/* Cluster mode: a new map took the slot of these shard channels away, so
+ * every subscriber is unsubscribed from them and told so (Redis'
+ * removeChannelsInSlot). */
+void pubsubShardUnsubscribeWhere(int (*match)(const char *ch, size_t len, void *priv), void *priv) {
+    dictIter it;
+    dictIterInit(&it, &shardChannels, 1);
+    dictNode *n;
+    while ((n = dictNext(&it))) {
+        channelNode *ch = (channelNode *)n;
+        if (!match(ch->name, ch->len, priv)) continue;
+        /* The last unsubscribe frees ch: count first, touch nothing after. */
+        for (int left = ch->count; left > 0; left--) {
+            client *c = ch->subs[0];
+            unsubscribe(c, PS_SHARD, ch->name, ch->len, 1);
+            updateFlag(c);
+        }
+    }
+    dictIterEnd(&it);
+}
+
 static void unsubscribeCommand(client *c) { unsubscribeKind(c, PS_CHANNEL); }
 static void punsubscribeCommand(client *c) { unsubscribeKind(c, PS_PATTERN); }
 static void sunsubscribeCommand(client *c) { unsubscribeKind(c, PS_SHARD); }

@@ -210,6 +210,7 @@ static void evalGeneric(client *c, int bySha, int ro) {
     int flags = scriptFlags(L, sha);
     int runFlags = 0;
     if (ro) runFlags |= SL_RUN_READONLY;
+    if ((flags & SCRIPT_FLAG_EVAL_COMPAT) || (flags & SCRIPT_FLAG_ALLOW_CROSS_SLOT)) runFlags |= SL_RUN_ALLOW_CROSS_SLOT;
     if (!(flags & SCRIPT_FLAG_EVAL_COMPAT)) {
         /* A script that declares its flags is checked before it starts. */
         if (flags & SCRIPT_FLAG_NO_WRITES) runFlags |= SL_RUN_READONLY;

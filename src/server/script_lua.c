@@ -11,6 +11,7 @@
  * for every run. Must never: run a command that failed a check, let an
  * allocation past SL_HEAP_LIMIT through, or raise a Lua error outside a
  * protected call (that would abort the process). */
+#include "cluster.h"
 #include "script_lua.h"
 #include "db.h"
 #include "client.h"
@@ -56,6 +57,7 @@ static struct {
     long long startMs, lastPollMs;
     client *caller;
     const char *sha;
+    int slot;       /* cluster mode: the slot the script's keys use so far, -1 none */
 } run;
 
 static client *scriptClient; /* executes redis.call; no connection */
@@ -546,6 +548,16 @@ static int scriptCall(lua_State *L) {
                               "instance is configured to report errors during writes if RDB snapshotting fails "
                               "(stop-writes-on-bgsave-error option). Please check the Redis logs for details about "
                               "the RDB error.");
+            return 1;
+        }
+    }
+    /* Cluster mode: a call must stay on this node's slots (Redis'
+     * scriptVerifyClusterState). */
+    if (srv.clusterEnabled) {
+        char cerr[160];
+        if (clusterCheckScriptCall(run.caller, cmd, argSlices, argc, &run.slot, (run.flags & SL_RUN_ALLOW_CROSS_SLOT) != 0,
+                                   cerr, sizeof(cerr)) == -1) {
+            pushErrorTable(L, cerr);
             return 1;
         }
     }
@@ -1344,6 +1356,7 @@ static void runGeneric(lua_State *L, client *c, const char *sha, int ref, slice 
     run.resp = 2;
     run.wrote = 0;
     run.caller = c;
+    run.slot = clusterCallerSlot(c);
     run.sha = sha;
     run.busy = run.killed = 0;
     run.startMs = run.lastPollMs = mstime();

@@ -20,6 +20,7 @@
 /* What the running script may do (script.c sets it for each run). */
 #define SL_RUN_READONLY (1 << 0)  /* no-writes shebang flag, EVAL_RO, EVALSHA_RO */
 #define SL_RUN_ALLOW_OOM (1 << 1) /* allow-oom shebang flag */
+#define SL_RUN_ALLOW_CROSS_SLOT (1 << 2) /* allow-cross-slot-keys flag, or a script without shebang (Redis 7.0) */
 
 /* Creates the sandboxed state; NULL with a message in err on failure. */
 struct lua_State *slCreate(char *err, size_t errlen);

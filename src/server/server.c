@@ -20,6 +20,7 @@
 #include "lazyfree.h"
 #include "listen.h"
 #include "repl.h"
+#include "cluster.h"
 #include "pause.h"
 #include "net.h"
 #include <errno.h>
@@ -237,6 +238,11 @@ int serverInit(char **err) {
     static char keyringErr[1100];
     if (keyringInitFromConfig(keyringErr, sizeof(keyringErr)) == -1) {
         *err = keyringErr;
+        return -1;
+    }
+    static char clusterErr[600];
+    if (clusterInit(clusterErr, sizeof(clusterErr)) == -1) {
+        *err = clusterErr;
         return -1;
     }
     static char listenErr[256];

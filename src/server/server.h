@@ -210,6 +210,17 @@ typedef struct server {
     long long inLast, outLast;
 
 
+    /* cluster mode (cluster.c; the map lives there) */
+    int clusterEnabled;              /* cluster-enabled: immutable */
+    char *clusterConfigFile;         /* cluster-config-file: the node id, epoch and map */
+    char *clusterAnnounceIp;         /* NULL = none */
+    char *clusterAnnounceHostname;   /* NULL = none */
+    int clusterAnnouncePort, clusterAnnounceTlsPort; /* 0 = the node's port / tls-port */
+    int clusterPreferredEndpointType; /* CLUSTER_ENDPOINT_* */
+    long long clusterNodeTimeout;    /* accepted: no gossip, nothing times out */
+    int clusterRequireFullCoverage;  /* cluster_state is fail while a slot is unassigned */
+    long long clusterConfigSaveDelay; /* hidden test aid: ms between writing and renaming the file */
+
     /* command table */
     dict commands;
 } server;
