@@ -30,7 +30,21 @@
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
+
+/* Lua numbers are doubles; C's conversion of one outside the target range
+ * is undefined. Redis' casts give the x86 answer there (the most negative
+ * value), so these do too, without the undefined behaviour. */
+static long long numToLL(double d) {
+    if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0)) return LLONG_MIN;
+    return (long long)d;
+}
+
+static int numToInt(double d) {
+    if (!(d > (double)INT_MIN - 1.0 && d < (double)INT_MAX + 1.0)) return INT_MIN;
+    return (int)d;
+}
 
 #define REG_HIDDEN_G "__cachet_globals" /* registry: the real globals table */
 #define REG_PROXY_G SL_REG_PROXY_G      /* registry: what scripts see as _G */
@@ -343,7 +357,7 @@ static void replyFromLua(client *c, lua_State *L, int depth) {
         }
         break;
     case LUA_TNUMBER:
-        replyLongLong(c, (long long)lua_tonumber(L, -1));
+        replyLongLong(c, numToLL(lua_tonumber(L, -1)));
         break;
     case LUA_TTABLE: {
         if (rawField(L, "err", LUA_TSTRING)) {
@@ -678,7 +692,7 @@ static int redisLog(lua_State *L) {
     int argc = lua_gettop(L);
     if (argc < 2) return plainError(L, "redis.log() requires two arguments or more.");
     if (!lua_isnumber(L, 1)) return plainError(L, "First argument must be a number (log level).");
-    int level = (int)lua_tonumber(L, 1);
+    int level = numToInt(lua_tonumber(L, 1));
     if (level < LL_DEBUG || level > LL_WARNING) return plainError(L, "Invalid debug level.");
     if (!logLevelEnabled(level)) return 0;
     luaL_Buffer b;
@@ -697,7 +711,7 @@ static int redisLog(lua_State *L) {
 
 static int redisSetresp(lua_State *L) {
     if (lua_gettop(L) != 1) return plainError(L, "redis.setresp() requires one argument.");
-    int resp = (int)lua_tonumber(L, -1);
+    int resp = numToInt(lua_tonumber(L, -1));
     if (resp != 2 && resp != 3) return plainError(L, "RESP version must be 2 or 3.");
     run.resp = resp;
     return 0;
@@ -707,7 +721,7 @@ static int redisSetresp(lua_State *L) {
  * otherwise accepted. */
 static int redisSetRepl(lua_State *L) {
     if (lua_gettop(L) != 1) return plainError(L, "redis.set_repl() requires two arguments.");
-    int flags = (int)lua_tonumber(L, -1);
+    int flags = numToInt(lua_tonumber(L, -1));
     if (flags & ~3) return plainError(L, "Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.");
     return 0;
 }
@@ -1291,7 +1305,7 @@ static void replyRunError(client *c, lua_State *L, const char *sha) {
         const char *src = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
         lua_getfield(L, -3, "line");
         int hasLine = lua_isnumber(L, -1);
-        long line = (long)lua_tonumber(L, -1);
+        long line = (long)numToLL(lua_tonumber(L, -1));
         if (e) {
             size_t n = strlen(e) + (src ? strlen(src) : 0) + 128;
             msg = memAlloc(n);

@@ -108,6 +108,9 @@ def cachet(server_factory, tls_certs):
 # byte. (script, numkeys-and-arguments...)
 CONVERSIONS = [
     ("return 1",), ("return 'x'",), ("return 3.99",), ("return -3.99",), ("return true",), ("return false",),
+    # Numbers no integer can hold (the fuzzer found the conversion was undefined behaviour).
+    ("return 1e20",), ("return -1e20",), ("return 0/0",), ("return {1e300}",),
+    ("redis.log(3444444444444444, 'x')",), ("redis.setresp(1e300)",), ("redis.set_repl(-1e300)",),
     ("return nil",), ("return {1,2,3,'x',nil,5}",), ("return {1,{2,{3}},true,false}",),
     ("return {err='MY err'}",), ("return {ok='fine\\r\\nx'}",), ("return {1, 'a', {ok='x'}, {err='E y'}}",),
     ("return redis.error_reply('foo bar')",), ("return redis.error_reply('-foo bar')",),
