@@ -11,9 +11,13 @@
  * change a group after an error reply (parsing comes first, as in Redis),
  * or block inside MULTI or a script (block.c answers those as a timeout).
  *
- * Replication (not wired yet): XREADGROUP, XCLAIM and XAUTOCLAIM change
- * PELs as a side effect of reads; Redis propagates them as XCLAIM ... FORCE
- * JUSTID and XGROUP SETID. */
+ * Replication: XREADGROUP, XCLAIM and XAUTOCLAIM change PELs as a side
+ * effect of reads, at times only the primary knows, so they never travel
+ * as sent: each claimed or delivered entry goes as an idempotent XCLAIM ...
+ * FORCE JUSTID (propXclaim), a moved group id alone as XGROUP SETID, a
+ * consumer a NOACK read made as XGROUP CREATECONSUMER: exactly Redis 7.0's
+ * forms, including what 7.0 leaves out (history reads, consumers made by
+ * reads without NOACK, entries-read of reads without NOACK). */
 #include "server.h"
 #include "db.h"
 #include "client.h"
@@ -22,6 +26,7 @@
 #include "block.h"
 #include "stream_cg.h"
 #include "t_stream.h"
+#include "propagate.h"
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -77,6 +82,44 @@ static long long msSince(long long now, long long t) {
     return now - t;
 }
 
+/* ---- replication forms (Redis 7.0's streamPropagate*) ---- */
+
+/* XCLAIM key group consumer 0 id TIME t RETRYCOUNT n FORCE JUSTID LASTID l:
+ * replays one pending entry's state whatever the replica holds; for an
+ * entry gone from the stream it deletes the replica's pending record. */
+static void propXclaim(client *c, slice key, slice group, slice id, const streamCG *cg, const streamNACK *nack) {
+    if (!propActive()) return;
+    char tbuf[LONG_STR_SIZE], rbuf[LONG_STR_SIZE], lbuf[48];
+    slice argv[14] = {propStr("XCLAIM"), key, group, {nack->consumer->name, nack->consumer->nameLen}, propStr("0"),
+                      id, propStr("TIME"), propLL(tbuf, nack->deliveryTime), propStr("RETRYCOUNT"),
+                      propLL(rbuf, (long long)nack->deliveryCount), propStr("FORCE"), propStr("JUSTID"),
+                      propStr("LASTID"), {lbuf, (size_t)streamFormatID(lbuf, &cg->lastId)}};
+    propAlso(c->db->id, argv, 14);
+}
+
+static void propXclaimID(client *c, slice key, slice group, const streamID *id, const streamCG *cg,
+                         const streamNACK *nack) {
+    char ibuf[48];
+    slice ids = {ibuf, (size_t)streamFormatID(ibuf, id)};
+    propXclaim(c, key, group, ids, cg, nack);
+}
+
+/* XGROUP SETID key group last ENTRIESREAD n */
+static void propGroupID(client *c, slice key, slice group, const streamCG *cg) {
+    if (!propActive()) return;
+    char lbuf[48], ebuf[LONG_STR_SIZE];
+    slice argv[7] = {propStr("XGROUP"), propStr("SETID"), key, group,
+                     {lbuf, (size_t)streamFormatID(lbuf, &cg->lastId)}, propStr("ENTRIESREAD"),
+                     propLL(ebuf, cg->entriesRead)};
+    propAlso(c->db->id, argv, 7);
+}
+
+/* XGROUP CREATECONSUMER key group consumer */
+static void propConsumerCreation(client *c, slice key, slice group, slice consumer) {
+    slice argv[5] = {propStr("XGROUP"), propStr("CREATECONSUMER"), key, group, consumer};
+    propAlso(c->db->id, argv, 5);
+}
+
 /* ======================================================================== */
 /* XREAD / XREADGROUP                                                       */
 /* ======================================================================== */
@@ -85,14 +128,16 @@ static long long msSince(long long now, long long t) {
  * after start moves the group on and (without NOACK) becomes pending for
  * the consumer, or is handed over to it when already pending. */
 static long replyGroupNew(client *c, stream *s, const streamID *start, long long count, streamCG *cg,
-                          streamConsumer *consumer, int noack) {
+                          streamConsumer *consumer, int noack, slice key, slice group) {
     streamIter it;
     streamID id, end = {UINT64_MAX, UINT64_MAX};
     int64_t nf;
     long n = 0;
     void *len = replyDeferredLen(c);
     streamIterStart(&it, s, start, &end, 0);
+    int moved = 0;
     while ((count == 0 || n < count) && streamIterNext(&it, &id, &nf)) {
+        if (streamCompareID(&id, &cg->lastId) > 0) moved = 1;
         streamCGAdvance(s, cg, &id);
         if (!noack) {
             streamNACK *nack = idmapFind(&cg->pel, &id);
@@ -105,11 +150,13 @@ static long replyGroupNew(client *c, stream *s, const streamID *start, long long
                 idmapInsert(&cg->pel, &id, nack);
                 idmapInsert(&consumer->pel, &id, nack);
             }
+            propXclaimID(c, key, group, &id, cg, nack); /* carries LASTID too */
         }
         xReplyEntry(c, &it, &id, nf);
         n++;
     }
     replySetDeferredArrayLen(c, len, n);
+    if (noack && moved) propGroupID(c, key, group, cg);
     return n;
 }
 
@@ -289,6 +336,9 @@ static void xreadGeneric(client *c, int group) {
             if (!consumer) {
                 consumer = streamConsumerCreate(groups[k], consumerName->p, consumerName->len, srv.mstime);
                 srv.dirty++;
+                /* Without NOACK the XCLAIMs make it on the replica (a history
+                 * read makes none there: Redis 7.0 leaves it so). */
+                if (noack) propConsumerCreation(c, key, *groupName, *consumerName);
             }
             consumer->seenTime = srv.mstime;
         }
@@ -303,7 +353,7 @@ static void xreadGeneric(client *c, int group) {
         } else if (history) {
             replyConsumerHistory(c, s, &start, count, consumer);
         } else {
-            replyGroupNew(c, s, &start, count, groups[k], consumer, noack);
+            replyGroupNew(c, s, &start, count, groups[k], consumer, noack, key, *groupName);
         }
         if (group) {
             srv.dirty++;
@@ -350,7 +400,10 @@ cleanup:
 }
 
 static void xreadCommand(client *c) { xreadGeneric(c, 0); }
-static void xreadgroupCommand(client *c) { xreadGeneric(c, 1); }
+static void xreadgroupCommand(client *c) {
+    xreadGeneric(c, 1);
+    propPreventSelf(); /* its effects went as XCLAIM / XGROUP forms */
+}
 
 /* ======================================================================== */
 /* XGROUP                                                                   */
@@ -694,9 +747,11 @@ static void xclaimCommand(client *c) {
             goto cleanup;
         }
     }
+    int propLastId = 0; /* a moved group id goes alone only if no XCLAIM carries it */
     if (streamCompareID(&lastId, &cg->lastId) > 0) {
         cg->lastId = lastId;
         srv.dirty++;
+        propLastId = 1;
     }
     /* A bogus time (client clocks differ) means now rather than an error. */
     if (deliverytime < 0 || deliverytime > now) deliverytime = now;
@@ -708,6 +763,8 @@ static void xclaimCommand(client *c) {
         streamNACK *nack = idmapFind(&cg->pel, id);
         if (!entryExists(s, id)) {
             if (nack) { /* the entry is gone: so is its pending record */
+                propXclaim(c, c->argv[1], c->argv[2], c->argv[5 + k], cg, nack);
+                propLastId = 0;
                 streamNACKDelete(cg, id, nack);
                 srv.dirty++;
             }
@@ -734,12 +791,16 @@ static void xclaimCommand(client *c) {
         if (justid) xReplyID(c, id);
         else if (!xReplyOneEntry(c, s, id)) replyNull(c);
         n++;
+        propXclaim(c, c->argv[1], c->argv[2], c->argv[5 + k], cg, nack); /* the id as the client wrote it */
+        propLastId = 0;
         srv.dirty++;
     }
+    if (propLastId) propGroupID(c, c->argv[1], c->argv[2], cg);
     replySetDeferredArrayLen(c, len, n);
     streamCGCheck(s);
 cleanup:
     memFree(ids);
+    propPreventSelf();
 }
 
 static void xautoclaimCommand(client *c) {
@@ -795,6 +856,7 @@ static void xautoclaimCommand(client *c) {
         if (streamIncrID(&cur) == -1) atEnd = 1; /* the very last id: nothing can follow */
         streamNACK *nack = v;
         if (!entryExists(s, &id)) {
+            propXclaimID(c, c->argv[1], c->argv[2], &id, cg, nack); /* deletes it on the replica */
             streamNACKDelete(cg, &id, nack);
             srv.dirty++;
             if (ndeleted == capD) {
@@ -815,6 +877,7 @@ static void xautoclaimCommand(client *c) {
             claimed = memRealloc(claimed, capC * sizeof(*claimed));
         }
         claimed[nclaimed++] = id;
+        propXclaimID(c, c->argv[1], c->argv[2], &id, cg, nack);
         count--;
         srv.dirty++;
     }
@@ -832,6 +895,7 @@ static void xautoclaimCommand(client *c) {
     memFree(claimed);
     memFree(deleted);
     streamCGCheck(s);
+    propPreventSelf();
 }
 
 /* ======================================================================== */
