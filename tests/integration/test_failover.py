@@ -386,3 +386,9 @@ def test_failover_info_field_and_command_docs(server_factory):
     with socket.create_connection(("127.0.0.1", a.port), timeout=10) as s:
         s.sendall(resp("COMMAND", "INFO", "failover"))
         assert s.recv(4096).startswith(b"*1\r\n*10\r\n$8\r\nfailover\r\n:-1\r\n")
+
+
+def test_failover_refused_in_cluster_mode(server_factory):
+    a, ac = node(server_factory, "--cluster-enabled", "yes")
+    assert err(ac, "FAILOVER") == "FAILOVER not allowed in cluster mode. Use CLUSTER FAILOVER command instead."
+    assert err(ac, "FAILOVER", "ABORT") == "FAILOVER not allowed in cluster mode. Use CLUSTER FAILOVER command instead."
