@@ -23,6 +23,7 @@
 #include "propagate.h"
 #include "function.h"
 #include "repl.h"
+#include "failover.h"
 #include "script.h"
 #include "cluster.h"
 #include <stdio.h>
@@ -40,7 +41,7 @@ static cmdDef *tables[] = {connCommands,   serverCommands, keyCommands,    strin
                            hashCommands,   listCommands,   setCommands,    zsetCommands,   streamCommands, streamGroupCommands,
                            aclCommands,    dumpCommands,   snapshotCommands, scriptCommands,
                            functionCommands, replCommands, replPrimaryCommands, replReplicaCommands,
-                           clusterCommands, commandCommands};
+                           failoverCommands, clusterCommands, commandCommands};
 static int nextId; /* cmdDef.id handed out so far */
 
 typedef struct cmdNode {

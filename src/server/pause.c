@@ -56,6 +56,10 @@ void pauseEnd(pausePurpose p) {
     purposes[p].endMs = 0;
 }
 
+pauseType pausePurposeType(pausePurpose p) {
+    return purposes[p].endMs > srv.mstime ? purposes[p].type : PAUSE_NONE;
+}
+
 int pauseActive(void) { return typeInForce() != PAUSE_NONE; }
 
 long long pauseRemainingMs(void) {

@@ -16,6 +16,8 @@ typedef enum { PAUSE_BY_CLIENT = 0, PAUSE_BY_FAILOVER = 1, PAUSE_PURPOSES = 2 } 
  * end (unix ms) win, as in Redis 7.0. */
 void pauseStart(pausePurpose p, long long endMs, pauseType t);
 void pauseEnd(pausePurpose p);
+/* The type p holds now (PAUSE_NONE once its end passed). */
+pauseType pausePurposeType(pausePurpose p);
 /* 1 while any pause is in force: expiry and eviction wait. */
 int pauseActive(void);
 /* 1 when c's command must wait now (cmd.c, before running or queueing it);

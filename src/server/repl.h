@@ -74,6 +74,13 @@ int replBacklogExists(void);         /* writes are being recorded for replicas *
 /* min-replicas-to-write: 0 when a write must be refused with -NOREPLICAS. */
 int replPrimaryWritesAllowed(void);
 int replConnectedReplicas(void);     /* online replicas */
+int replReplicaLinkCount(void);      /* replicas attached, in any state */
+/* failover.c: the replica announcing (or connected from) host with
+ * listening port port: 1 online (*ackOff its last ACK), 0 not online yet,
+ * -1 none. */
+int replFindReplica(const char *host, int port, long long *ackOff);
+/* failover.c: 1 and its address when a replica has ACKed replOffset(). */
+int replCaughtUpReplica(char *host, size_t hostCap, int *port);
 void replPrimaryInfo(textBuf *b);    /* connected_slaves ... repl_backlog_histlen */
 void replPrimaryRole(client *c);     /* ROLE as a primary */
 void replPrimaryClientFree(client *c); /* a CLIENT_REPLICA client goes away */
@@ -105,5 +112,8 @@ int replReplicaConfigure(const char *host, const char *port, const char **err);
  * repl_primary.c (which owns REPLCONF) holds a weak no-op until this file
  * defines it. */
 void replReplicaSendAck(void);
+/* failover.c: a primary becomes a replica of host:port (its PSYNC then
+ * says FAILOVER); -1 when host is no address we can connect to. */
+int replReplicaFailoverTo(const char *host, int port);
 
 #endif

@@ -34,6 +34,7 @@
 #include "snapshot.h"
 #include "backlog.h"
 #include "propagate.h"
+#include "failover.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -305,6 +306,37 @@ int replConnectedReplicas(void) {
     for (int i = 0; i < P.nlinks; i++)
         if (P.links[i]->state == LINK_ONLINE) n++;
     return n;
+}
+
+int replReplicaLinkCount(void) { return P.nlinks; }
+
+/* Redis' findReplica: the announced ip (or the peer's) and the listening
+ * port, the host compared without case. */
+static replLink *findLink(const char *host, int port) {
+    for (int i = 0; i < P.nlinks; i++) {
+        char ip[64];
+        linkIp(P.links[i], ip, sizeof(ip));
+        if (!strcasecmp(host, ip) && port == P.links[i]->listeningPort) return P.links[i];
+    }
+    return NULL;
+}
+
+int replFindReplica(const char *host, int port, long long *ackOff) {
+    replLink *l = findLink(host, port);
+    if (!l) return -1;
+    *ackOff = l->ackOffset;
+    return l->state == LINK_ONLINE;
+}
+
+int replCaughtUpReplica(char *host, size_t hostCap, int *port) {
+    for (int i = 0; i < P.nlinks; i++) {
+        replLink *l = P.links[i];
+        if (l->state != LINK_ONLINE || l->ackOffset != replOffset()) continue;
+        linkIp(l, host, hostCap);
+        *port = l->listeningPort;
+        return 1;
+    }
+    return 0;
 }
 
 static void startStream(replLink *l) {
@@ -662,6 +694,23 @@ static int tryPartial(client *c, replLink *l, slice id, long long want) {
 
 static void syncCommand(client *c) {
     if (c->flags & CLIENT_REPLICA) return; /* already one: ignored, as Redis */
+    /* PSYNC <replid> <offset> FAILOVER: our primary hands us its role. Only
+     * when it asks with the history we follow (we are its replica, caught
+     * up): we promote ourselves as REPLICAOF NO ONE does, and the PSYNC
+     * below continues from our second id. */
+    if (c->argc > 3 && !strcasecmp(c->cmd->name, "psync") && sliceEqNocase(c->argv[3], "failover")) {
+        if (c->argv[1].len != REPL_ID_LEN || strncasecmp(c->argv[1].p, replId(), REPL_ID_LEN) != 0) {
+            replyError(c, "PSYNC FAILOVER replid must match my replid.");
+            return;
+        }
+        const char *err = NULL;
+        replReplicaConfigure("no", "one", &err);
+        logNotice("Failover request received for replid %s.", replId2());
+    }
+    if (failoverGetState() != FAILOVER_NONE) {
+        replyError(c, "-NOMASTERLINK Can't SYNC while failing over");
+        return;
+    }
     if (replIsReplica() && !replMasterClient()) {
         replyError(c, "-NOMASTERLINK Can't SYNC while not connected with my master");
         return;
@@ -856,7 +905,10 @@ void replPrimaryCron(void) {
     long long now = srv.mstime;
     /* Keepalive in the stream (only as the origin of it: a replica proxies
      * its primary's pings). */
-    if (!replIsReplica() && P.nlinks && now - P.lastPing >= (long long)srv.replPingReplicaPeriod * 1000) {
+    /* Nor while a FAILOVER waits: a PING would move the offset the target
+     * must reach. */
+    if (!replIsReplica() && P.nlinks && failoverGetState() == FAILOVER_NONE &&
+        now - P.lastPing >= (long long)srv.replPingReplicaPeriod * 1000) {
         static const slice ping = {"PING", 4};
         P.lastPing = now;
         if (P.bl) feedCommand(-1, &ping, 1);
@@ -913,7 +965,7 @@ void replPrimaryInfo(textBuf *b) {
                    l->ackOffset, (srv.mstime - l->ackTime) / 1000);
     }
     textAppend(b,
-               "master_failover_state:no-failover\r\n"
+               "master_failover_state:%s\r\n"
                "master_replid:%s\r\n"
                "master_replid2:%s\r\n"
                "master_repl_offset:%lld\r\n"
@@ -922,7 +974,7 @@ void replPrimaryInfo(textBuf *b) {
                "repl_backlog_size:%lld\r\n"
                "repl_backlog_first_byte_offset:%lld\r\n"
                "repl_backlog_histlen:%lld\r\n",
-               replId(), replId2(), replOffset(), replSecondOffset(), P.bl != NULL, srv.replBacklogSize,
+               failoverStateName(), replId(), replId2(), replOffset(), replSecondOffset(), P.bl != NULL, srv.replBacklogSize,
                P.bl ? P.bl->firstOffset : 0, P.bl ? P.bl->histlen : 0);
 }
 

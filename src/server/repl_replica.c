@@ -50,6 +50,7 @@
 #include "crc64.h"
 #include "conn_out.h"
 #include "dassert.h"
+#include "failover.h"
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -186,6 +187,8 @@ static void linkBuffersFree(void) {
 /* Any link state -> CONNECT (or stays as it is when there is no link): the
  * cron retries. The old dataset stays as it was. */
 static void linkDrop(void) {
+    /* A FAILOVER waits for this link's PSYNC reply: it will not come. */
+    if (R.state == RS_CONNECTING || R.state == RS_HANDSHAKE) failoverLinkFailed();
     transferAbort();
     if (R.link) {
         connClose(R.link);
@@ -542,7 +545,7 @@ static int transferStep(void) {
 
 static void sendPsync(void) {
     char off[32];
-    const char *argv[3] = {"PSYNC", "?", "-1"};
+    const char *argv[4] = {"PSYNC", "?", "-1", "FAILOVER"};
     if (R.haveHistory) {
         snprintf(off, sizeof(off), "%lld", replOffset() + 1);
         argv[1] = replId();
@@ -551,7 +554,9 @@ static void sendPsync(void) {
     } else {
         logNotice("Partial resynchronization not possible (no cached master)");
     }
-    linkSend(3, argv);
+    /* A primary handing its role to this one (failover.c) says so: the
+     * target promotes itself before answering. */
+    linkSend(failoverGetState() == FAILOVER_IN_PROGRESS ? 4 : 3, argv);
     R.hs[0] = HS_PSYNC;
     R.hsCount = 1;
     R.hsPos = 0;
@@ -612,6 +617,7 @@ static void hsPsyncReply(const char *line) {
             linkDrop();
             return;
         }
+        failoverPsyncAnswered(1);
         memcpy(R.fullId, id, REPL_ID_LEN);
         R.fullId[REPL_ID_LEN] = '\0';
         R.fullOffset = off;
@@ -640,6 +646,7 @@ static void hsPsyncReply(const char *line) {
             logNotice("Master replication ID changed to %s", newId);
             replDisconnectReplicas(); /* they must learn the new id */
         }
+        failoverPsyncAnswered(1);
         logNotice("Successful partial resynchronization with master.");
         logNotice("MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.");
         masterCreate(R.cachedDb, 0);
@@ -651,6 +658,12 @@ static void hsPsyncReply(const char *line) {
         logWarning("Unexpected reply to PSYNC from master: %.200s", line);
     } else {
         logWarning("Unexpected reply to PSYNC from master: '%.200s'", line);
+    }
+    if (failoverGetState() == FAILOVER_IN_PROGRESS) {
+        /* The target refused: we are a primary again, at once (the abort
+         * drops this link itself). */
+        failoverPsyncAnswered(0);
+        return;
     }
     linkDrop();
 }
@@ -880,6 +893,10 @@ static void replicaofCommand(client *c) {
         replyError(c, "Command is not valid when client is a replica.");
         return;
     }
+    if (failoverGetState() != FAILOVER_NONE) {
+        replyError(c, "REPLICAOF not allowed while failing over.");
+        return;
+    }
     if (sliceEqNocase(c->argv[1], "no") && sliceEqNocase(c->argv[2], "one")) {
         if (R.state != RS_NONE) {
             replicaUnset();
@@ -919,6 +936,16 @@ static void replicaofCommand(client *c) {
     memFree(info);
     linkConnect(); /* at once, as Redis 7.0; the cron retries if it fails */
     replyOk(c);
+}
+
+int replReplicaFailoverTo(const char *host, int port) {
+    char addr[INET6_ADDRSTRLEN];
+    if (resolveHost(host, addr, sizeof(addr)) == -1) return -1;
+    replicaSet(host, addr, port);
+    logNotice("Connecting to the FAILOVER target %s:%d", host, port);
+    linkConnect();
+    if (R.state != RS_CONNECTING) failoverLinkFailed(); /* failed at once: no retry, abort */
+    return 0;
 }
 
 /* ---- cron, INFO, ROLE ---------------------------------------------------- */

@@ -21,6 +21,7 @@
 #include "listen.h"
 #include "repl.h"
 #include "cluster.h"
+#include "failover.h"
 #include "pause.h"
 #include "net.h"
 #include <errno.h>
@@ -95,6 +96,7 @@ static void beforeSleep(elLoop *el) {
      * while any are left the loop polls instead of sleeping. */
     elSetDontWait(el, connTlsBeforeSleep());
     dbActiveExpireCycle(1);
+    failoverBeforeSleep(); /* may end the failover pause: before the pause is checked */
     pauseBeforeSleep(); /* ends timed-out pauses and runs the requests that waited */
     blockHandleReady(); /* serve clients blocked on keys made ready; before the writes */
     clientHandlePendingWrites();
