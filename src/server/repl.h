@@ -101,6 +101,9 @@ void replReplicaShutdown(void);      /* server.c, SHUTDOWN: removes the transfer
 /* config.c: `replicaof host port` (or `no one`) from the file / command
  * line; -1 with *err ("Invalid master port") on bad input. */
 int replReplicaConfigure(const char *host, const char *port, const char **err);
+/* config.c: tls-replication or tls-client-* changed: a live link reconnects
+ * with the new transport (and continues by PSYNC). 0 always. */
+int replReplicaTransportApply(char *err, size_t errlen);
 /* REPLCONF GETACK received from our primary: send REPLCONF ACK now.
  * repl_primary.c (which owns REPLCONF) holds a weak no-op until this file
  * defines it. */

@@ -855,6 +855,28 @@ static void replicaUnset(void) {
     replDisconnectReplicas();
 }
 
+/* config.c, CONFIG SET tls-replication / tls-client-*: the transport of the
+ * link is chosen when it connects, so a live link is dropped and the cron
+ * connects again at once with the new one, asking PSYNC for the history it
+ * has (a partial resync). Never fails: a transport that cannot be set up
+ * shows as a link that keeps retrying (INFO master_link_status:down). */
+int replReplicaTransportApply(char *err, size_t errlen) {
+    (void)err;
+    (void)errlen;
+    if (R.state == RS_NONE || R.state == RS_CONNECT) return 0;
+    logNotice("Replication transport changed (tls-replication %s): reconnecting to the MASTER",
+              srv.tlsReplication ? "yes" : "no");
+    if (R.master) {
+        /* Not freed here: the caller may be running inside a command;
+         * replMasterClientFree moves us to CONNECT and keeps the history. */
+        clientFreeAsync(R.master);
+    } else {
+        linkDrop();
+    }
+    R.lastConnect = 0;
+    return 0;
+}
+
 int replReplicaConfigure(const char *host, const char *port, const char **err) {
     if (!strcasecmp(host, "no") && !strcasecmp(port, "one")) {
         replicaUnset();

@@ -1,0 +1,450 @@
+"""Cachet -> Cachet replication: a primary and a replica, a chain (the middle
+node proxies), PSYNC2 after a promotion, restarts, a link cut mid-stream by
+a proxy and a replica stopped past repl-timeout; plaintext and TLS, each
+with a seeded random write load of every data type running. Then the TLS
+mode walk (none -> preferred -> required -> preferred -> none on the primary
+under load, the replicas moving their links with CONFIG SET tls-replication)
+and certificate rotation on either side, which must never drop a link.
+
+Every wait polls with a deadline; every server is stopped by PID.
+"""
+import os
+import shutil
+import signal
+import socket
+import threading
+
+import pytest
+import redis
+
+from conftest import make_certs, wait_until
+from replutil import Load, compare, info, wait_in_sync
+
+
+def stat(c, field):
+    return int(c.info("stats")[field])
+
+
+class Node:
+    """Arguments of one Cachet node: TLS (tls-mode preferred, its links over
+    TLS) or plaintext."""
+
+    def __init__(self, certs, tls):
+        self.certs, self.tls = certs, tls
+
+    def args(self, *extra, mode="preferred", repl_tls=None):
+        c = self.certs
+        a = ["--repl-diskless-sync-delay", "0", "--tls-cert-file", c["server_crt"], "--tls-key-file",
+             c["server_key"], "--tls-ca-cert-file", c["ca_crt"], "--tls-client-cert-file", c["client_crt"],
+             "--tls-client-key-file", c["client_key"]]
+        if self.tls:
+            a += ["--tls-mode", mode]
+        rt = self.tls if repl_tls is None else repl_tls
+        a += ["--tls-replication", "yes" if rt else "no"]
+        return a + list(extra)
+
+
+def replica_of(p):
+    return ["--replicaof", "127.0.0.1", str(p.port)]
+
+
+def tls_client(srv, certs, **kw):
+    c = redis.Redis(host="127.0.0.1", port=srv.port, ssl=True, ssl_ca_certs=certs["ca_crt"],
+                    ssl_certfile=certs["client_crt"], ssl_keyfile=certs["client_key"], ssl_cert_reqs="required",
+                    socket_timeout=10, **kw)
+    srv._clients.append(c)
+    return c
+
+
+def replica_links(pc):
+    """CLIENT LIST lines of the replicas attached to pc's server."""
+    return [ln for ln in pc.execute_command("CLIENT", "LIST").decode().splitlines() if " flags=S " in ln]
+
+
+TLS_IDS = ["plain", "tls"]
+
+
+@pytest.mark.parametrize("tls", [False, True], ids=TLS_IDS)
+def test_primary_replica_full_sync_under_load(server_factory, tls_certs, tls):
+    n = Node(tls_certs, tls)
+    p = server_factory(*n.args())
+    pc = p.client()
+    with Load(p.port, seed=11 + tls) as load:
+        wait_until(lambda: load.ops > 300, timeout=30, what="some load before the sync")
+        r = server_factory(*n.args(*replica_of(p)))
+        rc = r.client()
+        wait_until(lambda: info(rc).get("master_link_status") == "up", timeout=30, what="the link up")
+        ops = load.ops
+        wait_until(lambda: load.ops > ops + 300, timeout=30, what="load after the sync")
+    wait_in_sync(pc, rc)
+    compare(p, r)
+    assert stat(pc, "sync_full") == 1
+    links = replica_links(pc)
+    assert len(links) == 1 and ("tls=yes" in links[0]) == tls, links
+
+
+@pytest.mark.parametrize("tls", [False, True], ids=TLS_IDS)
+def test_chain_proxies(server_factory, tls_certs, tls):
+    n = Node(tls_certs, tls)
+    p = server_factory(*n.args())
+    pc = p.client()
+    with Load(p.port, seed=21 + tls) as load:
+        a = server_factory(*n.args(*replica_of(p)))
+        ac = a.client()
+        b = server_factory(*n.args(*replica_of(a)))
+        bc = b.client()
+        wait_until(lambda: info(bc).get("master_link_status") == "up", timeout=30, what="the sub-replica up")
+        ops = load.ops
+        wait_until(lambda: load.ops > ops + 500, timeout=30, what="load through the chain")
+    wait_in_sync(pc, ac)
+    wait_in_sync(pc, bc)
+    compare(p, a)
+    compare(p, b)
+    assert info(bc)["master_repl_offset"] == info(pc)["master_repl_offset"]
+    assert info(bc)["master_replid"] == info(pc)["master_replid"]
+    assert stat(pc, "sync_full") == 1 and stat(ac, "sync_full") == 1
+
+
+@pytest.mark.parametrize("tls", [False, True], ids=TLS_IDS)
+def test_psync2_promotion(server_factory, tls_certs, tls):
+    """P with replicas A and B; A is promoted, B and the demoted P follow A
+    with partial resyncs only."""
+    n = Node(tls_certs, tls)
+    p = server_factory(*n.args())
+    pc = p.client()
+    with Load(p.port, seed=31 + tls) as load:
+        a = server_factory(*n.args(*replica_of(p)))
+        b = server_factory(*n.args(*replica_of(p)))
+        ac, bc = a.client(), b.client()
+        for c in (ac, bc):
+            wait_until(lambda c=c: info(c).get("master_link_status") == "up", timeout=30, what="replicas up")
+        ops = load.ops
+        wait_until(lambda: load.ops > ops + 300, timeout=30, what="load")
+    wait_in_sync(pc, ac)
+    wait_in_sync(pc, bc)
+    full, partial = stat(ac, "sync_full"), stat(ac, "sync_partial_ok")
+    ac.execute_command("REPLICAOF", "NO", "ONE")
+    bc.execute_command("REPLICAOF", "127.0.0.1", a.port)
+    pc.execute_command("REPLICAOF", "127.0.0.1", a.port)
+    with Load(a.port, seed=41 + tls) as load:
+        for c in (bc, pc):
+            wait_until(lambda c=c: info(c).get("master_link_status") == "up", timeout=30, what="following A")
+        ops = load.ops
+        wait_until(lambda: load.ops > ops + 300, timeout=30, what="load on A")
+    wait_in_sync(ac, bc)
+    wait_in_sync(ac, pc)
+    assert stat(ac, "sync_full") == full
+    assert stat(ac, "sync_partial_ok") == partial + 2
+    compare(a, b)
+    compare(a, p)
+
+
+@pytest.mark.parametrize("tls", [False, True], ids=TLS_IDS)
+def test_replica_restart_full_sync(server_factory, tls_certs, tls):
+    n = Node(tls_certs, tls)
+    p = server_factory(*n.args())
+    pc = p.client()
+    with Load(p.port, seed=51 + tls) as load:
+        r = server_factory(*n.args(*replica_of(p)))
+        rc = r.client()
+        wait_until(lambda: info(rc).get("master_link_status") == "up", timeout=30, what="the link up")
+        try:
+            rc.execute_command("SHUTDOWN", "NOSAVE")
+        except redis.ConnectionError:
+            pass
+        r.proc.wait(timeout=10)
+        r2 = server_factory(*n.args(*replica_of(p)))
+        r2c = r2.client()
+        wait_until(lambda: info(r2c).get("master_link_status") == "up", timeout=30, what="the restarted replica")
+        ops = load.ops
+        wait_until(lambda: load.ops > ops + 200, timeout=30, what="load")
+    wait_in_sync(pc, r2c)
+    compare(p, r2)
+    assert stat(pc, "sync_full") == 2
+
+
+class CutProxy:
+    """A TCP proxy on a free port to `port`, in threads; cut() closes every
+    connection it carries abruptly (RST), then it accepts again."""
+
+    def __init__(self, port):
+        self.target = port
+        self.ls = socket.socket()
+        self.ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.ls.bind(("127.0.0.1", 0))
+        self.ls.listen(8)
+        self.port = self.ls.getsockname()[1]
+        self.socks = []
+        self.lock = threading.Lock()
+        self.accepted = 0
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                c, _ = self.ls.accept()
+            except OSError:
+                return
+            s = socket.create_connection(("127.0.0.1", self.target))
+            with self.lock:
+                self.socks += [c, s]
+                self.accepted += 1
+            threading.Thread(target=self._pipe, args=(c, s), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(s, c), daemon=True).start()
+
+    @staticmethod
+    def _pipe(a, b):
+        try:
+            while True:
+                d = a.recv(65536)
+                if not d:
+                    break
+                b.sendall(d)
+        except OSError:
+            pass
+        for x in (a, b):
+            try:
+                x.close()
+            except OSError:
+                pass
+
+    def cut(self):
+        with self.lock:
+            socks, self.socks = self.socks, []
+        for s in socks:
+            try:
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+                s.shutdown(socket.SHUT_RDWR)
+                s.close()
+            except OSError:
+                pass
+
+    def close(self):
+        self.ls.close()
+        self.cut()
+
+
+@pytest.mark.parametrize("tls", [False, True], ids=TLS_IDS)
+def test_partial_resync_after_link_cut_by_proxy(server_factory, tls_certs, tls):
+    n = Node(tls_certs, tls)
+    p = server_factory(*n.args())
+    pc = p.client()
+    proxy = CutProxy(p.port)
+    try:
+        with Load(p.port, seed=61 + tls) as load:
+            r = server_factory(*n.args("--replicaof", "127.0.0.1", proxy.port))
+            rc = r.client()
+            for i in range(3):
+                wait_until(lambda: info(rc).get("master_link_status") == "up", timeout=30, what="the link up")
+                ops = load.ops
+                wait_until(lambda: load.ops > ops + 200, timeout=30, what="load mid-stream")
+                proxy.cut()
+                wait_until(lambda i=i: proxy.accepted >= i + 2, timeout=30, what="the replica to reconnect")
+            wait_until(lambda: info(rc).get("master_link_status") == "up", timeout=30, what="the link up")
+        wait_in_sync(pc, rc)
+        compare(p, r)
+        assert stat(pc, "sync_full") == 1
+        assert stat(pc, "sync_partial_ok") == 3
+    finally:
+        proxy.close()
+
+
+@pytest.mark.parametrize("tls", [False, True], ids=TLS_IDS)
+def test_partial_resync_after_replica_stopped_past_timeout(server_factory, tls_certs, tls):
+    n = Node(tls_certs, tls)
+    p = server_factory(*n.args("--repl-timeout", "2"))
+    pc = p.client()
+    with Load(p.port, seed=71 + tls) as load:
+        r = server_factory(*n.args(*replica_of(p), "--repl-timeout", "2"))
+        rc = r.client()
+        wait_until(lambda: info(rc).get("master_link_status") == "up", timeout=30, what="the link up")
+        os.kill(r.pid, signal.SIGSTOP)
+        try:
+            # The primary drops the silent replica after repl-timeout.
+            wait_until(lambda: info(pc)["connected_slaves"] == 0, timeout=30, what="the primary to drop it")
+        finally:
+            os.kill(r.pid, signal.SIGCONT)
+        wait_until(lambda: info(rc).get("master_link_status") == "up" and stat(pc, "sync_partial_ok") == 1,
+                   timeout=30, what="a partial resync")
+        ops = load.ops
+        wait_until(lambda: load.ops > ops + 200, timeout=30, what="load")
+    wait_in_sync(pc, rc)
+    compare(p, r)
+    assert stat(pc, "sync_full") == 1
+
+
+# ---- the TLS mode walk ----------------------------------------------------------
+
+
+class WalkLoad(Load):
+    """The seeded load through a client that moves between plaintext and TLS
+    when told (self.want): it reconnects between two operations, so no
+    operation is lost. Failed operations are counted, not raised."""
+
+    def __init__(self, srv, certs, seed, want):
+        super().__init__(srv.port, seed)
+        self.srv, self.certs = srv, certs
+        self.want = self.cur = want
+        self.c = self._connect(want)
+        self.failed = []
+
+    def _connect(self, tls):
+        if tls:
+            return redis.Redis(host="127.0.0.1", port=self.srv.port, ssl=True, ssl_ca_certs=self.certs["ca_crt"],
+                               ssl_certfile=self.certs["client_crt"], ssl_keyfile=self.certs["client_key"],
+                               ssl_cert_reqs="required", socket_timeout=10)
+        return redis.Redis(port=self.srv.port, socket_timeout=10)
+
+    def run(self):
+        while not self.stop_ev.is_set():
+            if self.want != self.cur:
+                self.c.close()
+                self.cur = self.want
+                self.c = self._connect(self.cur)
+            try:
+                self.one()
+            except Exception as e:  # noqa: BLE001 - every failure is a counted, reported figure
+                self.failed.append(repr(e))
+
+    def move(self, tls):
+        """Returns once an operation ran over the new transport."""
+        self.want = tls
+        ops = self.ops
+        wait_until(lambda: self.cur == tls and self.ops > ops + 1, timeout=30, what="the client to move")
+
+
+def test_tls_mode_walk(server_factory, tls_certs):
+    c = tls_certs
+    tlsargs = ["--tls-cert-file", c["server_crt"], "--tls-key-file", c["server_key"], "--tls-ca-cert-file",
+               c["ca_crt"], "--tls-client-cert-file", c["client_crt"], "--tls-client-key-file", c["client_key"],
+               "--repl-diskless-sync-delay", "0"]
+    p = server_factory(*tlsargs)
+    pc = p.client()
+    a = server_factory(*tlsargs, *replica_of(p))
+    b = server_factory(*tlsargs, *replica_of(p))
+    ac, bc = a.client(), b.client()
+    for rc in (ac, bc):
+        wait_until(lambda rc=rc: info(rc).get("master_link_status") == "up", timeout=30, what="replicas up")
+    wait_in_sync(pc, ac)
+    wait_in_sync(pc, bc)
+    full0 = stat(pc, "sync_full")
+    assert full0 == 2
+    partial0 = stat(pc, "sync_partial_ok")
+    # The plaintext load follows the modes (plaintext until required); the
+    # TLS load joins once TLS is possible and runs until it is optional again.
+    plain = WalkLoad(p, c, seed=81, want=False)
+    plain.__enter__()
+    tl = None
+    try:
+        ops = plain.ops
+        wait_until(lambda: plain.ops > ops + 200, timeout=30, what="load in none")
+
+        pc.config_set("tls-mode", "preferred")
+        tl = WalkLoad(p, c, seed=82, want=True)
+        tl.__enter__()
+        for rc in (ac, bc):
+            rc.config_set("tls-replication", "yes")
+        for rc in (ac, bc):
+            wait_until(lambda rc=rc: info(rc).get("master_link_status") == "up", timeout=30, what="links over TLS")
+        wait_until(lambda: len(replica_links(pc)) == 2 and all("tls=yes" in ln for ln in replica_links(pc)),
+                   timeout=30, what="both replica links over TLS")
+
+        plain.move(True)
+        pc.config_set("tls-mode", "required")
+        ops = plain.ops
+        wait_until(lambda: plain.ops > ops + 300, timeout=30, what="load in required")
+        links = replica_links(tls_client(p, c))
+        assert len(links) == 2 and all("tls=yes" in ln for ln in links), links
+
+        tls_client(p, c).config_set("tls-mode", "preferred")
+        pc = p.client()  # the plaintext one was closed by required
+        for rc in (ac, bc):
+            rc.config_set("tls-replication", "no")
+        wait_until(lambda: len(replica_links(pc)) == 2 and all("tls=no" in ln for ln in replica_links(pc)),
+                   timeout=30, what="both replica links back to plaintext")
+        plain.move(False)
+        tl.__exit__(None, None, None)
+        failed_tls, tl_ops = tl.failed, tl.ops
+        tl = None
+
+        pc.config_set("tls-mode", "none")
+        ops = plain.ops
+        wait_until(lambda: plain.ops > ops + 200, timeout=30, what="load in none again")
+    finally:
+        if tl:
+            tl.stop_ev.set()
+        plain.stop_ev.set()
+        plain.thread.join(30)
+        plain.c.close()
+    wait_in_sync(pc, ac)
+    wait_in_sync(pc, bc)
+    compare(p, a)
+    compare(p, b)
+    full, partial = stat(pc, "sync_full") - full0, stat(pc, "sync_partial_ok") - partial0
+    print(f"TLS mode walk: {full} full resyncs, {partial} partial resyncs, "
+          f"{len(plain.failed) + len(failed_tls)} failed ops of {plain.ops + tl_ops} ops")
+    assert (full, plain.failed, failed_tls, plain.errors) == (0, [], [], [])
+    assert partial == 4  # each replica: to TLS and back
+
+
+def test_required_closes_plaintext_replica_link(server_factory, tls_certs):
+    """A plaintext replica link does not survive tls-mode required: it is
+    closed, and the replica (still plaintext) cannot come back."""
+    c = tls_certs
+    p = server_factory("--tls-mode", "preferred", "--tls-cert-file", c["server_crt"], "--tls-key-file",
+                       c["server_key"], "--tls-ca-cert-file", c["ca_crt"])
+    r = server_factory(*replica_of(p))
+    rc = r.client()
+    wait_until(lambda: info(rc).get("master_link_status") == "up", timeout=30, what="the link up")
+    pc = tls_client(p, c)
+    pc.config_set("tls-mode", "required")
+    wait_until(lambda: info(rc).get("master_link_status") == "down", timeout=30, what="the plaintext link closed")
+    assert replica_links(pc) == []
+    # Its own listener's mode never touches a replica's outbound link.
+    pc.config_set("tls-mode", "preferred")
+    wait_until(lambda: info(rc).get("master_link_status") == "up", timeout=30, what="the link back")
+    rc.config_set("tls-mode", "required")
+    rc.execute_command("PING")  # the caller of the CONFIG SET keeps its reply
+    pcp = p.client()
+    pcp.set("after", "1")
+    wait_until(lambda: tls_client(r, c).get("after") == b"1", timeout=30, what="the link to survive")
+
+
+# ---- certificate rotation ------------------------------------------------------
+
+
+@pytest.mark.parametrize("side", ["primary", "replica"])
+def test_cert_rotation_keeps_links(server_factory, tls_certs, tmp_path, side):
+    c = tls_certs
+    d = tmp_path / "live"
+    d.mkdir()
+    live = {k: str(d / os.path.basename(v)) for k, v in c.items()}
+    for k, v in c.items():
+        shutil.copy(v, live[k])
+    args = ["--tls-mode", "preferred", "--tls-cert-file", live["server_crt"], "--tls-key-file", live["server_key"],
+            "--tls-ca-cert-file", c["ca_crt"], "--tls-client-cert-file", live["client_crt"],
+            "--tls-client-key-file", live["client_key"], "--tls-replication", "yes",
+            "--repl-diskless-sync-delay", "0"]
+    p = server_factory(*args)
+    pc = p.client()
+    r = server_factory(*args, *replica_of(p))
+    rc = r.client()
+    wait_until(lambda: info(rc).get("master_link_status") == "up", timeout=30, what="the link up")
+    # New certificates from the same CA name: a new key pair for each.
+    fresh = make_certs(tmp_path / "fresh")
+    target = pc if side == "primary" else rc
+    with Load(p.port, seed=91) as load:
+        ops = load.ops
+        wait_until(lambda: load.ops > ops + 100, timeout=30, what="load")
+        for k in ("server_crt", "server_key"):
+            shutil.copy(fresh[k], live[k])
+        # Only the files changed: the same paths set again reload them.
+        target.config_set("tls-cert-file", live["server_crt"])
+        target.config_set("tls-key-file", live["server_key"])
+        ops = load.ops
+        wait_until(lambda: load.ops > ops + 200, timeout=30, what="load after the rotation")
+    wait_in_sync(pc, rc)
+    compare(p, r)
+    assert stat(pc, "sync_full") == 1 and stat(pc, "sync_partial_ok") == 0
+    assert stat(rc, "sync_full") == 0
+    assert "Connection with master lost" not in r.log()
