@@ -408,10 +408,12 @@ def test_required_closes_plaintext_replica_link(server_factory, tls_certs):
     # Its own listener's mode never touches a replica's outbound link.
     pc.config_set("tls-mode", "preferred")
     wait_until(lambda: info(rc).get("master_link_status") == "up", timeout=30, what="the link back")
+    lost = r.log().count("Connection with master lost")
     rc.config_set("tls-mode", "required")
     pcp = p.client()
     pcp.set("after", "1")
     wait_until(lambda: tls_client(r, c).get("after") == b"1", timeout=30, what="the link to survive")
+    assert r.log().count("Connection with master lost") == lost
 
 
 # ---- certificate rotation ------------------------------------------------------
