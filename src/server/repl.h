@@ -69,6 +69,12 @@ void replDisconnectReplicas(void);   /* make them reconnect (and PSYNC) */
  * any or if we are a replica, restarts empty at replOffset() + 1 so that
  * replicas of ours can continue from the adopted history. */
 void replBacklogReset(void);
+/* Start-up, after loading the snapshot: when it carried repl-id and
+ * repl-offset (Redis 7.0's aux fields), we are at that history again, with
+ * an empty backlog from offset + 1. A restarted primary then answers
+ * +CONTINUE to the replicas it had; a restarted replica asks its primary
+ * for a partial resync. */
+void replRestoreHistory(void);
 void replBacklogApplySize(void);     /* config: repl-backlog-size changed */
 int replBacklogExists(void);         /* writes are being recorded for replicas */
 /* min-replicas-to-write: 0 when a write must be refused with -NOREPLICAS. */

@@ -12,12 +12,14 @@ import os
 import shutil
 import signal
 import socket
+import subprocess
 import threading
 
 import pytest
 import redis
 
-from conftest import make_certs, wait_until
+REDIS = shutil.which("redis-server")
+from conftest import SERVER_BIN, make_certs, wait_until
 from replutil import Load, compare, info, wait_in_sync
 
 
@@ -161,6 +163,89 @@ def test_replica_restart_full_sync(server_factory, tls_certs, tls):
     wait_in_sync(pc, r2c)
     compare(p, r2)
     assert stat(pc, "sync_full") == 2
+
+
+def shutdown(srv, *how):
+    c = srv.client()
+    try:
+        c.execute_command("SHUTDOWN", *how)
+    except redis.ConnectionError:
+        pass
+    srv.proc.wait(timeout=30)
+
+
+def restart(srv, argv=None):
+    """Starts srv again, same port, directory and log (its data file too)."""
+    srv.proc = subprocess.Popen(argv or srv.argv, stdout=srv._log, stderr=subprocess.STDOUT, cwd=srv.dir)
+    srv.pid = srv.proc.pid
+    wait_until(srv._ping, timeout=30, what="the restarted server")
+
+
+@pytest.mark.parametrize("tls", [False, True], ids=TLS_IDS)
+def test_primary_restart_from_snapshot_partial_resync(server_factory, tls_certs, tls):
+    """The snapshot carries repl-id and repl-offset (as Redis 7.0's): the
+    restarted primary continues its replica partially."""
+    n = Node(tls_certs, tls)
+    p = server_factory(*n.args())
+    pc = p.client()
+    r = server_factory(*n.args(*replica_of(p)))
+    rc = r.client()
+    with Load(p.port, seed=55 + tls) as load:
+        wait_until(lambda: info(rc).get("master_link_status") == "up", timeout=30, what="the link up")
+        ops = load.ops
+        wait_until(lambda: load.ops > ops + 300, timeout=30, what="load")
+    wait_in_sync(pc, rc)
+    before = info(pc)
+    pc.save()
+    shutdown(p, "NOSAVE")
+    wait_until(lambda: info(rc).get("master_link_status") == "down", timeout=30, what="the link down")
+    restart(p)
+    pc = p.client()
+    after = info(pc)
+    assert (after["master_replid"], after["master_repl_offset"]) == (before["master_replid"],
+                                                                       before["master_repl_offset"])
+    wait_until(lambda: info(rc).get("master_link_status") == "up", timeout=30, what="the link back")
+    with Load(p.port, seed=56 + tls) as load:
+        ops = load.ops
+        wait_until(lambda: load.ops > ops + 300, timeout=30, what="load after the restart")
+    wait_in_sync(pc, rc)
+    compare(p, r)
+    assert (stat(pc, "sync_full"), stat(pc, "sync_partial_ok")) == (0, 1)
+
+
+@pytest.mark.skipif(not REDIS, reason="redis-server not installed")
+@pytest.mark.parametrize("first", ["cachet", "redis"])
+def test_restart_from_snapshot_across_servers(server_factory, first):
+    """The aux fields both ways with Redis 7.0: a primary saved by one
+    server and restarted as the other, from that file, continues the
+    replica (Cachet) with a partial resync."""
+    p = server_factory("--repl-diskless-sync-delay", "0", binary=None if first == "cachet" else REDIS)
+    pc = p.client()
+    r = server_factory(*replica_of(p))
+    rc = r.client()
+    with Load(p.port, seed=66) as load:
+        wait_until(lambda: info(rc).get("master_link_status") == "up", timeout=30, what="the link up")
+        ops = load.ops
+        wait_until(lambda: load.ops > ops + 300, timeout=30, what="load")
+    wait_in_sync(pc, rc)
+    before = info(pc)
+    # SHUTDOWN SAVE, not SAVE then SHUTDOWN NOSAVE: Redis 7.0 sends its
+    # replicas a REPLCONF GETACK while shutting down, before its final save.
+    shutdown(p, "SAVE")
+    before["master_repl_offset"] = info(rc)["master_repl_offset"]
+    other = REDIS if first == "cachet" else SERVER_BIN
+    restart(p, [other] + p.argv[1:])
+    pc = p.client()
+    after = info(pc)
+    # Redis keeps the loaded id as its second one (a new id of its own,
+    # replid2 and second_repl_offset = offset + 1): either continues.
+    assert before["master_replid"] in (after["master_replid"], after["master_replid2"])
+    assert after["master_repl_offset"] == before["master_repl_offset"]
+    wait_until(lambda: info(rc).get("master_link_status") == "up", timeout=30, what="the link back")
+    pc.set("after-restart", "1")
+    wait_in_sync(pc, rc)
+    compare(p, r)
+    assert stat(pc, "sync_partial_ok") == 1
 
 
 class CutProxy:
