@@ -85,6 +85,7 @@ static struct {
     long long downSince;   /* unix s the link went down; 0: it never was up */
     int haveHistory;       /* PSYNC <replid> <offset+1>, else PSYNC ? -1 */
     int cachedDb;          /* the master client's db when the link dropped */
+    int linkTls;           /* the transport the current link was opened with */
     /* TRANSFER */
     int fd;
     char tmpName[96];
@@ -772,6 +773,7 @@ static void linkConnect(void) {
     logNotice("Connecting to MASTER %s:%d", R.host, R.port);
     char err[256];
     connOutTls *tls = NULL;
+    R.linkTls = srv.tlsReplication;
     if (srv.tlsReplication) {
         connOutTlsOptions o = {0};
         o.caFile = srv.tlsCaCertFile && srv.tlsCaCertFile[0] ? srv.tlsCaCertFile : NULL;
@@ -856,14 +858,17 @@ static void replicaUnset(void) {
 }
 
 /* config.c, CONFIG SET tls-replication / tls-client-*: the transport of the
- * link is chosen when it connects, so a live link is dropped and the cron
- * connects again at once with the new one, asking PSYNC for the history it
- * has (a partial resync). Never fails: a transport that cannot be set up
- * shows as a link that keeps retrying (INFO master_link_status:down). */
+ * link is chosen when it connects, so a live link on the other transport
+ * is dropped and the cron connects again at once with the new one, asking
+ * PSYNC for the history it has (a partial resync). New client certificate
+ * files alone (a rotation) keep the link: its session stays valid and the
+ * next connection presents them. Never fails: a transport that cannot be
+ * set up shows as a link that keeps retrying (master_link_status:down). */
 int replReplicaTransportApply(char *err, size_t errlen) {
     (void)err;
     (void)errlen;
     if (R.state == RS_NONE || R.state == RS_CONNECT) return 0;
+    if (R.linkTls == srv.tlsReplication) return 0;
     logNotice("Replication transport changed (tls-replication %s): reconnecting to the MASTER",
               srv.tlsReplication ? "yes" : "no");
     if (R.master) {

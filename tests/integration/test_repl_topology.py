@@ -504,38 +504,58 @@ def test_required_closes_plaintext_replica_link(server_factory, tls_certs):
 # ---- certificate rotation ------------------------------------------------------
 
 
+@pytest.mark.parametrize("how", ["config-set", "auto-reload"])
 @pytest.mark.parametrize("side", ["primary", "replica"])
-def test_cert_rotation_keeps_links(server_factory, tls_certs, tmp_path, side):
+def test_cert_rotation_keeps_links(server_factory, tls_certs, tmp_path, side, how):
+    """New certificate files (CONFIG SET of new paths, or the same paths
+    rewritten under tls-auto-reload) on the primary or on the replica (its
+    server and its client certificate) never drop the replication link."""
     c = tls_certs
-    d = tmp_path / "live"
-    d.mkdir()
-    live = {k: str(d / os.path.basename(v)) for k, v in c.items()}
-    for k, v in c.items():
-        shutil.copy(v, live[k])
-    args = ["--tls-mode", "preferred", "--tls-cert-file", live["server_crt"], "--tls-key-file", live["server_key"],
-            "--tls-ca-cert-file", c["ca_crt"], "--tls-client-cert-file", live["client_crt"],
-            "--tls-client-key-file", live["client_key"], "--tls-replication", "yes",
-            "--repl-diskless-sync-delay", "0"]
-    p = server_factory(*args)
+    live = {}
+    for name in ("p", "r"):
+        d = tmp_path / f"live-{name}"
+        d.mkdir()
+        for k in ("server_crt", "server_key", "client_crt", "client_key"):
+            live[name, k] = str(d / os.path.basename(c[k]))
+            shutil.copy(c[k], live[name, k])
+
+    def args(name):
+        return ["--tls-mode", "preferred", "--tls-cert-file", live[name, "server_crt"], "--tls-key-file",
+                live[name, "server_key"], "--tls-ca-cert-file", c["ca_crt"], "--tls-client-cert-file",
+                live[name, "client_crt"], "--tls-client-key-file", live[name, "client_key"], "--tls-replication",
+                "yes", "--repl-diskless-sync-delay", "0", "--tls-auto-reload",
+                "yes" if how == "auto-reload" else "no"]
+    p = server_factory(*args("p"))
     pc = p.client()
-    r = server_factory(*args, *replica_of(p))
+    r = server_factory(*args("r"), *replica_of(p))
     rc = r.client()
     wait_until(lambda: info(rc).get("master_link_status") == "up", timeout=30, what="the link up")
-    # New certificates from the same CA name: a new key pair for each.
     fresh = make_certs(tmp_path / "fresh")
-    target = pc if side == "primary" else rc
+    serial = subprocess.run(["openssl", "x509", "-noout", "-serial", "-in", fresh["server_crt"]], check=True,
+                            capture_output=True, text=True).stdout.strip().split("=")[1]
+    name, target, srv = ("p", pc, p) if side == "primary" else ("r", rc, r)
     with Load(p.port, seed=91) as load:
         ops = load.ops
         wait_until(lambda: load.ops > ops + 100, timeout=30, what="load")
-        for k in ("server_crt", "server_key"):
-            shutil.copy(fresh[k], live[k])
-        # Only the files changed: the same paths set again reload them.
-        target.config_set("tls-cert-file", live["server_crt"])
-        target.config_set("tls-key-file", live["server_key"])
+        if how == "auto-reload":
+            for k in ("server_crt", "server_key", "client_crt", "client_key"):
+                shutil.copy(fresh[k], live[name, k] + ".new")
+                os.replace(live[name, k] + ".new", live[name, k])
+        else:
+            d = tmp_path / f"rotated-{name}"
+            d.mkdir()
+            new = {}
+            for k in ("server_crt", "server_key", "client_crt", "client_key"):
+                new[k] = str(d / os.path.basename(fresh[k]))
+                shutil.copy(fresh[k], new[k])
+            target.config_set("tls-cert-file", new["server_crt"], "tls-key-file", new["server_key"])
+            target.execute_command("CONFIG", "SET", "tls-client-cert-file", new["client_crt"],
+                                   "tls-client-key-file", new["client_key"])
+        wait_until(lambda: serial in srv.log(), timeout=30, what="the new certificate loaded")
         ops = load.ops
         wait_until(lambda: load.ops > ops + 200, timeout=30, what="load after the rotation")
     wait_in_sync(pc, rc)
     compare(p, r)
-    assert stat(pc, "sync_full") == 1 and stat(pc, "sync_partial_ok") == 0
-    assert stat(rc, "sync_full") == 0
+    assert (stat(pc, "sync_full"), stat(pc, "sync_partial_ok")) == (1, 0)
     assert "Connection with master lost" not in r.log()
+    assert "Replication transport changed" not in r.log()
