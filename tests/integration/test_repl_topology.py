@@ -66,6 +66,16 @@ def replica_links(pc):
 TLS_IDS = ["plain", "tls"]
 
 
+def wait_up(c, what="the link up"):
+    wait_until(lambda: info(c).get("master_link_status") == "up", timeout=30, what=what)
+
+
+def more_ops(load, n, what="load"):
+    """Waits until the load ran n more operations."""
+    ops = load.ops
+    wait_until(lambda: load.ops > ops + n, timeout=30, what=what)
+
+
 @pytest.mark.parametrize("tls", [False, True], ids=TLS_IDS)
 def test_primary_replica_full_sync_under_load(server_factory, tls_certs, tls):
     n = Node(tls_certs, tls)
@@ -75,9 +85,8 @@ def test_primary_replica_full_sync_under_load(server_factory, tls_certs, tls):
         wait_until(lambda: load.ops > 300, timeout=30, what="some load before the sync")
         r = server_factory(*n.args(*replica_of(p)))
         rc = r.client()
-        wait_until(lambda: info(rc).get("master_link_status") == "up", timeout=30, what="the link up")
-        ops = load.ops
-        wait_until(lambda: load.ops > ops + 300, timeout=30, what="load after the sync")
+        wait_up(rc, "the link up")
+        more_ops(load, 300, "load after the sync")
     wait_in_sync(pc, rc)
     compare(p, r)
     assert stat(pc, "sync_full") == 1
@@ -95,9 +104,8 @@ def test_chain_proxies(server_factory, tls_certs, tls):
         ac = a.client()
         b = server_factory(*n.args(*replica_of(a)))
         bc = b.client()
-        wait_until(lambda: info(bc).get("master_link_status") == "up", timeout=30, what="the sub-replica up")
-        ops = load.ops
-        wait_until(lambda: load.ops > ops + 500, timeout=30, what="load through the chain")
+        wait_up(bc, "the sub-replica up")
+        more_ops(load, 500, "load through the chain")
     wait_in_sync(pc, ac)
     wait_in_sync(pc, bc)
     compare(p, a)
@@ -119,9 +127,8 @@ def test_psync2_promotion(server_factory, tls_certs, tls):
         b = server_factory(*n.args(*replica_of(p)))
         ac, bc = a.client(), b.client()
         for c in (ac, bc):
-            wait_until(lambda c=c: info(c).get("master_link_status") == "up", timeout=30, what="replicas up")
-        ops = load.ops
-        wait_until(lambda: load.ops > ops + 300, timeout=30, what="load")
+            wait_up(c, "replicas up")
+        more_ops(load, 300, "load")
     wait_in_sync(pc, ac)
     wait_in_sync(pc, bc)
     full, partial = stat(ac, "sync_full"), stat(ac, "sync_partial_ok")
@@ -130,9 +137,8 @@ def test_psync2_promotion(server_factory, tls_certs, tls):
     pc.execute_command("REPLICAOF", "127.0.0.1", a.port)
     with Load(a.port, seed=41 + tls) as load:
         for c in (bc, pc):
-            wait_until(lambda c=c: info(c).get("master_link_status") == "up", timeout=30, what="following A")
-        ops = load.ops
-        wait_until(lambda: load.ops > ops + 300, timeout=30, what="load on A")
+            wait_up(c, "following A")
+        more_ops(load, 300, "load on A")
     wait_in_sync(ac, bc)
     wait_in_sync(ac, pc)
     assert stat(ac, "sync_full") == full
@@ -149,7 +155,7 @@ def test_replica_restart_full_sync(server_factory, tls_certs, tls):
     with Load(p.port, seed=51 + tls) as load:
         r = server_factory(*n.args(*replica_of(p)))
         rc = r.client()
-        wait_until(lambda: info(rc).get("master_link_status") == "up", timeout=30, what="the link up")
+        wait_up(rc, "the link up")
         try:
             rc.execute_command("SHUTDOWN", "NOSAVE")
         except redis.ConnectionError:
@@ -157,9 +163,8 @@ def test_replica_restart_full_sync(server_factory, tls_certs, tls):
         r.proc.wait(timeout=10)
         r2 = server_factory(*n.args(*replica_of(p)))
         r2c = r2.client()
-        wait_until(lambda: info(r2c).get("master_link_status") == "up", timeout=30, what="the restarted replica")
-        ops = load.ops
-        wait_until(lambda: load.ops > ops + 200, timeout=30, what="load")
+        wait_up(r2c, "the restarted replica")
+        more_ops(load, 200, "load")
     wait_in_sync(pc, r2c)
     compare(p, r2)
     assert stat(pc, "sync_full") == 2
@@ -191,9 +196,8 @@ def test_primary_restart_from_snapshot_partial_resync(server_factory, tls_certs,
     r = server_factory(*n.args(*replica_of(p)))
     rc = r.client()
     with Load(p.port, seed=55 + tls) as load:
-        wait_until(lambda: info(rc).get("master_link_status") == "up", timeout=30, what="the link up")
-        ops = load.ops
-        wait_until(lambda: load.ops > ops + 300, timeout=30, what="load")
+        wait_up(rc, "the link up")
+        more_ops(load, 300, "load")
     wait_in_sync(pc, rc)
     before = info(pc)
     pc.save()
@@ -204,10 +208,9 @@ def test_primary_restart_from_snapshot_partial_resync(server_factory, tls_certs,
     after = info(pc)
     assert (after["master_replid"], after["master_repl_offset"]) == (before["master_replid"],
                                                                        before["master_repl_offset"])
-    wait_until(lambda: info(rc).get("master_link_status") == "up", timeout=30, what="the link back")
+    wait_up(rc, "the link back")
     with Load(p.port, seed=56 + tls) as load:
-        ops = load.ops
-        wait_until(lambda: load.ops > ops + 300, timeout=30, what="load after the restart")
+        more_ops(load, 300, "load after the restart")
     wait_in_sync(pc, rc)
     compare(p, r)
     assert (stat(pc, "sync_full"), stat(pc, "sync_partial_ok")) == (0, 1)
@@ -224,9 +227,8 @@ def test_restart_from_snapshot_across_servers(server_factory, first):
     r = server_factory(*replica_of(p))
     rc = r.client()
     with Load(p.port, seed=66) as load:
-        wait_until(lambda: info(rc).get("master_link_status") == "up", timeout=30, what="the link up")
-        ops = load.ops
-        wait_until(lambda: load.ops > ops + 300, timeout=30, what="load")
+        wait_up(rc, "the link up")
+        more_ops(load, 300, "load")
     wait_in_sync(pc, rc)
     before = info(pc)
     # SHUTDOWN SAVE, not SAVE then SHUTDOWN NOSAVE: Redis 7.0 sends its
@@ -241,7 +243,7 @@ def test_restart_from_snapshot_across_servers(server_factory, first):
     # replid2 and second_repl_offset = offset + 1): either continues.
     assert before["master_replid"] in (after["master_replid"], after["master_replid2"])
     assert after["master_repl_offset"] == before["master_repl_offset"]
-    wait_until(lambda: info(rc).get("master_link_status") == "up", timeout=30, what="the link back")
+    wait_up(rc, "the link back")
     pc.set("after-restart", "1")
     wait_in_sync(pc, rc)
     compare(p, r)
@@ -324,12 +326,11 @@ def test_partial_resync_after_link_cut_by_proxy(server_factory, tls_certs, tls):
             r = server_factory(*n.args("--replicaof", "127.0.0.1", proxy.port))
             rc = r.client()
             for i in range(3):
-                wait_until(lambda: info(rc).get("master_link_status") == "up", timeout=30, what="the link up")
-                ops = load.ops
-                wait_until(lambda: load.ops > ops + 200, timeout=30, what="load mid-stream")
+                wait_up(rc, "the link up")
+                more_ops(load, 200, "load mid-stream")
                 proxy.cut()
                 wait_until(lambda i=i: proxy.accepted >= i + 2, timeout=30, what="the replica to reconnect")
-            wait_until(lambda: info(rc).get("master_link_status") == "up", timeout=30, what="the link up")
+            wait_up(rc, "the link up")
         wait_in_sync(pc, rc)
         compare(p, r)
         assert stat(pc, "sync_full") == 1
@@ -341,12 +342,12 @@ def test_partial_resync_after_link_cut_by_proxy(server_factory, tls_certs, tls):
 @pytest.mark.parametrize("tls", [False, True], ids=TLS_IDS)
 def test_partial_resync_after_replica_stopped_past_timeout(server_factory, tls_certs, tls):
     n = Node(tls_certs, tls)
-    p = server_factory(*n.args("--repl-timeout", "2"))
+    p = server_factory(*n.args("--repl-timeout", "2", "--repl-backlog-size", "64mb"))
     pc = p.client()
     with Load(p.port, seed=71 + tls) as load:
         r = server_factory(*n.args(*replica_of(p), "--repl-timeout", "2"))
         rc = r.client()
-        wait_until(lambda: info(rc).get("master_link_status") == "up", timeout=30, what="the link up")
+        wait_up(rc, "the link up")
         os.kill(r.pid, signal.SIGSTOP)
         try:
             # The primary drops the silent replica after repl-timeout.
@@ -355,8 +356,7 @@ def test_partial_resync_after_replica_stopped_past_timeout(server_factory, tls_c
             os.kill(r.pid, signal.SIGCONT)
         wait_until(lambda: info(rc).get("master_link_status") == "up" and stat(pc, "sync_partial_ok") == 1,
                    timeout=30, what="a partial resync")
-        ops = load.ops
-        wait_until(lambda: load.ops > ops + 200, timeout=30, what="load")
+        more_ops(load, 200, "load")
     wait_in_sync(pc, rc)
     compare(p, r)
     assert stat(pc, "sync_full") == 1
@@ -413,7 +413,7 @@ def test_tls_mode_walk(server_factory, tls_certs):
     b = server_factory(*tlsargs, *replica_of(p))
     ac, bc = a.client(), b.client()
     for rc in (ac, bc):
-        wait_until(lambda rc=rc: info(rc).get("master_link_status") == "up", timeout=30, what="replicas up")
+        wait_up(rc, "replicas up")
     wait_in_sync(pc, ac)
     wait_in_sync(pc, bc)
     full0 = stat(pc, "sync_full")
@@ -425,8 +425,7 @@ def test_tls_mode_walk(server_factory, tls_certs):
     plain.__enter__()
     tl = None
     try:
-        ops = plain.ops
-        wait_until(lambda: plain.ops > ops + 200, timeout=30, what="load in none")
+        more_ops(plain, 200, "load in none")
 
         pc.config_set("tls-mode", "preferred")
         tl = WalkLoad(p, c, seed=82, want=True)
@@ -434,14 +433,13 @@ def test_tls_mode_walk(server_factory, tls_certs):
         for rc in (ac, bc):
             rc.config_set("tls-replication", "yes")
         for rc in (ac, bc):
-            wait_until(lambda rc=rc: info(rc).get("master_link_status") == "up", timeout=30, what="links over TLS")
+            wait_up(rc, "links over TLS")
         wait_until(lambda: len(replica_links(pc)) == 2 and all("tls=yes" in ln for ln in replica_links(pc)),
                    timeout=30, what="both replica links over TLS")
 
         plain.move(True)
         pc.config_set("tls-mode", "required")
-        ops = plain.ops
-        wait_until(lambda: plain.ops > ops + 300, timeout=30, what="load in required")
+        more_ops(plain, 300, "load in required")
         links = replica_links(tls_client(p, c))
         assert len(links) == 2 and all("tls=yes" in ln for ln in links), links
 
@@ -457,8 +455,7 @@ def test_tls_mode_walk(server_factory, tls_certs):
         tl = None
 
         pc.config_set("tls-mode", "none")
-        ops = plain.ops
-        wait_until(lambda: plain.ops > ops + 200, timeout=30, what="load in none again")
+        more_ops(plain, 200, "load in none again")
     finally:
         if tl:
             tl.stop_ev.set()
@@ -485,14 +482,14 @@ def test_required_closes_plaintext_replica_link(server_factory, tls_certs):
     r = server_factory("--tls-cert-file", c["server_crt"], "--tls-key-file", c["server_key"], "--tls-ca-cert-file",
                        c["ca_crt"], *replica_of(p))
     rc = r.client()
-    wait_until(lambda: info(rc).get("master_link_status") == "up", timeout=30, what="the link up")
+    wait_up(rc, "the link up")
     pc = tls_client(p, c)
     pc.config_set("tls-mode", "required")
     wait_until(lambda: info(rc).get("master_link_status") == "down", timeout=30, what="the plaintext link closed")
     assert replica_links(pc) == []
     # Its own listener's mode never touches a replica's outbound link.
     pc.config_set("tls-mode", "preferred")
-    wait_until(lambda: info(rc).get("master_link_status") == "up", timeout=30, what="the link back")
+    wait_up(rc, "the link back")
     lost = r.log().count("Connection with master lost")
     rc.config_set("tls-mode", "required")
     pcp = p.client()
@@ -529,14 +526,13 @@ def test_cert_rotation_keeps_links(server_factory, tls_certs, tmp_path, side, ho
     pc = p.client()
     r = server_factory(*args("r"), *replica_of(p))
     rc = r.client()
-    wait_until(lambda: info(rc).get("master_link_status") == "up", timeout=30, what="the link up")
+    wait_up(rc, "the link up")
     fresh = make_certs(tmp_path / "fresh")
     serial = subprocess.run(["openssl", "x509", "-noout", "-serial", "-in", fresh["server_crt"]], check=True,
                             capture_output=True, text=True).stdout.strip().split("=")[1]
     name, target, srv = ("p", pc, p) if side == "primary" else ("r", rc, r)
     with Load(p.port, seed=91) as load:
-        ops = load.ops
-        wait_until(lambda: load.ops > ops + 100, timeout=30, what="load")
+        more_ops(load, 100, "load")
         if how == "auto-reload":
             for k in ("server_crt", "server_key", "client_crt", "client_key"):
                 shutil.copy(fresh[k], live[name, k] + ".new")
@@ -552,8 +548,7 @@ def test_cert_rotation_keeps_links(server_factory, tls_certs, tmp_path, side, ho
             target.execute_command("CONFIG", "SET", "tls-client-cert-file", new["client_crt"],
                                    "tls-client-key-file", new["client_key"])
         wait_until(lambda: serial in srv.log(), timeout=30, what="the new certificate loaded")
-        ops = load.ops
-        wait_until(lambda: load.ops > ops + 200, timeout=30, what="load after the rotation")
+        more_ops(load, 200, "load after the rotation")
     wait_in_sync(pc, rc)
     compare(p, r)
     assert (stat(pc, "sync_full"), stat(pc, "sync_partial_ok")) == (1, 0)
