@@ -318,7 +318,7 @@ class CutProxy:
 @pytest.mark.parametrize("tls", [False, True], ids=TLS_IDS)
 def test_partial_resync_after_link_cut_by_proxy(server_factory, tls_certs, tls):
     n = Node(tls_certs, tls)
-    p = server_factory(*n.args())
+    p = server_factory(*n.args("--repl-backlog-size", "64mb"))  # outlives the reconnection delay
     pc = p.client()
     proxy = CutProxy(p.port)
     try:
