@@ -374,9 +374,12 @@ int rdbSaveAll(rdbSink *out, char *err, size_t errlen) {
      * too): a primary restarted from the file keeps serving PSYNC, and a
      * Redis loading it at start-up does the same. In a forked child these
      * are the values at fork, which is the moment the data is from.
-     * repl-stream-db is 0: the stream after a fork or a restart starts with
-     * a SELECT (Redis needs the field to take the other two). */
-    wAuxInt(w, "repl-stream-db", 0);
+     * repl-stream-db: the db the stream continues in. A primary starts its
+     * stream after a fork or a restart with a SELECT (0 then); a replica
+     * proxies its primary's stream byte for byte, which goes on in the db
+     * its master client is in (a sub-replica's full sync needs it). */
+    client *m = replMasterClient();
+    wAuxInt(w, "repl-stream-db", m && m->db ? m->db->id : 0);
     wAux(w, "repl-id", replId());
     wAuxInt(w, "repl-offset", replOffset());
     fnRdbSave(w); /* libraries before the data, as Redis 7.0 */
@@ -643,6 +646,9 @@ static void rdbLoadDelay(long long n) {
 /* The repl-id / repl-offset aux fields of the last rdbLoadAll (rdb.h). */
 static char loadedReplId[REPL_ID_LEN + 1];
 static long long loadedReplOffset = -1;
+static int loadedReplStreamDb = -1;
+
+int rdbLoadedReplStreamDb(void) { return loadedReplStreamDb; }
 
 int rdbLoadedReplInfo(char *id, long long *offset) {
     if (!loadedReplId[0] || loadedReplOffset < 0) return 0;
@@ -661,6 +667,13 @@ static void loadAux(const rdbBuf *k, const rdbBuf *v) {
             memcpy(loadedReplId, v->p, REPL_ID_LEN);
             loadedReplId[REPL_ID_LEN] = '\0';
         }
+    } else if (k->len == 14 && !memcmp(k->p, "repl-stream-db", 14)) {
+        char buf[16];
+        long long db;
+        if (v->len == 0 || v->len >= sizeof(buf)) return;
+        memcpy(buf, v->p, v->len);
+        buf[v->len] = '\0';
+        if (string2ll(buf, v->len, &db) && db >= 0 && db < srv.dbnum) loadedReplStreamDb = (int)db;
     } else if (k->len == 11 && !memcmp(k->p, "repl-offset", 11)) {
         char buf[32];
         long long off;
@@ -681,6 +694,7 @@ int rdbLoadAll(rdbSource *in, char *err, size_t errlen) {
     srv.loadKeysLoaded = srv.loadKeysExpired = 0;
     loadedReplId[0] = '\0';
     loadedReplOffset = -1;
+    loadedReplStreamDb = -1;
     in->crc = 0; /* the trailer covers the stream from "REDIS" on */
     if (rdbLRead(&L, magic, 9) == -1) goto done;
     if (memcmp(magic, "REDIS", 5) != 0) {

@@ -425,7 +425,10 @@ static int transferDone(void) {
     replAdoptHistory(R.fullId, R.fullOffset);
     replBacklogReset();
     R.haveHistory = 1;
-    masterCreate(0, 1);
+    /* The stream goes on in the db the snapshot names (a primary that is
+     * itself a replica proxies without a SELECT of its own). */
+    int streamDb = rdbLoadedReplStreamDb();
+    masterCreate(streamDb >= 0 ? streamDb : 0, 1);
     logNotice("MASTER <-> REPLICA sync: Finished with success");
     return 0;
 }
@@ -950,7 +953,13 @@ static void replicaofCommand(client *c) {
 
 /* ---- cron, INFO, ROLE ---------------------------------------------------- */
 
-void replReplicaInit(void) { R.fd = -1; }
+void replReplicaInit(void) {
+    R.fd = -1;
+    /* Called after the start-up load: a replica restarted from its own
+     * snapshot continues (PSYNC) in the db its stream was in. */
+    int streamDb = rdbLoadedReplStreamDb();
+    if (streamDb >= 0) R.cachedDb = streamDb;
+}
 
 void replReplicaShutdown(void) {
     if (R.fd != -1) logNotice("Removing the temp file of the unfinished MASTER <-> REPLICA sync");

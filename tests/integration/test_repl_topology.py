@@ -554,3 +554,53 @@ def test_cert_rotation_keeps_links(server_factory, tls_certs, tmp_path, side, ho
     assert (stat(pc, "sync_full"), stat(pc, "sync_partial_ok")) == (1, 0)
     assert "Connection with master lost" not in r.log()
     assert "Replication transport changed" not in r.log()
+
+
+@pytest.mark.parametrize("field", ["repl-id", "repl-offset"])
+def test_malformed_history_in_snapshot_is_ignored(server_factory, field):
+    """A snapshot whose repl-id is not 40 hex digits, or whose repl-offset
+    is not a number, loads its data and starts a fresh history."""
+    p = server_factory()
+    pc = p.client()
+    pc.set("k", "v")
+    old = info(pc)["master_replid"]
+    pc.save()
+    shutdown(p, "NOSAVE")
+    path = os.path.join(p.dir, "dump.rdb")
+    data = bytearray(open(path, "rb").read())
+    if field == "repl-id":
+        i = data.index(old.encode())
+        data[i:i + 40] = b"Z" * 40
+    else:
+        i = data.index(b"repl-offset") + len(b"repl-offset")
+        data[i:i + 2] = b"\x01x"  # offset 0 is 0xC0 0x00: now the one-byte string "x"
+    data[-8:] = b"\x00" * 8  # no checksum: the file is read as it is
+    open(path, "wb").write(bytes(data))
+    restart(p)
+    pc = p.client()
+    assert pc.get("k") == b"v"
+    assert info(pc)["master_replid"] != old and info(pc)["master_repl_offset"] == 0
+    assert "Replication history restored" not in p.log()
+
+
+def test_sub_replica_full_sync_continues_in_the_streams_db(server_factory):
+    """The middle node proxies without a SELECT of its own: a sub-replica
+    synced from it while the stream is in db 1 must apply what follows in
+    db 1 (the snapshot's repl-stream-db aux field says so)."""
+    p = server_factory("--repl-diskless-sync-delay", "0")
+    p1 = redis.Redis(port=p.port, db=1)
+    try:
+        a = server_factory("--repl-diskless-sync-delay", "0", *replica_of(p))
+        ac = a.client()
+        wait_up(ac)
+        p1.set("before", "1")  # the stream is now in db 1
+        wait_in_sync(p.client(), ac)
+        b = server_factory(*replica_of(a))
+        bc = b.client()
+        wait_up(bc)
+        p1.set("after", "2")  # no SELECT: still db 1
+        wait_in_sync(p.client(), bc)
+        compare(p, b)
+        assert redis.Redis(port=b.port, db=1).get("after") == b"2"
+    finally:
+        p1.close()
