@@ -227,10 +227,10 @@ static cfgParam params[] = {
     BOOLP("replica-announced", 0, replicaAnnounced, 1),
     BOOLP("replica-ignore-maxmemory", 0, replicaIgnoreMaxmemory, 1, .alias = "slave-ignore-maxmemory"),
     NUMP("repl-timeout", 0, replTimeout, NK_LL, 1, INT_MAX, 60),
-    BOOLP("tls-replication", 0, tlsReplication, 0),
-    STRP("tls-client-cert-file", 0, tlsClientCertFile, ""),
-    STRP("tls-client-key-file", 0, tlsClientKeyFile, ""),
-    STRP("tls-client-key-file-pass", 0, tlsClientKeyFilePass, ""),
+    BOOLP("tls-replication", 0, tlsReplication, 0, .apply = replReplicaTransportApply),
+    STRP("tls-client-cert-file", 0, tlsClientCertFile, "", .apply = replReplicaTransportApply),
+    STRP("tls-client-key-file", 0, tlsClientKeyFile, "", .apply = replReplicaTransportApply),
+    STRP("tls-client-key-file-pass", 0, tlsClientKeyFilePass, "", .apply = replReplicaTransportApply),
 };
 #define NPARAMS ((int)(sizeof(params) / sizeof(params[0])))
 cfgParam *const configParams = params;

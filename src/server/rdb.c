@@ -17,6 +17,7 @@
 #include "server.h"
 #include "db.h"
 #include "evict.h"
+#include "repl.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -369,6 +370,18 @@ int rdbSaveAll(rdbSink *out, char *err, size_t errlen) {
     wAuxInt(w, "ctime", (long long)time(NULL));
     wAuxInt(w, "used-mem", (long long)memUsed());
     wAuxInt(w, "aof-base", 0);
+    /* The replication history this dataset is at (Redis 7.0 writes them
+     * too): a primary restarted from the file keeps serving PSYNC, and a
+     * Redis loading it at start-up does the same. In a forked child these
+     * are the values at fork, which is the moment the data is from.
+     * repl-stream-db: the db the stream continues in. A primary starts its
+     * stream after a fork or a restart with a SELECT (0 then); a replica
+     * proxies its primary's stream byte for byte, which goes on in the db
+     * its master client is in (a sub-replica's full sync needs it). */
+    client *m = replMasterClient();
+    wAuxInt(w, "repl-stream-db", m && m->db ? m->db->id : 0);
+    wAux(w, "repl-id", replId());
+    wAuxInt(w, "repl-offset", replOffset());
     fnRdbSave(w); /* libraries before the data, as Redis 7.0 */
     int saveLru = RDB_LRU_POLICY(), saveLfu = RDB_LFU_POLICY();
     for (int j = 0; j < srv.dbnum && !w->failed; j++) {
@@ -630,6 +643,47 @@ static void rdbLoadDelay(long long n) {
     nanosleep(&ts, NULL); /* a signal cuts it short: the check below sees it at once */
 }
 
+/* The repl-id / repl-offset aux fields of the last rdbLoadAll (rdb.h). */
+static char loadedReplId[REPL_ID_LEN + 1];
+static long long loadedReplOffset = -1;
+static int loadedReplStreamDb = -1;
+
+int rdbLoadedReplStreamDb(void) { return loadedReplStreamDb; }
+
+int rdbLoadedReplInfo(char *id, long long *offset) {
+    if (!loadedReplId[0] || loadedReplOffset < 0) return 0;
+    memcpy(id, loadedReplId, REPL_ID_LEN + 1);
+    *offset = loadedReplOffset;
+    return 1;
+}
+
+/* An aux field we act on; any other is skipped, as Redis does. A malformed
+ * repl-id/repl-offset is ignored (the history then starts afresh). */
+static void loadAux(const rdbBuf *k, const rdbBuf *v) {
+    if (k->len == 7 && !memcmp(k->p, "repl-id", 7)) {
+        int ok = v->len == REPL_ID_LEN;
+        for (size_t i = 0; ok && i < v->len; i++) ok = (v->p[i] >= '0' && v->p[i] <= '9') || (v->p[i] >= 'a' && v->p[i] <= 'f');
+        if (ok) {
+            memcpy(loadedReplId, v->p, REPL_ID_LEN);
+            loadedReplId[REPL_ID_LEN] = '\0';
+        }
+    } else if (k->len == 14 && !memcmp(k->p, "repl-stream-db", 14)) {
+        char buf[16];
+        long long db;
+        if (v->len == 0 || v->len >= sizeof(buf)) return;
+        memcpy(buf, v->p, v->len);
+        buf[v->len] = '\0';
+        if (string2ll(buf, v->len, &db) && db >= 0 && db < srv.dbnum) loadedReplStreamDb = (int)db;
+    } else if (k->len == 11 && !memcmp(k->p, "repl-offset", 11)) {
+        char buf[32];
+        long long off;
+        if (v->len == 0 || v->len >= sizeof(buf)) return;
+        memcpy(buf, v->p, v->len);
+        buf[v->len] = '\0';
+        if (string2ll(buf, v->len, &off) && off >= 0) loadedReplOffset = off;
+    }
+}
+
 int rdbLoadAll(rdbSource *in, char *err, size_t errlen) {
     rdbL L = {.in = in, .err = err, .errlen = errlen};
     long long loaded = 0, expired = 0, now = mstime();
@@ -638,6 +692,9 @@ int rdbLoadAll(rdbSource *in, char *err, size_t errlen) {
     cdb *db = &srv.db[0];
     char magic[10];
     srv.loadKeysLoaded = srv.loadKeysExpired = 0;
+    loadedReplId[0] = '\0';
+    loadedReplOffset = -1;
+    loadedReplStreamDb = -1;
     in->crc = 0; /* the trailer covers the stream from "REDIS" on */
     if (rdbLRead(&L, magic, 9) == -1) goto done;
     if (memcmp(magic, "REDIS", 5) != 0) {
@@ -693,6 +750,7 @@ int rdbLoadAll(rdbSource *in, char *err, size_t errlen) {
             continue;
         case RDB_OPCODE_AUX:
             if (rdbLString(&L, &L.e1) == -1 || rdbLString(&L, &L.e2) == -1) goto done;
+            loadAux(&L.e1, &L.e2);
             continue;
         case RDB_OPCODE_MODULE_AUX:
             rdbLFail(&L, "module auxiliary data is not supported");

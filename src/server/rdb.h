@@ -79,6 +79,11 @@ int rdbSaveAll(rdbSink *out, char *err, size_t errlen);
  * the dbs. Keys already expired are skipped. Sets srv.loadKeysLoaded and
  * srv.loadKeysExpired. */
 int rdbLoadAll(rdbSource *in, char *err, size_t errlen);
+/* The repl-id and repl-offset aux fields the last rdbLoadAll read: 1 and
+ * id (41 bytes with the NUL) and *offset when it had both, well formed. */
+int rdbLoadedReplInfo(char *id, long long *offset);
+/* Its repl-stream-db (the db the stream continues in), -1 when absent. */
+int rdbLoadedReplStreamDb(void);
 
 /* Plain files. Save writes "<dir of path>/temp-<pid>.rdb", fsyncs it,
  * renames it over path and fsyncs the directory. Load returns 1 (nothing

@@ -69,6 +69,12 @@ void replDisconnectReplicas(void);   /* make them reconnect (and PSYNC) */
  * any or if we are a replica, restarts empty at replOffset() + 1 so that
  * replicas of ours can continue from the adopted history. */
 void replBacklogReset(void);
+/* Start-up, after loading the snapshot: when it carried repl-id and
+ * repl-offset (Redis 7.0's aux fields), we are at that history again, with
+ * an empty backlog from offset + 1. A restarted primary then answers
+ * +CONTINUE to the replicas it had; a restarted replica asks its primary
+ * for a partial resync. */
+void replRestoreHistory(void);
 void replBacklogApplySize(void);     /* config: repl-backlog-size changed */
 int replBacklogExists(void);         /* writes are being recorded for replicas */
 /* min-replicas-to-write: 0 when a write must be refused with -NOREPLICAS. */
@@ -108,6 +114,9 @@ void replReplicaShutdown(void);      /* server.c, SHUTDOWN: removes the transfer
 /* config.c: `replicaof host port` (or `no one`) from the file / command
  * line; -1 with *err ("Invalid master port") on bad input. */
 int replReplicaConfigure(const char *host, const char *port, const char **err);
+/* config.c: tls-replication or tls-client-* changed: a live link reconnects
+ * with the new transport (and continues by PSYNC). 0 always. */
+int replReplicaTransportApply(char *err, size_t errlen);
 /* REPLCONF GETACK received from our primary: send REPLCONF ACK now.
  * repl_primary.c (which owns REPLCONF) holds a weak no-op until this file
  * defines it. */

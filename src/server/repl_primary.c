@@ -27,6 +27,7 @@
  * the conn's write handler is linkWrite (or client.c's, flushing a reply
  * queued before the sync began: linkKick waits for it). */
 #include "repl.h"
+#include "rdb.h"
 #include "client.h"
 #include "reply.h"
 #include "cmd.h"
@@ -165,6 +166,18 @@ void replBacklogReset(void) {
     P.bl = NULL;
     if (had || replIsReplica()) backlogCreateNow();
     P.selDb = -1;
+}
+
+void replRestoreHistory(void) {
+    char id[REPL_ID_LEN + 1];
+    long long off;
+    if (!rdbLoadedReplInfo(id, &off)) return;
+    replAdoptHistory(id, off);
+    backlogFree(P.bl);
+    backlogCreateNow();
+    P.selDb = -1;
+    P.noReplicasSince = mstime(); /* repl-backlog-ttl counts from now */
+    logNotice("Replication history restored from the RDB: replid %s, offset %lld", id, off);
 }
 
 void replBacklogApplySize(void) {

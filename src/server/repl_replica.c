@@ -86,6 +86,7 @@ static struct {
     long long downSince;   /* unix s the link went down; 0: it never was up */
     int haveHistory;       /* PSYNC <replid> <offset+1>, else PSYNC ? -1 */
     int cachedDb;          /* the master client's db when the link dropped */
+    int linkTls;           /* the transport the current link was opened with */
     /* TRANSFER */
     int fd;
     char tmpName[96];
@@ -427,7 +428,10 @@ static int transferDone(void) {
     replAdoptHistory(R.fullId, R.fullOffset);
     replBacklogReset();
     R.haveHistory = 1;
-    masterCreate(0, 1);
+    /* The stream goes on in the db the snapshot names (a primary that is
+     * itself a replica proxies without a SELECT of its own). */
+    int streamDb = rdbLoadedReplStreamDb();
+    masterCreate(streamDb >= 0 ? streamDb : 0, 1);
     logNotice("MASTER <-> REPLICA sync: Finished with success");
     return 0;
 }
@@ -785,6 +789,7 @@ static void linkConnect(void) {
     logNotice("Connecting to MASTER %s:%d", R.host, R.port);
     char err[256];
     connOutTls *tls = NULL;
+    R.linkTls = srv.tlsReplication;
     if (srv.tlsReplication) {
         connOutTlsOptions o = {0};
         o.caFile = srv.tlsCaCertFile && srv.tlsCaCertFile[0] ? srv.tlsCaCertFile : NULL;
@@ -866,6 +871,31 @@ static void replicaUnset(void) {
     replShiftHistory(NULL);
     replSetReplica(0);
     replDisconnectReplicas();
+}
+
+/* config.c, CONFIG SET tls-replication / tls-client-*: the transport of the
+ * link is chosen when it connects, so a live link on the other transport
+ * is dropped and the cron connects again at once with the new one, asking
+ * PSYNC for the history it has (a partial resync). New client certificate
+ * files alone (a rotation) keep the link: its session stays valid and the
+ * next connection presents them. Never fails: a transport that cannot be
+ * set up shows as a link that keeps retrying (master_link_status:down). */
+int replReplicaTransportApply(char *err, size_t errlen) {
+    (void)err;
+    (void)errlen;
+    if (R.state == RS_NONE || R.state == RS_CONNECT) return 0;
+    if (R.linkTls == srv.tlsReplication) return 0;
+    logNotice("Replication transport changed (tls-replication %s): reconnecting to the MASTER",
+              srv.tlsReplication ? "yes" : "no");
+    if (R.master) {
+        /* Not freed here: the caller may be running inside a command;
+         * replMasterClientFree moves us to CONNECT and keeps the history. */
+        clientFreeAsync(R.master);
+    } else {
+        linkDrop();
+    }
+    R.lastConnect = 0;
+    return 0;
 }
 
 int replReplicaConfigure(const char *host, const char *port, const char **err) {
@@ -950,7 +980,13 @@ int replReplicaFailoverTo(const char *host, int port) {
 
 /* ---- cron, INFO, ROLE ---------------------------------------------------- */
 
-void replReplicaInit(void) { R.fd = -1; }
+void replReplicaInit(void) {
+    R.fd = -1;
+    /* Called after the start-up load: a replica restarted from its own
+     * snapshot continues (PSYNC) in the db its stream was in. */
+    int streamDb = rdbLoadedReplStreamDb();
+    if (streamDb >= 0) R.cachedDb = streamDb;
+}
 
 void replReplicaShutdown(void) {
     if (R.fd != -1) logNotice("Removing the temp file of the unfinished MASTER <-> REPLICA sync");

@@ -299,6 +299,7 @@ int serverInit(char **err) {
     }
     replPrimaryInit();
     replReplicaInit(); /* `replicaof` in the configuration: the link starts from the cron */
+    if (lrc == 0) replRestoreHistory();
     elAddTimer(srv.el, 1, serverCron, NULL);
     elSetBeforeSleep(srv.el, beforeSleep);
     return 0;

@@ -414,6 +414,9 @@ static void switchMode(int from, int to) {
             tlsKept++;
             continue;
         }
+        /* Our own outbound link to a primary: its transport follows
+         * tls-replication (repl_replica.c), not the mode of our listener. */
+        if (c->flags & CLIENT_MASTER) continue;
         /* No byte yet: it is neither, and is judged by its first byte under
          * the mode of that moment (a TLS client whose ClientHello is in
          * flight must not be taken for plaintext). */
@@ -434,7 +437,11 @@ static void switchMode(int from, int to) {
             continue;
         }
         plainClosed++;
-        revokePlaintext(c);
+        /* A replica's stream is written by repl_primary.c, not through the
+         * replies CLOSE_AFTER_REPLY holds back: the link closes now, and
+         * the replica reconnects over TLS and continues with PSYNC. */
+        if (c->flags & CLIENT_REPLICA) clientFreeAsync(c);
+        else revokePlaintext(c);
     }
     appliedMode = to;
     logNotice("TLS mode changed from %s to %s: %ld TLS clients kept, %ld plaintext clients kept, "
