@@ -24,7 +24,7 @@
 #include "repl.h"
 #include "net.h"
 #include "cluster.h"
-#include "repl.h"
+#include "zset.h"
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -779,6 +779,7 @@ void configInitDefaults(void) {
     logBind(&srv.verbosity, &srv.logfile);
     connTlsPolicy tp = {&srv.tlsMode, &srv.tlsHandshakeTimeout, &srv.maxNewTlsConnsPerCycle, tlsCurrentContext};
     connTlsBindPolicy(&tp);
+    zsetBindLimits(&srv.zsetMaxListpackEntries, &srv.zsetMaxListpackValue);
     /* Freed, not dropped: defaults may be restored more than once (the
      * config fuzzer resets between inputs). */
     for (int i = 0; i < srv.bindaddrCount; i++) memFree(srv.bindaddr[i]);

@@ -8,6 +8,7 @@
  * skiplist) except for the store commands' freshly built results. */
 #include "zset.h"
 #include "db.h"
+#include "mem.h"
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -17,6 +18,17 @@
 
 /* Redis parses range bounds with strtod: "(" makes it exclusive, "inf" and
  * "-inf" work, NaN does not. */
+/* Until the configuration binds them (zsetBindLimits), Redis' defaults:
+ * unit tests and harnesses that never load a configuration get those. */
+static const long long zsetDefaultEntries = 128, zsetDefaultValue = 64;
+static const long long *zsetMaxEntries = &zsetDefaultEntries;
+static const long long *zsetMaxValue = &zsetDefaultValue;
+
+void zsetBindLimits(const long long *maxEntries, const long long *maxValue) {
+    zsetMaxEntries = maxEntries;
+    zsetMaxValue = maxValue;
+}
+
 static int parseRangeItem(slice s, double *v, int *ex) {
     char buf[128];
     const char *p = s.p;
@@ -482,8 +494,8 @@ void zsetConvertToSkiplist(dbEntry *e) {
 }
 
 void *zsetNewValue(size_t size, size_t maxlen, int *enc) {
-    if (srv.zsetMaxListpackEntries == 0 || size > (size_t)srv.zsetMaxListpackEntries ||
-        maxlen > (size_t)srv.zsetMaxListpackValue) {
+    if (*zsetMaxEntries == 0 || size > (size_t)*zsetMaxEntries ||
+        maxlen > (size_t)*zsetMaxValue) {
         *enc = ENC_SKIPLIST;
         return zsetNewSkiplist();
     }
@@ -494,7 +506,7 @@ void *zsetNewValue(size_t size, size_t maxlen, int *enc) {
 void zsetShrinkIfSmall(int *enc, void **ptr, size_t maxlen) {
     if (*enc != ENC_SKIPLIST) return;
     zset *zs = *ptr;
-    if (zs->zsl.length > (size_t)srv.zsetMaxListpackEntries || maxlen > (size_t)srv.zsetMaxListpackValue) return;
+    if (zs->zsl.length > (size_t)*zsetMaxEntries || maxlen > (size_t)*zsetMaxValue) return;
     unsigned char *lp = lpNew(0);
     char sbuf[128];
     for (zslNode *n = zs->zsl.header->level[0].forward; n; n = n->level[0].forward) {
@@ -566,8 +578,8 @@ int zsetAdd(dbEntry *e, double score, const char *m, size_t len, int in, int *ou
             *out |= ZADD_OUT_NOP;
             return 1;
         }
-        if (lpLength(lp) / 2 + 1 > (unsigned long)srv.zsetMaxListpackEntries ||
-            len > (size_t)srv.zsetMaxListpackValue || !lpSafeToAdd(lp, len)) {
+        if (lpLength(lp) / 2 + 1 > (unsigned long)*zsetMaxEntries ||
+            len > (size_t)*zsetMaxValue || !lpSafeToAdd(lp, len)) {
             zsetConvertToSkiplist(e);
         } else {
             e->v.ptr = zsetLpInsert(lp, m, len, score);

@@ -13,7 +13,6 @@
 #ifndef CACHET_ZSET_H
 #define CACHET_ZSET_H
 #include "lpack.h"
-#include "server.h"
 #include "db.h"
 
 #define ZSKIPLIST_MAXLEVEL 32
@@ -113,6 +112,11 @@ unsigned char *zsetLpFind(unsigned char *lp, const char *m, size_t len, double *
 #define ZADD_OUT_NAN (1 << 1)
 #define ZADD_OUT_ADDED (1 << 2)
 #define ZADD_OUT_UPDATED (1 << 3)
+
+/* The listpack limits (zset-max-listpack-entries/-value) are read through
+ * pointers the configuration binds once at start, so this module never
+ * sees the server's globals. */
+void zsetBindLimits(const long long *maxEntries, const long long *maxValue);
 
 unsigned long zsetLength(const dbEntry *e);
 /* Listpack -> skiplist. */
