@@ -52,7 +52,6 @@ static inline void fuzzServerInit(const char *extraConfig) {
     srv.startTimeMs = srv.statStartTimeMs = srv.mstime;
     srv.opsLastTime = srv.mstime;
     srv.lruclock = evictLruClockCompute();
-    srv.childPid = -1;
     dbInitAll();
     pubsubInit();
     slowlogInit();

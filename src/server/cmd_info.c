@@ -371,7 +371,8 @@ static void infoMemory(textBuf *b) {
 static void infoPersistence(textBuf *b) {
     /* Snapshots only (no AOF): the fields a BGSAVE watcher polls are live. */
     sectionHeader(b, "Persistence");
-    int bg = srv.childPid != -1;
+    const snapshotStats *ss = snapshotGetStats();
+    int bg = ss->childPid != -1;
     textAppend(b,
                "loading:%d\r\n"
                "async_loading:0\r\n"
@@ -403,8 +404,8 @@ static void infoPersistence(textBuf *b) {
                "aof_last_cow_size:0\r\n"
                "module_fork_in_progress:0\r\n"
                "module_fork_last_cow_size:0\r\n",
-               srv.loading, srv.dirty, bg, srv.lastSave, srv.lastBgsaveOk ? "ok" : "err", srv.lastBgsaveTimeSec,
-               bg ? (srv.mstime - srv.rdbSaveTimeStart) / 1000 : -1LL, srv.rdbSaves, srv.lastCowSize,
+               srv.loading, srv.dirty, bg, ss->lastSave, ss->lastBgsaveOk ? "ok" : "err", ss->lastBgsaveTimeSec,
+               bg ? (srv.mstime - ss->rdbSaveTimeStart) / 1000 : -1LL, ss->rdbSaves, ss->lastCowSize,
                srv.loadKeysExpired, srv.loadKeysLoaded);
     if (srv.loading) {
         /* Redis' progress fields, for clients and operators polling a long

@@ -564,7 +564,7 @@ static void setupFullResync(replLink *l, int diskless) {
 
 /* Starts the child for the replicas waiting, if it is time. */
 static void maybeStartSync(void) {
-    if (srv.childPid != -1) return;
+    if (snapshotChildRunning()) return;
     int waiting = 0, disklessWaiting = 0;
     long long oldest = 0;
     for (int i = 0; i < P.nlinks; i++) {
@@ -764,7 +764,7 @@ static void syncCommand(client *c) {
         logNotice("Replication backlog created, my new replication IDs are '%s' and '%s'", replId(), replId2());
     }
     if (wantsDiskless(l) && srv.replDisklessSyncDelay) logNotice("Delay next BGSAVE for diskless SYNC");
-    else if (srv.childPid != -1) logNotice("No BGSAVE in progress, but another BG operation is active. BGSAVE for replication delayed");
+    else if (snapshotChildRunning()) logNotice("No BGSAVE in progress, but another BG operation is active. BGSAVE for replication delayed");
     maybeStartSync();
 }
 

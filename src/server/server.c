@@ -267,10 +267,7 @@ int serverInit(char **err) {
     srv.statStartupMemory = (long long)memUsed();
     /* Listeners are open but the loop has not run: clients wait in the
      * backlog until the data is there, and none sees a partial dataset. */
-    srv.childPid = -1;
-    srv.lastSave = srv.lastBgsaveTry = srv.mstime / 1000;
-    srv.lastBgsaveOk = 1;
-    srv.lastBgsaveTimeSec = -1;
+    snapshotInit(srv.mstime / 1000);
     static char loadErr[1100];
     char lerr[1024];
     srv.loading = 1;

@@ -146,16 +146,6 @@ typedef struct server {
     int loading;                 /* the start-up load runs: a SIGTERM/SIGINT stops it without saving */
     int rdbCompression;          /* rdbcompression: LZF for strings > 20 bytes in snapshots (rdb.c) */
     int rdbChecksum;             /* rdbchecksum: write / verify the CRC-64 trailer (rdb.c) */
-    /* snapshot.c: background saves and their outcome (INFO persistence) */
-    int childPid;                /* the BGSAVE child, -1 when none runs */
-    long long rdbSaveTimeStart;  /* ms when the running BGSAVE began */
-    long long dirtyBeforeBgsave; /* srv.dirty at fork: what a successful child made durable */
-    long long lastSave;          /* unix s of the last successful save (start-up time before any) */
-    long long lastBgsaveTry;     /* unix s of the last BGSAVE attempt (failed saves retry after 5 s) */
-    int lastBgsaveOk;            /* the last BGSAVE (or SAVE) succeeded */
-    long long lastBgsaveTimeSec; /* -1 before any */
-    long long rdbSaves;
-    long long lastCowSize;       /* bytes the child copied on write, as it measured them */
     long long loadKeysLoaded, loadKeysExpired;
     int enableProtectedConfigs; /* enable-protected-configs: 0 no, 1 yes, 2 local */
     int enableDebugCmd;         /* enable-debug-command: 0 no, 1 yes, 2 local */

@@ -4,7 +4,8 @@
  * the save on shutdown, DEBUG RELOAD, and the -MISCONF write stop.
  *
  * Owns: the BGSAVE child (at most one), the temp-<pid>.rdb files, the
- * snapshot fields of `srv` (INFO persistence reads them).
+ * writer's state and save outcome (`wr`; INFO persistence reads them through
+ * snapshotGetStats).
  * The bytes themselves are rdb.c's (the format) and seal.c's (encryption at
  * rest); this file only opens, syncs and renames files around them.
  *
@@ -22,18 +23,18 @@
  *
  * ---- The writer's state machine (at most one child at a time) ------------
  *
- *   IDLE  no child. srv.childPid == -1, childPipe == -1, !childToPipe.
+ *   IDLE  no child. wr.childPid == -1, childPipe == -1, !childToPipe.
  *         -> FILE   snapshotBgsave      (BGSAVE, the schedule, a disk sync)
  *         -> PIPE   snapshotForkToPipe  (a diskless sync, repl_primary.c)
  *         (SAVE writes in the foreground and stays IDLE; it is refused
  *          outside IDLE, as every fork is.)
  *   FILE  a child writes temp-<childPid>.rdb and renames it over
  *         dir/dbfilename; it reports its copy-on-write size on childPipe.
- *         srv.childPid > 0, childPipe >= 0, !childToPipe.
+ *         wr.childPid > 0, childPipe >= 0, !childToPipe.
  *         -> IDLE   childDone (reaped by snapshotCron, or killed by
  *                   snapshotKillChild: its temp file is removed)
  *   PIPE  a child writes an RDB into the replication pipe; no file, no save
- *         bookkeeping. srv.childPid > 0, childPipe == -1, childToPipe.
+ *         bookkeeping. wr.childPid > 0, childPipe == -1, childToPipe.
  *         -> IDLE   childDone
  * writerCheck asserts the state's invariants after every transition
  * (CACHET_ASSERTS builds).
@@ -74,17 +75,24 @@
 
 #define BGSAVE_RETRY_DELAY 5 /* seconds before a failed scheduled save is retried (Redis' CONFIG_BGSAVE_RETRY_DELAY) */
 
+/* The writer's state and its outcome, read by INFO persistence through
+ * snapshotGetStats. Only this file writes it. */
+static snapshotStats wr = {.childPid = -1, .lastBgsaveOk = 1, .lastBgsaveTimeSec = -1};
 static int bgsaveScheduled; /* BGSAVE SCHEDULE (or BGSAVE inside EXEC) waits for the running child */
 static int childPipe = -1;  /* the child writes its copy-on-write size here before exiting */
 static int childToPipe;     /* the running child streams an RDB to a replication pipe (repl_primary.c) */
 
+const snapshotStats *snapshotGetStats(void) { return &wr; }
+int snapshotChildRunning(void) { return wr.childPid != -1; }
+void snapshotInit(long long nowSec) { wr.lastSave = wr.lastBgsaveTry = nowSec; }
+
 static void writerCheck(void) {
-    if (srv.childPid == -1) {
+    if (wr.childPid == -1) {
         CACHET_ASSERT(childPipe == -1 && !childToPipe); /* IDLE */
     } else if (childToPipe) {
-        CACHET_ASSERT(srv.childPid > 0 && childPipe == -1); /* PIPE */
+        CACHET_ASSERT(wr.childPid > 0 && childPipe == -1); /* PIPE */
     } else {
-        CACHET_ASSERT(srv.childPid > 0 && childPipe >= 0); /* FILE */
+        CACHET_ASSERT(wr.childPid > 0 && childPipe >= 0); /* FILE */
     }
 }
 
@@ -160,13 +168,13 @@ static void tempName(char *buf, size_t len, int pid) { snprintf(buf, len, "temp-
 
 static void saveSucceeded(void) {
     srv.dirty = 0;
-    srv.lastSave = srv.mstime / 1000;
-    srv.lastBgsaveOk = 1;
-    srv.rdbSaves++;
+    wr.lastSave = srv.mstime / 1000;
+    wr.lastBgsaveOk = 1;
+    wr.rdbSaves++;
 }
 
 int snapshotSave(char *err, size_t errlen) {
-    if (srv.childPid != -1) {
+    if (wr.childPid != -1) {
         snprintf(err, errlen, "Background save already in progress");
         return -1;
     }
@@ -226,18 +234,18 @@ static void childMain(int pipeFd) {
 }
 
 int snapshotBgsave(char *err, size_t errlen) {
-    if (srv.childPid != -1) {
+    if (wr.childPid != -1) {
         snprintf(err, errlen, "Background save already in progress");
         return -1;
     }
-    srv.lastBgsaveTry = srv.mstime / 1000;
+    wr.lastBgsaveTry = srv.mstime / 1000;
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) == -1) {
         snprintf(err, errlen, "Can't save in background: pipe: %s", strerror(errno));
-        srv.lastBgsaveOk = 0;
+        wr.lastBgsaveOk = 0;
         return -1;
     }
-    srv.dirtyBeforeBgsave = srv.dirty;
+    wr.dirtyBeforeBgsave = srv.dirty;
     long long start = ustime();
     pid_t pid = fork();
     if (pid == 0) {
@@ -247,15 +255,15 @@ int snapshotBgsave(char *err, size_t errlen) {
     close(fds[1]);
     if (pid == -1) {
         close(fds[0]);
-        srv.lastBgsaveOk = 0;
+        wr.lastBgsaveOk = 0;
         snprintf(err, errlen, "Can't save in background: fork: %s", strerror(errno));
         logWarning("%s", err);
         return -1;
     }
     fcntl(fds[0], F_SETFL, O_NONBLOCK);
     childPipe = fds[0];
-    srv.childPid = (int)pid;
-    srv.rdbSaveTimeStart = start / 1000;
+    wr.childPid = (int)pid;
+    wr.rdbSaveTimeStart = start / 1000;
     latencyAddSampleIfNeeded("fork", (ustime() - start) / 1000);
     logNotice("Background saving started by pid %d", (int)pid);
     writerCheck();
@@ -269,13 +277,13 @@ static void childDone(int ok, int bySignal) {
         if (!ok) logWarning("Background RDB transfer terminated %s %d", bySignal ? "by signal" : "with error",
                             bySignal);
         else logNotice("Background RDB transfer terminated with success");
-        srv.childPid = -1;
+        wr.childPid = -1;
         writerCheck();
         replPrimaryChildDone(ok, 1);
         return;
     }
     char tmp[64];
-    tempName(tmp, sizeof(tmp), srv.childPid);
+    tempName(tmp, sizeof(tmp), wr.childPid);
     long long cow = 0;
     if (childPipe != -1) {
         if (read(childPipe, &cow, sizeof(cow)) != (ssize_t)sizeof(cow)) cow = 0;
@@ -284,22 +292,22 @@ static void childDone(int ok, int bySignal) {
     }
     if (ok) {
         logNotice("Background saving terminated with success");
-        srv.dirty -= srv.dirtyBeforeBgsave;
+        srv.dirty -= wr.dirtyBeforeBgsave;
         if (srv.dirty < 0) srv.dirty = 0;
-        srv.lastSave = srv.rdbSaveTimeStart / 1000;
-        srv.lastBgsaveOk = 1;
-        srv.rdbSaves++;
-        srv.lastCowSize = cow;
+        wr.lastSave = wr.rdbSaveTimeStart / 1000;
+        wr.lastBgsaveOk = 1;
+        wr.rdbSaves++;
+        wr.lastCowSize = cow;
     } else {
         if (bySignal) logWarning("Background saving terminated by signal %d", bySignal);
         else logWarning("Background saving error");
         /* A child that died early leaves its temp file behind. */
         unlink(tmp);
         /* SIGUSR1 is how we abandon a child on purpose: not a failure. */
-        if (bySignal != SIGUSR1) srv.lastBgsaveOk = 0;
+        if (bySignal != SIGUSR1) wr.lastBgsaveOk = 0;
     }
-    srv.lastBgsaveTimeSec = (srv.mstime - srv.rdbSaveTimeStart) / 1000;
-    srv.childPid = -1;
+    wr.lastBgsaveTimeSec = (srv.mstime - wr.rdbSaveTimeStart) / 1000;
+    wr.childPid = -1;
     writerCheck();
     replPrimaryChildDone(ok, 0); /* replicas waiting for this file, or for any child to end */
 }
@@ -322,7 +330,7 @@ static void pipeChildMain(int fd) {
 }
 
 int snapshotForkToPipe(int *readFd, char *err, size_t errlen) {
-    if (srv.childPid != -1) {
+    if (wr.childPid != -1) {
         snprintf(err, errlen, "Background save already in progress");
         return -1;
     }
@@ -345,8 +353,8 @@ int snapshotForkToPipe(int *readFd, char *err, size_t errlen) {
     }
     fcntl(fds[0], F_SETFL, O_NONBLOCK);
     childToPipe = 1;
-    srv.childPid = (int)pid;
-    srv.rdbSaveTimeStart = start / 1000;
+    wr.childPid = (int)pid;
+    wr.rdbSaveTimeStart = start / 1000;
     latencyAddSampleIfNeeded("fork", (ustime() - start) / 1000);
     logNotice("Starting BGSAVE for SYNC with target: replicas sockets");
     logNotice("Background RDB transfer started by pid %d", (int)pid);
@@ -356,12 +364,12 @@ int snapshotForkToPipe(int *readFd, char *err, size_t errlen) {
 }
 
 void snapshotKillChild(void) {
-    if (srv.childPid == -1) return;
-    kill(srv.childPid, SIGUSR1);
+    if (wr.childPid == -1) return;
+    kill(wr.childPid, SIGUSR1);
     int status;
-    while (waitpid(srv.childPid, &status, 0) == -1 && errno == EINTR) {
+    while (waitpid(wr.childPid, &status, 0) == -1 && errno == EINTR) {
     }
-    logNotice("Background saving child %d killed", srv.childPid);
+    logNotice("Background saving child %d killed", wr.childPid);
     childDone(0, SIGUSR1);
 }
 
@@ -380,7 +388,7 @@ static int scheduleDue(long long now) {
         long long changes = strtoll(p, &end, 10);
         if (end == p) return 0;
         p = end;
-        if (srv.dirty >= changes && now - srv.lastSave > secs) {
+        if (srv.dirty >= changes && now - wr.lastSave > secs) {
             logNotice("%lld changes in %lld seconds. Saving...", changes, secs);
             return 1;
         }
@@ -388,10 +396,10 @@ static int scheduleDue(long long now) {
 }
 
 void snapshotCron(void) {
-    if (srv.childPid != -1) {
+    if (wr.childPid != -1) {
         int status;
-        pid_t pid = waitpid(srv.childPid, &status, WNOHANG);
-        if (pid == srv.childPid) {
+        pid_t pid = waitpid(wr.childPid, &status, WNOHANG);
+        if (pid == wr.childPid) {
             int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
             childDone(!sig && WIFEXITED(status) && WEXITSTATUS(status) == 0, sig);
         } else if (pid == -1 && errno == ECHILD) {
@@ -400,7 +408,7 @@ void snapshotCron(void) {
         return;
     }
     long long now = srv.mstime / 1000;
-    int retryOk = srv.lastBgsaveOk || now - srv.lastBgsaveTry > BGSAVE_RETRY_DELAY;
+    int retryOk = wr.lastBgsaveOk || now - wr.lastBgsaveTry > BGSAVE_RETRY_DELAY;
     int start = 0;
     if (bgsaveScheduled && retryOk) start = 1; // NOLINT(bugprone-branch-clone): two separate reasons to start, kept apart for reading
     else if (snapshotSaveConfigured() && retryOk && scheduleDue(now)) start = 1;
@@ -412,7 +420,7 @@ void snapshotCron(void) {
 }
 
 int snapshotWritesDenied(void) {
-    return srv.stopWritesOnBgsaveErr && snapshotSaveConfigured() && !srv.lastBgsaveOk;
+    return srv.stopWritesOnBgsaveErr && snapshotSaveConfigured() && !wr.lastBgsaveOk;
 }
 
 /* ---- loading ------------------------------------------------------------ */
@@ -485,7 +493,7 @@ int snapshotLoad(int atStartup, char *err, size_t errlen) {
 
 static void saveCommand(client *c) {
     char err[512];
-    if (srv.childPid != -1) {
+    if (wr.childPid != -1) {
         replyError(c, "Background save already in progress");
         return;
     }
@@ -506,7 +514,7 @@ static void bgsaveCommand(client *c) {
             return;
         }
     }
-    if (srv.childPid != -1) {
+    if (wr.childPid != -1) {
         if (schedule) {
             bgsaveScheduled = 1;
             replyStatus(c, "Background saving scheduled");
@@ -529,7 +537,7 @@ static void bgsaveCommand(client *c) {
     replyStatus(c, "Background saving started");
 }
 
-static void lastsaveCommand(client *c) { replyLongLong(c, srv.lastSave); }
+static void lastsaveCommand(client *c) { replyLongLong(c, wr.lastSave); }
 
 cmdDef snapshotCommands[] = {
     {.name = "save", .proc = saveCommand, .arity = 1, .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_NO_ASYNC_LOADING | CMD_NO_MULTI, .acl = ACL_DANGEROUS, .group = "server", .since = "1.0.0", .summary = "Synchronously save the dataset to disk", .complexity = "O(N) where N is the total number of keys in all databases"},
