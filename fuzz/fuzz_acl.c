@@ -186,10 +186,10 @@ static void modeRules(const uint8_t *p, size_t n) {
         }
         return;
     }
-    const char *err = NULL;
+    char err[512];
     /* An empty name is valid (Redis too) but its description "user  on..."
      * cannot load back, in Redis neither: no round trip for it. */
-    if (aclConfigUser(argv, lens, argc, &err) == 0 && argv[0][0]) {
+    if (aclConfigUser(argv, lens, argc, err, sizeof(err)) == 0 && argv[0][0]) {
         aclUser *u = aclGetUser(argv[0], lens[0]);
         if (!u) abort();
         /* "user NAME rules..." as a file holds it (quotes quoted) back
@@ -202,12 +202,12 @@ static void modeRules(const uint8_t *p, size_t n) {
             fprintf(stderr, "description does not split back: %s\n", d1);
             abort();
         }
-        const char *err2 = NULL;
-        int rc2 = aclConfigUser(dv + 1, dl + 1, dc - 1, &err2);
+        char err2[512] = "";
+        int rc2 = aclConfigUser(dv + 1, dl + 1, dc - 1, err2, sizeof(err2));
         /* %R~* then %W~* merge into "~*" without the allkeys flag, so the
          * description's later patterns are refused on the way back: Redis
          * 7.0 does exactly the same (ACL LIST then ACL SETUSER fails). */
-        if (rc2 != 0 && err2 && !strncmp(err2, "Adding a pattern after the * pattern", 36)) {
+        if (rc2 != 0 && !strncmp(err2, "Adding a pattern after the * pattern", 36)) {
             configFreeArgs(dv, dc);
             memFree(dl);
             memFree(d1);
@@ -285,8 +285,8 @@ static void modeKeyCount(const uint8_t *p, size_t n) {
         }
         i = j + 1;
     }
-    const char *err = NULL;
-    if (aclConfigUser(rules, rl, nr, &err) != 0) {
+    char err[512];
+    if (aclConfigUser(rules, rl, nr, err, sizeof(err)) != 0) {
         fprintf(stderr, "restricted user refused: %s\n", err);
         abort();
     }
@@ -346,10 +346,10 @@ static void modeSaveLoad(const uint8_t *p, size_t n) {
         char **argv;
         size_t *lens;
         int argc = configSplitArgsLen(s, len, &argv, &lens);
-        const char *err;
+        char err[512];
         /* "default" is left alone: replacing it changes the test's base. */
         if (argc >= 1 && lens[0] && !(lens[0] == 7 && !memcmp(argv[0], "default", 7)) &&
-            aclConfigUser(argv, lens, argc, &err) == 0)
+            aclConfigUser(argv, lens, argc, err, sizeof(err)) == 0)
             defined++;
         if (argc >= 0) {
             configFreeArgs(argv, argc);

@@ -816,8 +816,7 @@ static int defineUser(aclUser ***list, int *n, char **argv, const size_t *lens, 
 }
 
 /* A "user ..." line of the config file (Redis accepts them there too). */
-int aclConfigUser(char **argv, const size_t *lens, int argc, const char **err) {
-    static char msg[512];
+int aclConfigUser(char **argv, const size_t *lens, int argc, char *err, size_t errlen) {
     char **full = memAlloc(sizeof(char *) * (size_t)(argc + 1));
     size_t *flens = memAlloc(sizeof(size_t) * (size_t)(argc + 1));
     full[0] = "user";
@@ -826,13 +825,10 @@ int aclConfigUser(char **argv, const size_t *lens, int argc, const char **err) {
         full[i + 1] = argv[i];
         flens[i + 1] = lens[i];
     }
-    int rc = defineUser(&users, &nusers, full, flens, argc + 1, msg, sizeof(msg), 1);
+    int rc = defineUser(&users, &nusers, full, flens, argc + 1, err, errlen, 1);
     memFree(full);
     memFree(flens);
-    if (rc != 0) {
-        *err = msg;
-        return -1;
-    }
+    if (rc != 0) return -1;
     /* "user default ..." replaced the default user object. */
     int d = findUser(users, nusers, "default", 7);
     defaultUser = users[d];

@@ -21,7 +21,7 @@ typedef struct aclStats {
 extern aclStats aclStat;
 void aclInit(void);                   /* after cmdInitTable, before the config file */
 int aclInitFromConfig(char *err, size_t errlen); /* loads aclfile if set */
-int aclConfigUser(char **argv, const size_t *lens, int argc, const char **err); /* "user" config line */
+int aclConfigUser(char **argv, const size_t *lens, int argc, char *err, size_t errlen); /* "user" config line */
 aclUser *aclGetUser(const char *name, size_t len);
 aclUser *aclDefaultUser(void);
 const char *aclUserName(const aclUser *u);

@@ -43,17 +43,17 @@ static int loadingFile; /* "save" lines accumulate while reading the file */
 static int saveLoaded;
 
 /* forward declarations of the specials */
-static int bindSet(char **argv, int argc, const char **err);
+static int bindSet(char **argv, int argc, char *err, size_t errlen);
 static char *bindGet(void);
-static int saveSet(char **argv, int argc, const char **err);
+static int saveSet(char **argv, int argc, char *err, size_t errlen);
 static char *saveGet(void);
-static int obufSet(char **argv, int argc, const char **err);
+static int obufSet(char **argv, int argc, char *err, size_t errlen);
 static char *obufGet(void);
-static int dirSet(char **argv, int argc, const char **err);
+static int dirSet(char **argv, int argc, char *err, size_t errlen);
 static char *dirGet(void);
-static int passSet(char **argv, int argc, const char **err);
+static int passSet(char **argv, int argc, char *err, size_t errlen);
 static char *passGet(void);
-static int passSetBin(const char *v, size_t len, const char **err);
+static int passSetBin(const char *v, size_t len, char *err, size_t errlen);
 static char *passGetBin(size_t *len);
 static int portApply(char *err, size_t errlen);
 static int bindApply(char *err, size_t errlen);
@@ -63,7 +63,7 @@ static void hzClamp(void);
 static void busyPollApply(void);
 static int appendonlyCheck(long long v, char *err, size_t errlen);
 static int dbfilenameCheck(const char *v, char *err, size_t errlen);
-static int paramSetValue(cfgParam *p, const char *value, size_t len, const char **err);
+static int paramSetValue(cfgParam *p, const char *value, size_t len, char *err, size_t errlen);
 
 static const cfgEnum loglevelEnum[] = {
     {"debug", LL_DEBUG}, {"verbose", LL_VERBOSE}, {"notice", LL_NOTICE}, {"warning", LL_WARNING}, {NULL, 0}};
@@ -352,40 +352,36 @@ static void numWrite(const cfgParam *p, long long v) {
     }
 }
 
-static char errbuf[256];
-
 /* Every parameter but the binary-safe ones is kept as a C string (or parsed
  * from one): a NUL inside would cut the value short silently ("/tmp\0x" set
  * as "/tmp"), so such a value is refused instead. */
 static const char nulErr[] = "argument must not contain NUL bytes";
 
 
-static int numParse(const cfgParam *p, const char *s, long long *out, const char **err) {
+static int numParse(const cfgParam *p, const char *s, long long *out, char *err, size_t errlen) {
     if (p->flags & CF_MEMORY) {
         unsigned long long u;
         if (memtoull(s, strlen(s), &u)) {
             *out = (long long)u;
             return 0;
         }
-        *err = "argument must be a memory value";
+        snprintf(err, errlen, "argument must be a memory value");
         return -1;
     }
     if (string2ll(s, strlen(s), out)) return 0;
-    *err = "argument couldn't be parsed into an integer";
+    snprintf(err, errlen, "argument couldn't be parsed into an integer");
     return -1;
 }
 
-static int numBoundsOk(const cfgParam *p, long long v, const char **err) {
+static int numBoundsOk(const cfgParam *p, long long v, char *err, size_t errlen) {
     if (configNumIsUnsigned(p)) {
         unsigned long long u = (unsigned long long)v, lo = (unsigned long long)p->min, hi = (unsigned long long)p->max;
         if (u < lo || u > hi) {
-            snprintf(errbuf, sizeof(errbuf), "argument must be between %llu and %llu inclusive", lo, hi);
-            *err = errbuf;
+            snprintf(err, errlen, "argument must be between %llu and %llu inclusive", lo, hi);
             return 0;
         }
     } else if (v < p->min || v > p->max) {
-        snprintf(errbuf, sizeof(errbuf), "argument must be between %lld and %lld inclusive", p->min, p->max);
-        *err = errbuf;
+        snprintf(err, errlen, "argument must be between %lld and %lld inclusive", p->min, p->max);
         return 0;
     }
     return 1;
@@ -405,24 +401,16 @@ const char *configEnumName(const cfgParam *p, int v) {
     return "";
 }
 
-/* Stores one value; returns -1 with *err, 0 unchanged, 1 changed. */
-/* A check hook's message, until the CONFIG SET reply or the load error
- * has been built from it (one command at a time). */
-static char checkMsg[256];
-
-static int checkFailed(const char **err) {
-    *err = checkMsg;
-    return -1;
-}
-
-static int paramSet(cfgParam *p, char **argv, int argc, const char **err) {
+/* Stores one value; returns -1 with the message in err, 0 unchanged, 1
+ * changed. */
+static int paramSet(cfgParam *p, char **argv, int argc, char *err, size_t errlen) {
     int rc;
     if (p->type == CT_SPECIAL) {
-        rc = p->set(argv, argc, err);
+        rc = p->set(argv, argc, err, errlen);
     } else {
         const char *v = argv[0];
         if (argc != 1) {
-            *err = "wrong number of arguments";
+            snprintf(err, errlen, "wrong number of arguments");
             return -1;
         }
         switch (p->type) {
@@ -431,19 +419,19 @@ static int paramSet(cfgParam *p, char **argv, int argc, const char **err) {
             if (!strcasecmp(v, "yes")) b = 1;
             else if (!strcasecmp(v, "no")) b = 0;
             else {
-                *err = "argument must be 'yes' or 'no'";
+                snprintf(err, errlen, "argument must be 'yes' or 'no'");
                 return -1;
             }
-            if (p->checkNum && p->checkNum(b, checkMsg, sizeof(checkMsg)) == -1) return checkFailed(err);
+            if (p->checkNum && p->checkNum(b, err, errlen) == -1) return -1;
             rc = *(int *)p->ptr != b;
             *(int *)p->ptr = b;
             break;
         }
         case CT_NUM: {
             long long n;
-            if (numParse(p, v, &n, err) == -1) return -1;
-            if (!numBoundsOk(p, n, err)) return -1;
-            if (p->checkNum && p->checkNum(n, checkMsg, sizeof(checkMsg)) == -1) return checkFailed(err);
+            if (numParse(p, v, &n, err, errlen) == -1) return -1;
+            if (!numBoundsOk(p, n, err, errlen)) return -1;
+            if (p->checkNum && p->checkNum(n, err, errlen) == -1) return -1;
             rc = configNumRead(p) != n;
             numWrite(p, n);
             break;
@@ -451,10 +439,9 @@ static int paramSet(cfgParam *p, char **argv, int argc, const char **err) {
         case CT_ENUM: {
             int e = enumLookup(p, v);
             if (e < 0) {
-                size_t off = (size_t)snprintf(errbuf, sizeof(errbuf), "argument(s) must be one of the following: ");
-                for (const cfgEnum *x = p->enums; x->name && off < sizeof(errbuf); x++)
-                    off += (size_t)snprintf(errbuf + off, sizeof(errbuf) - off, "%s%s", x->name, x[1].name ? ", " : "");
-                *err = errbuf;
+                size_t off = (size_t)snprintf(err, errlen, "argument(s) must be one of the following: ");
+                for (const cfgEnum *x = p->enums; x->name && off < errlen; x++)
+                    off += (size_t)snprintf(err + off, errlen - off, "%s%s", x->name, x[1].name ? ", " : "");
                 return -1;
             }
             rc = *(int *)p->ptr != e;
@@ -462,7 +449,7 @@ static int paramSet(cfgParam *p, char **argv, int argc, const char **err) {
             break;
         }
         default: { /* CT_STRING */
-            if (p->checkStr && p->checkStr(v, checkMsg, sizeof(checkMsg)) == -1) return checkFailed(err);
+            if (p->checkStr && p->checkStr(v, err, errlen) == -1) return -1;
             char **f = p->ptr;
             const char *cur = *f ? *f : "";
             rc = strcmp(cur, v) != 0;
@@ -543,9 +530,9 @@ static int dbfilenameCheck(const char *v, char *err, size_t errlen) {
 
 /* bind: srv.bindaddr with count 0 meaning Redis' default "* -::*" (all IPv4
  * interfaces, IPv6 when available), which is what serverListen does. */
-static int bindSet(char **argv, int argc, const char **err) {
+static int bindSet(char **argv, int argc, char *err, size_t errlen) {
     if (argc > 16) {
-        *err = "Too many bind addresses specified.";
+        snprintf(err, errlen, "Too many bind addresses specified.");
         return -1;
     }
     if (argc == 1 && argv[0][0] == '\0') argc = 0;
@@ -579,16 +566,16 @@ static char *bindGet(void) {
 /* save: kept as normalized "secs changes ..." text; snapshots come later.
  * While reading the file, the first save line replaces the default and later
  * ones add to it (Redis semantics); CONFIG SET replaces. */
-static int saveSet(char **argv, int argc, const char **err) {
+static int saveSet(char **argv, int argc, char *err, size_t errlen) {
     if (argc == 1 && argv[0][0] == '\0') argc = 0;
     if (argc & 1) {
-        *err = "Invalid save parameters";
+        snprintf(err, errlen, "Invalid save parameters");
         return -1;
     }
     for (int j = 0; j < argc; j++) {
         long long v;
         if (!string2ll(argv[j], strlen(argv[j]), &v) || v < ((j & 1) ? 0 : 1) || v > INT_MAX) {
-            *err = "Invalid save parameters";
+            snprintf(err, errlen, "Invalid save parameters");
             return -1;
         }
     }
@@ -619,14 +606,14 @@ static int obufClassByName(const char *n) {
     return -1;
 }
 
-static int obufSet(char **argv, int argc, const char **err) {
+static int obufSet(char **argv, int argc, char *err, size_t errlen) {
     if (argc % 4) {
-        *err = "Wrong number of arguments in buffer limit configuration.";
+        snprintf(err, errlen, "Wrong number of arguments in buffer limit configuration.");
         return -1;
     }
     for (int j = 0; j < argc; j += 4) {
         if (obufClassByName(argv[j]) == -1) {
-            *err = "Invalid client class specified in buffer limit configuration.";
+            snprintf(err, errlen, "Invalid client class specified in buffer limit configuration.");
             return -1;
         }
     }
@@ -637,7 +624,7 @@ static int obufSet(char **argv, int argc, const char **err) {
         long long secs;
         if (!memtoull(argv[j + 1], strlen(argv[j + 1]), &hard) || !memtoull(argv[j + 2], strlen(argv[j + 2]), &soft) ||
             !string2ll(argv[j + 3], strlen(argv[j + 3]), &secs) || secs < 0) {
-            *err = "Error in hard, soft or soft_seconds setting in buffer limit configuration.";
+            snprintf(err, errlen, "Error in hard, soft or soft_seconds setting in buffer limit configuration.");
             return -1;
         }
         int cls = obufClassByName(argv[j]);
@@ -660,13 +647,13 @@ static char *obufGet(void) {
     return memStrdup(buf);
 }
 
-static int dirSet(char **argv, int argc, const char **err) {
+static int dirSet(char **argv, int argc, char *err, size_t errlen) {
     if (argc != 1) {
-        *err = "wrong number of arguments";
+        snprintf(err, errlen, "wrong number of arguments");
         return -1;
     }
     if (chdir(argv[0]) == -1) {
-        *err = strerror(errno);
+        snprintf(err, errlen, "%s", strerror(errno));
         return -1;
     }
     char cwd[PATH_MAX];
@@ -681,8 +668,9 @@ static char *dirGet(void) {
     return memStrdup(cwd);
 }
 
-static int passSetBin(const char *v, size_t len, const char **err) {
+static int passSetBin(const char *v, size_t len, char *err, size_t errlen) {
     (void)err;
+    (void)errlen;
     int changed = len != srv.requirepassLen || (len && memcmp(srv.requirepass, v, len) != 0);
     memFree(srv.requirepass);
     srv.requirepass = len ? memDupBytes(v, len) : NULL;
@@ -697,12 +685,12 @@ static char *passGetBin(size_t *len) {
 }
 
 /* The table's C-string view; every caller goes through setBin/getBin. */
-static int passSet(char **argv, int argc, const char **err) {
+static int passSet(char **argv, int argc, char *err, size_t errlen) {
     if (argc != 1) {
-        *err = "wrong number of arguments";
+        snprintf(err, errlen, "wrong number of arguments");
         return -1;
     }
-    return passSetBin(argv[0], strlen(argv[0]), err);
+    return passSetBin(argv[0], strlen(argv[0]), err, errlen);
 }
 
 static char *passGet(void) {
@@ -758,6 +746,7 @@ static int maxclientsApply(char *err, size_t errlen) {
 
 static int maxmemoryApply(char *err, size_t errlen) {
     (void)err;
+    (void)errlen;
     (void)errlen;
     if (srv.maxmemory) {
         unsigned long long used = evictUsedMemory();
@@ -822,6 +811,7 @@ static int loadFromString(char *text, char **err) {
         size_t *lens;
         int argc = configSplitArgsLen(s, len, &argv, &lens);
         const char *reason = NULL;
+        char rbuf[512]; /* a setter's message; reason points here then */
         if (argc < 0) {
             reason = "Unbalanced quotes in configuration line";
         } else if (argc == 0) {
@@ -835,12 +825,12 @@ static int loadFromString(char *text, char **err) {
                  * rule goes with its length: ">pa\x00ss" is that whole
                  * password, never ">pa" (acl.c refuses a NUL in a name). */
                 if (argc < 2) reason = "wrong number of arguments";
-                else if (aclConfigUser(argv + 1, lens + 1, argc - 1, &reason) == 0) reason = NULL;
+                else if (aclConfigUser(argv + 1, lens + 1, argc - 1, rbuf, sizeof(rbuf)) == -1) reason = rbuf;
             } else if (!strcasecmp(argv[0], "replicaof") || !strcasecmp(argv[0], "slaveof")) {
                 /* Not a CONFIG GET/SET parameter in Redis 7.0: only here. */
                 if (argc != 3) reason = "wrong number of arguments";
                 else if (argNul) reason = nulErr;
-                else if (replReplicaConfigure(argv[1], argv[2], &reason) == 0) reason = NULL;
+                else if (replReplicaConfigure(argv[1], argv[2], rbuf, sizeof(rbuf)) == -1) reason = rbuf;
             } else if (idx < 0) {
                 reason = "Bad directive or wrong number of arguments";
             } else {
@@ -849,7 +839,7 @@ static int loadFromString(char *text, char **err) {
                 if (!(par->flags & CF_MULTI_ARG) && argc != 2) {
                     reason = "wrong number of arguments";
                 } else if (par->flags & CF_BINARY) {
-                    if (paramSetValue(par, argv[1], lens[1], &reason) >= 0) reason = NULL;
+                    if (paramSetValue(par, argv[1], lens[1], rbuf, sizeof(rbuf)) == -1) reason = rbuf;
                 } else if (nul) {
                     reason = nulErr;
                 } else if ((par->flags & CF_MULTI_ARG) && argc == 2 && argv[1][0]) {
@@ -858,11 +848,11 @@ static int loadFromString(char *text, char **err) {
                     int subc = configSplitArgs(argv[1], strlen(argv[1]), &sub);
                     if (subc < 0) reason = "Unbalanced quotes in configuration line";
                     else {
-                        if (paramSet(par, sub, subc, &reason) >= 0) reason = NULL;
+                        if (paramSet(par, sub, subc, rbuf, sizeof(rbuf)) == -1) reason = rbuf;
                         freeArgs(sub, subc);
                     }
-                } else if (paramSet(par, argv + 1, argc - 1, &reason) >= 0) {
-                    reason = NULL;
+                } else if (paramSet(par, argv + 1, argc - 1, rbuf, sizeof(rbuf)) == -1) {
+                    reason = rbuf;
                 }
             }
             freeArgs(argv, argc);
@@ -1014,23 +1004,23 @@ int configProtectedActionAllowed(int setting, client *c) {
 
 static int protectedAllowed(client *c) { return configProtectedActionAllowed(srv.enableProtectedConfigs, c); }
 
-static int paramSetValue(cfgParam *p, const char *value, size_t len, const char **err) {
+static int paramSetValue(cfgParam *p, const char *value, size_t len, char *err, size_t errlen) {
     if (p->flags & CF_BINARY) {
-        int rc = p->setBin(value, len, err);
+        int rc = p->setBin(value, len, err, errlen);
         if (rc >= 0 && p->post) p->post();
         return rc;
     }
     if (memchr(value, '\0', len)) {
-        *err = nulErr;
+        snprintf(err, errlen, "%s", nulErr);
         return -1;
     }
     if (!(p->flags & CF_MULTI_ARG)) {
         char *argv[1] = {(char *)value};
-        return paramSet(p, argv, 1, err);
+        return paramSet(p, argv, 1, err, errlen);
     }
     char **argv;
     int argc = configSplitSpaces(value, &argv);
-    int rc = paramSet(p, argv, argc, err);
+    int rc = paramSet(p, argv, argc, err, errlen);
     freeArgs(argv, argc);
     return rc;
 }
@@ -1039,11 +1029,10 @@ typedef int applyFn(char *err, size_t errlen);
 
 static void restoreBackup(cfgParam **set, char **old, const size_t *oldLen, int count, applyFn **applies) {
     for (int i = 0; i < count; i++) {
-        const char *e = NULL;
+        char e[256] = "";
         /* The value is not logged: it may be a password. */
-        if (paramSetValue(set[i], old[i], oldLen[i], &e) == -1)
-            logWarning("Failed restoring failed CONFIG SET command. Error restoring %s: %s", set[i]->name,
-                       e ? e : "");
+        if (paramSetValue(set[i], old[i], oldLen[i], e, sizeof(e)) == -1)
+            logWarning("Failed restoring failed CONFIG SET command. Error restoring %s: %s", set[i]->name, e);
     }
     for (int i = 0; applies && applies[i]; i++) {
         char e[256] = "";
@@ -1066,6 +1055,7 @@ static void configSetCommand(client *c) {
     int *applyOf = memCalloc(sizeof(int) * (size_t)(n + 1));
     slice unknown = {NULL, 0}, errName = {NULL, 0};
     const char *errstr = NULL;
+    char setErr[512]; /* a value's error; errstr points here then */
     int invalid = 0;
 
     /* 1. Validate names and flags of every pair before touching anything. */
@@ -1104,8 +1094,9 @@ static void configSetCommand(client *c) {
     /* 2. Back up, then store every value; a bad value restores the rest. */
     for (int i = 0; i < n; i++) old[i] = configParamGet(set[i], &oldLen[i]);
     for (int i = 0; i < n; i++) {
-        int rc = paramSetValue(set[i], vals[i], valLen[i], &errstr);
+        int rc = paramSetValue(set[i], vals[i], valLen[i], setErr, sizeof(setErr));
         if (rc == -1) {
+            errstr = setErr;
             restoreBackup(set, old, oldLen, i + 1, NULL);
             errName.p = set[i]->name;
             errName.len = strlen(set[i]->name);

@@ -48,10 +48,10 @@ typedef struct cfgParam {
     int (*checkStr)(const char *v, char *err, size_t errlen);
     void (*post)(void);    /* after a value is stored, at load and at runtime */
     /* CT_SPECIAL: set returns -1 error, 0 unchanged, 1 changed; get memAlloc's. */
-    int (*set)(char **argv, int argc, const char **err);
+    int (*set)(char **argv, int argc, char *err, size_t errlen);
     char *(*get)(void);
     /* CF_BINARY: the value with its length (Redis' sds configs). */
-    int (*setBin)(const char *v, size_t len, const char **err);
+    int (*setBin)(const char *v, size_t len, char *err, size_t errlen);
     char *(*getBin)(size_t *len);
     void (*rewrite)(rwState *st, int idx);
     /* Runtime side effect after all values of a CONFIG SET are stored;

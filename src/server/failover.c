@@ -102,9 +102,9 @@ static void abortFailover(const char *why) {
     if (F.host[0]) logNotice("FAILOVER to %s:%d aborted: %s", F.host, F.port, why);
     else logNotice("FAILOVER to any replica aborted: %s", why);
     if (F.state == FAILOVER_IN_PROGRESS) {
-        const char *err = NULL;
+        char err[128];
         F.state = FAILOVER_NONE; /* the link code calls back while closing: nothing to do then */
-        replReplicaConfigure("no", "one", &err);
+        replReplicaConfigure("no", "one", err, sizeof(err)); /* "no one" cannot fail */
     }
     clearState();
 }

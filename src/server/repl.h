@@ -113,7 +113,7 @@ int replReplicaLinkUp(void);         /* a replica whose link is up (CONNECTED) *
 void replReplicaShutdown(void);      /* server.c, SHUTDOWN: removes the transfer's temp file */
 /* config.c: `replicaof host port` (or `no one`) from the file / command
  * line; -1 with *err ("Invalid master port") on bad input. */
-int replReplicaConfigure(const char *host, const char *port, const char **err);
+int replReplicaConfigure(const char *host, const char *port, char *err, size_t errlen);
 /* config.c: tls-replication or tls-client-* changed: a live link reconnects
  * with the new transport (and continues by PSYNC). 0 always. */
 int replReplicaTransportApply(char *err, size_t errlen);

@@ -716,8 +716,8 @@ static void syncCommand(client *c) {
             replyError(c, "PSYNC FAILOVER replid must match my replid.");
             return;
         }
-        const char *err = NULL;
-        replReplicaConfigure("no", "one", &err);
+        char err[128];
+        replReplicaConfigure("no", "one", err, sizeof(err)); /* "no one" cannot fail */
         logNotice("Failover request received for replid %s.", replId2());
     }
     if (failoverGetState() != FAILOVER_NONE) {

@@ -898,19 +898,19 @@ int replReplicaTransportApply(char *err, size_t errlen) {
     return 0;
 }
 
-int replReplicaConfigure(const char *host, const char *port, const char **err) {
+int replReplicaConfigure(const char *host, const char *port, char *err, size_t errlen) {
     if (!strcasecmp(host, "no") && !strcasecmp(port, "one")) {
         replicaUnset();
         return 0;
     }
     int p;
     if (parsePort(port, strlen(port), &p) == -1) {
-        *err = "Invalid master port";
+        snprintf(err, errlen, "Invalid master port");
         return -1;
     }
     char addr[INET6_ADDRSTRLEN];
     if (resolveHost(host, addr, sizeof(addr)) == -1) {
-        *err = "Invalid master host: use a numeric IPv4/IPv6 address or localhost";
+        snprintf(err, errlen, "Invalid master host: use a numeric IPv4/IPv6 address or localhost");
         return -1;
     }
     replicaSet(host, addr, p);

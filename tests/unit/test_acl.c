@@ -25,8 +25,9 @@ static int define(const char *line, const char **err) {
         lens[argc] = strlen(t);
         argv[argc++] = t;
     }
-    *err = NULL;
-    int rc = aclConfigUser(argv, lens, argc, err);
+    static char msg[512];
+    int rc = aclConfigUser(argv, lens, argc, msg, sizeof(msg));
+    *err = rc ? msg : NULL;
     free(copy);
     return rc;
 }

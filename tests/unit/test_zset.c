@@ -185,8 +185,8 @@ static long collect(const dbEntry *e, char names[][16], double *scores, long max
 
 static void testConversion(void) {
     UNIT_SECTION("listpack -> skiplist");
-    srv.zsetMaxListpackEntries = 128;
-    srv.zsetMaxListpackValue = 64;
+    static const long long maxEntries = 128, maxValue = 64; /* Redis' defaults */
+    zsetBindLimits(&maxEntries, &maxValue);
     int enc;
     void *p = zsetNewValue(1, 1, &enc);
     CHECK_EQ_INT(enc, ENC_LISTPACK);
