@@ -132,19 +132,29 @@ $(BUILD)/tests/cachetd_%: tests/unit/cachetd_%.c $(CACHETD_PURE_OBJ) $(LIB_ONLY_
 test-unit: $(UNIT_BIN) $(CACHETD_UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN) $(CACHETD_UNIT_BIN); do echo "== $$t"; $$t; done
 
+# The suite runs on TEST_JOBS pytest-xdist workers (every test has its own
+# servers on free ports), then the tests marked solo alone: they bound
+# latencies or open thousands of sockets (tests/integration/conftest.py).
+TEST_JOBS ?= 2
+INTEGRATION = $(PYTEST) -q -p no:cacheprovider -n $(TEST_JOBS) -m "not solo" tests/integration && \
+	$(PYTEST) -q -p no:cacheprovider -m solo tests/integration
+
 test-integration: all
-	$(PYTEST) -q tests/integration
+	$(INTEGRATION)
 
 # The integration suite once more against an ASan+UBSan build (clang,
 # libc malloc so the sanitizer sees every allocation).
 # CACHET_ASSERTS turns on the invariant checks of src/lib/dassert.h.
 test-sanitize:
-	$(MAKE) BUILD=build-asan CC=clang MALLOC=libc OPT="-O1 -DCACHET_ASSERTS -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" all
+	$(MAKE) -j$(NPROC) BUILD=build-asan CC=clang MALLOC=libc OPT="-O1 -DCACHET_ASSERTS -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" all
 	CACHET_SERVER=$(CURDIR)/build-asan/cachet-server ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
-		UBSAN_OPTIONS=print_stacktrace=1 $(PYTEST) -q tests/integration
+		UBSAN_OPTIONS=print_stacktrace=1 sh -c '$(INTEGRATION)'
 
+# Builds inside `make test` use every core (the three builds are a few
+# minutes of compiling each).
+NPROC := $(shell nproc 2>/dev/null || echo 2)
 test: deps
-	$(MAKE) all
+	$(MAKE) -j$(NPROC) all
 	$(MAKE) lint
 	$(MAKE) test-unit
 	$(MAKE) test-integration
@@ -176,7 +186,7 @@ $(BUILD)/fuzz/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz_common.h $(LIB_OBJ)
 fuzz-bins: $(FUZZ_BIN)
 
 fuzz-build: deps
-	$(MAKE) BUILD=build-fuzz CC=clang MALLOC=libc OPT="-g -O1 -DCACHET_ASSERTS -fsanitize=fuzzer-no-link $(FUZZ_SAN)" fuzz-bins
+	$(MAKE) -j$(NPROC) BUILD=build-fuzz CC=clang MALLOC=libc OPT="-g -O1 -DCACHET_ASSERTS -fsanitize=fuzzer-no-link $(FUZZ_SAN)" fuzz-bins
 
 fuzz: fuzz-build
 	fuzz/run.sh build-fuzz $(FUZZ_SECONDS)

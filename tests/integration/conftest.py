@@ -20,6 +20,14 @@ SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime
                      "SUMMARY: UndefinedBehaviorSanitizer")
 
 
+def pytest_configure(config):
+    # `make test` runs the suite on two workers (pytest-xdist), then the
+    # tests marked solo on their own: those bound how long a PING may wait
+    # (a stall detector) or open thousands of sockets, and another test's
+    # servers sharing the two cores would make them measure the neighbour.
+    config.addinivalue_line("markers", "solo: run alone, after the parallel part of the suite (make test)")
+
+
 def free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))

@@ -5,6 +5,8 @@ server. Command-level EXPIRE semantics and errors are in test_keys.py.
 import threading
 import time
 
+import pytest
+
 from conftest import wait_until
 
 
@@ -108,6 +110,7 @@ class PingProbe:
         self._t.join(timeout=10)
 
 
+@pytest.mark.solo  # bounds a PING's wait: alone (conftest.py)
 def test_active_expiry_of_200k_keys_without_stalling(server):
     n = 200_000
     r = server.client(decode_responses=True)

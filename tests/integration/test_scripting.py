@@ -357,7 +357,9 @@ def test_sandbox_escapes_fail_and_leave_no_trace(cachet, tls_certs, transport):
 
 
 def test_memory_bombs_fail_and_server_survives(cachet, tls_certs, transport):
-    r = py_client(cachet, transport, tls_certs, decode_responses=True)
+    # Each bomb runs until the Lua allocator refuses: seconds under ASan or
+    # on a loaded machine, so the reply may take longer than the default 10 s.
+    r = py_client(cachet, transport, tls_certs, decode_responses=True, socket_timeout=120)
     with pytest.raises(redis.exceptions.ResponseError, match="not enough memory"):
         r.eval("return #string.rep('x', 2^40)", 0)
     with pytest.raises(redis.exceptions.ResponseError, match="not enough memory"):

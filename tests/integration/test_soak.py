@@ -26,6 +26,8 @@ import time
 import pytest
 
 from conftest import SERVER_BIN, wait_until
+
+pytestmark = pytest.mark.solo  # thousands of sockets and a stall bound: alone (conftest.py)
 from tlsutil import client_context, client_hello_bytes, enc, info
 
 MIB = 1 << 20
