@@ -235,8 +235,12 @@ class RawReplica:
     """PSYNC on a socket: reads +FULLRESYNC and the payload, then parses the
     command stream."""
 
-    def __init__(self, port, eof=True):
-        self.s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    def __init__(self, port, eof=True, rcvbuf=None):
+        self.s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if rcvbuf:  # before connect, so the window never grows past it
+            self.s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        self.s.settimeout(10)
+        self.s.connect(("127.0.0.1", port))
         self.buf = b""
         capa = b"REPLCONF capa eof capa psync2\r\n" if eof else b"REPLCONF capa psync2\r\n"
         self.s.sendall(capa)
@@ -395,17 +399,23 @@ def test_stream_carries_effects_not_commands(started, diskless):
 def test_replica_that_never_reads_is_dropped(started):
     p = started("--repl-diskless-sync-delay", "0", "--client-output-buffer-limit", "replica 256kb 128kb 1")
     pc = p.client()
-    s = socket.create_connection(("127.0.0.1", p.port), timeout=5)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    s.sendall(b"PSYNC ? -1\r\n")
+    # The replica takes the whole snapshot and acknowledges it, then stops
+    # reading: everything written after that can only pile up in its output
+    # buffer. (Writes made before the sync's child forks would travel inside
+    # the snapshot instead, where only repl-timeout could drop the replica.)
+    rr = RawReplica(p.port, rcvbuf=4096)
     wait_until(lambda: pc.info("replication")["connected_slaves"] == 1, what="attached")
-    for i in range(400):
-        pc.set(f"k{i}", "v" * 2000)
+    # 10 MB: more than the kernel's send buffer (up to 4 MB) and the
+    # replica's receive window hold, so the rest lands in the output buffer.
+    with pc.pipeline(transaction=False) as pipe:
+        for i in range(500):
+            pipe.set(f"k{i}", "v" * 20000)
+        pipe.execute()
     wait_until(lambda: pc.info("replication")["connected_slaves"] == 0, timeout=20, what="dropped")
     assert "output buffer limits" in p.log()
     assert pc.info("stats")["client_output_buffer_limit_disconnections"] >= 1
-    assert pc.dbsize() == 400 and pc.get("k399") == b"v" * 2000
-    s.close()
+    assert pc.dbsize() == 500 and pc.get("k499") == b"v" * 20000
+    rr.close()
 
 
 def test_garbage_from_a_replica(started):
