@@ -158,6 +158,7 @@ void cmdKeysInit(cmdKeyIter *it, const cmdDef *cmd, const slice *argv, int argc)
             it->badCount = 1;
         }
     }
+    if (cmd->getKeys) cmd->getKeys(it, argv, argc);
 }
 
 int cmdKeysNext(cmdKeyIter *it) {
