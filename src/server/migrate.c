@@ -68,6 +68,7 @@ typedef struct migOp {
     client *c;           /* the caller; NULL once it left */
     cdb *db;
     int copy;            /* COPY: keys are not deleted nor locked */
+    int tls;             /* the link is TLS */
     conn *cn;
     long long timer;     /* el timer id, -1 none */
     long timeoutMs;
@@ -174,9 +175,9 @@ int migrateMustWait(client *c, cmdDef *cmd) {
     return namesLocked(c->db, cmd, c->argv, c->argc);
 }
 
-long long migrateRunning(void) {
+long long migrateWaitingClients(void) {
     long long n = 0;
-    for (const migOp *op = ops; op; op = op->next) n++;
+    for (const migOp *op = ops; op; op = op->next) n += op->c != NULL;
     return n;
 }
 
@@ -360,12 +361,17 @@ static void opFlush(migOp *op) {
 
 static void opWrite(conn *cn) { opFlush(cn->data); }
 
+/* What Redis 7.0 reports for a failed connect: over TLS its blocking
+ * connect fails ("connecting"); over TCP a refused or timed-out connect
+ * still counts as connected, and the first write fails ("writing"). */
+static migIoError connFailure(int tls) { return tls ? IO_CONNECT : IO_WRITE; }
+
 /* CONNECTING -> SENDING, or DONE when the connect failed. */
 static void opConnected(conn *cn, int status, const char *err, void *privdata) {
     migOp *op = privdata;
     if (status != 0) {
         logVerbose("MIGRATE: cannot connect: %s", err ? err : "connect failed");
-        opFail(op, IO_CONNECT);
+        opFail(op, connFailure(op->tls));
         return;
     }
     cn->data = op;
@@ -465,8 +471,8 @@ static void migrateCommand(client *c) {
     char host[256], addr[NET_ADDR_LEN];
     long long port;
     snprintf(host, sizeof(host), "%.*s", (int)(c->argv[1].len < 255 ? c->argv[1].len : 255), c->argv[1].p);
-    int badTarget = !string2ll(c->argv[2].p, c->argv[2].len, &port) || port <= 0 || port > 65535 ||
-                    netResolveHost(host, addr, sizeof(addr)) == -1;
+    int badTarget = netResolveHost(host, addr, sizeof(addr)) == -1;
+    if (!string2ll(c->argv[2].p, c->argv[2].len, &port) || port < 0 || port > 65535) port = 0; /* Redis: atoi */
 
     migOp *op = memCalloc(sizeof(*op));
     op->timer = -1;
@@ -512,7 +518,10 @@ static void migrateCommand(client *c) {
     op->expect = op->hasAuth + 1 + op->nkeys;
 
     conn *cn = NULL;
+    migIoError fail = IO_CONNECT; /* a target that cannot be resolved */
+    op->tls = srv.tlsMode != TLS_MODE_NONE;
     if (!badTarget) {
+        fail = connFailure(op->tls);
         char err[256];
         connOutTls *tls = NULL;
         if (srv.tlsMode != TLS_MODE_NONE) {
@@ -526,7 +535,8 @@ static void migrateCommand(client *c) {
     }
     if (!cn) {
         opFree(op);
-        replyError(c, "-IOERR error or timeout connecting to the client");
+        if (fail == IO_CONNECT) replyError(c, "-IOERR error or timeout connecting to the client");
+        else replyError(c, "-IOERR error or timeout writing to target instance");
         return;
     }
     op->cn = cn;

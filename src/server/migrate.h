@@ -24,6 +24,6 @@ int migrateMustWait(client *c, cmdDef *cmd);
  * anyone to answer. */
 void migrateClientFree(client *c);
 int migrateIsMigrateCommand(const cmdDef *cmd);
-long long migrateRunning(void); /* operations in flight (INFO) */
+long long migrateWaitingClients(void); /* clients waiting for their MIGRATE (INFO blocked_clients) */
 
 #endif
