@@ -284,7 +284,7 @@ def move_slot(cl, slot, src_i, dst_i, host="127.0.0.1", batch=10):
     return moved
 
 
-def slot_move_under_load(cl, make_client, host="127.0.0.1", map_host="-"):
+def slot_move_under_load(cl, make_client, host="127.0.0.1"):
     keys = [f"w:{i}" for i in range(400)]
     seed = make_client()
     for k in keys:
@@ -320,7 +320,7 @@ def slot_move_under_load(cl, make_client, host="127.0.0.1", map_host="-"):
         wait_until(lambda: state["ops"] > 200, timeout=20, what="the load to start")
         moved = sum(move_slot(cl, s, 0, 1, host=host) for s in slots)
         ranges = [compress(s for s in range(0, 8192) if s not in set(slots)), "8192-16383," + compress(slots)]
-        cl.push(*cl.spec(ranges=ranges, host=map_host, epoch=2))
+        cl.push(*cl.spec(ranges=ranges, epoch=2))
         ops_at_push = state["ops"]
         wait_until(lambda: state["ops"] > ops_at_push + 200, timeout=20, what="the load to go on")
     finally:
@@ -345,16 +345,20 @@ def test_slot_move_under_redis_py_load(server_factory):
 
 
 def test_slot_move_under_load_tls(server_factory, tls_certs):
+    # ip endpoints: redis-py 4.3.4 names nodes by resolved address and looks
+    # an ASK's "host:port" up by name as given, so an ASK naming a host name
+    # (as Redis 7.0 sends with hostname endpoints too) breaks it. The
+    # certificates carry IP:127.0.0.1, so the client still checks the name;
+    # MIGRATE itself goes to "localhost" (SNI and name check on the way out).
     args = ("--tls-mode", "required", "--tls-cert-file", tls_certs["server_crt"], "--tls-key-file",
-            tls_certs["server_key"], "--tls-ca-cert-file", tls_certs["ca_crt"],
-            "--cluster-announce-hostname", "localhost", "--cluster-preferred-endpoint-type", "hostname")
+            tls_certs["server_key"], "--tls-ca-cert-file", tls_certs["ca_crt"])
     cl = Cluster(server_factory, n=2, extra=args, tls=tls_certs)
-    cl.push(*cl.spec(ranges=RANGES2, host="localhost"))
+    cl.push(*cl.spec(ranges=RANGES2))
     port = cl.nodes[0].port
     ops = slot_move_under_load(
-        cl, lambda: RedisCluster(host="localhost", port=port, ssl=True, ssl_ca_certs=tls_certs["ca_crt"],
+        cl, lambda: RedisCluster(host="127.0.0.1", port=port, ssl=True, ssl_ca_certs=tls_certs["ca_crt"],
                                  ssl_cert_reqs="required", ssl_check_hostname=True, decode_responses=True),
-        host="localhost", map_host="localhost")
+        host="localhost")
     assert ops > 400
 
 
