@@ -389,3 +389,42 @@ def test_migrate_in_cluster_uses_restore_asking_and_ask(server_factory):
         assert dst.execute_command("CLUSTER", "COUNTKEYSINSLOT", slot) == 2
     finally:
         rc.close()
+
+
+def test_tls_target_that_fails_verification_keeps_keys(server_factory, tls_certs, tmp_path):
+    from conftest import make_certs
+    other = make_certs(tmp_path / "other", name="Other CA")
+    common = ("--tls-mode", "preferred", "--tls-cert-file", tls_certs["server_crt"], "--tls-key-file",
+              tls_certs["server_key"])
+    # The target takes TLS only: a MIGRATE that gets through went over TLS.
+    dst_srv = server_factory("--tls-mode", "required", "--tls-cert-file", tls_certs["server_crt"],
+                             "--tls-key-file", tls_certs["server_key"], "--tls-ca-cert-file", tls_certs["ca_crt"])
+    good = server_factory(*common, "--tls-ca-cert-file", tls_certs["ca_crt"])
+    bad = server_factory(*common, "--tls-ca-cert-file", other["ca_crt"])  # does not trust the target
+    for s in (good, bad):
+        s.client().set("k", "v")
+    with pytest.raises(redis.ResponseError, match="^IOERR error or timeout connecting to the client$"):
+        bad.client().execute_command("MIGRATE", "127.0.0.1", dst_srv.port, "k", 0, 2000)
+    assert bad.client().get("k") == b"v"
+    assert good.client().execute_command("MIGRATE", "localhost", dst_srv.port, "k", 0, 2000) == b"OK"
+    assert good.client().exists("k") == 0
+    assert tls_client(dst_srv, tls_certs).get("k") == b"v"
+
+
+@pytest.mark.skipif(not REDIS_SERVER, reason="redis-server not installed")
+def test_migrate_between_cachet_and_redis(server_factory):
+    cachet, red = server_factory(), server_factory(binary=REDIS_SERVER)
+    c, r = cachet.client(decode_responses=True), red.client(decode_responses=True)
+    c.set("s", "v")
+    c.rpush("l", *range(200))
+    c.zadd("z", {"a": 1, "b": 2})
+    c.hset("h", mapping={str(i): "x" * 100 for i in range(300)})
+    c.sadd("st", *range(50))
+    assert c.execute_command("MIGRATE", "127.0.0.1", red.port, "", 0, 2000, "KEYS", "s", "l", "z", "h", "st") == "OK"
+    assert c.dbsize() == 0 and r.dbsize() == 5
+    assert r.lrange("l", 0, -1) == [str(i) for i in range(200)] and r.zrange("z", 0, -1, withscores=True) == [
+        ("a", 1.0), ("b", 2.0)]
+    assert r.execute_command("MIGRATE", "127.0.0.1", cachet.port, "", 0, 2000, "KEYS", "s", "l", "z", "h",
+                             "st") == "OK"
+    assert r.dbsize() == 0 and c.dbsize() == 5
+    assert c.get("s") == "v" and len(c.hgetall("h")) == 300 and c.scard("st") == 50
