@@ -9,8 +9,10 @@ plaintext and TLS.
 The replies are compared with Redis 7.0's (MIGRATE between two redis-server
 processes against MIGRATE between two Cachets) when redis-server is installed.
 """
+import os
 import shutil
 import socket
+import subprocess
 import threading
 import time
 
@@ -18,7 +20,7 @@ import pytest
 import redis
 from redis.cluster import RedisCluster, ClusterNode
 
-from conftest import wait_until
+from conftest import ROOT, wait_until
 from test_cluster import Cluster, key_slot, ok
 from tlsutil import tls_client  # noqa: F401
 
@@ -252,6 +254,51 @@ def test_migrate_replicates_dels(server_factory):
 RANGES2 = ["0-8191", "8192-16383"]
 
 
+class Load:
+    """A cluster client (make_client()) in a thread setting each key to a new
+    number and reading it back, until the block ends; every exception or
+    wrong value is a failed operation. state["last"]: the last value each key
+    was set to."""
+
+    def __init__(self, make_client, keys):
+        self.make_client, self.keys = make_client, keys
+        self.state = {"ops": 0, "failed": [], "stop": False, "last": {}}
+        self.t = threading.Thread(target=self.run)
+
+    def run(self):
+        st, rc, n = self.state, self.make_client(), 0
+        try:
+            while not st["stop"]:
+                for k in self.keys:
+                    if st["stop"]:
+                        break
+                    n += 1
+                    try:
+                        rc.set(k, n)
+                        got = rc.get(k)
+                        if got != str(n):
+                            st["failed"].append((k, n, got))
+                        st["last"][k] = n
+                        st["ops"] += 2
+                    except Exception as e:  # noqa: BLE001 - every failure counts
+                        st["failed"].append((k, n, repr(e)))
+        finally:
+            rc.close()
+
+    def wait_more(self, n):
+        base = self.state["ops"]
+        wait_until(lambda: self.state["ops"] > base + n, timeout=20, what="the load to go on")
+
+    def __enter__(self):
+        self.t.start()
+        self.wait_more(100)
+        return self
+
+    def __exit__(self, *exc):
+        self.state["stop"] = True
+        self.t.join(30)
+
+
 def compress(slots):
     """Slot numbers as the map's "a-b,c" ranges."""
     out, run = [], None
@@ -291,41 +338,12 @@ def slot_move_under_load(cl, make_client, host="127.0.0.1"):
         seed.set(k, 0)
     seed.close()
     slots = sorted({key_slot(k) for k in keys if key_slot(k) <= 8191})
-    state = {"ops": 0, "failed": [], "stop": False, "last": {}}
-
-    def load():
-        rc = make_client()
-        n = 0
-        try:
-            while not state["stop"]:
-                for k in keys:
-                    if state["stop"]:
-                        break
-                    n += 1
-                    try:
-                        rc.set(k, n)
-                        got = rc.get(k)
-                        if got != str(n):
-                            state["failed"].append((k, n, got))
-                        state["last"][k] = n
-                        state["ops"] += 2
-                    except Exception as e:  # noqa: BLE001 - every failure counts
-                        state["failed"].append((k, n, repr(e)))
-        finally:
-            rc.close()
-
-    t = threading.Thread(target=load)
-    t.start()
-    try:
-        wait_until(lambda: state["ops"] > 200, timeout=20, what="the load to start")
+    with Load(make_client, keys) as load:
         moved = sum(move_slot(cl, s, 0, 1, host=host) for s in slots)
         ranges = [compress(s for s in range(0, 8192) if s not in set(slots)), "8192-16383," + compress(slots)]
         cl.push(*cl.spec(ranges=ranges, epoch=2))
-        ops_at_push = state["ops"]
-        wait_until(lambda: state["ops"] > ops_at_push + 200, timeout=20, what="the load to go on")
-    finally:
-        state["stop"] = True
-        t.join(30)
+        load.wait_more(200)
+    state = load.state
     assert state["failed"] == []
     assert moved >= len([k for k in keys if key_slot(k) <= 8191])
     a, b = cl.admin(0), cl.admin(1)
@@ -428,3 +446,73 @@ def test_migrate_between_cachet_and_redis(server_factory):
                              "st") == "OK"
     assert r.dbsize() == 0 and c.dbsize() == 5
     assert c.get("s") == "v" and len(c.hgetall("h")) == 300 and c.scard("st") == 50
+
+
+# ---- tools/cachet-cluster ----------------------------------------------------------------
+
+TOOL = os.path.join(ROOT, "build", "cachet-cluster")
+
+
+def tool(*args, ok_codes=(0,)):
+    p = subprocess.run([TOOL, *map(str, args)], capture_output=True, text=True, timeout=120)
+    assert p.returncode in ok_codes, (p.returncode, p.stdout, p.stderr)
+    return p
+
+
+def test_cachet_cluster_check_and_reshard_under_load(server_factory):
+    cl = Cluster(server_factory, n=3)
+    cl.push(*cl.spec())
+    seed = f"127.0.0.1:{cl.nodes[0].port}"
+    out = tool("check", seed).stdout
+    assert "[OK] All 16384 slots covered." in out and "[OK] All nodes agree" in out
+    rc = RedisCluster(startup_nodes=[ClusterNode("127.0.0.1", cl.nodes[0].port)], decode_responses=True)
+    keys = [f"r:{i}" for i in range(600)]
+    for k in keys:
+        rc.set(k, 0)
+    port1 = cl.nodes[1].port
+    with Load(lambda: RedisCluster(startup_nodes=[ClusterNode("127.0.0.1", port1)], decode_responses=True),
+              keys) as load:
+        p = tool("reshard", seed, "--from", cl.ids[0][:12], "--to", cl.ids[2], "--slots", 300)
+        assert "[OK] 300 slots moved" in p.stdout and "Moved slot 0 from" in p.stdout
+        load.wait_more(100)
+    state = load.state
+    assert state["failed"] == []
+    # Every node agrees already (SETSLOT NODE everywhere); the map makes it final.
+    assert "[OK] All nodes agree" in tool("check", seed).stdout
+    cl.push(*cl.spec(ranges=["300-5460", "5461-10922", "0-299,10923-16383"], epoch=2))
+    assert "[OK] All nodes agree" in tool("check", seed).stdout
+    assert sum(cl.admin(i).dbsize() for i in range(3)) == len(keys)
+    for k in keys:
+        assert rc.get(k) == str(state["last"][k])
+    assert all(key_slot(k) >= 300 for k in cl.admin(0).keys("*"))
+
+    # A move left half done (the tool killed mid-slot) shows in check and is finished by the next reshard.
+    slot = next(s for s in (key_slot(k) for k in keys) if 300 <= s <= 5460)
+    src, dst = cl.admin(0), cl.admin(2)
+    in_slot = src.execute_command("CLUSTER", "GETKEYSINSLOT", slot, 100)
+    assert in_slot
+    assert ok(dst.execute_command("CLUSTER", "SETSLOT", slot, "IMPORTING", cl.ids[0]))
+    assert ok(src.execute_command("CLUSTER", "SETSLOT", slot, "MIGRATING", cl.ids[2]))
+    assert src.execute_command("MIGRATE", "127.0.0.1", cl.nodes[2].port, in_slot[0], 0, 1000) == "OK"
+    p = tool("check", seed, ok_codes=(1,))
+    assert f"has slot {slot} in migrating state" in p.stdout and f"has slot {slot} in importing state" in p.stdout
+    p = tool("reshard", seed, "--from", cl.ids[0], "--to", cl.ids[2], "--slots", 1)
+    assert f"Resuming the move of slot {slot}" in p.stdout
+    assert "[OK] All nodes agree" in tool("check", seed).stdout
+    assert src.execute_command("CLUSTER", "COUNTKEYSINSLOT", slot) == 0
+    assert dst.execute_command("CLUSTER", "COUNTKEYSINSLOT", slot) == len(in_slot)
+    rc.close()
+
+
+def test_cachet_cluster_reports_problems(server_factory):
+    cl = Cluster(server_factory, n=2)
+    cl.push(*cl.spec(ranges=["0-100", "200-16383"]))
+    p = tool("check", f"127.0.0.1:{cl.nodes[0].port}", ok_codes=(1,))
+    assert "[ERR] Not all 16384 slots are covered by nodes (16285 are)." in p.stdout
+    # One node with an older map: owners and epochs differ.
+    assert ok(cl.admin(0).execute_command("CLUSTER", "SETTOPOLOGY", *cl.spec(ranges=["0-8191", "8192-16383"],
+                                                                             epoch=2)))
+    p = tool("check", f"127.0.0.1:{cl.nodes[0].port}", ok_codes=(1,))
+    assert "Epochs differ" in p.stdout and "disagrees about the owner" in p.stdout
+    p = tool("check", "127.0.0.1:1", ok_codes=(2,))
+    assert "cannot connect" in p.stderr
