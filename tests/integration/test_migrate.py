@@ -516,3 +516,32 @@ def test_cachet_cluster_reports_problems(server_factory):
     assert "Epochs differ" in p.stdout and "disagrees about the owner" in p.stdout
     p = tool("check", "127.0.0.1:1", ok_codes=(2,))
     assert "cannot connect" in p.stderr
+
+
+def test_pipelined_requests_wait_for_the_migrate(server_factory):
+    src_srv, dst_srv = server_factory(), server_factory()
+    src_srv.client().set("k", "v")
+    from conftest import cmd, resp_exchange
+    s = src_srv.raw()
+    got = resp_exchange(s, cmd("MIGRATE", "127.0.0.1", dst_srv.port, "k", 0, 1000) + cmd("EXISTS", "k") +
+                        cmd("PING"), until=b"+PONG\r\n")
+    assert got == b"+OK\r\n:0\r\n+PONG\r\n"
+
+
+def test_cachet_cluster_over_tls(server_factory, tls_certs):
+    args = ("--tls-mode", "required", "--tls-cert-file", tls_certs["server_crt"], "--tls-key-file",
+            tls_certs["server_key"], "--tls-ca-cert-file", tls_certs["ca_crt"])
+    cl = Cluster(server_factory, n=2, extra=args, tls=tls_certs)
+    cl.push(*cl.spec(ranges=RANGES2))
+    t = tls_client(cl.nodes[0], tls_certs)
+    tag = next(g for g in (f"{{t{n}}}" for n in range(200000)) if key_slot(g) < 10)  # among the slots moved
+    for i in range(50):
+        t.set(f"{tag}{i}", i)
+    seed = f"127.0.0.1:{cl.nodes[0].port}"
+    assert "[OK] All nodes agree" in tool("check", seed, "--tls", "--cacert", tls_certs["ca_crt"]).stdout
+    tool("check", seed, ok_codes=(2,))  # plaintext to a TLS-only node
+    p = tool("reshard", seed, "--from", cl.ids[0], "--to", cl.ids[1], "--slots", 10, "--tls", "--cacert",
+             tls_certs["ca_crt"])
+    assert "[OK] 10 slots moved" in p.stdout and "(50 keys)" in p.stdout
+    assert "[OK] All nodes agree" in tool("check", seed, "--tls", "--cacert", tls_certs["ca_crt"]).stdout
+    assert t.dbsize() == 0 and tls_client(cl.nodes[1], tls_certs).dbsize() == 50
