@@ -27,6 +27,9 @@
  *   AWAITING    everything sent; one reply line per command is read. Each
  *               +OK to a RESTORE deletes that key here (not COPY) and
  *               propagates a DEL. Transition: opReadReplies at the last one.
+ *               While a pause is in force (CLIENT PAUSE, FAILOVER) replies
+ *               are read but not acted on (`held`): the dataset stays as it
+ *               is until the pause ends, as pause.c promises.
  *   DONE        opFinish: conn closed, timer gone, locks released, the
  *               client (if still there) answered and resumed, op freed.
  *
@@ -50,6 +53,7 @@
 #include "db.h"
 #include "el.h"
 #include "net.h"
+#include "pause.h"
 #include "propagate.h"
 #include "rdb.h"
 #include "reply.h"
@@ -85,6 +89,7 @@ typedef struct migOp {
     char *authErr, *selectErr; /* their error lines (without '-'), or NULL */
     char *firstErr;      /* the first error the target gave, reported */
     migIoError io;
+    int held;            /* replies wait for a pause to end (opReadReplies) */
     struct migOp *next;
 } migOp;
 
@@ -241,11 +246,22 @@ static void touchDeadline(migOp *op) {
     op->deadline = srv.mstime + op->timeoutMs;
 }
 
+static int opReadReplies(migOp *op);
+
 static long opTimer(elLoop *el, long long id, void *data) {
     (void)el;
     (void)id;
     migOp *op = data;
     serverUpdateCachedTime();
+    if (op->held) {
+        /* The target answered; only a pause holds the replies back. */
+        op->deadline = srv.mstime + op->timeoutMs;
+        if (pauseActive()) return 10;
+        op->timer = -1; /* opFinish must not delete the timer that runs */
+        if (opReadReplies(op)) return EL_TIMER_STOP;
+        op->timer = id;
+    }
+    if (op->held) return 10;
     if (srv.mstime < op->deadline) return (long)(op->deadline - srv.mstime);
     op->timer = -1; /* this timer ends with this call */
     opFail(op, op->state == MIG_CONNECTING ? IO_CONNECT : op->state == MIG_SENDING ? IO_WRITE : IO_READ);
@@ -294,8 +310,16 @@ static void opReply(migOp *op, const char *line, size_t len) {
     }
 }
 
-/* Consumes the complete lines read so far; AWAITING -> DONE at the last. */
-static void opReadReplies(migOp *op) {
+/* Consumes the complete lines read so far; AWAITING -> DONE at the last
+ * (then returns 1: op is freed). While a pause is in force (CLIENT PAUSE,
+ * FAILOVER) the dataset must stay as it is: the replies wait, unread, and
+ * the timer looks again every 10 ms. */
+static int opReadReplies(migOp *op) {
+    if (!op->copy && pauseActive()) {
+        op->held = 1;
+        return 0;
+    }
+    op->held = 0;
     size_t pos = 0;
     while (op->got < op->expect) {
         char *nl = memchr(op->in + pos, '\n', op->inLen - pos);
@@ -308,7 +332,11 @@ static void opReadReplies(migOp *op) {
     memmove(op->in, op->in + pos, op->inLen - pos);
     op->inLen -= pos;
     opCheck(op);
-    if (op->got == op->expect && op->state == MIG_AWAITING) opFinish(op);
+    if (op->got == op->expect && op->state == MIG_AWAITING) {
+        opFinish(op);
+        return 1;
+    }
+    return 0;
 }
 
 static void opRead(conn *cn) {
@@ -326,7 +354,10 @@ static void opRead(conn *cn) {
     op->inLen += (size_t)n;
     srv.statNetInputBytes += n;
     touchDeadline(op);
-    opReadReplies(op);
+    if (!opReadReplies(op) && op->held && op->timer != -1) {
+        elDelTimer(srv.el, op->timer);
+        op->timer = elAddTimer(srv.el, 10, opTimer, op);
+    }
 }
 
 /* ---- sending ----------------------------------------------------------------- */

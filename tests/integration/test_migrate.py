@@ -545,3 +545,29 @@ def test_cachet_cluster_over_tls(server_factory, tls_certs):
     assert "[OK] 10 slots moved" in p.stdout and "(50 keys)" in p.stdout
     assert "[OK] All nodes agree" in tool("check", seed, "--tls", "--cacert", tls_certs["ca_crt"]).stdout
     assert t.dbsize() == 0 and tls_client(cl.nodes[1], tls_certs).dbsize() == 50
+
+
+def test_replies_wait_for_a_client_pause_to_end(server_factory):
+    """The target's +OK arrives during CLIENT PAUSE WRITE: the key is deleted
+    (and the DEL propagated) only once the pause ends."""
+    srv = server_factory()
+    r, admin = srv.client(decode_responses=True), srv.client(decode_responses=True)
+    r.set("k", "v")
+    fake = Silent()
+    try:
+        result = {}
+        t = threading.Thread(target=lambda: result.update(
+            reply=err_text(lambda: r.execute_command("MIGRATE", "127.0.0.1", fake.port, "k", 0, 5000))))
+        t.start()
+        wait_until(lambda: fake.conns and fake.conns[0].recv(65536, socket.MSG_PEEK | socket.MSG_DONTWAIT),
+                   timeout=5, what="the request to reach the target")
+        assert admin.execute_command("CLIENT", "PAUSE", 3000, "WRITE")
+        fake.conns[0].sendall(b"+OK\r\n+OK\r\n")  # SELECT, RESTORE
+        end = time.monotonic() + 0.3
+        while time.monotonic() < end:
+            assert admin.exists("k") == 1 and t.is_alive()
+        assert admin.execute_command("CLIENT", "UNPAUSE")
+        t.join(5)
+        assert result["reply"] == ("ok", "OK") and admin.exists("k") == 0
+    finally:
+        fake.close()
