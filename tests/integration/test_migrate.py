@@ -571,3 +571,28 @@ def test_replies_wait_for_a_client_pause_to_end(server_factory):
         assert result["reply"] == ("ok", "OK") and admin.exists("k") == 0
     finally:
         fake.close()
+
+
+@pytest.mark.skipif(not shutil.which("redis-cli"), reason="redis-cli not installed")
+def test_redis_cli_reshard_and_check(server_factory):
+    """redis-cli --cluster reshard drives a Cachet cluster (SETSLOT, GETKEYSINSLOT, MIGRATE with its pipeline)."""
+    cl = Cluster(server_factory, n=3)
+    cl.push(*cl.spec())
+    rc = RedisCluster(startup_nodes=[ClusterNode("127.0.0.1", cl.nodes[0].port)], decode_responses=True)
+    try:
+        for i in range(300):
+            rc.set(f"key:{i}", i)
+        p = subprocess.run([shutil.which("redis-cli"), "--cluster", "reshard", f"127.0.0.1:{cl.nodes[0].port}",
+                            "--cluster-from", cl.ids[0], "--cluster-to", cl.ids[1], "--cluster-slots", "100",
+                            "--cluster-yes"], capture_output=True, text=True, timeout=120)
+        assert p.returncode == 0, p.stdout + p.stderr
+        assert "Moving slot 99 from" in p.stdout
+        p = subprocess.run([shutil.which("redis-cli"), "--cluster", "check", f"127.0.0.1:{cl.nodes[0].port}"],
+                           capture_output=True, text=True, timeout=60)
+        assert "[OK] All nodes agree about slots configuration." in p.stdout, p.stdout
+        assert sum(cl.admin(i).dbsize() for i in range(3)) == 300
+        assert all(key_slot(k) >= 100 for k in cl.admin(0).keys("*"))
+        for i in range(300):
+            assert rc.get(f"key:{i}") == str(i)
+    finally:
+        rc.close()
