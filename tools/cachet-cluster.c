@@ -5,14 +5,17 @@
  *
  *   cachet-cluster check   HOST:PORT [--tls --cacert FILE]
  *   cachet-cluster reshard HOST:PORT --from ID --to ID --slots N
- *                          [--pipeline K] [--timeout MS] [--replace] [--tls --cacert FILE]
+ *                          [--pipeline K] [--timeout MS] [--replace] [--push-map] [--tls --cacert FILE]
  *
  * It owns nothing but its connections (blocking sockets: it is a client
  * program, one request at a time). It must never move a slot that is not
  * the source's, delete a key (MIGRATE does, after the target has it), or
  * hide a half-done move: every step is printed; a move interrupted (the
  * tool killed) leaves the slot MIGRATING/IMPORTING, which `check` reports
- * and the next `reshard` between the same nodes finishes first.
+ * and the next `reshard` between the same nodes finishes first. With
+ * --push-map it ends by pushing the map the nodes now agree on (CLUSTER
+ * SHARDS of the target) under the highest epoch + 1 (CLUSTER SETTOPOLOGY);
+ * without it that is left to the control plane.
  * Exit codes: 0 done / cluster fine, 1 the cluster has a problem or a step
  * failed, 2 usage error or a node cannot be reached. */
 #include <arpa/inet.h>
@@ -545,8 +548,104 @@ static int moveSlot(view *v, int slot, node *src, node *dst, int pipeline, long 
     return 0;
 }
 
+/* ---- the map ---------------------------------------------------------------------------- */
+
+typedef struct strv {
+    char **v;
+    int n, cap;
+} strv;
+
+static void strvPush(strv *a, const char *fmt, ...) {
+    if (a->n == a->cap) a->v = realloc(a->v, sizeof(char *) * (size_t)(a->cap = a->cap ? a->cap * 2 : 64));
+    va_list ap;
+    va_start(ap, fmt);
+    if (vasprintf(&a->v[a->n], fmt, ap) < 0) die(2, "out of memory");
+    va_end(ap);
+    a->n++;
+}
+
+static const reply *field(const reply *map, const char *name) {
+    for (long long i = 0; map && map->type == '*' && i + 1 < map->len; i += 2)
+        if (map->elem[i]->str && !strcmp(map->elem[i]->str, name)) return map->elem[i + 1];
+    return NULL;
+}
+
+/* CLUSTER SETTOPOLOGY <max epoch + 1> with the owners `from` has now (its
+ * CLUSTER SHARDS, which SETSLOT NODE changed), pushed to every node. */
+static int pushMap(view *v, node *from) {
+    unsigned long long epoch = 0;
+    for (int i = 0; i < v->n; i++)
+        if (v->nodes[i].connected && epochOf(&v->nodes[i].l) > epoch) epoch = epochOf(&v->nodes[i].l);
+    reply *shards = call(&from->l, "CLUSTER", "SHARDS", NULL);
+    if (!shards || shards->type != '*') {
+        printf("[ERR] CLUSTER SHARDS on %s:%d failed\n", from->ip, from->port);
+        freeReply(shards);
+        return -1;
+    }
+    strv a = {0};
+    strvPush(&a, "CLUSTER");
+    strvPush(&a, "SETTOPOLOGY");
+    strvPush(&a, "%llu", epoch + 1);
+    for (long long i = 0; i < shards->len; i++) {
+        const reply *slots = field(shards->elem[i], "slots"), *nodes = field(shards->elem[i], "nodes");
+        if (!slots || !nodes || nodes->type != '*' || nodes->len < 1) continue;
+        char *ranges = strdup("");
+        for (long long k = 0; slots->type == '*' && k + 1 < slots->len; k += 2) {
+            char *next;
+            long long a0 = slots->elem[k]->integer, b0 = slots->elem[k + 1]->integer;
+            if (asprintf(&next, "%s%s%lld", ranges, ranges[0] ? "," : "", a0) < 0) die(2, "out of memory");
+            free(ranges);
+            ranges = next;
+            if (b0 != a0) {
+                if (asprintf(&next, "%s-%lld", ranges, b0) < 0) die(2, "out of memory");
+                free(ranges);
+                ranges = next;
+            }
+        }
+        const char *primaryId = NULL;
+        for (long long k = 0; k < nodes->len; k++) {
+            const reply *nd = nodes->elem[k], *id = field(nd, "id"), *ip = field(nd, "ip"), *port = field(nd, "port"),
+                        *tls = field(nd, "tls-port"), *host = field(nd, "hostname"), *role = field(nd, "role");
+            if (!id || !port || !role) continue;
+            const char *addr = ip && ip->str && ip->str[0] ? ip->str : NULL;
+            int known = findNode(v, id->str);
+            if (!addr && known >= 0) addr = v->nodes[known].ip; /* an unannounced node: where we reached it */
+            strvPush(&a, "NODE");
+            strvPush(&a, "%s", id->str);
+            strvPush(&a, "%s", addr ? addr : "127.0.0.1");
+            strvPush(&a, "%lld", port->integer);
+            strvPush(&a, "%lld", tls ? tls->integer : 0);
+            strvPush(&a, "%s", host && host->str && host->str[0] ? host->str : "-");
+            if (!strcmp(role->str, "master")) {
+                primaryId = id->str;
+                strvPush(&a, "PRIMARY");
+                strvPush(&a, "%s", ranges[0] ? ranges : "-");
+            } else {
+                strvPush(&a, "REPLICA");
+                strvPush(&a, "%s", primaryId ? primaryId : "-");
+            }
+        }
+        free(ranges);
+    }
+    int failed = 0;
+    for (int i = 0; i < v->n; i++) {
+        node *n = &v->nodes[i];
+        if (!n->connected) {
+            failed++;
+            continue;
+        }
+        reply *r = callv(&n->l, a.n, (const char **)a.v);
+        if (!okReply(r, "CLUSTER SETTOPOLOGY", n)) failed++;
+    }
+    if (!failed) printf("[OK] Map of epoch %llu pushed to %d nodes\n", epoch + 1, v->n);
+    for (int i = 0; i < a.n; i++) free(a.v[i]);
+    free(a.v);
+    freeReply(shards);
+    return failed ? -1 : 0;
+}
+
 static int cmdReshard(const char *hostPort, const char *from, const char *to, int nslots, int pipeline,
-                      long timeout, int replace) {
+                      long timeout, int replace, int push) {
     view v;
     loadView(hostPort, &v);
     int fi = findNode(&v, from), ti = findNode(&v, to);
@@ -579,23 +678,25 @@ static int cmdReshard(const char *hostPort, const char *from, const char *to, in
     }
     printf("[OK] %d slots moved from %s to %s%s\n", done + resumed, src->id, dst->id,
            done + resumed < nslots ? " (the source had no more)" : "");
-    printf("Push a map naming the new owners (CLUSTER SETTOPOLOGY, a new epoch) to make it final.\n");
+    int rc = 0;
+    if (push) rc = pushMap(&v, dst) == -1;
+    else printf("Push a map naming the new owners (CLUSTER SETTOPOLOGY, a new epoch) to make it final.\n");
     for (int i = 0; i < v.n; i++) linkClose(&v.nodes[i].l);
     free(v.nodes);
-    return 0;
+    return rc;
 }
 
 static void usage(void) {
     fprintf(stderr, "usage: cachet-cluster check HOST:PORT [--tls --cacert FILE]\n"
                     "       cachet-cluster reshard HOST:PORT --from ID --to ID --slots N [--pipeline K]\n"
-                    "                      [--timeout MS] [--replace] [--tls --cacert FILE]\n");
+                    "                      [--timeout MS] [--replace] [--push-map] [--tls --cacert FILE]\n");
     exit(2);
 }
 
 int main(int argc, char **argv) {
     if (argc < 3) usage();
     const char *from = NULL, *to = NULL;
-    int nslots = -1, pipeline = 10, replace = 0;
+    int nslots = -1, pipeline = 10, replace = 0, push = 0;
     long timeout = 60000;
     for (int i = 3; i < argc; i++) {
         int more = i + 1 < argc;
@@ -605,6 +706,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--pipeline") && more) pipeline = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--timeout") && more) timeout = atol(argv[++i]);
         else if (!strcmp(argv[i], "--replace")) replace = 1;
+        else if (!strcmp(argv[i], "--push-map")) push = 1;
         else if (!strcmp(argv[i], "--tls")) useTls = 1;
         else if (!strcmp(argv[i], "--cacert") && more) tlsCa = argv[++i];
         else usage();
@@ -618,7 +720,7 @@ int main(int argc, char **argv) {
     if (!strcmp(argv[1], "check")) return cmdCheck(argv[2]);
     if (!strcmp(argv[1], "reshard")) {
         if (!from || !to || nslots <= 0 || pipeline <= 0 || timeout <= 0) usage();
-        return cmdReshard(argv[2], from, to, nslots, pipeline, timeout, replace);
+        return cmdReshard(argv[2], from, to, nslots, pipeline, timeout, replace, push);
     }
     usage();
     return 2;

@@ -596,3 +596,19 @@ def test_redis_cli_reshard_and_check(server_factory):
             assert rc.get(f"key:{i}") == str(i)
     finally:
         rc.close()
+
+
+def test_cachet_cluster_reshard_push_map(server_factory):
+    cl = Cluster(server_factory, n=3)
+    cl.push(*cl.spec(roles=[("primary", "0-8191"), ("primary", "8192-16383"), ("replica", 0)], epoch=4))
+    seed = f"127.0.0.1:{cl.nodes[0].port}"
+    p = tool("reshard", seed, "--from", cl.ids[0], "--to", cl.ids[1], "--slots", 100, "--push-map")
+    assert "[OK] Map of epoch 5 pushed to 3 nodes" in p.stdout
+    for i in range(3):
+        a = cl.admin(i)
+        assert "cluster_current_epoch:5" in a.execute_command("CLUSTER", "INFO")
+        slots = sorted((s[0], s[1], s[2][1]) for s in a.execute_command("CLUSTER", "SLOTS"))
+        assert slots == [(0, 99, cl.nodes[1].port), (100, 8191, cl.nodes[0].port),
+                         (8192, 16383, cl.nodes[1].port)]
+    assert "[OK] All nodes agree" in tool("check", seed).stdout
+    assert "replicates " + cl.ids[0] in tool("check", seed).stdout
