@@ -130,19 +130,22 @@ static void outAppend(migOp *op, const char *p, size_t len) {
 
 static void outCount(migOp *op, int n) {
     char h[32];
-    outAppend(op, h, (size_t)snprintf(h, sizeof(h), "*%d\r\n", n));
+    int hl = snprintf(h, sizeof(h), "*%d\r\n", n);
+    outAppend(op, h, (size_t)hl);
 }
 
 static void outBulk(migOp *op, const char *p, size_t len) {
     char h[32];
-    outAppend(op, h, (size_t)snprintf(h, sizeof(h), "$%zu\r\n", len));
+    int hl = snprintf(h, sizeof(h), "$%zu\r\n", len);
+    outAppend(op, h, (size_t)hl);
     outAppend(op, p, len);
     outAppend(op, "\r\n", 2);
 }
 
 static void outBulkLL(migOp *op, long long v) {
     char num[32];
-    outBulk(op, num, (size_t)snprintf(num, sizeof(num), "%lld", v));
+    int nl = snprintf(num, sizeof(num), "%lld", v);
+    outBulk(op, num, (size_t)nl);
 }
 
 /* ---- locks ----------------------------------------------------------------- */
