@@ -612,3 +612,15 @@ def test_cachet_cluster_reshard_push_map(server_factory):
                          (8192, 16383, cl.nodes[1].port)]
     assert "[OK] All nodes agree" in tool("check", seed).stdout
     assert "replicates " + cl.ids[0] in tool("check", seed).stdout
+
+
+def test_large_values_fill_the_socket(server_factory):
+    src_srv, dst_srv = server_factory(), server_factory()
+    src, dst = src_srv.client(), dst_srv.client()
+    big = bytes(range(256)) * (32 * 1024)  # 8 MiB
+    src.set("big", big)
+    src.rpush("list", *[str(i) * 20 for i in range(20000)])
+    other = src_srv.client()
+    assert src.execute_command("MIGRATE", "127.0.0.1", dst_srv.port, "", 0, 10000, "KEYS", "big", "list") == b"OK"
+    assert dst.get("big") == big and dst.llen("list") == 20000 and dst.lindex("list", 19999) == b"19999" * 20
+    assert other.dbsize() == 0
