@@ -624,3 +624,37 @@ def test_large_values_fill_the_socket(server_factory):
     assert src.execute_command("MIGRATE", "127.0.0.1", dst_srv.port, "", 0, 10000, "KEYS", "big", "list") == b"OK"
     assert dst.get("big") == big and dst.llen("list") == 20000 and dst.lindex("list", 19999) == b"19999" * 20
     assert other.dbsize() == 0
+
+
+def test_write_to_a_key_in_flight_is_asked_to_the_target_afterwards(server_factory):
+    """The target is slow (its writes paused): a SET on the source to the key
+    being moved waits, then answers -ASK (the key is gone from here), and
+    the value it wanted to write was never applied to the stale copy."""
+    cl = Cluster(server_factory, n=2)
+    cl.push(*cl.spec(ranges=RANGES2))
+    src, dst = cl.admin(0), cl.admin(1)
+    tag = next(g for g in (f"{{w{n}}}" for n in range(200)) if key_slot(g) <= 8191)
+    slot, key = key_slot(tag), f"{tag}k"
+    src.set(key, "old")
+    assert ok(dst.execute_command("CLUSTER", "SETSLOT", slot, "IMPORTING", cl.ids[0]))
+    assert ok(src.execute_command("CLUSTER", "SETSLOT", slot, "MIGRATING", cl.ids[1]))
+    assert dst.execute_command("CLIENT", "PAUSE", 5000, "WRITE")
+    result = {}
+    mover = threading.Thread(target=lambda: result.update(mig=src.execute_command(
+        "MIGRATE", "127.0.0.1", cl.nodes[1].port, key, 0, 5000)))
+    mover.start()
+    wait_until(lambda: cl.admin(0).info("clients")["blocked_clients"] == 1, timeout=5, what="MIGRATE to wait")
+    writer = cl.nodes[0].raw()
+    writer.sendall(b"*3\r\n$3\r\nSET\r\n$" + str(len(key)).encode() + b"\r\n" + key.encode() + b"\r\n$3\r\nnew\r\n")
+    wait_until(lambda: cl.admin(0).info("clients")["blocked_clients"] == 2, timeout=5, what="the SET to wait")
+    assert cl.admin(0).get(key) == "old"  # reads are served meanwhile
+    assert dst.execute_command("CLIENT", "UNPAUSE")
+    mover.join(10)
+    assert result["mig"] == "OK"
+    writer.settimeout(5)
+    assert writer.recv(100) == f"-ASK {slot} 127.0.0.1:{cl.nodes[1].port}\r\n".encode()
+    assert src.execute_command("CLUSTER", "COUNTKEYSINSLOT", slot) == 0
+    assert dst.execute_command("CLUSTER", "COUNTKEYSINSLOT", slot) == 1
+    d = cl.nodes[1].client(decode_responses=True)
+    d.execute_command("ASKING")
+    assert d.get(key) == "old"  # the SET was not applied anywhere: the client follows the ASK
