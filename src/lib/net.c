@@ -8,6 +8,7 @@
 #include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -164,4 +165,17 @@ int netIsLoopback(const char *addr) {
     if (inet_pton(AF_INET6, ip, &a6) != 1) return 0;
     if (IN6_IS_ADDR_LOOPBACK(&a6)) return 1;
     return IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127;
+}
+
+int netResolveHost(const char *host, char *out, size_t outlen) {
+    unsigned char bin[16];
+    if (inet_pton(AF_INET, host, bin) == 1 || inet_pton(AF_INET6, host, bin) == 1) {
+        snprintf(out, outlen, "%s", host);
+        return 0;
+    }
+    if (!strcasecmp(host, "localhost")) {
+        snprintf(out, outlen, "127.0.0.1");
+        return 0;
+    }
+    return -1;
 }

@@ -5,6 +5,7 @@
 #define CACHET_NET_H
 #define NET_ERR_LEN 256
 #define NET_ADDR_LEN 64
+#include <stddef.h>
 
 int netListen(const char *addr, int port, int backlog, char *err);
 /* Returns the new fd (non-blocking, close-on-exec) or -1; EAGAIN sets err "". */
@@ -20,4 +21,7 @@ int netBoundPort(int fd);
 /* 1 if addr (an IP, "ip:port" or "[ipv6]:port") is a loopback address:
  * 127.0.0.0/8, ::1, or an IPv4-mapped 127.x. Anything unparsable is not. */
 int netIsLoopback(const char *addr);
+/* Numeric IPv4/IPv6 addresses as they are; "localhost" as 127.0.0.1
+ * (resolved here so the loop never waits on a resolver). Other names: -1. */
+int netResolveHost(const char *host, char *out, size_t outlen);
 #endif

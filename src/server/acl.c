@@ -517,7 +517,7 @@ static int keyPermCompute(const cmdDef *cmd, int keyOrdinal) {
                                       "zremrangebyscore", "zremrangebyrank", "zremrangebylex",
                                       "xadd", "xdel", "xtrim", "xsetid", /* key specs RW UPDATE/DELETE, no ACCESS */
                                       "xgroup", "xack", "xclaim", "xautoclaim",
-                                      "restore", /* Redis' key spec: OW UPDATE, no ACCESS */ NULL};
+                                      "restore", "restore-asking", /* Redis' key spec: OW UPDATE, no ACCESS */ NULL};
     for (int i = 0; writeOnly[i]; i++)
         if (!strcmp(n, writeOnly[i])) return PERM_W;
     return PERM_R | PERM_W;

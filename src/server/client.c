@@ -23,6 +23,7 @@
 #include "pubsub.h"
 #include "repl.h"
 #include "pause.h"
+#include "migrate.h"
 #include "net.h"
 #include <errno.h>
 #include <stdio.h>
@@ -107,6 +108,7 @@ void clientFree(client *c) {
     if (c->flags & (CLIENT_REPLICA | CLIENT_WAIT_ACK) || c->repl) replPrimaryClientFree(c);
     if (c->flags & CLIENT_MASTER) replMasterClientFree(c);
     pauseClientFree(c);
+    migrateClientFree(c); /* its MIGRATE runs on, answering no one */
     pendingUnlink(c);
     blockClientFree(c); /* out of every key's queue of waiters */
     multiDiscard(c);

@@ -26,6 +26,7 @@
 #include "failover.h"
 #include "script.h"
 #include "cluster.h"
+#include "migrate.h"
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -41,7 +42,7 @@ static cmdDef *tables[] = {connCommands,   serverCommands, keyCommands,    strin
                            hashCommands,   listCommands,   setCommands,    zsetCommands,   streamCommands, streamGroupCommands,
                            aclCommands,    dumpCommands,   snapshotCommands, scriptCommands,
                            functionCommands, replCommands, replPrimaryCommands, replReplicaCommands,
-                           failoverCommands, clusterCommands, commandCommands};
+                           failoverCommands, clusterCommands, migrateCommands, commandCommands};
 static int nextId; /* cmdDef.id handed out so far */
 
 typedef struct cmdNode {
@@ -158,6 +159,7 @@ void cmdKeysInit(cmdKeyIter *it, const cmdDef *cmd, const slice *argv, int argc)
             it->badCount = 1;
         }
     }
+    if (cmd->getKeys) cmd->getKeys(it, argv, argc);
 }
 
 int cmdKeysNext(cmdKeyIter *it) {
@@ -432,7 +434,9 @@ int cmdProcess(client *c) {
     }
     /* CLIENT PAUSE: the request waits, unparsed, in the query buffer (after
      * the checks above, so a wrong call still gets its error at once). */
-    if (pauseMustWait(c, cmd)) {
+    /* A write to a key a MIGRATE is moving waits the same way, until the
+     * target answered (migrate.c); checked again each loop. */
+    if (pauseMustWait(c, cmd) || migrateMustWait(c, cmd)) {
         pausePostpone(c);
         return 2;
     }

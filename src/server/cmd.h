@@ -58,6 +58,7 @@ typedef void cmdProc(client *c);
 #define ACL_TRANSACTION (1ULL << 19)
 #define ACL_SCRIPTING (1ULL << 20)
 
+struct cmdKeyIter;
 typedef struct cmdDef {
     const char *name;     /* lower case; subcommands: "get" (fullname built at init) */
     cmdProc *proc;
@@ -67,6 +68,9 @@ typedef struct cmdDef {
     int firstKey, lastKey, keyStep; /* 0,0,0 when no keys; lastKey -1: to the end */
     int numkeysIdx;       /* CMD_MOVABLE_KEYS: argv[numkeysIdx] counts the keys after it */
     int streamsKeys;      /* CMD_MOVABLE_KEYS: keys are the first half of what follows STREAMS, searched from this index */
+    /* CMD_MOVABLE_KEYS whose keys no field above describes (MIGRATE's KEYS
+     * form, Redis' getkeys_proc): sets the iterator's ranges, after the rest. */
+    void (*getKeys)(struct cmdKeyIter *it, const slice *argv, int argc);
     const char *group;    /* COMMAND DOCS group: string, generic, server, ... */
     const char *since;
     const char *summary;

@@ -2,7 +2,8 @@
  * Redis 7.0's payload footer (RDB version, CRC-64), so payloads move between
  * Cachet and Redis both ways (migration tools, redis-cli --rdb-style copies).
  *
- * Owns: the two commands' argument parsing, replies and error texts (Redis
+ * RESTORE-ASKING is RESTORE under another name (MIGRATE sends it in cluster
+ * mode). Owns: the commands' argument parsing, replies and error texts (Redis
  * 7.0's restoreCommand, checked in the same order). Must never: change the
  * keyspace before the payload is fully verified and decoded, or trust the
  * payload (rdb.c validates every byte; a bad one is "Bad data format"). */
@@ -113,6 +114,12 @@ static void restoreCommand(client *c) {
     replyOk(c);
 }
 
+#define RESTORE_COMPLEXITY                                                                                   \
+    "O(1) to create the new key and additional O(N*M) to reconstruct the serialized value, where N is the number " \
+    "of Redis objects composing the value and M their average size. For small string values the time "          \
+    "complexity is thus O(1)+O(1*M) where M is small, so simply O(1). However for sorted set values the "        \
+    "complexity is O(N*M*log(N)) because inserting values into sorted sets is O(log(N))."
+
 cmdDef dumpCommands[] = {
     {.name = "dump", .proc = dumpCommand, .arity = 2, .flags = CMD_READONLY, .acl = ACL_KEYSPACE, .firstKey = 1,
      .lastKey = 1, .keyStep = 1, .group = "generic", .since = "2.6.0",
@@ -123,9 +130,11 @@ cmdDef dumpCommands[] = {
     {.name = "restore", .proc = restoreCommand, .arity = -4, .flags = CMD_WRITE | CMD_DENYOOM,
      .acl = ACL_KEYSPACE | ACL_DANGEROUS, .firstKey = 1, .lastKey = 1, .keyStep = 1, .group = "generic",
      .since = "2.6.0", .summary = "Create a key using the provided serialized value, previously obtained using DUMP.",
-     .complexity = "O(1) to create the new key and additional O(N*M) to reconstruct the serialized value, where N is "
-                   "the number of Redis objects composing the value and M their average size. For small string "
-                   "values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1). However for "
-                   "sorted set values the complexity is O(N*M*log(N)) because inserting values into sorted sets is "
-                   "O(log(N))."},
+     .complexity = RESTORE_COMPLEXITY},
+    /* MIGRATE's form in cluster mode: runs on a slot this node imports
+     * without a preceding ASKING (cluster.c reads CMD_ASKING). */
+    {.name = "restore-asking", .proc = restoreCommand, .arity = -4, .flags = CMD_WRITE | CMD_DENYOOM | CMD_ASKING,
+     .acl = ACL_KEYSPACE | ACL_DANGEROUS, .firstKey = 1, .lastKey = 1, .keyStep = 1, .group = "server",
+     .since = "3.0.0", .summary = "An internal command for migrating keys in a cluster",
+     .complexity = RESTORE_COMPLEXITY},
     {0}};

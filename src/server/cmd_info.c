@@ -9,6 +9,7 @@
  * invented activity. Must never touch keys' access data (MEMORY USAGE reads
  * with dbFind). */
 #include "server.h"
+#include "migrate.h"
 #include "db.h"
 #include "client.h"
 #include "reply.h"
@@ -281,7 +282,7 @@ static void infoClients(textBuf *b) {
                "tracking_clients:0\r\n"
                "pubsub_clients:%d\r\n"
                "clients_in_timeout_table:%lld\r\n",
-               srv.numClients, srv.maxclients, maxIn, maxOut, blockedClientCount() + pausePostponedCount(), pubsub,
+               srv.numClients, srv.maxclients, maxIn, maxOut, blockedClientCount() + pausePostponedCount() + migrateWaitingClients(), pubsub,
                blockTimeoutTableCount());
 }
 

@@ -2,7 +2,9 @@
  * takes (pause.c). While a pause is in force, commands that may write
  * (WRITE) or all commands (ALL) of normal clients wait, postponed with their
  * request still in the query buffer, and the dataset stays as it is: no key
- * expires or is evicted (reads see logically expired keys as missing). */
+ * expires or is evicted (reads see logically expired keys as missing).
+ * migrate.c's held-back writes use the same list (pausePostpone): with no
+ * pause in force, postponed clients are retried every beforeSleep. */
 #ifndef CACHET_PAUSE_H
 #define CACHET_PAUSE_H
 

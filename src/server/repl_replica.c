@@ -38,6 +38,8 @@
  *   but NONE -> CONNECT by replicaSet (REPLICAOF another primary).
  * checkInvariants() asserts the per-state facts above (CACHET_ASSERTS). */
 #include "repl.h"
+#include "tls.h"
+#include "net.h"
 #include "client.h"
 #include "cmd.h"
 #include "reply.h"
@@ -143,20 +145,7 @@ static void setState(replState to) {
 
 /* ---- addresses ----------------------------------------------------------- */
 
-/* Numeric addresses as they are; "localhost" as 127.0.0.1 (resolved here so
- * the loop never waits on a resolver). Other names are refused. */
-static int resolveHost(const char *host, char *out, size_t outlen) {
-    unsigned char bin[16];
-    if (inet_pton(AF_INET, host, bin) == 1 || inet_pton(AF_INET6, host, bin) == 1) {
-        snprintf(out, outlen, "%s", host);
-        return 0;
-    }
-    if (!strcasecmp(host, "localhost")) {
-        snprintf(out, outlen, "127.0.0.1");
-        return 0;
-    }
-    return -1;
-}
+static int resolveHost(const char *host, char *out, size_t outlen) { return netResolveHost(host, out, outlen); }
 
 static int parsePort(const char *p, size_t len, int *port) {
     long long v;
@@ -791,21 +780,7 @@ static void linkConnect(void) {
     connOutTls *tls = NULL;
     R.linkTls = srv.tlsReplication;
     if (srv.tlsReplication) {
-        connOutTlsOptions o = {0};
-        o.caFile = srv.tlsCaCertFile && srv.tlsCaCertFile[0] ? srv.tlsCaCertFile : NULL;
-        o.caDir = srv.tlsCaCertDir && srv.tlsCaCertDir[0] ? srv.tlsCaCertDir : NULL;
-        /* Redis 7: the client certificate, else the server's. */
-        int own = srv.tlsClientCertFile && srv.tlsClientCertFile[0];
-        o.certFile = own ? srv.tlsClientCertFile : srv.tlsCertFile;
-        o.keyFile = own ? srv.tlsClientKeyFile : srv.tlsKeyFile;
-        o.keyPass = own ? srv.tlsClientKeyFilePass : srv.tlsKeyFilePass;
-        if (o.certFile && !o.certFile[0]) o.certFile = NULL;
-        if (o.keyFile && !o.keyFile[0]) o.keyFile = NULL;
-        if (o.keyPass && !o.keyPass[0]) o.keyPass = NULL;
-        if (!o.certFile || !o.keyFile) o.certFile = o.keyFile = o.keyPass = NULL;
-        o.sni = strcmp(R.host, R.addr) ? R.host : NULL; /* a name (localhost): SNI and name check */
-        o.protocols = srv.tlsProtocols && srv.tlsProtocols[0] ? srv.tlsProtocols : NULL;
-        tls = connOutTlsCreate(&o, err, sizeof(err));
+        tls = tlsOutboundContext(R.host, R.addr, err, sizeof(err));
         if (!tls) {
             logWarning("Unable to connect to MASTER: TLS configuration: %s", err);
             return;

@@ -32,6 +32,7 @@
 #include "pubsub.h"
 #include "listen.h"
 #include "net.h"
+#include "conn_out.h"
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -544,4 +545,23 @@ void tlsInfo(textBuf *b) {
                "tls_plaintext_rejected:%lld\r\ntls_hello_rejected:%lld\r\n",
                tlsStat.handshakesOk, tlsStat.handshakesFailed, tlsStat.handshakesResumed, tlsStat.handshakesTimedOut,
                tlsStat.handshakesAbandoned, tlsStat.plaintextRejected, tlsStat.helloRejected);
+}
+
+/* ---- outbound links ------------------------------------------------------ */
+
+static const char *setOrNull(const char *v) { return v && v[0] ? v : NULL; }
+
+connOutTls *tlsOutboundContext(const char *host, const char *addr, char *err, size_t errlen) {
+    connOutTlsOptions o = {0};
+    o.caFile = setOrNull(srv.tlsCaCertFile);
+    o.caDir = setOrNull(srv.tlsCaCertDir);
+    /* Redis 7: the client certificate, else the server's. */
+    int own = setOrNull(srv.tlsClientCertFile) != NULL;
+    o.certFile = setOrNull(own ? srv.tlsClientCertFile : srv.tlsCertFile);
+    o.keyFile = setOrNull(own ? srv.tlsClientKeyFile : srv.tlsKeyFile);
+    o.keyPass = setOrNull(own ? srv.tlsClientKeyFilePass : srv.tlsKeyFilePass);
+    if (!o.certFile || !o.keyFile) o.certFile = o.keyFile = o.keyPass = NULL;
+    o.sni = strcmp(host, addr) ? host : NULL; /* a name (localhost): SNI and name check */
+    o.protocols = setOrNull(srv.tlsProtocols);
+    return connOutTlsCreate(&o, err, errlen);
 }

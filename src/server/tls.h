@@ -22,5 +22,13 @@ void tlsInfo(struct textBuf *b);    /* the body of INFO's # SSL section */
 void tlsResetStats(void);
 void *tlsCurrentContext(void);      /* SSL_CTX * for new connections, or NULL */
 const char *tlsModeName(int mode);
+/* The client context of this node's outbound links (replication, MIGRATE):
+ * tls-ca-cert-file/dir to verify the peer, tls-client-cert-file (else
+ * tls-cert-file) to show, tls-protocols. host is the name the caller was
+ * given and addr its numeric form: a name (localhost) is sent as SNI and
+ * checked against the certificate, an address is checked as an IP SAN.
+ * NULL with a message in err when the files do not load. */
+struct connOutTls;
+struct connOutTls *tlsOutboundContext(const char *host, const char *addr, char *err, size_t errlen);
 
 #endif

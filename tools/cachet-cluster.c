@@ -1,0 +1,727 @@
+/* cachet-cluster: checks a Cachet cluster and moves slots between its
+ * primaries, the way `redis-cli --cluster check|reshard` does, over the
+ * commands every node speaks (CLUSTER NODES/INFO/SETSLOT/GETKEYSINSLOT,
+ * MIGRATE). docs/cluster.md describes it.
+ *
+ *   cachet-cluster check   HOST:PORT [--tls --cacert FILE]
+ *   cachet-cluster reshard HOST:PORT --from ID --to ID --slots N
+ *                          [--pipeline K] [--timeout MS] [--replace] [--push-map] [--tls --cacert FILE]
+ *
+ * It owns nothing but its connections (blocking sockets: it is a client
+ * program, one request at a time). It must never move a slot that is not
+ * the source's, delete a key (MIGRATE does, after the target has it), or
+ * hide a half-done move: every step is printed; a move interrupted (the
+ * tool killed) leaves the slot MIGRATING/IMPORTING, which `check` reports
+ * and the next `reshard` between the same nodes finishes first. With
+ * --push-map it ends by pushing the map the nodes now agree on (CLUSTER
+ * SHARDS of the target) under the highest epoch + 1 (CLUSTER SETTOPOLOGY);
+ * without it that is left to the control plane.
+ * Exit codes: 0 done / cluster fine, 1 the cluster has a problem or a step
+ * failed, 2 usage error or a node cannot be reached. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#define NSLOTS 16384
+#define IDLEN 40
+
+/* ---- a blocking RESP2 client ---------------------------------------------------- */
+
+typedef struct reply {
+    char type; /* '+', '-', ':', '$', '*'; '$' with len -1: null */
+    long long integer;
+    char *str;
+    long long len;
+    struct reply **elem;
+} reply;
+
+typedef struct rlink {
+    int fd;
+    SSL *ssl;
+    char buf[16384];
+    size_t pos, len;
+    char name[300]; /* host:port */
+} rlink;
+
+static const char *tlsCa;
+static int useTls;
+static SSL_CTX *tlsCtx;
+
+static void die(int code, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "[ERR] ");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\n");
+    va_end(ap);
+    exit(code);
+}
+
+static void freeReply(reply *r) {
+    if (!r) return;
+    if (r->type == '*')
+        for (long long i = 0; i < r->len; i++) freeReply(r->elem[i]);
+    free(r->elem);
+    free(r->str);
+    free(r);
+}
+
+static int linkFill(rlink *l) {
+    ssize_t n = l->ssl ? SSL_read(l->ssl, l->buf, sizeof(l->buf)) : read(l->fd, l->buf, sizeof(l->buf));
+    if (n <= 0) return -1;
+    l->pos = 0;
+    l->len = (size_t)n;
+    return 0;
+}
+
+static int linkByte(rlink *l, char *c) {
+    if (l->pos == l->len && linkFill(l) == -1) return -1;
+    *c = l->buf[l->pos++];
+    return 0;
+}
+
+static char *readLine(rlink *l) {
+    size_t cap = 64, n = 0;
+    char *s = malloc(cap), c;
+    while (linkByte(l, &c) == 0) {
+        if (c == '\n') {
+            if (n && s[n - 1] == '\r') n--;
+            s[n] = '\0';
+            return s;
+        }
+        if (n + 2 > cap) s = realloc(s, cap *= 2);
+        s[n++] = c;
+    }
+    free(s);
+    return NULL;
+}
+
+static reply *readReply(rlink *l) {
+    char *line = readLine(l);
+    if (!line || !line[0]) {
+        free(line);
+        return NULL;
+    }
+    reply *r = calloc(1, sizeof(*r));
+    r->type = line[0];
+    if (r->type == '+' || r->type == '-') {
+        r->str = strdup(line + 1);
+        r->len = (long long)strlen(r->str);
+    } else if (r->type == ':') {
+        r->integer = strtoll(line + 1, NULL, 10);
+    } else if (r->type == '$') {
+        r->len = strtoll(line + 1, NULL, 10);
+        if (r->len >= 0) {
+            r->str = malloc((size_t)r->len + 1);
+            for (long long i = 0; i < r->len + 2; i++) {
+                char c;
+                if (linkByte(l, &c) == -1) {
+                    free(line);
+                    freeReply(r);
+                    return NULL;
+                }
+                if (i < r->len) r->str[i] = c;
+            }
+            r->str[r->len] = '\0';
+        }
+    } else if (r->type == '*') {
+        r->len = strtoll(line + 1, NULL, 10);
+        if (r->len > 0) r->elem = calloc((size_t)r->len, sizeof(reply *));
+        for (long long i = 0; i < r->len; i++)
+            if (!(r->elem[i] = readReply(l))) {
+                free(line);
+                freeReply(r);
+                return NULL;
+            }
+        if (r->len < 0) r->len = 0;
+    } else {
+        free(line);
+        freeReply(r);
+        return NULL;
+    }
+    free(line);
+    return r;
+}
+
+static int writeAll(rlink *l, const char *p, size_t len) {
+    while (len) {
+        ssize_t n = l->ssl ? SSL_write(l->ssl, p, (int)len) : write(l->fd, p, len);
+        if (n <= 0) return -1;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* One request (argv of C strings), its reply or NULL when the rlink failed. */
+static reply *callv(rlink *l, int argc, const char **argv) {
+    size_t cap = 256, n = 0;
+    char *out = malloc(cap);
+    for (int i = -1; i < argc; i++) {
+        size_t alen = i < 0 ? 0 : strlen(argv[i]);
+        if (n + alen + 64 > cap) out = realloc(out, cap = (n + alen + 64) * 2);
+        if (i < 0) {
+            n += (size_t)sprintf(out + n, "*%d\r\n", argc);
+        } else {
+            n += (size_t)sprintf(out + n, "$%zu\r\n", alen);
+            memcpy(out + n, argv[i], alen);
+            n += alen;
+            memcpy(out + n, "\r\n", 2);
+            n += 2;
+        }
+    }
+    int rc = writeAll(l, out, n);
+    free(out);
+    return rc == -1 ? NULL : readReply(l);
+}
+
+static reply *call(rlink *l, ...) {
+    const char *argv[16];
+    int argc = 0;
+    va_list ap;
+    va_start(ap, l);
+    for (const char *a; argc < 16 && (a = va_arg(ap, const char *));) argv[argc++] = a;
+    va_end(ap);
+    return callv(l, argc, argv);
+}
+
+static int linkOpen(rlink *l, const char *host, int port) {
+    memset(l, 0, sizeof(*l));
+    l->fd = -1;
+    snprintf(l->name, sizeof(l->name), "%s:%d", host, port);
+    struct addrinfo hints = {0}, *res;
+    hints.ai_socktype = SOCK_STREAM;
+    char ps[16];
+    snprintf(ps, sizeof(ps), "%d", port);
+    if (getaddrinfo(host, ps, &hints, &res) != 0) return -1;
+    for (struct addrinfo *a = res; a && l->fd == -1; a = a->ai_next) {
+        int fd = socket(a->ai_family, a->ai_socktype, a->ai_protocol);
+        if (fd == -1) continue;
+        struct timeval tv = {30, 0};
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+        if (connect(fd, a->ai_addr, a->ai_addrlen) == 0) l->fd = fd;
+        else close(fd);
+    }
+    freeaddrinfo(res);
+    if (l->fd == -1) return -1;
+    int one = 1;
+    setsockopt(l->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    if (!useTls) return 0;
+    l->ssl = SSL_new(tlsCtx);
+    SSL_set_fd(l->ssl, l->fd);
+    unsigned char bin[16];
+    int isIp = inet_pton(AF_INET, host, bin) == 1 || inet_pton(AF_INET6, host, bin) == 1;
+    X509_VERIFY_PARAM *vp = SSL_get0_param(l->ssl);
+    if (isIp) {
+        X509_VERIFY_PARAM_set1_ip_asc(vp, host);
+    } else {
+        SSL_set_tlsext_host_name(l->ssl, host);
+        X509_VERIFY_PARAM_set1_host(vp, host, 0);
+    }
+    if (SSL_connect(l->ssl) != 1) {
+        SSL_free(l->ssl);
+        l->ssl = NULL;
+        close(l->fd);
+        l->fd = -1;
+        return -1;
+    }
+    return 0;
+}
+
+static void linkClose(rlink *l) {
+    if (l->ssl) {
+        SSL_shutdown(l->ssl);
+        SSL_free(l->ssl);
+    }
+    if (l->fd != -1) close(l->fd);
+    l->fd = -1;
+    l->ssl = NULL;
+}
+
+/* ---- the cluster as CLUSTER NODES shows it ---------------------------------- */
+
+typedef struct node {
+    char id[IDLEN + 1];
+    char ip[64];
+    int port;
+    int primary;             /* flags say master */
+    char primaryId[IDLEN + 1]; /* replicas: their primary; "-" */
+    int migSlot[64];         /* slots this node migrates (shown as [s->-id]) */
+    char migTo[64][IDLEN + 1];
+    int nmig;
+    char impFrom[64][IDLEN + 1];
+    int impSlot[64];
+    int nimp;
+    rlink l;
+    int connected;
+    unsigned long long epoch;
+} node;
+
+typedef struct view {
+    node *nodes;
+    int n;
+    int owner[NSLOTS]; /* node index, -1 */
+} view;
+
+/* Parses one node's CLUSTER NODES text into v (the node list and owners). */
+static int parseNodes(const char *text, view *v) {
+    memset(v, 0, sizeof(*v));
+    for (int s = 0; s < NSLOTS; s++) v->owner[s] = -1;
+    char *copy = strdup(text), *save = NULL;
+    for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        char *f[2048];
+        int nf = 0;
+        char *s2 = NULL;
+        for (char *t = strtok_r(line, " ", &s2); t && nf < 2048; t = strtok_r(NULL, " ", &s2)) f[nf++] = t;
+        if (nf < 8 || strlen(f[0]) != IDLEN) continue;
+        v->nodes = realloc(v->nodes, sizeof(node) * (size_t)(v->n + 1));
+        node *n = &v->nodes[v->n];
+        memset(n, 0, sizeof(*n));
+        n->l.fd = -1;
+        memcpy(n->id, f[0], IDLEN + 1);
+        char *colon = strrchr(f[1], ':');
+        if (colon) {
+            snprintf(n->ip, sizeof(n->ip), "%.*s", (int)(colon - f[1]), f[1]);
+            n->port = atoi(colon + 1);
+        }
+        n->primary = strstr(f[2], "master") != NULL;
+        snprintf(n->primaryId, sizeof(n->primaryId), "%s", f[3]);
+        for (int i = 8; i < nf; i++) {
+            char *t = f[i];
+            if (t[0] == '[') {
+                int slot = atoi(t + 1);
+                char *arrow = strstr(t, "->-");
+                char *back = strstr(t, "-<-");
+                if (arrow && n->nmig < 64) {
+                    snprintf(n->migTo[n->nmig], IDLEN + 1, "%.40s", arrow + 3);
+                    n->migSlot[n->nmig++] = slot;
+                } else if (back && n->nimp < 64) {
+                    snprintf(n->impFrom[n->nimp], IDLEN + 1, "%.40s", back + 3);
+                    n->impSlot[n->nimp++] = slot;
+                }
+                continue;
+            }
+            int a = atoi(t), b = a;
+            char *dash = strchr(t, '-');
+            if (dash) b = atoi(dash + 1);
+            for (int s = a; s <= b && s >= 0 && s < NSLOTS; s++) v->owner[s] = v->n;
+        }
+        v->n++;
+    }
+    free(copy);
+    return v->n ? 0 : -1;
+}
+
+static int findNode(const view *v, const char *id) {
+    size_t len = strlen(id);
+    int found = -1;
+    for (int i = 0; i < v->n; i++)
+        if (len && !strncmp(v->nodes[i].id, id, len)) {
+            if (found != -1) return -2; /* ambiguous prefix */
+            found = i;
+        }
+    return found;
+}
+
+static char *clusterNodesOf(rlink *l) {
+    reply *r = call(l, "CLUSTER", "NODES", NULL);
+    if (!r || r->type != '$') {
+        if (r && r->type == '-') fprintf(stderr, "[ERR] %s: %s\n", l->name, r->str);
+        freeReply(r);
+        return NULL;
+    }
+    char *s = strdup(r->str);
+    freeReply(r);
+    return s;
+}
+
+static unsigned long long epochOf(rlink *l) {
+    reply *r = call(l, "CLUSTER", "INFO", NULL);
+    unsigned long long e = 0;
+    if (r && r->type == '$') {
+        char *p = strstr(r->str, "cluster_current_epoch:");
+        if (p) e = strtoull(p + 22, NULL, 10);
+    }
+    freeReply(r);
+    return e;
+}
+
+static void splitHostPort(const char *arg, char *host, size_t hlen, int *port) {
+    const char *colon = strrchr(arg, ':');
+    if (!colon) die(2, "expected HOST:PORT, got %s", arg);
+    snprintf(host, hlen, "%.*s", (int)(colon - arg), arg);
+    *port = atoi(colon + 1);
+    if (*port <= 0 || *port > 65535) die(2, "bad port in %s", arg);
+}
+
+/* Reads the cluster through the node at hostPort, then connects to every
+ * node it lists. */
+static void loadView(const char *hostPort, view *v) {
+    char host[256];
+    int port;
+    splitHostPort(hostPort, host, sizeof(host), &port);
+    rlink seed;
+    if (linkOpen(&seed, host, port) == -1) die(2, "cannot connect to %s", hostPort);
+    char *text = clusterNodesOf(&seed);
+    linkClose(&seed);
+    if (!text || parseNodes(text, v) == -1) die(2, "%s: no cluster map (cluster-enabled yes?)", hostPort);
+    free(text);
+    for (int i = 0; i < v->n; i++) {
+        node *n = &v->nodes[i];
+        if (!n->ip[0]) snprintf(n->ip, sizeof(n->ip), "%.63s", host); /* an unannounced myself */
+        n->connected = linkOpen(&n->l, n->ip, n->port) == 0;
+        if (n->connected) n->epoch = epochOf(&n->l);
+    }
+}
+
+/* ---- check ------------------------------------------------------------------------ */
+
+static int cmdCheck(const char *hostPort) {
+    view v;
+    loadView(hostPort, &v);
+    int problems = 0;
+    printf(">>> Performing Cluster Check (using node %s)\n", hostPort);
+    for (int i = 0; i < v.n; i++) {
+        node *n = &v.nodes[i];
+        int slots = 0;
+        for (int s = 0; s < NSLOTS; s++) slots += v.owner[s] == i;
+        printf("%s: %s %s:%d slots:%d epoch:%llu%s%s\n", n->primary ? "M" : "S", n->id, n->ip, n->port, slots,
+               n->epoch, n->primary ? "" : " replicates ", n->primary ? "" : n->primaryId);
+        if (!n->connected) {
+            printf("[ERR] Node %s:%d is not reachable.\n", n->ip, n->port);
+            problems++;
+        }
+    }
+    /* Every node must see the same owners, epoch and open slots. */
+    unsigned long long epoch = 0;
+    int first = 1;
+    for (int i = 0; i < v.n; i++) {
+        node *n = &v.nodes[i];
+        if (!n->connected) continue;
+        if (first) {
+            epoch = n->epoch;
+            first = 0;
+        } else if (n->epoch != epoch) {
+            printf("[ERR] Epochs differ: %s:%d has %llu, another node %llu.\n", n->ip, n->port, n->epoch, epoch);
+            problems++;
+        }
+        char *text = clusterNodesOf(&n->l);
+        view w;
+        if (!text || parseNodes(text, &w) == -1) {
+            printf("[ERR] Node %s:%d gives no map.\n", n->ip, n->port);
+            problems++;
+            free(text);
+            continue;
+        }
+        free(text);
+        int disagree = 0;
+        for (int s = 0; s < NSLOTS; s++) {
+            const char *a = v.owner[s] >= 0 ? v.nodes[v.owner[s]].id : "";
+            const char *b = w.owner[s] >= 0 ? w.nodes[w.owner[s]].id : "";
+            if (strcmp(a, b)) disagree++;
+        }
+        if (disagree) {
+            printf("[ERR] Node %s:%d disagrees about the owner of %d slots.\n", n->ip, n->port, disagree);
+            problems++;
+        }
+        /* Open slots are shown on each node's own line. */
+        int me = findNode(&w, n->id);
+        if (me >= 0) {
+            node *self = &w.nodes[me];
+            for (int k = 0; k < self->nmig; k++) {
+                printf("[WARNING] Node %s:%d has slot %d in migrating state (to %s).\n", n->ip, n->port,
+                       self->migSlot[k], self->migTo[k]);
+                problems++;
+            }
+            for (int k = 0; k < self->nimp; k++) {
+                printf("[WARNING] Node %s:%d has slot %d in importing state (from %s).\n", n->ip, n->port,
+                       self->impSlot[k], self->impFrom[k]);
+                problems++;
+            }
+        }
+        free(w.nodes);
+    }
+    for (int i = 0; i < v.n; i++) {
+        node *n = &v.nodes[i];
+        if (n->primary) continue;
+        int p = findNode(&v, n->primaryId);
+        if (p < 0 || !v.nodes[p].primary) {
+            printf("[ERR] Replica %s:%d has no primary in the map.\n", n->ip, n->port);
+            problems++;
+        }
+    }
+    int covered = 0;
+    for (int s = 0; s < NSLOTS; s++) covered += v.owner[s] >= 0;
+    if (covered == NSLOTS) {
+        printf("[OK] All 16384 slots covered.\n");
+    } else {
+        printf("[ERR] Not all 16384 slots are covered by nodes (%d are).\n", covered);
+        problems++;
+    }
+    if (!problems) printf("[OK] All nodes agree about slots configuration.\n");
+    for (int i = 0; i < v.n; i++) linkClose(&v.nodes[i].l);
+    free(v.nodes);
+    return problems ? 1 : 0;
+}
+
+/* ---- reshard ------------------------------------------------------------------------ */
+
+static int okReply(reply *r, const char *what, const node *n) {
+    int ok = r && r->type == '+';
+    if (!ok) printf("[ERR] %s on %s:%d: %s\n", what, n->ip, n->port, r ? (r->str ? r->str : "?") : "connection lost");
+    freeReply(r);
+    return ok;
+}
+
+/* Moves one slot's keys and ownership from src to dst; 0 or -1. */
+static int moveSlot(view *v, int slot, node *src, node *dst, int pipeline, long timeout, int replace) {
+    char sl[16], cnt[16], port[16], tmo[16];
+    snprintf(sl, sizeof(sl), "%d", slot);
+    snprintf(cnt, sizeof(cnt), "%d", pipeline);
+    snprintf(port, sizeof(port), "%d", dst->port);
+    snprintf(tmo, sizeof(tmo), "%ld", timeout);
+    if (!okReply(call(&dst->l, "CLUSTER", "SETSLOT", sl, "IMPORTING", src->id, NULL), "SETSLOT IMPORTING", dst) ||
+        !okReply(call(&src->l, "CLUSTER", "SETSLOT", sl, "MIGRATING", dst->id, NULL), "SETSLOT MIGRATING", src))
+        return -1;
+    long moved = 0;
+    for (;;) {
+        reply *keys = call(&src->l, "CLUSTER", "GETKEYSINSLOT", sl, cnt, NULL);
+        if (!keys || keys->type != '*') {
+            printf("[ERR] GETKEYSINSLOT %d on %s:%d failed\n", slot, src->ip, src->port);
+            freeReply(keys);
+            return -1;
+        }
+        if (keys->len == 0) {
+            freeReply(keys);
+            break;
+        }
+        const char **argv = malloc(sizeof(char *) * (size_t)(keys->len + 10));
+        int argc = 0;
+        argv[argc++] = "MIGRATE";
+        argv[argc++] = dst->ip;
+        argv[argc++] = port;
+        argv[argc++] = "";
+        argv[argc++] = "0";
+        argv[argc++] = tmo;
+        if (replace) argv[argc++] = "REPLACE";
+        argv[argc++] = "KEYS";
+        for (long long i = 0; i < keys->len; i++) argv[argc++] = keys->elem[i]->str;
+        reply *r = callv(&src->l, argc, argv);
+        free(argv);
+        if (!r || r->type == '-') {
+            printf("[ERR] MIGRATE of slot %d from %s:%d to %s:%d: %s\n", slot, src->ip, src->port, dst->ip,
+                   dst->port, r ? r->str : "connection lost");
+            freeReply(r);
+            freeReply(keys);
+            return -1;
+        }
+        moved += (long)keys->len;
+        freeReply(r);
+        freeReply(keys);
+    }
+    /* The target first, so a client sent there by the source is served. */
+    if (!okReply(call(&dst->l, "CLUSTER", "SETSLOT", sl, "NODE", dst->id, NULL), "SETSLOT NODE", dst) ||
+        !okReply(call(&src->l, "CLUSTER", "SETSLOT", sl, "NODE", dst->id, NULL), "SETSLOT NODE", src))
+        return -1;
+    for (int i = 0; i < v->n; i++) {
+        node *o = &v->nodes[i];
+        if (o == src || o == dst || !o->primary || !o->connected) continue;
+        okReply(call(&o->l, "CLUSTER", "SETSLOT", sl, "NODE", dst->id, NULL), "SETSLOT NODE", o);
+    }
+    v->owner[slot] = (int)(dst - v->nodes);
+    printf("Moved slot %d from %s:%d to %s:%d (%ld keys)\n", slot, src->ip, src->port, dst->ip, dst->port, moved);
+    fflush(stdout);
+    return 0;
+}
+
+/* ---- the map ---------------------------------------------------------------------------- */
+
+typedef struct strv {
+    char **v;
+    int n, cap;
+} strv;
+
+static void strvPush(strv *a, const char *fmt, ...) {
+    if (a->n == a->cap) a->v = realloc(a->v, sizeof(char *) * (size_t)(a->cap = a->cap ? a->cap * 2 : 64));
+    va_list ap;
+    va_start(ap, fmt);
+    if (vasprintf(&a->v[a->n], fmt, ap) < 0) die(2, "out of memory");
+    va_end(ap);
+    a->n++;
+}
+
+static const reply *field(const reply *map, const char *name) {
+    for (long long i = 0; map && map->type == '*' && i + 1 < map->len; i += 2)
+        if (map->elem[i]->str && !strcmp(map->elem[i]->str, name)) return map->elem[i + 1];
+    return NULL;
+}
+
+/* CLUSTER SETTOPOLOGY <max epoch + 1> with the owners `from` has now (its
+ * CLUSTER SHARDS, which SETSLOT NODE changed), pushed to every node. */
+static int pushMap(view *v, node *from) {
+    unsigned long long epoch = 0;
+    for (int i = 0; i < v->n; i++)
+        if (v->nodes[i].connected && epochOf(&v->nodes[i].l) > epoch) epoch = epochOf(&v->nodes[i].l);
+    reply *shards = call(&from->l, "CLUSTER", "SHARDS", NULL);
+    if (!shards || shards->type != '*') {
+        printf("[ERR] CLUSTER SHARDS on %s:%d failed\n", from->ip, from->port);
+        freeReply(shards);
+        return -1;
+    }
+    strv a = {0};
+    strvPush(&a, "CLUSTER");
+    strvPush(&a, "SETTOPOLOGY");
+    strvPush(&a, "%llu", epoch + 1);
+    for (long long i = 0; i < shards->len; i++) {
+        const reply *slots = field(shards->elem[i], "slots"), *nodes = field(shards->elem[i], "nodes");
+        if (!slots || !nodes || nodes->type != '*' || nodes->len < 1) continue;
+        char *ranges = strdup("");
+        for (long long k = 0; slots->type == '*' && k + 1 < slots->len; k += 2) {
+            char *next;
+            long long a0 = slots->elem[k]->integer, b0 = slots->elem[k + 1]->integer;
+            if (asprintf(&next, "%s%s%lld", ranges, ranges[0] ? "," : "", a0) < 0) die(2, "out of memory");
+            free(ranges);
+            ranges = next;
+            if (b0 != a0) {
+                if (asprintf(&next, "%s-%lld", ranges, b0) < 0) die(2, "out of memory");
+                free(ranges);
+                ranges = next;
+            }
+        }
+        const char *primaryId = NULL;
+        for (long long k = 0; k < nodes->len; k++) {
+            const reply *nd = nodes->elem[k], *id = field(nd, "id"), *ip = field(nd, "ip"), *port = field(nd, "port"),
+                        *tls = field(nd, "tls-port"), *host = field(nd, "hostname"), *role = field(nd, "role");
+            if (!id || !port || !role) continue;
+            const char *addr = ip && ip->str && ip->str[0] ? ip->str : NULL;
+            int known = findNode(v, id->str);
+            if (!addr && known >= 0) addr = v->nodes[known].ip; /* an unannounced node: where we reached it */
+            strvPush(&a, "NODE");
+            strvPush(&a, "%s", id->str);
+            strvPush(&a, "%s", addr ? addr : "127.0.0.1");
+            strvPush(&a, "%lld", port->integer);
+            strvPush(&a, "%lld", tls ? tls->integer : 0);
+            strvPush(&a, "%s", host && host->str && host->str[0] ? host->str : "-");
+            if (!strcmp(role->str, "master")) {
+                primaryId = id->str;
+                strvPush(&a, "PRIMARY");
+                strvPush(&a, "%s", ranges[0] ? ranges : "-");
+            } else {
+                strvPush(&a, "REPLICA");
+                strvPush(&a, "%s", primaryId ? primaryId : "-");
+            }
+        }
+        free(ranges);
+    }
+    int failed = 0;
+    for (int i = 0; i < v->n; i++) {
+        node *n = &v->nodes[i];
+        if (!n->connected) {
+            failed++;
+            continue;
+        }
+        reply *r = callv(&n->l, a.n, (const char **)a.v);
+        if (!okReply(r, "CLUSTER SETTOPOLOGY", n)) failed++;
+    }
+    if (!failed) printf("[OK] Map of epoch %llu pushed to %d nodes\n", epoch + 1, v->n);
+    for (int i = 0; i < a.n; i++) free(a.v[i]);
+    free(a.v);
+    freeReply(shards);
+    return failed ? -1 : 0;
+}
+
+static int cmdReshard(const char *hostPort, const char *from, const char *to, int nslots, int pipeline,
+                      long timeout, int replace, int push) {
+    view v;
+    loadView(hostPort, &v);
+    int fi = findNode(&v, from), ti = findNode(&v, to);
+    if (fi < 0 || ti < 0) die(2, "unknown or ambiguous node id %s", fi < 0 ? from : to);
+    node *src = &v.nodes[fi], *dst = &v.nodes[ti];
+    if (!src->primary || !dst->primary || fi == ti) die(2, "--from and --to must be two primaries");
+    if (!src->connected || !dst->connected) die(2, "cannot reach both nodes");
+    /* A move left half done between these nodes is finished first: the
+     * source's own line shows [slot->-target]. */
+    char *text = clusterNodesOf(&src->l);
+    view sv;
+    int resumed = 0;
+    if (text && parseNodes(text, &sv) == 0) {
+        int me = findNode(&sv, src->id);
+        for (int k = 0; me >= 0 && k < sv.nodes[me].nmig; k++) {
+            if (strcmp(sv.nodes[me].migTo[k], dst->id)) continue;
+            int slot = sv.nodes[me].migSlot[k];
+            printf("Resuming the move of slot %d\n", slot);
+            if (moveSlot(&v, slot, src, dst, pipeline, timeout, replace) == -1) return 1;
+            resumed++;
+        }
+        free(sv.nodes);
+    }
+    free(text);
+    int done = 0;
+    for (int s = 0; s < NSLOTS && done + resumed < nslots; s++) {
+        if (v.owner[s] != fi) continue;
+        if (moveSlot(&v, s, src, dst, pipeline, timeout, replace) == -1) return 1;
+        done++;
+    }
+    printf("[OK] %d slots moved from %s to %s%s\n", done + resumed, src->id, dst->id,
+           done + resumed < nslots ? " (the source had no more)" : "");
+    int rc = 0;
+    if (push) rc = pushMap(&v, dst) == -1;
+    else printf("Push a map naming the new owners (CLUSTER SETTOPOLOGY, a new epoch) to make it final.\n");
+    for (int i = 0; i < v.n; i++) linkClose(&v.nodes[i].l);
+    free(v.nodes);
+    return rc;
+}
+
+static void usage(void) {
+    fprintf(stderr, "usage: cachet-cluster check HOST:PORT [--tls --cacert FILE]\n"
+                    "       cachet-cluster reshard HOST:PORT --from ID --to ID --slots N [--pipeline K]\n"
+                    "                      [--timeout MS] [--replace] [--push-map] [--tls --cacert FILE]\n");
+    exit(2);
+}
+
+int main(int argc, char **argv) {
+    if (argc < 3) usage();
+    const char *from = NULL, *to = NULL;
+    int nslots = -1, pipeline = 10, replace = 0, push = 0;
+    long timeout = 60000;
+    for (int i = 3; i < argc; i++) {
+        int more = i + 1 < argc;
+        if (!strcmp(argv[i], "--from") && more) from = argv[++i];
+        else if (!strcmp(argv[i], "--to") && more) to = argv[++i];
+        else if (!strcmp(argv[i], "--slots") && more) nslots = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--pipeline") && more) pipeline = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--timeout") && more) timeout = atol(argv[++i]);
+        else if (!strcmp(argv[i], "--replace")) replace = 1;
+        else if (!strcmp(argv[i], "--push-map")) push = 1;
+        else if (!strcmp(argv[i], "--tls")) useTls = 1;
+        else if (!strcmp(argv[i], "--cacert") && more) tlsCa = argv[++i];
+        else usage();
+    }
+    if (useTls) {
+        tlsCtx = SSL_CTX_new(TLS_client_method());
+        SSL_CTX_set_verify(tlsCtx, SSL_VERIFY_PEER, NULL);
+        if (tlsCa ? SSL_CTX_load_verify_locations(tlsCtx, tlsCa, NULL) != 1 : SSL_CTX_set_default_verify_paths(tlsCtx) != 1)
+            die(2, "cannot load the CA bundle %s", tlsCa ? tlsCa : "(system)");
+    }
+    if (!strcmp(argv[1], "check")) return cmdCheck(argv[2]);
+    if (!strcmp(argv[1], "reshard")) {
+        if (!from || !to || nslots <= 0 || pipeline <= 0 || timeout <= 0) usage();
+        return cmdReshard(argv[2], from, to, nslots, pipeline, timeout, replace, push);
+    }
+    usage();
+    return 2;
+}
