@@ -25,6 +25,7 @@ typedef struct cdReply {
 
 /* Runs Action from params (cd.lock held by the caller). */
 void cdDispatch(const cdParams *params, const char *requestId, cdReply *out);
-/* One pass of the reconciler (main thread, takes cd.lock itself). */
-void cdReconcile(void);
+/* One pass of the reconciler (main thread, takes cd.lock itself); 1 while
+ * a group is in a transitional state (the next pass should come soon). */
+int cdReconcile(void);
 #endif
