@@ -4,7 +4,8 @@ TLS migration, SigV4 errors, and SIGKILL + restart adopting the nodes.
 
 Every test stops every process it started (cachetd by its PID, each node by
 the PID in its pid file after checking it runs that node's config) even on
-failure. Groups have one node: replication is not in this tree yet.
+failure. Groups here have one node; groups with replicas and cluster mode
+enabled are in test_cachetd_workflow.py.
 """
 import json
 import os
