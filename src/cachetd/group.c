@@ -1,6 +1,8 @@
 /* group.c - replication groups (group.h): the API actions, their XML, the
- * events, and the reconciler driving creation, supervision, the TLS
- * migration and deletion. Owns the "group", "node" and "event" records.
+ * events, and the reconciler driving creation (primaries, then replicas; a
+ * cluster-mode group's slot map), supervision, the TLS migration of nodes
+ * and replication links (migrateGroup: its states and invariants at its
+ * head) and deletion. Owns the "group", "node" and "event" records.
  * Must never talk to a node while handling an API request. */
 #include "group.h"
 
