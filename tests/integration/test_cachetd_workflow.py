@@ -102,21 +102,53 @@ def modify_transit_encryption_mode(ec, gid, mode):
     return g
 
 
-def replica_links(ec, gid, ca):
-    """master_link_status of every replica of the group, asked over TLS or
-    plaintext as the group's mode allows."""
+def node_infos(ec, gid, ca):
+    """{member cluster id: INFO replication + stats} of every node of the
+    group, asked over TLS or plaintext as the group's mode allows."""
     g = ec.describe_replication_groups(ReplicationGroupId=gid)["ReplicationGroups"][0]
-    tls = g.get("TransitEncryptionMode") == "required"
+    kw = dict(ssl=True, ssl_ca_certs=ca, ssl_cert_reqs="required") if g.get("TransitEncryptionMode") == "required" \
+        else {}
     out = {}
     for cc in ec.describe_cache_clusters(ShowCacheNodeInfo=True)["CacheClusters"]:
-        if cc["ReplicationGroupId"] != gid:
-            continue
-        ep = cc["CacheNodes"][0]["Endpoint"]
-        kw = dict(ssl=True, ssl_ca_certs=ca, ssl_cert_reqs="required") if tls else {}
-        info = redis.Redis(host=ep["Address"], port=ep["Port"], socket_timeout=5, **kw).info("replication")
-        if info["role"] == "slave":
-            out[cc["CacheClusterId"]] = info["master_link_status"]
+        if cc["ReplicationGroupId"] == gid:
+            ep = cc["CacheNodes"][0]["Endpoint"]
+            r = redis.Redis(host=ep["Address"], port=ep["Port"], socket_timeout=5, **kw)
+            out[cc["CacheClusterId"]] = dict(r.info("replication"), **r.info("stats"))
     return out
+
+
+def replica_links(ec, gid, ca):
+    """master_link_status of every replica of the group."""
+    return {k: i["master_link_status"] for k, i in node_infos(ec, gid, ca).items() if i["role"] == "slave"}
+
+
+def migration_order(ec, gid):
+    """The group's node steps in the order cachetd made them (its events):
+    [(member id, "mode preferred" | "mode required" | "link TLS" ...)]."""
+    steps = []
+    for e in ec.describe_events(SourceType="cache-cluster", Duration=60, MaxRecords=100)["Events"]:
+        words = e["Message"].split()
+        if e["SourceIdentifier"].startswith(gid + "-") and words[:2] == ["Cache", "node"]:
+            if words[3:6] == ["now", "in", "tls-mode"]:
+                steps.append((words[2], "mode " + words[6]))
+            elif words[3] == "replicates":
+                steps.append((words[2], "link " + words[5]))
+    return steps
+
+
+def assert_replicas_first(ec, gid):
+    """Each replica's mode step before its primary's; going to preferred,
+    the link to TLS after the primary accepts TLS; no link step afterwards
+    (required: the links are TLS already)."""
+    steps = migration_order(ec, gid)
+    pos = {s: i for i, s in enumerate(steps)}
+    replicas = {n for n, _ in steps if not n.endswith("-001")}
+    assert replicas
+    for r in replicas:
+        p = r[:-4] + "-001"
+        for mode in ("preferred", "required"):
+            assert pos[(r, "mode " + mode)] < pos[(p, "mode " + mode)], steps
+        assert pos[(p, "mode preferred")] < pos[(r, "link TLS")] < pos[(p, "mode required")], steps
 
 
 def fetch_ca(c, tmp_path):
@@ -165,8 +197,13 @@ def migrate_under_load(ec, gid, ca, make_client):
     assert g["TransitEncryptionMode"] == "required"
     tls.more()
     tls.finish()
-    # the links moved to TLS before the primaries went to required: still up
-    assert set(replica_links(ec, gid, ca).values()) == {"up"}
+    # the links moved to TLS before the primaries went to required: still up,
+    # and never a full resync after the first one of each replica
+    infos = node_infos(ec, gid, ca)
+    assert {i["master_link_status"] for i in infos.values() if i["role"] == "slave"} == {"up"}
+    assert {k: i["sync_full"] for k, i in infos.items() if i["role"] == "master"} == \
+        {k: i["connected_slaves"] for k, i in infos.items() if i["role"] == "master"}
+    assert_replicas_first(ec, gid)
     return g
 
 
