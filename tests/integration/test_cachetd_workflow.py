@@ -22,7 +22,8 @@ import redis
 from redis.cluster import RedisCluster
 
 from conftest import wait_until
-from test_cachetd import cachetd, code_of, node_pids, raw_post, wait_available  # noqa: F401 - cachetd is a fixture
+from test_cachetd import (AWS_CLI, aws_cli, aws_cli_run, cachetd, code_of, node_pids,  # noqa: F401 - a fixture
+                          raw_post, wait_available)
 
 from botocore.exceptions import ClientError  # noqa: E402
 
@@ -375,3 +376,33 @@ def test_sigkill_during_cluster_create_and_migration(cachetd, tmp_path):
     w.more()
     w.finish()
     assert set(replica_links(ec, "crash", fetch_ca(c, tmp_path)).values()) == {"up"}
+
+
+@pytest.mark.skipif(not os.path.exists(AWS_CLI), reason="Debian's awscli is not installed")
+def test_aws_cli_cluster_mode(cachetd):
+    """A shorter run with the AWS CLI: a 2x1 cluster-mode group, to preferred, deleted."""
+    c = cachetd()
+
+    def group():
+        return aws_cli(c, "describe-replication-groups", "--replication-group-id", "cli-cme")["ReplicationGroups"][0]
+
+    g = aws_cli(c, "create-replication-group", "--replication-group-id", "cli-cme", "--replication-group-description",
+                "c", "--num-node-groups", "2", "--replicas-per-node-group", "1",
+                "--cache-parameter-group-name", "default.redis7.cluster.on")["ReplicationGroup"]
+    assert g["Status"] == "creating" and g["ClusterEnabled"] is True
+    wait_until(lambda: group()["Status"] == "available", timeout=30, interval=0.3, what="available")
+    g = group()
+    assert len(g["MemberClusters"]) == 4 and g["ConfigurationEndpoint"]["Port"] > 0
+    g = aws_cli(c, "modify-replication-group", "--replication-group-id", "cli-cme", "--transit-encryption-enabled",
+                "--transit-encryption-mode", "preferred", "--apply-immediately")["ReplicationGroup"]
+    assert g["Status"] == "modifying"
+    wait_until(lambda: group()["Status"] == "available", timeout=30, interval=0.3, what="migrated")
+    assert group()["TransitEncryptionMode"] == "preferred"
+    out = aws_cli_run(c, "create-replication-group", "--replication-group-id", "x", "--replication-group-description",
+                      "c", "--num-node-groups", "2", "--num-cache-clusters", "2")
+    assert out.returncode != 0 and "InvalidParameterCombination" in out.stderr
+    aws_cli(c, "delete-replication-group", "--replication-group-id", "cli-cme")
+    wait_until(lambda: "ReplicationGroupNotFoundFault" in aws_cli_run(
+        c, "describe-replication-groups", "--replication-group-id", "cli-cme").stderr, timeout=30, interval=0.3,
+        what="deleted")
+    assert node_pids(c.dir) == {}
