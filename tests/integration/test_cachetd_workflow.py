@@ -406,3 +406,42 @@ def test_aws_cli_cluster_mode(cachetd):
         c, "describe-replication-groups", "--replication-group-id", "cli-cme").stderr, timeout=30, interval=0.3,
         what="deleted")
     assert node_pids(c.dir) == {}
+
+
+def test_sigkill_loop_during_migrations(cachetd, tmp_path):
+    """cachetd SIGKILLed again and again while it migrates a 2x1 cluster-mode
+    group to preferred then required: each restart resumes, the group ends
+    consistent (every node at the mode, links TLS and up), clients see 0
+    failed operations and no node is ever restarted."""
+    import random
+    rnd = random.Random(20)
+    c = cachetd()
+    ec = c.client()
+    ec.create_replication_group(**cme_launch_request("loop"))
+    ce = wait_available(ec, "loop")["ConfigurationEndpoint"]
+    ca = fetch_ca(c, tmp_path)
+    pids = node_pids(c.dir)
+    clients = {}
+    for mode, tls in (("preferred", {}), ("required", dict(ssl=True, ssl_ca_certs=ca, ssl_cert_reqs="required"))):
+        w = clients[mode] = DowntimeTestClient(RedisCluster(host=ce["Address"], port=ce["Port"], **tls,
+                                                            **CLIENT_TIMEOUTS))
+        w.prefill_data(200)
+        w.start()
+        w.more()
+        modify_transit_encryption_mode(ec, "loop", mode)
+        for _ in range(6):
+            time.sleep(rnd.uniform(0, 0.08))  # a random point of the migration, not a wait for a state
+            c.kill(signal.SIGKILL)
+            c.start()
+            ec = c.client()
+        g = wait_available(ec, "loop")
+        assert g["TransitEncryptionMode"] == mode
+        w.more()
+        w.finish()
+    assert node_pids(c.dir) == pids
+    infos = node_infos(ec, "loop", ca)
+    assert {i["master_link_status"] for i in infos.values() if i["role"] == "slave"} == {"up"}
+    cc = ec.describe_cache_clusters(ShowCacheNodeInfo=True)["CacheClusters"]
+    assert {x["TransitEncryptionMode"] for x in cc} == {"required"}
+    with pytest.raises(redis.exceptions.RedisError):
+        redis.Redis(host=ce["Address"], port=ce["Port"], socket_timeout=2).ping()
