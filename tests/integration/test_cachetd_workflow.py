@@ -445,3 +445,29 @@ def test_sigkill_loop_during_migrations(cachetd, tmp_path):
     assert {x["TransitEncryptionMode"] for x in cc} == {"required"}
     with pytest.raises(redis.exceptions.RedisError):
         redis.Redis(host=ce["Address"], port=ce["Port"], socket_timeout=2).ping()
+
+
+def test_create_tls_required_with_replicas_and_replica_restart(cachetd, tmp_path):
+    """Created in required: every replica's link is TLS from its first sync;
+    a replica killed under a running cachetd comes back over TLS."""
+    c = cachetd()
+    ec = c.client()
+    ec.create_replication_group(ReplicationGroupId="sec", ReplicationGroupDescription="s", NumCacheClusters=3,
+                                TransitEncryptionEnabled=True)
+    g = wait_available(ec, "sec")
+    assert g["TransitEncryptionMode"] == "required" and g["MemberClusters"] == ["sec-001", "sec-002", "sec-003"]
+    ca = fetch_ca(c, tmp_path)
+    assert replica_links(ec, "sec", ca) == {"sec-002": "up", "sec-003": "up"}
+    pe = g["NodeGroups"][0]["PrimaryEndpoint"]
+    r = redis.Redis(host=pe["Address"], port=pe["Port"], ssl=True, ssl_ca_certs=ca, ssl_cert_reqs="required")
+    r.set("k", "v")
+    pid = node_pids(c.dir)["sec-003"]
+    os.kill(pid, signal.SIGKILL)
+    wait_until(lambda: node_pids(c.dir).get("sec-003") not in (None, pid), what="replica restarted")
+    wait_until(lambda: replica_links(ec, "sec", ca) == {"sec-002": "up", "sec-003": "up"}, timeout=20,
+               what="replica's TLS link up again")
+    rp = g["NodeGroups"][0]["NodeGroupMembers"][2]["ReadEndpoint"]["Port"]
+    rr = redis.Redis(host="127.0.0.1", port=rp, ssl=True, ssl_ca_certs=ca, ssl_cert_reqs="required")
+    assert rr.get("k") == b"v"
+    assert rr.info("replication")["role"] == "slave"
+    assert node_infos(ec, "sec", ca)["sec-001"]["connected_slaves"] == 2
