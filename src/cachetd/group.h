@@ -13,7 +13,7 @@
  *   available -> modifying       ModifyReplicationGroup changing the TLS mode
  *   modifying -> available       every node at the target TLS mode, every
  *                                replica link at its target transport and up
- *                                (reconcile; the steps: migrateGroup, group.c)
+ *                                (reconcile; the steps: migrateGroup, reconcile.c)
  *   available|create-failed -> deleting   DeleteReplicationGroup
  *   deleting  -> (gone)          nodes stopped, records removed (reconcile)
  * Invariants: the API only moves a group out of a stable state (available,

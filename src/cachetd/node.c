@@ -73,7 +73,7 @@ int cdNodeWriteConfig(const cdNodeConf *c, char *err, size_t errlen) {
                    c->key, c->ca);
     if (tlsOn) textAppend(&b, "tls-mode %s\n", c->tlsMode);
     /* A replica's link to its primary: TLS once the primary accepts it (the
-     * migration moves links, group.c), so the primary may go to required. */
+     * migration moves links, reconcile.c), so the primary may go to required. */
     if (c->primaryHost && c->replTls) textAppend(&b, "tls-replication yes\n");
     if (c->clusterId) textAppend(&b, "cluster-enabled yes\ncluster-config-file %s/cluster.conf\n", c->dir);
     int rc = fdWriteAll(fd, b.p, b.len);

@@ -4,7 +4,7 @@
  * RESP client (plaintext or TLS) for the admin user.
  *
  * Must never be called from an HTTP handler thread: the client blocks (with
- * timeouts) and stop waits for the process; the reconciler (group.c) on the
+ * timeouts) and stop waits for the process; the reconciler (reconcile.c) on the
  * main thread is the only caller. Never signals a pid it has not checked. */
 #ifndef CACHETD_NODE_H
 #define CACHETD_NODE_H
