@@ -276,8 +276,11 @@ static int parseShape(const cdParams *p, groupShape *s, char **slots, cdReply *o
     int ngc = 0; /* NodeGroupConfiguration members given */
     for (int i = 0; i < p->n; i++)
         if (!strncmp(p->k[i], NGC, strlen(NGC))) {
-            int k = atoi(p->k[i] + strlen(NGC));
-            if (k > ngc) ngc = k;
+            /* Clamped: a member number past the limit is refused below
+             * without walking up to it. */
+            long k = strtol(p->k[i] + strlen(NGC), NULL, 10);
+            if (k > MAX_SHARDS) k = MAX_SHARDS + 1;
+            if (k > ngc) ngc = (int)k;
         }
     int numGiven = cdParamsGet(p, "NumCacheClusters") != NULL, nngGiven = cdParamsGet(p, "NumNodeGroups") != NULL;
     const char *msg = NULL, *code = "InvalidParameterCombination";
@@ -306,7 +309,8 @@ static int parseShape(const cdParams *p, groupShape *s, char **slots, cdReply *o
         s->replicas = (int)num - 1;
         if (num < 1 || num > 6) msg = "NumCacheClusters must be between 1 and 6 (1 primary plus up to 5 replicas).";
     } else {
-        s->shards = (int)(ngc ? ngc : nngGiven ? nng : 1);
+        long long shards = ngc ? ngc : nngGiven ? nng : 1;
+        s->shards = shards > MAX_SHARDS ? MAX_SHARDS + 1 : (int)shards; /* refused below, never truncated */
         /* ReplicaCount of NodeGroupConfiguration: the same for every shard
          * here (cachetd builds uniform shards). */
         long long rc = -1;
@@ -319,7 +323,8 @@ static int parseShape(const cdParams *p, groupShape *s, char **slots, cdReply *o
             else if (v >= 0) rc = v;
         }
         if (!msg && rc >= 0 && rpng >= 0 && rc != rpng) msg = "ReplicaCount and ReplicasPerNodeGroup differ.";
-        s->replicas = (int)(rc >= 0 ? rc : rpng >= 0 ? rpng : 0);
+        long long replicas = rc >= 0 ? rc : rpng >= 0 ? rpng : 0;
+        s->replicas = replicas > 5 ? 6 : (int)replicas; /* refused below, never truncated */
         if (!msg && (s->shards < 1 || s->shards > MAX_SHARDS)) msg = "NumNodeGroups must be between 1 and 90.";
         if (!msg && (s->replicas < 0 || s->replicas > 5)) msg = "ReplicasPerNodeGroup must be between 0 and 5.";
     }

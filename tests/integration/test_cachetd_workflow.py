@@ -302,7 +302,11 @@ def test_cluster_mode_create_errors_and_slots(cachetd):
     for kw, code in [(dict(NumCacheClusters=2, ClusterMode="enabled"), "InvalidParameterCombination"),
                                   (dict(ClusterMode="disabled", CacheParameterGroupName="default.redis7.cluster.on"),
                       "InvalidParameterCombination"),
-                     (dict(ClusterMode="sometimes"), "InvalidParameterValue")]:
+                     (dict(ClusterMode="sometimes"), "InvalidParameterValue"),
+                     (dict(NumNodeGroups=4294967297), "InvalidParameterValue"),  # not truncated to 1
+                     (dict(NumNodeGroups=2, ReplicasPerNodeGroup=4294967297), "InvalidParameterValue"),
+                     ({"NodeGroupConfiguration.NodeGroupConfiguration.2147483647.Slots": "0-16383"},
+                      "InvalidParameterValue")]:
         status, body = create_raw(c, ReplicationGroupId="bad", **kw)
         assert status == 400 and f"<Code>{code}</Code>" in body, (kw, body)
     base = dict(ReplicationGroupDescription="x")
