@@ -2,9 +2,13 @@
 """cachetd timings (docs/control-plane.md, issue 20 "Speed"):
   - CreateReplicationGroup -> available, one node
   - each TLS migration step (none->preferred->required) until available again
+  - cluster mode enabled, median of RUNS: create -> available for 1 shard x 1
+    replica and 3 shards x 1 replica (6 nodes), and each migration step
+    (none->preferred->required->preferred->none) on the 6-node group
   - DescribeReplicationGroups latency p50/p99 with GROUPS groups
   - cachetd's resident memory
-Usage: /usr/bin/python3 bench/cachetd_bench.py [GROUPS]   (default 20; each group is a process)
+Usage: /usr/bin/python3 bench/cachetd_bench.py [GROUPS [RUNS]]
+       (GROUPS default 20, each group a process; RUNS default 5)
 Starts its own cachetd on a free port with a temporary data directory and
 stops it and every node it started (by PID) at the end."""
 import os
@@ -23,6 +27,8 @@ from botocore.config import Config  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GROUPS = int(sys.argv[1]) if len(sys.argv) > 1 else 20
+RUNS = int(sys.argv[2]) if len(sys.argv) > 2 else 5
+STEPS = (("preferred", True), ("required", True), ("preferred", True), (None, False))
 
 
 def free_port():
@@ -37,6 +43,50 @@ def wait_status(ec, gid, want="available"):
         if st == want:
             return
         time.sleep(0.005)
+
+
+def ms_since(t):
+    return 1000 * (time.monotonic() - t)
+
+
+def median(xs):
+    xs = sorted(xs)
+    return xs[len(xs) // 2]
+
+
+def cluster_runs(ec):
+    """Median create -> available of 1x1 and 3x1 cluster-mode groups, and of
+    each migration step on the 3x1 (6-node) group."""
+    create = {1: [], 3: []}
+    steps = [[] for _ in STEPS]
+    for run in range(RUNS):
+        for shards in (1, 3):
+            gid = f"c{shards}x1-{run}"
+            t = time.monotonic()
+            ec.create_replication_group(ReplicationGroupId=gid, ReplicationGroupDescription="b",
+                                        NumNodeGroups=shards, ReplicasPerNodeGroup=1)
+            wait_status(ec, gid)
+            create[shards].append(ms_since(t))
+            if shards == 3:
+                for i, (mode, on) in enumerate(STEPS):
+                    kw = dict(TransitEncryptionMode=mode) if mode else {}
+                    t = time.monotonic()
+                    ec.modify_replication_group(ReplicationGroupId=gid, TransitEncryptionEnabled=on,
+                                                ApplyImmediately=True, **kw)
+                    wait_status(ec, gid)
+                    steps[i].append(ms_since(t))
+            ec.delete_replication_group(ReplicationGroupId=gid)
+            while gid in [g["ReplicationGroupId"] for g in ec.describe_replication_groups()["ReplicationGroups"]]:
+                time.sleep(0.01)
+    for shards in (1, 3):
+        print(f"cluster mode, {shards} shard(s) x 1 replica ({2 * shards} nodes): create -> available, median of "
+              f"{RUNS}: {median(create[shards]):.0f} ms (all: {', '.join(f'{x:.0f}' for x in create[shards])})")
+    prev = "none"
+    for (mode, on), xs in zip(STEPS, steps):
+        cur = mode or "none"
+        print(f"migration step {prev} -> {cur} (6 nodes), median of {RUNS}: {median(xs):.0f} ms "
+              f"(all: {', '.join(f'{x:.0f}' for x in xs)})")
+        prev = cur
 
 
 def main():
@@ -65,6 +115,7 @@ def main():
                                         TransitEncryptionMode=mode, ApplyImmediately=True)
             wait_status(ec, "b0")
             print(f"migration step -> {mode} (1 node): {1000 * (time.monotonic() - t):.0f} ms")
+        cluster_runs(ec)
         for i in range(1, GROUPS):
             ec.create_replication_group(ReplicationGroupId=f"b{i}", ReplicationGroupDescription="b")
         for i in range(1, GROUPS):

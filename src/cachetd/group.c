@@ -1,31 +1,24 @@
-/* group.c - replication groups (group.h): the API actions, their XML, the
- * events, and the reconciler driving creation, supervision, the TLS
- * migration and deletion. Owns the "group", "node" and "event" records.
- * Must never talk to a node while handling an API request. */
+/* group.c - replication groups (group.h): the API actions and their XML,
+ * the records' helpers shared with the reconciler (group_int.h), the group
+ * state machine's one setter, the events. Owns the "group", "node" and
+ * "event" records' layout. Must never talk to a node (the reconciler,
+ * reconcile.c, does). */
 #include "group.h"
 
 #include <ctype.h>
-#include <ftw.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include "ca.h"
 #include "cachetd.h"
 #include "dassert.h"
+#include "group_int.h"
 #include "log.h"
 #include "mem.h"
 #include "node.h"
 #include "store.h"
 
-#define CREATE_TIMEOUT_MS 30000
-#define EVENT_KEEP_MS (14LL * 24 * 3600 * 1000) /* ElastiCache keeps 14 days */
-#define RESTART_BACKOFF_MAX_MS 30000
 
 /* ---- small helpers ----------------------------------------------------- */
 
@@ -39,25 +32,25 @@ static void replyOk(cdReply *out, const char *action, const char *body, const ch
     out->body = cdXmlResponse(action, body, rid);
 }
 
-static const char *recStr(const cdParams *r, const char *k) {
+const char *recStr(const cdParams *r, const char *k) {
     const char *v = cdParamsGet(r, k);
     return v ? v : "";
 }
 
 /* Records only hold integers cachetd wrote; a damaged one reads as 0. */
-static long long recInt(const cdParams *r, const char *k) {
+long long recInt(const cdParams *r, const char *k) {
     const char *v = recStr(r, k);
     long long n;
     return string2ll(v, strlen(v), &n) ? n : 0;
 }
 
-static void recSetInt(cdParams *r, const char *k, long long v) {
+void recSetInt(cdParams *r, const char *k, long long v) {
     char b[32];
     snprintf(b, sizeof(b), "%lld", v);
     cdParamsSet(r, k, b);
 }
 
-static void addEvent(const char *src, const char *type, const char *msg) {
+void addEvent(const char *src, const char *type, const char *msg) {
     static int seq;
     char id[64];
     long long now = mstime();
@@ -85,9 +78,47 @@ static int validId(char *id) {
     return 1;
 }
 
-static void nodeId(char *out, size_t len, const char *group, int idx) { snprintf(out, len, "%s-%03d", group, idx); }
+groupShape shapeOf(const cdParams *g) {
+    groupShape s = {(int)recInt(g, "shards"), (int)recInt(g, "replicas"), (int)recInt(g, "cluster")};
+    if (s.shards < 1) {
+        s.shards = 1;
+        s.replicas = (int)recInt(g, "num") - 1;
+    }
+    if (s.replicas < 0) s.replicas = 0;
+    return s;
+}
 
-static void nodeDir(char *out, size_t len, const char *nid) { snprintf(out, len, "%s/nodes/%s", cd.dataDir, nid); }
+/* ElastiCache's member cluster names: <group>-001, -002 (cluster mode
+ * disabled); <group>-0001-001 (shard 1, its first node) when enabled. */
+void memberId(char *out, size_t len, const char *group, const groupShape *s, int shard, int member) {
+    if (s->cluster)
+        snprintf(out, len, "%s-%04d-%03d", group, shard, member);
+    else
+        snprintf(out, len, "%s-%03d", group, member);
+}
+
+int loadNodes(const char *gid, const groupShape *s, groupNode **out) {
+    int per = s->replicas + 1, n = s->shards * per;
+    groupNode *v = memCalloc((size_t)n * sizeof(*v));
+    for (int i = 0; i < n; i++) {
+        v[i].shard = i / per + 1;
+        v[i].member = i % per + 1;
+        memberId(v[i].id, sizeof(v[i].id), gid, s, v[i].shard, v[i].member);
+        v[i].have = cdStoreGet(cd.store, "node", v[i].id, &v[i].rec) == 1;
+    }
+    *out = v;
+    return n;
+}
+
+void freeNodes(groupNode *v, int n) {
+    for (int i = 0; i < n; i++) cdParamsFree(&v[i].rec);
+    memFree(v);
+}
+
+/* The index of node i's shard primary. */
+int primaryOf(const groupShape *s, int i) { return i - i % (s->replicas + 1); }
+
+void nodeDir(char *out, size_t len, const char *nid) { snprintf(out, len, "%s/nodes/%s", cd.dataDir, nid); }
 
 /* 1 if from -> to is an edge of the state machine in group.h (from is NULL
  * for a group being created). */
@@ -101,7 +132,7 @@ static int validTransition(const char *from, const char *to) {
 }
 
 /* The one place a group's status changes: asserts the transition. */
-static void setStatus(cdParams *g, const char *to) {
+void setStatus(cdParams *g, const char *to) {
     CACHET_ASSERT(validTransition(cdParamsGet(g, "status"), to));
     cdParamsSet(g, "status", to);
 }
@@ -113,7 +144,7 @@ static void endpointXml(textBuf *b, const char *name, int port) {
 }
 
 static void groupXml(textBuf *b, const char *id, const cdParams *g) {
-    int num = (int)recInt(g, "num");
+    groupShape s = shapeOf(g);
     const char *mode = recStr(g, "mode");
     textAppend(b, "<ReplicationGroupId>%s</ReplicationGroupId>", id);
     cdXmlElem(b, "Description", recStr(g, "desc"));
@@ -124,46 +155,52 @@ static void groupXml(textBuf *b, const char *id, const cdParams *g) {
         if (strcmp(recStr(g, "target"), "none")) cdXmlElem(b, "TransitEncryptionMode", recStr(g, "target"));
     }
     textAppend(b, "</PendingModifiedValues>");
+    groupNode *nodes;
+    int num = loadNodes(id, &s, &nodes), per = s.replicas + 1;
     textAppend(b, "<MemberClusters>");
-    for (int i = 1; i <= num; i++) {
-        char nid[64];
-        nodeId(nid, sizeof(nid), id, i);
-        cdXmlElem(b, "ClusterId", nid);
-    }
+    for (int i = 0; i < num; i++) cdXmlElem(b, "ClusterId", nodes[i].id);
     textAppend(b, "</MemberClusters>");
-    textAppend(b, "<NodeGroups><NodeGroup><NodeGroupId>0001</NodeGroupId>");
-    cdXmlElem(b, "Status", recStr(g, "status"));
-    int primaryPort = 0, readerPort = 0;
-    textBuf members = {0};
-    textAppend(&members, "%s", "");
-    for (int i = 1; i <= num; i++) {
-        char nid[64];
-        nodeId(nid, sizeof(nid), id, i);
-        cdParams n = {0};
-        if (cdStoreGet(cd.store, "node", nid, &n) == 1) {
-            int port = (int)recInt(&n, "port");
-            if (i == 1) primaryPort = port;
-            if (i == 2 || (num == 1 && i == 1)) readerPort = port;
-            textAppend(&members, "<NodeGroupMember>");
-            cdXmlElem(&members, "CacheClusterId", nid);
-            cdXmlElem(&members, "CacheNodeId", "0001");
-            endpointXml(&members, "ReadEndpoint", port);
-            cdXmlElem(&members, "PreferredAvailabilityZone", "local");
-            cdXmlElem(&members, "CurrentRole", i == 1 ? "primary" : "replica");
-            textAppend(&members, "</NodeGroupMember>");
+    textAppend(b, "<NodeGroups>");
+    for (int sh = 0; sh < s.shards; sh++) {
+        groupNode *p = &nodes[sh * per];
+        textAppend(b, "<NodeGroup><NodeGroupId>%04d</NodeGroupId>", sh + 1);
+        cdXmlElem(b, "Status", recStr(g, "status"));
+        if (s.cluster) {
+            char key[32];
+            snprintf(key, sizeof(key), "slots.%d", sh + 1);
+            cdXmlElem(b, "Slots", recStr(g, key));
+        } else if (p->have) {
+            /* One reader endpoint for the shard: its first replica (the
+             * primary when it has none); ElastiCache's is a DNS name over them. */
+            endpointXml(b, "PrimaryEndpoint", (int)recInt(&p->rec, "port"));
+            groupNode *r = s.replicas && p[1].have ? &p[1] : p;
+            endpointXml(b, "ReaderEndpoint", (int)recInt(&r->rec, "port"));
         }
-        cdParamsFree(&n);
+        textAppend(b, "<NodeGroupMembers>");
+        for (int m = 0; m < per; m++) {
+            groupNode *n = &p[m];
+            if (!n->have) continue;
+            textAppend(b, "<NodeGroupMember>");
+            cdXmlElem(b, "CacheClusterId", n->id);
+            cdXmlElem(b, "CacheNodeId", "0001");
+            /* ElastiCache gives cluster-mode members no ReadEndpoint or role:
+             * clients find them through the configuration endpoint. */
+            if (!s.cluster) endpointXml(b, "ReadEndpoint", (int)recInt(&n->rec, "port"));
+            cdXmlElem(b, "PreferredAvailabilityZone", "local");
+            if (!s.cluster) cdXmlElem(b, "CurrentRole", m == 0 ? "primary" : "replica");
+            textAppend(b, "</NodeGroupMember>");
+        }
+        textAppend(b, "</NodeGroupMembers></NodeGroup>");
     }
-    if (primaryPort) {
-        endpointXml(b, "PrimaryEndpoint", primaryPort);
-        endpointXml(b, "ReaderEndpoint", readerPort);
-    }
-    textAppend(b, "<NodeGroupMembers>%s</NodeGroupMembers></NodeGroup></NodeGroups>", members.p);
-    memFree(members.p);
+    textAppend(b, "</NodeGroups>");
+    /* One port serves plaintext and TLS (tls-mode preferred), so neither
+     * this nor any other endpoint changes during a TLS migration. */
+    if (s.cluster && num && nodes[0].have) endpointXml(b, "ConfigurationEndpoint", (int)recInt(&nodes[0].rec, "port"));
+    freeNodes(nodes, num);
     cdXmlElem(b, "AutomaticFailover", recInt(g, "auto_failover") ? "enabled" : "disabled");
     cdXmlElem(b, "MultiAZ", recInt(g, "multi_az") ? "enabled" : "disabled");
     cdXmlElemInt(b, "SnapshotRetentionLimit", 0);
-    cdXmlElemBool(b, "ClusterEnabled", 0);
+    cdXmlElemBool(b, "ClusterEnabled", s.cluster);
     cdXmlElem(b, "CacheNodeType", recStr(g, "node_type"));
     cdXmlElemBool(b, "AuthTokenEnabled", 0);
     cdXmlElemBool(b, "TransitEncryptionEnabled", strcmp(mode, "none") != 0);
@@ -178,6 +215,175 @@ static void groupXml(textBuf *b, const char *id, const cdParams *g) {
 }
 
 /* ---- CreateReplicationGroup -------------------------------------------- */
+
+#define MAX_SHARDS 90
+#define MAX_NODES 90 /* ElastiCache's default quota of nodes per cluster */
+#define NGC "NodeGroupConfiguration.NodeGroupConfiguration."
+
+static void freeSlots(char **slots) {
+    for (int i = 0; i < MAX_SHARDS; i++) {
+        memFree(slots[i]);
+        slots[i] = NULL;
+    }
+}
+
+static char *dupStr(const char *s) {
+    size_t n = strlen(s) + 1;
+    char *d = memAlloc(n);
+    memcpy(d, s, n);
+    return d;
+}
+
+/* A Slots value ("0-8191", or ranges and slots joined by commas): 0 when
+ * every slot it names is in 0-16383 and not yet in used, which it marks. */
+static int markSlots(const char *v, unsigned char *used) {
+    const char *c = v;
+    if (!*c) return -1;
+    while (*c) {
+        char *e;
+        if (!isdigit((unsigned char)*c)) return -1;
+        long a = strtol(c, &e, 10), z = a;
+        if (*e == '-') {
+            if (!isdigit((unsigned char)e[1])) return -1;
+            z = strtol(e + 1, &e, 10);
+        }
+        if (a < 0 || z > 16383 || a > z || (*e && *e != ',') || (*e == ',' && !e[1])) return -1;
+        for (long x = a; x <= z; x++) {
+            if (used[x]) return -1;
+            used[x] = 1;
+        }
+        c = *e ? e + 1 : e;
+    }
+    return 0;
+}
+
+/* The shape a CreateReplicationGroup asks for, with ElastiCache's rules:
+ * cluster mode is enabled by ClusterMode=enabled|compatible, a *.cluster.on
+ * parameter group, NumNodeGroups or NodeGroupConfiguration; disabled groups
+ * take NumCacheClusters (1-6) or ReplicasPerNodeGroup (0-5). slots[i] gets
+ * shard i+1's slot ranges (an even split unless NodeGroupConfiguration gives
+ * them). 0, or -1 with the error replied. */
+static int parseShape(const cdParams *p, groupShape *s, char **slots, cdReply *out, const char *rid) {
+    long long num, rpng, nng;
+    if (cdParamInt(p, "NumCacheClusters", 0, &num) || cdParamInt(p, "ReplicasPerNodeGroup", -1, &rpng) ||
+        cdParamInt(p, "NumNodeGroups", 0, &nng)) {
+        replyError(out, 400, "InvalidParameterValue", "Invalid integer parameter.", rid);
+        return -1;
+    }
+    const char *cm = cdParamsGet(p, "ClusterMode"), *pg = cdParamsGet(p, "CacheParameterGroupName");
+    size_t pgl = pg ? strlen(pg) : 0;
+    int pgOn = pgl > 11 && !strcmp(pg + pgl - 11, ".cluster.on");
+    int ngc = 0; /* NodeGroupConfiguration members given */
+    for (int i = 0; i < p->n; i++)
+        if (!strncmp(p->k[i], NGC, strlen(NGC))) {
+            /* Clamped: a member number past the limit is refused below
+             * without walking up to it. */
+            long k = strtol(p->k[i] + strlen(NGC), NULL, 10);
+            if (k > MAX_SHARDS) k = MAX_SHARDS + 1;
+            if (k > ngc) ngc = (int)k;
+        }
+    int numGiven = cdParamsGet(p, "NumCacheClusters") != NULL, nngGiven = cdParamsGet(p, "NumNodeGroups") != NULL;
+    const char *msg = NULL, *code = "InvalidParameterCombination";
+    if (cm && strcasecmp(cm, "enabled") && strcasecmp(cm, "disabled") && strcasecmp(cm, "compatible")) {
+        msg = "ClusterMode must be one of: enabled, disabled, compatible.";
+        code = "InvalidParameterValue";
+    } else if (cm && !strcasecmp(cm, "disabled") && (pgOn || nng > 1 || ngc > 1)) {
+        msg = "Cluster mode is disabled: NumNodeGroups, NodeGroupConfiguration and a cluster.on parameter group "
+              "can't be used.";
+    }
+    s->cluster = (cm && strcasecmp(cm, "disabled")) || pgOn || ((nngGiven || ngc) && !(cm && !strcasecmp(cm, "disabled")));
+    if (!msg && numGiven && (s->cluster || nngGiven))
+        msg = "NumCacheClusters can't be used with NumNodeGroups or cluster mode enabled; use NumNodeGroups and "
+              "ReplicasPerNodeGroup.";
+    if (!msg && numGiven && rpng >= 0) msg = "Cannot specify both NumCacheClusters and ReplicasPerNodeGroup.";
+    if (!msg && nngGiven && ngc && nng != ngc)
+        msg = "NumNodeGroups must equal the number of NodeGroupConfiguration members.";
+    if (msg) {
+        replyError(out, 400, code, msg, rid);
+        return -1;
+    }
+    code = "InvalidParameterValue";
+    if (!s->cluster) {
+        if (!numGiven) num = rpng >= 0 ? rpng + 1 : 1;
+        s->shards = 1;
+        s->replicas = (int)num - 1;
+        if (num < 1 || num > 6) msg = "NumCacheClusters must be between 1 and 6 (1 primary plus up to 5 replicas).";
+    } else {
+        long long shards = ngc ? ngc : nngGiven ? nng : 1;
+        s->shards = shards > MAX_SHARDS ? MAX_SHARDS + 1 : (int)shards; /* refused below, never truncated */
+        /* ReplicaCount of NodeGroupConfiguration: the same for every shard
+         * here (cachetd builds uniform shards). */
+        long long rc = -1;
+        for (int i = 1; i <= ngc && !msg; i++) {
+            char k[128];
+            long long v;
+            snprintf(k, sizeof(k), NGC "%d.ReplicaCount", i);
+            if (cdParamInt(p, k, -1, &v)) msg = "Invalid integer parameter.";
+            else if (v >= 0 && rc >= 0 && v != rc) msg = "Every node group must have the same ReplicaCount.";
+            else if (v >= 0) rc = v;
+        }
+        if (!msg && rc >= 0 && rpng >= 0 && rc != rpng) msg = "ReplicaCount and ReplicasPerNodeGroup differ.";
+        long long replicas = rc >= 0 ? rc : rpng >= 0 ? rpng : 0;
+        s->replicas = replicas > 5 ? 6 : (int)replicas; /* refused below, never truncated */
+        if (!msg && (s->shards < 1 || s->shards > MAX_SHARDS)) msg = "NumNodeGroups must be between 1 and 90.";
+        if (!msg && (s->replicas < 0 || s->replicas > 5)) msg = "ReplicasPerNodeGroup must be between 0 and 5.";
+    }
+    if (!msg && s->shards * (s->replicas + 1) > MAX_NODES) {
+        replyError(out, 400, "NodeQuotaForClusterExceeded",
+                   "The request would exceed the maximum of 90 nodes in a replication group.", rid);
+        return -1;
+    }
+    if (!msg && s->cluster) {
+        unsigned char *used = memCalloc(16384);
+        int given = 0;
+        for (int i = 0; i < s->shards && !msg; i++) {
+            char k[128];
+            snprintf(k, sizeof(k), NGC "%d.Slots", i + 1);
+            const char *v = cdParamsGet(p, k);
+            given += v != NULL;
+            if (v && markSlots(v, used)) msg = "Slots must be slot ranges (first-last, comma-separated) within "
+                                               "0-16383 that no other node group has.";
+            else if (v) slots[i] = dupStr(v);
+        }
+        for (int x = 0; x < 16384 && !msg && given; x++)
+            if (!used[x]) msg = "The node groups' Slots must cover every slot 0-16383.";
+        if (!msg && given && given != s->shards) msg = "Slots must be given for every node group or none.";
+        for (int i = 0; i < s->shards && !msg && !given; i++) {
+            /* Even split as ElastiCache makes it: 0-8191,8192-16383 for two. */
+            char v[32];
+            int first = (int)(((long)i * 16384 + s->shards - 1) / s->shards);
+            int last = (int)(((long)(i + 1) * 16384 + s->shards - 1) / s->shards) - 1;
+            snprintf(v, sizeof(v), "%d-%d", first, last);
+            slots[i] = dupStr(v);
+        }
+        memFree(used);
+    }
+    if (msg) {
+        freeSlots(slots);
+        replyError(out, 400, code, msg, rid);
+        return -1;
+    }
+    return 0;
+}
+
+/* The remaining options' checks: NULL when they are valid, else a message
+ * prefixed with 'V' (InvalidParameterValue) or 'C' (...Combination). */
+static const char *createOptions(const cdParams *p, const groupShape *s, int num) {
+    int af = cdParamBool(p, "AutomaticFailoverEnabled", -2), maz = cdParamBool(p, "MultiAZEnabled", 0);
+    int te = cdParamBool(p, "TransitEncryptionEnabled", 0);
+    const char *tm = cdParamsGet(p, "TransitEncryptionMode");
+    if (af == -1 || maz < 0 || te < 0) return "VBoolean parameters must be true or false.";
+    if (s->cluster && af == 0)
+        return "CRedis with cluster mode enabled cannot be created with automatic failover disabled.";
+    if (!s->cluster && af == 1 && num < 2)
+        return "CAutomatic failover requires at least 2 cache clusters (NumCacheClusters >= 2).";
+    if (maz && !s->cluster && af != 1) return "CMulti-AZ requires automatic failover to be enabled.";
+    if (tm && strcmp(tm, "preferred") && strcmp(tm, "required"))
+        return "VTransitEncryptionMode must be one of: preferred, required.";
+    if (tm && !te) return "CTransitEncryptionMode requires TransitEncryptionEnabled to be true.";
+    return NULL;
+}
+
 
 /* The request's parameters minus Action/Version, as a retry compares them. */
 static char *requestKey(const cdParams *p) {
@@ -208,41 +414,27 @@ static void actCreate(const cdParams *p, const char *rid, cdReply *out) {
     const char *engine = cdParamsGet(p, "Engine");
     if (engine && strcasecmp(engine, "redis"))
         return replyError(out, 400, "InvalidParameterValue", "Engine must be redis.", rid);
-    long long num, port, rpng;
-    if (cdParamInt(p, "NumCacheClusters", 0, &num) || cdParamInt(p, "Port", 6379, &port) ||
-        cdParamInt(p, "ReplicasPerNodeGroup", -1, &rpng))
+    long long port;
+    if (cdParamInt(p, "Port", 6379, &port))
         return replyError(out, 400, "InvalidParameterValue", "Invalid integer parameter.", rid);
-    if (cdParamsGet(p, "NumNodeGroups") || cdParamsGet(p, "NodeGroupConfiguration.NodeGroupConfiguration.1.Slots") ||
-        (cdParamsGet(p, "ClusterMode") && strcasecmp(cdParamsGet(p, "ClusterMode"), "disabled")))
-        return replyError(out, 400, "InvalidParameterValue",
-                          "Cluster mode enabled replication groups are not supported by this cachetd yet.", rid);
-    int numGiven = cdParamsGet(p, "NumCacheClusters") != NULL;
-    if (numGiven && rpng >= 0)
-        return replyError(out, 400, "InvalidParameterCombination",
-                          "Cannot specify both NumCacheClusters and ReplicasPerNodeGroup.", rid);
-    if (!numGiven) num = rpng >= 0 ? rpng + 1 : 1;
-    if (num < 1 || num > 6)
-        return replyError(out, 400, "InvalidParameterValue",
-                          "NumCacheClusters must be between 1 and 6 (1 primary plus up to 5 replicas).", rid);
-    if (port < 1 || port > 65535)
+    groupShape shape;
+    char *slots[MAX_SHARDS] = {0};
+    if (parseShape(p, &shape, slots, out, rid)) return;
+    int num = shape.shards * (shape.replicas + 1);
+    if (port < 1 || port > 65535) {
+        freeSlots(slots);
         return replyError(out, 400, "InvalidParameterValue", "Port must be between 1 and 65535.", rid);
-    int af = cdParamBool(p, "AutomaticFailoverEnabled", 0), maz = cdParamBool(p, "MultiAZEnabled", 0);
-    int te = cdParamBool(p, "TransitEncryptionEnabled", 0);
-    if (af < 0 || maz < 0 || te < 0)
-        return replyError(out, 400, "InvalidParameterValue", "Boolean parameters must be true or false.", rid);
-    if (af && num < 2)
-        return replyError(out, 400, "InvalidParameterCombination",
-                          "Automatic failover requires at least 2 cache clusters (NumCacheClusters >= 2).", rid);
-    if (maz && !af)
-        return replyError(out, 400, "InvalidParameterCombination",
-                          "Multi-AZ requires automatic failover to be enabled.", rid);
+    }
+    const char *bad = createOptions(p, &shape, num);
+    if (bad) {
+        freeSlots(slots);
+        return replyError(out, 400, bad[0] == 'V' ? "InvalidParameterValue" : "InvalidParameterCombination", bad + 1,
+                          rid);
+    }
+    /* Cluster mode enabled: automatic failover is always on (ElastiCache). */
+    int af = shape.cluster ? 1 : cdParamBool(p, "AutomaticFailoverEnabled", 0);
+    int maz = cdParamBool(p, "MultiAZEnabled", 0), te = cdParamBool(p, "TransitEncryptionEnabled", 0);
     const char *tm = cdParamsGet(p, "TransitEncryptionMode");
-    if (tm && strcmp(tm, "preferred") && strcmp(tm, "required"))
-        return replyError(out, 400, "InvalidParameterValue",
-                          "TransitEncryptionMode must be one of: preferred, required.", rid);
-    if (tm && !te)
-        return replyError(out, 400, "InvalidParameterCombination",
-                          "TransitEncryptionMode requires TransitEncryptionEnabled to be true.", rid);
     const char *mode = te ? (tm ? tm : "required") : "none";
 
     char *key = requestKey(p);
@@ -265,6 +457,7 @@ static void actCreate(const cdParams *p, const char *rid, cdReply *out) {
         }
         cdParamsFree(&old);
         memFree(key);
+        freeSlots(slots);
         return;
     }
     cdParams g = {0};
@@ -274,6 +467,16 @@ static void actCreate(const cdParams *p, const char *rid, cdReply *out) {
     cdParamsSet(&g, "engine_version", cdParamsGet(p, "EngineVersion") ? cdParamsGet(p, "EngineVersion") : "7.0");
     cdParamsSet(&g, "node_type", cdParamsGet(p, "CacheNodeType") ? cdParamsGet(p, "CacheNodeType") : "cache.t4g.micro");
     recSetInt(&g, "num", num);
+    recSetInt(&g, "shards", shape.shards);
+    recSetInt(&g, "replicas", shape.replicas);
+    recSetInt(&g, "cluster", shape.cluster);
+    if (shape.cluster) recSetInt(&g, "epoch", 1); /* the first map pushed */
+    for (int i = 0; i < shape.shards && shape.cluster; i++) {
+        char k[32];
+        snprintf(k, sizeof(k), "slots.%d", i + 1);
+        cdParamsSet(&g, k, slots[i]);
+    }
+    freeSlots(slots);
     recSetInt(&g, "port", port);
     cdParamsSet(&g, "mode", mode);
     recSetInt(&g, "auto_failover", af);
@@ -284,23 +487,39 @@ static void actCreate(const cdParams *p, const char *rid, cdReply *out) {
         if (!strncmp(p->k[i], "Tags.", 5)) cdParamsSet(&g, p->k[i], p->v[i]);
     int err = cdStoreBegin(cd.store);
     err |= cdStorePut(cd.store, "group", id, &g);
-    for (int i = 1; i <= num && !err; i++) {
-        char nid[64], pass[33];
-        nodeId(nid, sizeof(nid), id, i);
+    int ports[MAX_NODES];
+    for (int i = 0; i < num && !err; i++) {
+        int shard = i / (shape.replicas + 1) + 1, member = i % (shape.replicas + 1) + 1;
+        char nid[64], pass[33], cid[41];
+        memberId(nid, sizeof(nid), id, &shape, shard, member);
         cdParams n = {0};
         cdParamsSet(&n, "group", id);
-        recSetInt(&n, "index", i);
-        recSetInt(&n, "port", cdFreePort());
+        recSetInt(&n, "shard", shard);
+        recSetInt(&n, "index", member);
+        /* Free ports, distinct within the group (bound then released). */
+        for (int again = 1; again;) {
+            ports[i] = cdFreePort();
+            again = 0;
+            for (int j = 0; j < i; j++) again |= ports[j] == ports[i];
+        }
+        recSetInt(&n, "port", ports[i]);
         recSetInt(&n, "pid", 0);
         randomHex(pass, 32);
         pass[32] = 0;
         cdParamsSet(&n, "pass", pass);
         cdParamsSet(&n, "tls", mode);
+        /* A replica's link is TLS whenever its group's mode is on. */
+        if (member > 1) cdParamsSet(&n, "link", strcmp(mode, "none") ? "tls" : "plain");
+        if (shape.cluster) {
+            randomHex(cid, 40);
+            cid[40] = 0;
+            cdParamsSet(&n, "cid", cid);
+            recSetInt(&n, "epoch", 0);
+        }
         recSetInt(&n, "created", mstime());
         err |= cdStorePut(cd.store, "node", nid, &n);
         cdParamsFree(&n);
     }
-    snprintf(msg, sizeof(msg), "Replication group %s created", id);
     if (!err) addEvent(id, "replication-group", "Replication group creation started");
     if (err || cdStoreCommit(cd.store)) {
         cdStoreRollback(cd.store);
@@ -629,263 +848,4 @@ void cdDispatch(const cdParams *p, const char *rid, cdReply *out) {
     if (!strcmp(action, "DescribeEvents")) return actDescribeEvents(p, rid, out);
     snprintf(msg, sizeof(msg), "Could not find operation %s for version 2015-02-02", action);
     replyError(out, 400, "InvalidAction", msg, rid);
-}
-
-/* ---- the reconciler ------------------------------------------------------ */
-
-static int rmOne(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
-/* Writes the node's config from its record and starts it, unless the
- * process its pid file names is already this node (adopted). */
-static int ensureRunning(const char *nid, cdParams *n) {
-    char dir[4200], err[512];
-    nodeDir(dir, sizeof(dir), nid);
-    pid_t pid = (pid_t)recInt(n, "pid");
-    if (cdNodeIsOurs(pid, dir)) return 0;
-    pid_t filePid = cdNodePidFile(dir);
-    if (filePid != pid && cdNodeIsOurs(filePid, dir)) {
-        recSetInt(n, "pid", filePid); /* launched just before a crash: adopt it */
-        return 1;
-    }
-    /* A node that keeps dying is started again after 250 ms, then twice as
-     * long each time (up to 30 s) while it dies within a minute of its start. */
-    long long now = mstime(), last = recInt(n, "started"), restarts = recInt(n, "restarts");
-    long long backoff = restarts >= 7 ? RESTART_BACKOFF_MAX_MS : 250LL << restarts;
-    if (backoff > RESTART_BACKOFF_MAX_MS) backoff = RESTART_BACKOFF_MAX_MS;
-    if (last && now - last < backoff) return 0;
-    recSetInt(n, "restarts", last && now - last < 60000 ? restarts + 1 : 0);
-    recSetInt(n, "started", now);
-    mkdir(cd.dataDir, 0700);
-    char nodes[4200];
-    snprintf(nodes, sizeof(nodes), "%s/nodes", cd.dataDir);
-    mkdir(nodes, 0700);
-    mkdir(dir, 0700);
-    const char *mode = recStr(n, "tls");
-    char cert[4300], key[4300], primary[64];
-    snprintf(cert, sizeof(cert), "%s/node.crt", dir);
-    snprintf(key, sizeof(key), "%s/node.key", dir);
-    if (strcmp(mode, "none") && access(cert, R_OK) && cdCaIssue(cert, key, "127.0.0.1", err, sizeof(err))) {
-        logWarning("node %s: %s", nid, err);
-        return -1;
-    }
-    cdNodeConf c = {.dir = dir, .port = (int)recInt(n, "port"), .adminPass = recStr(n, "pass"), .tlsMode = mode,
-                    .cert = cert, .key = key, .ca = cd.caFile};
-    if (recInt(n, "index") > 1) {
-        /* The primary is node 001 of the same group. */
-        snprintf(primary, sizeof(primary), "%.*s001", (int)(strlen(nid) - 3), nid);
-        cdParams pn = {0};
-        if (cdStoreGet(cd.store, "node", primary, &pn) == 1) {
-            c.primaryHost = "127.0.0.1";
-            c.primaryPort = (int)recInt(&pn, "port");
-        }
-        cdParamsFree(&pn);
-    }
-    if (cdNodeWriteConfig(&c, err, sizeof(err))) {
-        logWarning("node %s: %s", nid, err);
-        return -1;
-    }
-    pid = cdNodeLaunch(cd.serverBin, dir, err, sizeof(err));
-    if (pid < 0) {
-        logWarning("node %s: %s", nid, err);
-        return -1;
-    }
-    logNotice("node %s: started pid %d on 127.0.0.1:%lld (tls-mode %s)", nid, (int)pid, recInt(n, "port"), mode);
-    recSetInt(n, "pid", pid);
-    return 1;
-}
-
-/* Node I/O runs with cd.lock released so the API never waits behind a slow
- * node. Safe by the state machine's invariant: the reconciler only talks to
- * nodes of groups in a transitional state, which the API never changes, and
- * no store transaction is open across the call; the caller's copies of the
- * records stay current. */
-static int nodeCmd(const char *nid, const cdParams *n, int argc, const char **argv, char *reply, size_t len) {
-    int tls = !strcmp(recStr(n, "tls"), "required");
-    (void)nid;
-    pthread_mutex_unlock(&cd.lock);
-    int rc = cdNodeCommand((int)recInt(n, "port"), tls, cd.caFile, recStr(n, "pass"), argc, argv, reply, len);
-    pthread_mutex_lock(&cd.lock);
-    return rc;
-}
-
-static void nodeStop(pid_t pid, const char *dir) {
-    pthread_mutex_unlock(&cd.lock);
-    cdNodeStop(pid, dir, 5000);
-    pthread_mutex_lock(&cd.lock);
-}
-
-/* One node one step toward target: certificates first, then the mode. */
-static int migrateNode(const char *nid, cdParams *n, const char *target) {
-    char dir[4200], cert[4300], key[4300], err[512], reply[512];
-    nodeDir(dir, sizeof(dir), nid);
-    snprintf(cert, sizeof(cert), "%s/node.crt", dir);
-    snprintf(key, sizeof(key), "%s/node.key", dir);
-    if (strcmp(target, "none")) {
-        if (access(cert, R_OK) && cdCaIssue(cert, key, "127.0.0.1", err, sizeof(err))) {
-            logWarning("node %s: %s", nid, err);
-            return -1;
-        }
-        /* Replicas also move their link to the primary to TLS here, before
-         * any primary can reach required (replicas go first). */
-        const char *files[] = {"CONFIG", "SET", "tls-cert-file", cert, "tls-key-file", key, "tls-ca-cert-file",
-                               cd.caFile, "tls-replication", "yes"};
-        int argc = recInt(n, "index") > 1 ? 10 : 8;
-        if (nodeCmd(nid, n, argc, files, reply, sizeof(reply))) {
-            logWarning("node %s: CONFIG SET tls files: %s", nid, reply);
-            return -1;
-        }
-    }
-    /* Back to none: a replica's link goes plaintext while its primary
-     * (migrated last) still accepts both. */
-    const char *set[] = {"CONFIG", "SET", "tls-mode", target, "tls-replication", "no"};
-    int argc = !strcmp(target, "none") && recInt(n, "index") > 1 ? 6 : 4;
-    if (nodeCmd(nid, n, argc, set, reply, sizeof(reply))) {
-        logWarning("node %s: CONFIG SET tls-mode %s: %s", nid, target, reply);
-        return -1;
-    }
-    cdParamsSet(n, "tls", target);
-    return 0;
-}
-
-static void reconcileGroup(const char *id, cdParams *g) {
-    const char *st = recStr(g, "status");
-    int num = (int)recInt(g, "num");
-    char msg[256];
-    if (!strcmp(st, "deleting")) {
-        for (int i = num; i >= 1; i--) {
-            char nid[64], dir[4200];
-            nodeId(nid, sizeof(nid), id, i);
-            nodeDir(dir, sizeof(dir), nid);
-            cdParams n = {0};
-            if (cdStoreGet(cd.store, "node", nid, &n) == 1) nodeStop((pid_t)recInt(&n, "pid"), dir);
-            pid_t filePid = cdNodePidFile(dir);
-            if (filePid) nodeStop(filePid, dir);
-            cdParamsFree(&n);
-            nftw(dir, rmOne, 16, FTW_DEPTH | FTW_PHYS);
-        }
-        cdStoreBegin(cd.store);
-        for (int i = 1; i <= num; i++) {
-            char nid[64];
-            nodeId(nid, sizeof(nid), id, i);
-            cdStoreDelete(cd.store, "node", nid);
-        }
-        cdStoreDelete(cd.store, "group", id);
-        addEvent(id, "replication-group", "Replication group deleted");
-        if (cdStoreCommit(cd.store)) cdStoreRollback(cd.store);
-        return;
-    }
-    if (!strcmp(st, "create-failed")) return;
-    /* creating, available, modifying: every node must run. Replicas after
-     * the primary so their replicaof finds it. */
-    int up = 0;
-    for (int i = 1; i <= num; i++) {
-        char nid[64], reply[256];
-        nodeId(nid, sizeof(nid), id, i);
-        cdParams n = {0};
-        if (cdStoreGet(cd.store, "node", nid, &n) != 1) continue;
-        int r = ensureRunning(nid, &n);
-        if (r != 0) { /* started, adopted, or a failed attempt (its backoff) */
-            cdStoreBegin(cd.store);
-            cdStorePut(cd.store, "node", nid, &n);
-            if (r == 1 && strcmp(st, "creating")) {
-                snprintf(msg, sizeof(msg), "Cache node %s restarted", nid);
-                addEvent(nid, "cache-cluster", msg);
-            }
-            if (cdStoreCommit(cd.store)) cdStoreRollback(cd.store);
-        }
-        if (!strcmp(st, "creating")) {
-            const char *ping[] = {"PING"};
-            if (r >= 0 && nodeCmd(nid, &n, 1, ping, reply, sizeof(reply)) == 0) up++;
-        }
-        cdParamsFree(&n);
-    }
-    if (!strcmp(st, "creating")) {
-        const char *next = NULL;
-        if (up == num)
-            next = "available";
-        else if (mstime() - recInt(g, "created") > CREATE_TIMEOUT_MS)
-            next = "create-failed";
-        if (next) {
-            setStatus(g, next);
-            cdStoreBegin(cd.store);
-            cdStorePut(cd.store, "group", id, g);
-            addEvent(id, "replication-group",
-                     !strcmp(next, "available") ? "Replication group created" : "Replication group creation failed");
-            if (cdStoreCommit(cd.store)) cdStoreRollback(cd.store);
-        }
-        return;
-    }
-    if (!strcmp(st, "modifying")) {
-        char target[16]; /* a copy: the record's value is freed below */
-        snprintf(target, sizeof(target), "%s", recStr(g, "target"));
-        int done = 0;
-        /* Replicas first, the primary (001) last. */
-        for (int i = num; i >= 1; i--) {
-            char nid[64];
-            nodeId(nid, sizeof(nid), id, i);
-            cdParams n = {0};
-            if (cdStoreGet(cd.store, "node", nid, &n) == 1) {
-                if (!strcmp(recStr(&n, "tls"), target)) {
-                    done++;
-                } else if (migrateNode(nid, &n, target) == 0) {
-                    cdStoreBegin(cd.store);
-                    cdStorePut(cd.store, "node", nid, &n);
-                    snprintf(msg, sizeof(msg), "Cache node %s now in tls-mode %s", nid, target);
-                    addEvent(nid, "cache-cluster", msg);
-                    if (cdStoreCommit(cd.store)) cdStoreRollback(cd.store);
-                    done++;
-                }
-            }
-            cdParamsFree(&n);
-        }
-        if (done == num) {
-            cdParamsSet(g, "mode", target);
-            setStatus(g, "available");
-            cdParamsDel(g, "target");
-            cdStoreBegin(cd.store);
-            cdStorePut(cd.store, "group", id, g);
-            snprintf(msg, sizeof(msg), "In-transit encryption mode is now %s", target);
-            addEvent(id, "replication-group", msg);
-            if (cdStoreCommit(cd.store)) cdStoreRollback(cd.store);
-        }
-    }
-}
-
-/* Drops events older than EVENT_KEEP_MS, at most once a minute. Event ids
- * start with their time, so the oldest come first. */
-static void pruneEvents(void) {
-    static long long lastRun;
-    long long now = mstime();
-    if (now - lastRun < 60000) return;
-    lastRun = now;
-    char **ids;
-    int n = cdStoreList(cd.store, "event", &ids);
-    char limit[32];
-    snprintf(limit, sizeof(limit), "%016lld", now - EVENT_KEEP_MS);
-    if (n > 0 && strcmp(ids[0], limit) < 0 && cdStoreBegin(cd.store) == 0) {
-        for (int i = 0; i < n && strcmp(ids[i], limit) < 0; i++) cdStoreDelete(cd.store, "event", ids[i]);
-        if (cdStoreCommit(cd.store)) cdStoreRollback(cd.store);
-    }
-    cdStoreFreeList(ids, n);
-}
-
-void cdReconcile(void) {
-    pthread_mutex_lock(&cd.lock);
-    while (waitpid(-1, NULL, WNOHANG) > 0) {
-    }
-    char **ids;
-    int n = cdStoreList(cd.store, "group", &ids);
-    for (int i = 0; i < n; i++) {
-        cdParams g = {0};
-        if (cdStoreGet(cd.store, "group", ids[i], &g) == 1) reconcileGroup(ids[i], &g);
-        cdParamsFree(&g);
-    }
-    cdStoreFreeList(ids, n);
-    pruneEvents();
-    pthread_mutex_unlock(&cd.lock);
 }

@@ -1,16 +1,25 @@
 /* group.h - replication groups: the ElastiCache actions on them and the
  * reconciler that makes running nodes match the store.
  *
+ * A group is shards (one with cluster mode disabled), each a primary and
+ * the same number of replicas; with cluster mode enabled every node also
+ * holds the group's slot map (CLUSTER SETTOPOLOGY, record field "epoch").
+ *
  * State machine of a group (record field "status"):
- *   creating  -> available       all nodes launched and answering (reconcile)
- *   creating  -> create-failed   a node did not come up in time (reconcile)
- *   available -> modifying       ModifyReplicationGroup (cdActionModify)
- *   modifying -> available       every node at the target TLS mode (reconcile)
+ *   creating  -> available       every node launched and answering PING, a
+ *                                cluster node at the map's epoch, every
+ *                                replica's master_link_status:up (reconcile)
+ *   creating  -> create-failed   not all of that in 30 s (reconcile)
+ *   available -> modifying       ModifyReplicationGroup changing the TLS mode
+ *   modifying -> available       every node at the target TLS mode, every
+ *                                replica link at its target transport and up
+ *                                (reconcile; the steps: migrateGroup, reconcile.c)
  *   available|create-failed -> deleting   DeleteReplicationGroup
  *   deleting  -> (gone)          nodes stopped, records removed (reconcile)
  * Invariants: the API only moves a group out of a stable state (available,
  * create-failed); only the reconciler moves it out of a transitional one, so
- * the two never race. Every transition is one store transaction.
+ * the two never race. Every transition is one store transaction; so is each
+ * node step inside one (a launch, a map pushed, a mode or link changed).
  * Must never block on a node from an API handler (cd.lock is held there). */
 #ifndef CACHETD_GROUP_H
 #define CACHETD_GROUP_H
@@ -25,6 +34,7 @@ typedef struct cdReply {
 
 /* Runs Action from params (cd.lock held by the caller). */
 void cdDispatch(const cdParams *params, const char *requestId, cdReply *out);
-/* One pass of the reconciler (main thread, takes cd.lock itself). */
-void cdReconcile(void);
+/* One pass of the reconciler (main thread, takes cd.lock itself); 1 while
+ * a group is in a transitional state (the next pass should come soon). */
+int cdReconcile(void);
 #endif

@@ -24,6 +24,30 @@
 #include "mem.h"
 #include "util.h"
 
+/* The node's first cluster-config-file (docs/cluster.md's format): the id
+ * cachetd chose, an empty map at epoch 0. Never replaces an existing file:
+ * the node owns it once it runs (it holds the last map pushed). */
+static int writeClusterFile(const cdNodeConf *c, char *err, size_t errlen) {
+    char path[4096], tmp[4200], text[128];
+    snprintf(path, sizeof(path), "%s/cluster.conf", c->dir);
+    if (access(path, F_OK) == 0) return 0;
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        snprintf(err, errlen, "can't write %s: %s", tmp, strerror(errno));
+        return -1;
+    }
+    int n = snprintf(text, sizeof(text), "cachet-cluster 1\nmyid %s\ntopology 0\n", c->clusterId);
+    int rc = fdWriteAll(fd, text, (size_t)n);
+    if (rc == 0) rc = fsync(fd);
+    close(fd);
+    if (rc || rename(tmp, path)) {
+        snprintf(err, errlen, "can't write %s: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 int cdNodeWriteConfig(const cdNodeConf *c, char *err, size_t errlen) {
     char path[4096], tmp[4200];
     snprintf(path, sizeof(path), "%s/node.conf", c->dir);
@@ -38,16 +62,20 @@ int cdNodeWriteConfig(const cdNodeConf *c, char *err, size_t errlen) {
     textAppend(&b, "bind 127.0.0.1\nport %d\ndir %s\npidfile %s/node.pid\nlogfile \"\"\n", c->port, c->dir, c->dir);
     /* The control plane's own user may ping, read INFO and change the TLS
      * settings, nothing else: it never sees a key. */
-    textAppend(&b, "user %s on >%s -@all +ping +info +config|get +config|set\n", CD_ADMIN_USER, c->adminPass);
+    textAppend(&b, "user %s on >%s -@all +ping +info +config|get +config|set%s\n", CD_ADMIN_USER, c->adminPass,
+               c->clusterId ? " +cluster|settopology" : "");
+    /* A full sync starts at once: creates and restarts are not held 5 s. */
+    textAppend(&b, "repl-diskless-sync-delay 0\n");
     if (c->primaryHost) textAppend(&b, "replicaof %s %d\n", c->primaryHost, c->primaryPort);
-    if (c->tlsMode && strcmp(c->tlsMode, "none")) {
+    int tlsOn = c->tlsMode && strcmp(c->tlsMode, "none");
+    if (tlsOn || (c->primaryHost && c->replTls))
         textAppend(&b, "tls-cert-file %s\ntls-key-file %s\ntls-ca-cert-file %s\ntls-auth-clients no\n", c->cert,
                    c->key, c->ca);
-        textAppend(&b, "tls-mode %s\n", c->tlsMode);
-        /* A replica's link to its primary: TLS too, so the primary may go to
-         * required (Redis' option name; needs the data node's replication). */
-        if (c->primaryHost) textAppend(&b, "tls-replication yes\n");
-    }
+    if (tlsOn) textAppend(&b, "tls-mode %s\n", c->tlsMode);
+    /* A replica's link to its primary: TLS once the primary accepts it (the
+     * migration moves links, reconcile.c), so the primary may go to required. */
+    if (c->primaryHost && c->replTls) textAppend(&b, "tls-replication yes\n");
+    if (c->clusterId) textAppend(&b, "cluster-enabled yes\ncluster-config-file %s/cluster.conf\n", c->dir);
     int rc = fdWriteAll(fd, b.p, b.len);
     memFree(b.p);
     close(fd);
@@ -55,7 +83,7 @@ int cdNodeWriteConfig(const cdNodeConf *c, char *err, size_t errlen) {
         snprintf(err, errlen, "can't write %s: %s", path, strerror(errno));
         return -1;
     }
-    return 0;
+    return c->clusterId ? writeClusterFile(c, err, errlen) : 0;
 }
 
 pid_t cdNodeLaunch(const char *bin, const char *dir, char *err, size_t errlen) {

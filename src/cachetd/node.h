@@ -4,7 +4,7 @@
  * RESP client (plaintext or TLS) for the admin user.
  *
  * Must never be called from an HTTP handler thread: the client blocks (with
- * timeouts) and stop waits for the process; the reconciler (group.c) on the
+ * timeouts) and stop waits for the process; the reconciler (reconcile.c) on the
  * main thread is the only caller. Never signals a pid it has not checked. */
 #ifndef CACHETD_NODE_H
 #define CACHETD_NODE_H
@@ -18,12 +18,16 @@ typedef struct cdNodeConf {
     int port;
     const char *primaryHost; /* NULL: a primary */
     int primaryPort;
+    int replTls;           /* a replica's link to its primary is TLS (tls-replication yes) */
+    const char *clusterId; /* NULL: cluster mode off; else the node's 40-hex cluster id */
     const char *adminPass;
     const char *tlsMode;   /* "none", "preferred", "required" */
     const char *cert, *key, *ca; /* used when tlsMode is not "none" */
 } cdNodeConf;
 
-/* Writes DIR/node.conf. */
+/* Writes DIR/node.conf; in cluster mode also DIR/cluster.conf with the
+ * node's id and an empty map (epoch 0) when it does not exist yet, so the
+ * id is the one cachetd chose and the map is pushed afterwards. */
 int cdNodeWriteConfig(const cdNodeConf *c, char *err, size_t errlen);
 /* Starts bin DIR/node.conf with output to DIR/node.log; the pid or -1. */
 pid_t cdNodeLaunch(const char *bin, const char *dir, char *err, size_t errlen);

@@ -4,7 +4,8 @@ TLS migration, SigV4 errors, and SIGKILL + restart adopting the nodes.
 
 Every test stops every process it started (cachetd by its PID, each node by
 the PID in its pid file after checking it runs that node's config) even on
-failure. Groups have one node: replication is not in this tree yet.
+failure. Groups here have one node; groups with replicas and cluster mode
+enabled are in test_cachetd_workflow.py.
 """
 import json
 import os
@@ -525,18 +526,28 @@ def test_describe_events_pagination(cachetd):
 AWS_CLI = "/usr/bin/aws"
 
 
+def aws_cli_run(c, *args):
+    """`aws elasticache ARGS` against cachetd c with its credentials."""
+    env = dict(os.environ, AWS_SHARED_CREDENTIALS_FILE=os.path.join(c.dir, "credentials"),
+               AWS_DEFAULT_REGION="us-east-1", AWS_CONFIG_FILE="/dev/null")
+    return subprocess.run([AWS_CLI, "elasticache", *args, "--endpoint-url", c.url, "--output", "json"],
+                          env=env, capture_output=True, text=True, timeout=60)
+
+
+def aws_cli(c, *args):
+    """The same, which must succeed: its JSON output."""
+    out = aws_cli_run(c, *args)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout) if out.stdout.strip() else None
+
+
 @pytest.mark.skipif(not os.path.exists(AWS_CLI), reason="Debian's awscli is not installed")
 def test_aws_cli_walkthrough(cachetd):
     """The docs' AWS CLI walk-through, shortened: create, migrate to preferred, delete."""
     c = cachetd()
-    env = dict(os.environ, AWS_SHARED_CREDENTIALS_FILE=os.path.join(c.dir, "credentials"),
-               AWS_DEFAULT_REGION="us-east-1", AWS_CONFIG_FILE="/dev/null")
 
     def aws(*args):
-        out = subprocess.run([AWS_CLI, "elasticache", *args, "--endpoint-url", c.url, "--output", "json"],
-                             env=env, capture_output=True, text=True, timeout=60)
-        assert out.returncode == 0, out.stderr
-        return json.loads(out.stdout) if out.stdout.strip() else None
+        return aws_cli(c, *args)
 
     def status():
         return aws("describe-replication-groups", "--replication-group-id", "cli")["ReplicationGroups"][0]["Status"]
@@ -554,8 +565,7 @@ def test_aws_cli_walkthrough(cachetd):
     assert aws("delete-replication-group", "--replication-group-id", "cli")["ReplicationGroup"]["Status"] == "deleting"
 
     def gone():
-        out = subprocess.run([AWS_CLI, "elasticache", "describe-replication-groups", "--replication-group-id", "cli",
-                              "--endpoint-url", c.url], env=env, capture_output=True, text=True, timeout=60)
+        out = aws_cli_run(c, "describe-replication-groups", "--replication-group-id", "cli")
         return out.returncode != 0 and "ReplicationGroupNotFoundFault" in out.stderr
 
     wait_until(gone, timeout=30, interval=0.3, what="deleted")
