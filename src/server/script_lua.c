@@ -5,7 +5,7 @@
  * connection whose replies redis.call parses back into Lua values), the
  * run context of the script being executed, Lua's heap accounting.
  * Sandbox: only base (no loadfile/dofile/print), table, string, math,
- * cjson, bit. Globals and every library table are read-only proxies, so a
+ * cjson, bit, cmsgpack (script_cmsgpack.c), struct (script_struct.c). Globals and every library table are read-only proxies, so a
  * script can neither create globals nor change what the next script sees;
  * loadstring/load refuse bytecode; math.random restarts from the same seed
  * for every run. Must never: run a command that failed a check, let an
@@ -13,6 +13,8 @@
  * protected call (that would abort the process). */
 #include "cluster.h"
 #include "script_lua.h"
+#include "script_cmsgpack.h"
+#include "script_struct.h"
 #include "db.h"
 #include "client.h"
 #include "reply.h"
@@ -1072,12 +1074,15 @@ static int buildState(lua_State *L) {
     openLib(L, luaopen_table, LUA_TABLIBNAME);
     openLib(L, luaopen_string, LUA_STRLIBNAME);
     openLib(L, luaopen_math, LUA_MATHLIBNAME);
-    lua_pushcfunction(L, luaopen_cjson);
-    lua_call(L, 0, 1);
-    lua_setglobal(L, "cjson");
-    lua_pushcfunction(L, luaopen_bit);
-    lua_call(L, 0, 1);
-    lua_setglobal(L, "bit");
+    static const struct {
+        lua_CFunction open;
+        const char *name;
+    } extra[] = {{luaopen_cjson, "cjson"}, {luaopen_bit, "bit"}, {slOpenCmsgpack, "cmsgpack"}, {slOpenStruct, "struct"}};
+    for (size_t i = 0; i < sizeof(extra) / sizeof(extra[0]); i++) {
+        lua_pushcfunction(L, extra[i].open);
+        lua_call(L, 0, 1);
+        lua_setglobal(L, extra[i].name);
+    }
 
     lua_pushvalue(L, LUA_GLOBALSINDEX);
     int G = lua_gettop(L);
@@ -1133,7 +1138,8 @@ static int buildState(lua_State *L) {
      * globals themselves are seen through read-only proxies. */
     lua_newtable(L);
     lua_setfield(L, LUA_REGISTRYINDEX, REG_PROTECTED);
-    static const char *const libs[] = {"string", "table", "math", "cjson", "bit", "coroutine", "redis", NULL};
+    static const char *const libs[] = {"string", "table", "math", "cjson", "bit", "cmsgpack", "struct",
+                                         "coroutine", "redis", NULL};
     for (int i = 0; libs[i]; i++) {
         lua_getfield(L, G, libs[i]);
         pushReadonly(L, lua_gettop(L), NULL);
