@@ -24,6 +24,15 @@
 #define REG_FLAGS "__cachet_script_flags" /* registry: sha -> shebang flags */
 
 static lua_State *lua;
+/* The cache's size: SCRIPT FLUSH zeroes both with the state. Per script,
+ * the body, its SHA1 and an entry's bookkeeping (a dict entry and a
+ * script record in Redis: 24 + 16 bytes, plus the SHA1's sds header). */
+#define SCRIPT_ENTRY_OVERHEAD 48
+static long long cachedCount, cachedBytes;
+
+long long scriptVmMemory(void) { return slVmMemory(lua); }
+long long scriptCacheMemory(void) { return cachedBytes; }
+long long scriptCachedCount(void) { return cachedCount; }
 
 static lua_State *getLua(client *c) {
     if (lua) return lua;
@@ -138,6 +147,8 @@ static int cacheScript(client *c, lua_State *L, const char *sha, const char *bod
     lua_pushnumber(L, flags);
     lua_setfield(L, -2, sha);
     lua_pop(L, 1);
+    cachedCount++;
+    cachedBytes += (long long)len + 41 + SCRIPT_ENTRY_OVERHEAD;
     return 0;
 }
 
@@ -264,6 +275,7 @@ static void scriptFlushCommand(client *c) {
     }
     slDestroy(lua);
     lua = NULL;
+    cachedCount = cachedBytes = 0;
     replyOk(c);
 }
 

@@ -82,6 +82,7 @@ static client *scriptClient; /* executes redis.call; no connection */
 static uint64_t randState = 0x1234ABCD330EULL;
 
 size_t slHeapBytes(void) { return heapBytes; }
+long long slVmMemory(lua_State *L) { return L ? (long long)lua_gc(L, LUA_GCCOUNT, 0) * 1024LL : 0; }
 int slHeapCap(int on) {
     int was = heapCapped;
     heapCapped = on;

@@ -26,6 +26,9 @@
 struct lua_State *slCreate(char *err, size_t errlen);
 void slDestroy(struct lua_State *L);
 size_t slHeapBytes(void); /* bytes Lua holds now (INFO-style accounting) */
+/* The memory of one state as Redis 7.0 reports it (lua_gc LUA_GCCOUNT,
+ * whole KiB, times 1024); 0 for NULL. */
+long long slVmMemory(struct lua_State *L);
 /* Turns the SL_HEAP_LIMIT cap on or off (on only inside a protected call:
  * a library's loading run); returns the previous setting. */
 int slHeapCap(int on);

@@ -146,3 +146,75 @@ def test_pack_is_what_the_spec_says(cachet):
     assert r.eval(P % "1, -1, 200, -200, 70000, 'ab', true, nil, {1}, {a=2}, 0.5", 0) == (
         b"\x01\xff\xcc\xc8\xd1\xff\x38\xce\x00\x01\x11\x70\xa2ab\xc3\xc0\x91\x01\x81\xa1a\x02\xca\x3f\x00\x00\x00")
     assert r.eval(S % "'>i2 <i2 s', 1, 1, 'x'", 0) == b"\x00\x01\x01\x00x\x00"
+
+
+LUA_FIELDS = ["used_memory_lua", "used_memory_vm_eval", "used_memory_lua_human", "used_memory_scripts_eval",
+              "number_of_cached_scripts", "number_of_functions", "number_of_libraries", "used_memory_vm_functions",
+              "used_memory_vm_total", "used_memory_vm_total_human", "used_memory_functions", "used_memory_scripts",
+              "used_memory_scripts_human"]
+
+
+def memory_lines(r):
+    """INFO memory's (field, value) pairs in order, values as text."""
+    return [(k, str(v)) for k, v in r.info("memory").items()]
+
+
+@needs_redis
+def test_info_memory_lua_fields_as_redis_names_them(cachet, reference):
+    """The scripting fields of INFO memory and MEMORY STATS: the same names,
+    in the same order, as Redis 7.0."""
+    def names(r):
+        return [k for k, _ in memory_lines(r) if k in LUA_FIELDS]
+    assert names(cachet.client()) == names(reference.client()) == LUA_FIELDS
+    for r in (cachet.client(), reference.client()):
+        stats = r.execute_command("MEMORY", "STATS")
+        keys = [stats[i] for i in range(0, len(stats), 2)]
+        assert b"lua.caches" in keys and b"functions.caches" in keys
+
+
+def test_info_memory_follows_script_load_and_flush(cachet):
+    r = cachet.client()
+
+    def info():
+        return {k: v for k, v in memory_lines(r)}
+
+    def stats():
+        s = r.execute_command("MEMORY", "STATS")
+        return dict(zip(s[::2], s[1::2]))
+
+    r.eval("return 1", 0)
+    base = info()
+    assert int(base["used_memory_lua"]) > 0 and int(base["used_memory_lua"]) % 1024 == 0
+    assert base["used_memory_vm_eval"] == base["used_memory_lua"]
+    assert base["number_of_cached_scripts"] == "1"
+    body = "return '%s'" % ("x" * 100000)
+    r.script_load(body)
+    for i in range(200):
+        r.script_load("return 'n%d'" % i)
+    after = info()
+    assert after["number_of_cached_scripts"] == "202"
+    assert int(after["used_memory_scripts_eval"]) > int(base["used_memory_scripts_eval"]) + 100000
+    assert int(after["used_memory_lua"]) > int(base["used_memory_lua"]) + 100000
+    assert after["used_memory_lua_human"].endswith("K") or after["used_memory_lua_human"].endswith("M")
+    assert int(after["used_memory_scripts"]) == int(after["used_memory_scripts_eval"]) + int(
+        after["used_memory_functions"])
+    assert stats()[b"lua.caches"] == int(after["used_memory_scripts_eval"])
+    assert r.script_flush() is True
+    flushed = info()
+    assert flushed["number_of_cached_scripts"] == "0"
+    assert flushed["used_memory_scripts_eval"] == "0"
+    assert int(flushed["used_memory_lua"]) < int(after["used_memory_lua"])
+    assert stats()[b"lua.caches"] == 0
+
+    # Functions: their own state and bookkeeping.
+    assert info()["number_of_libraries"] == "0"
+    r.function_load("#!lua name=m\nredis.register_function('f1', function() return 1 end)\n"
+                    "redis.register_function('f2', function() return 2 end)")
+    fn = info()
+    assert (fn["number_of_libraries"], fn["number_of_functions"]) == ("1", "2")
+    assert int(fn["used_memory_vm_functions"]) > 0 and int(fn["used_memory_functions"]) > 0
+    assert int(fn["used_memory_vm_total"]) == int(fn["used_memory_vm_eval"]) + int(fn["used_memory_vm_functions"])
+    assert stats()[b"functions.caches"] == int(fn["used_memory_functions"])
+    r.function_flush()
+    done = info()
+    assert (done["number_of_libraries"], done["number_of_functions"], done["used_memory_functions"]) == ("0", "0", "0")
