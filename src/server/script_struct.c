@@ -96,18 +96,28 @@ static void stControl(lua_State *L, int opt, const char **fmt, stHeader *h) {
     }
 }
 
+/* A double as an x86-64 build converts it to size_t (the c0 length: a
+ * negative, huge or NaN previous number gives what Redis' build reads,
+ * so the same "data string too short" follows): below 2^63 through the
+ * signed conversion, whose out-of-range answer is INT64_MIN; above, by
+ * subtracting 2^63 first. C leaves these cases undefined. */
+static int64_t stToInt64(double d) {
+    return d >= -9223372036854775808.0 && d < 9223372036854775808.0 ? (int64_t)d : INT64_MIN;
+}
+
+static size_t stToSize(double d) {
+    if (d < 9223372036854775808.0) return (size_t)(uint64_t)stToInt64(d);
+    return (size_t)((uint64_t)stToInt64(d - 9223372036854775808.0) ^ (1ULL << 63));
+}
+
 /* Integers: the number is cast to a 64-bit integer (through the signed
  * type when negative) and its low bytes written; bytes past the eighth of
  * a wider 'i' are zero. */
 static void stPutInt(lua_State *L, luaL_Buffer *b, int arg, int endian, size_t size) {
     lua_Number n = luaL_checknumber(L, arg);
     uint64_t v;
-    if (n < 0) {
-        int64_t i = n >= -9223372036854775808.0 ? (int64_t)n : INT64_MIN;
-        v = (uint64_t)i;
-    } else {
-        v = n < 18446744073709551616.0 ? (uint64_t)n : 0; /* x86's answer past the range */
-    }
+    if (n < 0) v = (uint64_t)stToInt64(n);
+    else v = (uint64_t)stToSize(n); /* 0 past 2^64, as x86 */
     char buf[ST_MAXINTSIZE];
     for (size_t k = 0; k < size; k++) {
         size_t at = endian == ST_LITTLE ? k : size - 1 - k;
@@ -241,8 +251,7 @@ static int stUnpack(lua_State *L) {
         case 'c':
             if (size == 0) {
                 if (n == 0 || !lua_isnumber(L, -1)) luaL_error(L, "format 'c0' needs a previous size");
-                lua_Number want = lua_tonumber(L, -1);
-                size = want >= 0 && want < 18446744073709551616.0 ? (size_t)want : 0;
+                size = stToSize(lua_tonumber(L, -1));
                 lua_pop(L, 1);
                 n--;
                 luaL_argcheck(L, size <= ld && pos <= ld - size, 2, "data string too short");
