@@ -173,6 +173,39 @@ def test_random_inputs_match_redis(cachet, reference):
     compare(RawReplies(cachet.raw(timeout=30), 30), RawReplies(reference.raw(timeout=30), 30), calls)
 
 
+def random_lua_value(rnd, depth=0):
+    """A Lua expression: numbers of every range, strings, booleans, nil and
+    tables (arrays, maps, mixed, sparse) nested up to 4 levels."""
+    k = rnd.randrange(8 if depth < 4 else 5)
+    if k == 0:
+        return str(rnd.choice([0, 1, -1, 127, 128, -32, -33, 255, 256, 65535, 65536, -32768, -32769, 2**31, -2**31 - 1,
+                               2**32, 2**53, -2**53, rnd.randrange(-2**40, 2**40)]))
+    if k == 1:
+        return rnd.choice(["0.5", "-0.25", "1e300", "1/0", "-1/0", "3.14159", "1e-5", "%d.5" % rnd.randrange(1000)])
+    if k == 2:
+        return "string.rep('%s', %d)" % (rnd.choice("abz"), rnd.choice([0, 1, 31, 32, 33, 255, 256, 300]))
+    if k == 3:
+        return rnd.choice(["true", "false", "nil"])
+    if k == 4:
+        return "'k%d'" % rnd.randrange(100)
+    n = rnd.randrange(0, 6)
+    if k == 5:
+        return "{" + ",".join(random_lua_value(rnd, depth + 1) for _ in range(n)) + "}"
+    keys = ["k%d" % rnd.randrange(50), "[%d]" % rnd.randrange(-3, 10), "[%s]" % rnd.choice(["0.5", "true", "'x'"])]
+    return "{" + ",".join("%s=%s" % (rnd.choice(keys), random_lua_value(rnd, depth + 1)) for _ in range(n)) + "}"
+
+
+@needs_redis
+def test_random_values_pack_as_redis_does(cachet, reference):
+    rnd = random.Random(int(os.environ.get("CACHET_LIBS_SEED", "7")))
+    calls = []
+    for _ in range(int(os.environ.get("CACHET_LIBS_CASES", "300"))):
+        v = ", ".join(random_lua_value(rnd) for _ in range(rnd.randrange(1, 4)))
+        calls.append(("EVAL", "return cmsgpack.pack(%s)" % v, "0"))
+        calls.append(("EVAL", SHOW + "return show({cmsgpack.unpack(cmsgpack.pack(%s))})" % v, "0"))
+    compare(RawReplies(cachet.raw(timeout=30), 30), RawReplies(reference.raw(timeout=30), 30), calls)
+
+
 def test_pack_is_what_the_spec_says(cachet):
     """Hand-checked encodings, so a change in both servers would show."""
     r = cachet.client()
