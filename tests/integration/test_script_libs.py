@@ -4,6 +4,7 @@ Debian's redis-server 7.0, and the replies (packed bytes, unpacked values,
 error texts) are compared byte for byte."""
 import os
 import random
+import sys
 
 import pytest
 
@@ -171,6 +172,23 @@ def test_random_inputs_match_redis(cachet, reference):
                       bytes(rnd.randrange(256) for _ in range(rnd.randrange(0, 40)))))
         calls.append(("EVAL", "return {pcall(struct.size, ARGV[1])}", "0", fmt))
     compare(RawReplies(cachet.raw(timeout=30), 30), RawReplies(reference.raw(timeout=30), 30), calls)
+
+
+@needs_redis
+def test_deep_replies_match_redis(cachet, reference):
+    """A script's reply nested thousands deep converts as in Redis: cut with
+    "reached lua stack limit" where the Lua stack ends (about 7,995
+    levels), not earlier."""
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 60000))  # RawReplies walks a reply recursively
+    nest = "local t = {} local c = t for i = 1, %d do c[1] = {} c = c[1] end return t"
+    calls = [("EVAL", nest % d, "0") for d in (999, 1001, 4000, 7994, 7995, 9000)]
+    calls += [("EVAL", "local t = {} t[1] = t return t", "0"),
+              ("EVAL", "local t = {} t.map = t return t", "0"),
+              ("EVAL", "return cmsgpack.unpack(string.rep('\\145', 7990))", "0")]
+    compare(RawReplies(cachet.raw(timeout=30), 30), RawReplies(reference.raw(timeout=30), 30), calls)
+    c, ref = RawReplies(cachet.raw(timeout=30), 30), RawReplies(reference.raw(timeout=30), 30)
+    assert c.call("HELLO", "3").startswith(b"%") and ref.call("HELLO", "3").startswith(b"%")
+    compare(c, ref, [("EVAL", "redis.setresp(3) " + a[1], "0") for a in calls])
 
 
 def random_lua_value(rnd, depth=0):
