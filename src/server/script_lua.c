@@ -51,7 +51,7 @@ static int numToInt(double d) {
 #define REG_HIDDEN_G "__cachet_globals" /* registry: the real globals table */
 #define REG_PROXY_G SL_REG_PROXY_G      /* registry: what scripts see as _G */
 #define REG_PROTECTED "__cachet_ro"     /* registry: set of read-only proxies */
-#define SL_MAX_DEPTH 1000               /* nesting of a converted reply */
+#define SL_MAX_DEPTH 1000               /* nesting of a reply parsed into Lua (the server's own) */
 
 static size_t heapBytes;
 /* prepareRun and errorHandler as closures made once per state (each
