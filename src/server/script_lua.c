@@ -5,7 +5,8 @@
  * connection whose replies redis.call parses back into Lua values), the
  * run context of the script being executed, Lua's heap accounting.
  * Sandbox: only base (no loadfile/dofile/print), table, string, math,
- * cjson, bit, cmsgpack (script_cmsgpack.c), struct (script_struct.c). Globals and every library table are read-only proxies, so a
+ * cjson, bit, cmsgpack (script_cmsgpack.c), struct (script_struct.c).
+ * Globals and every library table are read-only proxies, so a
  * script can neither create globals nor change what the next script sees;
  * loadstring/load refuse bytecode; math.random restarts from the same seed
  * for every run. Must never: run a command that failed a check, let an
@@ -1000,12 +1001,13 @@ static int safePcall(lua_State *L) {
  * time). upvalue 1: the original collectgarbage. */
 static int gcStopped;
 static int safeCollectgarbage(lua_State *L) {
-    const char *opt = lua_type(L, 1) == LUA_TSTRING ? lua_tostring(L, 1) : NULL;
+    /* decided before the call: a "collect" may free the option's string */
+    int stop = lua_type(L, 1) == LUA_TSTRING && !strcmp(lua_tostring(L, 1), "stop");
     int n = lua_gettop(L);
     lua_pushvalue(L, lua_upvalueindex(1));
     lua_insert(L, 1);
     lua_call(L, n, LUA_MULTRET);
-    if (opt && !strcmp(opt, "stop")) gcStopped = 1;
+    if (stop) gcStopped = 1;
     return lua_gettop(L);
 }
 
