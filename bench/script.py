@@ -7,10 +7,11 @@ Rows (ROUNDS rounds, servers alternating, medians; ratios cachet/redis):
   EVALSHA P1, P16   redis-benchmark sending EVALSHA of a small script
                     (`return redis.call('INCR', KEYS[1])`, 100,000 keys)
   XADD P16          redis-benchmark: XADD bench:stream * field <random>
-  XREADGROUP+XACK   a consumer loop on one connection: XREADGROUP COUNT 100
-                    then XACK of the 100 ids it got, over a stream filled
-                    beforehand (untimed); an operation is one entry read
-                    and acknowledged
+  XREADGROUP+XACK   4 consumers of one group (4 connections, one client
+                    thread), each looping XREADGROUP COUNT 100 then XACK of
+                    the ids it got, over a stream filled beforehand
+                    (untimed); an operation is one entry read and
+                    acknowledged
 Beside requests/s, the server's CPU per operation: utime+stime from
 /proc/PID/stat around each run, over its operations.
 
@@ -23,6 +24,7 @@ Results are printed as a Markdown table and written to bench/results/.
 import argparse
 import os
 import re
+import selectors
 import shutil
 import socket
 import statistics
@@ -38,6 +40,7 @@ from run import (CLI, TICK, Report, bench_argv, csv_last, pin_client, ratio, rot
 
 SCRIPT = "return redis.call('INCR', KEYS[1])"
 BATCH = 100  # entries per XREADGROUP in the consumer loop
+CONSUMERS = 4  # consumer connections, served by one thread
 ID_RE = re.compile(rb"\*2\r\n\$\d+\r\n(\d+-\d+)\r\n")
 
 
@@ -80,10 +83,29 @@ def xadd_run(srv, pipeline, requests, clients):
     return float(csv_last(out)["rps"]), (c1 - c0) / requests
 
 
+HEADER_RE = re.compile(rb"^\*1\r\n\*2\r\n\$\d+\r\n[^\r]*\r\n\*(\d+)\r\n")
+
+
+def read_complete(buf):
+    """XREADGROUP's reply in buf: (ids) once complete, [] for a null reply
+    (nothing left), None while more bytes are due."""
+    if buf == b"*-1\r\n":
+        return []
+    m = HEADER_RE.match(buf)
+    if not m or not buf.endswith(b"$4\r\n21.5\r\n"):
+        return None
+    ids = ID_RE.findall(buf)
+    return ids if len(ids) == int(m.group(1)) else None
+
+
 def consume_run(srv, entries, key):
     """Fills key with entries (untimed, pipelined), creates group g, then
-    reads and acknowledges everything in batches of BATCH."""
+    CONSUMERS connections (consumers c0..cN of g) each loop XREADGROUP COUNT
+    BATCH > then XACK of the ids it got, until the stream is consumed; one
+    thread serves them all (selectors), so the server always has a request
+    while this client parses another's reply."""
     c = Conn(srv.port)
+    conns = []
     try:
         chunk = 1000
         for start in range(0, entries, chunk):
@@ -93,23 +115,50 @@ def consume_run(srv, entries, key):
             c.recv_until(lambda b, n=n: b.count(b"\r\n") >= 2 * n)  # $len and the id
         c.s.sendall(resp("XGROUP", "CREATE", key, "g", "0"))
         c.recv_until(lambda b: b.endswith(b"\r\n"))
-        read = resp("XREADGROUP", "GROUP", "g", "c1", "COUNT", BATCH, "STREAMS", key, ">")
-        done, t0, c0 = 0, time.monotonic(), srv.cpu()
-        while done < entries:
-            c.s.sendall(read)
-            want = min(BATCH, entries - done)
-            # complete once every id is in and the reply ends with the last entry's last value
-            reply = c.recv_until(lambda b, w=want: b.endswith(b"$4\r\n21.5\r\n") and len(ID_RE.findall(b)) >= w)
-            ids = ID_RE.findall(reply)
-            c.s.sendall(resp("XACK", key, "g", *ids))
-            acked = c.recv_until(lambda b: b.endswith(b"\r\n"))
-            if acked != b":%d\r\n" % len(ids):
-                raise RuntimeError("XACK answered %r" % acked[:80])
-            done += len(ids)
+        sel = selectors.DefaultSelector()
+        for i in range(CONSUMERS):
+            k = Conn(srv.port)
+            conns.append(k)
+            k.read = resp("XREADGROUP", "GROUP", "g", "c%d" % i, "COUNT", BATCH, "STREAMS", key, ">")
+            k.buf, k.acking, k.ids = b"", False, []
+            sel.register(k.s, selectors.EVENT_READ, k)
+        done, live, t0, c0 = 0, len(conns), time.monotonic(), srv.cpu()
+        for k in conns:
+            k.s.sendall(k.read)
+        while live:
+            for ev, _ in sel.select(30):
+                k = ev.data
+                d = k.s.recv(1 << 20)
+                if not d:
+                    raise EOFError("server closed the connection")
+                k.buf += d
+                if k.acking:
+                    if not k.buf.endswith(b"\r\n"):
+                        continue
+                    if k.buf != b":%d\r\n" % len(k.ids):
+                        raise RuntimeError("XACK answered %r" % k.buf[:80])
+                    done += len(k.ids)
+                    k.buf, k.acking = b"", False
+                    k.s.sendall(k.read)
+                    continue
+                ids = read_complete(k.buf)
+                if ids is None:
+                    continue
+                k.buf = b""
+                if not ids:
+                    sel.unregister(k.s)
+                    live -= 1
+                    continue
+                k.ids, k.acking = ids, True
+                k.s.sendall(resp("XACK", key, "g", *ids))
         t1, c1 = time.monotonic(), srv.cpu()
+        if done != entries:
+            raise RuntimeError("consumed %d of %d entries" % (done, entries))
         return done / (t1 - t0), (c1 - c0) / done
     finally:
         c.close()
+        for k in conns:
+            k.close()
 
 
 def stream_load(n):
