@@ -16,6 +16,8 @@
 #include "pubsub.h"
 #include "slowlog.h"
 #include "function.h"
+#include "client.h"
+#include "cmd.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +62,22 @@ static inline void fuzzServerInit(const char *extraConfig) {
 static inline void fuzzEmptyAllDbs(void) {
     for (int i = 0; i < srv.dbnum; i++) dbEmpty(&srv.db[i]);
     fnFlushAll(); /* libraries from FUNCTION2 records: no state across inputs */
+}
+
+/* Runs one command (argc <= 8 arguments) as client c, through the
+ * dispatch checks; the arguments stay the caller's. */
+static inline void fuzzRunCommand(client *c, const char *const *args, const size_t *lens, int argc) {
+    slice argv[8];
+    for (int i = 0; i < argc && i < 8; i++) {
+        argv[i].p = args[i];
+        argv[i].len = lens[i];
+    }
+    c->argv = argv;
+    c->argc = argc < 8 ? argc : 8;
+    serverUpdateCachedTime();
+    cmdProcess(c);
+    c->argv = NULL;
+    c->argc = 0;
 }
 
 /* A file path whose bytes live in memory (memfd), for loaders that only

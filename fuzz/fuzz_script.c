@@ -37,29 +37,15 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
     return 0;
 }
 
-static void run(const char *const *args, const size_t *lens, int argc) {
-    slice argv[4];
-    for (int i = 0; i < argc; i++) {
-        argv[i].p = args[i];
-        argv[i].len = lens[i];
-    }
-    caller->argv = argv;
-    caller->argc = argc;
-    serverUpdateCachedTime();
-    cmdProcess(caller);
-    caller->argv = NULL;
-    caller->argc = 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size > 64 * 1024) return 0;
     const char *eval[] = {"EVAL", (const char *)data, "0", "a"};
     const size_t evalLen[] = {4, size, 1, 1};
-    run(eval, evalLen, 4);
+    fuzzRunCommand(caller, eval, evalLen, 4);
     srv.shutdownAsap = 0;
     const char *flush[] = {"SCRIPT", "FLUSH"};
     const size_t flushLen[] = {6, 5};
-    run(flush, flushLen, 2);
+    fuzzRunCommand(caller, flush, flushLen, 2);
     fuzzEmptyAllDbs();
     return 0;
 }

@@ -26,6 +26,8 @@
 #include "repl.h"
 #include "cluster.h"
 #include "pause.h"
+#include "script.h"
+#include "function.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -319,27 +321,36 @@ static void infoMemory(textBuf *b) {
                    "allocator_active:%lld\r\n"
                    "allocator_resident:%lld\r\n",
                    m.allocAllocated, m.allocActive, m.allocResident);
-    /* No scripting engine: its memory is truly zero. */
+    /* Scripting, as Redis 7.0 names it: the two Lua states (EVAL's and
+     * the functions'), and the caches beside them. */
+    long long vmEval = scriptVmMemory(), vmFn = fnVmMemory();
+    long long scriptsEval = scriptCacheMemory(), fnCache = fnCacheMemory();
+    char luaH[64], vmH[64], scriptsH[64];
+    human(luaH, sizeof(luaH), vmEval);
+    human(vmH, sizeof(vmH), vmEval + vmFn);
+    human(scriptsH, sizeof(scriptsH), scriptsEval + fnCache);
     textAppend(b,
                "total_system_memory:%lld\r\n"
                "total_system_memory_human:%s\r\n"
-               "used_memory_lua:0\r\n"
-               "used_memory_vm_eval:0\r\n"
-               "used_memory_lua_human:0B\r\n"
-               "used_memory_scripts_eval:0\r\n"
-               "number_of_cached_scripts:0\r\n"
-               "number_of_functions:0\r\n"
-               "number_of_libraries:0\r\n"
-               "used_memory_vm_functions:0\r\n"
-               "used_memory_vm_total:0\r\n"
-               "used_memory_vm_total_human:0B\r\n"
-               "used_memory_functions:0\r\n"
-               "used_memory_scripts:0\r\n"
-               "used_memory_scripts_human:0B\r\n"
+               "used_memory_lua:%lld\r\n"
+               "used_memory_vm_eval:%lld\r\n"
+               "used_memory_lua_human:%s\r\n"
+               "used_memory_scripts_eval:%lld\r\n"
+               "number_of_cached_scripts:%lld\r\n"
+               "number_of_functions:%lld\r\n"
+               "number_of_libraries:%lld\r\n"
+               "used_memory_vm_functions:%lld\r\n"
+               "used_memory_vm_total:%lld\r\n"
+               "used_memory_vm_total_human:%s\r\n"
+               "used_memory_functions:%lld\r\n"
+               "used_memory_scripts:%lld\r\n"
+               "used_memory_scripts_human:%s\r\n"
                "maxmemory:%llu\r\n"
                "maxmemory_human:%s\r\n"
                "maxmemory_policy:%s\r\n",
-               sysmem, sysH, srv.maxmemory, maxH, evictPolicyName(srv.maxmemoryPolicy));
+               sysmem, sysH, vmEval, vmEval, luaH, scriptsEval, scriptCachedCount(), fnFunctionCount(),
+               fnLibraryCount(), vmFn, vmEval + vmFn, vmH, fnCache, scriptsEval + fnCache, scriptsH, srv.maxmemory,
+               maxH, evictPolicyName(srv.maxmemoryPolicy));
     if (m.allocAllocated && m.allocActive && m.allocResident)
         textAppend(b,
                    "allocator_frag_ratio:%.2f\r\n"
@@ -652,9 +663,9 @@ static void memoryStatsCommand(client *c) {
     replyBulkCString(c, "aof.buffer");
     replyLongLong(c, 0);
     replyBulkCString(c, "lua.caches");
-    replyLongLong(c, 0);
+    replyLongLong(c, scriptCacheMemory());
     replyBulkCString(c, "functions.caches");
-    replyLongLong(c, 0);
+    replyLongLong(c, fnCacheMemory());
     for (int i = 0; i < srv.dbnum && i < 64; i++) {
         if (!dbSize(&srv.db[i])) continue;
         char name[32];

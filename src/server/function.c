@@ -120,6 +120,23 @@ static int countFunctions(void) {
     return n;
 }
 
+long long fnVmMemory(void) { return slVmMemory(flua); }
+long long fnFunctionCount(void) { return countFunctions(); }
+long long fnLibraryCount(void) {
+    long long n = 0;
+    for (fnLib *l = libs; l; l = l->next) n++;
+    return n;
+}
+long long fnCacheMemory(void) {
+    long long b = 0;
+    for (fnLib *l = libs; l; l = l->next) {
+        b += (long long)(sizeof(*l) + l->codeLen + strlen(l->name) + 1 + (size_t)l->capfns * sizeof(fnFunc));
+        for (int i = 0; i < l->nfns; i++)
+            b += (long long)(strlen(l->fns[i].name) + 1 + (l->fns[i].desc ? strlen(l->fns[i].desc) + 1 : 0));
+    }
+    return b;
+}
+
 /* Letters, digits and underscores, at least one (Redis' rule for library
  * and function names alike). */
 static int validName(const char *p, size_t len) {
@@ -658,9 +675,7 @@ static void functionStatsCommand(client *c) {
     replyBulkCString(c, "LUA");
     replyMapLen(c, 2);
     replyBulkCString(c, "libraries_count");
-    long nl = 0;
-    for (fnLib *l = libs; l; l = l->next) nl++;
-    replyLongLong(c, nl);
+    replyLongLong(c, fnLibraryCount());
     replyBulkCString(c, "functions_count");
     replyLongLong(c, countFunctions());
 }

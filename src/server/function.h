@@ -25,4 +25,12 @@ int fnRdbLoadLibrary(const char *code, size_t len, char *err, size_t errlen);
 /* Drops every library (before a snapshot replaces the dataset). */
 void fnFlushAll(void);
 
+/* INFO memory / MEMORY STATS: the functions' Lua state memory (0 before
+ * the first FUNCTION LOAD), the libraries' bookkeeping (code, names,
+ * records), and how many libraries and functions are loaded. */
+long long fnVmMemory(void);
+long long fnCacheMemory(void);
+long long fnLibraryCount(void);
+long long fnFunctionCount(void);
+
 #endif

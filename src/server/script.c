@@ -2,9 +2,10 @@
  * FLUSH|KILL|HELP, with Redis 7.0's arguments, flags and error texts.
  *
  * Owns: the Lua state (created on first use, dropped by SCRIPT FLUSH), the
- * script cache (compiled functions f_<sha> in that state, plus each
- * script's shebang flags in a registry table), and the checks a script
- * passes before it runs. Running and converting is script_lua.c's.
+ * script cache (compiled functions f_<sha> in that state, indexed by an
+ * open-addressing table of SHA1 -> registry reference and shebang flags,
+ * so EVALSHA finds a script without a Lua string lookup), and the checks
+ * a script passes before it runs. Running and converting is script_lua.c's.
  * Must never: run a script whose shebang failed to parse, cache a script
  * that failed to compile, or let *_RO run a script that declares writes. */
 #include "script.h"
@@ -21,9 +22,67 @@
 #include <stdio.h>
 #include <string.h>
 
-#define REG_FLAGS "__cachet_script_flags" /* registry: sha -> shebang flags */
-
 static lua_State *lua;
+/* The cache's size: SCRIPT FLUSH zeroes both with the state. Per script,
+ * the body, its SHA1 and an entry's bookkeeping (a dict entry and a
+ * script record in Redis: 24 + 16 bytes, plus the SHA1's sds header). */
+#define SCRIPT_ENTRY_OVERHEAD 48
+static long long cachedCount, cachedBytes;
+
+/* The index: linear probing over a power-of-two array at most half full;
+ * SHA1s are uniform, so their first 8 bytes are the hash. Entries are
+ * never removed one by one (SCRIPT FLUSH drops them all). */
+typedef struct cachedScript {
+    char sha[40]; /* lower-case hex; sha[0] == 0: a free slot */
+    int ref;      /* the compiled function in the Lua registry */
+    int flags;    /* SCRIPT_FLAG_* */
+} cachedScript;
+
+static cachedScript *index_;
+static size_t indexCap;
+
+static size_t shaSlot(const char *sha, size_t cap) {
+    uint64_t h;
+    memcpy(&h, sha, sizeof(h));
+    h ^= h >> 29;
+    h *= 0x9E3779B97F4A7C15ULL;
+    return (size_t)(h >> 7) & (cap - 1);
+}
+
+static cachedScript *scriptFind(const char *sha) {
+    if (!indexCap) return NULL;
+    for (size_t i = shaSlot(sha, indexCap);; i = (i + 1) & (indexCap - 1)) {
+        if (!index_[i].sha[0]) return NULL;
+        if (!memcmp(index_[i].sha, sha, 40)) return &index_[i];
+    }
+}
+
+static void indexPut(cachedScript *tab, size_t cap, const cachedScript *e) {
+    size_t i = shaSlot(e->sha, cap);
+    while (tab[i].sha[0]) i = (i + 1) & (cap - 1);
+    tab[i] = *e;
+}
+
+static void scriptIndexAdd(const char *sha, int ref, int flags) {
+    if ((size_t)(cachedCount + 1) * 2 > indexCap) {
+        size_t cap = indexCap ? indexCap * 2 : 64;
+        cachedScript *tab = memCalloc(cap * sizeof(*tab));
+        for (size_t i = 0; i < indexCap; i++)
+            if (index_[i].sha[0]) indexPut(tab, cap, &index_[i]);
+        memFree(index_);
+        index_ = tab;
+        indexCap = cap;
+    }
+    cachedScript e;
+    memcpy(e.sha, sha, 40);
+    e.ref = ref;
+    e.flags = flags;
+    indexPut(index_, indexCap, &e);
+}
+
+long long scriptVmMemory(void) { return slVmMemory(lua); }
+long long scriptCacheMemory(void) { return cachedBytes; }
+long long scriptCachedCount(void) { return cachedCount; }
 
 static lua_State *getLua(client *c) {
     if (lua) return lua;
@@ -33,8 +92,6 @@ static lua_State *getLua(client *c) {
         replyError(c, err);
         return NULL;
     }
-    lua_newtable(lua);
-    lua_setfield(lua, LUA_REGISTRYINDEX, REG_FLAGS);
     return lua;
 }
 
@@ -120,7 +177,7 @@ int scriptParseShebang(const char *body, size_t len, int *flags, size_t *shebang
 /* Compiles and caches body under sha (if not cached yet). 0, or -1 with
  * the error replied. */
 static int cacheScript(client *c, lua_State *L, const char *sha, const char *body, size_t len) {
-    if (slHasFunction(L, sha)) return 0;
+    if (scriptFind(sha)) return 0;
     int flags;
     size_t shebangLen;
     char err[512];
@@ -130,23 +187,15 @@ static int cacheScript(client *c, lua_State *L, const char *sha, const char *bod
     }
     /* The shebang line is skipped but its line feed kept, so error
      * positions count lines as the user wrote them. */
-    if (slCompile(L, sha, body + shebangLen, len - shebangLen, err, sizeof(err)) < 0) {
+    int ref;
+    if (slCompile(L, sha, body + shebangLen, len - shebangLen, &ref, err, sizeof(err)) < 0) {
         replyError(c, err);
         return -1;
     }
-    lua_getfield(L, LUA_REGISTRYINDEX, REG_FLAGS);
-    lua_pushnumber(L, flags);
-    lua_setfield(L, -2, sha);
-    lua_pop(L, 1);
+    scriptIndexAdd(sha, ref, flags);
+    cachedCount++;
+    cachedBytes += (long long)len + 41 + SCRIPT_ENTRY_OVERHEAD;
     return 0;
-}
-
-static int scriptFlags(lua_State *L, const char *sha) {
-    lua_getfield(L, LUA_REGISTRYINDEX, REG_FLAGS);
-    lua_getfield(L, -1, sha);
-    int flags = (int)lua_tonumber(L, -1);
-    lua_pop(L, 2);
-    return flags;
 }
 
 /* A client-given SHA1 in lower case; 0 when it cannot name a script. */
@@ -171,8 +220,9 @@ int scriptEvalMayWrite(client *c) {
         if (scriptParseShebang(c->argv[1].p, c->argv[1].len, &flags, &shebangLen, err, sizeof(err)) < 0) return 1;
     } else {
         char sha[41];
-        if (!lua || !normalizeSha(c->argv[1], sha) || !slHasFunction(lua, sha)) return 1;
-        flags = scriptFlags(lua, sha);
+        cachedScript *s = normalizeSha(c->argv[1], sha) ? scriptFind(sha) : NULL;
+        if (!s) return 1;
+        flags = s->flags;
     }
     return (flags & SCRIPT_FLAG_EVAL_COMPAT) || !(flags & SCRIPT_FLAG_NO_WRITES);
 }
@@ -198,16 +248,18 @@ static void evalGeneric(client *c, int bySha, int ro) {
     lua_State *L = getLua(c);
     if (!L) return;
     char sha[41];
+    cachedScript *s;
     if (bySha) {
-        if (!normalizeSha(c->argv[1], sha) || !slHasFunction(L, sha)) {
+        if (!normalizeSha(c->argv[1], sha) || !(s = scriptFind(sha))) {
             replyError(c, "-NOSCRIPT No matching script. Please use EVAL.");
             return;
         }
     } else {
         sha1hex(sha, c->argv[1].p, c->argv[1].len);
         if (cacheScript(c, L, sha, c->argv[1].p, c->argv[1].len) < 0) return;
+        s = scriptFind(sha);
     }
-    int flags = scriptFlags(L, sha);
+    int flags = s->flags, ref = s->ref;
     int runFlags = 0;
     if (ro) runFlags |= SL_RUN_READONLY;
     if ((flags & SCRIPT_FLAG_EVAL_COMPAT) || (flags & SCRIPT_FLAG_ALLOW_CROSS_SLOT)) runFlags |= SL_RUN_ALLOW_CROSS_SLOT;
@@ -227,7 +279,7 @@ static void evalGeneric(client *c, int bySha, int ro) {
             }
         }
     }
-    slRun(L, c, sha, c->argv + 3, (int)numkeys, c->argv + 3 + numkeys, c->argc - 3 - (int)numkeys, runFlags);
+    slRun(L, c, sha, ref, c->argv + 3, (int)numkeys, c->argv + 3 + numkeys, c->argc - 3 - (int)numkeys, runFlags);
 }
 
 static void evalCommand(client *c) { evalGeneric(c, 0, 0); }
@@ -250,7 +302,7 @@ static void scriptExistsCommand(client *c) {
     replyArrayLen(c, c->argc - 2);
     for (int i = 2; i < c->argc; i++) {
         char sha[41];
-        replyLongLong(c, lua && normalizeSha(c->argv[i], sha) && slHasFunction(lua, sha));
+        replyLongLong(c, normalizeSha(c->argv[i], sha) && scriptFind(sha));
     }
 }
 
@@ -264,6 +316,10 @@ static void scriptFlushCommand(client *c) {
     }
     slDestroy(lua);
     lua = NULL;
+    cachedCount = cachedBytes = 0;
+    memFree(index_);
+    index_ = NULL;
+    indexCap = 0;
     replyOk(c);
 }
 

@@ -33,4 +33,12 @@ const char *scriptBusyError(client *c, cmdDef *cmd);
 int scriptEvalMayWrite(client *c);
 int scriptCallMayWrite(client *c, cmdDef *cmd);
 
+/* INFO memory / MEMORY STATS: the EVAL Lua state's memory (0 before the
+ * first script), the script cache's (bodies, SHA1s and per-script
+ * bookkeeping, as Redis 7.0's evalScriptsMemory counts them) and the
+ * number of cached scripts. */
+long long scriptVmMemory(void);
+long long scriptCacheMemory(void);
+long long scriptCachedCount(void);
+
 #endif

@@ -5,7 +5,8 @@
  * connection whose replies redis.call parses back into Lua values), the
  * run context of the script being executed, Lua's heap accounting.
  * Sandbox: only base (no loadfile/dofile/print), table, string, math,
- * cjson, bit. Globals and every library table are read-only proxies, so a
+ * cjson, bit, cmsgpack (script_cmsgpack.c), struct (script_struct.c).
+ * Globals and every library table are read-only proxies, so a
  * script can neither create globals nor change what the next script sees;
  * loadstring/load refuse bytecode; math.random restarts from the same seed
  * for every run. Must never: run a command that failed a check, let an
@@ -13,6 +14,8 @@
  * protected call (that would abort the process). */
 #include "cluster.h"
 #include "script_lua.h"
+#include "script_cmsgpack.h"
+#include "script_struct.h"
 #include "db.h"
 #include "client.h"
 #include "reply.h"
@@ -49,9 +52,14 @@ static int numToInt(double d) {
 #define REG_HIDDEN_G "__cachet_globals" /* registry: the real globals table */
 #define REG_PROXY_G SL_REG_PROXY_G      /* registry: what scripts see as _G */
 #define REG_PROTECTED "__cachet_ro"     /* registry: set of read-only proxies */
-#define SL_MAX_DEPTH 1000               /* nesting of a converted reply */
+#define SL_MAX_DEPTH 1000               /* nesting of a reply parsed into Lua (the server's own) */
 
 static size_t heapBytes;
+/* prepareRun and errorHandler as closures made once per state (each
+ * lua_pushcfunction or lua_cpcall would allocate a new one per run),
+ * kept in the registry under these addresses. */
+static char regPrepareKey, regHandlerKey;
+static int prepareRun(lua_State *L);
 /* The cap applies only while a script runs (inside its lua_pcall): there a
  * failed allocation is an ordinary script error. Outside, a Lua error has
  * no handler to go to and would abort the process, so setting up a run and
@@ -80,6 +88,7 @@ static client *scriptClient; /* executes redis.call; no connection */
 static uint64_t randState = 0x1234ABCD330EULL;
 
 size_t slHeapBytes(void) { return heapBytes; }
+long long slVmMemory(lua_State *L) { return L ? (long long)lua_gc(L, LUA_GCCOUNT, 0) * 1024LL : 0; }
 int slHeapCap(int on) {
     int was = heapCapped;
     heapCapped = on;
@@ -334,9 +343,12 @@ static void replyStatusMapped(client *c, const char *s, size_t len) {
     memFree(p);
 }
 
-/* Replies the value at the top of L's stack to c and pops it. */
+/* Replies the value at the top of L's stack to c and pops it. Nesting is
+ * bounded as in Redis by the Lua stack (each level holds one element on
+ * it, and lua_checkstack fails past LUAI_MAXCSTACK, 8000 slots), not by a
+ * depth of its own: a reply nested 7,000 deep converts in both. */
 static void replyFromLua(client *c, lua_State *L, int depth) {
-    if (depth > SL_MAX_DEPTH || !lua_checkstack(L, 4)) {
+    if (!lua_checkstack(L, 4)) {
         replyError(c, "reached lua stack limit");
         lua_pop(L, 1);
         return;
@@ -983,6 +995,22 @@ static int safePcall(lua_State *L) {
     return lua_gettop(L);
 }
 
+/* collectgarbage("stop") is noted, so the end of the run restarts the
+ * collector only when a script stopped it (restarting it after every run
+ * would cancel the collector's pause and keep it collecting all the
+ * time). upvalue 1: the original collectgarbage. */
+static int gcStopped;
+static int safeCollectgarbage(lua_State *L) {
+    /* decided before the call: a "collect" may free the option's string */
+    int stop = lua_type(L, 1) == LUA_TSTRING && !strcmp(lua_tostring(L, 1), "stop");
+    int n = lua_gettop(L);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, n, LUA_MULTRET);
+    if (stop) gcStopped = 1;
+    return lua_gettop(L);
+}
+
 /* string.rep checks the size first: a bomb fails at once instead of
  * filling the heap up to the limit byte by byte. */
 static int safeStringRep(lua_State *L) {
@@ -1072,12 +1100,15 @@ static int buildState(lua_State *L) {
     openLib(L, luaopen_table, LUA_TABLIBNAME);
     openLib(L, luaopen_string, LUA_STRLIBNAME);
     openLib(L, luaopen_math, LUA_MATHLIBNAME);
-    lua_pushcfunction(L, luaopen_cjson);
-    lua_call(L, 0, 1);
-    lua_setglobal(L, "cjson");
-    lua_pushcfunction(L, luaopen_bit);
-    lua_call(L, 0, 1);
-    lua_setglobal(L, "bit");
+    static const struct {
+        lua_CFunction open;
+        const char *name;
+    } extra[] = {{luaopen_cjson, "cjson"}, {luaopen_bit, "bit"}, {slOpenCmsgpack, "cmsgpack"}, {slOpenStruct, "struct"}};
+    for (size_t i = 0; i < sizeof(extra) / sizeof(extra[0]); i++) {
+        lua_pushcfunction(L, extra[i].open);
+        lua_call(L, 0, 1);
+        lua_setglobal(L, extra[i].name);
+    }
 
     lua_pushvalue(L, LUA_GLOBALSINDEX);
     int G = lua_gettop(L);
@@ -1093,6 +1124,7 @@ static int buildState(lua_State *L) {
     wrapField(L, G, "rawset", safeRawset);
     wrapField(L, G, "setmetatable", safeSetmetatable);
     wrapField(L, G, "pcall", safePcall);
+    wrapField(L, G, "collectgarbage", safeCollectgarbage);
 
     lua_getfield(L, G, "math");
     setField(L, "random", mathRandom);
@@ -1133,7 +1165,8 @@ static int buildState(lua_State *L) {
      * globals themselves are seen through read-only proxies. */
     lua_newtable(L);
     lua_setfield(L, LUA_REGISTRYINDEX, REG_PROTECTED);
-    static const char *const libs[] = {"string", "table", "math", "cjson", "bit", "coroutine", "redis", NULL};
+    static const char *const libs[] = {"string", "table", "math", "cjson", "bit", "cmsgpack", "struct",
+                                         "coroutine", "redis", NULL};
     for (int i = 0; libs[i]; i++) {
         lua_getfield(L, G, libs[i]);
         pushReadonly(L, lua_gettop(L), NULL);
@@ -1147,6 +1180,13 @@ static int buildState(lua_State *L) {
     pushReadonly(L, lua_gettop(L), NULL);
     lua_setfield(L, -2, "__metatable");
     lua_pop(L, 2);
+
+    lua_pushlightuserdata(L, &regPrepareKey);
+    lua_pushcfunction(L, prepareRun);
+    lua_rawset(L, LUA_REGISTRYINDEX);
+    lua_pushlightuserdata(L, &regHandlerKey);
+    lua_pushcfunction(L, errorHandler);
+    lua_rawset(L, LUA_REGISTRYINDEX);
 
     lua_pushvalue(L, G);
     lua_setfield(L, LUA_REGISTRYINDEX, REG_HIDDEN_G);
@@ -1236,27 +1276,31 @@ static void killHook(lua_State *L, lua_Debug *ar) {
 
 /* ---- compile and run ------------------------------------------------------------- */
 
-static void funcName(char *out, const char *sha) { snprintf(out, 43, "f_%s", sha); }
-
-int slHasFunction(lua_State *L, const char *sha) {
-    char name[43];
-    funcName(name, sha);
-    lua_getfield(L, LUA_REGISTRYINDEX, name);
-    int r = lua_isfunction(L, -1);
-    lua_pop(L, 1);
-    return r;
+static void funcName(char *out, const char *sha) {
+    out[0] = 'f';
+    out[1] = '_';
+    memcpy(out + 2, sha, 40);
+    out[42] = '\0';
 }
 
-int slCompile(lua_State *L, const char *sha, const char *body, size_t len, char *err, size_t errlen) {
+/* The compiled function is kept twice: as f_<sha> in the registry (where
+ * Redis keeps it, and what error messages name) and under an integer
+ * reference the caller keeps, so a run needs no string lookup. Its
+ * environment is the read-only globals proxy, set once here. */
+int slCompile(lua_State *L, const char *sha, const char *body, size_t len, int *ref, char *err, size_t errlen) {
     if (luaL_loadbuffer(L, body, len, "@user_script")) {
         snprintf(err, errlen, "Error compiling script (new function): %s",
                  lua_isstring(L, -1) ? lua_tostring(L, -1) : "?");
         lua_pop(L, 1);
         return -1;
     }
+    lua_getfield(L, LUA_REGISTRYINDEX, REG_PROXY_G);
+    lua_setfenv(L, -2);
     char name[43];
     funcName(name, sha);
+    lua_pushvalue(L, -1);
     lua_setfield(L, LUA_REGISTRYINDEX, name);
+    *ref = luaL_ref(L, LUA_REGISTRYINDEX);
     return 0;
 }
 
@@ -1269,16 +1313,22 @@ static void pushArgTable(lua_State *L, slice *v, int n) {
 }
 
 /* Prepares the run inside a protected call (the tables may fail to
- * allocate): KEYS/ARGV into the real globals, the script's environment
- * and the thread's globals back to the proxy. */
+ * allocate). EVAL: KEYS/ARGV into the real globals, the thread's globals
+ * back to the proxy; returns nothing. FCALL: returns the keys and args
+ * tables, the function's two arguments. */
 typedef struct runArgs {
     slice *keys, *args;
     int nkeys, nargs;
-    const char *sha;
+    int isFunction;
 } runArgs;
 
 static int prepareRun(lua_State *L) {
     runArgs *a = lua_touserdata(L, 1);
+    if (a->isFunction) {
+        pushArgTable(L, a->keys, a->nkeys);
+        pushArgTable(L, a->args, a->nargs);
+        return 2;
+    }
     lua_getfield(L, LUA_REGISTRYINDEX, REG_HIDDEN_G);
     pushArgTable(L, a->keys, a->nkeys);
     lua_setfield(L, -2, "KEYS");
@@ -1287,13 +1337,12 @@ static int prepareRun(lua_State *L) {
     lua_pop(L, 1);
     lua_getfield(L, LUA_REGISTRYINDEX, REG_PROXY_G);
     lua_replace(L, LUA_GLOBALSINDEX);
-    char name[43];
-    funcName(name, a->sha);
-    lua_getfield(L, LUA_REGISTRYINDEX, name);
-    lua_getfield(L, LUA_REGISTRYINDEX, REG_PROXY_G);
-    lua_setfenv(L, -2);
-    lua_pop(L, 1);
     return 0;
+}
+
+static void pushCached(lua_State *L, char *key) {
+    lua_pushlightuserdata(L, key);
+    lua_rawget(L, LUA_REGISTRYINDEX);
 }
 
 static void replyRunError(client *c, lua_State *L, const char *sha) {
@@ -1324,31 +1373,17 @@ static void replyRunError(client *c, lua_State *L, const char *sha) {
     memFree(msg);
 }
 
-/* FCALL's arguments: the keys and args tables go to the registry from
- * inside a protected call (they may fail to allocate), the run takes
- * them from there. */
-#define REG_FKEYS "__cachet_fcall_keys"
-#define REG_FARGS "__cachet_fcall_args"
+static void runGeneric(lua_State *L, client *c, const char *sha, int ref, int isFunction, slice *keys, int nkeys,
+                       slice *args, int nargs, int flags);
 
-static int prepareFunctionRun(lua_State *L) {
-    runArgs *a = lua_touserdata(L, 1);
-    pushArgTable(L, a->keys, a->nkeys);
-    lua_setfield(L, LUA_REGISTRYINDEX, REG_FKEYS);
-    pushArgTable(L, a->args, a->nargs);
-    lua_setfield(L, LUA_REGISTRYINDEX, REG_FARGS);
-    return 0;
-}
-
-static void runGeneric(lua_State *L, client *c, const char *sha, int ref, slice *keys, int nkeys, slice *args,
-                       int nargs, int flags);
-
-void slRun(lua_State *L, client *c, const char *sha, slice *keys, int nkeys, slice *args, int nargs, int flags) {
-    runGeneric(L, c, sha, LUA_NOREF, keys, nkeys, args, nargs, flags);
+void slRun(lua_State *L, client *c, const char *sha, int ref, slice *keys, int nkeys, slice *args, int nargs,
+           int flags) {
+    runGeneric(L, c, sha, ref, 0, keys, nkeys, args, nargs, flags);
 }
 
 void slRunFunction(lua_State *L, client *c, const char *name, int ref, slice *keys, int nkeys, slice *args,
                    int nargs, int flags) {
-    runGeneric(L, c, name, ref, keys, nkeys, args, nargs, flags);
+    runGeneric(L, c, name, ref, 1, keys, nkeys, args, nargs, flags);
 }
 
 const char *slRunName(void) { return run.active ? run.sha : NULL; }
@@ -1356,15 +1391,20 @@ int slRunIsFunction(void) { return run.active && run.isFunction; }
 long long slRunStartMs(void) { return run.startMs; }
 client *slRunCaller(void) { return run.caller; }
 
-static void runGeneric(lua_State *L, client *c, const char *sha, int ref, slice *keys, int nkeys, slice *args,
-                       int nargs, int flags) {
-    runArgs a = {keys, args, nkeys, nargs, sha};
-    if (lua_cpcall(L, ref == LUA_NOREF ? prepareRun : prepareFunctionRun, &a) != 0) {
-        lua_pop(L, 1);
+static void runGeneric(lua_State *L, client *c, const char *sha, int ref, int isFunction, slice *keys, int nkeys,
+                       slice *args, int nargs, int flags) {
+    runArgs a = {keys, args, nkeys, nargs, isFunction};
+    /* stack: handler, the function, [keys, args] */
+    pushCached(L, &regHandlerKey);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
+    pushCached(L, &regPrepareKey);
+    lua_pushlightuserdata(L, &a);
+    if (lua_pcall(L, 1, isFunction ? 2 : 0, 0) != 0) {
+        lua_pop(L, 3);
         replyError(c, "Error running script: not enough memory");
         return;
     }
-    run.isFunction = ref != LUA_NOREF;
+    run.isFunction = isFunction;
     run.active = 1;
     run.flags = flags;
     run.resp = 2;
@@ -1378,19 +1418,8 @@ static void runGeneric(lua_State *L, client *c, const char *sha, int ref, slice 
     scriptClient->db = c->db;
     scriptClient->user = c->user;
 
-    lua_pushcfunction(L, errorHandler);
-    int nargsLua = 0;
-    if (ref == LUA_NOREF) {
-        char name[43];
-        funcName(name, sha);
-        lua_getfield(L, LUA_REGISTRYINDEX, name);
-    } else {
-        /* A function gets (keys, args) as its arguments, not globals. */
-        lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
-        lua_getfield(L, LUA_REGISTRYINDEX, REG_FKEYS);
-        lua_getfield(L, LUA_REGISTRYINDEX, REG_FARGS);
-        nargsLua = 2;
-    }
+    /* A function gets (keys, args) as its arguments, not globals. */
+    int nargsLua = isFunction ? 2 : 0;
     heapCapped = 1;
     int rc = lua_pcall(L, nargsLua, 1, -2 - nargsLua);
     heapCapped = 0;
@@ -1404,17 +1433,14 @@ static void runGeneric(lua_State *L, client *c, const char *sha, int ref, slice 
     }
     run.active = run.busy = run.killed = run.isFunction = 0;
     run.caller = NULL;
-    if (ref != LUA_NOREF) {
-        lua_pushnil(L);
-        lua_setfield(L, LUA_REGISTRYINDEX, REG_FKEYS);
-        lua_pushnil(L);
-        lua_setfield(L, LUA_REGISTRYINDEX, REG_FARGS);
-    }
     resetOutput(scriptClient);
     /* Lua collects incrementally; after a run that failed (perhaps out of
      * memory) a full cycle gives the heap back now. A script may have
      * stopped the collector (collectgarbage("stop")): the next one starts
      * with it running again. */
     if (rc != 0) lua_gc(L, LUA_GCCOLLECT, 0);
-    lua_gc(L, LUA_GCRESTART, 0);
+    if (gcStopped) {
+        lua_gc(L, LUA_GCRESTART, 0);
+        gcStopped = 0;
+    }
 }

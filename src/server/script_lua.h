@@ -26,19 +26,24 @@
 struct lua_State *slCreate(char *err, size_t errlen);
 void slDestroy(struct lua_State *L);
 size_t slHeapBytes(void); /* bytes Lua holds now (INFO-style accounting) */
+/* The memory of one state as Redis 7.0 reports it (lua_gc LUA_GCCOUNT,
+ * whole KiB, times 1024); 0 for NULL. */
+long long slVmMemory(struct lua_State *L);
 /* Turns the SL_HEAP_LIMIT cap on or off (on only inside a protected call:
  * a library's loading run); returns the previous setting. */
 int slHeapCap(int on);
 
 /* Compiles body (shebang line already blanked by the caller) as the
- * function f_<sha> and keeps it in the state. 0, or -1 with the Redis
- * error text ("Error compiling script (new function): ...") in err. */
-int slCompile(struct lua_State *L, const char *sha, const char *body, size_t len, char *err, size_t errlen);
-int slHasFunction(struct lua_State *L, const char *sha);
+ * function f_<sha> and keeps it in the state; *ref is its registry
+ * reference (what slRun runs). 0, or -1 with the Redis error text
+ * ("Error compiling script (new function): ...") in err. */
+int slCompile(struct lua_State *L, const char *sha, const char *body, size_t len, int *ref, char *err,
+              size_t errlen);
 
-/* Runs f_<sha> (which must exist) for client c with KEYS/ARGV and replies
- * its result (or the error) to c. flags: SL_RUN_*. */
-void slRun(struct lua_State *L, client *c, const char *sha, slice *keys, int nkeys, slice *args, int nargs,
+/* Runs the script compiled as ref (sha: its name in errors and logs) for
+ * client c with KEYS/ARGV and replies its result (or the error) to c.
+ * flags: SL_RUN_*. */
+void slRun(struct lua_State *L, client *c, const char *sha, int ref, slice *keys, int nkeys, slice *args, int nargs,
            int flags);
 
 /* FCALL: runs the function at registry reference ref (named name in
