@@ -110,6 +110,9 @@ void replMasterApplied(client *c, const char *buf, size_t len);
  * (REPLCONF GETACK -> REPLCONF ACK <offset>); 1 when handled. */
 int replMasterIntercept(client *c);
 int replReplicaLinkUp(void);         /* a replica whose link is up (CONNECTED) */
+/* config_rewrite.c: the primary we follow (the host as REPLICAOF was given
+ * it, *port), or NULL when we are a primary. */
+const char *replReplicaTarget(int *port);
 void replReplicaShutdown(void);      /* server.c, SHUTDOWN: removes the transfer's temp file */
 /* config.c: `replicaof host port` (or `no one`) from the file / command
  * line; -1 with *err ("Invalid master port") on bad input. */
