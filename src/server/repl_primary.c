@@ -36,6 +36,7 @@
 #include "backlog.h"
 #include "propagate.h"
 #include "failover.h"
+#include "config.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -72,6 +73,7 @@ typedef struct replLink {
     int fd;                            /* SEND_BULK: the snapshot file */
     int disklessDone;                  /* the whole RDB and the EOF mark are in out */
     int streamOnAck;                   /* ONLINE after a diskless sync: pend waits for the first ACK */
+    int rdbExclude;                    /* RDB_SAVE_NO_*: REPLCONF rdb-filter-only (diskless syncs only) */
 } replLink;
 
 static struct {
@@ -562,10 +564,13 @@ static void setupFullResync(replLink *l, int diskless) {
     linkKick(l);
 }
 
-/* Starts the child for the replicas waiting, if it is time. */
+/* Starts the child for the replicas waiting, if it is time. One child
+ * serves the diskless replicas that asked for the same parts of the
+ * snapshot (rdb-filter-only) as the one waiting longest; the others wait
+ * for the next child, as in Redis 7.0. */
 static void maybeStartSync(void) {
     if (srv.childPid != -1) return;
-    int waiting = 0, disklessWaiting = 0;
+    int waiting = 0, disklessWaiting = 0, exclude = 0;
     long long oldest = 0;
     for (int i = 0; i < P.nlinks; i++) {
         replLink *l = P.links[i];
@@ -573,7 +578,10 @@ static void maybeStartSync(void) {
         waiting++;
         if (wantsDiskless(l)) {
             disklessWaiting++;
-            if (!oldest || l->waitSince < oldest) oldest = l->waitSince;
+            if (!oldest || l->waitSince < oldest) {
+                oldest = l->waitSince;
+                exclude = l->rdbExclude;
+            }
         }
     }
     if (!waiting) return;
@@ -584,7 +592,7 @@ static void maybeStartSync(void) {
         if (randomHex(P.eofMark, EOF_MARK_LEN) == -1) return;
         P.eofMark[EOF_MARK_LEN] = '\0';
         int fd;
-        if (snapshotForkToPipe(&fd, err, sizeof(err)) == -1) {
+        if (snapshotForkToPipe(&fd, exclude, err, sizeof(err)) == -1) {
             logWarning("BGSAVE for replication failed: %s", err);
             return;
         }
@@ -597,7 +605,8 @@ static void maybeStartSync(void) {
         P.selDb = -1; /* the replica starts the stream in db 0 after loading */
         for (int i = 0; i < P.nlinks; i++) {
             replLink *l = P.links[i];
-            if (l->state == LINK_WAIT_START && wantsDiskless(l) && !(l->c->flags & CLIENT_CLOSE_ASAP))
+            if (l->state == LINK_WAIT_START && wantsDiskless(l) && l->rdbExclude == exclude &&
+                !(l->c->flags & CLIENT_CLOSE_ASAP))
                 setupFullResync(l, 1);
         }
         return;
@@ -771,6 +780,32 @@ static void syncCommand(client *c) {
 
 static void processWaiters(void);
 
+/* REPLCONF rdb-filter-only "<filters>" (Redis 7.0; redis-cli
+ * --functions-rdb): the parts of the snapshot to include, space separated,
+ * "" for none; "functions" is the only one known. Everything else is left
+ * out of this replica's (diskless) snapshot. -1 after replying an error. */
+static int rdbFilterOnly(client *c, slice val) {
+    char **argv; /* the value read as a C string, as Redis does */
+    int argc = configSplitArgs(val.p, strnlen(val.p, val.len), &argv);
+    if (argc < 0) {
+        replyError(c, "Missing rdb-filter-only values");
+        return -1;
+    }
+    int exclude = RDB_SAVE_NO_DATA | RDB_SAVE_NO_FUNCTIONS;
+    int rc = 0;
+    for (int i = 0; i < argc && rc == 0; i++) {
+        if (!strcasecmp(argv[i], "functions")) {
+            exclude &= ~RDB_SAVE_NO_FUNCTIONS;
+        } else {
+            replyErrorFormat(c, "Unsupported rdb-filter-only option: %s", argv[i]);
+            rc = -1;
+        }
+    }
+    configFreeArgs(argv, argc);
+    if (rc == 0) linkFor(c)->rdbExclude = exclude;
+    return rc;
+}
+
 static void replconfCommand(client *c) {
     if (c->argc % 2 == 0) {
         replyErrorSyntax(c);
@@ -810,10 +845,16 @@ static void replconfCommand(client *c) {
             return;
         } else if (sliceEqNocase(opt, "rdb-only")) {
             long long v;
-            if (!string2ll(val.p, val.len, &v) || (v != 0 && v != 1)) {
+            if (!string2ll(val.p, val.len, &v)) {
                 replyError(c, "value is not an integer or out of range");
                 return;
             }
+            if (v != 0 && v != 1) {
+                replyError(c, "value is out of range, value must between 0 and 1");
+                return;
+            }
+        } else if (sliceEqNocase(opt, "rdb-filter-only")) {
+            if (rdbFilterOnly(c, val) == -1) return;
         } else {
             replyErrorFormat(c, "Unrecognized REPLCONF option: %.*s", (int)(opt.len > 128 ? 128 : opt.len), opt.p);
             return;

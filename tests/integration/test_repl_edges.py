@@ -19,6 +19,7 @@ import signal
 import socket
 import subprocess
 import threading
+import time
 
 import pytest
 import redis
@@ -26,6 +27,7 @@ import redis
 from conftest import SERVER_BIN, Server, wait_until
 from conftest import cmd as resp
 from replutil import Load, compare, info, wait_in_sync
+from test_repl_topology import restart, shutdown
 
 REDIS = shutil.which("redis-server")
 REDIS_CLI = shutil.which("redis-cli")
@@ -109,3 +111,252 @@ def test_config_rewrite_writes_and_removes_replicaof(server_factory, kind):
         assert role(c2)[:3] == [b"slave", b"localhost", p.port]
     finally:
         s2.stop()
+
+
+# ---- topologies that go wrong ---------------------------------------------------
+
+
+def steady(cond, seconds, what):
+    """cond() holds at every poll for `seconds` (a property over time; the
+    polls end at the deadline, nothing waits longer)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        assert cond(), what
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_loop_of_replicas(server_factory, kind):
+    """A follows B, then B follows A: both are replicas of each other, their
+    links up, the data B had on both (A's own was replaced by its full
+    sync, as always), writes refused on both, and nothing circulates: a
+    replica never originates stream bytes (no PING), so the offsets stay
+    put. REPLICAOF NO ONE on one node ends the loop with a partial resync."""
+    a = start(server_factory, kind, "--repl-ping-replica-period", "1")
+    b = start(server_factory, kind, "--repl-ping-replica-period", "1")
+    ac, bc = a.client(), b.client()
+    bc.mset({"x": "1", "y": "2"})
+    bc.rpush("l", "a", "b")
+    ac.set("only-a", "1")
+    assert ac.execute_command("REPLICAOF", "127.0.0.1", b.port) == b"OK"
+    wait_in_sync(bc, ac)
+    assert bc.execute_command("REPLICAOF", "127.0.0.1", a.port) == b"OK"
+
+    def looped():
+        ra, rb = role(ac), role(bc)
+        return ra[0] == rb[0] == b"slave" and ra[3] == rb[3] == b"connected"
+    wait_until(looped, timeout=30, what="both links up")
+    data = {"x": b"1", "y": b"2"}
+    for c in (ac, bc):
+        assert sorted(c.keys()) == [b"l", b"x", b"y"]
+        assert c.mget(list(data)) == list(data.values()) and c.lrange("l", 0, -1) == [b"a", b"b"]
+        assert err_text(c.set, "w", "1") == "You can't write against a read only replica."
+    offsets = (info(ac)["master_repl_offset"], info(bc)["master_repl_offset"])
+    steady(lambda: (info(ac)["master_repl_offset"], info(bc)["master_repl_offset"]) == offsets
+           and a.alive() and b.alive(), 3, "offsets moved in a loop (bytes circulating)")
+    assert info(ac)["master_link_status"] == info(bc)["master_link_status"] == "up"
+
+    assert ac.execute_command("REPLICAOF", "NO", "ONE") == b"OK"
+    ac.set("after", "1")
+    wait_in_sync(ac, bc)
+    compare(a, b)
+    assert bc.get("after") == b"1" and role(bc)[0] == b"slave" and role(ac)[0] == b"master"
+    assert int(ac.info("stats")["sync_full"]) == 0  # B continued partially from A's shifted history
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_replicaof_itself(server_factory, kind):
+    """Accepted (+OK) by Redis 7.0 as by Cachet; the link never comes up,
+    the data stays, writes are refused as on any replica, and REPLICAOF NO
+    ONE ends it. (test_repl_replica.py checks Cachet's retries and log.)"""
+    s = start(server_factory, kind)
+    c = s.client()
+    c.mset({"a": "1", "b": "2"})
+    assert c.execute_command("REPLICAOF", "127.0.0.1", s.port) == b"OK"
+    assert role(c)[:3] == [b"slave", b"127.0.0.1", s.port]
+    steady(lambda: info(c)["master_link_status"] == "down" and c.mget("a", "b") == [b"1", b"2"], 2,
+           "a replica of itself lost its data or brought its link up")
+    assert err_text(c.set, "w", "1") == "You can't write against a read only replica."
+    assert c.execute_command("REPLICAOF", "127.0.0.1", s.port) == b"OK Already connected to specified master"
+    assert c.execute_command("REPLICAOF", "NO", "ONE") == b"OK"
+    assert c.mget("a", "b") == [b"1", b"2"] and role(c)[0] == b"master"
+    assert int(c.info("stats")["sync_full"]) == 0 and s.alive()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_primary_restart_without_snapshot(server_factory, kind):
+    """A primary stopped without saving comes back empty with a new
+    replication id: its replica cannot continue, syncs fully and ends as
+    empty as the primary (then follows the new writes)."""
+    p = start(server_factory, kind)
+    pc = p.client()
+    with Load(p.port, seed=81):
+        r = start(server_factory, kind, "--replicaof", "127.0.0.1", str(p.port))
+        rc = r.client()
+        wait_until(lambda: info(rc).get("master_link_status") == "up", timeout=30, what="the link up")
+    wait_in_sync(pc, rc)
+    assert rc.dbsize() > 0
+    old_id = info(pc)["master_replid"]
+    shutdown(p, "NOSAVE")
+    wait_until(lambda: info(rc).get("master_link_status") == "down", timeout=30, what="the link down")
+    restart(p)
+    pc = p.client()
+    assert pc.dbsize() == 0 and info(pc)["master_replid"] != old_id
+    wait_in_sync(pc, rc)
+    assert rc.dbsize() == 0 and info(rc)["master_replid"] == info(pc)["master_replid"]
+    assert int(pc.info("stats")["sync_full"]) == 1 and int(pc.info("stats")["sync_partial_ok"]) == 0
+    pc.set("new", "1")
+    wait_in_sync(pc, rc)
+    compare(p, r)
+
+
+# ---- redis-cli as a replica -------------------------------------------------------
+
+LIB = "#!lua name=edgelib\nredis.register_function('edge_f', function() return 1 end)"
+
+
+def fill(c):
+    """A little of every type, a TTL, db 1, a function library."""
+    c.set("s", "v")
+    c.set("ttl", "v", px=600000)
+    c.rpush("l", 1, 2, 3)
+    c.hset("h", mapping={"f": "1", "g": "2"})
+    c.sadd("set", "a", "b")
+    c.zadd("z", {"m": 1.5})
+    c.xadd("x", {"a": "1"})
+    c.execute_command("SELECT", 1)  # one connection: redis-py's pool reuses it
+    c.set("in-db1", "1")
+    c.execute_command("SELECT", 0)
+    c.execute_command("FUNCTION", "LOAD", LIB)
+
+
+def cli(*args, timeout=60):
+    return subprocess.run([REDIS_CLI, *[str(a) for a in args]], capture_output=True, timeout=timeout)
+
+
+def load_file(server_factory, kind, path):
+    """A fresh node of that kind started from the RDB file at path."""
+    d = os.path.dirname(path)
+    return server_factory("--save", "", "--dir", d, "--dbfilename", os.path.basename(path), binary=binary(kind))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_redis_cli_rdb_loads_everywhere(server_factory, tmp_path, kind):
+    """redis-cli --rdb against Cachet: the file is a whole snapshot that
+    both Cachet and Redis load, dataset and functions equal."""
+    s = server_factory("--save", "", "--repl-diskless-sync-delay", "0")
+    c = s.client()
+    c.execute_command("HELLO", 2)
+    fill(c)
+    out = tmp_path / "cli" / "dump.rdb"
+    out.parent.mkdir()
+    res = cli("-p", s.port, "--rdb", out)
+    assert res.returncode == 0, res.stderr
+    assert b"Transfer finished with success" in res.stderr
+    t = load_file(server_factory, kind, str(out))
+    compare(s, t)
+    assert t.client().execute_command("FUNCTION", "LIST")[0][1] == b"edgelib"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_redis_cli_functions_rdb(server_factory, tmp_path, kind):
+    """redis-cli --functions-rdb sends REPLCONF rdb-filter-only functions:
+    the snapshot holds the libraries and no key (same size from both)."""
+    s = start(server_factory, kind)
+    fill(s.client())
+    out = tmp_path / "cli" / "functions.rdb"
+    out.parent.mkdir()
+    res = cli("-p", s.port, "--functions-rdb", out)
+    assert res.returncode == 0, res.stderr
+    t = load_file(server_factory, "cachet", str(out))
+    tc = t.client()
+    assert tc.dbsize() == 0 and tc.execute_command("SELECT", 1) and tc.dbsize() == 0
+    assert tc.execute_command("FUNCTION", "LIST")[0][1] == b"edgelib"
+    # A full sync of a real replica afterwards still carries the keys.
+    r = server_factory("--replicaof", "127.0.0.1", str(s.port))
+    rc = r.client()
+    wait_in_sync(s.client(), rc)
+    assert rc.get("s") == b"v"
+
+
+def test_replconf_rdb_filter_only_replies_as_redis(server_factory):
+    nodes = {k: start(server_factory, k) for k in KINDS}
+    forms = [b"functions", b"", b"FUNCTIONS", b"foo", b"functions foo", b'"unbalanced', b"functions\x00junk"]
+    got = {}
+    for k, s in nodes.items():
+        got[k] = [raw_call(s.port, resp("REPLCONF", "rdb-filter-only", f), 1) for f in forms]
+        got[k].append(raw_call(s.port, resp("REPLCONF", "rdb-filter-only"), 1))
+        got[k] += [raw_call(s.port, resp("REPLCONF", "rdb-only", v), 1) for v in ("1", "0", "2", "x")]
+    assert got["cachet"] == got["redis"], got
+    assert got["cachet"][0] == [b"+OK"]
+
+
+def test_redis_cli_replica_shows_the_stream(server_factory):
+    """redis-cli --replica against Cachet: it asks REPLCONF rdb-filter-only ""
+    (an empty snapshot), then prints every write of the stream, in the db
+    it happened in."""
+    s = server_factory("--save", "", "--repl-diskless-sync-delay", "0")
+    c = s.client()
+    c.set("before", "1")
+    proc = subprocess.Popen([REDIS_CLI, "-p", str(s.port), "--replica"], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+    lines = []
+    reader = threading.Thread(target=lambda: lines.extend(iter(proc.stdout.readline, b"")), daemon=True)
+    reader.start()
+    try:
+        wait_until(lambda: any(b"Logging commands from master" in ln for ln in lines), timeout=30,
+                   what="the snapshot read")
+        wait_until(lambda: info(c).get("connected_slaves") == 1, timeout=30, what="redis-cli online")
+        c.set("during", "x1")
+        c.rpush("list", "a")
+        c.execute_command("SELECT", 2)
+        c.incrbyfloat("f", 1.5)
+        c.execute_command("SELECT", 0)
+        wait_until(lambda: any(b'"SET","f","1.5","KEEPTTL"' in ln for ln in lines), timeout=30,
+                   what="the writes in redis-cli's output")
+        text = b"".join(lines)
+        assert b'"set","during","x1"' in text.lower() and b'"rpush","list","a"' in text.lower()
+        assert text.index(b'"SELECT","2"') < text.index(b'"SET","f","1.5","KEEPTTL"')
+        assert b'"before"' not in text  # in the snapshot, not the stream
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
+        reader.join(timeout=10)
+        proc.stdout.close()
+
+
+# ---- the replication user ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_least_privilege_replication_user(server_factory, kind):
+    """ACL user with +psync +replconf +ping only: a Cachet replica follows a
+    primary of either kind with it; a user without +psync gets NOPERM, byte
+    for byte Redis 7.0's, and the primary logs the denial in ACL LOG."""
+    p = start(server_factory, kind)
+    pc = p.client()
+    pc.execute_command("ACL", "SETUSER", "repl", "on", ">pw", "+psync", "+replconf", "+ping")
+    pc.execute_command("ACL", "SETUSER", "nopsync", "on", ">pw", "+replconf", "+ping")
+    pc.execute_command("CONFIG", "SET", "requirepass", "adminpw")
+    pc.execute_command("AUTH", "adminpw")
+    pc.set("x", "1")
+    r = server_factory("--replicaof", "127.0.0.1", str(p.port), "--masteruser", "repl", "--masterauth", "pw")
+    rc = r.client()
+    wait_in_sync(pc, rc)
+    assert rc.get("x") == b"1"
+    pc.set("y", "2")
+    wait_in_sync(pc, rc)
+    assert rc.get("y") == b"2"
+
+    lines = raw_call(p.port, resp("AUTH", "nopsync", "pw") + resp("REPLCONF", "capa", "eof") +
+                     resp("PSYNC", "?", "-1") + resp("SYNC"), 4)
+    assert lines == [b"+OK", b"+OK", b"-NOPERM this user has no permissions to run the 'psync' command",
+                     b"-NOPERM this user has no permissions to run the 'sync' command"]
+    log = [dict(zip(e[::2], e[1::2])) for e in pc.execute_command("ACL", "LOG")]
+    assert any(e[b"object"] == b"psync" and e[b"username"] == b"nopsync" for e in log), log
+    # And a replica configured with that user never gets a link up.
+    bad = server_factory("--replicaof", "127.0.0.1", str(p.port), "--masteruser", "nopsync", "--masterauth", "pw")
+    badc = bad.client()
+    steady(lambda: info(badc)["master_link_status"] == "down" and badc.dbsize() == 0, 2,
+           "a replica whose user lacks +psync synced")
+    assert info(pc)["connected_slaves"] == 1
