@@ -989,7 +989,12 @@ void replPrimaryCron(void) {
         }
         if (l->state != LINK_ONLINE) linkKick(l);
     }
-    /* The backlog outlives its replicas by repl-backlog-ttl. */
+    /* The backlog outlives its replicas by repl-backlog-ttl. A replica's
+     * is not subject to it, and a promoted replica counts it from the
+     * promotion (Redis 7.0 restarts the timer in replicationUnsetMaster):
+     * its backlog is what the old primary and the other replicas continue
+     * from. So the timer follows the clock while we follow a primary. */
+    if (replIsReplica() && P.nlinks == 0) P.noReplicasSince = now;
     if (!replIsReplica() && P.bl && P.nlinks == 0 && srv.replBacklogTtl &&
         now - P.noReplicasSince > srv.replBacklogTtl * 1000) {
         replNewHistory();

@@ -24,9 +24,10 @@ import time
 import pytest
 import redis
 
-from conftest import SERVER_BIN, Server, wait_until
+from conftest import SERVER_BIN, Server, free_port, wait_until
 from conftest import cmd as resp
 from replutil import Load, compare, info, wait_in_sync
+from test_failover import Load as AckLoad
 from test_repl_topology import restart, shutdown
 
 REDIS = shutil.which("redis-server")
@@ -360,3 +361,107 @@ def test_least_privilege_replication_user(server_factory, kind):
     steady(lambda: info(badc)["master_link_status"] == "down" and badc.dbsize() == 0, 2,
            "a replica whose user lacks +psync synced")
     assert info(pc)["connected_slaves"] == 1
+
+
+# ---- moving a live Redis into Cachet ------------------------------------------------
+
+
+def redis_tls_args(certs):
+    """redis-server 7.0 with a TLS port beside the plaintext one (the test
+    clients use the plaintext port), TLS for the links it opens."""
+    return ["--tls-port", str(free_port()), "--tls-cert-file", certs["server_crt"], "--tls-key-file",
+            certs["server_key"], "--tls-ca-cert-file", certs["ca_crt"], "--tls-replication", "yes"]
+
+
+def tls_port_of(c):
+    return int(c.config_get("tls-port")["tls-port"])
+
+
+@pytest.mark.parametrize("how", ["promote", "failover"])
+@pytest.mark.parametrize("tls", [False, True], ids=["plain", "tls"])
+def test_move_live_redis_into_cachet(server_factory, tls_certs, tls, how):
+    """docs/replication.md's walk-through: Cachet follows a Redis 7.0
+    primary under a random write load of every type (full sync, then the
+    stream), then takes over without downtime, either
+      promote:  CLIENT PAUSE WRITE on Redis, Cachet caught up, REPLICAOF NO
+                ONE on Cachet, Redis REPLICAOF Cachet, CLIENT UNPAUSE (the
+                writes that waited get -READONLY and retry on Cachet), or
+      failover: FAILOVER TO <cachet> on Redis (Redis pauses, waits, and
+                hands over with PSYNC ... FAILOVER).
+    Writer clients find the primary with ROLE and retry; every write WAIT
+    confirmed is on Cachet afterwards, the old Redis follows Cachet with a
+    partial resync, and the datasets compare equal key by key."""
+    certs = tls_certs
+    red = server_factory("--save", "", "--appendonly", "no", "--repl-diskless-sync-delay", "0",
+                         *(redis_tls_args(certs) if tls else []), binary=REDIS)
+    redc = red.client(decode_responses=True)
+    cachet_tls = ["--tls-mode", "preferred", "--tls-cert-file", certs["server_crt"], "--tls-key-file",
+                  certs["server_key"], "--tls-ca-cert-file", certs["ca_crt"], "--tls-replication", "yes",
+                  "--tls-client-cert-file", certs["client_crt"], "--tls-client-key-file", certs["client_key"]]
+    cach = server_factory("--save", "", "--repl-diskless-sync-delay", "0", *(cachet_tls if tls else []))
+    cc = cach.client(decode_responses=True)
+    src_port = tls_port_of(redc) if tls else red.port
+
+    with Load(red.port, seed=91 + tls):
+        wait_until(lambda: redc.dbsize() > 100, timeout=30, what="data on the Redis primary")
+        assert cc.execute_command("REPLICAOF", "127.0.0.1", src_port) == "OK"
+        wait_until(lambda: info(cc).get("master_link_status") == "up", timeout=60, what="Cachet synced")
+        ops = redc.info("stats")["total_commands_processed"]
+        wait_until(lambda: redc.info("stats")["total_commands_processed"] > ops + 500, timeout=30,
+                   what="writes streamed after the full sync")
+    wait_in_sync(redc, cc)
+    compare(red, cach)
+
+    with AckLoad([red.port, cach.port]) as load:
+        wait_until(lambda: load.count() >= 50 or load.errors, timeout=30, what="confirmed writes on Redis")
+        before = load.count()
+        if how == "failover":
+            assert redc.execute_command("FAILOVER", "TO", "127.0.0.1", cach.port) == "OK"
+        else:
+            assert redc.execute_command("CLIENT", "PAUSE", 30000, "WRITE") == "OK"
+            try:
+                wait_in_sync(redc, cc)
+                assert cc.execute_command("REPLICAOF", "NO", "ONE") == "OK"
+                assert redc.execute_command("REPLICAOF", "127.0.0.1", cach.port) == "OK"
+            finally:
+                redc.execute_command("CLIENT", "UNPAUSE")
+
+        def switched():
+            r = redc.execute_command("ROLE")
+            return role(cc)[0] == "master" and r[0] == "slave" and int(r[2]) == cach.port and r[3] == "connected"
+        wait_until(switched, timeout=30, interval=0.02, what="Redis following Cachet")
+        wait_until(lambda: load.count() >= before + 50 or load.errors, timeout=30,
+                   what="confirmed writes on Cachet")
+    assert not load.errors, load.errors
+    got = cc.mget(list(load.confirmed))
+    missing = [k for k, g in zip(load.confirmed, got) if g != load.confirmed[k]]
+    assert not missing, f"{len(missing)} confirmed writes lost, e.g. {missing[:5]}"
+    wait_in_sync(cc, redc)
+    compare(cach, red)
+    stats = cc.info("stats")
+    assert (stats["sync_full"], stats["sync_partial_ok"]) == (0, 1), cach.log() + red.log()
+    if tls:
+        links = [c for c in cc.client_list() if "S" in c["flags"]]
+        assert links and all(c.get("tls") == "yes" for c in links), links
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_promoted_replica_keeps_its_backlog_for_the_old_primary(server_factory, kind):
+    """A replica that never had replicas of its own, promoted with REPLICAOF
+    NO ONE, keeps its backlog for repl-backlog-ttl from the promotion (not
+    from its start): the old primary, re-pointed a while later, continues
+    with a partial resync."""
+    p = start(server_factory, kind)
+    pc = p.client()
+    pc.mset({"a": "1", "b": "2"})
+    r = start(server_factory, kind, "--replicaof", "127.0.0.1", str(p.port), "--repl-backlog-ttl", "3")
+    rc = r.client()
+    wait_in_sync(pc, rc)
+    assert rc.execute_command("REPLICAOF", "NO", "ONE") == b"OK"
+    steady(lambda: info(rc)["repl_backlog_active"] == 1, 1.5, "the promoted replica freed its backlog")
+    assert pc.execute_command("REPLICAOF", "127.0.0.1", r.port) == b"OK"
+    rc.set("c", "3")
+    wait_in_sync(rc, pc)
+    compare(r, p)
+    stats = rc.info("stats")
+    assert (stats["sync_full"], stats["sync_partial_ok"]) == (0, 1)
