@@ -88,6 +88,11 @@ int replFindReplica(const char *host, int port, long long *ackOff);
 /* failover.c: 1 and its address when a replica has ACKed replOffset(). */
 int replCaughtUpReplica(char *host, size_t hostCap, int *port);
 void replPrimaryInfo(textBuf *b);    /* connected_slaves ... repl_backlog_histlen */
+/* INFO memory / MEMORY STATS: the bytes a replica link holds besides its
+ * client (the snapshot preamble and the stream kept while it syncs), and
+ * the backlog's allocation. */
+long long replLinkMemory(client *c);
+long long replBacklogMemory(void);
 void replPrimaryRole(client *c);     /* ROLE as a primary */
 void replPrimaryClientFree(client *c); /* a CLIENT_REPLICA client goes away */
 /* snapshot.c: the child ended (ok or not); toPipe: it was ours, streaming

@@ -312,6 +312,14 @@ void replPrimaryClientFree(client *c) {
     refreshGoodReplicas();
 }
 
+long long replLinkMemory(client *c) {
+    replLink *l = c->repl;
+    if (!(c->flags & CLIENT_REPLICA) || !l) return 0;
+    return (long long)(memUsableSize(l) + memUsableSize(l->out.p) + memUsableSize(l->pend.p));
+}
+
+long long replBacklogMemory(void) { return P.bl ? (long long)(memUsableSize(P.bl) + memUsableSize(P.bl->buf)) : 0; }
+
 void replDisconnectReplicas(void) {
     for (int i = 0; i < P.nlinks; i++) clientFreeAsync(P.links[i]->c);
 }

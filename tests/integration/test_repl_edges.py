@@ -465,3 +465,34 @@ def test_promoted_replica_keeps_its_backlog_for_the_old_primary(server_factory, 
     compare(r, p)
     stats = rc.info("stats")
     assert (stats["sync_full"], stats["sync_partial_ok"]) == (0, 1)
+
+
+def test_info_memory_counts_replicas_and_backlog(server_factory):
+    """mem_clients_slaves (the replicas' clients and the stream kept for a
+    replica that syncs), mem_replication_backlog and their sum in
+    mem_total_replication_buffers, as the fields Redis 7.0 has; a replica
+    that stops reading shows its buffered stream there."""
+    p = server_factory("--save", "", "--repl-diskless-sync-delay", "0", "--repl-backlog-size", "1mb")
+    pc = p.client()
+    m = pc.info("memory")
+    assert (m["mem_clients_slaves"], m["mem_replication_backlog"]) == (0, 0)
+    r = server_factory("--replicaof", "127.0.0.1", str(p.port))
+    rc = r.client()
+    wait_in_sync(pc, rc)
+    m = pc.info("memory")
+    assert m["mem_replication_backlog"] >= 1 << 20
+    assert m["mem_clients_slaves"] > 0 and m["mem_clients_normal"] > 0
+    assert m["mem_total_replication_buffers"] == m["mem_replication_backlog"] + m["mem_clients_slaves"]
+    stats = dict(zip(*[iter(pc.execute_command("MEMORY", "STATS"))] * 2))
+    assert stats[b"clients.slaves"] > 0 and stats[b"replication.backlog"] >= 1 << 20
+    base = m["mem_clients_slaves"]
+    os.kill(r.pid, signal.SIGSTOP)
+    try:
+        value = "v" * 10000
+        for i in range(2000):  # 20 MB of stream: more than the socket buffers hold
+            pc.set(f"big{i % 10}", value)
+        wait_until(lambda: pc.info("memory")["mem_clients_slaves"] > base + (1 << 20), timeout=10,
+                   what="the stream kept for the stopped replica")
+    finally:
+        os.kill(r.pid, signal.SIGCONT)
+    wait_in_sync(pc, rc)
