@@ -196,3 +196,9 @@ bench: deps all $(BENCH_TOOLS)
 	/usr/bin/python3 bench/tls.py $(BENCH_FLAGS)
 	/usr/bin/python3 bench/snapshot.py $(BENCH_FLAGS)
 	/usr/bin/python3 bench/repl.py $(BENCH_FLAGS)
+
+# Replication alone (full sync, memory during a sync under load, lag): `make
+# bench-repl BENCH_FLAGS="--rounds 5"`.
+.PHONY: bench-repl
+bench-repl: deps all
+	/usr/bin/python3 bench/repl.py $(BENCH_FLAGS)
