@@ -193,8 +193,9 @@ def rss_kb(pid):
 def full_sync(kind, wd, path, keys, diskless, tls, write_load=False):
     """Seconds from REPLICAOF to link up with every key, and the primary's
     peak growth meanwhile: (secs, RSS bytes, used_memory bytes, peak
-    mem_clients_slaves bytes). write_load: redis-benchmark SET -P 16 into
-    the primary from before the REPLICAOF until the replica is up."""
+    mem_clients_slaves bytes, commands the primary ran meanwhile).
+    write_load: redis-benchmark SET -P 16 into the primary from before the
+    REPLICAOF until the replica is up."""
     p = start_node(kind, kind + "-p", wd, tls)
     r = bench = None
     conn = None
@@ -223,6 +224,7 @@ def full_sync(kind, wd, path, keys, diskless, tls, write_load=False):
 
         t = threading.Thread(target=sample)
         t.start()
+        ops0 = int(p.info("stats")["total_commands_processed"])
         start = time.monotonic()
         r.cli("replicaof", "127.0.0.1", str(p.repl_port))
         deadline = start + 600
@@ -234,9 +236,10 @@ def full_sync(kind, wd, path, keys, diskless, tls, write_load=False):
         else:
             raise RuntimeError("%s replica never caught up" % kind)
         secs = time.monotonic() - start
+        ops = int(p.info("stats")["total_commands_processed"]) - ops0
         stop.set()
         t.join()
-        return secs, (peak["rss"] - base_rss) * 1024, peak["used"] - base_used, peak["slaves"]
+        return secs, (peak["rss"] - base_rss) * 1024, peak["used"] - base_used, peak["slaves"], ops
     finally:
         if bench:
             bench.kill()
@@ -336,21 +339,23 @@ def main():
             cm = statistics.median(x[1] for x in res["cachet"]) / 2**20
             rep.add("| %s | %.2f | %.2f | **%s** | %.1f MiB | %.1f MiB |" % (label, rs, cs, ratio(cs, rs), rm, cm))
         rep.add("")
-        rep.add("| full sync under SET -P 16 (diskless) | redis s | cachet s | ratio | redis / cachet peak "
-                "mem_clients_slaves | ratio | redis / cachet used_memory growth | ratio | redis / cachet RSS growth "
-                "| ratio |")
-        rep.add("|---|---|---|---|---|---|---|---|---|---|")
+        rep.add("| full sync under SET -P 16 (diskless) | redis s | cachet s | ratio | redis / cachet writes served "
+                "meanwhile | ratio | redis / cachet peak mem_clients_slaves | ratio | per write served: ratio "
+                "| redis / cachet used_memory growth | ratio | redis / cachet RSS growth | ratio |")
+        rep.add("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
         if "memory" in parts:
             res = {"redis": [], "cachet": []}
             for i in range(a.rounds):
                 for kind in (["redis", "cachet"] if i % 2 == 0 else ["cachet", "redis"]):
                     res[kind].append(full_sync(kind, wd, path, a.keys, True, None, write_load=True))
-            m = {k: [statistics.median(x[j] for x in v) for j in range(4)] for k, v in res.items()}
+            m = {k: [statistics.median(x[j] for x in v) for j in range(5)] for k, v in res.items()}
+            per = {k: statistics.median(x[3] / max(1, x[4]) for x in v) for k, v in res.items()}
             r_, c_ = m["redis"], m["cachet"]
             mib = 2.0**20
-            rep.add("| plaintext | %.2f | %.2f | **%s** | %.1f / %.1f MiB | **%s** | %.1f / %.1f MiB | **%s** "
-                    "| %.1f / %.1f MiB | **%s** |"
-                    % (r_[0], c_[0], ratio(c_[0], r_[0]), r_[3] / mib, c_[3] / mib, ratio(c_[3], r_[3]),
+            rep.add("| plaintext | %.2f | %.2f | **%s** | %.2fM / %.2fM | **%s** | %.1f / %.1f MiB | **%s** | **%s** "
+                    "| %.1f / %.1f MiB | **%s** | %.1f / %.1f MiB | **%s** |"
+                    % (r_[0], c_[0], ratio(c_[0], r_[0]), r_[4] / 1e6, c_[4] / 1e6, ratio(c_[4], r_[4]),
+                       r_[3] / mib, c_[3] / mib, ratio(c_[3], r_[3]), ratio(per["cachet"], per["redis"]),
                        r_[2] / mib, c_[2] / mib, ratio(c_[2], r_[2]), r_[1] / mib, c_[1] / mib, ratio(c_[1], r_[1])))
         rep.add("")
         rep.add("| writes, one replica | redis rps | cachet rps | ratio | redis CPU µs/op | cachet CPU µs/op | CPU ratio "

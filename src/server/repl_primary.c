@@ -50,6 +50,7 @@ enum { LINK_WAIT_START, LINK_WAIT_END, LINK_SEND_BULK, LINK_ONLINE };
 
 #define RELAY_CHUNK (64 * 1024)
 #define RELAY_HIGH_WATER (256 * 1024) /* stop reading the child's pipe while a replica holds this much */
+#define RELAY_ROUNDS 64               /* chunks relayed per readable event at most (4 MiB) */
 #define EOF_MARK_LEN 40
 
 typedef struct byteBuf {
@@ -495,44 +496,57 @@ static void relayMaybeFinish(void) {
     logNotice("Diskless rdb transfer, done reading from pipe, %d replicas still up.", P.nlinks);
 }
 
+/* The child's pipe is readable: relays it to the replicas of this
+ * transfer. As Redis' rdbPipeReadHandler, it goes on reading while every
+ * replica's socket takes what was read (written here at once, not on the
+ * next loop iteration), so a loop made slow by client load still moves the
+ * snapshot at the sockets' pace; it stops when the pipe is empty, a socket
+ * is full (its write handler takes over) or after RELAY_ROUNDS chunks, so
+ * clients wait at most that long. */
 static void relayRead(elLoop *el, int fd, void *data, int mask) {
     (void)el;
     (void)data;
     (void)mask;
     char chunk[RELAY_CHUNK];
-    ssize_t n = read(fd, chunk, sizeof(chunk));
-    if (n < 0) {
-        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
-        logWarning("Diskless rdb transfer, read error from the child: %s", strerror(errno));
-        relayClose();
-        dropSyncing(1, "read error from the RDB child");
-        return;
-    }
-    if (n == 0) {
-        elDelFile(srv.el, P.pipeFd, EL_READABLE);
-        P.pipePaused = 1;
-        P.pipeEof = 1;
-        relayMaybeFinish();
-        return;
-    }
-    int full = 0, any = 0;
-    for (int i = 0; i < P.nlinks; i++) {
-        replLink *l = P.links[i];
-        if (l->state != LINK_WAIT_END || !l->diskless || (l->c->flags & CLIENT_CLOSE_ASAP)) continue;
-        any = 1;
-        buf_append(&l->out, chunk, (size_t)n);
-        linkKick(l);
-        if (buf_pending(&l->out) >= RELAY_HIGH_WATER) full = 1;
-    }
-    if (!any) {
-        /* Every replica of this transfer is gone: stop the child. */
-        relayClose();
-        snapshotKillChild();
-        return;
-    }
-    if (full) {
-        elDelFile(srv.el, P.pipeFd, EL_READABLE);
-        P.pipePaused = 1;
+    for (int round = 0; round < RELAY_ROUNDS; round++) {
+        ssize_t n = read(fd, chunk, sizeof(chunk));
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
+            logWarning("Diskless rdb transfer, read error from the child: %s", strerror(errno));
+            relayClose();
+            dropSyncing(1, "read error from the RDB child");
+            return;
+        }
+        if (n == 0) {
+            elDelFile(srv.el, P.pipeFd, EL_READABLE);
+            P.pipePaused = 1;
+            P.pipeEof = 1;
+            relayMaybeFinish();
+            return;
+        }
+        int full = 0, any = 0, waiting = 0;
+        for (int i = 0; i < P.nlinks; i++) {
+            replLink *l = P.links[i];
+            if (l->state != LINK_WAIT_END || !l->diskless || (l->c->flags & CLIENT_CLOSE_ASAP)) continue;
+            any = 1;
+            buf_append(&l->out, chunk, (size_t)n);
+            linkKick(l);
+            if (l->c->conn && connHasWriteHandler(l->c->conn)) linkWrite(l->c->conn); /* at once */
+            if (buf_pending(&l->out)) waiting = 1;
+            if (buf_pending(&l->out) >= RELAY_HIGH_WATER) full = 1;
+        }
+        if (!any) {
+            /* Every replica of this transfer is gone: stop the child. */
+            relayClose();
+            snapshotKillChild();
+            return;
+        }
+        if (full) {
+            elDelFile(srv.el, P.pipeFd, EL_READABLE);
+            P.pipePaused = 1;
+            return;
+        }
+        if (waiting) return; /* a socket is full: its write handler goes on */
     }
 }
 
