@@ -316,10 +316,15 @@ void replPrimaryClientFree(client *c) {
 long long replLinkMemory(client *c) {
     replLink *l = c->repl;
     if (!(c->flags & CLIENT_REPLICA) || !l) return 0;
-    return (long long)(memUsableSize(l) + memUsableSize(l->out.p) + memUsableSize(l->pend.p));
+    size_t bytes = memUsableSize(l) + memUsableSize(l->out.p) + memUsableSize(l->pend.p);
+    return (long long)bytes;
 }
 
-long long replBacklogMemory(void) { return P.bl ? (long long)(memUsableSize(P.bl) + memUsableSize(P.bl->buf)) : 0; }
+long long replBacklogMemory(void) {
+    if (!P.bl) return 0;
+    size_t bytes = memUsableSize(P.bl) + memUsableSize(P.bl->buf);
+    return (long long)bytes;
+}
 
 void replDisconnectReplicas(void) {
     for (int i = 0; i < P.nlinks; i++) clientFreeAsync(P.links[i]->c);
