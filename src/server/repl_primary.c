@@ -112,8 +112,11 @@ static void buf_append(byteBuf *b, const char *p, size_t n) {
             b->pos = 0;
         }
         if (b->len + n > b->cap) {
+            /* Doubling while small; past 1 MiB (the stream kept for a
+             * replica in a full sync under load) by a quarter, so the
+             * capacity counted in mem_clients_slaves stays near the bytes. */
             size_t cap = b->cap ? b->cap : 16384;
-            while (cap < b->len + n) cap *= 2;
+            while (cap < b->len + n) cap += cap < (1u << 20) ? cap : cap / 4;
             b->p = memRealloc(b->p, cap);
             b->cap = cap;
         }
