@@ -86,7 +86,7 @@ static void touchCommand(client *c) {
     for (int i = 1; i < c->argc; i++) {
         dbEntry *e = dbLookupRead(c->db, c->argv[i]);
         if (!e) continue;
-        dbUpdateLru(e); /* TOUCH touches even for a CLIENT NO-TOUCH client */
+        if (srv.childPid == -1) dbUpdateLru(e); /* even for a CLIENT NO-TOUCH client; not under a fork, as Redis */
         n++;
     }
     replyLongLong(c, n);

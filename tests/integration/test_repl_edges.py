@@ -496,3 +496,21 @@ def test_info_memory_counts_replicas_and_backlog(server_factory):
     finally:
         os.kill(r.pid, signal.SIGCONT)
     wait_in_sync(pc, rc)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_no_lru_touch_while_a_child_shares_the_pages(server_factory, kind):
+    """While a forked child (a BGSAVE here, a replica's snapshot alike)
+    shares the primary's pages, reads and TOUCH leave a key's idle time
+    alone, as Redis 7.0 does: refreshing it would copy the key's page."""
+    s = start(server_factory, kind, "--rdb-key-save-delay", "200000")  # 0.2 s per key
+    c = s.client()
+    c.mset({"a": "1", "b": "2", "c": "3"})
+    wait_until(lambda: c.object("idletime", "a") >= 2, timeout=10, what="an idle key")
+    c.bgsave()
+    wait_until(lambda: c.info("persistence")["rdb_bgsave_in_progress"] == 1, timeout=10, what="the child")
+    assert c.get("a") == b"1" and c.touch("a") == 1
+    assert c.object("idletime", "a") >= 2
+    wait_until(lambda: c.info("persistence")["rdb_bgsave_in_progress"] == 0, timeout=30, what="the child's end")
+    c.get("a")
+    assert c.object("idletime", "a") == 0
