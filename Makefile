@@ -211,3 +211,9 @@ bench: deps all $(BENCH_TOOLS)
 # XREADGROUP+XACK, a 1M-entry stream's memory): bench/script.py.
 bench-script: deps all
 	/usr/bin/python3 bench/script.py $(BENCH_FLAGS)
+
+# Replication alone (full sync, memory during a sync under load, lag): `make
+# bench-repl BENCH_FLAGS="--rounds 5"`.
+.PHONY: bench-repl
+bench-repl: deps all
+	/usr/bin/python3 bench/repl.py $(BENCH_FLAGS)

@@ -10,12 +10,20 @@ round.
               TLS (tls-replication yes). Beside the time: the primary's peak
               RSS growth during the sync (what the replica's output buffer and
               the fork cost it), sampled every 10 ms.
+  memory      the same full sync (diskless, plaintext) with redis-benchmark
+              SET -P 16 writing into the primary all along: the sync's time,
+              and the primary's peak mem_clients_slaves (the replica's output
+              buffer: the writes kept for it until its snapshot is loaded),
+              used_memory growth and RSS growth, from INFO every 10 ms.
   writes      redis-benchmark SET at pipeline 16 against the primary with
               one replica attached: requests/s, the primary's CPU per
               operation, the replica's lag in bytes (the primary's
-              master_repl_offset minus the replica's, sampled every 50 ms;
-              median and max) and how long the replica takes to catch up once
-              the load stops.
+              master_repl_offset minus the replica's) and in ms (how long ago
+              the primary's offset passed the one the replica has reached,
+              interpolated between the primary's samples), both sampled every
+              5 ms over one connection to each (bytes: median and p99; ms: mean
+              and p99, the median being 0 at this load), and how long
+              the replica takes to catch up once the load stops.
 
 Pinning: the primary on CPU 1; the replica and the clients (redis-benchmark,
 redis-cli) on CPU 0 -- on two cores the replica has to share one with
@@ -26,8 +34,10 @@ requests/s: higher is better). Medians of --rounds.
 Usage: bench/repl.py [--rounds N] [--keys N] [--requests N] [--quick] [--no-tls]
 """
 import argparse
+import bisect
 import os
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -66,6 +76,75 @@ class Node(Srv):
         except Exception:
             self.stop()
             raise
+
+
+class Info:
+    """INFO over one kept connection (a redis-cli per sample would cost the
+    client CPU a fork each and limit the sampling rate)."""
+
+    def __init__(self, port):
+        self.s = socket.create_connection(("127.0.0.1", port), timeout=30)
+        self.buf = b""
+
+    def _line(self):
+        while b"\r\n" not in self.buf:
+            chunk = self.s.recv(65536)
+            if not chunk:
+                raise ConnectionError("server closed the connection")
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line
+
+    def get(self, section):
+        self.s.sendall(b"INFO %s\r\n" % section.encode())
+        n = int(self._line()[1:])
+        while len(self.buf) < n + 2:
+            chunk = self.s.recv(65536)
+            if not chunk:
+                raise ConnectionError("server closed the connection")
+            self.buf += chunk
+        body, self.buf = self.buf[:n], self.buf[n + 2:]
+        out = {}
+        for line in body.decode().split("\r\n"):
+            if ":" in line:
+                k, v = line.split(":", 1)
+                out[k] = v
+        return out
+
+    def close(self):
+        self.s.close()
+
+
+def lag_ms(prim, repl):
+    """prim: (t, primary offset) samples; repl: (t, replica offset, primary
+    offset just before). For each replica sample, ms since the primary's
+    offset first passed the replica's (linear between the primary's
+    samples); 0 when the replica had what the primary had."""
+    ts = [t for t, _ in prim]
+    offs = [o for _, o in prim]
+    out = []
+    for t, ro, po in repl:
+        if ro >= po:
+            out.append(0.0)
+            continue
+        i = bisect.bisect_left(offs, ro)
+        if i == 0:
+            reached = ts[0]
+        elif i >= len(offs):
+            out.append(0.0)
+            continue
+        else:
+            o0, o1, t0, t1 = offs[i - 1], offs[i], ts[i - 1], ts[i]
+            reached = t0 + (t1 - t0) * (ro - o0) / (o1 - o0) if o1 > o0 else t1
+        out.append(max(0.0, t - reached) * 1000)
+    return out
+
+
+def pct(xs, q):
+    if not xs:
+        return 0
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(q * len(xs)))]
 
 
 def certs(workdir):
@@ -111,26 +190,41 @@ def rss_kb(pid):
     return 0
 
 
-def full_sync(kind, wd, path, keys, diskless, tls):
+def full_sync(kind, wd, path, keys, diskless, tls, write_load=False):
     """Seconds from REPLICAOF to link up with every key, and the primary's
-    peak RSS growth (bytes) meanwhile."""
+    peak growth meanwhile: (secs, RSS bytes, used_memory bytes, peak
+    mem_clients_slaves bytes, commands the primary ran meanwhile).
+    write_load: redis-benchmark SET -P 16 into the primary from before the
+    REPLICAOF until the replica is up."""
     p = start_node(kind, kind + "-p", wd, tls)
-    r = None
+    r = bench = None
+    conn = None
     try:
         load(p, path)
         p.cli("config", "set", "repl-diskless-sync", "yes" if diskless else "no")
         r = start_node(kind, kind + "-r", wd, tls, replica=True)
-        base = rss_kb(p.proc.pid)
-        peak = [base]
+        if write_load:
+            bench = subprocess.Popen([BENCH, "-p", str(p.port), "-c", "50", "-n", "1000000000", "-P", "16", "-t",
+                                      "set", "-r", "100000", "-q"], stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+            time.sleep(0.5)  # the load running before the sync starts
+        conn = Info(p.port)
+        base_rss = rss_kb(p.proc.pid)
+        base_used = int(conn.get("memory")["used_memory"])
+        peak = {"rss": base_rss, "used": base_used, "slaves": 0}
         stop = threading.Event()
 
         def sample():
             while not stop.is_set():
-                peak[0] = max(peak[0], rss_kb(p.proc.pid))
+                peak["rss"] = max(peak["rss"], rss_kb(p.proc.pid))
+                m = conn.get("memory")
+                peak["used"] = max(peak["used"], int(m["used_memory"]))
+                peak["slaves"] = max(peak["slaves"], int(m.get("mem_clients_slaves", 0)))
                 time.sleep(0.01)
 
         t = threading.Thread(target=sample)
         t.start()
+        ops0 = int(p.info("stats")["total_commands_processed"])
         start = time.monotonic()
         r.cli("replicaof", "127.0.0.1", str(p.repl_port))
         deadline = start + 600
@@ -142,32 +236,42 @@ def full_sync(kind, wd, path, keys, diskless, tls):
         else:
             raise RuntimeError("%s replica never caught up" % kind)
         secs = time.monotonic() - start
+        ops = int(p.info("stats")["total_commands_processed"]) - ops0
         stop.set()
         t.join()
-        return secs, (peak[0] - base) * 1024
+        return secs, (peak["rss"] - base_rss) * 1024, peak["used"] - base_used, peak["slaves"], ops
     finally:
+        if bench:
+            bench.kill()
+            bench.wait()
+        if conn:
+            conn.close()
         if r:
             r.stop()
         p.stop()
 
 
 def writes(kind, wd, requests, tls):
-    """(rps, primary CPU us/op, lag bytes median, lag bytes max, catch-up s)."""
+    """(rps, primary CPU us/op, lag bytes median, lag bytes p99, catch-up s,
+    lag ms mean, lag ms p99)."""
     p = start_node(kind, kind + "-wp", wd, tls)
     r = start_node(kind, kind + "-wr", wd, tls, replica=True)
     try:
         r.cli("replicaof", "127.0.0.1", str(p.repl_port))
         while r.info("replication").get("master_link_status") != "up":
             time.sleep(0.01)
-        lags = []
+        lags, prim, repl = [], [], []
         stop = threading.Event()
+        pconn, rconn = Info(p.port), Info(r.port)
 
         def sample():
             while not stop.is_set():
-                po = int(p.info("replication")["master_repl_offset"])
-                ro = int(r.info("replication").get("slave_repl_offset", "0"))
+                po = int(pconn.get("replication")["master_repl_offset"])
+                prim.append((time.monotonic(), po))
+                ro = int(rconn.get("replication").get("slave_repl_offset", "0"))
+                repl.append((time.monotonic(), ro, po))
                 lags.append(max(0, po - ro))
-                time.sleep(0.05)
+                time.sleep(0.005)
 
         t = threading.Thread(target=sample)
         t.start()
@@ -185,7 +289,11 @@ def writes(kind, wd, requests, tls):
                 raise RuntimeError("%s replica never caught up after the load" % kind)
             time.sleep(0.002)
         catch = time.monotonic() - t0
-        return rps, cpu / requests * 1e6, statistics.median(lags) if lags else 0, max(lags) if lags else 0, catch
+        pconn.close()
+        rconn.close()
+        ms = lag_ms(prim, repl)
+        return (rps, cpu / requests * 1e6, statistics.median(lags) if lags else 0, pct(lags, 0.99), catch,
+                statistics.mean(ms) if ms else 0, pct(ms, 0.99))
     finally:
         r.stop()
         p.stop()
@@ -198,6 +306,8 @@ def main():
     ap.add_argument("--requests", type=int, default=2_000_000)
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--no-tls", action="store_true")
+    ap.add_argument("--only", choices=["sync", "memory", "writes"], action="append",
+                    help="run only these parts (repeatable); all by default")
     a = ap.parse_args()
     if a.quick:
         a.rounds, a.keys, a.requests = 1, 50_000, 200_000
@@ -212,12 +322,13 @@ def main():
                 "the write rows; medians of %d rounds, the pairs alternating." % (a.keys, a.requests, a.rounds))
         rep.add("Primary on CPU 1; replica and clients on CPU 0.")
         rep.add("")
+        parts = set(a.only or ["sync", "memory", "writes"])
         rep.add("| full sync | redis s | cachet s | ratio | redis primary RSS growth | cachet primary RSS growth |")
         rep.add("|---|---|---|---|---|---|")
         variants = [("disk", False, None), ("diskless", True, None)]
         if tls:
             variants += [("disk, TLS", False, tls), ("diskless, TLS", True, tls)]
-        for label, diskless, t in variants:
+        for label, diskless, t in (variants if "sync" in parts else []):
             res = {"redis": [], "cachet": []}
             for i in range(a.rounds):
                 for kind in (["redis", "cachet"] if i % 2 == 0 else ["cachet", "redis"]):
@@ -228,19 +339,40 @@ def main():
             cm = statistics.median(x[1] for x in res["cachet"]) / 2**20
             rep.add("| %s | %.2f | %.2f | **%s** | %.1f MiB | %.1f MiB |" % (label, rs, cs, ratio(cs, rs), rm, cm))
         rep.add("")
+        rep.add("| full sync under SET -P 16 (diskless) | redis s | cachet s | ratio | redis / cachet writes served "
+                "meanwhile | ratio | redis / cachet peak mem_clients_slaves | ratio | per write served: ratio "
+                "| redis / cachet used_memory growth | ratio | redis / cachet RSS growth | ratio |")
+        rep.add("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+        if "memory" in parts:
+            res = {"redis": [], "cachet": []}
+            for i in range(a.rounds):
+                for kind in (["redis", "cachet"] if i % 2 == 0 else ["cachet", "redis"]):
+                    res[kind].append(full_sync(kind, wd, path, a.keys, True, None, write_load=True))
+            m = {k: [statistics.median(x[j] for x in v) for j in range(5)] for k, v in res.items()}
+            per = {k: statistics.median(x[3] / max(1, x[4]) for x in v) for k, v in res.items()}
+            r_, c_ = m["redis"], m["cachet"]
+            mib = 2.0**20
+            rep.add("| plaintext | %.2f | %.2f | **%s** | %.2fM / %.2fM | **%s** | %.1f / %.1f MiB | **%s** | **%s** "
+                    "| %.1f / %.1f MiB | **%s** | %.1f / %.1f MiB | **%s** |"
+                    % (r_[0], c_[0], ratio(c_[0], r_[0]), r_[4] / 1e6, c_[4] / 1e6, ratio(c_[4], r_[4]),
+                       r_[3] / mib, c_[3] / mib, ratio(c_[3], r_[3]), ratio(per["cachet"], per["redis"]),
+                       r_[2] / mib, c_[2] / mib, ratio(c_[2], r_[2]), r_[1] / mib, c_[1] / mib, ratio(c_[1], r_[1])))
+        rep.add("")
         rep.add("| writes, one replica | redis rps | cachet rps | ratio | redis CPU µs/op | cachet CPU µs/op | CPU ratio "
-                "| redis lag bytes median / max | cachet lag bytes median / max | redis catch-up ms | cachet catch-up ms |")
-        rep.add("|---|---|---|---|---|---|---|---|---|---|---|")
-        for label, t in [("plaintext", None)] + ([("TLS link", tls)] if tls else []):
+                "| redis lag bytes median / p99 | cachet lag bytes median / p99 | redis lag ms mean / p99 "
+                "| cachet lag ms mean / p99 | lag ms ratio (mean) | redis catch-up ms | cachet catch-up ms |")
+        rep.add("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+        for label, t in ([("plaintext", None)] + ([("TLS link", tls)] if tls else [])) if "writes" in parts else []:
             res = {"redis": [], "cachet": []}
             for i in range(a.rounds):
                 for kind in (["redis", "cachet"] if i % 2 == 0 else ["cachet", "redis"]):
                     res[kind].append(writes(kind, wd, a.requests, t))
-            m = {k: [statistics.median(x[j] for x in v) for j in range(5)] for k, v in res.items()}
+            m = {k: [statistics.median(x[j] for x in v) for j in range(7)] for k, v in res.items()}
             r_, c_ = m["redis"], m["cachet"]
-            rep.add("| SET P=16, %s | %.0f | %.0f | **%s** | %.2f | %.2f | **%s** | %.0f / %.0f | %.0f / %.0f | %.0f | %.0f |"
+            rep.add("| SET P=16, %s | %.0f | %.0f | **%s** | %.2f | %.2f | **%s** | %.0f / %.0f | %.0f / %.0f "
+                    "| %.2f / %.2f | %.2f / %.2f | **%s** | %.0f | %.0f |"
                     % (label, r_[0], c_[0], ratio(c_[0], r_[0]), r_[1], c_[1], ratio(c_[1], r_[1]), r_[2], r_[3],
-                       c_[2], c_[3], r_[4] * 1000, c_[4] * 1000))
+                       c_[2], c_[3], r_[5], r_[6], c_[5], c_[6], ratio(c_[5], r_[5]), r_[4] * 1000, c_[4] * 1000))
         rep.save()
     finally:
         shutil.rmtree(wd, ignore_errors=True)

@@ -86,7 +86,7 @@ void infoResetStats(void) {
 
 typedef struct memBreakdown {
     long long used, peak, startup, rss;
-    long long clientsNormal;
+    long long clientsNormal, clientsReplicas, backlog; /* replicas: their clients and link buffers */
     long long dbMain[64], dbExpires[64]; /* per db, only those with keys are reported */
     long long overhead, dataset, keys;
     long long allocAllocated, allocActive, allocResident; /* 0 when unknown */
@@ -123,8 +123,12 @@ static void memGetBreakdown(memBreakdown *m) {
     m->startup = srv.statStartupMemory;
     m->rss = (long long)memRss();
     long long overhead = m->startup;
-    for (client *c = srv.clients; c; c = c->next) m->clientsNormal += clientMemory(c);
-    overhead += m->clientsNormal;
+    for (client *c = srv.clients; c; c = c->next) {
+        if (c->flags & CLIENT_REPLICA) m->clientsReplicas += clientMemory(c) + replLinkMemory(c);
+        else m->clientsNormal += clientMemory(c);
+    }
+    m->backlog = replBacklogMemory();
+    overhead += m->clientsNormal + m->clientsReplicas + m->backlog;
     for (int i = 0; i < srv.dbnum; i++) {
         cdb *db = &srv.db[i];
         long long n = dbSize(db);
@@ -366,9 +370,9 @@ static void infoMemory(textBuf *b) {
                "mem_fragmentation_ratio:%.2f\r\n"
                "mem_fragmentation_bytes:%lld\r\n"
                "mem_not_counted_for_evict:0\r\n"
-               "mem_replication_backlog:0\r\n"
-               "mem_total_replication_buffers:0\r\n"
-               "mem_clients_slaves:0\r\n"
+               "mem_replication_backlog:%lld\r\n"
+               "mem_total_replication_buffers:%lld\r\n"
+               "mem_clients_slaves:%lld\r\n"
                "mem_clients_normal:%lld\r\n"
                "mem_cluster_links:0\r\n"
                "mem_aof_buffer:0\r\n"
@@ -376,7 +380,8 @@ static void infoMemory(textBuf *b) {
                "active_defrag_running:0\r\n"
                "lazyfree_pending_objects:%zu\r\n"
                "lazyfreed_objects:%zu\r\n",
-               fragRatio, m.rss - m.used, m.clientsNormal, allocatorName(alloc, sizeof(alloc)),
+               fragRatio, m.rss - m.used, m.backlog, m.backlog + m.clientsReplicas, m.clientsReplicas,
+               m.clientsNormal, allocatorName(alloc, sizeof(alloc)),
                lazyfreePendingObjects(), lazyfreedObjects());
 }
 
@@ -653,9 +658,9 @@ static void memoryStatsCommand(client *c) {
     replyBulkCString(c, "startup.allocated");
     replyLongLong(c, m.startup);
     replyBulkCString(c, "replication.backlog");
-    replyLongLong(c, 0);
+    replyLongLong(c, m.backlog);
     replyBulkCString(c, "clients.slaves");
-    replyLongLong(c, 0);
+    replyLongLong(c, m.clientsReplicas);
     replyBulkCString(c, "clients.normal");
     replyLongLong(c, m.clientsNormal);
     replyBulkCString(c, "cluster.links");

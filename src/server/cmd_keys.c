@@ -18,6 +18,7 @@
 #include "cmd.h"
 #include "args.h"
 #include "propagate.h"
+#include "snapshot.h"
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -86,7 +87,7 @@ static void touchCommand(client *c) {
     for (int i = 1; i < c->argc; i++) {
         dbEntry *e = dbLookupRead(c->db, c->argv[i]);
         if (!e) continue;
-        dbUpdateLru(e); /* TOUCH touches even for a CLIENT NO-TOUCH client */
+        if (!snapshotChildRunning()) dbUpdateLru(e); /* even for a CLIENT NO-TOUCH client; not under a fork, as Redis */
         n++;
     }
     replyLongLong(c, n);

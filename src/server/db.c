@@ -33,6 +33,7 @@
 #include "cluster.h"
 #include "dassert.h"
 #include "repl.h"
+#include "snapshot.h"
 #include <string.h>
 
 static void entryKey(const dictNode *n, const char **p, size_t *len) {
@@ -179,11 +180,15 @@ dbEntry *dbFind(cdb *db, const char *key, size_t len) {
     return e;
 }
 
+/* Reads and writes refresh a key's LRU/LFU field, except while a forked
+ * child (BGSAVE, a replica's snapshot) shares our pages: each refresh would
+ * copy the page the key is on ("copy on write madness", as Redis 7.0 says
+ * and skips them too). */
 dbEntry *dbLookupRead(cdb *db, slice key) {
     dbEntry *e = dbFind(db, key.p, key.len);
     if (e) {
         srv.statKeyspaceHits++;
-        if (!(srv.current && (srv.current->flags & CLIENT_NO_TOUCH))) dbUpdateLru(e);
+        if (!(srv.current && (srv.current->flags & CLIENT_NO_TOUCH)) && !snapshotChildRunning()) dbUpdateLru(e);
     } else {
         srv.statKeyspaceMisses++;
     }
@@ -192,7 +197,7 @@ dbEntry *dbLookupRead(cdb *db, slice key) {
 
 dbEntry *dbLookupWrite(cdb *db, slice key) {
     dbEntry *e = dbFind(db, key.p, key.len);
-    if (e) dbUpdateLru(e);
+    if (e && !snapshotChildRunning()) dbUpdateLru(e);
     return e;
 }
 

@@ -359,7 +359,9 @@ static void wAuxInt(rdbW *w, const char *k, long long v) {
     wAux(w, k, buf);
 }
 
-int rdbSaveAll(rdbSink *out, char *err, size_t errlen) {
+int rdbSaveAll(rdbSink *out, char *err, size_t errlen) { return rdbSaveFiltered(out, 0, err, errlen); }
+
+int rdbSaveFiltered(rdbSink *out, int exclude, char *err, size_t errlen) {
     rdbW *w = rdbWNew(out);
     out->crc = 0; /* the trailer covers the stream from "REDIS" on */
     char magic[16];
@@ -382,9 +384,10 @@ int rdbSaveAll(rdbSink *out, char *err, size_t errlen) {
     wAuxInt(w, "repl-stream-db", m && m->db ? m->db->id : 0);
     wAux(w, "repl-id", replId());
     wAuxInt(w, "repl-offset", replOffset());
-    fnRdbSave(w); /* libraries before the data, as Redis 7.0 */
+    if (!(exclude & RDB_SAVE_NO_FUNCTIONS)) fnRdbSave(w); /* libraries before the data, as Redis 7.0 */
     int saveLru = RDB_LRU_POLICY(), saveLfu = RDB_LFU_POLICY();
-    for (int j = 0; j < srv.dbnum && !w->failed; j++) {
+    int dbs = exclude & RDB_SAVE_NO_DATA ? 0 : srv.dbnum;
+    for (int j = 0; j < dbs && !w->failed; j++) {
         cdb *db = &srv.db[j];
         if (dictSize(&db->keys) == 0) continue;
         rdbWByte(w, RDB_OPCODE_SELECTDB);

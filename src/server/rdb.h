@@ -73,6 +73,12 @@ typedef struct rdbSource {
  * EXPIRETIME_MS), EOF, CRC-64 trailer (0 when rdbchecksum is no). Works in a
  * forked child (no event loop, no logging, no client). 0, or -1 with err. */
 int rdbSaveAll(rdbSink *out, char *err, size_t errlen);
+/* rdbSaveAll leaving parts out (a replica's REPLCONF rdb-filter-only, as
+ * Redis 7.0): the aux fields always, the function libraries unless
+ * RDB_SAVE_NO_FUNCTIONS, the keys unless RDB_SAVE_NO_DATA. */
+#define RDB_SAVE_NO_DATA 1
+#define RDB_SAVE_NO_FUNCTIONS 2
+int rdbSaveFiltered(rdbSink *out, int exclude, char *err, size_t errlen);
 /* Loads every key into srv.db (the caller has emptied it). Verifies the CRC
  * when not 0 (and rdbchecksum is yes). On error: -1 and err naming the byte
  * offset ("Short read or corrupt RDB at offset N: ..."); the caller empties

@@ -88,6 +88,11 @@ int replFindReplica(const char *host, int port, long long *ackOff);
 /* failover.c: 1 and its address when a replica has ACKed replOffset(). */
 int replCaughtUpReplica(char *host, size_t hostCap, int *port);
 void replPrimaryInfo(textBuf *b);    /* connected_slaves ... repl_backlog_histlen */
+/* INFO memory / MEMORY STATS: the bytes a replica link holds besides its
+ * client (the snapshot preamble and the stream kept while it syncs), and
+ * the backlog's allocation. */
+long long replLinkMemory(client *c);
+long long replBacklogMemory(void);
 void replPrimaryRole(client *c);     /* ROLE as a primary */
 void replPrimaryClientFree(client *c); /* a CLIENT_REPLICA client goes away */
 /* snapshot.c: the child ended (ok or not); toPipe: it was ours, streaming
@@ -110,6 +115,9 @@ void replMasterApplied(client *c, const char *buf, size_t len);
  * (REPLCONF GETACK -> REPLCONF ACK <offset>); 1 when handled. */
 int replMasterIntercept(client *c);
 int replReplicaLinkUp(void);         /* a replica whose link is up (CONNECTED) */
+/* config_rewrite.c: the primary we follow (the host as REPLICAOF was given
+ * it, *port), or NULL when we are a primary. */
+const char *replReplicaTarget(int *port);
 void replReplicaShutdown(void);      /* server.c, SHUTDOWN: removes the transfer's temp file */
 /* config.c: `replicaof host port` (or `no one`) from the file / command
  * line; -1 with *err ("Invalid master port") on bad input. */

@@ -36,6 +36,7 @@
 #include "backlog.h"
 #include "propagate.h"
 #include "failover.h"
+#include "config.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -49,6 +50,7 @@ enum { LINK_WAIT_START, LINK_WAIT_END, LINK_SEND_BULK, LINK_ONLINE };
 
 #define RELAY_CHUNK (64 * 1024)
 #define RELAY_HIGH_WATER (256 * 1024) /* stop reading the child's pipe while a replica holds this much */
+#define RELAY_ROUNDS 64               /* chunks relayed per readable event at most (4 MiB) */
 #define EOF_MARK_LEN 40
 
 typedef struct byteBuf {
@@ -72,6 +74,7 @@ typedef struct replLink {
     int fd;                            /* SEND_BULK: the snapshot file */
     int disklessDone;                  /* the whole RDB and the EOF mark are in out */
     int streamOnAck;                   /* ONLINE after a diskless sync: pend waits for the first ACK */
+    int rdbExclude;                    /* RDB_SAVE_NO_*: REPLCONF rdb-filter-only (diskless syncs only) */
 } replLink;
 
 static struct {
@@ -109,8 +112,11 @@ static void buf_append(byteBuf *b, const char *p, size_t n) {
             b->pos = 0;
         }
         if (b->len + n > b->cap) {
+            /* Doubling while small; past 1 MiB (the stream kept for a
+             * replica in a full sync under load) by a quarter, so the
+             * capacity counted in mem_clients_slaves stays near the bytes. */
             size_t cap = b->cap ? b->cap : 16384;
-            while (cap < b->len + n) cap *= 2;
+            while (cap < b->len + n) cap += cap < (1u << 20) ? cap : cap / 4;
             b->p = memRealloc(b->p, cap);
             b->cap = cap;
         }
@@ -310,6 +316,19 @@ void replPrimaryClientFree(client *c) {
     refreshGoodReplicas();
 }
 
+long long replLinkMemory(client *c) {
+    replLink *l = c->repl;
+    if (!(c->flags & CLIENT_REPLICA) || !l) return 0;
+    size_t bytes = memUsableSize(l) + memUsableSize(l->out.p) + memUsableSize(l->pend.p);
+    return (long long)bytes;
+}
+
+long long replBacklogMemory(void) {
+    if (!P.bl) return 0;
+    size_t bytes = memUsableSize(P.bl) + memUsableSize(P.bl->buf);
+    return (long long)bytes;
+}
+
 void replDisconnectReplicas(void) {
     for (int i = 0; i < P.nlinks; i++) clientFreeAsync(P.links[i]->c);
 }
@@ -485,44 +504,57 @@ static void relayMaybeFinish(void) {
     logNotice("Diskless rdb transfer, done reading from pipe, %d replicas still up.", P.nlinks);
 }
 
+/* The child's pipe is readable: relays it to the replicas of this
+ * transfer. As Redis' rdbPipeReadHandler, it goes on reading while every
+ * replica's socket takes what was read (written here at once, not on the
+ * next loop iteration), so a loop made slow by client load still moves the
+ * snapshot at the sockets' pace; it stops when the pipe is empty, a socket
+ * is full (its write handler takes over) or after RELAY_ROUNDS chunks, so
+ * clients wait at most that long. */
 static void relayRead(elLoop *el, int fd, void *data, int mask) {
     (void)el;
     (void)data;
     (void)mask;
     char chunk[RELAY_CHUNK];
-    ssize_t n = read(fd, chunk, sizeof(chunk));
-    if (n < 0) {
-        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
-        logWarning("Diskless rdb transfer, read error from the child: %s", strerror(errno));
-        relayClose();
-        dropSyncing(1, "read error from the RDB child");
-        return;
-    }
-    if (n == 0) {
-        elDelFile(srv.el, P.pipeFd, EL_READABLE);
-        P.pipePaused = 1;
-        P.pipeEof = 1;
-        relayMaybeFinish();
-        return;
-    }
-    int full = 0, any = 0;
-    for (int i = 0; i < P.nlinks; i++) {
-        replLink *l = P.links[i];
-        if (l->state != LINK_WAIT_END || !l->diskless || (l->c->flags & CLIENT_CLOSE_ASAP)) continue;
-        any = 1;
-        buf_append(&l->out, chunk, (size_t)n);
-        linkKick(l);
-        if (buf_pending(&l->out) >= RELAY_HIGH_WATER) full = 1;
-    }
-    if (!any) {
-        /* Every replica of this transfer is gone: stop the child. */
-        relayClose();
-        snapshotKillChild();
-        return;
-    }
-    if (full) {
-        elDelFile(srv.el, P.pipeFd, EL_READABLE);
-        P.pipePaused = 1;
+    for (int round = 0; round < RELAY_ROUNDS; round++) {
+        ssize_t n = read(fd, chunk, sizeof(chunk));
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
+            logWarning("Diskless rdb transfer, read error from the child: %s", strerror(errno));
+            relayClose();
+            dropSyncing(1, "read error from the RDB child");
+            return;
+        }
+        if (n == 0) {
+            elDelFile(srv.el, P.pipeFd, EL_READABLE);
+            P.pipePaused = 1;
+            P.pipeEof = 1;
+            relayMaybeFinish();
+            return;
+        }
+        int full = 0, any = 0, waiting = 0;
+        for (int i = 0; i < P.nlinks; i++) {
+            replLink *l = P.links[i];
+            if (l->state != LINK_WAIT_END || !l->diskless || (l->c->flags & CLIENT_CLOSE_ASAP)) continue;
+            any = 1;
+            buf_append(&l->out, chunk, (size_t)n);
+            linkKick(l);
+            if (l->c->conn && connHasWriteHandler(l->c->conn)) linkWrite(l->c->conn); /* at once */
+            if (buf_pending(&l->out)) waiting = 1;
+            if (buf_pending(&l->out) >= RELAY_HIGH_WATER) full = 1;
+        }
+        if (!any) {
+            /* Every replica of this transfer is gone: stop the child. */
+            relayClose();
+            snapshotKillChild();
+            return;
+        }
+        if (full) {
+            elDelFile(srv.el, P.pipeFd, EL_READABLE);
+            P.pipePaused = 1;
+            return;
+        }
+        if (waiting) return; /* a socket is full: its write handler goes on */
     }
 }
 
@@ -562,10 +594,13 @@ static void setupFullResync(replLink *l, int diskless) {
     linkKick(l);
 }
 
-/* Starts the child for the replicas waiting, if it is time. */
+/* Starts the child for the replicas waiting, if it is time. One child
+ * serves the diskless replicas that asked for the same parts of the
+ * snapshot (rdb-filter-only) as the one waiting longest; the others wait
+ * for the next child, as in Redis 7.0. */
 static void maybeStartSync(void) {
     if (snapshotChildRunning()) return;
-    int waiting = 0, disklessWaiting = 0;
+    int waiting = 0, disklessWaiting = 0, exclude = 0;
     long long oldest = 0;
     for (int i = 0; i < P.nlinks; i++) {
         replLink *l = P.links[i];
@@ -573,7 +608,10 @@ static void maybeStartSync(void) {
         waiting++;
         if (wantsDiskless(l)) {
             disklessWaiting++;
-            if (!oldest || l->waitSince < oldest) oldest = l->waitSince;
+            if (!oldest || l->waitSince < oldest) {
+                oldest = l->waitSince;
+                exclude = l->rdbExclude;
+            }
         }
     }
     if (!waiting) return;
@@ -584,7 +622,7 @@ static void maybeStartSync(void) {
         if (randomHex(P.eofMark, EOF_MARK_LEN) == -1) return;
         P.eofMark[EOF_MARK_LEN] = '\0';
         int fd;
-        if (snapshotForkToPipe(&fd, err, sizeof(err)) == -1) {
+        if (snapshotForkToPipe(&fd, exclude, err, sizeof(err)) == -1) {
             logWarning("BGSAVE for replication failed: %s", err);
             return;
         }
@@ -597,7 +635,8 @@ static void maybeStartSync(void) {
         P.selDb = -1; /* the replica starts the stream in db 0 after loading */
         for (int i = 0; i < P.nlinks; i++) {
             replLink *l = P.links[i];
-            if (l->state == LINK_WAIT_START && wantsDiskless(l) && !(l->c->flags & CLIENT_CLOSE_ASAP))
+            if (l->state == LINK_WAIT_START && wantsDiskless(l) && l->rdbExclude == exclude &&
+                !(l->c->flags & CLIENT_CLOSE_ASAP))
                 setupFullResync(l, 1);
         }
         return;
@@ -771,6 +810,32 @@ static void syncCommand(client *c) {
 
 static void processWaiters(void);
 
+/* REPLCONF rdb-filter-only "<filters>" (Redis 7.0; redis-cli
+ * --functions-rdb): the parts of the snapshot to include, space separated,
+ * "" for none; "functions" is the only one known. Everything else is left
+ * out of this replica's (diskless) snapshot. -1 after replying an error. */
+static int rdbFilterOnly(client *c, slice val) {
+    char **argv; /* the value read as a C string, as Redis does */
+    int argc = configSplitArgs(val.p, strnlen(val.p, val.len), &argv);
+    if (argc < 0) {
+        replyError(c, "Missing rdb-filter-only values");
+        return -1;
+    }
+    int exclude = RDB_SAVE_NO_DATA | RDB_SAVE_NO_FUNCTIONS;
+    int rc = 0;
+    for (int i = 0; i < argc && rc == 0; i++) {
+        if (!strcasecmp(argv[i], "functions")) {
+            exclude &= ~RDB_SAVE_NO_FUNCTIONS;
+        } else {
+            replyErrorFormat(c, "Unsupported rdb-filter-only option: %s", argv[i]);
+            rc = -1;
+        }
+    }
+    configFreeArgs(argv, argc);
+    if (rc == 0) linkFor(c)->rdbExclude = exclude;
+    return rc;
+}
+
 static void replconfCommand(client *c) {
     if (c->argc % 2 == 0) {
         replyErrorSyntax(c);
@@ -810,10 +875,16 @@ static void replconfCommand(client *c) {
             return;
         } else if (sliceEqNocase(opt, "rdb-only")) {
             long long v;
-            if (!string2ll(val.p, val.len, &v) || (v != 0 && v != 1)) {
+            if (!string2ll(val.p, val.len, &v)) {
                 replyError(c, "value is not an integer or out of range");
                 return;
             }
+            if (v != 0 && v != 1) {
+                replyError(c, "value is out of range, value must between 0 and 1");
+                return;
+            }
+        } else if (sliceEqNocase(opt, "rdb-filter-only")) {
+            if (rdbFilterOnly(c, val) == -1) return;
         } else {
             replyErrorFormat(c, "Unrecognized REPLCONF option: %.*s", (int)(opt.len > 128 ? 128 : opt.len), opt.p);
             return;
@@ -948,7 +1019,12 @@ void replPrimaryCron(void) {
         }
         if (l->state != LINK_ONLINE) linkKick(l);
     }
-    /* The backlog outlives its replicas by repl-backlog-ttl. */
+    /* The backlog outlives its replicas by repl-backlog-ttl. A replica's
+     * is not subject to it, and a promoted replica counts it from the
+     * promotion (Redis 7.0 restarts the timer in replicationUnsetMaster):
+     * its backlog is what the old primary and the other replicas continue
+     * from. So the timer follows the clock while we follow a primary. */
+    if (replIsReplica() && P.nlinks == 0) P.noReplicasSince = now;
     if (!replIsReplica() && P.bl && P.nlinks == 0 && srv.replBacklogTtl &&
         now - P.noReplicasSince > srv.replBacklogTtl * 1000) {
         replNewHistory();

@@ -953,6 +953,12 @@ int replReplicaFailoverTo(const char *host, int port) {
     return 0;
 }
 
+const char *replReplicaTarget(int *port) {
+    if (R.state == RS_NONE) return NULL;
+    *port = R.port;
+    return R.host;
+}
+
 /* ---- cron, INFO, ROLE ---------------------------------------------------- */
 
 void replReplicaInit(void) {

@@ -316,20 +316,20 @@ static void childDone(int ok, int bySignal) {
 
 /* In the child: the plain RDB (replicas read Redis' format, never a sealed
  * one) into the pipe, then exit. */
-static void pipeChildMain(int fd) {
+static void pipeChildMain(int fd, int exclude) {
     childSetup();
     signal(SIGPIPE, SIG_IGN); /* the parent closing the pipe is an error to report, not a signal */
     char err[512];
     rdbSink sink;
     rdbFdSinkInit(&sink, fd);
-    int rc = rdbSaveAll(&sink, err, sizeof(err));
+    int rc = rdbSaveFiltered(&sink, exclude, err, sizeof(err));
     if (rc == 0 && rdbFdSinkFlush(&sink) == -1) rc = -1;
     rdbFdSinkFree(&sink);
     close(fd);
     _exit(rc == 0 ? 0 : 1);
 }
 
-int snapshotForkToPipe(int *readFd, char *err, size_t errlen) {
+int snapshotForkToPipe(int *readFd, int exclude, char *err, size_t errlen) {
     if (wr.childPid != -1) {
         snprintf(err, errlen, "Background save already in progress");
         return -1;
@@ -343,7 +343,7 @@ int snapshotForkToPipe(int *readFd, char *err, size_t errlen) {
     pid_t pid = fork();
     if (pid == 0) {
         close(fds[0]);
-        pipeChildMain(fds[1]);
+        pipeChildMain(fds[1], exclude);
     }
     close(fds[1]);
     if (pid == -1) {

@@ -28,8 +28,9 @@ void snapshotInit(long long nowSec);                 /* start-up: "last save" is
 int snapshotSave(char *err, size_t errlen);          /* foreground, whole dataset to dir/dbfilename */
 int snapshotBgsave(char *err, size_t errlen);        /* forks; 0 = child started */
 /* Forks a child that writes a plain RDB into a pipe whose non-blocking read
- * end is *readFd (diskless replication); the child is snapshotGetStats()->childPid. */
-int snapshotForkToPipe(int *readFd, char *err, size_t errlen);
+ * end is *readFd (diskless replication); the child is snapshotGetStats()->childPid.
+ * exclude: RDB_SAVE_NO_* (rdb.h), the parts the replicas asked to leave out. */
+int snapshotForkToPipe(int *readFd, int exclude, char *err, size_t errlen);
 void snapshotCron(void);                             /* reaps the child, runs the save schedule */
 int snapshotLoad(int atStartup, char *err, size_t errlen); /* dir/dbfilename into the (empty) dbs; 2 = stopped by a signal */
 void snapshotLoadingProgress(long long *startTime, long long *totalBytes, long long *loadedBytes); /* INFO loading_* */

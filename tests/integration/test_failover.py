@@ -126,8 +126,11 @@ class Load:
                         self.confirmed[key] = val
             except redis.ResponseError as e:
                 # -READONLY (redis-py's ReadOnlyError), or a WAIT that ran
-                # once the node had become a replica: not confirmed, retry.
-                if not isinstance(e, redis.ReadOnlyError) and not str(e).startswith("WAIT cannot be used"):
+                # once the node had become a replica, or one a Redis node
+                # unblocked when it became a replica (-UNBLOCKED): not
+                # confirmed, retry.
+                if not isinstance(e, redis.ReadOnlyError) and not str(e).startswith(("WAIT cannot be used",
+                                                                                     "UNBLOCKED")):
                     self.errors.append(str(e))
                     return
                 c.close()
