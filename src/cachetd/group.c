@@ -845,13 +845,15 @@ static void actDescribeEvents(const cdParams *p, const char *rid, cdReply *out) 
     if (pageArgs(p, &max, out, rid)) return;
     if (cdParamInt(p, "Duration", 60, &duration) || duration < 0 || duration > 20160)
         return replyError(out, 400, "InvalidParameterValue", "Duration must be between 0 and 20160 minutes.", rid);
-    /* StartTime, when given, replaces the Duration window's start. */
+    /* As ElastiCache: StartTime and/or EndTime replace the Duration window;
+     * EndTime alone gives the Duration (default 60 minutes) before it. */
     eventFilter f = {cdParamsGet(p, "SourceIdentifier"), cdParamsGet(p, "SourceType"), mstime() - duration * 60000,
                      LLONG_MAX};
     const char *st = cdParamsGet(p, "StartTime"), *et = cdParamsGet(p, "EndTime");
     if ((st && cdParseTime(st, &f.since)) || (et && cdParseTime(et, &f.until)))
         return replyError(out, 400, "InvalidParameterValue",
                           "StartTime and EndTime must be ISO 8601 times, such as 2017-03-30T07:03:49.555Z.", rid);
+    if (et && !st) f.since = f.until - duration * 60000;
     if (f.since > f.until)
         return replyError(out, 400, "InvalidParameterCombination", "StartTime must be before EndTime.", rid);
     textBuf b = {0};

@@ -216,6 +216,9 @@ def test_tags(cachetd):
     assert ec.add_tags_to_resource(ResourceName=cl, Tags=[{"Key": "k", "Value": "v"}])["TagList"] == \
         [{"Key": "k", "Value": "v"}]
     assert ec.list_tags_for_resource(ResourceName=cl)["TagList"] == [{"Key": "k", "Value": "v"}]
+    odd = {"Key": "a=b&c%20+ü", "Value": "<x>&\"'"}
+    ec.add_tags_to_resource(ResourceName=cl, Tags=[odd])
+    assert ec.list_tags_for_resource(ResourceName=cl)["TagList"] == [{"Key": "k", "Value": "v"}, odd]
 
     # up to 50 tags; one more is refused and changes nothing
     many = [{"Key": f"k{i}", "Value": str(i)} for i in range(48)]
@@ -290,6 +293,9 @@ def test_describe_events_time_window(cachetd):
     after = last + datetime.timedelta(milliseconds=1)
     assert ec.describe_events(StartTime=after)["Events"] == []
     assert ec.describe_events(EndTime=t0 - datetime.timedelta(minutes=1))["Events"] == []
+    # EndTime alone: the Duration before it
+    assert ec.describe_events(EndTime=last + datetime.timedelta(minutes=30))["Events"] == every
+    assert ec.describe_events(EndTime=last + datetime.timedelta(minutes=30), Duration=1)["Events"] == []
     old = t0 - datetime.timedelta(days=2)
     assert ec.describe_events(StartTime=old)["Events"] == every  # StartTime replaces Duration's window
     assert err(ec.describe_events, StartTime=last, EndTime=start - datetime.timedelta(seconds=1)) == \
