@@ -535,48 +535,108 @@ static void actListTags(const cdParams *p, const char *rid, cdReply *out) {
     cdParamsFree(&t);
 }
 
+/* The tags records a change of res's tags writes: res itself and, for a
+ * replication group, each of its clusters' (ElastiCache replicates a
+ * group's tag changes to its nodes). Their count; free with
+ * cdStoreFreeList. */
+static int tagTargets(const char *res, char ***out) {
+    int n = 1;
+    char **v = memAlloc(sizeof(char *));
+    v[0] = memStrdup(res);
+    cdParams g = {0};
+    const char *gid = res + strlen("replicationgroup:");
+    if (!strncmp(res, "replicationgroup:", strlen("replicationgroup:")) &&
+        cdStoreGet(cd.store, "group", gid, &g) == 1) {
+        groupShape s = shapeOf(&g);
+        groupNode *nodes;
+        int num = loadNodes(gid, &s, &nodes);
+        v = memRealloc(v, sizeof(char *) * (size_t)(num + 1));
+        for (int i = 0; i < num; i++) {
+            char b[300];
+            snprintf(b, sizeof(b), "cluster:%s", nodes[i].id);
+            v[n++] = memStrdup(b);
+        }
+        freeNodes(nodes, num);
+    }
+    cdParamsFree(&g);
+    *out = v;
+    return n;
+}
+
 static void actAddTags(const cdParams *p, const char *rid, cdReply *out) {
     char res[300];
     if (resolveResource(p, res, sizeof(res), 1, out, rid)) return;
     if (!cdParamsGet(p, "Tags.Tag.1.Key")) return (void)missing(out, "Tags", rid);
-    cdParams old = {0}, t = {0};
-    (void)cdStoreGet(cd.store, "tags", res, &old);
-    if (checkTags(p, &old, out, rid)) goto done;
-    if (cdStoreBegin(cd.store) || putTags(res, p, &old) || cdStoreCommit(cd.store)) {
-        storeFailed(out, rid);
-        goto done;
+    char **targets;
+    int nt = tagTargets(res, &targets), bad = 0;
+    for (int i = 0; i < nt && !bad; i++) { /* every target within its quota, or none changes */
+        cdParams old = {0};
+        (void)cdStoreGet(cd.store, "tags", targets[i], &old);
+        bad = checkTags(p, &old, out, rid);
+        cdParamsFree(&old);
     }
-    (void)cdStoreGet(cd.store, "tags", res, &t);
-    tagListReply("AddTagsToResource", &t, rid, out);
-done:
-    cdParamsFree(&old);
-    cdParamsFree(&t);
+    int err = bad ? 0 : cdStoreBegin(cd.store);
+    for (int i = 0; i < nt && !bad && !err; i++) {
+        cdParams old = {0};
+        (void)cdStoreGet(cd.store, "tags", targets[i], &old);
+        err = putTags(targets[i], p, &old);
+        cdParamsFree(&old);
+    }
+    if (!bad && (err || cdStoreCommit(cd.store))) {
+        storeFailed(out, rid);
+    } else if (!bad) {
+        cdParams t = {0};
+        (void)cdStoreGet(cd.store, "tags", res, &t);
+        tagListReply("AddTagsToResource", &t, rid, out);
+        cdParamsFree(&t);
+    }
+    cdStoreFreeList(targets, nt);
+}
+
+/* The request's TagKeys.member.N: with drop, removed from t (those t has);
+ * without, only looked for. The first key t lacks, or NULL. */
+static const char *tagKeys(const cdParams *p, cdParams *t, int drop) {
+    char key[48];
+    const char *absent = NULL;
+    for (int i = 1;; i++) {
+        snprintf(key, sizeof(key), "TagKeys.member.%d", i);
+        const char *k = cdParamsGet(p, key);
+        if (!k) return absent;
+        if (!absent && !cdParamsGet(t, k)) absent = k;
+        if (drop) cdParamsDel(t, k);
+    }
 }
 
 static void actRemoveTags(const cdParams *p, const char *rid, cdReply *out) {
-    char res[300], key[48], msg[300];
+    char res[300], msg[300];
     if (resolveResource(p, res, sizeof(res), 1, out, rid)) return;
     if (!cdParamsGet(p, "TagKeys.member.1")) return (void)missing(out, "TagKeys", rid);
     cdParams t = {0};
     (void)cdStoreGet(cd.store, "tags", res, &t);
-    for (int i = 1;; i++) {
-        snprintf(key, sizeof(key), "TagKeys.member.%d", i);
-        const char *k = cdParamsGet(p, key);
-        if (!k) break;
-        if (!cdParamsGet(&t, k)) {
-            snprintf(msg, sizeof(msg), "Tag %.200s not found on the resource.", k);
-            replyError(out, 404, "TagNotFound", msg, rid);
-            goto done;
-        }
-        cdParamsDel(&t, k);
+    const char *absent = tagKeys(p, &t, 0);
+    if (absent) {
+        snprintf(msg, sizeof(msg), "Tag %.200s not found on the resource.", absent);
+        replyError(out, 404, "TagNotFound", msg, rid);
+        cdParamsFree(&t);
+        return;
     }
-    if (cdStoreBegin(cd.store) || cdStoreDelete(cd.store, "tags", res) ||
-        (t.n && cdStorePut(cd.store, "tags", res, &t)) || cdStoreCommit(cd.store)) {
+    tagKeys(p, &t, 1);
+    /* Only the resource's own tags are checked; its clusters lose those of
+     * the keys they have. */
+    char **targets;
+    int nt = tagTargets(res, &targets), err = cdStoreBegin(cd.store);
+    for (int i = 0; i < nt && !err; i++) {
+        cdParams c = {0};
+        (void)cdStoreGet(cd.store, "tags", targets[i], &c);
+        tagKeys(p, &c, 1);
+        err = cdStoreDelete(cd.store, "tags", targets[i]) || (c.n && cdStorePut(cd.store, "tags", targets[i], &c));
+        cdParamsFree(&c);
+    }
+    if (err || cdStoreCommit(cd.store))
         storeFailed(out, rid);
-        goto done;
-    }
-    tagListReply("RemoveTagsFromResource", &t, rid, out);
-done:
+    else
+        tagListReply("RemoveTagsFromResource", &t, rid, out);
+    cdStoreFreeList(targets, nt);
     cdParamsFree(&t);
 }
 

@@ -1,7 +1,9 @@
 /* api_meta.h - the ElastiCache actions around replication groups rather
  * than on them: cache subnet groups (stored), the fixed parameter groups
  * and engine versions, and tags on replication groups, clusters and subnet
- * groups (stored, record kind "tags", id "<arn type>:<name>").
+ * groups (stored, record kind "tags", id "<arn type>:<name>"; a change
+ * to a replication group's tags is made to its clusters' too, as
+ * ElastiCache replicates it to the group's nodes).
  *
  * Must never be used without cd.lock held; never talks to a node. */
 #ifndef CACHETD_API_META_H
@@ -18,7 +20,7 @@ int cdMetaDispatch(const char *action, const cdParams *p, const char *rid, cdRep
  * error in out. */
 int cdMetaCheckCreate(const cdParams *p, cdReply *out, const char *rid);
 /* Inside the caller's transaction: the request's Tags as resource's tags
- * (resource "replicationgroup:<id>"). 0 ok, -1 store error. */
+ * (resource "replicationgroup:<id>", "cluster:<id>"). 0 ok, -1 store error. */
 int cdTagsPutFromRequest(const char *resource, const cdParams *p);
 /* Inside the caller's transaction: resource's tags removed. */
 int cdTagsDrop(const char *resource);

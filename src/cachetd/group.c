@@ -533,6 +533,8 @@ static void actCreate(const cdParams *p, const char *rid, cdReply *out) {
         }
         recSetInt(&n, "created", mstime());
         err |= cdStorePut(cd.store, "node", nid, &n);
+        snprintf(res, sizeof(res), "cluster:%s", nid); /* a group's tags are its clusters' too */
+        err |= cdTagsPutFromRequest(res, p);
         cdParamsFree(&n);
     }
     if (!err) addEvent(id, "replication-group", "Replication group creation started");

@@ -207,31 +207,32 @@ def test_tags(cachetd):
     assert ec.list_tags_for_resource(ResourceName=rg)["TagList"] == tags
     clusters = ec.describe_cache_clusters(CacheClusterId="tg-001")["CacheClusters"]
     assert clusters[0]["ARN"] == cl
-    assert ec.list_tags_for_resource(ResourceName=cl)["TagList"] == []
+    assert ec.list_tags_for_resource(ResourceName=cl)["TagList"] == tags  # a group's tags are its clusters'
 
     out = ec.add_tags_to_resource(ResourceName=rg, Tags=[{"Key": "env", "Value": "prod"}, {"Key": "x", "Value": ""}])
     want = [{"Key": "team", "Value": "cache"}, {"Key": "env", "Value": "prod"}, {"Key": "x", "Value": ""}]
     assert out["TagList"] == want and ec.list_tags_for_resource(ResourceName=rg)["TagList"] == want
+    assert ec.list_tags_for_resource(ResourceName=cl)["TagList"] == want
     assert ec.remove_tags_from_resource(ResourceName=rg, TagKeys=["x"])["TagList"] == want[:2]
-    assert ec.add_tags_to_resource(ResourceName=cl, Tags=[{"Key": "k", "Value": "v"}])["TagList"] == \
-        [{"Key": "k", "Value": "v"}]
-    assert ec.list_tags_for_resource(ResourceName=cl)["TagList"] == [{"Key": "k", "Value": "v"}]
-    odd = {"Key": "a=b&c%20+ü", "Value": "<x>&\"'"}
-    ec.add_tags_to_resource(ResourceName=cl, Tags=[odd])
-    assert ec.list_tags_for_resource(ResourceName=cl)["TagList"] == [{"Key": "k", "Value": "v"}, odd]
+    assert ec.list_tags_for_resource(ResourceName=cl)["TagList"] == want[:2]
 
     # up to 50 tags; one more is refused and changes nothing
     many = [{"Key": f"k{i}", "Value": str(i)} for i in range(48)]
     ec.add_tags_to_resource(ResourceName=rg, Tags=many)
     assert len(ec.list_tags_for_resource(ResourceName=rg)["TagList"]) == 50
+    assert len(ec.list_tags_for_resource(ResourceName=cl)["TagList"]) == 50
     before = ec.list_tags_for_resource(ResourceName=rg)["TagList"]
     other = f"arn:aws:elasticache:us-west-2:{acct}:replicationgroup:tg"
     errors = [
         (ec.add_tags_to_resource, dict(ResourceName=rg, Tags=[{"Key": "one-more", "Value": "v"}]),
          ("TagQuotaPerResourceExceeded", 400)),
+        (ec.add_tags_to_resource, dict(ResourceName=cl, Tags=[{"Key": "one-more", "Value": "v"}]),
+         ("TagQuotaPerResourceExceeded", 400)),
         (ec.add_tags_to_resource, dict(ResourceName=rg, Tags=[{"Key": "aws:x", "Value": "v"}]),
          ("InvalidParameterValue", 400)),
         (ec.add_tags_to_resource, dict(ResourceName=rg, Tags=[{"Key": "k" * 129, "Value": "v"}]),
+         ("InvalidParameterValue", 400)),
+        (ec.add_tags_to_resource, dict(ResourceName=rg, Tags=[{"Key": "k", "Value": "v" * 257}]),
          ("InvalidParameterValue", 400)),
         (ec.add_tags_to_resource, dict(ResourceName="arn:aws:s3:::bucket", Tags=tags), ("InvalidARN", 400)),
         (ec.add_tags_to_resource, dict(ResourceName=rg.replace(":tg", ":nope"), Tags=tags),
@@ -245,12 +246,26 @@ def test_tags(cachetd):
         (ec.add_tags_to_resource, dict(ResourceName=cl.replace("tg-001", "tg-009"), Tags=tags),
          ("CacheClusterNotFound", 404)),
     ]
-    for fn, kw, want in errors:
-        assert err(fn, **kw) == want, kw
+    for fn, kw, want_err in errors:
+        assert err(fn, **kw) == want_err, kw
     assert ec.list_tags_for_resource(ResourceName=rg)["TagList"] == before  # nothing changed
+    assert ec.list_tags_for_resource(ResourceName=cl)["TagList"] == before
     # replacing an existing key is no new tag
     ec.add_tags_to_resource(ResourceName=rg, Tags=[{"Key": "team", "Value": "other"}])
     assert len(ec.list_tags_for_resource(ResourceName=rg)["TagList"]) == 50
+    ec.remove_tags_from_resource(ResourceName=rg, TagKeys=[t["Key"] for t in many])
+    assert ec.list_tags_for_resource(ResourceName=cl)["TagList"] == [{"Key": "team", "Value": "other"}, want[1]]
+
+    # a cluster's own tags stay its own; removing from the group skips keys a cluster lacks
+    ec.add_tags_to_resource(ResourceName=cl, Tags=[{"Key": "k", "Value": "v"}])
+    odd = {"Key": "a=b&c%20+ü", "Value": "<x>&\"'"}
+    ec.add_tags_to_resource(ResourceName=cl, Tags=[odd])
+    assert ec.list_tags_for_resource(ResourceName=cl)["TagList"] == \
+        [{"Key": "team", "Value": "other"}, want[1], {"Key": "k", "Value": "v"}, odd]
+    assert ec.list_tags_for_resource(ResourceName=rg)["TagList"] == [{"Key": "team", "Value": "other"}, want[1]]
+    ec.remove_tags_from_resource(ResourceName=cl, TagKeys=["team"])
+    assert ec.remove_tags_from_resource(ResourceName=rg, TagKeys=["team"])["TagList"] == [want[1]]
+    assert ec.list_tags_for_resource(ResourceName=cl)["TagList"] == [want[1], {"Key": "k", "Value": "v"}, odd]
 
     # a create with more than 50 tags, or one of an unknown subnet group, creates nothing
     assert err(ec.create_replication_group, ReplicationGroupId="t2", ReplicationGroupDescription="t",
@@ -271,9 +286,13 @@ def test_tags(cachetd):
     ec.get_waiter("replication_group_deleted").wait(ReplicationGroupId="tg",
                                                     WaiterConfig={"Delay": 1, "MaxAttempts": 60})
     assert err(ec.list_tags_for_resource, ResourceName=rg) == ("ReplicationGroupNotFoundFault", 404)
-    ec.create_replication_group(ReplicationGroupId="tg", ReplicationGroupDescription="again")
-    assert ec.list_tags_for_resource(ResourceName=rg)["TagList"] == []
+    ec.create_replication_group(ReplicationGroupId="tg", ReplicationGroupDescription="again", NumCacheClusters=2)
+    cl2 = cl.replace("tg-001", "tg-002")
+    assert all(ec.list_tags_for_resource(ResourceName=r)["TagList"] == [] for r in (rg, cl, cl2))
     wait_available(ec, "tg")
+    ec.add_tags_to_resource(ResourceName=rg, Tags=[{"Key": "all", "Value": "1"}])
+    assert all(ec.list_tags_for_resource(ResourceName=r)["TagList"] == [{"Key": "all", "Value": "1"}]
+               for r in (rg, cl, cl2))
 
 
 def test_describe_events_time_window(cachetd):
