@@ -8,11 +8,13 @@ The cachetd fixture (test_cachetd.py) stops cachetd and every node by PID,
 even when a test fails.
 """
 import datetime
+import os
 import urllib.parse
 
 import pytest
 
-from test_cachetd import ClientError, cachetd, code_of, raw_post, wait_available  # noqa: F401
+from test_cachetd import (AWS_CLI, ClientError, aws_cli, cachetd, code_of,  # noqa: F401 - a fixture
+                          raw_post, wait_available)
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
@@ -319,3 +321,27 @@ def test_describe_events_time_window(cachetd):
     assert ec.describe_events(StartTime=old)["Events"] == every  # StartTime replaces Duration's window
     assert err(ec.describe_events, StartTime=last, EndTime=start - datetime.timedelta(seconds=1)) == \
         ("InvalidParameterCombination", 400)
+
+
+@pytest.mark.skipif(not os.path.exists(AWS_CLI), reason="Debian's awscli is not installed")
+def test_aws_cli(cachetd):
+    """The same actions through the AWS CLI (its own parser of the replies);
+    a few calls only, each CLI start is seconds on this machine."""
+    c = cachetd()
+    g = aws_cli(c, "create-cache-subnet-group", "--cache-subnet-group-name", "cli",
+                "--cache-subnet-group-description", "d", "--subnet-ids", "subnet-1", "subnet-2")["CacheSubnetGroup"]
+    assert [s["SubnetIdentifier"] for s in g["Subnets"]] == ["subnet-1", "subnet-2"]
+    names = [x["CacheSubnetGroupName"] for x in aws_cli(c, "describe-cache-subnet-groups")["CacheSubnetGroups"]]
+    assert names == ["cli", "default"]
+    pg = aws_cli(c, "describe-cache-parameter-groups")["CacheParameterGroups"]
+    assert [x["CacheParameterGroupName"] for x in pg] == ["default.redis7", "default.redis7.cluster.on"]
+    ev = aws_cli(c, "describe-cache-engine-versions", "--engine", "redis", "--default-only")["CacheEngineVersions"]
+    assert [(v["Engine"], v["EngineVersion"]) for v in ev] == [("redis", "7.0")]
+    arn = pg[0]["ARN"].replace("parametergroup:default.redis7", "replicationgroup:cg")
+    aws_cli(c, "create-replication-group", "--replication-group-id", "cg", "--replication-group-description", "c",
+            "--tags", "Key=a,Value=b")
+    assert aws_cli(c, "list-tags-for-resource", "--resource-name", arn)["TagList"] == [{"Key": "a", "Value": "b"}]
+    assert aws_cli(c, "add-tags-to-resource", "--resource-name", arn, "--tags", "Key=c,Value=d")["TagList"] == \
+        [{"Key": "a", "Value": "b"}, {"Key": "c", "Value": "d"}]
+    assert aws_cli(c, "describe-events", "--start-time", "2020-01-01T00:00:00Z")["Events"]
+    wait_available(c.client(), "cg")
