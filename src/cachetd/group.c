@@ -6,11 +6,13 @@
 #include "group.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "api_meta.h"
 #include "cachetd.h"
 #include "dassert.h"
 #include "group_int.h"
@@ -22,12 +24,12 @@
 
 /* ---- small helpers ----------------------------------------------------- */
 
-static void replyError(cdReply *out, int status, const char *code, const char *msg, const char *rid) {
+void replyError(cdReply *out, int status, const char *code, const char *msg, const char *rid) {
     out->status = status;
     out->body = cdXmlError(code, msg, rid);
 }
 
-static void replyOk(cdReply *out, const char *action, const char *body, const char *rid) {
+void replyOk(cdReply *out, const char *action, const char *body, const char *rid) {
     out->status = 200;
     out->body = cdXmlResponse(action, body, rid);
 }
@@ -431,6 +433,10 @@ static void actCreate(const cdParams *p, const char *rid, cdReply *out) {
         return replyError(out, 400, bad[0] == 'V' ? "InvalidParameterValue" : "InvalidParameterCombination", bad + 1,
                           rid);
     }
+    if (cdMetaCheckCreate(p, out, rid)) { /* subnet group exists, Tags valid */
+        freeSlots(slots);
+        return;
+    }
     /* Cluster mode enabled: automatic failover is always on (ElastiCache). */
     int af = shape.cluster ? 1 : cdParamBool(p, "AutomaticFailoverEnabled", 0);
     int maz = cdParamBool(p, "MultiAZEnabled", 0), te = cdParamBool(p, "TransitEncryptionEnabled", 0);
@@ -485,8 +491,17 @@ static void actCreate(const cdParams *p, const char *rid, cdReply *out) {
     cdParamsSet(&g, "req", key);
     for (int i = 0; i < p->n; i++)
         if (!strncmp(p->k[i], "Tags.", 5)) cdParamsSet(&g, p->k[i], p->v[i]);
+    if (cdParamsGet(p, "CacheSubnetGroupName")) {
+        char sg[256];
+        snprintf(sg, sizeof(sg), "%s", cdParamsGet(p, "CacheSubnetGroupName"));
+        for (char *c = sg; *c; c++) *c = (char)tolower((unsigned char)*c);
+        cdParamsSet(&g, "subnet_group", sg);
+    }
     int err = cdStoreBegin(cd.store);
     err |= cdStorePut(cd.store, "group", id, &g);
+    char res[96];
+    snprintf(res, sizeof(res), "replicationgroup:%s", id);
+    err |= cdTagsPutFromRequest(res, p);
     int ports[MAX_NODES];
     for (int i = 0; i < num && !err; i++) {
         int shard = i / (shape.replicas + 1) + 1, member = i % (shape.replicas + 1) + 1;
@@ -518,6 +533,8 @@ static void actCreate(const cdParams *p, const char *rid, cdReply *out) {
         }
         recSetInt(&n, "created", mstime());
         err |= cdStorePut(cd.store, "node", nid, &n);
+        snprintf(res, sizeof(res), "cluster:%s", nid); /* a group's tags are its clusters' too */
+        err |= cdTagsPutFromRequest(res, p);
         cdParamsFree(&n);
     }
     if (!err) addEvent(id, "replication-group", "Replication group creation started");
@@ -546,7 +563,7 @@ static int groupNotFound(cdReply *out, const char *id, const char *rid) {
     return -1;
 }
 
-static int pageArgs(const cdParams *p, long long *max, cdReply *out, const char *rid) {
+int pageArgs(const cdParams *p, long long *max, cdReply *out, const char *rid) {
     if (cdParamInt(p, "MaxRecords", 100, max) || *max < 20 || *max > 100) {
         replyError(out, 400, "InvalidParameterValue", "MaxRecords must be between 20 and 100.", rid);
         return -1;
@@ -554,13 +571,7 @@ static int pageArgs(const cdParams *p, long long *max, cdReply *out, const char 
     return 0;
 }
 
-/* Emits one record of kind as XML; 1 emitted, 0 filtered out. */
-typedef int itemXml(textBuf *b, const char *id, void *ctx);
-
-/* The paginated listing every Describe shares: records of kind in id order
- * after marker, at most max emitted inside <wrap>, then <Marker> (the last
- * id emitted) when more remain. Returns how many were emitted. */
-static int pagedList(textBuf *b, const char *kind, const char *marker, long long max, const char *wrap,
+int pagedList(textBuf *b, const char *kind, const char *marker, long long max, const char *wrap,
                      itemXml *fn, void *ctx) {
     char **ids;
     int n = cdStoreList(cd.store, kind, &ids), shown = 0, more = 0;
@@ -665,6 +676,18 @@ static void actDelete(const cdParams *p, const char *rid, cdReply *out) {
     }
     setStatus(&g, "deleting");
     cdStoreBegin(cd.store);
+    /* The tags go with the group (and its clusters') deletion. */
+    char res[96];
+    snprintf(res, sizeof(res), "replicationgroup:%s", id);
+    (void)cdTagsDrop(res);
+    groupShape s = shapeOf(&g);
+    groupNode *nodes;
+    int num = loadNodes(id, &s, &nodes);
+    for (int i = 0; i < num; i++) {
+        snprintf(res, sizeof(res), "cluster:%s", nodes[i].id);
+        (void)cdTagsDrop(res);
+    }
+    freeNodes(nodes, num);
     addEvent(id, "replication-group", "Replication group deletion started");
     putGroupReply("DeleteReplicationGroup", id, &g, rid, out);
     cdParamsFree(&g);
@@ -799,13 +822,13 @@ static void actDescribeClusters(const cdParams *p, const char *rid, cdReply *out
 
 typedef struct eventFilter {
     const char *src, *type;
-    long long since;
+    long long since, until; /* ms, both inclusive */
 } eventFilter;
 
 static int eventItem(textBuf *b, const char *id, void *ctx) {
     eventFilter *f = ctx;
     cdParams e = {0};
-    int ok = cdStoreGet(cd.store, "event", id, &e) == 1 && recInt(&e, "date") >= f->since &&
+    int ok = cdStoreGet(cd.store, "event", id, &e) == 1 && recInt(&e, "date") >= f->since && recInt(&e, "date") <= f->until &&
              (!f->src || !strcmp(f->src, recStr(&e, "src"))) && (!f->type || !strcmp(f->type, recStr(&e, "type")));
     if (ok) {
         textAppend(b, "<Event>");
@@ -824,7 +847,17 @@ static void actDescribeEvents(const cdParams *p, const char *rid, cdReply *out) 
     if (pageArgs(p, &max, out, rid)) return;
     if (cdParamInt(p, "Duration", 60, &duration) || duration < 0 || duration > 20160)
         return replyError(out, 400, "InvalidParameterValue", "Duration must be between 0 and 20160 minutes.", rid);
-    eventFilter f = {cdParamsGet(p, "SourceIdentifier"), cdParamsGet(p, "SourceType"), mstime() - duration * 60000};
+    /* As ElastiCache: StartTime and/or EndTime replace the Duration window;
+     * EndTime alone gives the Duration (default 60 minutes) before it. */
+    eventFilter f = {cdParamsGet(p, "SourceIdentifier"), cdParamsGet(p, "SourceType"), mstime() - duration * 60000,
+                     LLONG_MAX};
+    const char *st = cdParamsGet(p, "StartTime"), *et = cdParamsGet(p, "EndTime");
+    if ((st && cdParseTime(st, &f.since)) || (et && cdParseTime(et, &f.until)))
+        return replyError(out, 400, "InvalidParameterValue",
+                          "StartTime and EndTime must be ISO 8601 times, such as 2017-03-30T07:03:49.555Z.", rid);
+    if (et && !st) f.since = f.until - duration * 60000;
+    if (f.since > f.until)
+        return replyError(out, 400, "InvalidParameterCombination", "StartTime must be before EndTime.", rid);
     textBuf b = {0};
     pagedList(&b, "event", cdParamsGet(p, "Marker"), max, "Events", eventItem, &f);
     replyOk(out, "DescribeEvents", b.p, rid);
@@ -846,6 +879,7 @@ void cdDispatch(const cdParams *p, const char *rid, cdReply *out) {
     if (!strcmp(action, "ModifyReplicationGroup")) return actModify(p, rid, out);
     if (!strcmp(action, "DescribeCacheClusters")) return actDescribeClusters(p, rid, out);
     if (!strcmp(action, "DescribeEvents")) return actDescribeEvents(p, rid, out);
+    if (cdMetaDispatch(action, p, rid, out)) return;
     snprintf(msg, sizeof(msg), "Could not find operation %s for version 2015-02-02", action);
     replyError(out, 400, "InvalidAction", msg, rid);
 }

@@ -32,6 +32,19 @@ typedef struct cdReply {
     char *body; /* memAlloc'd XML */
 } cdReply;
 
+void replyError(cdReply *out, int status, const char *code, const char *msg, const char *rid);
+void replyOk(cdReply *out, const char *action, const char *body, const char *rid);
+/* MaxRecords (20-100, default 100) into *max, or an InvalidParameterValue
+ * reply and -1. */
+int pageArgs(const cdParams *p, long long *max, cdReply *out, const char *rid);
+/* Emits one record of kind as XML; 1 emitted, 0 filtered out. */
+typedef int itemXml(textBuf *b, const char *id, void *ctx);
+/* The paginated listing every Describe shares: records of kind in id order
+ * after marker, at most max emitted inside <wrap>, then <Marker> (the last
+ * id emitted) when more remain. Returns how many were emitted. */
+int pagedList(textBuf *b, const char *kind, const char *marker, long long max, const char *wrap, itemXml *fn,
+              void *ctx);
+
 /* Runs Action from params (cd.lock held by the caller). */
 void cdDispatch(const cdParams *params, const char *requestId, cdReply *out);
 /* One pass of the reconciler (main thread, takes cd.lock itself); 1 while

@@ -35,6 +35,11 @@ int cdParamBool(const cdParams *p, const char *key, int dflt);
 /* Integer param: 0 ok (absent -> dflt), -1 not an integer. */
 int cdParamInt(const cdParams *p, const char *key, long long dflt, long long *out);
 
+/* An ISO 8601 UTC time as botocore sends it (YYYY-MM-DDTHH:MM:SS, optional
+ * fraction, optional Z or +00:00) into milliseconds since the epoch. 0 ok,
+ * -1 malformed. */
+int cdParseTime(const char *s, long long *ms);
+
 /* XML text with &<>"' escaped. */
 void cdXmlText(textBuf *b, const char *s);
 /* <name>escaped value</name>; nothing when v is NULL. */

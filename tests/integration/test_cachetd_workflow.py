@@ -50,6 +50,18 @@ def cme_launch_request(name, num_shards=2, num_replicas_per_shard=1):
     }
 
 
+def launch(ec, name, **kw):
+    """The seed's create, in an account that has its subnet group (the seed
+    assumes one made beforehand; cachetd, like ElastiCache, refuses a
+    create naming an unknown one)."""
+    try:
+        ec.create_cache_subnet_group(CacheSubnetGroupName=EC_SUBNET_GROUP, CacheSubnetGroupDescription="seed",
+                                     SubnetIds=["subnet-0123456789abcdef0"])
+    except ClientError as e:
+        assert e.response["Error"]["Code"] == "CacheSubnetGroupAlreadyExists"
+    return ec.create_replication_group(**cme_launch_request(name, **kw))["ReplicationGroup"]
+
+
 class DowntimeTestClient(threading.Thread):
     """The seed's DowntimeTestClient (prefill, then random GETs checked
     against what was written, counting failed operations), run in a thread
@@ -214,7 +226,7 @@ CLIENT_TIMEOUTS = dict(socket_timeout=2, socket_connect_timeout=2)  # the seed: 
 def test_seed_workflow_cluster_mode_enabled(cachetd, tmp_path):
     c = cachetd()
     ec = c.client()
-    g = ec.create_replication_group(**cme_launch_request("alonare-test"))["ReplicationGroup"]
+    g = launch(ec, "alonare-test")
     assert g["Status"] == "creating" and g["ClusterEnabled"] is True
     g = wait_available(ec, "alonare-test")
     assert g["ClusterEnabled"] is True and g["AutomaticFailover"] == "enabled" and g["MultiAZ"] == "enabled"
@@ -357,7 +369,7 @@ def test_cluster_mode_create_errors_and_slots(cachetd):
 def test_sigkill_during_cluster_create_and_migration(cachetd, tmp_path):
     c = cachetd()
     ec = c.client()
-    ec.create_replication_group(**cme_launch_request("crash"))
+    launch(ec, "crash")
     c.kill(signal.SIGKILL)  # at once: nodes maybe launched, maps maybe not pushed
     c.start()
     ec = c.client()
@@ -421,7 +433,7 @@ def test_sigkill_loop_during_migrations(cachetd, tmp_path):
     rnd = random.Random(20)
     c = cachetd()
     ec = c.client()
-    ec.create_replication_group(**cme_launch_request("loop"))
+    launch(ec, "loop")
     ce = wait_available(ec, "loop")["ConfigurationEndpoint"]
     ca = fetch_ca(c, tmp_path)
     pids = node_pids(c.dir)

@@ -109,6 +109,23 @@ static void xmlCases(void) {
     memFree(b.p);
 }
 
+/* cdParseTime: what botocore sends (with and without a fraction), the
+ * inverse of cdXmlElemTime, and what it refuses. */
+static void timeCases(void) {
+    unitCurrent = "time";
+    long long ms;
+    CHECK(cdParseTime("2015-08-30T12:36:00.123Z", &ms) == 0 && ms == 1440938160123LL);
+    CHECK(cdParseTime("2015-08-30T12:36:00Z", &ms) == 0 && ms == 1440938160000LL);
+    CHECK(cdParseTime("2015-08-30T12:36:00.123456Z", &ms) == 0 && ms == 1440938160123LL);
+    CHECK(cdParseTime("2015-08-30T12:36:00.5+00:00", &ms) == 0 && ms == 1440938160500LL);
+    CHECK(cdParseTime("1970-01-01T00:00:00", &ms) == 0 && ms == 0);
+    CHECK(cdParseTime("2000-02-29T23:59:59Z", &ms) == 0 && ms == 951868799000LL);
+    const char *bad[] = {"", "yesterday", "2015-08-30", "2015-13-01T00:00:00Z", "2015-08-30T24:00:00Z",
+                         "2015-08-30T12:36:00.Z", "2015-08-30T12:36:00+02:00", "2015-08-30T12:36:00Zjunk"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        CHECKF(cdParseTime(bad[i], &ms) == -1, "%s", bad[i]);
+}
+
 int main(void) {
     unitCurrent = "vectors";
     vector("GET", "", "", NULL, "host;x-amz-date", "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31");
@@ -120,5 +137,6 @@ int main(void) {
     verifyCases();
     formCases();
     xmlCases();
+    timeCases();
     return unitDone();
 }
