@@ -2,7 +2,7 @@
 against Cachet: createClient on one node over plaintext and TLS (same port,
 tls-mode preferred), and createCluster against a 3-shard cluster over
 plaintext and TLS (hostname endpoints, certificates checked), following
-MOVED after a slot moves. The scripts are tests/node/redis_client.mjs and
+ASK while a slot migrates and MOVED after a slot moved. The scripts are tests/node/redis_client.mjs and
 cluster_client.mjs; each prints what node-redis parsed as JSON.
 """
 import pytest
@@ -84,7 +84,11 @@ def test_create_cluster(server_factory, tls_certs, tls):
     watch = next(f"js:{i}" for i in range(nkeys) if owner_of(key_slot(f"js:{i}")) == 0)
     slot = key_slot(watch)
     watch_keys = [f"js:{i}" for i in range(nkeys) if key_slot(f"js:{i}") == slot]
-    cfg = {"host": host, "ports": [c.nodes[0].port], "keys": nkeys, "watchSlot": slot, "watchKeys": watch_keys}
+    # Keys of one slot of node 2 that is left half migrated to node 0.
+    tag = next(t for t in (f"{{ask{n}}}" for n in range(100)) if owner_of(key_slot(t)) == 2)
+    ask_slot, ask_keys = key_slot(tag), [f"{tag}:{n}" for n in range(10)]
+    cfg = {"host": host, "ports": [c.nodes[0].port], "keys": nkeys, "watchSlot": slot, "watchKeys": watch_keys,
+           "askKeys": ask_keys}
     if tls:
         cfg["ca"] = tls_certs["ca_crt"]
     p = NodeProcess("cluster_client.mjs", cfg)
@@ -101,8 +105,19 @@ def test_create_cluster(server_factory, tls_certs, tls):
         assert first["mget"] == ["2", None]
         assert first["crossSlot"] == "CROSSSLOT Keys in request don't hash to the same slot"
         # the keys went where the slot map says
+        assert first["askSet"] == len(ask_keys)
         sizes = [c.admin(i).dbsize() for i in range(3)]
-        assert sum(sizes) == nkeys + 2 and all(sizes)
+        assert sum(sizes) == nkeys + 2 + len(ask_keys) and all(sizes)
+        # Half of the ask keys go to node 0, which imports their slot.
+        assert ok(c.admin(0).execute_command("CLUSTER", "SETSLOT", ask_slot, "IMPORTING", c.ids[2]))
+        assert ok(c.admin(2).execute_command("CLUSTER", "SETSLOT", ask_slot, "MIGRATING", c.ids[0]))
+        assert ok(c.admin(2).execute_command("MIGRATE", "127.0.0.1", c.nodes[0].port, "", 0, 5000,
+                                             "KEYS", *ask_keys[:5]))
+        p.go()
+        ask = p.read_json()
+        assert ask["values"] == ask_keys
+        assert c.admin(0).execute_command("CLUSTER", "COUNTKEYSINSLOT", ask_slot) == 5
+        assert c.admin(2).execute_command("CLUSTER", "COUNTKEYSINSLOT", ask_slot) == 5
         for k in watch_keys:
             assert c.admin(0).get(k) == k.split(":")[1]
         moved, ranges = move_slot(c, slot, 0, 1)

@@ -1,10 +1,12 @@
 // node-redis (v4) createCluster against a Cachet cluster: writes across
-// every slot range, reads them back, a MULTI in one slot; then, once the
-// test has moved a slot to another node and says so on stdin, reads again
-// (MOVED followed, the map rediscovered). Prints one JSON line per phase
+// every slot range, reads them back, a MULTI in one slot; then, each time
+// the test has changed the cluster and says so on stdin, reads again: keys
+// of a slot in migration (ASK followed), then of a slot moved to another
+// node (MOVED followed, the map rediscovered). Prints one JSON line per phase
 // for tests/integration/test_node_clients.py.
 //   node cluster_client.mjs '{"host": "127.0.0.1", "ports": [...], "ca": "...", "keys": 300,
-//                            "watchSlot": 1234}'
+//                            "watchSlot": 1234,
+//                            "watchKeys": [...], "askKeys": [...]}'
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { createCluster } from 'redis';
@@ -39,12 +41,22 @@ try {
 } catch (e) {
   first.crossSlot = e.message;
 }
+first.askSet = (await Promise.all(cfg.askKeys.map((k) => cluster.set(k, k)))).filter((r) => r === 'OK').length;
 emit(first);
 
-// Wait for the test to move the slot (one line on stdin).
-const rl = createInterface({ input: process.stdin });
-await new Promise((resolve) => rl.once('line', resolve));
-rl.close();
+// The test says on stdin (one line each time) when it has changed the cluster.
+const lines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
+const next = () => lines.next();
+
+// A slot half migrated: the keys already moved are served at the importing
+// node after -ASK (and ASKING), the others at the old owner.
+await next();
+const ask = {};
+ask.values = [];
+for (const k of cfg.askKeys) ask.values.push(await cluster.get(k));
+emit(ask);
+
+await next();
 
 const second = {};
 second.watchKeys = await Promise.all(cfg.watchKeys.map((k) => cluster.get(k)));
@@ -54,3 +66,4 @@ const again = await Promise.all(keys.map((k) => cluster.get(k)));
 second.readBack = again.filter((v, i) => v === String(i) || (keys[i] === cfg.watchKeys[0] && v === 'after-move')).length;
 emit(second);
 await cluster.quit();
+process.exit(0);  // stdin stays open
