@@ -46,7 +46,7 @@ TOOLS := $(patsubst tools/%.c,$(BUILD)/%,$(wildcard tools/*.c))
 BENCH_TOOLS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
 
 # run-cachetd: the control plane with one ready group (scripts/run-cachetd.sh).
-.PHONY: all run run-cachetd test test-unit test-integration test-sanitize bench bench-script clean deps fuzz fuzz-smoke fuzz-build fuzz-bins lint
+.PHONY: all run run-cachetd test test-unit test-integration test-sanitize bench bench-script clean deps node-deps fuzz fuzz-smoke fuzz-build fuzz-bins lint
 
 all: $(SERVER) src/cachet-server $(TOOLS) $(patsubst $(BUILD)/%,tools/%,$(TOOLS)) \
 	$(BUILD)/cachet-snapshot tools/cachet-snapshot $(CACHETD)
@@ -139,13 +139,23 @@ TEST_JOBS ?= 2
 INTEGRATION = $(PYTEST) -q -p no:cacheprovider -n $(TEST_JOBS) -m "not solo" tests/integration && \
 	$(PYTEST) -q -p no:cacheprovider -m solo tests/integration
 
-test-integration: all
+# The npm packages of the JavaScript client tests (tests/node: node-redis,
+# the AWS SDK), exactly as tests/node/package-lock.json pins them, installed
+# again only when node_modules is missing or older than the lock file.
+node-deps: tests/node/node_modules/.package-lock.json
+
+tests/node/node_modules/.package-lock.json: tests/node/package-lock.json tests/node/package.json
+	@if command -v npm >/dev/null; then \
+		npm ci --prefix tests/node --no-audit --no-fund --prefer-offline --loglevel=error && touch $@; \
+	else echo "node-deps: npm is not installed (scripts/deps.sh installs it); the node client tests will skip"; fi
+
+test-integration: all node-deps
 	$(INTEGRATION)
 
 # The integration suite once more against an ASan+UBSan build (clang,
 # libc malloc so the sanitizer sees every allocation).
 # CACHET_ASSERTS turns on the invariant checks of src/lib/dassert.h.
-test-sanitize:
+test-sanitize: node-deps
 	$(MAKE) -j$(NPROC) BUILD=build-asan CC=clang MALLOC=libc OPT="-O1 -DCACHET_ASSERTS -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" all
 	CACHET_SERVER=$(CURDIR)/build-asan/cachet-server ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 		UBSAN_OPTIONS=print_stacktrace=1 sh -c '$(INTEGRATION)'

@@ -15,11 +15,17 @@ PKGS=(
   liblua5.1-0-dev lua-cjson-dev lua-bitop-dev   # EVAL: Lua 5.1 (+ cjson, bit) linked into the server
   libmicrohttpd-dev libsqlite3-dev   # cachetd: its HTTP server and embedded state store
   awscli python3-boto3 curl          # cachetd tests and make run-cachetd: boto3, the newer ElastiCache model awscli ships
+  nodejs npm                         # tests/node: node-redis and the JavaScript AWS SDK (npm ci from its lock file, make node-deps)
 )
 
+# A package counts as present when it is installed or provided by an
+# installed package (NodeSource's nodejs provides and conflicts with npm).
+provided=$(dpkg-query -W -f='${Status}\t${Provides}\n' 2>/dev/null | grep "^install ok installed" | cut -f2 |
+           tr ',' '\n' | sed 's/ *(.*//; s/^ *//; s/:.*//')
 missing=()
 for p in "${PKGS[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" &&
+     ! grep -qx -- "$p" <<<"$provided"; then
     missing+=("$p")
   fi
 done

@@ -199,8 +199,14 @@ void cdXmlElemTime(textBuf *b, const char *name, long long ms) {
 
 char *cdXmlResponse(const char *action, const char *body, const char *requestId) {
     textBuf b = {0};
-    textAppend(&b, "<%sResponse xmlns=\"%s\">\n  <%sResult>\n%s  </%sResult>\n", action, CD_XMLNS, action, body,
-               action);
+    /* The whitespace before </...Result> must hold a newline, as AWS' does:
+     * the JavaScript SDK's XML parser keeps a whitespace-only text node
+     * without one, and then reads the whole Result element as that text (an
+     * output with no fields). */
+    size_t n = strlen(body);
+    const char *nl = n && body[n - 1] == '\n' ? "" : "\n";
+    textAppend(&b, "<%sResponse xmlns=\"%s\">\n  <%sResult>\n%s%s  </%sResult>\n", action, CD_XMLNS, action, body,
+               nl, action);
     textAppend(&b, "  <ResponseMetadata>\n    <RequestId>%s</RequestId>\n  </ResponseMetadata>\n</%sResponse>\n",
                requestId, action);
     return b.p;

@@ -103,6 +103,9 @@ static void xmlCases(void) {
     CHECK(!strncmp(x, "<DescribeEventsResponse xmlns=\"" CD_XMLNS "\">\n  <DescribeEventsResult>\n<Events>", strlen("<DescribeEventsResponse xmlns=\"" CD_XMLNS "\">\n  <DescribeEventsResult>\n<Events>")));
     CHECK(strstr(x, "</DescribeEventsResult>\n  <ResponseMetadata>\n    <RequestId>rid-2</RequestId>") != NULL);
     memFree(x);
+    x = cdXmlResponse("DescribeEvents", "<Events></Events>", "rid-3");  /* a newline before </...Result> always */
+    CHECK(strstr(x, "<Events></Events>\n  </DescribeEventsResult>\n") != NULL);
+    memFree(x);
     textBuf b = {0};
     cdXmlElemTime(&b, "Date", 1440938160123LL);
     CHECK(!strcmp(b.p, "<Date>2015-08-30T12:36:00.123Z</Date>"));
