@@ -66,6 +66,21 @@ static void userFree(aclUser *u) {
     memFree(u);
 }
 
+/* A user's key patterns and channels grow by doubling: a user line of
+ * thousands of patterns costs n log n copying, not n^2 (each realloc moved
+ * the whole array). The capacity is implied by the count, so copies and
+ * resets need no extra field: 0 for none, else the next power of two >= n
+ * (at least 4). */
+static size_t listCap(int n) {
+    if (n <= 0) return 0;
+    size_t c = 4;
+    while (c < (size_t)n) c *= 2;
+    return c;
+}
+
+/* Adding element n needs a bigger array. */
+static int listFull(int n) { return (size_t)n == listCap(n); }
+
 static aclUser *userCopy(const aclUser *src) {
     aclUser *u = userNew(src->name, strlen(src->name));
     u->flags = src->flags;
@@ -75,13 +90,13 @@ static aclUser *userCopy(const aclUser *src) {
     }
     u->npass = src->npass;
     memcpy(u->allowed, src->allowed, sizeof(uint64_t) * (size_t)aclCmdWords);
-    if (src->nkeys) u->keys = memAlloc(sizeof(keyPattern) * (size_t)src->nkeys);
+    if (src->nkeys) u->keys = memAlloc(sizeof(keyPattern) * listCap(src->nkeys));
     for (int i = 0; i < src->nkeys; i++) {
         u->keys[i] = src->keys[i];
         u->keys[i].pat = memStrdup(src->keys[i].pat);
     }
     u->nkeys = src->nkeys;
-    if (src->nchans) u->chans = memAlloc(sizeof(char *) * (size_t)src->nchans);
+    if (src->nchans) u->chans = memAlloc(sizeof(char *) * listCap(src->nchans));
     for (int i = 0; i < src->nchans; i++) u->chans[i] = memStrdup(src->chans[i]);
     u->nchans = src->nchans;
     u->unrestricted = src->unrestricted;
@@ -271,7 +286,7 @@ static int addKeyPattern(aclUser *u, const char *pat, size_t len, int perm, cons
             u->keys[i].perm |= perm;
             return 0;
         }
-    u->keys = memRealloc(u->keys, sizeof(keyPattern) * (size_t)(u->nkeys + 1));
+    if (listFull(u->nkeys)) u->keys = memRealloc(u->keys, sizeof(keyPattern) * listCap(u->nkeys + 1));
     keyPattern *kp = &u->keys[u->nkeys++];
     kp->pat = memDupBytes(pat, len);
     kp->perm = perm;
@@ -299,7 +314,7 @@ static int addChannel(aclUser *u, const char *pat, size_t len, const char **err)
     }
     for (int i = 0; i < u->nchans; i++)
         if (strlen(u->chans[i]) == len && memcmp(u->chans[i], pat, len) == 0) return 0;
-    u->chans = memRealloc(u->chans, sizeof(char *) * (size_t)(u->nchans + 1));
+    if (listFull(u->nchans)) u->chans = memRealloc(u->chans, sizeof(char *) * listCap(u->nchans + 1));
     u->chans[u->nchans++] = memDupBytes(pat, len);
     return 0;
 }

@@ -469,6 +469,7 @@ def _raise_nofile(n):
         resource.setrlimit(resource.RLIMIT_NOFILE, (min(n, hard), hard))
 
 
+@pytest.mark.solo  # 1000 handshakes at once: alone (conftest.py)
 def test_a_storm_of_1000_handshakes_does_not_starve_others(server_factory, tls_certs):
     _raise_nofile(4096)
     s = server_factory(*tls_args(tls_certs, "preferred", "--maxclients", "2000"))
