@@ -66,19 +66,27 @@ class Group:
             n.stop()
 
 
+def stopping_on_error(nodes, step):
+    """Runs step(); on an error stops the nodes started so far and re-raises."""
+    try:
+        step()
+    except Exception:
+        for s in nodes:
+            s.stop()
+        raise
+
+
 def start_nodes(prefix, binary, workdir, n, extra):
     nodes = []
-    try:
+
+    def start():
         for i in range(n):
             port = cluster_port()
             d = os.path.join(workdir, "%s%d" % (prefix, i))
             os.makedirs(d, exist_ok=True)
             nodes.append(Srv("%s%d" % (prefix, i), [binary, "--port", str(port)] + COMMON + ["--dir", d] + extra,
                              port, d))
-    except Exception:
-        for s in nodes:
-            s.stop()
-        raise
+    stopping_on_error(nodes, start)
     return nodes
 
 
@@ -88,7 +96,8 @@ def cluster_ok(node):
 
 def cachet_cluster(workdir, ranges):
     nodes = start_nodes("cachet", CACHET, workdir, len(ranges), ["--cluster-enabled", "yes"])
-    try:
+
+    def push():
         ids = [s.cli("cluster", "myid").strip() for s in nodes]
         spec = ["1"]
         for s, i, r in zip(nodes, ids, ranges):
@@ -99,24 +108,19 @@ def cachet_cluster(workdir, ranges):
                 raise RuntimeError("SETTOPOLOGY: " + out)
         for s in nodes:
             wait_for(lambda: cluster_ok(s), "cachet cluster_state ok")
-    except Exception:
-        for s in nodes:
-            s.stop()
-        raise
+    stopping_on_error(nodes, push)
     return Group("cachet", nodes)
 
 
 def redis_cluster(workdir):
     nodes = start_nodes("redis", REDIS, workdir, 3, ["--cluster-enabled", "yes"])
-    try:
+
+    def create():
         subprocess.run([CLI, "--cluster", "create"] + ["127.0.0.1:%d" % s.port for s in nodes] + ["--cluster-yes"],
                        capture_output=True, timeout=60, check=True)
         for s in nodes:
             wait_for(lambda: cluster_ok(s), "redis cluster_state ok")
-    except Exception:
-        for s in nodes:
-            s.stop()
-        raise
+    stopping_on_error(nodes, create)
     return Group("redis", nodes)
 
 
