@@ -15,7 +15,6 @@ from redis.cluster import ClusterNode, RedisCluster
 
 from conftest import free_port, wait_until
 from test_cluster import Cluster, key_slot, ok, owner_of
-from tlsutil import tls_client  # noqa: F401
 
 CLI = shutil.which("redis-cli") or "/usr/bin/redis-cli"
 BENCH = shutil.which("redis-benchmark")
@@ -81,33 +80,94 @@ def test_redis_cli_follows_moved_across_slots(ports):
         rc.close()
 
 
-def test_tls_hostname_endpoints_with_check_hostname(server_factory, tls_certs):
-    args = ("--tls-mode", "required", "--tls-cert-file", tls_certs["server_crt"], "--tls-key-file",
-            tls_certs["server_key"], "--tls-ca-cert-file", tls_certs["ca_crt"],
+def tls_admin(port, certs):
+    return redis.Redis(host="127.0.0.1", port=port, ssl=True, ssl_ca_certs=certs["ca_crt"], ssl_cert_reqs="required",
+                       socket_timeout=10, decode_responses=True)
+
+
+def cachet3_tls_hostname(server_factory, certs):
+    args = ("--tls-mode", "required", "--tls-cert-file", certs["server_crt"], "--tls-key-file",
+            certs["server_key"], "--tls-ca-cert-file", certs["ca_crt"],
             "--cluster-announce-hostname", "localhost", "--cluster-preferred-endpoint-type", "hostname")
-    c = Cluster(server_factory, extra=args, tls=tls_certs)
+    c = Cluster(server_factory, extra=args, tls=certs)
     c.push(*c.spec(host="localhost"))
-    admin = c.admin(1)
+    return [n.port for n in c.nodes]
+
+
+def redis3_tls_hostname(tmp_path, certs, procs):
+    """A Redis 7.0 cluster on TLS-only ports (bus over TLS too), announcing
+    localhost; its processes are appended to procs for the caller to stop."""
+    ports = []
+    for i in range(3):
+        d = tmp_path / f"redis-tls{i}"
+        d.mkdir()
+        port = free_port()
+        ports.append(port)
+        procs.append(subprocess.Popen(
+            [REDIS_SERVER, "--port", "0", "--tls-port", str(port), "--bind", "127.0.0.1", "--dir", str(d),
+             "--save", "", "--cluster-enabled", "yes", "--cluster-port", str(free_port()), "--tls-cluster", "yes",
+             "--tls-cert-file", certs["server_crt"], "--tls-key-file", certs["server_key"],
+             "--tls-ca-cert-file", certs["ca_crt"], "--tls-auth-clients", "no",
+             # the bus always wants a client certificate, and the server's is for serverAuth only
+             "--tls-client-cert-file", certs["client_crt"], "--tls-client-key-file", certs["client_key"],
+             "--cluster-announce-hostname", "localhost", "--cluster-preferred-endpoint-type", "hostname"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+
+    def pings(p):
+        try:
+            return tls_admin(p, certs).ping()
+        except redis.ConnectionError:
+            return False
+    for p in ports:
+        wait_until(lambda: pings(p), timeout=20, what="redis-server over TLS")
+    subprocess.run([CLI, "--tls", "--cacert", certs["ca_crt"], "--cluster", "create"] +
+                   [f"127.0.0.1:{p}" for p in ports] + ["--cluster-yes"], capture_output=True, timeout=60, check=True)
+    for p in ports:
+        wait_until(lambda: "cluster_state:ok" in tls_admin(p, certs).execute_command("CLUSTER", "INFO"), timeout=30,
+                   what="redis cluster_state ok")
+        # every node must know every node's host name (gossip) before the maps compare
+        wait_until(lambda: all(e[2][0] == "localhost" for e in tls_admin(p, certs).execute_command("CLUSTER", "SLOTS")),
+                   timeout=30, what="host names gossiped")
+    return ports
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_tls_hostname_endpoints_with_check_hostname(kind, server_factory, tls_certs, tmp_path):
+    procs = []
+    try:
+        if kind == "cachet":
+            ports = cachet3_tls_hostname(server_factory, tls_certs)
+        else:
+            ports = redis3_tls_hostname(tmp_path, tls_certs, procs)
+        check_tls_hostname_cluster(ports, tls_certs)
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            p.wait(timeout=10)
+
+
+def check_tls_hostname_cluster(ports, certs):
+    admin = tls_admin(ports[1], certs)
     slots = admin.execute_command("CLUSTER", "SLOTS")
     assert [e[2][0] for e in sorted(slots)] == ["localhost"] * 3
     assert all(e[2][3] == ["ip", "127.0.0.1"] for e in slots)
-    shards = admin.execute_command("CLUSTER", "SHARDS")
-    for sh in shards:
+    for sh in admin.execute_command("CLUSTER", "SHARDS"):
         node = dict(zip(sh[3][0][0::2], sh[3][0][1::2]))
         assert node["endpoint"] == "localhost" and node["hostname"] == "localhost", node
-    rc = RedisCluster(host="localhost", port=c.nodes[2].port, ssl=True, ssl_ca_certs=tls_certs["ca_crt"],
+    rc = RedisCluster(host="localhost", port=ports[2], ssl=True, ssl_ca_certs=certs["ca_crt"],
                       ssl_cert_reqs="required", ssl_check_hostname=True, decode_responses=True)
     try:
         keys = [f"tls:{n}" for n in range(200)]
         for k in keys:
             rc.set(k, k[::-1])
         assert [rc.get(k) for k in keys] == [k[::-1] for k in keys]
-        counts = [c.admin(i).dbsize() for i in range(3)]
+        counts = [tls_admin(p, certs).dbsize() for p in ports]
         assert sum(counts) == 200 and all(x > 0 for x in counts)
         # a MOVED names the host name too
-        k = next(k for k in keys if owner_of(key_slot(k)) == 0)
-        with pytest.raises(redis.ResponseError, match=f"^MOVED {key_slot(k)} localhost:{c.nodes[0].port}$"):
-            c.admin(1).get(k)
+        k = next(k for k in keys if owner_of(key_slot(k)) == 0)  # redis-cli --cluster create splits as RANGES3
+        with pytest.raises(redis.ResponseError, match=f"^MOVED {key_slot(k)} localhost:{ports[0]}$"):
+            tls_admin(ports[1], certs).get(k)
     finally:
         rc.close()
 
