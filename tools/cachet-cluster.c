@@ -745,7 +745,7 @@ static int parseHostPort(const char *arg, char *host, size_t hlen, int *port) {
 }
 
 /* The address a map names for host: itself when numeric, else its first
- * IPv4 (or IPv6) address; 0 or -1 with a message. */
+ * IPv4 address (else IPv6); 0 or -1 with a message. */
 static int mapIp(const char *host, char *out, size_t olen) {
     unsigned char bin[16];
     if (inet_pton(AF_INET, host, bin) == 1 || inet_pton(AF_INET6, host, bin) == 1) {
@@ -756,7 +756,9 @@ static int mapIp(const char *host, char *out, size_t olen) {
     }
     struct addrinfo hints = {0}, *res;
     hints.ai_socktype = SOCK_STREAM;
-    if (getaddrinfo(host, NULL, &hints, &res) != 0) {
+    hints.ai_family = AF_INET; /* nodes bound to 127.0.0.1 are not on ::1 */
+    if (getaddrinfo(host, NULL, &hints, &res) != 0 && (hints.ai_family = AF_UNSPEC) == AF_UNSPEC &&
+        getaddrinfo(host, NULL, &hints, &res) != 0) {
         printf("[ERR] cannot resolve %s\n", host);
         return -1;
     }

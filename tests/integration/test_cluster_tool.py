@@ -123,3 +123,27 @@ def test_del_node_of_a_replica_and_refusals(server_factory):
 @pytest.mark.parametrize("args", [("add-node", "127.0.0.1:1"), ("create",)])
 def test_usage_errors(args):
     assert tool(*args, ok_codes=(2,)).returncode == 2
+
+
+def test_create_over_tls_with_hostnames(server_factory, tls_certs):
+    args = ("--cluster-enabled", "yes", "--tls-mode", "required", "--tls-cert-file", tls_certs["server_crt"],
+            "--tls-key-file", tls_certs["server_key"], "--tls-ca-cert-file", tls_certs["ca_crt"],
+            "--tls-replication", "yes", "--cluster-announce-hostname", "localhost",
+            "--cluster-preferred-endpoint-type", "hostname")
+    ns = [server_factory(*args) for _ in range(4)]
+    tls = ("--tls", "--cacert", tls_certs["ca_crt"])
+    p = tool("create", "--replicas", 1, *[f"localhost:{s.port}" for s in ns], *tls)
+    assert "[OK] Cluster created: 2 primaries, 2 replicas" in p.stdout
+    assert f">>> REPLICAOF 127.0.0.1 {ns[0].port} on localhost:{ns[2].port}" in p.stdout
+    chk = tool("check", f"localhost:{ns[1].port}", *tls).stdout
+    assert "[OK] All nodes agree" in chk and "[OK] All 16384 slots covered." in chk
+    rc = RedisCluster(host="localhost", port=ns[0].port, ssl=True, ssl_ca_certs=tls_certs["ca_crt"],
+                      ssl_cert_reqs="required", ssl_check_hostname=True, decode_responses=True)
+    try:
+        for i in range(100):
+            rc.set(f"t:{i}", i)
+        assert [rc.get(f"t:{i}") for i in range(100)] == [str(i) for i in range(100)]
+        slots = rc.get_node(host="127.0.0.1", port=ns[0].port).redis_connection.execute_command("CLUSTER", "SLOTS")
+        assert sorted(e[2][0] for e in slots) == ["localhost", "localhost"]
+    finally:
+        rc.close()
