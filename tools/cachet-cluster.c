@@ -757,8 +757,12 @@ static int mapIp(const char *host, char *out, size_t olen) {
     struct addrinfo hints = {0}, *res;
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_family = AF_INET; /* nodes bound to 127.0.0.1 are not on ::1 */
-    if (getaddrinfo(host, NULL, &hints, &res) != 0 && (hints.ai_family = AF_UNSPEC) == AF_UNSPEC &&
-        getaddrinfo(host, NULL, &hints, &res) != 0) {
+    int rc = getaddrinfo(host, NULL, &hints, &res);
+    if (rc != 0) {
+        hints.ai_family = AF_UNSPEC;
+        rc = getaddrinfo(host, NULL, &hints, &res);
+    }
+    if (rc != 0) {
         printf("[ERR] cannot resolve %s\n", host);
         return -1;
     }
@@ -952,7 +956,8 @@ static int cmdAddNode(const char *newArg, const char *hostPort) {
     unsigned long long epoch = maxEpoch(&v);
     if (nn.epoch > epoch) epoch = nn.epoch;
     nn.primary = 1;
-    nn.slotFirst = 1, nn.slotLast = 0; /* none */
+    nn.slotFirst = 1; /* first > last: no slots */
+    nn.slotLast = 0;
     strvPush(&a, "CLUSTER");
     strvPush(&a, "SETTOPOLOGY");
     strvPush(&a, "%llu", epoch + 1);
