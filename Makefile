@@ -46,7 +46,7 @@ TOOLS := $(patsubst tools/%.c,$(BUILD)/%,$(wildcard tools/*.c))
 BENCH_TOOLS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
 
 # run-cachetd: the control plane with one ready group (scripts/run-cachetd.sh).
-.PHONY: all run run-cachetd test test-unit test-integration test-sanitize bench bench-script clean deps node-deps fuzz fuzz-smoke fuzz-build fuzz-bins lint
+.PHONY: all run run-cachetd test test-unit test-integration test-sanitize bench bench-script bench-cluster clean deps node-deps fuzz fuzz-smoke fuzz-build fuzz-bins lint
 
 all: $(SERVER) src/cachet-server $(TOOLS) $(patsubst $(BUILD)/%,tools/%,$(TOOLS)) \
 	$(BUILD)/cachet-snapshot tools/cachet-snapshot $(CACHETD)
@@ -227,3 +227,7 @@ bench-script: deps all
 .PHONY: bench-repl
 bench-repl: deps all
 	/usr/bin/python3 bench/repl.py $(BENCH_FLAGS)
+
+# Cluster mode against a Redis 7.0 cluster (bench/cluster.py), on its own.
+bench-cluster: deps all
+	/usr/bin/python3 bench/cluster.py $(BENCH_FLAGS)

@@ -1,8 +1,14 @@
-/* cachet-cluster: checks a Cachet cluster and moves slots between its
- * primaries, the way `redis-cli --cluster check|reshard` does, over the
+/* cachet-cluster: builds a Cachet cluster from running nodes (create:
+ * roles, an even split of the slots, the map pushed at epoch 1, replicas
+ * attached with REPLICAOF), adds and removes nodes (the map re-pushed under
+ * epoch + 1), checks it and moves slots between its primaries, the way
+ * `redis-cli --cluster create|add-node|del-node|check|reshard` do, over the
  * commands every node speaks (CLUSTER NODES/INFO/SETSLOT/GETKEYSINSLOT,
  * MIGRATE). docs/cluster.md describes it.
  *
+ *   cachet-cluster create [--replicas N] HOST:PORT... [--tls --cacert FILE]
+ *   cachet-cluster add-node NEW_HOST:PORT HOST:PORT [--tls --cacert FILE]
+ *   cachet-cluster del-node HOST:PORT ID [--tls --cacert FILE]
  *   cachet-cluster check   HOST:PORT [--tls --cacert FILE]
  *   cachet-cluster reshard HOST:PORT --from ID --to ID --slots N
  *                          [--pipeline K] [--timeout MS] [--replace] [--push-map] [--tls --cacert FILE]
@@ -570,22 +576,26 @@ static const reply *field(const reply *map, const char *name) {
     return NULL;
 }
 
-/* CLUSTER SETTOPOLOGY <max epoch + 1> with the owners `from` has now (its
- * CLUSTER SHARDS, which SETSLOT NODE changed), pushed to every node. */
-static int pushMap(view *v, node *from) {
+static unsigned long long maxEpoch(view *v) {
     unsigned long long epoch = 0;
     for (int i = 0; i < v->n; i++)
-        if (v->nodes[i].connected && epochOf(&v->nodes[i].l) > epoch) epoch = epochOf(&v->nodes[i].l);
+        if (v->nodes[i].connected) {
+            unsigned long long e = epochOf(&v->nodes[i].l);
+            if (e > epoch) epoch = e;
+        }
+    return epoch;
+}
+
+/* Appends to a the NODE entries of the map `from` has now (its CLUSTER
+ * SHARDS, which SETSLOT NODE changed), leaving out the node `skipId` (NULL:
+ * none); 0 or -1. */
+static int mapFromShards(view *v, node *from, strv *a, const char *skipId) {
     reply *shards = call(&from->l, "CLUSTER", "SHARDS", NULL);
     if (!shards || shards->type != '*') {
         printf("[ERR] CLUSTER SHARDS on %s:%d failed\n", from->ip, from->port);
         freeReply(shards);
         return -1;
     }
-    strv a = {0};
-    strvPush(&a, "CLUSTER");
-    strvPush(&a, "SETTOPOLOGY");
-    strvPush(&a, "%llu", epoch + 1);
     for (long long i = 0; i < shards->len; i++) {
         const reply *slots = field(shards->elem[i], "slots"), *nodes = field(shards->elem[i], "nodes");
         if (!slots || !nodes || nodes->type != '*' || nodes->len < 1) continue;
@@ -607,40 +617,74 @@ static int pushMap(view *v, node *from) {
             const reply *nd = nodes->elem[k], *id = field(nd, "id"), *ip = field(nd, "ip"), *port = field(nd, "port"),
                         *tls = field(nd, "tls-port"), *host = field(nd, "hostname"), *role = field(nd, "role");
             if (!id || !port || !role) continue;
+            if (!strcmp(role->str, "master")) primaryId = id->str;
+            if (skipId && !strcmp(id->str, skipId)) continue;
             const char *addr = ip && ip->str && ip->str[0] ? ip->str : NULL;
             int known = findNode(v, id->str);
             if (!addr && known >= 0) addr = v->nodes[known].ip; /* an unannounced node: where we reached it */
-            strvPush(&a, "NODE");
-            strvPush(&a, "%s", id->str);
-            strvPush(&a, "%s", addr ? addr : "127.0.0.1");
-            strvPush(&a, "%lld", port->integer);
-            strvPush(&a, "%lld", tls ? tls->integer : 0);
-            strvPush(&a, "%s", host && host->str && host->str[0] ? host->str : "-");
+            strvPush(a, "NODE");
+            strvPush(a, "%s", id->str);
+            strvPush(a, "%s", addr ? addr : "127.0.0.1");
+            strvPush(a, "%lld", port->integer);
+            strvPush(a, "%lld", tls ? tls->integer : 0);
+            strvPush(a, "%s", host && host->str && host->str[0] ? host->str : "-");
             if (!strcmp(role->str, "master")) {
-                primaryId = id->str;
-                strvPush(&a, "PRIMARY");
-                strvPush(&a, "%s", ranges[0] ? ranges : "-");
+                strvPush(a, "PRIMARY");
+                strvPush(a, "%s", ranges[0] ? ranges : "-");
             } else {
-                strvPush(&a, "REPLICA");
-                strvPush(&a, "%s", primaryId ? primaryId : "-");
+                strvPush(a, "REPLICA");
+                strvPush(a, "%s", primaryId ? primaryId : "-");
             }
         }
         free(ranges);
     }
-    int failed = 0;
-    for (int i = 0; i < v->n; i++) {
-        node *n = &v->nodes[i];
-        if (!n->connected) {
-            failed++;
-            continue;
-        }
-        reply *r = callv(&n->l, a.n, (const char **)a.v);
-        if (!okReply(r, "CLUSTER SETTOPOLOGY", n)) failed++;
-    }
-    if (!failed) printf("[OK] Map of epoch %llu pushed to %d nodes\n", epoch + 1, v->n);
-    for (int i = 0; i < a.n; i++) free(a.v[i]);
-    free(a.v);
     freeReply(shards);
+    return 0;
+}
+
+/* Sends the command in a to every link of ls; the number that failed. */
+static int pushTo(strv *a, rlink **ls, int n) {
+    int failed = 0;
+    for (int i = 0; i < n; i++) {
+        reply *r = callv(ls[i], a->n, (const char **)a->v);
+        if (!r || r->type != '+') {
+            printf("[ERR] CLUSTER SETTOPOLOGY on %s: %s\n", ls[i]->name, r ? (r->str ? r->str : "?") : "connection lost");
+            failed++;
+        }
+        freeReply(r);
+    }
+    return failed;
+}
+
+static void strvFree(strv *a) {
+    for (int i = 0; i < a->n; i++) free(a->v[i]);
+    free(a->v);
+    a->v = NULL;
+    a->n = a->cap = 0;
+}
+
+/* CLUSTER SETTOPOLOGY <max epoch + 1> with the owners `from` has now,
+ * pushed to every node. */
+static int pushMap(view *v, node *from) {
+    unsigned long long epoch = maxEpoch(v);
+    strv a = {0};
+    strvPush(&a, "CLUSTER");
+    strvPush(&a, "SETTOPOLOGY");
+    strvPush(&a, "%llu", epoch + 1);
+    if (mapFromShards(v, from, &a, NULL) == -1) {
+        strvFree(&a);
+        return -1;
+    }
+    rlink **ls = malloc(sizeof(rlink *) * (size_t)v->n);
+    int nl = 0, failed = 0;
+    for (int i = 0; i < v->n; i++) {
+        if (v->nodes[i].connected) ls[nl++] = &v->nodes[i].l;
+        else failed++;
+    }
+    failed += pushTo(&a, ls, nl);
+    if (!failed) printf("[OK] Map of epoch %llu pushed to %d nodes\n", epoch + 1, v->n);
+    free(ls);
+    strvFree(&a);
     return failed ? -1 : 0;
 }
 
@@ -686,8 +730,335 @@ static int cmdReshard(const char *hostPort, const char *from, const char *to, in
     return rc;
 }
 
+/* ---- create, add-node, del-node ----------------------------------------------------- */
+
+/* HOST:PORT into host and port; 0, or -1 with a message. */
+static int parseHostPort(const char *arg, char *host, size_t hlen, int *port) {
+    const char *colon = strrchr(arg, ':');
+    if (colon) *port = atoi(colon + 1);
+    if (!colon || colon == arg || *port <= 0 || *port > 65535) {
+        printf("[ERR] expected HOST:PORT, got %s\n", arg);
+        return -1;
+    }
+    snprintf(host, hlen, "%.*s", (int)(colon - arg), arg);
+    return 0;
+}
+
+/* The address a map names for host: itself when numeric, else its first
+ * IPv4 address (else IPv6); 0 or -1 with a message. */
+static int mapIp(const char *host, char *out, size_t olen) {
+    unsigned char bin[16];
+    if (inet_pton(AF_INET, host, bin) == 1 || inet_pton(AF_INET6, host, bin) == 1) {
+        size_t len = strlen(host);
+        if (len >= olen) return -1;
+        memcpy(out, host, len + 1);
+        return 0;
+    }
+    struct addrinfo hints = {0}, *res;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_family = AF_INET; /* nodes bound to 127.0.0.1 are not on ::1 */
+    int rc = getaddrinfo(host, NULL, &hints, &res);
+    if (rc != 0) {
+        hints.ai_family = AF_UNSPEC;
+        rc = getaddrinfo(host, NULL, &hints, &res);
+    }
+    if (rc != 0) {
+        printf("[ERR] cannot resolve %s\n", host);
+        return -1;
+    }
+    const void *a = res->ai_family == AF_INET ? (const void *)&((struct sockaddr_in *)res->ai_addr)->sin_addr
+                                              : (const void *)&((struct sockaddr_in6 *)res->ai_addr)->sin6_addr;
+    int ok = inet_ntop(res->ai_family, a, out, (socklen_t)olen) != NULL;
+    freeaddrinfo(res);
+    return ok ? 0 : -1;
+}
+
+/* A node named on the command line, before it is in a map. */
+typedef struct newnode {
+    char arg[300], ip[64], id[IDLEN + 1], hostname[256];
+    long long tlsPort;
+    unsigned long long epoch;
+    int primary, primaryOf; /* replicas: index of their primary */
+    int slotFirst, slotLast;
+    rlink l;
+} newnode;
+
+/* Connects to nn->arg and reads its id, its announced host name and TLS port
+ * (its own CLUSTER SHARDS) and its epoch; refuses a node that already knows
+ * other nodes or serves slots. 0 or -1 with a message. */
+static int openFresh(newnode *nn) {
+    char host[256];
+    int port;
+    nn->l.fd = -1;
+    if (parseHostPort(nn->arg, host, sizeof(host), &port) == -1 || mapIp(host, nn->ip, sizeof(nn->ip)) == -1)
+        return -1;
+    if (linkOpen(&nn->l, host, port) == -1) {
+        printf("[ERR] cannot connect to %s\n", nn->arg);
+        return -1;
+    }
+    reply *r = call(&nn->l, "CLUSTER", "MYID", NULL);
+    if (!r || r->type != '$' || r->len != IDLEN) {
+        printf("[ERR] %s: CLUSTER MYID: %s\n", nn->arg, r && r->str ? r->str : "no answer");
+        freeReply(r);
+        return -1;
+    }
+    memcpy(nn->id, r->str, IDLEN + 1);
+    freeReply(r);
+    r = call(&nn->l, "CLUSTER", "INFO", NULL);
+    int fresh = r && r->type == '$' && strstr(r->str, "cluster_known_nodes:1\r\n") &&
+                strstr(r->str, "cluster_slots_assigned:0\r\n");
+    freeReply(r);
+    if (!fresh) {
+        printf("[ERR] Node %s is not empty. Either the node already knows other nodes (check with CLUSTER NODES) "
+               "or contains some key in database 0.\n", nn->arg);
+        return -1;
+    }
+    nn->epoch = epochOf(&nn->l);
+    r = call(&nn->l, "CLUSTER", "SHARDS", NULL);
+    const reply *nodes = r && r->type == '*' && r->len ? field(r->elem[0], "nodes") : NULL;
+    if (nodes && nodes->type == '*' && nodes->len) {
+        const reply *h = field(nodes->elem[0], "hostname"), *t = field(nodes->elem[0], "tls-port");
+        if (h && h->str) snprintf(nn->hostname, sizeof(nn->hostname), "%s", h->str);
+        if (t) nn->tlsPort = t->integer;
+    }
+    freeReply(r);
+    return 0;
+}
+
+static void pushNewNode(strv *a, const newnode *nn, const newnode *all) {
+    strvPush(a, "NODE");
+    strvPush(a, "%s", nn->id);
+    strvPush(a, "%s", nn->ip);
+    strvPush(a, "%d", atoi(strrchr(nn->arg, ':') + 1));
+    strvPush(a, "%lld", nn->tlsPort);
+    strvPush(a, "%s", nn->hostname[0] ? nn->hostname : "-");
+    if (nn->primary) {
+        strvPush(a, "PRIMARY");
+        if (nn->slotFirst > nn->slotLast) strvPush(a, "-");
+        else strvPush(a, "%d-%d", nn->slotFirst, nn->slotLast);
+    } else {
+        strvPush(a, "REPLICA");
+        strvPush(a, "%s", all[nn->primaryOf].id);
+    }
+}
+
+/* Waits (up to timeoutMs) for l's INFO replication to say its link is up. */
+static int waitLinkUp(rlink *l, long timeoutMs) {
+    for (long waited = 0; waited <= timeoutMs; waited += 100) {
+        reply *r = call(l, "INFO", "replication", NULL);
+        int up = r && r->type == '$' && strstr(r->str, "master_link_status:up");
+        freeReply(r);
+        if (up) return 0;
+        usleep(100 * 1000);
+    }
+    return -1;
+}
+
+static int cmdCreate(int nargs, char **args, int replicas) {
+    int nprim = nargs / (replicas + 1), rc = 1;
+    if (nprim < 1) {
+        printf("[ERR] %d nodes cannot make a cluster with %d replicas per primary\n", nargs, replicas);
+        return 2;
+    }
+    newnode *nn = calloc((size_t)nargs, sizeof(*nn));
+    for (int i = 0; i < nargs; i++) nn[i].l.fd = -1;
+    strv a = {0};
+    unsigned long long epoch = 0;
+    for (int i = 0; i < nargs; i++) {
+        snprintf(nn[i].arg, sizeof(nn[i].arg), "%s", args[i]);
+        if (openFresh(&nn[i]) == -1) goto out;
+        for (int k = 0; k < i; k++)
+            if (!strcmp(nn[k].id, nn[i].id)) {
+                printf("[ERR] %s and %s are the same node\n", nn[k].arg, nn[i].arg);
+                goto out;
+            }
+        if (nn[i].epoch > epoch) epoch = nn[i].epoch;
+    }
+    epoch++; /* 1 for fresh nodes */
+    printf(">>> Creating a cluster of %d nodes: %d primaries, %d replicas\n", nargs, nprim, nargs - nprim);
+    for (int i = 0; i < nargs; i++) {
+        nn[i].primary = i < nprim;
+        if (nn[i].primary) {
+            nn[i].slotFirst = (int)((long)NSLOTS * i / nprim);
+            nn[i].slotLast = (int)((long)NSLOTS * (i + 1) / nprim) - 1;
+            printf("M: %s %s slots:[%d-%d] (%d slots)\n", nn[i].id, nn[i].arg, nn[i].slotFirst, nn[i].slotLast,
+                   nn[i].slotLast - nn[i].slotFirst + 1);
+        } else {
+            nn[i].primaryOf = (i - nprim) % nprim;
+            printf("S: %s %s replicates %s (%s)\n", nn[i].id, nn[i].arg, nn[nn[i].primaryOf].id,
+                   nn[nn[i].primaryOf].arg);
+        }
+    }
+    strvPush(&a, "CLUSTER");
+    strvPush(&a, "SETTOPOLOGY");
+    strvPush(&a, "%llu", epoch);
+    for (int i = 0; i < nargs; i++) pushNewNode(&a, &nn[i], nn);
+    printf(">>> Pushing the map (epoch %llu) to every node\n", epoch);
+    rlink **ls = malloc(sizeof(rlink *) * (size_t)nargs);
+    for (int i = 0; i < nargs; i++) ls[i] = &nn[i].l;
+    int failed = pushTo(&a, ls, nargs);
+    free(ls);
+    if (failed) goto out;
+    for (int i = nprim; i < nargs; i++) {
+        const newnode *p = &nn[nn[i].primaryOf];
+        char port[16];
+        snprintf(port, sizeof(port), "%d", atoi(strrchr(p->arg, ':') + 1));
+        printf(">>> REPLICAOF %s %s on %s\n", p->ip, port, nn[i].arg);
+        reply *r = call(&nn[i].l, "REPLICAOF", p->ip, port, NULL);
+        int ok = r && r->type == '+';
+        if (!ok) printf("[ERR] REPLICAOF on %s: %s\n", nn[i].arg, r && r->str ? r->str : "connection lost");
+        freeReply(r);
+        if (!ok) goto out;
+    }
+    for (int i = nprim; i < nargs; i++) {
+        printf(">>> Waiting for the link of %s to its primary\n", nn[i].arg);
+        if (waitLinkUp(&nn[i].l, 60000) == -1) {
+            printf("[ERR] The replication link of %s is not up after 60 s\n", nn[i].arg);
+            goto out;
+        }
+    }
+    printf("[OK] Cluster created: %d primaries, %d replicas, all 16384 slots assigned, epoch %llu.\n", nprim,
+           nargs - nprim, epoch);
+    rc = 0;
+out:
+    strvFree(&a);
+    for (int i = 0; i < nargs; i++) linkClose(&nn[i].l);
+    free(nn);
+    return rc;
+}
+
+/* A connected primary of v other than skip, to read the map from; -1. */
+static int mapSource(const view *v, int skip) {
+    for (int i = 0; i < v->n; i++)
+        if (i != skip && v->nodes[i].connected && v->nodes[i].primary) return i;
+    return -1;
+}
+
+static int cmdAddNode(const char *newArg, const char *hostPort) {
+    newnode nn = {0};
+    snprintf(nn.arg, sizeof(nn.arg), "%s", newArg);
+    if (openFresh(&nn) == -1) {
+        linkClose(&nn.l);
+        return 1;
+    }
+    view v;
+    loadView(hostPort, &v);
+    int src = mapSource(&v, -1), rc = 1;
+    strv a = {0};
+    if (findNode(&v, nn.id) >= 0) {
+        printf("[ERR] Node %s (%s) is already in the cluster\n", newArg, nn.id);
+        goto out;
+    }
+    if (src < 0) {
+        printf("[ERR] no primary of the cluster can be read\n");
+        goto out;
+    }
+    unsigned long long epoch = maxEpoch(&v);
+    if (nn.epoch > epoch) epoch = nn.epoch;
+    nn.primary = 1;
+    nn.slotFirst = 1; /* first > last: no slots */
+    nn.slotLast = 0;
+    strvPush(&a, "CLUSTER");
+    strvPush(&a, "SETTOPOLOGY");
+    strvPush(&a, "%llu", epoch + 1);
+    if (mapFromShards(&v, &v.nodes[src], &a, NULL) == -1) goto out;
+    pushNewNode(&a, &nn, &nn);
+    printf(">>> Adding node %s (%s) as a primary without slots: map of epoch %llu to %d nodes\n", newArg, nn.id,
+           epoch + 1, v.n + 1);
+    rlink **ls = malloc(sizeof(rlink *) * (size_t)(v.n + 1));
+    int nl = 0, failed = 0;
+    for (int i = 0; i < v.n; i++) {
+        if (v.nodes[i].connected) ls[nl++] = &v.nodes[i].l;
+        else failed++;
+    }
+    ls[nl++] = &nn.l;
+    failed += pushTo(&a, ls, nl);
+    free(ls);
+    if (!failed) {
+        printf("[OK] New node added; move slots to it with: cachet-cluster reshard %s --from ID --to %s --slots N "
+               "--push-map\n", hostPort, nn.id);
+        rc = 0;
+    }
+out:
+    strvFree(&a);
+    linkClose(&nn.l);
+    for (int i = 0; i < v.n; i++) linkClose(&v.nodes[i].l);
+    free(v.nodes);
+    return rc;
+}
+
+static int cmdDelNode(const char *hostPort, const char *id) {
+    view v;
+    loadView(hostPort, &v);
+    int d = findNode(&v, id), rc = 1;
+    strv a = {0};
+    if (d < 0) {
+        printf("[ERR] No such node ID %s\n", id);
+        goto out;
+    }
+    node *gone = &v.nodes[d];
+    int slots = 0, reps = 0;
+    for (int s = 0; s < NSLOTS; s++) slots += v.owner[s] == d;
+    for (int i = 0; i < v.n; i++) reps += !v.nodes[i].primary && !strcmp(v.nodes[i].primaryId, gone->id);
+    printf(">>> Removing node %s from cluster %s\n", gone->id, hostPort);
+    if (slots) {
+        printf("[ERR] Node %s:%d is not empty! Reshard data away and try again.\n", gone->ip, gone->port);
+        goto out;
+    }
+    if (reps) {
+        printf("[ERR] Node %s:%d has %d replicas; remove them first.\n", gone->ip, gone->port, reps);
+        goto out;
+    }
+    int src = mapSource(&v, d);
+    if (src < 0) {
+        printf("[ERR] no other primary of the cluster can be read\n");
+        goto out;
+    }
+    unsigned long long epoch = maxEpoch(&v);
+    strvPush(&a, "CLUSTER");
+    strvPush(&a, "SETTOPOLOGY");
+    strvPush(&a, "%llu", epoch + 1);
+    if (mapFromShards(&v, &v.nodes[src], &a, gone->id) == -1) goto out;
+    printf(">>> Pushing the map without it (epoch %llu) to the %d other nodes\n", epoch + 1, v.n - 1);
+    rlink **ls = malloc(sizeof(rlink *) * (size_t)v.n);
+    int nl = 0, failed = 0;
+    for (int i = 0; i < v.n; i++) {
+        if (i == d) continue;
+        if (v.nodes[i].connected) ls[nl++] = &v.nodes[i].l;
+        else failed++;
+    }
+    failed += pushTo(&a, ls, nl);
+    free(ls);
+    if (failed) goto out;
+    rc = 0;
+    if (!gone->connected) {
+        printf("[WARNING] %s:%d cannot be reached: it still holds the old map\n", gone->ip, gone->port);
+        goto out;
+    }
+    if (!gone->primary) {
+        /* As Redis' CLUSTER RESET on a replica: it becomes an empty primary. */
+        printf(">>> REPLICAOF NO ONE and FLUSHALL on the former replica %s:%d\n", gone->ip, gone->port);
+        freeReply(call(&gone->l, "REPLICAOF", "NO", "ONE", NULL));
+        freeReply(call(&gone->l, "FLUSHALL", NULL));
+    }
+    printf(">>> Sending CLUSTER RESET SOFT to the deleted node.\n");
+    reply *r = call(&gone->l, "CLUSTER", "RESET", "SOFT", NULL);
+    if (!r || r->type != '+')
+        printf("[WARNING] CLUSTER RESET on %s:%d: %s\n", gone->ip, gone->port, r && r->str ? r->str : "no answer");
+    freeReply(r);
+    printf("[OK] Node %s removed\n", gone->id);
+out:
+    strvFree(&a);
+    for (int i = 0; i < v.n; i++) linkClose(&v.nodes[i].l);
+    free(v.nodes);
+    return rc;
+}
+
 static void usage(void) {
-    fprintf(stderr, "usage: cachet-cluster check HOST:PORT [--tls --cacert FILE]\n"
+    fprintf(stderr, "usage: cachet-cluster create [--replicas N] HOST:PORT... [--tls --cacert FILE]\n"
+                    "       cachet-cluster add-node NEW_HOST:PORT HOST:PORT [--tls --cacert FILE]\n"
+                    "       cachet-cluster del-node HOST:PORT ID [--tls --cacert FILE]\n"
+                    "       cachet-cluster check HOST:PORT [--tls --cacert FILE]\n"
                     "       cachet-cluster reshard HOST:PORT --from ID --to ID --slots N [--pipeline K]\n"
                     "                      [--timeout MS] [--replace] [--push-map] [--tls --cacert FILE]\n");
     exit(2);
@@ -696,11 +1067,15 @@ static void usage(void) {
 int main(int argc, char **argv) {
     if (argc < 3) usage();
     const char *from = NULL, *to = NULL;
-    int nslots = -1, pipeline = 10, replace = 0, push = 0;
+    int nslots = -1, pipeline = 10, replace = 0, push = 0, replicas = 0, npos = 0;
     long timeout = 60000;
-    for (int i = 3; i < argc; i++) {
+    char **pos = calloc((size_t)argc, sizeof(char *)); /* create's, add-node's and del-node's operands */
+    int create = !strcmp(argv[1], "create"), two = !strcmp(argv[1], "add-node") || !strcmp(argv[1], "del-node");
+    for (int i = create ? 2 : 3; i < argc; i++) {
         int more = i + 1 < argc;
-        if (!strcmp(argv[i], "--from") && more) from = argv[++i];
+        if ((create || two) && argv[i][0] != '-') pos[npos++] = argv[i];
+        else if (create && !strcmp(argv[i], "--replicas") && more) replicas = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--from") && more) from = argv[++i];
         else if (!strcmp(argv[i], "--to") && more) to = argv[++i];
         else if (!strcmp(argv[i], "--slots") && more) nslots = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--pipeline") && more) pipeline = atoi(argv[++i]);
@@ -716,6 +1091,15 @@ int main(int argc, char **argv) {
         SSL_CTX_set_verify(tlsCtx, SSL_VERIFY_PEER, NULL);
         if (tlsCa ? SSL_CTX_load_verify_locations(tlsCtx, tlsCa, NULL) != 1 : SSL_CTX_set_default_verify_paths(tlsCtx) != 1)
             die(2, "cannot load the CA bundle %s", tlsCa ? tlsCa : "(system)");
+    }
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    if (create) {
+        if (npos < 1 || replicas < 0) usage();
+        return cmdCreate(npos, pos, replicas);
+    }
+    if (two) {
+        if (npos != 1) usage();
+        return !strcmp(argv[1], "add-node") ? cmdAddNode(argv[2], pos[0]) : cmdDelNode(argv[2], pos[0]);
     }
     if (!strcmp(argv[1], "check")) return cmdCheck(argv[2]);
     if (!strcmp(argv[1], "reshard")) {

@@ -1,0 +1,149 @@
+"""tools/cachet-cluster create, add-node and del-node: a cluster built from
+fresh cluster-mode nodes (roles, an even split of the slots, the map at epoch
+1, replicas attached with REPLICAOF) passes `check` and serves RedisCluster;
+a node added without slots receives slots by `reshard`; a node that owns
+slots cannot be deleted, an empty one leaves under a new epoch.
+"""
+import pytest
+from redis.cluster import ClusterNode, RedisCluster
+
+from conftest import wait_until
+from test_cluster import info_map
+from test_migrate import tool
+
+
+def nodes(server_factory, n):
+    return [server_factory("--cluster-enabled", "yes") for _ in range(n)]
+
+
+def addr(s):
+    return f"127.0.0.1:{s.port}"
+
+
+def epoch(s):
+    return int(info_map(s.client(decode_responses=True).execute_command("CLUSTER", "INFO"))["cluster_current_epoch"])
+
+
+def test_create_with_replicas_then_check(server_factory):
+    ns = nodes(server_factory, 6)
+    p = tool("create", "--replicas", 1, *map(addr, ns))
+    out = p.stdout
+    assert ">>> Creating a cluster of 6 nodes: 3 primaries, 3 replicas" in out
+    assert "slots:[0-5460]" in out and "slots:[5461-10921]" in out and "slots:[10922-16383]" in out
+    assert ">>> Pushing the map (epoch 1) to every node" in out
+    assert f">>> REPLICAOF 127.0.0.1 {ns[0].port} on {addr(ns[3])}" in out
+    assert "[OK] Cluster created: 3 primaries, 3 replicas" in out
+    assert all(epoch(s) == 1 for s in ns)
+    chk = tool("check", addr(ns[4])).stdout
+    assert "[OK] All 16384 slots covered." in chk and "[OK] All nodes agree" in chk
+    assert chk.count("\nS: ") == 3
+    rc = RedisCluster(startup_nodes=[ClusterNode("127.0.0.1", ns[1].port)], decode_responses=True)
+    try:
+        for i in range(300):
+            rc.set(f"c:{i}", i)
+        assert [rc.get(f"c:{i}") for i in range(300)] == [str(i) for i in range(300)]
+    finally:
+        rc.close()
+    for prim, rep in zip(ns[:3], ns[3:]):
+        n = prim.client().dbsize()
+        assert n > 0
+        wait_until(lambda: rep.client().dbsize() == n, timeout=20, what="the replica to catch up")
+        assert rep.client(decode_responses=True).execute_command("ROLE")[0] == "slave"
+    # Nodes that already have a map are refused, and nothing changes.
+    p = tool("create", *map(addr, ns[:3]), ok_codes=(1,))
+    assert f"[ERR] Node {addr(ns[0])} is not empty." in p.stdout
+    assert all(epoch(s) == 1 for s in ns)
+
+
+def test_create_refuses_too_few_nodes(server_factory):
+    ns = nodes(server_factory, 1)
+    p = tool("create", "--replicas", 1, addr(ns[0]), ok_codes=(2,))
+    assert "cannot make a cluster" in p.stdout
+
+
+def test_add_node_reshard_to_it_and_del_node(server_factory):
+    ns = nodes(server_factory, 4)
+    tool("create", *map(addr, ns[:3]))
+    rc = RedisCluster(startup_nodes=[ClusterNode("127.0.0.1", ns[0].port)], decode_responses=True)
+    keys = [f"a:{i}" for i in range(500)]
+    for k in keys:
+        rc.set(k, k)
+    rc.close()
+    seed = addr(ns[0])
+    new_id = ns[3].client(decode_responses=True).execute_command("CLUSTER", "MYID")
+    p = tool("add-node", addr(ns[3]), seed)
+    assert f">>> Adding node {addr(ns[3])} ({new_id}) as a primary without slots: map of epoch 2 to 4 nodes" \
+        in p.stdout
+    assert all(epoch(s) == 2 for s in ns)
+    chk = tool("check", addr(ns[3])).stdout
+    assert f"M: {new_id} {addr(ns[3])} slots:0 epoch:2" in chk and "[OK] All nodes agree" in chk
+    # adding it twice is refused
+    assert "is not empty" in tool("add-node", addr(ns[3]), seed, ok_codes=(1,)).stdout
+
+    first_id = ns[0].client(decode_responses=True).execute_command("CLUSTER", "MYID")
+    p = tool("reshard", seed, "--from", first_id, "--to", new_id, "--slots", 200, "--push-map")
+    assert "[OK] 200 slots moved" in p.stdout and "[OK] Map of epoch 3 pushed to 4 nodes" in p.stdout
+    assert "[OK] All nodes agree" in tool("check", seed).stdout
+    moved = ns[3].client().dbsize()
+    assert moved > 0
+
+    p = tool("del-node", seed, new_id, ok_codes=(1,))
+    assert f"[ERR] Node {addr(ns[3])} is not empty! Reshard data away and try again." in p.stdout
+    assert all(epoch(s) == 3 for s in ns)
+
+    tool("reshard", seed, "--from", new_id, "--to", first_id, "--slots", 200, "--push-map")
+    assert ns[3].client().dbsize() == 0
+    p = tool("del-node", seed, new_id[:10])
+    assert ">>> Pushing the map without it (epoch 5) to the 3 other nodes" in p.stdout
+    assert f"[OK] Node {new_id} removed" in p.stdout
+    chk = tool("check", seed).stdout
+    assert new_id not in chk and "[OK] All nodes agree" in chk and "[OK] All 16384 slots covered." in chk
+    assert ns[3].client(decode_responses=True).execute_command("CLUSTER", "NODES").count("\n") == 1
+    rc = RedisCluster(startup_nodes=[ClusterNode("127.0.0.1", ns[1].port)], decode_responses=True)
+    try:
+        assert [rc.get(k) for k in keys] == keys
+    finally:
+        rc.close()
+
+
+def test_del_node_of_a_replica_and_refusals(server_factory):
+    ns = nodes(server_factory, 4)
+    tool("create", "--replicas", 1, *map(addr, ns))
+    rep_id = ns[2].client(decode_responses=True).execute_command("CLUSTER", "MYID")
+    prim_id = ns[0].client(decode_responses=True).execute_command("CLUSTER", "MYID")
+    assert "Reshard data away" in tool("del-node", addr(ns[1]), prim_id, ok_codes=(1,)).stdout
+    assert "No such node ID" in tool("del-node", addr(ns[1]), "f" * 40, ok_codes=(1,)).stdout
+    p = tool("del-node", addr(ns[1]), rep_id)
+    assert f"[OK] Node {rep_id} removed" in p.stdout
+    chk = tool("check", addr(ns[0])).stdout
+    assert "[OK] All nodes agree" in chk and rep_id not in chk and chk.count("\nS: ") == 1
+    assert ns[2].client(decode_responses=True).execute_command("ROLE")[0] == "master"
+
+
+@pytest.mark.parametrize("args", [("add-node", "127.0.0.1:1"), ("create",)])
+def test_usage_errors(args):
+    assert tool(*args, ok_codes=(2,)).returncode == 2
+
+
+def test_create_over_tls_with_hostnames(server_factory, tls_certs):
+    args = ("--cluster-enabled", "yes", "--tls-mode", "required", "--tls-cert-file", tls_certs["server_crt"],
+            "--tls-key-file", tls_certs["server_key"], "--tls-ca-cert-file", tls_certs["ca_crt"],
+            "--tls-replication", "yes", "--cluster-announce-hostname", "localhost",
+            "--cluster-preferred-endpoint-type", "hostname")
+    ns = [server_factory(*args) for _ in range(4)]
+    tls = ("--tls", "--cacert", tls_certs["ca_crt"])
+    p = tool("create", "--replicas", 1, *[f"localhost:{s.port}" for s in ns], *tls)
+    assert "[OK] Cluster created: 2 primaries, 2 replicas" in p.stdout
+    assert f">>> REPLICAOF 127.0.0.1 {ns[0].port} on localhost:{ns[2].port}" in p.stdout
+    chk = tool("check", f"localhost:{ns[1].port}", *tls).stdout
+    assert "[OK] All nodes agree" in chk and "[OK] All 16384 slots covered." in chk
+    rc = RedisCluster(host="localhost", port=ns[0].port, ssl=True, ssl_ca_certs=tls_certs["ca_crt"],
+                      ssl_cert_reqs="required", ssl_check_hostname=True, decode_responses=True)
+    try:
+        for i in range(100):
+            rc.set(f"t:{i}", i)
+        assert [rc.get(f"t:{i}") for i in range(100)] == [str(i) for i in range(100)]
+        slots = rc.get_node(host="127.0.0.1", port=ns[0].port).redis_connection.execute_command("CLUSTER", "SLOTS")
+        assert sorted(e[2][0] for e in slots) == ["localhost", "localhost"]
+    finally:
+        rc.close()
