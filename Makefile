@@ -163,13 +163,11 @@ test-sanitize: node-deps
 # Builds inside `make test` use every core (the three builds are a few
 # minutes of compiling each).
 NPROC := $(shell nproc 2>/dev/null || echo 2)
+# Then unit, integration, sanitizer and fuzz-smoke steps in turn, with
+# `make lint` running beside them at idle priority (scripts/test.sh says why).
 test: deps
 	$(MAKE) -j$(NPROC) all
-	$(MAKE) lint
-	$(MAKE) test-unit
-	$(MAKE) test-integration
-	$(MAKE) test-sanitize
-	$(MAKE) fuzz-smoke
+	MAKE="$(MAKE)" scripts/test.sh
 
 # ---- static analysis (docs/hardening.md, "Static analysis") --------------
 # cppcheck over src/, tests/unit/ and fuzz/, clang-tidy over src/ with the
