@@ -1022,6 +1022,9 @@ static void xinfoStreamFull(client *c, stream *s, long long count) {
 static void xinfoStreamCommand(client *c) {
     int full = 0;
     long long count = 10;
+    /* As Redis: the key first, then the options. */
+    stream *s = infoStreamOrReply(c);
+    if (!s) return;
     if (c->argc > 3) {
         if (!xOptIs(c->argv[3], "FULL")) {
             replySubcommandSyntax(c, "XINFO");
@@ -1037,8 +1040,6 @@ static void xinfoStreamCommand(client *c) {
             if (count < 0) count = 10;
         }
     }
-    stream *s = infoStreamOrReply(c);
-    if (!s) return;
     if (full) {
         xinfoStreamFull(c, s, count);
         return;
