@@ -212,24 +212,47 @@ static int normalizeSha(slice s, char out[41]) {
 /* Whether EVAL/EVALSHA may write, judged before it runs as Redis 7.0's
  * evalGetCommandFlags does: a script that declares flags writes unless it
  * says no-writes; one without a shebang, or not in the cache yet, may. */
-int scriptEvalMayWrite(client *c) {
+static int scriptEvalFlags(client *c) {
     int flags;
-    if (!sliceEqNocase(c->argv[0], "evalsha")) {
+    if (!sliceEqNocase(c->argv[0], "evalsha") && !sliceEqNocase(c->argv[0], "evalsha_ro")) {
         size_t shebangLen;
         char err[128];
-        if (scriptParseShebang(c->argv[1].p, c->argv[1].len, &flags, &shebangLen, err, sizeof(err)) < 0) return 1;
+        if (scriptParseShebang(c->argv[1].p, c->argv[1].len, &flags, &shebangLen, err, sizeof(err)) < 0)
+            return SCRIPT_FLAG_EVAL_COMPAT;
     } else {
         char sha[41];
         cachedScript *s = normalizeSha(c->argv[1], sha) ? scriptFind(sha) : NULL;
-        if (!s) return 1;
+        if (!s) return SCRIPT_FLAG_EVAL_COMPAT;
         flags = s->flags;
     }
+    return flags;
+}
+
+int scriptEvalMayWrite(client *c) {
+    int flags = scriptEvalFlags(c);
     return (flags & SCRIPT_FLAG_EVAL_COMPAT) || !(flags & SCRIPT_FLAG_NO_WRITES);
 }
 
 int scriptCallMayWrite(client *c, cmdDef *cmd) {
     if (!cmd->parent && !strcmp(cmd->name, "fcall")) return functionMayWrite(c);
     return scriptEvalMayWrite(c);
+}
+
+/* Whether the script EVAL*, EVALSHA* or FCALL* would run is deny-oom, as
+ * Redis 7.0's scriptFlagsToCmdFlags makes it: one that declared flags,
+ * neither allow-oom nor no-writes (so that over maxmemory it is refused
+ * with the plain OOM error before it runs, even by EVAL_RO). A script
+ * without a shebang, or not known yet, keeps the command's own flags. */
+int scriptCallDeniesOOM(client *c, cmdDef *cmd) {
+    if (cmd->parent || c->argc < 2) return 0;
+    int flags;
+    if (!strcmp(cmd->name, "fcall") || !strcmp(cmd->name, "fcall_ro")) flags = functionCallFlags(c);
+    else if (!strcmp(cmd->name, "eval") || !strcmp(cmd->name, "evalsha") || !strcmp(cmd->name, "eval_ro") ||
+             !strcmp(cmd->name, "evalsha_ro"))
+        flags = scriptEvalFlags(c);
+    else
+        return 0;
+    return !(flags & (SCRIPT_FLAG_EVAL_COMPAT | SCRIPT_FLAG_ALLOW_OOM | SCRIPT_FLAG_NO_WRITES));
 }
 
 /* ---- EVAL family -------------------------------------------------------- */

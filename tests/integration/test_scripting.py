@@ -509,3 +509,44 @@ def test_busy_threshold_zero_never_serves_busy(server_factory):
     r = s.client(decode_responses=True)
     assert r.config_get("lua-time-limit") == {"lua-time-limit": "0"}
     assert r.eval("local i = 0 for j = 1, 3000000 do i = i + 1 end return i", 0) == 3000000
+
+
+OOM_LIB = """#!lua name=oomlib
+redis.register_function('w', function(k, a) return redis.call('set', k[1], 'v') end)
+redis.register_function{function_name='ro', callback=function(k, a) return redis.call('get', k[1]) end,
+                        flags={'no-writes'}}
+redis.register_function{function_name='ao', callback=function(k, a) return redis.call('set', k[1], 'v') end,
+                        flags={'allow-oom'}}
+"""
+# Over maxmemory with noeviction: a script that declared flags without
+# allow-oom or no-writes is refused before it runs (the plain OOM error,
+# even by EVAL_RO); one without a shebang runs and its first growing
+# redis.call fails; allow-oom and read-only scripts run. Lua's own memory
+# does not count (Redis 7.0 leaves it out of used_memory).
+OOM_CALLS = [
+    ("FUNCTION", "LOAD", OOM_LIB), ("SET", "x", "y"),
+    ("CONFIG", "SET", "maxmemory-policy", "noeviction"), ("CONFIG", "SET", "maxmemory", "1"),
+    ("EVAL", "return redis.call('set',KEYS[1],'b')", "1", "a"),
+    ("EVAL", "return redis.pcall('set',KEYS[1],'b')", "1", "a"),
+    ("EVAL", "return redis.call('get',KEYS[1])", "1", "x"),
+    ("EVAL", "#!lua\nreturn redis.call('set',KEYS[1],'b')", "1", "a"),
+    ("EVAL", "#!lua\nreturn redis.call('get',KEYS[1])", "1", "x"),
+    ("EVAL", "#!lua flags=allow-oom\nreturn redis.call('set',KEYS[1],'b')", "1", "a"),
+    ("EVAL", "#!lua flags=no-writes\nreturn redis.call('get',KEYS[1])", "1", "x"),
+    ("EVAL", "#!lua flags=no-writes,allow-oom\nreturn redis.call('get',KEYS[1])", "1", "x"),
+    ("EVAL", "return redis.call('del',KEYS[1])", "1", "zz"),
+    ("EVAL_RO", "return redis.call('get',KEYS[1])", "1", "x"),
+    ("EVAL_RO", "#!lua\nreturn redis.call('get',KEYS[1])", "1", "x"),
+    ("SCRIPT", "LOAD", "#!lua\nreturn 1"), ("EVALSHA", hashlib.sha1(b"#!lua\nreturn 1").hexdigest(), "0"),
+    ("EVALSHA_RO", hashlib.sha1(b"#!lua\nreturn 1").hexdigest(), "0"),
+    ("FCALL", "w", "1", "a"), ("FCALL", "ro", "1", "a"), ("FCALL", "ao", "1", "a"), ("FCALL_RO", "ro", "1", "a"),
+    ("FCALL_RO", "w", "1", "a"), ("FCALL", "nope", "0"),
+    ("MULTI",), ("EVAL", "#!lua\nreturn 1", "0"), ("EXEC",),
+    ("MULTI",), ("FCALL", "ro", "1", "x"), ("EXEC",),
+    ("CONFIG", "SET", "maxmemory", "0"), ("EVAL", "#!lua\nreturn redis.call('set',KEYS[1],'b')", "1", "a"),
+]
+
+
+@needs_redis
+def test_scripts_over_maxmemory_as_redis(cachet, reference, tls_certs):
+    compare(raw_conn(cachet, "plain", tls_certs), raw_conn(reference, "plain", tls_certs), OOM_CALLS)
