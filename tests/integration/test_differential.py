@@ -1,14 +1,25 @@
 """Differential check against Debian's redis-server 7.0: the same seeded
-stream of random commands (strings, keys, hashes, lists, sets, sorted sets;
-valid and invalid arguments, wrong types) goes to both servers over raw
-sockets, and every reply must be the same bytes, RESP2 and RESP3, with small
-and big collection encodings.
+stream of random commands (strings, keys, hashes, lists, sets, sorted sets,
+streams and consumer groups, Lua scripts and functions; valid and invalid
+arguments, wrong types) goes to both servers over raw sockets, and every
+reply must be the same bytes, RESP2 and RESP3, with small and big
+collection encodings. Scripts (EVAL, EVALSHA, EVAL_RO, EVALSHA_RO, SCRIPT
+EXISTS/LOAD/FLUSH, FCALL/FCALL_RO of a library loaded at the start) are a
+fixed set of small deterministic bodies over the random keys: reads,
+writes, wrong types, errors from redis.call/pcall, tables, nested tables,
+nil, booleans, floats, error_reply/status_reply, RESP3 via redis.setresp(3),
+shebang flags, and bodies that do not compile (whose error texts carry
+the `f_<sha>` name and line numbers).
 
 What is left out, and why: SPOP and RANDOMKEY, whose effect or answer is
 random by design (for SRANDMEMBER, HRANDFIELD and ZRANDMEMBER only the
 reply's type and length are compared, which their count decides), DBSIZE and KEYS
 (which count a key that expires between the two servers' turns), and
-expiries shorter than the run. Unordered replies (SMEMBERS, HGETALL, ...)
+expiries shorter than the run; XADD with `*` ids (the id is the clock:
+explicit and `<ms>-*` ids are sent instead) and XREAD/XREADGROUP BLOCK;
+XINFO STREAM's and XPENDING's times (idle, seen-time, delivery times) are
+compared as integers in their place but not by value. Scripts returning a
+hash's or a set's members compare as multisets. Unordered replies (SMEMBERS, HGETALL, ...)
 are compared as multisets, since the two hash tables order differently.
 TTL and EXPIRETIME may differ by one second (the two servers read the clock
 a few microseconds apart). Lexical ranges are sent only to sets whose scores
