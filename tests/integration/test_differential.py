@@ -142,6 +142,8 @@ SCRIPTS = [
     "redis.setresp(3); return redis.call('GET', 'nokey:' .. ARGV[1])",
     "redis.setresp(3); return redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')",
     "redis.setresp(3); return {double = 1.25}",
+    "redis.setresp(3); return {double = 0/0}",
+    "redis.setresp(3); return {double = -(0/0)}",
     "redis.setresp(3); return {map = {a = 1}}",
     "redis.setresp(3); return {set = {a = true}}",
     "redis.setresp(4)",
@@ -343,14 +345,16 @@ class Gen:
 
         return self.one([
             lambda: ["XADD", k()] + m("NOMKSTREAM") + self.one([[], [], trim()]) + [newid(), f(), f()]
-            + self.maybe(f(), f()),
-            lambda: ["XADD", k(), newid()] + self.one([[], [f()], ["f"]]),
+            + self.one([[], [f(), f()]]),
+            lambda: ["XADD", k(), newid(), f(), f()],
+            lambda: ["XADD", k(), newid(), f(), f(), f(), f()],
+            lambda: ["XADD", k(), newid()] + self.one([[], [f()], [f(), f()]]),
             lambda: ["XLEN", k()],
             lambda: [self.one(["XRANGE", "XREVRANGE"]), k(), i(), i()] + self.one([[], ["COUNT", cnt()], ["COUNT"]]),
             lambda: [self.one(["XRANGE", "XREVRANGE"]), k(), self.one(["-", "+"]), self.one(["-", "+"])],
             lambda: ["XDEL", k(), i()] + m(i()),
             lambda: ["XTRIM", k()] + trim(),
-            lambda: ["XTRIM", k(), self.one(["MAXLEN", "MINID", "BAD"])],
+            lambda: ["XTRIM", k(), self.one(["MAXLEN", "MINID", "BAD"])] + self.one([[], ["1"]]),
             lambda: ["XGROUP", "CREATE", k(), g(), self.one(["$", "0", "1-1", "abc", "-"])] + m("MKSTREAM")
             + self.one([[], ["ENTRIESREAD", self.one(["0", "1", "5", "-1", "x"])]]),
             lambda: ["XGROUP", "SETID", k(), g(), self.one(["$", "0", "1-1", "abc"])]

@@ -119,6 +119,7 @@ CONVERSIONS = [
     ("return {double=3.5}",), ("return {map={a=1}}",), ("return {set={a=true}}",), ("return {big_number='123'}",),
     ("return {verbatim_string={format='txt',string='hi'}}",),
     ("redis.setresp(3); return {double=3.5}",), ("redis.setresp(3); return true",),
+    ("redis.setresp(3); return {double=0/0}",), ("redis.setresp(3); return {double=-(0/0)}",),
     ("redis.setresp(3); return false",), ("redis.setresp(3); return {map={a=1}}",),
     ("redis.setresp(3); return {set={a=true}}",), ("redis.setresp(3); return nil",),
     ("return redis.call('set','k','v')",), ("return redis.call('get','k')",),
