@@ -221,9 +221,8 @@ static void xreadGeneric(client *c, int group) {
             streamsArg = i + 1;
             nstreams = c->argc - streamsArg;
             if (nstreams % 2) {
-                replyErrorFormat(c,
-                                 "Unbalanced %s list of streams: for each stream key an ID or '%c' must be specified.",
-                                 group ? "XREADGROUP" : "XREAD", group ? '>' : '$');
+                /* Redis 7.0 says XREAD and '$' for XREADGROUP too. */
+                replyError(c, "Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.");
                 return;
             }
             nstreams /= 2;

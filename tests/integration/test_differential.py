@@ -366,6 +366,8 @@ class Gen:
             lambda: ["XREADGROUP", "GROUP", g(), c()] + self.one([[], ["COUNT", cnt()]]) + m("NOACK")
             + ["STREAMS", k(), self.one([">", ">", "0", "1-1", "$", "x"])],
             lambda: ["XREADGROUP", "GROUP", g(), c(), "STREAMS", k(), k(), ">", self.one([">", "0"])],
+            lambda: [self.one(["XREADGROUP", "XREADGROUP", "XREAD"])] + self.one([["GROUP", g(), c()], []])
+            + ["STREAMS", k(), k(), ">"],
             lambda: ["XREAD"] + self.one([[], ["COUNT", cnt()]]) + ["STREAMS", k(), self.one(["0", "1-1", "$", "x", "+"])],
             lambda: ["XACK", k(), g(), i()] + m(i()),
             lambda: ["XPENDING", k(), g()],
