@@ -551,3 +551,23 @@ OOM_CALLS = [
 @needs_redis
 def test_scripts_over_maxmemory_as_redis(cachet, reference, tls_certs):
     compare(raw_conn(cachet, "plain", tls_certs), raw_conn(reference, "plain", tls_certs), OOM_CALLS)
+
+
+@needs_redis
+def test_queued_scripts_over_maxmemory_abort_exec_as_redis(cachet, reference, tls_certs):
+    """A script queued in MULTI is judged by its flags when EXEC finds the
+    server over maxmemory: a deny-oom one discards the transaction."""
+    conns = {name: (raw_conn(srv, "plain", tls_certs), raw_conn(srv, "plain", tls_certs))
+             for name, srv in (("cachet", cachet), ("redis", reference))}
+    replies = {name: [] for name in conns}
+    lib = "#!lua name=l\nredis.register_function('w', function(k, a) return redis.call('set', k[1], 'v') end)"
+    for name, (a, b) in conns.items():
+        out = replies[name]
+        out += [a.call("FUNCTION", "LOAD", lib), b.call("CONFIG", "SET", "maxmemory-policy", "noeviction")]
+        for queued in [("EVAL", "#!lua\nreturn redis.call('set','a','b')", "0"), ("FCALL", "w", "1", "a"),
+                       ("EVAL", "return redis.call('set','a','b')", "0"),
+                       ("EVAL", "#!lua flags=allow-oom\nreturn redis.call('set','a','b')", "0"),
+                       ("EVAL", "#!lua flags=no-writes\nreturn 1", "0")]:
+            out += [a.call("MULTI"), a.call(*queued), b.call("CONFIG", "SET", "maxmemory", "1"), a.call("EXEC"),
+                    b.call("CONFIG", "SET", "maxmemory", "0")]
+    assert replies["cachet"] == replies["redis"]
