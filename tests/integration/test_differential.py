@@ -412,7 +412,8 @@ class Gen:
                          "slowlog-max-len", "hash-max-listpack-value", "zset-max-listpack-value",
                          "hash-max-listpack-entries", "zset-max-listpack-entries", "set-max-intset-entries",
                          "list-max-listpack-size", "proto-max-bulk-len", "client-query-buffer-limit",
-                         "maxmemory-policy", "loglevel", "tcp-keepalive", "list-compress-depth", "nope"])
+                         "maxmemory-policy", "loglevel", "tcp-keepalive", "list-compress-depth",
+                         "stream-node-max-entries", "stream-node-max-bytes", "nope"])
         value = self.one(["0", "1", "3", "4", "64", "-1", "-2", "", "abc", "1k", "2kb", "01", "1mb", "1gb", "-1mb",
                           "18446744073709551616", "99999999999999999999", "9223372036854775808", "1.5", " 1",
                           "allkeys-lru", "volatile-ttl", "notice", "warning", "yes"])
@@ -539,6 +540,44 @@ def test_random_commands_answer_as_redis(tmp_path, server, settings, proto):
         # The stream must exercise real work, not only error paths.
         errors = kinds.pop(b"-", 0)
         assert errors < COMMANDS * 0.6 and sum(kinds.values()) > COMMANDS * 0.4, kinds
+    finally:
+        for s in socks:
+            s.close()
+        ref.stop()
+
+
+def test_stream_radix_tree_counts_as_redis(tmp_path, server):
+    """XINFO STREAM's radix-tree-keys and radix-tree-nodes as Redis' rax
+    counts them, for many small nodes with ids that share long and short
+    prefixes, through XDEL and XTRIM."""
+    ref = Server(tmp_path / "redis", ["--save", "", "--appendonly", "no"], binary="redis-server")
+    socks = []
+    try:
+        for srv in (ref, server):
+            socks.append(socket.create_connection(("127.0.0.1", srv.port), timeout=10))
+        readers = [Reader(s) for s in socks]
+
+        def send(*args):
+            for s in socks:
+                s.sendall(cmd(*args))
+            return [r.read() for r in readers]
+
+        rng = random.Random(7)
+        ms = 0
+        for entries in ("2", "1", "5"):
+            assert send("CONFIG", "SET", "stream-node-max-entries", entries) == [(b"+", b"OK")] * 2
+            for _ in range(300):
+                ms += rng.choice([1, 1, 2, 255, 256, 65536, 1 << 24, 1 << 33, 12345678901])
+                last = f"{ms}-{rng.choice([0, 1, 255, 256, 1 << 40])}"
+                send("XADD", "s", last, "f", "v")
+                if rng.random() < 0.1:
+                    send("XDEL", "s", last)
+                if rng.random() < 0.03:
+                    send("XTRIM", "s", "MAXLEN", str(rng.randint(0, 50)))
+                if rng.random() < 0.03:
+                    send("XTRIM", "s", "MINID", str(ms - rng.randint(0, 1 << 30)))
+                a, b = send("XINFO", "STREAM", "s")
+                assert a == b
     finally:
         for s in socks:
             s.close()
