@@ -385,7 +385,7 @@ int cmdProcess(client *c) {
         int out = evictPerform() == -1;
         /* Queueing inside MULTI may grow without bound, so under pressure
          * everything but EXEC/DISCARD/QUIT/RESET is refused there (Redis 7). */
-        int reject = (cmd->flags & CMD_DENYOOM) != 0 || scriptCallDeniesOOM(c, cmd);
+        int reject = (cmd->flags & CMD_DENYOOM) != 0 || (out && scriptCallDeniesOOM(c, cmd));
         if ((c->flags & CLIENT_MULTI) && !cmd->parent &&
             strcmp(cmd->name, "exec") && strcmp(cmd->name, "discard") && strcmp(cmd->name, "quit") &&
             strcmp(cmd->name, "reset"))
