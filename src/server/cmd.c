@@ -413,15 +413,21 @@ int cmdProcess(client *c) {
         cmdReject(c, cmd, "-NOREPLICAS Not enough good replicas to write.");
         return 1;
     }
+    if (!(c->flags & CLIENT_MASTER) && !replPrimaryWritesAllowed() && scriptCallDeclaresWrite(c, cmd)) {
+        cmdReject(c, cmd, "-NOREPLICAS Not enough good replicas to write.");
+        return 1;
+    }
     /* A replica takes writes only from its primary (replica-read-only). */
     if (replIsReplica() && srv.replicaReadOnly &&
-        ((cmd->flags & CMD_WRITE) || (!strcmp(cmd->fullname, "exec") && multiHasQueuedWrite(c)))) {
+        ((cmd->flags & CMD_WRITE) || (!strcmp(cmd->fullname, "exec") && multiHasQueuedWrite(c)) ||
+         (!(c->flags & CLIENT_MASTER) && scriptCallDeclaresWrite(c, cmd)))) {
         cmdReject(c, cmd, "-READONLY You can't write against a read only replica.");
         return 1;
     }
     /* replica-serve-stale-data no: while the link is down only "stale"
      * commands (INFO, REPLICAOF, PING...) are served. */
-    if (replIsReplica() && !srv.replicaServeStaleData && !replReplicaLinkUp() && !(cmd->flags & CMD_STALE)) {
+    if (replIsReplica() && !srv.replicaServeStaleData && !replReplicaLinkUp() &&
+        (!(cmd->flags & CMD_STALE) || scriptCallDeniesStale(c, cmd))) {
         cmdReject(c, cmd, "-MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.");
         return 1;
     }

@@ -571,3 +571,32 @@ def test_queued_scripts_over_maxmemory_abort_exec_as_redis(cachet, reference, tl
             out += [a.call("MULTI"), a.call(*queued), b.call("CONFIG", "SET", "maxmemory", "1"), a.call("EXEC"),
                     b.call("CONFIG", "SET", "maxmemory", "0")]
     assert replies["cachet"] == replies["redis"]
+
+
+# A replica whose primary is away, then a primary short of replicas: a
+# script's writes meet READONLY/NOREPLICAS inside redis.call, and
+# replica-serve-stale-data no refuses a known script (with or without a
+# shebang) unless it declared allow-stale, as Redis 7.0 does.
+REPLICA_CALLS = [
+    ("FUNCTION", "LOAD", "#!lua name=l\nredis.register_function('f', function() return 1 end)\n"
+     "redis.register_function{function_name='s', callback=function() return 1 end, flags={'allow-stale','no-writes'}}"),
+    ("SCRIPT", "LOAD", "return 1"), ("REPLICAOF", "127.0.0.1", "1"),
+    ("EVAL", "#!lua\nreturn 1", "0"), ("EVAL", "return redis.call('set','a','b')", "0"),
+    ("EVAL", "return redis.pcall('set','a','b')", "0"), ("EVAL", "return redis.call('get','a')", "0"),
+    ("EVAL", "#!lua flags=no-writes\nreturn 1", "0"),
+    ("CONFIG", "SET", "replica-serve-stale-data", "no"),
+    ("EVAL", "return 1", "0"), ("EVAL_RO", "return 1", "0"), ("EVALSHA", hashlib.sha1(b"return 1").hexdigest(), "0"),
+    ("EVALSHA", "f" * 40, "0"), ("EVALSHA_RO", "f" * 40, "0"), ("EVALSHA", "abc", "0"),
+    ("EVAL", "#!lua flags=allow-stale\nreturn 1", "0"), ("EVAL", "#!lua flags=allow-stale,no-writes\nreturn 1", "0"),
+    ("EVAL", "#!lua flags=no-writes\nreturn 1", "0"), ("EVAL", "#!lua flags=bad\nreturn 1", "0"),
+    ("FCALL", "f", "0"), ("FCALL", "s", "0"), ("FCALL", "nope", "0"), ("FCALL_RO", "s", "0"),
+    ("REPLICAOF", "NO", "ONE"), ("CONFIG", "SET", "min-replicas-to-write", "1"),
+    ("EVAL", "#!lua\nreturn 1", "0"), ("EVAL", "return 1", "0"), ("EVAL", "return redis.call('set','a','b')", "0"),
+    ("EVAL", "return redis.pcall('set','a','b')", "0"), ("EVAL", "#!lua flags=no-writes\nreturn 1", "0"),
+    ("CONFIG", "SET", "min-replicas-to-write", "0"),
+]
+
+
+@needs_redis
+def test_scripts_on_replica_and_without_replicas_as_redis(cachet, reference, tls_certs):
+    compare(raw_conn(cachet, "plain", tls_certs), raw_conn(reference, "plain", tls_certs), REPLICA_CALLS)
