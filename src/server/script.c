@@ -265,19 +265,23 @@ int scriptCallDeniesStale(client *c, cmdDef *cmd) {
     return !(flags & SCRIPT_FLAG_ALLOW_STALE);
 }
 
+/* The declared flags of the script an EVAL*, EVALSHA* or FCALL* call
+ * would run (SCRIPT_FLAG_EVAL_COMPAT: none declared, or not known yet);
+ * also EVAL_COMPAT for any other command. */
+static int scriptCallFlags(client *c, cmdDef *cmd) {
+    if (cmd->parent || c->argc < 2) return SCRIPT_FLAG_EVAL_COMPAT;
+    if (!strcmp(cmd->name, "fcall") || !strcmp(cmd->name, "fcall_ro")) return functionCallFlags(c);
+    if (!strcmp(cmd->name, "eval") || !strcmp(cmd->name, "evalsha") || !strcmp(cmd->name, "eval_ro") ||
+        !strcmp(cmd->name, "evalsha_ro"))
+        return scriptEvalFlags(c);
+    return SCRIPT_FLAG_EVAL_COMPAT;
+}
+
 /* Whether the script EVAL*, EVALSHA* or FCALL* would run declared flags
  * without no-writes: Redis 7.0 then flags the call CMD_WRITE, so a
  * read-only replica or min-replicas-to-write refuses it before it runs. */
 int scriptCallDeclaresWrite(client *c, cmdDef *cmd) {
-    if (cmd->parent || c->argc < 2) return 0;
-    int flags;
-    if (!strcmp(cmd->name, "fcall") || !strcmp(cmd->name, "fcall_ro")) flags = functionCallFlags(c);
-    else if (!strcmp(cmd->name, "eval") || !strcmp(cmd->name, "evalsha") || !strcmp(cmd->name, "eval_ro") ||
-             !strcmp(cmd->name, "evalsha_ro"))
-        flags = scriptEvalFlags(c);
-    else
-        return 0;
-    return !(flags & (SCRIPT_FLAG_EVAL_COMPAT | SCRIPT_FLAG_NO_WRITES));
+    return !(scriptCallFlags(c, cmd) & (SCRIPT_FLAG_EVAL_COMPAT | SCRIPT_FLAG_NO_WRITES));
 }
 
 /* Whether the script EVAL*, EVALSHA* or FCALL* would run is deny-oom, as
@@ -286,15 +290,7 @@ int scriptCallDeclaresWrite(client *c, cmdDef *cmd) {
  * with the plain OOM error before it runs, even by EVAL_RO). A script
  * without a shebang, or not known yet, keeps the command's own flags. */
 int scriptCallDeniesOOM(client *c, cmdDef *cmd) {
-    if (cmd->parent || c->argc < 2) return 0;
-    int flags;
-    if (!strcmp(cmd->name, "fcall") || !strcmp(cmd->name, "fcall_ro")) flags = functionCallFlags(c);
-    else if (!strcmp(cmd->name, "eval") || !strcmp(cmd->name, "evalsha") || !strcmp(cmd->name, "eval_ro") ||
-             !strcmp(cmd->name, "evalsha_ro"))
-        flags = scriptEvalFlags(c);
-    else
-        return 0;
-    return !(flags & (SCRIPT_FLAG_EVAL_COMPAT | SCRIPT_FLAG_ALLOW_OOM | SCRIPT_FLAG_NO_WRITES));
+    return !(scriptCallFlags(c, cmd) & (SCRIPT_FLAG_EVAL_COMPAT | SCRIPT_FLAG_ALLOW_OOM | SCRIPT_FLAG_NO_WRITES));
 }
 
 /* ---- EVAL family -------------------------------------------------------- */
