@@ -60,6 +60,7 @@ typedef struct multiCmd {
     slice *argv; /* argv[i].p point into blob */
     char *blob;
     int mayReplicate; /* a write, or may replicate (pause.c's rule), as judged when queued */
+    int denyOom;      /* CMD_DENYOOM, or a script that declared flags without allow-oom/no-writes, when queued */
 } multiCmd;
 
 typedef struct client {

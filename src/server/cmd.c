@@ -385,7 +385,7 @@ int cmdProcess(client *c) {
         int out = evictPerform() == -1;
         /* Queueing inside MULTI may grow without bound, so under pressure
          * everything but EXEC/DISCARD/QUIT/RESET is refused there (Redis 7). */
-        int reject = (cmd->flags & CMD_DENYOOM) != 0;
+        int reject = (cmd->flags & CMD_DENYOOM) != 0 || (out && scriptCallDeniesOOM(c, cmd));
         if ((c->flags & CLIENT_MULTI) && !cmd->parent &&
             strcmp(cmd->name, "exec") && strcmp(cmd->name, "discard") && strcmp(cmd->name, "quit") &&
             strcmp(cmd->name, "reset"))
@@ -413,15 +413,21 @@ int cmdProcess(client *c) {
         cmdReject(c, cmd, "-NOREPLICAS Not enough good replicas to write.");
         return 1;
     }
+    if (!(c->flags & CLIENT_MASTER) && !replPrimaryWritesAllowed() && scriptCallDeclaresWrite(c, cmd)) {
+        cmdReject(c, cmd, "-NOREPLICAS Not enough good replicas to write.");
+        return 1;
+    }
     /* A replica takes writes only from its primary (replica-read-only). */
     if (replIsReplica() && srv.replicaReadOnly &&
-        ((cmd->flags & CMD_WRITE) || (!strcmp(cmd->fullname, "exec") && multiHasQueuedWrite(c)))) {
+        ((cmd->flags & CMD_WRITE) || (!strcmp(cmd->fullname, "exec") && multiHasQueuedWrite(c)) ||
+         (!(c->flags & CLIENT_MASTER) && scriptCallDeclaresWrite(c, cmd)))) {
         cmdReject(c, cmd, "-READONLY You can't write against a read only replica.");
         return 1;
     }
     /* replica-serve-stale-data no: while the link is down only "stale"
      * commands (INFO, REPLICAOF, PING...) are served. */
-    if (replIsReplica() && !srv.replicaServeStaleData && !replReplicaLinkUp() && !(cmd->flags & CMD_STALE)) {
+    if (replIsReplica() && !srv.replicaServeStaleData && !replReplicaLinkUp() &&
+        (!(cmd->flags & CMD_STALE) || scriptCallDeniesStale(c, cmd))) {
         cmdReject(c, cmd, "-MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.");
         return 1;
     }

@@ -871,6 +871,13 @@ int functionMayWrite(client *c) {
     return !f || !(f->flags & SCRIPT_FLAG_NO_WRITES);
 }
 
+/* FCALL's function's declared flags; SCRIPT_FLAG_EVAL_COMPAT (the
+ * command's own flags) for an unknown function. */
+int functionCallFlags(client *c) {
+    fnFunc *f = funcFind(libs, c->argv[1].p, c->argv[1].len, NULL);
+    return f ? f->flags : SCRIPT_FLAG_EVAL_COMPAT;
+}
+
 static void fcallGeneric(client *c, int ro) {
     fnFunc *f = funcFind(libs, c->argv[1].p, c->argv[1].len, NULL);
     if (!f || !flua) {

@@ -13,6 +13,7 @@
 #include "cmd.h"
 
 extern cmdDef functionCommands[];
+int functionCallFlags(client *c);
 int functionMayWrite(client *c); /* FCALL: 0 when the function declared no-writes */
 
 struct rdbW;

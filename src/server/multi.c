@@ -21,6 +21,7 @@
 #include "acl.h"
 #include "multi.h"
 #include "pause.h"
+#include "script.h"
 #include <string.h>
 
 /* One client's interest in a watched key. 'expired' records that the key was
@@ -85,6 +86,7 @@ void multiQueueCommand(client *c, cmdDef *cmd) {
     m->argv = argv;
     m->blob = blob;
     m->mayReplicate = pauseMayReplicate(c, cmd);
+    m->denyOom = (cmd->flags & CMD_DENYOOM) || scriptCallDeniesOOM(c, cmd);
 }
 
 int multiMayReplicate(client *c) {
@@ -275,7 +277,7 @@ int multiHasQueuedWrite(client *c) {
 
 static int queueDeniesOom(client *c) {
     for (int i = 0; i < c->mcount; i++)
-        if (c->mstate[i].cmd->flags & CMD_DENYOOM) return 1;
+        if (c->mstate[i].denyOom) return 1;
     return 0;
 }
 

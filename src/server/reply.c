@@ -305,7 +305,9 @@ void replyDouble(client *c, double d) {
         return;
     }
     char num[64];
-    int n = d2string(num, sizeof(num), d);
+    /* Redis 7.0's addReplyDouble prints with %.17g, so a NaN (only a
+     * script's {double=0/0} makes one) keeps its sign: "-nan" on x86. */
+    int n = isnan(d) ? snprintf(num, sizeof(num), "%.17g", d) : d2string(num, sizeof(num), d);
     if (c->resp >= 3) {
         len = snprintf(buf, sizeof(buf), ",%.*s\r\n", n, num);
         replyRaw(c, buf, (size_t)len);

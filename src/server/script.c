@@ -212,24 +212,85 @@ static int normalizeSha(slice s, char out[41]) {
 /* Whether EVAL/EVALSHA may write, judged before it runs as Redis 7.0's
  * evalGetCommandFlags does: a script that declares flags writes unless it
  * says no-writes; one without a shebang, or not in the cache yet, may. */
-int scriptEvalMayWrite(client *c) {
+/* The flags of the script EVAL* or EVALSHA* names; -1 when it is not
+ * cached (EVALSHA) or its shebang does not parse: Redis 7.0's
+ * evalGetCommandFlags then keeps the command's own flags. */
+static int scriptEvalFlagsKnown(client *c) {
     int flags;
-    if (!sliceEqNocase(c->argv[0], "evalsha")) {
+    if (!sliceEqNocase(c->argv[0], "evalsha") && !sliceEqNocase(c->argv[0], "evalsha_ro")) {
         size_t shebangLen;
         char err[128];
-        if (scriptParseShebang(c->argv[1].p, c->argv[1].len, &flags, &shebangLen, err, sizeof(err)) < 0) return 1;
+        if (scriptParseShebang(c->argv[1].p, c->argv[1].len, &flags, &shebangLen, err, sizeof(err)) < 0) return -1;
     } else {
         char sha[41];
         cachedScript *s = normalizeSha(c->argv[1], sha) ? scriptFind(sha) : NULL;
-        if (!s) return 1;
+        if (!s) return -1;
         flags = s->flags;
     }
+    return flags;
+}
+
+static int scriptEvalFlags(client *c) {
+    int flags = scriptEvalFlagsKnown(c);
+    return flags < 0 ? SCRIPT_FLAG_EVAL_COMPAT : flags;
+}
+
+int scriptEvalMayWrite(client *c) {
+    int flags = scriptEvalFlags(c);
     return (flags & SCRIPT_FLAG_EVAL_COMPAT) || !(flags & SCRIPT_FLAG_NO_WRITES);
 }
 
 int scriptCallMayWrite(client *c, cmdDef *cmd) {
     if (!cmd->parent && !strcmp(cmd->name, "fcall")) return functionMayWrite(c);
     return scriptEvalMayWrite(c);
+}
+
+/* Whether replica-serve-stale-data no refuses the script EVAL*, EVALSHA*
+ * or FCALL* would run, as Redis 7.0 judges it: a known script (one without
+ * a shebang too) or function is stale-safe only with allow-stale; an
+ * unknown one keeps the command's STALE flag (and fails in the command). */
+int scriptCallDeniesStale(client *c, cmdDef *cmd) {
+    if (cmd->parent || c->argc < 2) return 0;
+    int flags;
+    if (!strcmp(cmd->name, "fcall") || !strcmp(cmd->name, "fcall_ro")) {
+        flags = functionCallFlags(c);
+        if (flags & SCRIPT_FLAG_EVAL_COMPAT) return 0;
+    } else if (!strcmp(cmd->name, "eval") || !strcmp(cmd->name, "evalsha") || !strcmp(cmd->name, "eval_ro") ||
+               !strcmp(cmd->name, "evalsha_ro")) {
+        flags = scriptEvalFlagsKnown(c);
+        if (flags < 0) return 0;
+    } else {
+        return 0;
+    }
+    return !(flags & SCRIPT_FLAG_ALLOW_STALE);
+}
+
+/* The declared flags of the script an EVAL*, EVALSHA* or FCALL* call
+ * would run (SCRIPT_FLAG_EVAL_COMPAT: none declared, or not known yet);
+ * also EVAL_COMPAT for any other command. */
+static int scriptCallFlags(client *c, cmdDef *cmd) {
+    if (cmd->parent || c->argc < 2) return SCRIPT_FLAG_EVAL_COMPAT;
+    if (!strcmp(cmd->name, "fcall") || !strcmp(cmd->name, "fcall_ro")) return functionCallFlags(c);
+    if (!strcmp(cmd->name, "eval") || !strcmp(cmd->name, "evalsha") || !strcmp(cmd->name, "eval_ro") ||
+        !strcmp(cmd->name, "evalsha_ro"))
+        return scriptEvalFlags(c);
+    return SCRIPT_FLAG_EVAL_COMPAT;
+}
+
+/* Whether the script EVAL*, EVALSHA* or FCALL* would run declared flags
+ * without no-writes: Redis 7.0 then flags the call CMD_WRITE, so a
+ * read-only replica or min-replicas-to-write refuses it before it runs. */
+int scriptCallDeclaresWrite(client *c, cmdDef *cmd) {
+    return !(scriptCallFlags(c, cmd) & (SCRIPT_FLAG_EVAL_COMPAT | SCRIPT_FLAG_NO_WRITES));
+}
+
+/* Whether the script EVAL*, EVALSHA* or FCALL* would run is deny-oom, as
+ * Redis 7.0's scriptFlagsToCmdFlags makes it: one that declared flags,
+ * neither allow-oom nor no-writes (so that over maxmemory it is refused
+ * with the plain OOM error before it runs, even by EVAL_RO). A script
+ * without a shebang, or not known yet, keeps the command's own flags. */
+int scriptCallDeniesOOM(client *c, cmdDef *cmd) {
+    return !(scriptCallFlags(c, cmd) & (SCRIPT_FLAG_EVAL_COMPAT | SCRIPT_FLAG_ALLOW_OOM | SCRIPT_FLAG_NO_WRITES));
 }
 
 /* ---- EVAL family -------------------------------------------------------- */

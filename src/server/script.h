@@ -32,6 +32,9 @@ const char *scriptBusyError(client *c, cmdDef *cmd);
  * lets it through), 1 when it may write. */
 int scriptEvalMayWrite(client *c);
 int scriptCallMayWrite(client *c, cmdDef *cmd);
+int scriptCallDeniesOOM(client *c, cmdDef *cmd);
+int scriptCallDeniesStale(client *c, cmdDef *cmd);
+int scriptCallDeclaresWrite(client *c, cmdDef *cmd);
 
 /* INFO memory / MEMORY STATS: the EVAL Lua state's memory (0 before the
  * first script), the script cache's (bodies, SHA1s and per-script

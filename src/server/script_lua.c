@@ -24,6 +24,7 @@
 #include "acl.h"
 #include "pubsub.h"
 #include "snapshot.h"
+#include "repl.h"
 #include <lauxlib.h>
 #include <lua.h>
 #include <lualib.h>
@@ -568,12 +569,24 @@ static int scriptCall(lua_State *L) {
             pushErrorTable(L, "Write commands are not allowed from read-only scripts.");
             return 1;
         }
+        /* Redis 7.0's scriptVerifyWriteCommandAllow: a read-only replica
+         * and (after -MISCONF) min-replicas-to-write refuse a script's
+         * writes too, unless the script runs for the primary. */
+        int obey = (run.caller->flags & CLIENT_MASTER) != 0;
+        if (!obey && replIsReplica() && srv.replicaReadOnly) {
+            pushErrorTable(L, "-READONLY You can't write against a read only replica.");
+            return 1;
+        }
         if (snapshotWritesDenied()) {
             pushErrorTable(L, "-MISCONF Redis is configured to save RDB snapshots, but it's currently unable to "
                               "persist to disk. Commands that may modify the data set are disabled, because this "
                               "instance is configured to report errors during writes if RDB snapshotting fails "
                               "(stop-writes-on-bgsave-error option). Please check the Redis logs for details about "
                               "the RDB error.");
+            return 1;
+        }
+        if (!obey && !replPrimaryWritesAllowed()) {
+            pushErrorTable(L, "-NOREPLICAS Not enough good replicas to write.");
             return 1;
         }
     }

@@ -221,9 +221,8 @@ static void xreadGeneric(client *c, int group) {
             streamsArg = i + 1;
             nstreams = c->argc - streamsArg;
             if (nstreams % 2) {
-                replyErrorFormat(c,
-                                 "Unbalanced %s list of streams: for each stream key an ID or '%c' must be specified.",
-                                 group ? "XREADGROUP" : "XREAD", group ? '>' : '$');
+                /* Redis 7.0 says XREAD and '$' for XREADGROUP too. */
+                replyError(c, "Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.");
                 return;
             }
             nstreams /= 2;
@@ -932,9 +931,36 @@ static void replyGroupProgress(client *c, stream *s, streamCG *cg) {
     replyLag(c, s, cg);
 }
 
-/* Radix tree nodes Redis would have for nnodes keys: not comparable
- * byte for byte (our index is an array); an estimate of the same order. */
-static long long raxNodesEstimate(const stream *s) { return s->nnodes ? (long long)s->nnodes + 1 : 1; }
+/* Byte i of a node's key in Redis' rax: the master id, 16 bytes big-endian. */
+static unsigned raxKeyByte(const streamNode *n, int i) {
+    uint64_t v = i < 8 ? n->master.ms : n->master.seq;
+    return (unsigned)(v >> (8 * (7 - (i & 7)))) & 0xff;
+}
+
+/* Nodes of a compressed radix tree over the sorted keys nodes[lo, hi),
+ * which share their first depth bytes: a run of bytes all of them share
+ * is one (compressed) node, a byte where they part is one node with a
+ * child per distinct byte, and each key ends in a node of its own. */
+static long long raxNodesIn(const streamNode *nodes, size_t lo, size_t hi, int depth) {
+    if (depth == 16) return 1;
+    if (hi - lo == 1) return 2;
+    int common = 0;
+    while (depth + common < 16 && raxKeyByte(&nodes[lo], depth + common) == raxKeyByte(&nodes[hi - 1], depth + common))
+        common++;
+    if (common) return 1 + raxNodesIn(nodes, lo, hi, depth + common);
+    long long total = 1;
+    for (size_t i = lo; i < hi;) {
+        size_t j = i + 1;
+        while (j < hi && raxKeyByte(&nodes[j], depth) == raxKeyByte(&nodes[i], depth)) j++;
+        total += raxNodesIn(nodes, i, j, depth + 1);
+        i = j;
+    }
+    return total;
+}
+
+/* The radix-tree-nodes Redis' rax would have for these node keys (our
+ * index is a sorted array; the count is that of the canonical rax). */
+static long long raxNodesEstimate(const stream *s) { return s->nnodes ? raxNodesIn(s->nodes, 0, s->nnodes, 0) : 1; }
 
 static void replyStreamHeader(client *c, stream *s) {
     replyBulkCString(c, "length");
@@ -1022,6 +1048,9 @@ static void xinfoStreamFull(client *c, stream *s, long long count) {
 static void xinfoStreamCommand(client *c) {
     int full = 0;
     long long count = 10;
+    /* As Redis: the key first, then the options. */
+    stream *s = infoStreamOrReply(c);
+    if (!s) return;
     if (c->argc > 3) {
         if (!xOptIs(c->argv[3], "FULL")) {
             replySubcommandSyntax(c, "XINFO");
@@ -1037,8 +1066,6 @@ static void xinfoStreamCommand(client *c) {
             if (count < 0) count = 10;
         }
     }
-    stream *s = infoStreamOrReply(c);
-    if (!s) return;
     if (full) {
         xinfoStreamFull(c, s, count);
         return;

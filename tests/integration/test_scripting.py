@@ -119,6 +119,7 @@ CONVERSIONS = [
     ("return {double=3.5}",), ("return {map={a=1}}",), ("return {set={a=true}}",), ("return {big_number='123'}",),
     ("return {verbatim_string={format='txt',string='hi'}}",),
     ("redis.setresp(3); return {double=3.5}",), ("redis.setresp(3); return true",),
+    ("redis.setresp(3); return {double=0/0}",), ("redis.setresp(3); return {double=-(0/0)}",),
     ("redis.setresp(3); return false",), ("redis.setresp(3); return {map={a=1}}",),
     ("redis.setresp(3); return {set={a=true}}",), ("redis.setresp(3); return nil",),
     ("return redis.call('set','k','v')",), ("return redis.call('get','k')",),
@@ -509,3 +510,93 @@ def test_busy_threshold_zero_never_serves_busy(server_factory):
     r = s.client(decode_responses=True)
     assert r.config_get("lua-time-limit") == {"lua-time-limit": "0"}
     assert r.eval("local i = 0 for j = 1, 3000000 do i = i + 1 end return i", 0) == 3000000
+
+
+OOM_LIB = """#!lua name=oomlib
+redis.register_function('w', function(k, a) return redis.call('set', k[1], 'v') end)
+redis.register_function{function_name='ro', callback=function(k, a) return redis.call('get', k[1]) end,
+                        flags={'no-writes'}}
+redis.register_function{function_name='ao', callback=function(k, a) return redis.call('set', k[1], 'v') end,
+                        flags={'allow-oom'}}
+"""
+# Over maxmemory with noeviction: a script that declared flags without
+# allow-oom or no-writes is refused before it runs (the plain OOM error,
+# even by EVAL_RO); one without a shebang runs and its first growing
+# redis.call fails; allow-oom and read-only scripts run. Lua's own memory
+# does not count (Redis 7.0 leaves it out of used_memory).
+OOM_CALLS = [
+    ("FUNCTION", "LOAD", OOM_LIB), ("SET", "x", "y"),
+    ("CONFIG", "SET", "maxmemory-policy", "noeviction"), ("CONFIG", "SET", "maxmemory", "1"),
+    ("EVAL", "return redis.call('set',KEYS[1],'b')", "1", "a"),
+    ("EVAL", "return redis.pcall('set',KEYS[1],'b')", "1", "a"),
+    ("EVAL", "return redis.call('get',KEYS[1])", "1", "x"),
+    ("EVAL", "#!lua\nreturn redis.call('set',KEYS[1],'b')", "1", "a"),
+    ("EVAL", "#!lua\nreturn redis.call('get',KEYS[1])", "1", "x"),
+    ("EVAL", "#!lua flags=allow-oom\nreturn redis.call('set',KEYS[1],'b')", "1", "a"),
+    ("EVAL", "#!lua flags=no-writes\nreturn redis.call('get',KEYS[1])", "1", "x"),
+    ("EVAL", "#!lua flags=no-writes,allow-oom\nreturn redis.call('get',KEYS[1])", "1", "x"),
+    ("EVAL", "return redis.call('del',KEYS[1])", "1", "zz"),
+    ("EVAL_RO", "return redis.call('get',KEYS[1])", "1", "x"),
+    ("EVAL_RO", "#!lua\nreturn redis.call('get',KEYS[1])", "1", "x"),
+    ("SCRIPT", "LOAD", "#!lua\nreturn 1"), ("EVALSHA", hashlib.sha1(b"#!lua\nreturn 1").hexdigest(), "0"),
+    ("EVALSHA_RO", hashlib.sha1(b"#!lua\nreturn 1").hexdigest(), "0"),
+    ("FCALL", "w", "1", "a"), ("FCALL", "ro", "1", "a"), ("FCALL", "ao", "1", "a"), ("FCALL_RO", "ro", "1", "a"),
+    ("FCALL_RO", "w", "1", "a"), ("FCALL", "nope", "0"),
+    ("MULTI",), ("EVAL", "#!lua\nreturn 1", "0"), ("EXEC",),
+    ("MULTI",), ("FCALL", "ro", "1", "x"), ("EXEC",),
+    ("CONFIG", "SET", "maxmemory", "0"), ("EVAL", "#!lua\nreturn redis.call('set',KEYS[1],'b')", "1", "a"),
+]
+
+
+@needs_redis
+def test_scripts_over_maxmemory_as_redis(cachet, reference, tls_certs):
+    compare(raw_conn(cachet, "plain", tls_certs), raw_conn(reference, "plain", tls_certs), OOM_CALLS)
+
+
+@needs_redis
+def test_queued_scripts_over_maxmemory_abort_exec_as_redis(cachet, reference, tls_certs):
+    """A script queued in MULTI is judged by its flags when EXEC finds the
+    server over maxmemory: a deny-oom one discards the transaction."""
+    conns = {name: (raw_conn(srv, "plain", tls_certs), raw_conn(srv, "plain", tls_certs))
+             for name, srv in (("cachet", cachet), ("redis", reference))}
+    replies = {name: [] for name in conns}
+    lib = "#!lua name=l\nredis.register_function('w', function(k, a) return redis.call('set', k[1], 'v') end)"
+    for name, (a, b) in conns.items():
+        out = replies[name]
+        out += [a.call("FUNCTION", "LOAD", lib), b.call("CONFIG", "SET", "maxmemory-policy", "noeviction")]
+        for queued in [("EVAL", "#!lua\nreturn redis.call('set','a','b')", "0"), ("FCALL", "w", "1", "a"),
+                       ("EVAL", "return redis.call('set','a','b')", "0"),
+                       ("EVAL", "#!lua flags=allow-oom\nreturn redis.call('set','a','b')", "0"),
+                       ("EVAL", "#!lua flags=no-writes\nreturn 1", "0")]:
+            out += [a.call("MULTI"), a.call(*queued), b.call("CONFIG", "SET", "maxmemory", "1"), a.call("EXEC"),
+                    b.call("CONFIG", "SET", "maxmemory", "0")]
+    assert replies["cachet"] == replies["redis"]
+
+
+# A replica whose primary is away, then a primary short of replicas: a
+# script's writes meet READONLY/NOREPLICAS inside redis.call, and
+# replica-serve-stale-data no refuses a known script (with or without a
+# shebang) unless it declared allow-stale, as Redis 7.0 does.
+REPLICA_CALLS = [
+    ("FUNCTION", "LOAD", "#!lua name=l\nredis.register_function('f', function() return 1 end)\n"
+     "redis.register_function{function_name='s', callback=function() return 1 end, flags={'allow-stale','no-writes'}}"),
+    ("SCRIPT", "LOAD", "return 1"), ("REPLICAOF", "127.0.0.1", "1"),
+    ("EVAL", "#!lua\nreturn 1", "0"), ("EVAL", "return redis.call('set','a','b')", "0"),
+    ("EVAL", "return redis.pcall('set','a','b')", "0"), ("EVAL", "return redis.call('get','a')", "0"),
+    ("EVAL", "#!lua flags=no-writes\nreturn 1", "0"),
+    ("CONFIG", "SET", "replica-serve-stale-data", "no"),
+    ("EVAL", "return 1", "0"), ("EVAL_RO", "return 1", "0"), ("EVALSHA", hashlib.sha1(b"return 1").hexdigest(), "0"),
+    ("EVALSHA", "f" * 40, "0"), ("EVALSHA_RO", "f" * 40, "0"), ("EVALSHA", "abc", "0"),
+    ("EVAL", "#!lua flags=allow-stale\nreturn 1", "0"), ("EVAL", "#!lua flags=allow-stale,no-writes\nreturn 1", "0"),
+    ("EVAL", "#!lua flags=no-writes\nreturn 1", "0"), ("EVAL", "#!lua flags=bad\nreturn 1", "0"),
+    ("FCALL", "f", "0"), ("FCALL", "s", "0"), ("FCALL", "nope", "0"), ("FCALL_RO", "s", "0"),
+    ("REPLICAOF", "NO", "ONE"), ("CONFIG", "SET", "min-replicas-to-write", "1"),
+    ("EVAL", "#!lua\nreturn 1", "0"), ("EVAL", "return 1", "0"), ("EVAL", "return redis.call('set','a','b')", "0"),
+    ("EVAL", "return redis.pcall('set','a','b')", "0"), ("EVAL", "#!lua flags=no-writes\nreturn 1", "0"),
+    ("CONFIG", "SET", "min-replicas-to-write", "0"),
+]
+
+
+@needs_redis
+def test_scripts_on_replica_and_without_replicas_as_redis(cachet, reference, tls_certs):
+    compare(raw_conn(cachet, "plain", tls_certs), raw_conn(reference, "plain", tls_certs), REPLICA_CALLS)
