@@ -46,7 +46,7 @@ TOOLS := $(patsubst tools/%.c,$(BUILD)/%,$(wildcard tools/*.c))
 BENCH_TOOLS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
 
 # run-cachetd: the control plane with one ready group (scripts/run-cachetd.sh).
-.PHONY: all run run-cachetd test test-unit test-integration test-sanitize bench bench-script bench-cluster clean deps node-deps fuzz fuzz-smoke fuzz-build fuzz-bins lint
+.PHONY: all run run-cachetd test test-unit test-integration test-sanitize sanitize-build bench bench-script bench-cluster clean deps node-deps fuzz fuzz-smoke fuzz-build fuzz-bins lint
 
 all: $(SERVER) src/cachet-server $(TOOLS) $(patsubst $(BUILD)/%,tools/%,$(TOOLS)) \
 	$(BUILD)/cachet-snapshot tools/cachet-snapshot $(CACHETD)
@@ -155,8 +155,10 @@ test-integration: all node-deps
 # The integration suite once more against an ASan+UBSan build (clang,
 # libc malloc so the sanitizer sees every allocation).
 # CACHET_ASSERTS turns on the invariant checks of src/lib/dassert.h.
-test-sanitize: node-deps
+sanitize-build:
 	$(MAKE) -j$(NPROC) BUILD=build-asan CC=clang MALLOC=libc OPT="-O1 -DCACHET_ASSERTS -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" all
+
+test-sanitize: node-deps sanitize-build
 	CACHET_SERVER=$(CURDIR)/build-asan/cachet-server ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 		UBSAN_OPTIONS=print_stacktrace=1 sh -c '$(INTEGRATION)'
 
@@ -164,7 +166,8 @@ test-sanitize: node-deps
 # minutes of compiling each).
 NPROC := $(shell nproc 2>/dev/null || echo 2)
 # Then unit, integration, sanitizer and fuzz-smoke steps in turn, with
-# `make lint` running beside them at idle priority (scripts/test.sh says why).
+# `make lint` and the sanitizer and fuzz builds running beside them at idle
+# priority (scripts/test.sh says why).
 test: deps
 	$(MAKE) -j$(NPROC) all
 	MAKE="$(MAKE)" scripts/test.sh

@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
 # `make test` after the build: the test steps one after the other, with the
-# static analysis (scripts/lint.sh) running beside them at idle priority.
+# static analysis (scripts/lint.sh) and the sanitizer and fuzz builds
+# running beside them at idle priority.
 #
-# Why beside: clang-tidy is minutes of pure CPU, while the integration
-# suites mostly wait on sockets; run in turn they added up to more than the
-# 20 minutes `make test` may take on two cores. SCHED_IDLE (chrt --idle)
-# gives lint only the CPU time the tests leave unused, so it cannot slow a
-# test that measures the server. Its findings are printed and fail the run
-# at the end, exactly as `make lint` would have.
+# Why beside: clang-tidy and the two clang builds are minutes of pure CPU,
+# while the integration suites mostly wait on sockets; run in turn they
+# added up to more than the 20 minutes `make test` may take on two cores.
+# SCHED_IDLE (chrt --idle) gives them only the CPU time the tests leave
+# unused, so they cannot slow a test that measures the server. The
+# sanitizer step waits for its build (whatever is left then gets the CPU);
+# lint's findings are printed and fail the run at the end, exactly as
+# `make lint` would have.
 #
-# Never leaves lint running: it has its own process group, killed on exit.
+# Never leaves a job running: each has its own process group, killed on
+# exit.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 MAKE=${MAKE:-make}
@@ -19,13 +23,25 @@ idle=(chrt --idle 0)
 "${idle[@]}" true 2>/dev/null || idle=(nice -n 19)
 
 log=$(mktemp)
+blog=$(mktemp)
 setsid "${idle[@]}" scripts/lint.sh >"$log" 2>&1 &
 lint=$!
-trap 'kill -- -"$lint" 2>/dev/null; rm -f "$log"' EXIT
+setsid "${idle[@]}" sh -c '"$0" sanitize-build && "$0" fuzz-build' "$MAKE" >"$blog" 2>&1 &
+builds=$!
+trap 'kill -- -"$lint" -"$builds" 2>/dev/null; rm -f "$log" "$blog"' EXIT
 
-for step in test-unit test-integration test-sanitize fuzz-smoke; do
-  "$MAKE" "$step" || { echo "make test: $step failed" >&2; exit 1; }
-done
+step() {
+  "$MAKE" "$1" || { echo "make test: $1 failed" >&2; exit 1; }
+}
+step test-unit
+step test-integration
+if ! wait "$builds"; then
+  cat "$blog"
+  echo "make test: the sanitizer or fuzz build failed" >&2
+  exit 1
+fi
+step test-sanitize
+step fuzz-smoke
 
 wait "$lint"
 rc=$?
