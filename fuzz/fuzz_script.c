@@ -12,6 +12,7 @@
 #include "fuzz_common.h"
 #include "client.h"
 #include "cmd.h"
+#include "script_lua.h"
 #include <fcntl.h>
 #include <signal.h>
 
@@ -34,6 +35,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
     if (pipe(p) == -1 || write(p[1], "x", 1) != 1) abort();
     if (elAddFile(srv.el, p[0], EL_READABLE, stopScripts, NULL) == -1) abort();
     caller = clientCreate(NULL);
+    slSetHeapLimit(32 << 20); /* a memory bomb reaches the cap in milliseconds, not seconds */
     return 0;
 }
 

@@ -105,6 +105,9 @@ void slRunKill(void) { run.killed = 1; }
 /* Lua 5.1 passes osize 0 for a new block. A NULL return makes Lua raise
  * "not enough memory", which the script's pcall turns into an error
  * reply; the block sizes are exact, so the count never drifts. */
+static size_t heapLimit = SL_HEAP_LIMIT;
+void slSetHeapLimit(size_t bytes) { heapLimit = bytes; }
+
 static void *slAlloc(void *ud, void *ptr, size_t osize, size_t nsize) {
     (void)ud;
     if (nsize == 0) {
@@ -112,7 +115,7 @@ static void *slAlloc(void *ud, void *ptr, size_t osize, size_t nsize) {
         heapBytes -= osize;
         return NULL;
     }
-    if (heapCapped && nsize > osize && heapBytes - osize + nsize > SL_HEAP_LIMIT) return NULL;
+    if (heapCapped && nsize > osize && heapBytes - osize + nsize > heapLimit) return NULL;
     void *p = realloc(ptr, nsize);
     if (!p) return NULL;
     heapBytes = heapBytes - osize + nsize;
@@ -1030,7 +1033,7 @@ static int safeStringRep(lua_State *L) {
     size_t l;
     luaL_checklstring(L, 1, &l);
     lua_Number n = luaL_checknumber(L, 2);
-    if (n > 0 && l > 0 && (heapBytes >= SL_HEAP_LIMIT || (double)l * n > (double)(SL_HEAP_LIMIT - heapBytes)))
+    if (n > 0 && l > 0 && (heapBytes >= heapLimit || (double)l * n > (double)(heapLimit - heapBytes)))
         return luaL_error(L, "not enough memory");
     lua_pushvalue(L, lua_upvalueindex(1));
     lua_insert(L, 1);

@@ -32,6 +32,9 @@ long long slVmMemory(struct lua_State *L);
 /* Turns the SL_HEAP_LIMIT cap on or off (on only inside a protected call:
  * a library's loading run); returns the previous setting. */
 int slHeapCap(int on);
+/* Lowers (or restores) the cap for tests and fuzzing, where a memory bomb
+ * doubling a string up to 512 MiB costs seconds per input under ASan. */
+void slSetHeapLimit(size_t bytes);
 
 /* Compiles body (shebang line already blanked by the caller) as the
  * function f_<sha> and keeps it in the state; *ref is its registry
