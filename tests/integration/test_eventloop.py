@@ -71,6 +71,7 @@ def test_idle_server_never_polls(server_factory):
     assert info(c, "cpu")["used_cpu_busy_poll"] == 0
 
 
+@pytest.mark.solo  # measures how busy the loop is: a neighbour's load changes that (conftest.py)
 @pytest.mark.parametrize("transport", ["plain", "tls"])
 def test_polls_under_load_and_stops_after(server_factory, tls_certs, transport):
     s = server_factory("--busy-poll-usec", "50", *tls_args(tls_certs))
@@ -97,6 +98,7 @@ def test_polls_under_load_and_stops_after(server_factory, tls_certs, transport):
     assert s.alive()
 
 
+@pytest.mark.solo  # measures how busy the loop is: a neighbour's load changes that (conftest.py)
 @pytest.mark.parametrize("args", [(), ("--busy-poll-usec", "0")], ids=["default", "zero"])
 def test_no_polling_under_load_by_default_or_zero(server_factory, args):
     s = server_factory(*args)
