@@ -266,14 +266,14 @@ def cmd(*args):
 def read_exact(sock, expected, timeout=5.0):
     """Read until len(expected) bytes arrived (or the deadline); return them."""
     sock.settimeout(timeout)
-    data = b""
+    data = bytearray()  # bytes += would copy everything read so far per chunk
     deadline = time.monotonic() + timeout
     while len(data) < len(expected) and time.monotonic() < deadline:
         chunk = sock.recv(65536)
         if not chunk:
             break
         data += chunk
-    return data
+    return bytes(data)
 
 
 def exchange(sock, payload, expected):

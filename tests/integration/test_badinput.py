@@ -60,19 +60,19 @@ class Observer:
 def read_to_eof(sock, timeout=5.0):
     """Read until the server closes the connection; returns (bytes, closed)."""
     sock.settimeout(timeout)
-    data = b""
+    data = bytearray()  # bytes += would copy everything read so far per chunk
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
             chunk = sock.recv(65536)
         except socket.timeout:
-            return data, False
+            return bytes(data), False
         except ConnectionResetError:
-            return data, True
+            return bytes(data), True
         if not chunk:
-            return data, True
+            return bytes(data), True
         data += chunk
-    return data, False
+    return bytes(data), False
 
 
 def send_quietly(sock, payload):

@@ -88,7 +88,7 @@ def read_to_eof(sock, timeout=10.0):
     """Read until the peer closes; returns (data, closed). A reset counts
     as closed. closed is False when the deadline passed first."""
     deadline = time.monotonic() + timeout
-    data = b""
+    data = bytearray()  # bytes += would copy everything read so far per chunk
     while time.monotonic() < deadline:
         sock.settimeout(max(0.01, min(0.5, deadline - time.monotonic())))
         try:
@@ -96,11 +96,11 @@ def read_to_eof(sock, timeout=10.0):
         except socket.timeout:
             continue
         except (ConnectionResetError, BrokenPipeError):
-            return data, True
+            return bytes(data), True
         if not chunk:
-            return data, True
+            return bytes(data), True
         data += chunk
-    return data, False
+    return bytes(data), False
 
 
 # --- INFO ------------------------------------------------------------------
