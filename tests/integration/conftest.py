@@ -28,10 +28,60 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "solo: run alone, after the parallel part of the suite (make test)")
 
 
+def _ephemeral_low():
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def _port_slice():
+    """This process's own range of ports below the kernel's ephemeral range,
+    or None when that range starts too low to leave room."""
+    hi = min(_ephemeral_low(), 32768)
+    lo = 10000
+    if hi - lo < 2000:
+        return None
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    idx = int(worker[2:]) if worker[2:].isdigit() else 0
+    count = max(int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1), idx + 1)
+    size = (hi - lo) // count
+    return lo + idx * size, lo + (idx + 1) * size
+
+
+_PORTS = {"slice": None, "next": None}
+
+
 def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port nothing listens on now, for a server a test is about to start.
+
+    Taken from a slice of 10000-32767 that belongs to this xdist worker: a
+    port the kernel hands out (bind to 0) can be handed out again, to another
+    worker's server or as the local port of any outgoing connection, between
+    this call and the server's bind, and the server then fails to start or,
+    worse, the test talks to someone else's server. Ports below the
+    ephemeral range are never given to outgoing connections, and the slices
+    keep the workers apart. Each candidate is still test-bound (another
+    program may hold it)."""
+    if _PORTS["slice"] is None:
+        _PORTS["slice"] = _port_slice() or (0, 0)
+        lo, hi = _PORTS["slice"]
+        _PORTS["next"] = lo + (os.getpid() * 7919) % max(hi - lo, 1)
+    lo, hi = _PORTS["slice"]
+    for _ in range(max(hi - lo, 1)):
+        if hi == 0:
+            port = 0
+        else:
+            port = _PORTS["next"]
+            _PORTS["next"] = lo + (port - lo + 1) % (hi - lo)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return s.getsockname()[1]
+    raise RuntimeError("no free port in %d-%d" % (lo, hi))
 
 
 def wait_until(cond, timeout=10.0, interval=0.01, what="condition"):

@@ -531,13 +531,23 @@ class Load:
         except Exception as e:  # noqa: BLE001
             self.failures.append(repr(e))
 
+    def pushed(self):
+        """The writers have offered three times maxmemory (or been refused)."""
+        return (sum(self.written) * 512 > 3 * MAXMEMORY or len(self.errors) > 100) and \
+            len(self.samples) >= 10 and len(self.reads) >= 10
+
     def run(self, seconds=RUN_SECONDS):
+        """At least `seconds`, and on a slow (loaded, sanitized) server until
+        the limit was really pushed, for at most a minute."""
         threads = [threading.Thread(target=self.writer, args=(i,)) for i in range(WRITERS)]
         threads += [threading.Thread(target=self.sampler), threading.Thread(target=self.reader)]
         for t in threads:
             t.start()
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline and not self.failures:
+        start = time.monotonic()
+        while not self.failures:
+            elapsed = time.monotonic() - start
+            if elapsed >= 60 or (elapsed >= seconds and self.pushed()):
+                break
             time.sleep(0.05)
         self.stop.set()
         for t in threads:
