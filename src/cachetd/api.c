@@ -5,12 +5,15 @@
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "ca.h"
 #include "cachetd.h"
 #include "group.h"
+#include "log.h"
 #include "mem.h"
 #include "query.h"
 #include "sigv4.h"
@@ -139,16 +142,101 @@ static void completed(void *cls, struct MHD_Connection *c, void **state, enum MH
     *state = NULL;
 }
 
+/* HTTPS (--https): MHD's own TLS (GnuTLS inside Debian's libmicrohttpd)
+ * with a certificate of cachetd's CA in DIR/api.crt, api.key. A new
+ * certificate (renewal, or the CA a finished rotation left) means a new
+ * daemon on the same listening socket: the old one is quiesced (accepts
+ * nothing more) and stopped only after its connections' idle timeout, so
+ * no request in flight is cut. During a rotation the API keeps its
+ * certificate of the old CA, which both bundles clients may hold accept. */
+#define CONN_TIMEOUT_S 60
+
+static struct sockaddr_in listenAddr;
+static char listenHost[64];
+static char *tlsCert, *tlsKey, *oldCert, *oldKey; /* PEM, alive as long as their daemon */
+static struct MHD_Daemon *retiring;
+static long long retiringSince;
+static cdCertInfo apiCert;
+
+static char *readFile(const char *path) {
+    FILE *f = fopen(path, "r");
+    if (!f) return NULL;
+    textBuf b = {0};
+    textAppend(&b, "%s", "");
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof(buf), f)) > 0) textAppend(&b, "%.*s", (int)n, buf);
+    fclose(f);
+    return b.p;
+}
+
+/* The API's certificate: kept while it has time left and is of a CA the
+ * bundle holds, unless a finished rotation left it on a CA no longer
+ * there; else issued again. 1 when it changed, 0 when kept, -1 on error. */
+static int apiCertRefresh(char *err, size_t errlen) {
+    char cert[4200], key[4200];
+    snprintf(cert, sizeof(cert), "%s/api.crt", cd.dataDir);
+    snprintf(key, sizeof(key), "%s/api.key", cd.dataDir);
+    cdCertInfo asActive = apiCert;
+    asActive.gen = cdCaActive(); /* cdCaDue's time rule alone */
+    if (tlsCert && apiCert.gen && (apiCert.gen == cdCaActive() || apiCert.gen == cdCaOld()) &&
+        !cdCaDue(&asActive, (long long)time(NULL)))
+        return 0;
+    if (!tlsCert && cdCaCheck(cert, key, &apiCert) == 0) {
+        /* first load: a certificate of either CA with time left will do */
+    } else if (cdCaIssue(cert, key, listenHost, cd.certSeconds, &apiCert, err, errlen)) {
+        return -1;
+    }
+    char *c = readFile(cert), *k = readFile(key);
+    if (!c || !k) {
+        memFree(c);
+        memFree(k);
+        snprintf(err, errlen, "can't read %s", cert);
+        return -1;
+    }
+    memFree(oldCert);
+    memFree(oldKey);
+    oldCert = tlsCert;
+    oldKey = tlsKey;
+    tlsCert = c;
+    tlsKey = k;
+    return 1;
+}
+
+static struct MHD_Daemon *startDaemon(MHD_socket fd) {
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+    if (cd.https) flags |= MHD_USE_TLS;
+    const char *cert = cd.https ? tlsCert : NULL, *key = cd.https ? tlsKey : NULL;
+    uint16_t port = ntohs(listenAddr.sin_port);
+    if (fd == MHD_INVALID_SOCKET)
+        return MHD_start_daemon(flags, port, NULL, NULL, handle, NULL, MHD_OPTION_SOCK_ADDR, &listenAddr,
+                                MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
+                                (unsigned)CONN_TIMEOUT_S, MHD_OPTION_HTTPS_MEM_CERT, cert, MHD_OPTION_HTTPS_MEM_KEY,
+                                key, MHD_OPTION_END);
+    return MHD_start_daemon(flags, port, NULL, NULL, handle, NULL, MHD_OPTION_LISTEN_SOCKET, fd,
+                            MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
+                            (unsigned)CONN_TIMEOUT_S, MHD_OPTION_HTTPS_MEM_CERT, cert, MHD_OPTION_HTTPS_MEM_KEY, key,
+                            MHD_OPTION_END);
+}
+
 int cdApiStart(const char *host, int port, char *err, size_t errlen) {
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((unsigned short)port)};
-    if (inet_pton(AF_INET, host, &a.sin_addr) != 1) {
+    listenAddr = (struct sockaddr_in){.sin_family = AF_INET, .sin_port = htons((unsigned short)port)};
+    if (inet_pton(AF_INET, host, &listenAddr.sin_addr) != 1) {
         snprintf(err, errlen, "--listen: %s is not an IPv4 address", host);
         return -1;
     }
-    daemonHandle = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG,
-                                    (uint16_t)port, NULL, NULL, handle, NULL, MHD_OPTION_SOCK_ADDR, &a,
-                                    MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
-                                    (unsigned)60, MHD_OPTION_END);
+    snprintf(listenHost, sizeof(listenHost), "%s", host);
+    if (cd.https) {
+        if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+            snprintf(err, errlen, "--https: this libmicrohttpd was built without TLS");
+            return -1;
+        }
+        pthread_mutex_lock(&cd.lock);
+        int r = apiCertRefresh(err, errlen);
+        pthread_mutex_unlock(&cd.lock);
+        if (r < 0) return -1;
+    }
+    daemonHandle = startDaemon(MHD_INVALID_SOCKET);
     if (!daemonHandle) {
         snprintf(err, errlen, "can't listen on %s:%d", host, port);
         return -1;
@@ -156,7 +244,39 @@ int cdApiStart(const char *host, int port, char *err, size_t errlen) {
     return 0;
 }
 
+void cdApiTick(void) {
+    if (!cd.https || !daemonHandle) return;
+    long long now = (long long)time(NULL);
+    if (retiring && now - retiringSince > CONN_TIMEOUT_S + 5) {
+        MHD_stop_daemon(retiring);
+        retiring = NULL;
+    }
+    if (retiring) return; /* one change at a time: the old daemon's PEM is still in use */
+    char err[512];
+    pthread_mutex_lock(&cd.lock);
+    int r = apiCertRefresh(err, sizeof(err));
+    pthread_mutex_unlock(&cd.lock);
+    if (r < 0) logWarning("HTTPS certificate: %s", err);
+    if (r <= 0) return;
+    MHD_socket fd = MHD_quiesce_daemon(daemonHandle);
+    struct MHD_Daemon *next = fd == MHD_INVALID_SOCKET ? NULL : startDaemon(fd);
+    if (!next) {
+        logWarning("HTTPS certificate: can't start the API with the new certificate; keeping the old one");
+        return; /* NB: a quiesced daemon accepts nothing; MHD has no resume */
+    }
+    retiring = daemonHandle;
+    retiringSince = now;
+    daemonHandle = next;
+    logNotice("HTTPS certificate of CA %lld loaded (valid until %lld)", apiCert.gen, apiCert.notAfter);
+}
+
 void cdApiStop(void) {
+    if (retiring) MHD_stop_daemon(retiring);
     if (daemonHandle) MHD_stop_daemon(daemonHandle);
-    daemonHandle = NULL;
+    daemonHandle = retiring = NULL;
+    memFree(tlsCert);
+    memFree(tlsKey);
+    memFree(oldCert);
+    memFree(oldKey);
+    tlsCert = tlsKey = oldCert = oldKey = NULL;
 }

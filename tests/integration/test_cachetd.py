@@ -74,7 +74,9 @@ class Cachetd:
 
     def start(self):
         self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.https = "--https" in self.extra
+        self.url = f"{'https' if self.https else 'http'}://127.0.0.1:{self.port}"
+        self.ca = os.path.join(self.dir, "ca.pem")
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen([CACHETD_BIN, "--data-dir", self.dir, "--listen", f"127.0.0.1:{self.port}",
                                       "--server-bin", SERVER_BIN] + self.extra, stdout=log, stderr=subprocess.STDOUT)
@@ -84,13 +86,14 @@ class Cachetd:
 
     def _up(self):
         assert self.proc.poll() is None, open(self.log_path).read()
-        urllib.request.urlopen(self.url + "/ca.pem", timeout=1).read()
+        ctx = ssl.create_default_context(cafile=self.ca) if self.https else None
+        urllib.request.urlopen(self.url + "/ca.pem", timeout=1, context=ctx).read()
         return True
 
     def client(self, akid=None, secret=None):
         return boto3.client("elasticache", endpoint_url=self.url, region_name="us-east-1",
                             aws_access_key_id=akid or self.akid, aws_secret_access_key=secret or self.secret,
-                            config=Config(retries={"max_attempts": 1}))
+                            config=Config(retries={"max_attempts": 1}), verify=self.ca if self.https else None)
 
     def kill(self, sig=signal.SIGKILL):
         if self.proc and self.proc.poll() is None:
