@@ -22,6 +22,7 @@
 #define CD_MAX_BODY (1024 * 1024)
 
 static struct MHD_Daemon *daemonHandle;
+static void apiCertRefreshLocked(void);
 
 typedef struct request {
     textBuf body;
@@ -119,6 +120,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         cdReply out = {0};
         pthread_mutex_lock(&cd.lock);
         cdDispatch(&params, rid, &out);
+        apiCertRefreshLocked(); /* a finished rotation: the API leaves the old CA with it */
         pthread_mutex_unlock(&cd.lock);
         status = out.status;
         xml = out.body;
@@ -148,14 +150,22 @@ static void completed(void *cls, struct MHD_Connection *c, void **state, enum MH
  * daemon on the same listening socket: the old one is quiesced (accepts
  * nothing more) and stopped only after its connections' idle timeout, so
  * no request in flight is cut. During a rotation the API keeps its
- * certificate of the old CA, which both bundles clients may hold accept. */
+ * certificate of the old CA, which both bundles clients may hold accept;
+ * the finish switches it in the same request that drops the old CA from
+ * ca.pem. The daemons and their PEM are changed under cd.lock only. */
 #define CONN_TIMEOUT_S 60
+#define MAX_RETIRED 8
+
+typedef struct apiDaemon {
+    struct MHD_Daemon *d;
+    char *cert, *key; /* PEM, alive as long as the daemon */
+    long long since;  /* retired at (Unix seconds) */
+} apiDaemon;
 
 static struct sockaddr_in listenAddr;
 static char listenHost[64];
-static char *tlsCert, *tlsKey, *oldCert, *oldKey; /* PEM, alive as long as their daemon */
-static struct MHD_Daemon *retiring;
-static long long retiringSince;
+static apiDaemon retired[MAX_RETIRED];
+static char *tlsCert, *tlsKey; /* the current daemon's */
 static cdCertInfo apiCert;
 
 static char *readFile(const char *path) {
@@ -170,23 +180,25 @@ static char *readFile(const char *path) {
     return b.p;
 }
 
-/* The API's certificate: kept while it has time left and is of a CA the
- * bundle holds, unless a finished rotation left it on a CA no longer
- * there; else issued again. 1 when it changed, 0 when kept, -1 on error. */
-static int apiCertRefresh(char *err, size_t errlen) {
+/* Does the API need another certificate: none loaded, less than a third of
+ * its validity left, or of a CA the bundle no longer holds? */
+static int apiCertStale(void) {
+    cdCertInfo asActive = apiCert;
+    asActive.gen = cdCaActive(); /* cdCaDue's time rule alone */
+    return !tlsCert || !apiCert.gen || (apiCert.gen != cdCaActive() && apiCert.gen != cdCaOld()) ||
+           cdCaDue(&asActive, (long long)time(NULL));
+}
+
+/* Loads (first start: a certificate on disk of either CA with time left
+ * will do) or issues the API's certificate into tlsCert/tlsKey; the
+ * previous PEM is handed back through prevCert and prevKey. */
+static int apiCertLoad(char **prevCert, char **prevKey, char *err, size_t errlen) {
     char cert[4200], key[4200];
     snprintf(cert, sizeof(cert), "%s/api.crt", cd.dataDir);
     snprintf(key, sizeof(key), "%s/api.key", cd.dataDir);
-    cdCertInfo asActive = apiCert;
-    asActive.gen = cdCaActive(); /* cdCaDue's time rule alone */
-    if (tlsCert && apiCert.gen && (apiCert.gen == cdCaActive() || apiCert.gen == cdCaOld()) &&
-        !cdCaDue(&asActive, (long long)time(NULL)))
-        return 0;
-    if (!tlsCert && cdCaCheck(cert, key, &apiCert) == 0) {
-        /* first load: a certificate of either CA with time left will do */
-    } else if (cdCaIssue(cert, key, listenHost, cd.certSeconds, &apiCert, err, errlen)) {
+    if ((tlsCert || cdCaCheck(cert, key, &apiCert)) &&
+        cdCaIssue(cert, key, listenHost, cd.certSeconds, &apiCert, err, errlen))
         return -1;
-    }
     char *c = readFile(cert), *k = readFile(key);
     if (!c || !k) {
         memFree(c);
@@ -194,13 +206,11 @@ static int apiCertRefresh(char *err, size_t errlen) {
         snprintf(err, errlen, "can't read %s", cert);
         return -1;
     }
-    memFree(oldCert);
-    memFree(oldKey);
-    oldCert = tlsCert;
-    oldKey = tlsKey;
+    *prevCert = tlsCert;
+    *prevKey = tlsKey;
     tlsCert = c;
     tlsKey = k;
-    return 1;
+    return 0;
 }
 
 static struct MHD_Daemon *startDaemon(MHD_socket fd) {
@@ -219,6 +229,33 @@ static struct MHD_Daemon *startDaemon(MHD_socket fd) {
                             MHD_OPTION_END);
 }
 
+/* With cd.lock held, on the main thread or an HTTP handler (MHD allows
+ * quiescing and starting daemons from a handler; stopping one is left to
+ * the main thread). Replaces the API's certificate when it is stale. */
+static void apiCertRefreshLocked(void) {
+    if (!cd.https || !daemonHandle || !apiCertStale()) return;
+    int slot = 0;
+    while (slot < MAX_RETIRED && retired[slot].d) slot++;
+    if (slot == MAX_RETIRED) return; /* the next tick, once one is stopped */
+    char err[512], *prevCert, *prevKey;
+    if (apiCertLoad(&prevCert, &prevKey, err, sizeof(err))) {
+        logWarning("HTTPS certificate: %s", err);
+        return;
+    }
+    MHD_socket fd = MHD_quiesce_daemon(daemonHandle);
+    struct MHD_Daemon *next = fd == MHD_INVALID_SOCKET ? NULL : startDaemon(fd);
+    if (!next) {
+        /* MHD has no resume: a quiesced daemon accepts nothing more. */
+        logWarning("HTTPS certificate: can't start the API with the new certificate");
+        memFree(prevCert);
+        memFree(prevKey);
+        return;
+    }
+    retired[slot] = (apiDaemon){.d = daemonHandle, .cert = prevCert, .key = prevKey, .since = (long long)time(NULL)};
+    daemonHandle = next;
+    logNotice("HTTPS certificate of CA %lld loaded", apiCert.gen);
+}
+
 int cdApiStart(const char *host, int port, char *err, size_t errlen) {
     listenAddr = (struct sockaddr_in){.sin_family = AF_INET, .sin_port = htons((unsigned short)port)};
     if (inet_pton(AF_INET, host, &listenAddr.sin_addr) != 1) {
@@ -231,10 +268,11 @@ int cdApiStart(const char *host, int port, char *err, size_t errlen) {
             snprintf(err, errlen, "--https: this libmicrohttpd was built without TLS");
             return -1;
         }
+        char *prevCert, *prevKey;
         pthread_mutex_lock(&cd.lock);
-        int r = apiCertRefresh(err, errlen);
+        int r = apiCertLoad(&prevCert, &prevKey, err, errlen);
         pthread_mutex_unlock(&cd.lock);
-        if (r < 0) return -1;
+        if (r) return -1;
     }
     daemonHandle = startDaemon(MHD_INVALID_SOCKET);
     if (!daemonHandle) {
@@ -244,39 +282,37 @@ int cdApiStart(const char *host, int port, char *err, size_t errlen) {
     return 0;
 }
 
+static void stopRetired(apiDaemon *a) {
+    MHD_stop_daemon(a->d);
+    memFree(a->cert);
+    memFree(a->key);
+    memset(a, 0, sizeof(*a));
+}
+
 void cdApiTick(void) {
     if (!cd.https || !daemonHandle) return;
+    apiDaemon done[MAX_RETIRED];
+    int ndone = 0;
     long long now = (long long)time(NULL);
-    if (retiring && now - retiringSince > CONN_TIMEOUT_S + 5) {
-        MHD_stop_daemon(retiring);
-        retiring = NULL;
-    }
-    if (retiring) return; /* one change at a time: the old daemon's PEM is still in use */
-    char err[512];
     pthread_mutex_lock(&cd.lock);
-    int r = apiCertRefresh(err, sizeof(err));
+    for (int i = 0; i < MAX_RETIRED; i++)
+        if (retired[i].d && now - retired[i].since > CONN_TIMEOUT_S + 5) {
+            done[ndone++] = retired[i];
+            memset(&retired[i], 0, sizeof(retired[i]));
+        }
+    apiCertRefreshLocked();
     pthread_mutex_unlock(&cd.lock);
-    if (r < 0) logWarning("HTTPS certificate: %s", err);
-    if (r <= 0) return;
-    MHD_socket fd = MHD_quiesce_daemon(daemonHandle);
-    struct MHD_Daemon *next = fd == MHD_INVALID_SOCKET ? NULL : startDaemon(fd);
-    if (!next) {
-        logWarning("HTTPS certificate: can't start the API with the new certificate; keeping the old one");
-        return; /* NB: a quiesced daemon accepts nothing; MHD has no resume */
-    }
-    retiring = daemonHandle;
-    retiringSince = now;
-    daemonHandle = next;
-    logNotice("HTTPS certificate of CA %lld loaded (valid until %lld)", apiCert.gen, apiCert.notAfter);
+    /* Outside the lock: stopping waits for the daemon's thread, which may
+     * be waiting for cd.lock in a handler. */
+    for (int i = 0; i < ndone; i++) stopRetired(&done[i]);
 }
 
 void cdApiStop(void) {
-    if (retiring) MHD_stop_daemon(retiring);
+    for (int i = 0; i < MAX_RETIRED; i++)
+        if (retired[i].d) stopRetired(&retired[i]);
     if (daemonHandle) MHD_stop_daemon(daemonHandle);
-    daemonHandle = retiring = NULL;
+    daemonHandle = NULL;
     memFree(tlsCert);
     memFree(tlsKey);
-    memFree(oldCert);
-    memFree(oldKey);
-    tlsCert = tlsKey = oldCert = oldKey = NULL;
+    tlsCert = tlsKey = NULL;
 }

@@ -98,8 +98,8 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--cert-seconds") && more) {
             const char *v = argv[++i];
             long long secs = 0;
-            if (!string2ll(v, strlen(v), &secs) || secs < 30 || secs > 100LL * 365 * 86400) {
-                fprintf(stderr, "cachetd: --cert-seconds wants 30 to 3153600000, got %s\n", v);
+            if (!string2ll(v, strlen(v), &secs) || secs < 10 || secs > 100LL * 365 * 86400) {
+                fprintf(stderr, "cachetd: --cert-seconds wants 10 to 3153600000, got %s\n", v);
                 return 1;
             }
             cd.certSeconds = secs;

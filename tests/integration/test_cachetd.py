@@ -164,18 +164,24 @@ class Worker(threading.Thread):
         self.errors = []
         self.halt = threading.Event()
 
+    def step(self, r, i):
+        """One write and read through r, counted; the client to go on with
+        (a new one after a failure)."""
+        try:
+            r.set(f"{self.prefix}:{i}", i)
+            assert r.get(f"{self.prefix}:{i}") == str(i).encode()
+            self.ok += 1
+            return r
+        except Exception as e:  # noqa: BLE001 - every failure counts
+            self.failed += 1
+            self.errors.append(repr(e))
+            return self.make_client()
+
     def run(self):
         r = self.make_client()
         i = 0
         while not self.halt.is_set():
-            try:
-                r.set(f"{self.prefix}:{i}", i)
-                assert r.get(f"{self.prefix}:{i}") == str(i).encode()
-                self.ok += 1
-            except Exception as e:  # noqa: BLE001 - every failure counts
-                self.failed += 1
-                self.errors.append(repr(e))
-                r = self.make_client()
+            r = self.step(r, i)
             i += 1
             time.sleep(0.002)
 
