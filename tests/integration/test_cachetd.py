@@ -437,7 +437,7 @@ def test_signatures_and_protocol_errors(cachetd):
     assert status == 413
     assert relaxed.client().describe_replication_groups()["ReplicationGroups"] == []
     mode = os.stat(os.path.join(c.dir, "credentials")).st_mode & 0o777
-    assert mode == 0o600 and os.stat(os.path.join(c.dir, "ca.key")).st_mode & 0o777 == 0o600
+    assert mode == 0o600 and os.stat(os.path.join(c.dir, "ca-1.key")).st_mode & 0o777 == 0o600
 
 
 def test_sigkill_restart_adopts_nodes(cachetd):

@@ -337,3 +337,22 @@ def test_bad_cert_seconds_refused(tmp_path, value):
                        timeout=10)
     assert p.returncode == 1 and f"--cert-seconds wants 10 to 3153600000, got {value}" in p.stderr
     assert not os.path.exists(tmp_path / "d")
+
+
+def test_data_directory_of_an_older_cachetd_is_taken_over(cachetd, tmp_path):
+    """ca.key/ca.pem of a cachetd before rotation become generation 1: the
+    bundle clients hold keeps working and the next rotation starts from it."""
+    d = tmp_path / "d0" / "cachetd-data"
+    d.mkdir(mode=0o700)
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-keyout", str(d / "ca.key"), "-out", str(d / "ca.pem"), "-days", "30", "-subj", "/CN=old CA",
+                    "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign"],
+                   check=True, capture_output=True)
+    legacy = (d / "ca.pem").read_bytes()
+    c = cachetd()
+    assert bundle(c) == PEM_RE.findall(legacy)
+    assert not os.path.exists(d / "ca.key") and os.stat(d / "ca-1.key").st_mode & 0o777 == 0o600
+    g, port = tls_group(c, "leg", n=1)
+    peer_cert_der(port, write(tmp_path / "legacy.pem", PEM_RE.findall(legacy)))
+    assert ca_call(c, "RotateCertificateAuthority")[0] == 200
+    assert bundle(c)[0] == PEM_RE.findall(legacy)[0]
