@@ -15,7 +15,6 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -25,6 +24,7 @@
 #include "mem.h"
 #include "query.h"
 #include "store.h"
+#include "util.h"
 
 #define CA_DAYS 3650
 /* Certificates start this long before their issue (clock steps); the
@@ -180,12 +180,17 @@ int cdCaInit(const char *dir, char *err, size_t errlen) {
     snprintf(caDir, sizeof(caDir), "%s", dir);
     cdParams st = {0};
     long long act = 0, prev = 0;
-    if (cdStoreGet(cd.store, "ca", "state", &st) == 1) {
+    int have = cdStoreGet(cd.store, "ca", "state", &st);
+    if (have == 1) {
         const char *a = cdParamsGet(&st, "active"), *o = cdParamsGet(&st, "old");
-        act = a ? atoll(a) : 0;
-        prev = o ? atoll(o) : 0;
+        if (!a || !string2ll(a, strlen(a), &act)) act = 0; /* damaged: refused below */
+        if (!o || !string2ll(o, strlen(o), &prev)) prev = 0;
     }
     cdParamsFree(&st);
+    if (have < 0 || (have == 1 && act <= 0)) { /* never a new CA over one the store names */
+        snprintf(err, errlen, "can't read the CA state from the store");
+        return -1;
+    }
     char kp[4200], cp[4200];
     if (act > 0) {
         genPath(kp, sizeof(kp), act, "key");

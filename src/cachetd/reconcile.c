@@ -5,8 +5,8 @@
  * restart), drives the TLS migration of nodes and replication links
  * (migrateGroup: its states and invariants at its head), hands nodes the
  * CA bundle and new certificates (caPass: CA rotation and renewal), stops
- * and removes
- * a deleting group, and prunes old events. Owns the node processes.
+ * and removes a deleting group, and prunes old events. Owns the node
+ * processes.
  * Must never hold cd.lock across node I/O, nor keep a store transaction
  * open across it. */
 #include <ftw.h>
