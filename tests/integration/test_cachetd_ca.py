@@ -356,3 +356,31 @@ def test_data_directory_of_an_older_cachetd_is_taken_over(cachetd, tmp_path):
     peer_cert_der(port, write(tmp_path / "legacy.pem", PEM_RE.findall(legacy)))
     assert ca_call(c, "RotateCertificateAuthority")[0] == 200
     assert bundle(c)[0] == PEM_RE.findall(legacy)[0]
+
+
+def test_plaintext_group_does_not_hold_a_rotation_and_later_gets_the_new_ca(cachetd, tmp_path):
+    """Nodes without TLS in use are not waited for; a group moved back to
+    TLS after a rotation gets certificates of the new CA, not the ones of
+    the old CA still on its disk from an earlier TLS period."""
+    c = cachetd()
+    ec = c.client()
+    ec.create_replication_group(ReplicationGroupId="pln", ReplicationGroupDescription="p", NumCacheClusters=2)
+    g = wait_available(ec, "pln")
+    for enabled, mode in ((True, "preferred"), (False, None)):
+        ec.modify_replication_group(ReplicationGroupId="pln", TransitEncryptionEnabled=enabled, ApplyImmediately=True,
+                                    **({"TransitEncryptionMode": mode} if mode else {}))
+        wait_available(ec, "pln")
+    assert os.path.exists(os.path.join(c.dir, "nodes", "pln-001", "node.crt"))
+    tls_group(c, "sec", n=1)
+    assert ca_call(c, "RotateCertificateAuthority")[0] == 200
+    wait_until(lambda: settled(c), what="rotation applied to the TLS group")
+    assert ca_call(c, "CompleteCertificateAuthorityRotation")[0] == 200
+    wait_until(lambda: ca_state(c)["Status"] == "stable", what="finish applied")
+    new_only = write(tmp_path / "new.pem", bundle(c))
+    ec.modify_replication_group(ReplicationGroupId="pln", TransitEncryptionEnabled=True,
+                                TransitEncryptionMode="preferred", ApplyImmediately=True)
+    wait_available(ec, "pln")
+    for m in g["NodeGroups"][0]["NodeGroupMembers"]:
+        peer_cert_der(m["ReadEndpoint"]["Port"], new_only)
+    assert replica_links(ec, "pln", new_only) == {"pln-002": "up"}
+    assert settled(c)["Status"] == "stable"
