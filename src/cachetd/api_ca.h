@@ -1,7 +1,8 @@
 /* api_ca.h - the actions on cachetd's certificate authority, beside the
  * ElastiCache ones on the same API (SigV4-signed Query requests):
  * RotateCertificateAuthority, CompleteCertificateAuthorityRotation,
- * DescribeCertificateAuthority (docs/control-plane.md, "CA rotation").
+ * DescribeCertificateAuthority (docs/control-plane.md, "CA rotation");
+ * `cachetd rotate-ca` (cli.h) is their command-line client.
  *
  * Must never be used without cd.lock held; never talks to a node (the
  * reconciler's CA pass does the node work). */

@@ -19,6 +19,7 @@
 #include "api.h"
 #include "ca.h"
 #include "cachetd.h"
+#include "cli.h"
 #include "el.h"
 #include "group.h"
 #include "log.h"
@@ -33,7 +34,8 @@ static elLoop *loop;
 #define DEFAULT_LISTEN "127.0.0.1:9736"
 
 static void usage(FILE *f) {
-    fprintf(f, "Usage: cachetd [--data-dir DIR] [--listen IP:PORT] [--server-bin PATH] [--region REGION]\n"
+    fprintf(f, "Usage: cachetd rotate-ca [--finish | --status] [--data-dir DIR]   (the running daemon's CA)\n"
+               "       cachetd [--data-dir DIR] [--listen IP:PORT] [--server-bin PATH] [--region REGION]\n"
                "               [--https] [--cert-seconds N] [--insecure-any-signature]\n"
                "  --data-dir DIR      state, CA, credentials and nodes (default " DEFAULT_DATA_DIR ")\n"
                "  --listen IP:PORT    the ElastiCache API (default " DEFAULT_LISTEN ")\n"
@@ -87,6 +89,7 @@ int main(int argc, char **argv) {
     snprintf(cd.region, sizeof(cd.region), "us-east-1");
     snprintf(cd.account, sizeof(cd.account), "000000000000");
     cd.certSeconds = 365LL * 86400;
+    if (argc > 1 && !strcmp(argv[1], "rotate-ca")) return cdCliRotateCa(argc - 1, argv + 1);
     for (int i = 1; i < argc; i++) {
         int more = i + 1 < argc;
         if (!strcmp(argv[i], "--data-dir") && more) dataDir = argv[++i];
@@ -168,6 +171,9 @@ int main(int argc, char **argv) {
         fprintf(stderr, "cachetd: %s\n", err);
         return 1;
     }
+    char url[128];
+    snprintf(url, sizeof(url), "http%s://%s:%lld", cd.https ? "s" : "", host, port);
+    if (cdCliWriteEndpoint(cd.dataDir, url)) logWarning("can't write %s/endpoint: %s", cd.dataDir, strerror(errno));
     signal(SIGTERM, onSignal);
     signal(SIGINT, onSignal);
     logNotice("cachetd ready on http%s://%s:%lld (data %s, server %s%s)", cd.https ? "s" : "", host, port, cd.dataDir, cd.serverBin,

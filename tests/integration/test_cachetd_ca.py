@@ -384,3 +384,38 @@ def test_plaintext_group_does_not_hold_a_rotation_and_later_gets_the_new_ca(cach
         peer_cert_der(m["ReadEndpoint"]["Port"], new_only)
     assert replica_links(ec, "pln", new_only) == {"pln-002": "up"}
     assert settled(c)["Status"] == "stable"
+
+
+def rotate_ca(c, *args):
+    """`cachetd rotate-ca ARGS --data-dir DIR`: (exit code, {field: value}, stderr)."""
+    p = subprocess.run([CACHETD_BIN, "rotate-ca", *args, "--data-dir", c.dir], capture_output=True, text=True,
+                       timeout=30)
+    return p.returncode, dict(line.split(" ", 1) for line in p.stdout.splitlines()), p.stderr
+
+
+@pytest.mark.parametrize("https", [False, True])
+def test_rotate_ca_command(cachetd, tmp_path, https):
+    c = cachetd(["--https"] if https else [])
+    assert open(os.path.join(c.dir, "endpoint")).read() == c.url + "\n"
+    _, port = tls_group(c, "cli", n=1)
+    rc, out, err = rotate_ca(c, "--finish")
+    assert (rc, out, err) == (1, {}, "cachetd: InvalidCertificateAuthorityState: No CA rotation is in progress.\n")
+    rc, out, _ = rotate_ca(c)
+    assert rc == 0 and (out["Status"], out["ActiveCertificateAuthority"], out["OldCertificateAuthority"]) == \
+        ("rotating", "2", "1")
+    before = bundle(c)
+    rc, _, err = rotate_ca(c)
+    assert rc == 1 and "A CA rotation is already in progress (CA 1 to 2); complete it first." in err
+    assert bundle(c) == before
+    wait_until(lambda: rotate_ca(c, "--status")[1]["NodesPendingCertificate"] == "0", what="nodes re-issued")
+    rc, out, _ = rotate_ca(c, "--finish")
+    assert rc == 0 and out["ActiveCertificateAuthority"] == "2" and "OldCertificateAuthority" not in out
+    wait_until(lambda: rotate_ca(c, "--status")[1]["Status"] == "stable", what="finish applied")
+    peer_cert_der(port, write(tmp_path / "new.pem", bundle(c)))
+    rc, _, err = rotate_ca(c, "--bogus")
+    assert rc == 2 and "unknown or incomplete option --bogus" in err
+    c.kill()
+    rc, _, err = rotate_ca(c, "--status")
+    assert rc == 1 and "is cachetd running?" in err
+    c.start()  # the fixture wants a clean exit on SIGTERM
+    assert rotate_ca(c, "--status")[1]["Status"] == "stable"
