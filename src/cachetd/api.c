@@ -247,8 +247,10 @@ static void apiCertRefreshLocked(void) {
     if (!next) {
         /* MHD has no resume: a quiesced daemon accepts nothing more. */
         logWarning("HTTPS certificate: can't start the API with the new certificate");
-        memFree(prevCert);
-        memFree(prevKey);
+        memFree(tlsCert); /* the old daemon's PEM stays its own */
+        memFree(tlsKey);
+        tlsCert = prevCert;
+        tlsKey = prevKey;
         return;
     }
     retired[slot] = (apiDaemon){.d = daemonHandle, .cert = prevCert, .key = prevKey, .since = (long long)time(NULL)};
