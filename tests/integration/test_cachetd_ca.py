@@ -214,8 +214,23 @@ def test_refused_requests_change_nothing(cachetd, tmp_path):
     assert sorted(f for f in os.listdir(c.dir) if f.startswith("ca-")) == ["ca-1.crt", "ca-1.key", "ca-2.crt",
                                                                            "ca-2.key"]
     wait_until(lambda: settled(c), what="rotation applied")
-    # a node that is down cannot take the bundle: finishing is refused until it can
+    # a node that does not answer cannot take the bundle: the next rotation
+    # cannot finish while it has not, nor can a finish start another
     nid, pid = next(iter(node_pids(c.dir).items()))
+    assert ca_call(c, "CompleteCertificateAuthorityRotation")[0] == 200
+    wait_until(lambda: ca_state(c)["Status"] == "stable", what="finish applied")
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        assert ca_call(c, "RotateCertificateAuthority")[0] == 200
+        during = bundle(c)
+        status, r = ca_call(c, "CompleteCertificateAuthorityRotation")
+        assert (status, r["Code"]) == (400, "InvalidCertificateAuthorityState")
+        assert r["Message"] == ("The CA rotation is not done yet: 1 node(s) lack the new bundle, 1 node(s) a "
+                                "certificate of CA 3.")
+        assert bundle(c) == during and ca_state(c)["Status"] == "rotating"
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    wait_until(lambda: settled(c), timeout=20, what="the node took the rotation")
     os.kill(pid, signal.SIGSTOP)
     try:
         assert ca_call(c, "CompleteCertificateAuthorityRotation")[0] == 200
