@@ -33,7 +33,7 @@ static void countPending(int *trust, int *cert) {
             int num = loadNodes(ids[i], &s, &v);
             for (int j = 0; j < num; j++) {
                 const cdParams *r = &v[j].rec;
-                if (!v[j].have || (!strcmp(recStr(r, "tls"), "none") && strcmp(recStr(r, "link"), "tls"))) continue;
+                if (!v[j].have || !nodeUsesTls(r)) continue;
                 *trust += strcmp(recStr(r, "trust"), want) != 0;
                 *cert += recInt(r, "certca") != cdCaActive();
             }

@@ -47,6 +47,8 @@ long long recInt(const cdParams *r, const char *k) {
     return string2ll(v, strlen(v), &n) ? n : 0;
 }
 
+int nodeUsesTls(const cdParams *n) { return strcmp(recStr(n, "tls"), "none") || !strcmp(recStr(n, "link"), "tls"); }
+
 void recSetInt(cdParams *r, const char *k, long long v) {
     char b[32];
     snprintf(b, sizeof(b), "%lld", v);

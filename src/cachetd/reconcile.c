@@ -39,11 +39,6 @@ static int rmOne(const char *path, const struct stat *sb, int flag, struct FTW *
     return remove(path);
 }
 
-/* Does the node hold TLS files: a client-facing mode other than none, or
- * a replica's link over TLS (its certificate is the link's client side,
- * its bundle verifies the primary)? */
-static int usesTls(const cdParams *n) { return strcmp(recStr(n, "tls"), "none") || !strcmp(recStr(n, "link"), "tls"); }
-
 /* The node's certificate as recorded ("certca" its CA generation, "certat"
  * issued, "certna" notAfter) and the bundle it was given ("trust"). */
 static void recCert(const cdParams *n, cdCertInfo *ci) {
@@ -311,7 +306,7 @@ static int caPass(groupNode *v, int num) {
     int pending = 0;
     for (int i = 0; i < num; i++) {
         groupNode *n = &v[i];
-        if (!n->have || !usesTls(&n->rec) || !strcmp(recStr(&n->rec, "trust"), trust)) continue;
+        if (!n->have || !nodeUsesTls(&n->rec) || !strcmp(recStr(&n->rec, "trust"), trust)) continue;
         if (loadTrust(n) == 0) {
             snprintf(msg, sizeof(msg), "Cache node %s trusts CA bundle %s", n->id, recStr(&n->rec, "trust"));
             saveNode(n, msg);
@@ -324,7 +319,7 @@ static int caPass(groupNode *v, int num) {
         groupNode *n = &v[i];
         cdCertInfo ci;
         recCert(&n->rec, &ci);
-        if (!n->have || !usesTls(&n->rec) || !cdCaDue(&ci, now)) continue;
+        if (!n->have || !nodeUsesTls(&n->rec) || !cdCaDue(&ci, now)) continue;
         if (loadCert(n, 1) == 0) {
             recCert(&n->rec, &ci);
             snprintf(msg, sizeof(msg), "Cache node %s has a new certificate of CA %lld", n->id, ci.gen);
