@@ -5,12 +5,15 @@
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "ca.h"
 #include "cachetd.h"
 #include "group.h"
+#include "log.h"
 #include "mem.h"
 #include "query.h"
 #include "sigv4.h"
@@ -19,6 +22,7 @@
 #define CD_MAX_BODY (1024 * 1024)
 
 static struct MHD_Daemon *daemonHandle;
+static void apiCertRefreshLocked(void);
 
 typedef struct request {
     textBuf body;
@@ -116,6 +120,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         cdReply out = {0};
         pthread_mutex_lock(&cd.lock);
         cdDispatch(&params, rid, &out);
+        apiCertRefreshLocked(); /* a finished rotation: the API leaves the old CA with it */
         pthread_mutex_unlock(&cd.lock);
         status = out.status;
         xml = out.body;
@@ -139,16 +144,139 @@ static void completed(void *cls, struct MHD_Connection *c, void **state, enum MH
     *state = NULL;
 }
 
+/* HTTPS (--https): MHD's own TLS (GnuTLS inside Debian's libmicrohttpd)
+ * with a certificate of cachetd's CA in DIR/api.crt, api.key. A new
+ * certificate (renewal, or the CA a finished rotation left) means a new
+ * daemon on the same listening socket: the old one is quiesced (accepts
+ * nothing more) and stopped only after its connections' idle timeout, so
+ * no request in flight is cut. During a rotation the API keeps its
+ * certificate of the old CA, which both bundles clients may hold accept;
+ * the finish switches it in the same request that drops the old CA from
+ * ca.pem. The daemons and their PEM are changed under cd.lock only. */
+#define CONN_TIMEOUT_S 60
+#define MAX_RETIRED 8
+
+typedef struct apiDaemon {
+    struct MHD_Daemon *d;
+    char *cert, *key; /* PEM, alive as long as the daemon */
+    long long since;  /* retired at (Unix seconds) */
+} apiDaemon;
+
+static struct sockaddr_in listenAddr;
+static char listenHost[64];
+static apiDaemon retired[MAX_RETIRED];
+static char *tlsCert, *tlsKey; /* the current daemon's */
+static cdCertInfo apiCert;
+
+static char *readFile(const char *path) {
+    FILE *f = fopen(path, "r");
+    if (!f) return NULL;
+    textBuf b = {0};
+    textAppend(&b, "%s", "");
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof(buf), f)) > 0) textAppend(&b, "%.*s", (int)n, buf);
+    fclose(f);
+    return b.p;
+}
+
+/* Does the API need another certificate: none loaded, less than a third of
+ * its validity left, or of a CA the bundle no longer holds? */
+static int apiCertStale(void) {
+    cdCertInfo asActive = apiCert;
+    asActive.gen = cdCaActive(); /* cdCaDue's time rule alone */
+    return !tlsCert || !apiCert.gen || (apiCert.gen != cdCaActive() && apiCert.gen != cdCaOld()) ||
+           cdCaDue(&asActive, (long long)time(NULL));
+}
+
+/* Loads (first start: a certificate on disk of either CA with time left
+ * will do) or issues the API's certificate into tlsCert/tlsKey; the
+ * previous PEM is handed back through prevCert and prevKey. */
+static int apiCertLoad(char **prevCert, char **prevKey, char *err, size_t errlen) {
+    char cert[4200], key[4200];
+    snprintf(cert, sizeof(cert), "%s/api.crt", cd.dataDir);
+    snprintf(key, sizeof(key), "%s/api.key", cd.dataDir);
+    if ((tlsCert || cdCaCheck(cert, key, &apiCert)) &&
+        cdCaIssue(cert, key, listenHost, cd.certSeconds, &apiCert, err, errlen))
+        return -1;
+    char *c = readFile(cert), *k = readFile(key);
+    if (!c || !k) {
+        memFree(c);
+        memFree(k);
+        snprintf(err, errlen, "can't read %s", cert);
+        return -1;
+    }
+    *prevCert = tlsCert;
+    *prevKey = tlsKey;
+    tlsCert = c;
+    tlsKey = k;
+    return 0;
+}
+
+static struct MHD_Daemon *startDaemon(MHD_socket fd) {
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+    if (cd.https) flags |= MHD_USE_TLS;
+    const char *cert = cd.https ? tlsCert : NULL, *key = cd.https ? tlsKey : NULL;
+    uint16_t port = ntohs(listenAddr.sin_port);
+    if (fd == MHD_INVALID_SOCKET)
+        return MHD_start_daemon(flags, port, NULL, NULL, handle, NULL, MHD_OPTION_SOCK_ADDR, &listenAddr,
+                                MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
+                                (unsigned)CONN_TIMEOUT_S, MHD_OPTION_HTTPS_MEM_CERT, cert, MHD_OPTION_HTTPS_MEM_KEY,
+                                key, MHD_OPTION_END);
+    return MHD_start_daemon(flags, port, NULL, NULL, handle, NULL, MHD_OPTION_LISTEN_SOCKET, fd,
+                            MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
+                            (unsigned)CONN_TIMEOUT_S, MHD_OPTION_HTTPS_MEM_CERT, cert, MHD_OPTION_HTTPS_MEM_KEY, key,
+                            MHD_OPTION_END);
+}
+
+/* With cd.lock held, on the main thread or an HTTP handler (MHD allows
+ * quiescing and starting daemons from a handler; stopping one is left to
+ * the main thread). Replaces the API's certificate when it is stale. */
+static void apiCertRefreshLocked(void) {
+    if (!cd.https || !daemonHandle || !apiCertStale()) return;
+    int slot = 0;
+    while (slot < MAX_RETIRED && retired[slot].d) slot++;
+    if (slot == MAX_RETIRED) return; /* the next tick, once one is stopped */
+    char err[512], *prevCert, *prevKey;
+    if (apiCertLoad(&prevCert, &prevKey, err, sizeof(err))) {
+        logWarning("HTTPS certificate: %s", err);
+        return;
+    }
+    MHD_socket fd = MHD_quiesce_daemon(daemonHandle);
+    struct MHD_Daemon *next = fd == MHD_INVALID_SOCKET ? NULL : startDaemon(fd);
+    if (!next) {
+        /* MHD has no resume: a quiesced daemon accepts nothing more. */
+        logWarning("HTTPS certificate: can't start the API with the new certificate");
+        memFree(tlsCert); /* the old daemon's PEM stays its own */
+        memFree(tlsKey);
+        tlsCert = prevCert;
+        tlsKey = prevKey;
+        return;
+    }
+    retired[slot] = (apiDaemon){.d = daemonHandle, .cert = prevCert, .key = prevKey, .since = (long long)time(NULL)};
+    daemonHandle = next;
+    logNotice("HTTPS certificate of CA %lld loaded", apiCert.gen);
+}
+
 int cdApiStart(const char *host, int port, char *err, size_t errlen) {
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((unsigned short)port)};
-    if (inet_pton(AF_INET, host, &a.sin_addr) != 1) {
+    listenAddr = (struct sockaddr_in){.sin_family = AF_INET, .sin_port = htons((unsigned short)port)};
+    if (inet_pton(AF_INET, host, &listenAddr.sin_addr) != 1) {
         snprintf(err, errlen, "--listen: %s is not an IPv4 address", host);
         return -1;
     }
-    daemonHandle = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG,
-                                    (uint16_t)port, NULL, NULL, handle, NULL, MHD_OPTION_SOCK_ADDR, &a,
-                                    MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
-                                    (unsigned)60, MHD_OPTION_END);
+    snprintf(listenHost, sizeof(listenHost), "%s", host);
+    if (cd.https) {
+        if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+            snprintf(err, errlen, "--https: this libmicrohttpd was built without TLS");
+            return -1;
+        }
+        char *prevCert, *prevKey;
+        pthread_mutex_lock(&cd.lock);
+        int r = apiCertLoad(&prevCert, &prevKey, err, errlen);
+        pthread_mutex_unlock(&cd.lock);
+        if (r) return -1;
+    }
+    daemonHandle = startDaemon(MHD_INVALID_SOCKET);
     if (!daemonHandle) {
         snprintf(err, errlen, "can't listen on %s:%d", host, port);
         return -1;
@@ -156,7 +284,37 @@ int cdApiStart(const char *host, int port, char *err, size_t errlen) {
     return 0;
 }
 
+static void stopRetired(apiDaemon *a) {
+    MHD_stop_daemon(a->d);
+    memFree(a->cert);
+    memFree(a->key);
+    memset(a, 0, sizeof(*a));
+}
+
+void cdApiTick(void) {
+    if (!cd.https || !daemonHandle) return;
+    apiDaemon done[MAX_RETIRED];
+    int ndone = 0;
+    long long now = (long long)time(NULL);
+    pthread_mutex_lock(&cd.lock);
+    for (int i = 0; i < MAX_RETIRED; i++)
+        if (retired[i].d && now - retired[i].since > CONN_TIMEOUT_S + 5) {
+            done[ndone++] = retired[i];
+            memset(&retired[i], 0, sizeof(retired[i]));
+        }
+    apiCertRefreshLocked();
+    pthread_mutex_unlock(&cd.lock);
+    /* Outside the lock: stopping waits for the daemon's thread, which may
+     * be waiting for cd.lock in a handler. */
+    for (int i = 0; i < ndone; i++) stopRetired(&done[i]);
+}
+
 void cdApiStop(void) {
+    for (int i = 0; i < MAX_RETIRED; i++)
+        if (retired[i].d) stopRetired(&retired[i]);
     if (daemonHandle) MHD_stop_daemon(daemonHandle);
     daemonHandle = NULL;
+    memFree(tlsCert);
+    memFree(tlsKey);
+    tlsCert = tlsKey = NULL;
 }

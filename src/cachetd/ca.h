@@ -1,18 +1,58 @@
-/* ca.h - cachetd's certificate authority: an ECDSA P-256 CA in the data
- * directory (ca.key 0600, ca.pem: the bundle clients trust, served at
- * GET /ca.pem) and node certificates signed by it.
+/* ca.h - cachetd's certificate authority: ECDSA P-256 CAs in the data
+ * directory (ca-G.key 0600 and ca-G.crt for generation G), the bundle
+ * clients and nodes trust (ca.pem, served at GET /ca.pem), its rotation with
+ * an overlap window, and the certificates it issues (nodes, the HTTPS API).
+ *
+ * Rotation state (the store's "ca" record "state": active = the generation
+ * that signs, old = the generation still trusted, 0 when none):
+ *   stable    old == 0   bundle = [active]
+ *   rotating  old != 0   bundle = [old, active]; new certificates come
+ *                        from active, certificates of old stay valid
+ * Transitions, each one store transaction, the bundle file rewritten after:
+ *   cdCaRotateStart   stable -> rotating  (a new CA generated first)
+ *   cdCaRotateFinish  rotating -> stable  (the old CA forgotten)
+ * The bundle file is derived from the record at every start, so a crash
+ * between the commit and the write only delays it.
+ *
  * Must never write a private key with a mode other than 0600, nor return
- * key material to an API caller. */
+ * key material to an API caller. Callers hold cd.lock. */
 #ifndef CACHETD_CA_H
 #define CACHETD_CA_H
 #include <stddef.h>
 
-/* Loads DIR/ca.key and DIR/ca.pem, creating them on first start. */
+/* What a certificate is: the CA generation that signed it, when it was
+ * issued and when it expires (Unix seconds). */
+typedef struct cdCertInfo {
+    long long gen, issued, notAfter;
+} cdCertInfo;
+
+/* Loads the CA state from the store and the files, creating generation 1
+ * on first start (or taking over a ca.key/ca.pem of an older cachetd), and
+ * writes the bundle file. */
 int cdCaInit(const char *dir, char *err, size_t errlen);
 void cdCaFree(void);
 /* The CA bundle (PEM) as a new string; caller memFree()s. */
 char *cdCaBundle(void);
-/* Writes certPath/keyPath: a node certificate for "localhost", 127.0.0.1
- * and host (an announced name or IP; may be NULL), valid 1 year. */
-int cdCaIssue(const char *certPath, const char *keyPath, const char *host, char *err, size_t errlen);
+long long cdCaActive(void);
+long long cdCaOld(void); /* 0: no rotation in progress */
+/* An id of the bundle's contents ("1" or "1+2"): a node whose recorded
+ * trust differs must be given the bundle again. */
+void cdCaTrustId(char *out, size_t len);
+/* The active CA's notAfter (Unix seconds). */
+long long cdCaNotAfter(void);
+int cdCaRotateStart(char *err, size_t errlen);
+int cdCaRotateFinish(char *err, size_t errlen);
+/* Writes certPath/keyPath (each replaced by a rename): a certificate of
+ * the active CA for "localhost", 127.0.0.1 and host (an announced name or
+ * IP; may be NULL), valid validSeconds; info filled when not NULL. */
+int cdCaIssue(const char *certPath, const char *keyPath, const char *host, long long validSeconds, cdCertInfo *info,
+              char *err, size_t errlen);
+/* 0 when the pair is readable, matches, is signed by a CA of the bundle
+ * and has more than a third of its validity left; info filled. -1
+ * otherwise. (A node may start with it; cdCaDue still says whether to
+ * replace it.) */
+int cdCaCheck(const char *certPath, const char *keyPath, cdCertInfo *info);
+/* 1 when a certificate should be replaced: not of the active CA, or less
+ * than a third of its validity left. */
+int cdCaDue(const cdCertInfo *info, long long now);
 #endif

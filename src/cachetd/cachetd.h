@@ -15,6 +15,8 @@ typedef struct cdDaemon {
     char caFile[4200]; /* DIR/ca.pem */
     char accessKey[128], secret[128];
     int anySignature;
+    long long certSeconds; /* validity of the certificates cachetd issues (--cert-seconds) */
+    int https;             /* the API over TLS (--https) */
     char region[64], account[16];
     cdStore *store;
     pthread_mutex_t lock;

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "api_ca.h"
 #include "api_meta.h"
 #include "cachetd.h"
 #include "dassert.h"
@@ -45,6 +46,8 @@ long long recInt(const cdParams *r, const char *k) {
     long long n;
     return string2ll(v, strlen(v), &n) ? n : 0;
 }
+
+int nodeUsesTls(const cdParams *n) { return strcmp(recStr(n, "tls"), "none") || !strcmp(recStr(n, "link"), "tls"); }
 
 void recSetInt(cdParams *r, const char *k, long long v) {
     char b[32];
@@ -879,7 +882,7 @@ void cdDispatch(const cdParams *p, const char *rid, cdReply *out) {
     if (!strcmp(action, "ModifyReplicationGroup")) return actModify(p, rid, out);
     if (!strcmp(action, "DescribeCacheClusters")) return actDescribeClusters(p, rid, out);
     if (!strcmp(action, "DescribeEvents")) return actDescribeEvents(p, rid, out);
-    if (cdMetaDispatch(action, p, rid, out)) return;
+    if (cdMetaDispatch(action, p, rid, out) || cdCaDispatch(action, p, rid, out)) return;
     snprintf(msg, sizeof(msg), "Could not find operation %s for version 2015-02-02", action);
     replyError(out, 400, "InvalidAction", msg, rid);
 }

@@ -6,7 +6,9 @@
  * Records (store kinds): "group" (status, mode, target, shards, replicas,
  * cluster, epoch, slots.N, ...), "node" (group, shard, index = member in the
  * shard, port, pid, pass, tls = its mode, link = a replica's transport,
- * cid = its cluster id, epoch = the map it holds, ...), "event".
+ * cid = its cluster id, epoch = the map it holds, trust = the CA bundle it
+ * was given, certca/certat/certna = its certificate's CA generation, issue
+ * time and notAfter, ...), "event".
  * Must never be used without cd.lock held. */
 #ifndef CACHETD_GROUP_INT_H
 #define CACHETD_GROUP_INT_H
@@ -43,6 +45,10 @@ void memberId(char *out, size_t len, const char *group, const groupShape *s, int
 /* Loads every node of the group into *out (memAlloc'd); their count. */
 int loadNodes(const char *gid, const groupShape *s, groupNode **out);
 void freeNodes(groupNode *v, int n);
+/* Does the node (record) use TLS files: a client-facing mode other than
+ * none, or a replica's link over TLS (its certificate is the link's client
+ * side, its CA bundle verifies the primary)? */
+int nodeUsesTls(const cdParams *n);
 /* The index of node i's shard primary. */
 int primaryOf(const groupShape *s, int i);
 /* DIR/nodes/<node id> */

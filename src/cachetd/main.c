@@ -19,6 +19,7 @@
 #include "api.h"
 #include "ca.h"
 #include "cachetd.h"
+#include "cli.h"
 #include "el.h"
 #include "group.h"
 #include "log.h"
@@ -33,12 +34,16 @@ static elLoop *loop;
 #define DEFAULT_LISTEN "127.0.0.1:9736"
 
 static void usage(FILE *f) {
-    fprintf(f, "Usage: cachetd [--data-dir DIR] [--listen IP:PORT] [--server-bin PATH] [--region REGION]\n"
-               "               [--insecure-any-signature]\n"
+    fprintf(f, "Usage: cachetd rotate-ca [--finish | --status] [--data-dir DIR]   (the running daemon's CA)\n"
+               "       cachetd [--data-dir DIR] [--listen IP:PORT] [--server-bin PATH] [--region REGION]\n"
+               "               [--https] [--cert-seconds N] [--insecure-any-signature]\n"
                "  --data-dir DIR      state, CA, credentials and nodes (default " DEFAULT_DATA_DIR ")\n"
                "  --listen IP:PORT    the ElastiCache API (default " DEFAULT_LISTEN ")\n"
                "  --server-bin PATH   cachet-server to run (default: next to cachetd)\n"
                "  --region REGION     the region in ARNs (default us-east-1)\n"
+               "  --https             serve the API over TLS (a certificate of cachetd's CA)\n"
+               "  --cert-seconds N    validity of node and API certificates (default 1 year);\n"
+               "                      renewed once less than a third of it is left\n"
                "  --insecure-any-signature  accept any or no SigV4 signature (tests only)\n");
 }
 
@@ -68,7 +73,9 @@ static long tick(elLoop *el, long long id, void *data) {
     }
     /* 20 ms while a group is being created, migrated or deleted (a step
      * waits for a node or a replication link), 200 ms otherwise. */
-    return cdReconcile() ? 20 : 200;
+    int busy = cdReconcile();
+    cdApiTick();
+    return busy ? 20 : 200;
 }
 
 /* Only a flag: the next tick (within 200 ms) stops the loop. */
@@ -81,6 +88,8 @@ int main(int argc, char **argv) {
     const char *dataDir = DEFAULT_DATA_DIR, *listen = DEFAULT_LISTEN, *bin = NULL;
     snprintf(cd.region, sizeof(cd.region), "us-east-1");
     snprintf(cd.account, sizeof(cd.account), "000000000000");
+    cd.certSeconds = 365LL * 86400;
+    if (argc > 1 && !strcmp(argv[1], "rotate-ca")) return cdCliRotateCa(argc - 1, argv + 1);
     for (int i = 1; i < argc; i++) {
         int more = i + 1 < argc;
         if (!strcmp(argv[i], "--data-dir") && more) dataDir = argv[++i];
@@ -88,6 +97,16 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--server-bin") && more) bin = argv[++i];
         else if (!strcmp(argv[i], "--region") && more) snprintf(cd.region, sizeof(cd.region), "%s", argv[++i]);
         else if (!strcmp(argv[i], "--insecure-any-signature")) cd.anySignature = 1;
+        else if (!strcmp(argv[i], "--https")) cd.https = 1;
+        else if (!strcmp(argv[i], "--cert-seconds") && more) {
+            const char *v = argv[++i];
+            long long secs = 0;
+            if (!string2ll(v, strlen(v), &secs) || secs < 10 || secs > 100LL * 365 * 86400) {
+                fprintf(stderr, "cachetd: --cert-seconds wants 10 to 3153600000, got %s\n", v);
+                return 1;
+            }
+            cd.certSeconds = secs;
+        }
         else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             usage(stdout);
             return 0;
@@ -131,13 +150,12 @@ int main(int argc, char **argv) {
     snprintf(credPath, sizeof(credPath), "%s/credentials", cd.dataDir);
     snprintf(cd.caFile, sizeof(cd.caFile), "%s/ca.pem", cd.dataDir);
     if (cdCredentialsLoad(credPath, cd.accessKey, sizeof(cd.accessKey), cd.secret, sizeof(cd.secret), err,
-                          sizeof(err)) ||
-        cdCaInit(cd.dataDir, err, sizeof(err))) {
+                          sizeof(err))) {
         fprintf(stderr, "cachetd: %s\n", err);
         return 1;
     }
     cd.store = cdStoreOpen(cd.dataDir, err, sizeof(err));
-    if (!cd.store) {
+    if (!cd.store || cdCaInit(cd.dataDir, err, sizeof(err))) { /* the CA's state is in the store */
         fprintf(stderr, "cachetd: %s\n", err);
         return 1;
     }
@@ -153,9 +171,12 @@ int main(int argc, char **argv) {
         fprintf(stderr, "cachetd: %s\n", err);
         return 1;
     }
+    char url[128];
+    snprintf(url, sizeof(url), "http%s://%s:%lld", cd.https ? "s" : "", host, port);
+    if (cdCliWriteEndpoint(cd.dataDir, url)) logWarning("can't write %s/endpoint: %s", cd.dataDir, strerror(errno));
     signal(SIGTERM, onSignal);
     signal(SIGINT, onSignal);
-    logNotice("cachetd ready on http://%s:%lld (data %s, server %s%s)", host, port, cd.dataDir, cd.serverBin,
+    logNotice("cachetd ready on http%s://%s:%lld (data %s, server %s%s)", cd.https ? "s" : "", host, port, cd.dataDir, cd.serverBin,
               cd.anySignature ? ", ANY signature accepted" : "");
     if (pipe2(wakePipe, O_NONBLOCK | O_CLOEXEC) == 0) elAddFile(loop, wakePipe[0], EL_READABLE, onWake, NULL);
     elAddTimer(loop, 200, tick, NULL);

@@ -3,8 +3,10 @@
  * (a shard's primary, then its replicas), pushes a cluster-mode group's slot
  * map, supervises (restarts a dead node, adopts a live one after a cachetd
  * restart), drives the TLS migration of nodes and replication links
- * (migrateGroup: its states and invariants at its head), stops and removes
- * a deleting group, and prunes old events. Owns the node processes.
+ * (migrateGroup: its states and invariants at its head), hands nodes the
+ * CA bundle and new certificates (caPass: CA rotation and renewal), stops
+ * and removes a deleting group, and prunes old events. Owns the node
+ * processes.
  * Must never hold cd.lock across node I/O, nor keep a store transaction
  * open across it. */
 #include <ftw.h>
@@ -14,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ca.h"
@@ -34,6 +37,23 @@ static int rmOne(const char *path, const struct stat *sb, int flag, struct FTW *
     (void)flag;
     (void)ftw;
     return remove(path);
+}
+
+/* The node's certificate as recorded ("certca" its CA generation, "certat"
+ * issued, "certna" notAfter) and the bundle it was given ("trust"). */
+static void recCert(const cdParams *n, cdCertInfo *ci) {
+    ci->gen = recInt(n, "certca");
+    ci->issued = recInt(n, "certat");
+    ci->notAfter = recInt(n, "certna");
+}
+
+static void setRecCert(cdParams *n, const cdCertInfo *ci) {
+    char trust[64];
+    recSetInt(n, "certca", ci->gen);
+    recSetInt(n, "certat", ci->issued);
+    recSetInt(n, "certna", ci->notAfter);
+    cdCaTrustId(trust, sizeof(trust));
+    cdParamsSet(n, "trust", trust);
 }
 
 /* Writes the node's config from its record and starts it, unless the
@@ -69,10 +89,16 @@ static int ensureRunning(groupNode *v, int i, const groupShape *s) {
     char cert[4300], key[4300];
     snprintf(cert, sizeof(cert), "%s/node.crt", dir);
     snprintf(key, sizeof(key), "%s/node.key", dir);
-    if ((strcmp(mode, "none") || replTls) && access(cert, R_OK) &&
-        cdCaIssue(cert, key, "127.0.0.1", err, sizeof(err))) {
-        logWarning("node %s: %s", nid, err);
-        return -1;
+    if (strcmp(mode, "none") || replTls) {
+        /* A certificate of a CA in the bundle with time left will do (the CA
+         * pass replaces an old CA's later, once the group trusts the new). */
+        cdCertInfo ci;
+        if (cdCaCheck(cert, key, &ci) &&
+            cdCaIssue(cert, key, "127.0.0.1", cd.certSeconds, &ci, err, sizeof(err))) {
+            logWarning("node %s: %s", nid, err);
+            return -1;
+        }
+        setRecCert(n, &ci);
     }
     cdNodeConf c = {.dir = dir, .port = (int)recInt(n, "port"), .adminPass = recStr(n, "pass"), .tlsMode = mode,
                     .cert = cert, .key = key, .ca = cd.caFile, .replTls = replTls};
@@ -97,9 +123,11 @@ static int ensureRunning(groupNode *v, int i, const groupShape *s) {
 }
 
 /* Node I/O runs with cd.lock released so the API never waits behind a slow
- * node. Safe by the state machine's invariant: the reconciler only talks to
- * nodes of groups in a transitional state, which the API never changes, and
- * no store transaction is open across the call; the caller's copies of the
+ * node. Safe by the state machine's invariant: the reconciler drives nodes
+ * of groups in a transitional state, which the API never changes; the CA
+ * pass also talks to nodes of available groups, whose node records the API
+ * never writes either (only a create does, before the nodes exist). No
+ * store transaction is open across the call; the caller's copies of the
  * records stay current. */
 static int nodeCmd(const cdParams *n, int argc, const char **argv, char *reply, size_t len) {
     int tls = !strcmp(recStr(n, "tls"), "required");
@@ -130,13 +158,19 @@ static int linkUp(const groupNode *n) {
     return nodeCmd(&n->rec, 2, info, reply, sizeof(reply)) == 0 && strstr(reply, "master_link_status:up") != NULL;
 }
 
-/* The node's certificate (issued once) and its files loaded by the node. */
-static int loadCert(groupNode *n) {
+/* The node's certificate, issued again when it is due (cdCaDue: another
+ * CA, or a third of its validity left) or force is set, and its files and
+ * the bundle loaded by the node (one CONFIG SET: the node checks the three
+ * together and keeps what it had if any fails). */
+static int loadCert(groupNode *n, int force) {
     char dir[4200], cert[4300], key[4300], err[512], reply[512];
     nodeDir(dir, sizeof(dir), n->id);
     snprintf(cert, sizeof(cert), "%s/node.crt", dir);
     snprintf(key, sizeof(key), "%s/node.key", dir);
-    if (access(cert, R_OK) && cdCaIssue(cert, key, "127.0.0.1", err, sizeof(err))) {
+    cdCertInfo ci;
+    recCert(&n->rec, &ci);
+    if ((force || access(cert, R_OK) || cdCaDue(&ci, (long long)time(NULL))) &&
+        cdCaIssue(cert, key, "127.0.0.1", cd.certSeconds, &ci, err, sizeof(err))) {
         logWarning("node %s: %s", n->id, err);
         return -1;
     }
@@ -145,13 +179,28 @@ static int loadCert(groupNode *n) {
         logWarning("node %s: CONFIG SET tls files: %s", n->id, reply);
         return -1;
     }
+    setRecCert(&n->rec, &ci);
+    return 0;
+}
+
+/* The bundle alone, given to a node again after it changed (a rotation's
+ * start or finish): its certificate and key stay. */
+static int loadTrust(groupNode *n) {
+    char reply[512], trust[64];
+    cdCaTrustId(trust, sizeof(trust)); /* before the I/O: the bundle may change meanwhile, then it is sent again */
+    const char *set[] = {"CONFIG", "SET", "tls-ca-cert-file", cd.caFile};
+    if (nodeCmd(&n->rec, 4, set, reply, sizeof(reply))) {
+        logWarning("node %s: CONFIG SET tls-ca-cert-file: %s", n->id, reply);
+        return -1;
+    }
+    cdParamsSet(&n->rec, "trust", trust);
     return 0;
 }
 
 /* A node's client-facing mode to target: certificates first, then the mode. */
 static int migrateMode(groupNode *n, const char *target) {
     char reply[512];
-    if (strcmp(target, "none") && loadCert(n)) return -1;
+    if (strcmp(target, "none") && loadCert(n, 0)) return -1;
     const char *set[] = {"CONFIG", "SET", "tls-mode", target};
     if (nodeCmd(&n->rec, 4, set, reply, sizeof(reply))) {
         logWarning("node %s: CONFIG SET tls-mode %s: %s", n->id, target, reply);
@@ -165,7 +214,7 @@ static int migrateMode(groupNode *n, const char *target) {
  * reconnects at once and continues with PSYNC (docs/replication.md). */
 static int migrateLink(groupNode *n, int tls) {
     char reply[512];
-    if (tls && loadCert(n)) return -1;
+    if (tls && loadCert(n, 0)) return -1;
     const char *set[] = {"CONFIG", "SET", "tls-replication", tls ? "yes" : "no"};
     if (nodeCmd(&n->rec, 4, set, reply, sizeof(reply))) {
         logWarning("node %s: CONFIG SET tls-replication: %s", n->id, reply);
@@ -235,6 +284,51 @@ static int migrateGroup(groupNode *v, int num, const groupShape *s, const char *
     for (int i = 0; i < num; i++) done &= v[i].have && !strcmp(recStr(&v[i].rec, "tls"), target) && up[i];
     memFree(up);
     return done;
+}
+
+/* The CA pass over a group's nodes that hold TLS files (every pass of a
+ * group that is available or modifying; ca.h has the rotation's states):
+ *   1. each node whose recorded bundle ("trust") is not the current one is
+ *      given it (CONFIG SET tls-ca-cert-file);
+ *   2. only once every such node of the group trusts the current bundle,
+ *      each node whose certificate is due (of the old CA, or a third of its
+ *      validity left) gets a new one of the active CA.
+ * Invariant: a node presents a certificate of the new CA only when every
+ * node of its group (the other end of each replication link) trusts that
+ * CA, and clients were given the bundle at the rotation's start. The
+ * certificate is replaced with one CONFIG SET, so connected clients and
+ * links keep their sessions and new ones get the new certificate. Each step
+ * is recorded in its own transaction; a step repeated after a crash is
+ * harmless. Returns 1 while work remains. */
+static int caPass(groupNode *v, int num) {
+    char trust[64], msg[256];
+    cdCaTrustId(trust, sizeof(trust));
+    int pending = 0;
+    for (int i = 0; i < num; i++) {
+        groupNode *n = &v[i];
+        if (!n->have || !nodeUsesTls(&n->rec) || !strcmp(recStr(&n->rec, "trust"), trust)) continue;
+        if (loadTrust(n) == 0) {
+            snprintf(msg, sizeof(msg), "Cache node %s trusts CA bundle %s", n->id, recStr(&n->rec, "trust"));
+            saveNode(n, msg);
+        }
+        pending |= strcmp(recStr(&n->rec, "trust"), trust) != 0;
+    }
+    if (pending) return 1;
+    long long now = (long long)time(NULL);
+    for (int i = 0; i < num; i++) {
+        groupNode *n = &v[i];
+        cdCertInfo ci;
+        recCert(&n->rec, &ci);
+        if (!n->have || !nodeUsesTls(&n->rec) || !cdCaDue(&ci, now)) continue;
+        if (loadCert(n, 1) == 0) {
+            recCert(&n->rec, &ci);
+            snprintf(msg, sizeof(msg), "Cache node %s has a new certificate of CA %lld", n->id, ci.gen);
+            saveNode(n, msg);
+        } else {
+            pending = 1;
+        }
+    }
+    return pending;
 }
 
 /* Pushes the group's slot map (epoch-stamped, docs/cluster.md) to node n
@@ -336,6 +430,7 @@ static int reconcileGroup(const char *id, cdParams *g) {
     }
     memFree(alive);
     int busy = strcmp(st, "available") != 0;
+    if (!creating) busy |= caPass(v, num);
     if (!strcmp(st, "creating")) {
         const char *next = NULL;
         if (ready == num)

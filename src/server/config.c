@@ -186,11 +186,11 @@ static cfgParam params[] = {
      * which validates before it swaps anything in. */
     ENUMP("tls-mode", 0, tlsMode, tlsModeEnum, TLS_MODE_NONE, .apply = tlsApplyConfig),
     NUMP("tls-port", 0, tlsPort, NK_INT, 0, 65535, 0, .apply = tlsApplyConfig),
-    STRP("tls-cert-file", 0, tlsCertFile, "", .apply = tlsApplyConfig),
-    STRP("tls-key-file", 0, tlsKeyFile, "", .apply = tlsApplyConfig),
+    STRP("tls-cert-file", CF_VOLATILE, tlsCertFile, "", .apply = tlsApplyConfig),
+    STRP("tls-key-file", CF_VOLATILE, tlsKeyFile, "", .apply = tlsApplyConfig),
     STRP("tls-key-file-pass", 0, tlsKeyFilePass, "", .apply = tlsApplyConfig),
-    STRP("tls-ca-cert-file", 0, tlsCaCertFile, "", .apply = tlsApplyConfig),
-    STRP("tls-ca-cert-dir", 0, tlsCaCertDir, "", .apply = tlsApplyConfig),
+    STRP("tls-ca-cert-file", CF_VOLATILE, tlsCaCertFile, "", .apply = tlsApplyConfig),
+    STRP("tls-ca-cert-dir", CF_VOLATILE, tlsCaCertDir, "", .apply = tlsApplyConfig),
     ENUMP("tls-auth-clients", 0, tlsAuthClients, tlsAuthEnum, TLS_CLIENT_AUTH_NO, .apply = tlsApplyConfig),
     STRP("tls-protocols", 0, tlsProtocols, "", .apply = tlsApplyConfig),
     STRP("tls-ciphers", 0, tlsCiphers, "", .apply = tlsApplyConfig),
@@ -1102,7 +1102,7 @@ static void configSetCommand(client *c) {
             errName.len = strlen(set[i]->name);
             goto err;
         }
-        if (rc == 1 && set[i]->apply) {
+        if ((rc == 1 || (set[i]->flags & CF_VOLATILE)) && set[i]->apply) {
             int k = 0;
             while (applies[k] && applies[k] != set[i]->apply) k++;
             if (!applies[k]) {

@@ -23,6 +23,8 @@ enum { NK_INT, NK_UINT, NK_LL, NK_ULONG, NK_ULL };
 #define CF_BINARY (1 << 5)     /* value may hold NUL bytes (setBin/getBin); every other
                                 * parameter is a C string and refuses a NUL */
 #define CF_HIDDEN (1 << 6)     /* CONFIG GET shows it only when named exactly (Redis' HIDDEN_CONFIG: debug aids) */
+#define CF_VOLATILE (1 << 7)   /* names a file: a set of the same value still applies (Redis' VOLATILE_CONFIG),
+                                * so CONFIG SET tls-cert-file <same path> loads a file replaced in place */
 
 typedef struct cfgEnum {
     const char *name;

@@ -74,7 +74,9 @@ class Cachetd:
 
     def start(self):
         self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.https = "--https" in self.extra
+        self.url = f"{'https' if self.https else 'http'}://127.0.0.1:{self.port}"
+        self.ca = os.path.join(self.dir, "ca.pem")
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen([CACHETD_BIN, "--data-dir", self.dir, "--listen", f"127.0.0.1:{self.port}",
                                       "--server-bin", SERVER_BIN] + self.extra, stdout=log, stderr=subprocess.STDOUT)
@@ -84,13 +86,14 @@ class Cachetd:
 
     def _up(self):
         assert self.proc.poll() is None, open(self.log_path).read()
-        urllib.request.urlopen(self.url + "/ca.pem", timeout=1).read()
+        ctx = ssl.create_default_context(cafile=self.ca) if self.https else None
+        urllib.request.urlopen(self.url + "/ca.pem", timeout=1, context=ctx).read()
         return True
 
     def client(self, akid=None, secret=None):
         return boto3.client("elasticache", endpoint_url=self.url, region_name="us-east-1",
                             aws_access_key_id=akid or self.akid, aws_secret_access_key=secret or self.secret,
-                            config=Config(retries={"max_attempts": 1}))
+                            config=Config(retries={"max_attempts": 1}), verify=self.ca if self.https else None)
 
     def kill(self, sig=signal.SIGKILL):
         if self.proc and self.proc.poll() is None:
@@ -161,18 +164,24 @@ class Worker(threading.Thread):
         self.errors = []
         self.halt = threading.Event()
 
+    def step(self, r, i):
+        """One write and read through r, counted; the client to go on with
+        (a new one after a failure)."""
+        try:
+            r.set(f"{self.prefix}:{i}", i)
+            assert r.get(f"{self.prefix}:{i}") == str(i).encode()
+            self.ok += 1
+            return r
+        except Exception as e:  # noqa: BLE001 - every failure counts
+            self.failed += 1
+            self.errors.append(repr(e))
+            return self.make_client()
+
     def run(self):
         r = self.make_client()
         i = 0
         while not self.halt.is_set():
-            try:
-                r.set(f"{self.prefix}:{i}", i)
-                assert r.get(f"{self.prefix}:{i}") == str(i).encode()
-                self.ok += 1
-            except Exception as e:  # noqa: BLE001 - every failure counts
-                self.failed += 1
-                self.errors.append(repr(e))
-                r = self.make_client()
+            r = self.step(r, i)
             i += 1
             time.sleep(0.002)
 
@@ -428,7 +437,7 @@ def test_signatures_and_protocol_errors(cachetd):
     assert status == 413
     assert relaxed.client().describe_replication_groups()["ReplicationGroups"] == []
     mode = os.stat(os.path.join(c.dir, "credentials")).st_mode & 0o777
-    assert mode == 0o600 and os.stat(os.path.join(c.dir, "ca.key")).st_mode & 0o777 == 0o600
+    assert mode == 0o600 and os.stat(os.path.join(c.dir, "ca-1.key")).st_mode & 0o777 == 0o600
 
 
 def test_sigkill_restart_adopts_nodes(cachetd):

@@ -379,6 +379,38 @@ def test_auto_reload_picks_up_rewritten_files(server_factory, tls_certs, tmp_pat
     assert peer_serial(fresh) == want
 
 
+def test_config_set_of_the_same_paths_loads_files_replaced_in_place(server_factory, tls_certs, tmp_path):
+    """tls-*-file are volatile, as in Redis: CONFIG SET of the path already
+    set loads the file again when it was replaced (cachetd renews node
+    certificates and CA bundles this way); unchanged files build nothing."""
+    live = tmp_path / "live"
+    live.mkdir()
+    for name in ("server.crt", "server.key", "ca.crt"):
+        shutil.copy(tls_certs[name.replace(".", "_")], live / name)
+    paths = [str(live / n) for n in ("server.crt", "server.key", "ca.crt")]
+    s = server_factory("--tls-mode", "preferred", "--tls-cert-file", paths[0], "--tls-key-file", paths[1],
+                       "--tls-ca-cert-file", paths[2])
+    c = s.client(decode_responses=True)
+    args = ("tls-cert-file", paths[0], "tls-key-file", paths[1], "tls-ca-cert-file", paths[2])
+    loads = s.log().count("TLS context loaded")
+    assert c.config_set(*args) is True  # nothing replaced: the context stays
+    assert s.log().count("TLS context loaded") == loads
+    old = tls_socket(s.port, client_context(tls_certs["ca_crt"]), owner=s)
+    new = make_certs(tmp_path / "next", "Cachet next CA")
+    bundle = open(tls_certs["ca_crt"], "rb").read() + open(new["ca_crt"], "rb").read()
+    (live / "ca.crt.tmp").write_bytes(bundle)
+    shutil.copy(new["server_key"], live / "server.key.tmp")
+    shutil.copy(new["server_crt"], live / "server.crt.tmp")
+    for n in ("ca.crt", "server.key", "server.crt"):
+        os.rename(live / f"{n}.tmp", live / n)
+    assert ssl_info(c)["ssl_current_certificate_serial"] == cert_serial(tls_certs["server_crt"])  # no auto reload
+    assert c.config_set(*args) is True
+    assert ssl_info(c)["ssl_current_certificate_serial"] == cert_serial(new["server_crt"])
+    assert peer_serial(tls_socket(s.port, client_context(new["ca_crt"]), owner=s)) == cert_serial(new["server_crt"])
+    assert Resp(old).call("PING") == "PONG"  # connected clients keep their session
+    assert c.config_get("tls-cert-file")["tls-cert-file"] == paths[0]
+
+
 # --- client certificates --------------------------------------------------------------
 
 def test_client_certificates_required(server_factory, tls_certs, tmp_path):
