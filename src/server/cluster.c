@@ -23,7 +23,9 @@
 #include "dassert.h"
 #include "db.h"
 #include "migrate.h"
+#include "block.h"
 #include "multi.h"
+#include "propagate.h"
 #include "pubsub.h"
 #include <arpa/inet.h>
 #include <errno.h>
@@ -591,6 +593,7 @@ int clusterSetSlot(int slot, const char *action, slice id, char *err, size_t err
         pubsubShardUnsubscribeWhere(channelInSlots, lost);
         memFree(lost);
     }
+    clusterRedirectBlockedClients();
     return 0;
 }
 
@@ -617,6 +620,32 @@ static char *lostSlots(const clusterMap *old, const clusterMap *now) {
     return lost;
 }
 
+/* Redis' delKeysInSlot: a primary that a newer map takes a slot from drops
+ * its keys of that slot (nobody could reach them any more, and keeping
+ * them would resurrect stale data if the slot ever came back). Each goes
+ * down the replication stream as a DEL (UNLINK under
+ * lazyfree-lazy-server-del), as Redis 7.0 propagates them, so replicas
+ * stay the primary's copy. Through dbSlotFirst/dbDelete only: the slot
+ * index's internals are db.c's. Returns the keys deleted. */
+static long long delKeysInSlot(int slot) {
+    cdb *db = &srv.db[0];
+    long long n = 0;
+    dbEntry *e;
+    while ((e = dbSlotFirst(db, (unsigned)slot)) != NULL) {
+        /* propDeletion copies the name; e is freed by the delete. */
+        propDeletion(db, e->key, e->keylen, srv.lazyfreeLazyServerDel);
+        char buf[256];
+        size_t len = e->keylen;
+        char *key = len <= sizeof(buf) ? buf : memAlloc(len);
+        memcpy(key, e->key, len);
+        dbDelete(db, key, len); /* also touches WATCH and stream waiters */
+        if (key != buf) memFree(key);
+        srv.dirty++;
+        n++;
+    }
+    return n;
+}
+
 int clusterSetTopology(const slice *argv, int argc, char *err, size_t errlen) {
     clusterMap m;
     if (parseTopology(argv, argc, &m, err, errlen) == -1) {
@@ -635,12 +664,32 @@ int clusterSetTopology(const slice *argv, int argc, char *err, size_t errlen) {
     }
     remapMigrations(&m);
     char *lost = lostSlots(&map, &m);
+    /* Slots this primary owned, with keys, that the new map gives away.
+     * During a resharding SETSLOT NODE (refused while the slot holds keys)
+     * has already moved the slot, so a map confirming a finished move finds
+     * nothing here; only keys a migration left behind, or a slot taken by
+     * force, are dropped. */
+    char *dirty = NULL;
+    for (int s = 0; s < CLUSTER_SLOTS; s++) {
+        if (map.owner[s] != map.myself || m.owner[s] == m.myself || dbSlotCount(&srv.db[0], (unsigned)s) == 0)
+            continue;
+        if (!dirty) dirty = memCalloc(CLUSTER_SLOTS);
+        dirty[s] = 1;
+    }
     mapFree(&map);
     map = m;
     mapChanged();
     if (lost) pubsubShardUnsubscribeWhere(channelInSlots, lost);
     memFree(lost);
     logNotice("Cluster topology applied: epoch %llu, %d nodes", map.epoch, map.nnodes);
+    for (int s = 0; dirty && s < CLUSTER_SLOTS; s++) {
+        if (!dirty[s]) continue;
+        long long n = delKeysInSlot(s);
+        logWarning("Slot %d was assigned to another node by the map of epoch %llu: deleted the %lld keys I had in it",
+                   s, map.epoch, n);
+    }
+    memFree(dirty);
+    clusterRedirectBlockedClients();
     return 0;
 }
 
@@ -662,6 +711,7 @@ int clusterReset(int hard, char *err, size_t errlen) {
     mapFree(&map);
     map = m;
     mapChanged();
+    clusterRedirectBlockedClients(); /* no slot left: the cluster is down */
     return 0;
 }
 
@@ -814,6 +864,49 @@ int clusterCheckScriptCall(client *caller, cmdDef *cmd, const slice *argv, int a
             return -1;
         }
     }
+    return 0;
+}
+
+/* ---- blocked clients ------------------------------------------------------ */
+
+/* Redis 7.0's clusterRedirectBlockedClientIfNeeded: a client blocked on a
+ * key (BLPOP, BLMOVE, BZPOPMIN, XREAD BLOCK, ...) whose slot this node no
+ * longer serves would wait for a write that can never come here. It gets
+ * the redirection its command would get now: CLUSTERDOWN while the cluster
+ * is down (even for reads), "Hash slot not served" for a slot without
+ * owner, else MOVED; a READONLY read on a replica of the slot's primary
+ * keeps waiting, and so does a client of a slot this node imports. The
+ * keys of one blocked call share a slot (the dispatch checked), so the
+ * first key decides. */
+static int blockedRedirect(client *c, cmdDef *cmd, const char *key, size_t len, char *err, size_t errlen) {
+    if (!clusterStateOk()) {
+        snprintf(err, errlen, "-CLUSTERDOWN The cluster is down");
+        return 1;
+    }
+    int slot = (int)clusterKeySlot(key, len);
+    int owner = map.owner[slot];
+    const clusterNode *me = &map.nodes[map.myself];
+    if ((c->flags & CLIENT_READONLY) && !(cmd->flags & CMD_WRITE) && !me->isPrimary && owner >= 0 &&
+        me->primary == owner)
+        owner = map.myself;
+    if (owner == map.myself || importingFrom[slot] >= 0) return 0;
+    if (owner < 0) {
+        snprintf(err, errlen, "-CLUSTERDOWN Hash slot not served");
+        return 1;
+    }
+    const clusterNode *n = &map.nodes[owner];
+    snprintf(err, errlen, "-MOVED %d %s:%d", slot, clusterNodeEndpoint(n), n->port);
+    return 1;
+}
+
+void clusterRedirectBlockedClients(void) {
+    if (srv.clusterEnabled) blockRedirectWhere(blockedRedirect);
+}
+
+int clusterCoverageApply(char *err, size_t errlen) {
+    (void)err;
+    (void)errlen;
+    clusterRedirectBlockedClients(); /* the cluster may be down now */
     return 0;
 }
 
