@@ -12,8 +12,12 @@
  *  - a map is in force only after it is in cluster-config-file: the file
  *    is written (temp file, fsync, rename, directory fsync) before the swap,
  *    so after a crash the node restarts with the old map or the new one.
- * Must never: keep part of a refused map, or redirect the replication
- * stream (CLIENT_MASTER) or a script's own calls. */
+ * A map that takes a slot from this primary deletes its keys of that slot
+ * (propagated, as Redis' delKeysInSlot) and redirects the clients blocked
+ * on them (block.c's blockRedirectWhere).
+ * Must never: keep part of a refused map, delete a key for a refused map,
+ * or redirect the replication stream (CLIENT_MASTER) or a script's own
+ * calls. */
 #include "server.h"
 #include "cluster.h"
 #include "client.h"
@@ -765,17 +769,19 @@ int clusterCheckCommand(client *c, cmdDef *cmd, char *err, size_t errlen) {
     if (!(c->flags & CLIENT_MULTI) && cmd->proc != clusterAskingProc && (cmd->parent || strcmp(cmd->name, "multi")))
         c->flags &= ~CLIENT_ASKING;
     if (!isExec && cmd->firstKey <= 0 && cmd->numkeysIdx <= 0) return 0; /* keyless: runs here */
-    int slot = -1, readOnly = 1, missing = 0, existing = 0;
+    int slot = -1, readOnly = 1, write = 0, missing = 0, existing = 0;
     if (isExec) {
         if (!(c->flags & CLIENT_MULTI)) return 0; /* EXEC without MULTI answers its own error */
         for (int i = 0; i < c->mcount; i++) {
             multiCmd *q = &c->mstate[i];
             if (foldKeys(q->cmd, q->argv, q->argc, &slot) == -1) goto crossslot;
             if (!isReadOnlyCall(q->cmd)) readOnly = 0;
+            if (q->cmd->flags & CMD_WRITE) write = 1;
         }
     } else {
         if (foldKeys(cmd, c->argv, c->argc, &slot) == -1) goto crossslot;
         readOnly = isReadOnlyCall(cmd);
+        write = (cmd->flags & CMD_WRITE) != 0;
     }
     if (slot == -1) return 0; /* no key after all (EVAL with 0 keys) */
     int owner = map.owner[slot];
@@ -783,8 +789,12 @@ int clusterCheckCommand(client *c, cmdDef *cmd, char *err, size_t errlen) {
         snprintf(err, errlen, "-CLUSTERDOWN Hash slot not served");
         return -1;
     }
-    if (!clusterStateOk()) {
-        snprintf(err, errlen, "-CLUSTERDOWN The cluster is down");
+    /* Down: everything is refused, or with cluster-allow-reads-when-down
+     * only writes (Redis 7.0's CLUSTER_REDIR_DOWN_RO_STATE); a read then
+     * goes on to the usual checks (MOVED for another node's slot). */
+    if (!clusterStateOk() && (!srv.clusterAllowReadsWhenDown || write)) {
+        snprintf(err, errlen, srv.clusterAllowReadsWhenDown ? "-CLUSTERDOWN The cluster is down and only accepts read commands"
+                                                            : "-CLUSTERDOWN The cluster is down");
         return -1;
     }
     int migrating = owner == map.myself && migratingTo[slot] >= 0;
@@ -840,8 +850,10 @@ int clusterCheckScriptCall(client *caller, cmdDef *cmd, const slice *argv, int a
     int ok = foldKeys(cmd, argv, argc, &slot) == 0;
     if (ok && slot != -1) {
         int owner = map.owner[slot];
-        if (owner >= 0 && !clusterStateOk()) {
-            snprintf(err, errlen, "Script attempted to execute a command while the cluster is down");
+        if (owner >= 0 && !clusterStateOk() && (!srv.clusterAllowReadsWhenDown || (cmd->flags & CMD_WRITE))) {
+            snprintf(err, errlen, srv.clusterAllowReadsWhenDown
+                                      ? "Script attempted to execute a write command while the cluster is down and readonly"
+                                      : "Script attempted to execute a command while the cluster is down");
             return -1;
         }
         const clusterNode *me = &map.nodes[map.myself];
