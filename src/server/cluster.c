@@ -31,6 +31,7 @@
 #include "multi.h"
 #include "propagate.h"
 #include "pubsub.h"
+#include "repl.h"
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -636,14 +637,14 @@ static long long delKeysInSlot(int slot) {
     long long n = 0;
     dbEntry *e;
     while ((e = dbSlotFirst(db, (unsigned)slot)) != NULL) {
-        /* propDeletion copies the name; e is freed by the delete. */
-        propDeletion(db, e->key, e->keylen, srv.lazyfreeLazyServerDel);
         char buf[256];
         size_t len = e->keylen;
         char *key = len <= sizeof(buf) ? buf : memAlloc(len);
-        memcpy(key, e->key, len);
-        dbDelete(db, key, len); /* also touches WATCH and stream waiters */
+        memcpy(key, e->key, len); /* e is freed by the delete */
+        int gone = dbDelete(db, key, len); /* also touches WATCH and stream waiters */
+        if (gone) propDeletion(db, key, len, srv.lazyfreeLazyServerDel);
         if (key != buf) memFree(key);
+        if (!gone) break; /* never loop on an entry the key table does not know */
         srv.dirty++;
         n++;
     }
@@ -672,9 +673,12 @@ int clusterSetTopology(const slice *argv, int argc, char *err, size_t errlen) {
      * During a resharding SETSLOT NODE (refused while the slot holds keys)
      * has already moved the slot, so a map confirming a finished move finds
      * nothing here; only keys a migration left behind, or a slot taken by
-     * force, are dropped. */
+     * force, are dropped. Not on a node that the new map makes a replica,
+     * or that already follows a primary (a failover: its data is that
+     * primary's, as Redis turns such a node into a replica instead). */
     char *dirty = NULL;
-    for (int s = 0; s < CLUSTER_SLOTS; s++) {
+    int deletes = m.nodes[m.myself].isPrimary && !replIsReplica();
+    for (int s = 0; s < CLUSTER_SLOTS && deletes; s++) {
         if (map.owner[s] != map.myself || m.owner[s] == m.myself || dbSlotCount(&srv.db[0], (unsigned)s) == 0)
             continue;
         if (!dirty) dirty = memCalloc(CLUSTER_SLOTS);

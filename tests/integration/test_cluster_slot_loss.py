@@ -181,6 +181,28 @@ def test_map_after_a_finished_migration_deletes_nothing(trio):
     assert dst.execute_command("CLUSTER", "COUNTKEYSINSLOT", slot) == 0 and dst.dbsize() == 0
 
 
+def test_a_failover_map_deletes_nothing(trio):
+    """A failover: the replica was promoted and the old primary follows it
+    (REPLICAOF) before the map saying so arrives. The old primary's map
+    gave it the slots, the new one makes it a replica: it keeps its keys
+    (they are its new primary's copy), as Redis turns it into a replica
+    instead of deleting."""
+    c = trio
+    old, new = c.admin(0), c.admin(2)
+    tag = tag_owned_by(0)
+    keys = keys_in_slot_of(tag, 30)
+    for k in keys:
+        old.set(k, k)
+    wait_until(lambda: new.dbsize() == 30, what="replica has every key")
+    assert ok(new.execute_command("REPLICAOF", "NO", "ONE"))
+    assert ok(old.execute_command("REPLICAOF", "127.0.0.1", c.nodes[2].port))
+    wait_until(lambda: old.info("replication").get("master_link_status") == "up", what="old primary follows")
+    c.push(*c.spec([("replica", 2), ("primary", RANGES2[1]), ("primary", RANGES2[0])], epoch=2))
+    assert new.dbsize() == 30 and old.dbsize() == 30
+    assert old.execute_command("CLUSTER", "COUNTKEYSINSLOT", key_slot(tag)) == 30
+    assert new.get(keys[0]) == keys[0]
+
+
 # ---- 2. blocked clients on a lost slot are redirected ----------------------------------
 
 
