@@ -773,7 +773,7 @@ int clusterCheckCommand(client *c, cmdDef *cmd, char *err, size_t errlen) {
     if (!(c->flags & CLIENT_MULTI) && cmd->proc != clusterAskingProc && (cmd->parent || strcmp(cmd->name, "multi")))
         c->flags &= ~CLIENT_ASKING;
     if (!isExec && cmd->firstKey <= 0 && cmd->numkeysIdx <= 0) return 0; /* keyless: runs here */
-    int slot = -1, readOnly = 1, write = 0, missing = 0, existing = 0;
+    int slot = -1, readOnly = 1, write = 0, shardPubsub = 0, missing = 0, existing = 0;
     if (isExec) {
         if (!(c->flags & CLIENT_MULTI)) return 0; /* EXEC without MULTI answers its own error */
         for (int i = 0; i < c->mcount; i++) {
@@ -786,6 +786,7 @@ int clusterCheckCommand(client *c, cmdDef *cmd, char *err, size_t errlen) {
         if (foldKeys(cmd, c->argv, c->argc, &slot) == -1) goto crossslot;
         readOnly = isReadOnlyCall(cmd);
         write = (cmd->flags & CMD_WRITE) != 0;
+        shardPubsub = (cmd->flags & CMD_PUBSUB) != 0; /* keyed pub/sub: the sharded commands (not in EXEC, as 7.0) */
     }
     if (slot == -1) return 0; /* no key after all (EVAL with 0 keys) */
     int owner = map.owner[slot];
@@ -793,13 +794,24 @@ int clusterCheckCommand(client *c, cmdDef *cmd, char *err, size_t errlen) {
         snprintf(err, errlen, "-CLUSTERDOWN Hash slot not served");
         return -1;
     }
-    /* Down: everything is refused, or with cluster-allow-reads-when-down
-     * only writes (Redis 7.0's CLUSTER_REDIR_DOWN_RO_STATE); a read then
-     * goes on to the usual checks (MOVED for another node's slot). */
-    if (!clusterStateOk() && (!srv.clusterAllowReadsWhenDown || write)) {
-        snprintf(err, errlen, srv.clusterAllowReadsWhenDown ? "-CLUSTERDOWN The cluster is down and only accepts read commands"
-                                                            : "-CLUSTERDOWN The cluster is down");
-        return -1;
+    /* Down (Redis 7.0's getNodeByQuery): sharded pub/sub (a transaction
+     * with some included) goes on while cluster-allow-pubsubshard-when-down
+     * (default yes); anything else is refused, or with
+     * cluster-allow-reads-when-down only writes (CLUSTER_REDIR_DOWN_RO_STATE).
+     * What goes on meets the usual checks (MOVED for another node's slot). */
+    if (!clusterStateOk()) {
+        const char *down = NULL;
+        if (shardPubsub) {
+            if (!srv.clusterAllowPubsubshardWhenDown) down = "-CLUSTERDOWN The cluster is down";
+        } else if (!srv.clusterAllowReadsWhenDown) {
+            down = "-CLUSTERDOWN The cluster is down";
+        } else if (write) {
+            down = "-CLUSTERDOWN The cluster is down and only accepts read commands";
+        }
+        if (down) {
+            snprintf(err, errlen, "%s", down);
+            return -1;
+        }
     }
     int migrating = owner == map.myself && migratingTo[slot] >= 0;
     int importing = importingFrom[slot] >= 0;

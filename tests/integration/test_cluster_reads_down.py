@@ -1,8 +1,10 @@
 """Cluster mode: cluster-allow-reads-when-down (Redis 7.0: while the cluster
 is down, reads of slots this node serves still run, writes get
 `-CLUSTERDOWN The cluster is down and only accepts read commands`), and the
-`r` flag CLIENT LIST / CLIENT INFO show for a READONLY client. Plaintext and
-TLS (nodes in tls-mode preferred)."""
+`r` flag CLIENT LIST / CLIENT INFO show for a READONLY client; and
+cluster-allow-pubsubshard-when-down (default yes: sharded pub/sub goes on
+while the cluster is down). Plaintext and TLS (nodes in tls-mode
+preferred)."""
 import threading
 
 import pytest
@@ -123,6 +125,37 @@ def test_client_list_r_flag_for_readonly(down):
     assert flags() == "r" and "flags=r " in c.execute_command("CLIENT", "INFO")
     assert ok(c.execute_command("READWRITE"))
     assert flags() == "N"
+
+
+def test_sharded_pubsub_while_down(down):
+    from tlsutil import Resp, client_context, tls_socket
+    r = down.admin(0)
+    ch = f"{{{TAG}}}:ch"
+    if down.tls:
+        sock = tls_socket(down.nodes[0].port, client_context(down.tls["ca_crt"]), owner=down.nodes[0])
+    else:
+        sock = down.nodes[0].raw()
+    sub = Resp(sock)
+    assert r.config_get("cluster-allow-pubsubshard-when-down") == {"cluster-allow-pubsubshard-when-down": "yes"}
+    sub.send("SSUBSCRIBE", ch)
+    assert sub.read() == [b"ssubscribe", ch.encode(), 1]
+    assert r.execute_command("SPUBLISH", ch, "m") == 1
+    assert sub.read() == [b"smessage", ch.encode(), b"m"]
+    # another node's channel is still MOVED
+    other = next(k for k in (f"o{n}" for n in range(1000)) if owner_of(key_slot(k), GAPPED) == 1)
+    with pytest.raises(redis.ResponseError, match="^MOVED "):
+        r.execute_command("SPUBLISH", other, "m")
+    with pytest.raises(redis.ResponseError, match="argument must be 'yes' or 'no'"):
+        r.config_set("cluster-allow-pubsubshard-when-down", "2")
+    assert r.config_set("cluster-allow-pubsubshard-when-down", "no") is True
+    with pytest.raises(redis.ResponseError, match="^CLUSTERDOWN The cluster is down$"):
+        r.execute_command("SPUBLISH", ch, "m")
+    sub.send("SSUBSCRIBE", f"{{{TAG}}}:ch2")
+    assert str(sub.read()) == "CLUSTERDOWN The cluster is down"
+    # cluster-allow-reads-when-down does not open sharded pub/sub
+    assert r.config_set("cluster-allow-reads-when-down", "yes") is True
+    with pytest.raises(redis.ResponseError, match="^CLUSTERDOWN The cluster is down$"):
+        r.execute_command("SPUBLISH", ch, "m")
 
 
 def test_readonly_outside_cluster_mode_sets_no_flag(server_factory):
