@@ -794,9 +794,9 @@ int clusterCheckCommand(client *c, cmdDef *cmd, char *err, size_t errlen) {
         snprintf(err, errlen, "-CLUSTERDOWN Hash slot not served");
         return -1;
     }
-    /* Down (Redis 7.0's getNodeByQuery): sharded pub/sub (a transaction
-     * with some included) goes on while cluster-allow-pubsubshard-when-down
-     * (default yes); anything else is refused, or with
+    /* Down (Redis 7.0's getNodeByQuery): SPUBLISH/SSUBSCRIBE/SUNSUBSCRIBE
+     * go on while cluster-allow-pubsubshard-when-down (default yes);
+     * anything else is refused, or with
      * cluster-allow-reads-when-down only writes (CLUSTER_REDIR_DOWN_RO_STATE).
      * What goes on meets the usual checks (MOVED for another node's slot). */
     if (!clusterStateOk()) {

@@ -210,7 +210,7 @@ typedef struct server {
     long long clusterNodeTimeout;    /* accepted: no gossip, nothing times out */
     int clusterRequireFullCoverage;  /* cluster_state is fail while a slot is unassigned */
     int clusterAllowReadsWhenDown;   /* reads of served slots still run while cluster_state is fail */
-    int clusterAllowPubsubshardWhenDown; /* ... and sharded pub/sub (SPUBLISH, SSUBSCRIBE, SUNSUBSCRIBE) */
+    int clusterAllowPubsubshardWhenDown; /* SPUBLISH/SSUBSCRIBE/SUNSUBSCRIBE still run while it is fail */
     long long clusterConfigSaveDelay; /* hidden test aid: ms between writing and renaming the file */
 
     /* command table */
