@@ -166,16 +166,24 @@ def settopology(s, allowed):
     assert s.client().execute_command("ACL", "SETUSER", "default", rule) in (b"OK", True)
 
 
-def test_create_resumes_after_a_node_refused_the_map(server_factory):
-    ns = nodes(server_factory, 4)
+@pytest.mark.parametrize("transport", ["plain", "tls"])
+def test_create_resumes_after_a_node_refused_the_map(server_factory, tls_certs, transport):
+    tls = ()
+    if transport == "tls":  # the tool over TLS; nodes in tls-mode preferred (the checks here stay plain)
+        tls = ("--tls", "--cacert", tls_certs["ca_crt"])
+        ns = [server_factory("--cluster-enabled", "yes", "--tls-mode", "preferred", "--tls-cert-file",
+                             tls_certs["server_crt"], "--tls-key-file", tls_certs["server_key"],
+                             "--tls-ca-cert-file", tls_certs["ca_crt"]) for _ in range(4)]
+    else:
+        ns = nodes(server_factory, 4)
     settopology(ns[2], False)
-    args = ("create", "--replicas", 1, *map(addr, ns))
+    args = ("create", "--replicas", 1, *map(addr, ns), *tls)
     p = tool(*args, ok_codes=(1,))
     assert f"[ERR] CLUSTER SETTOPOLOGY on {addr(ns[2])}: NOPERM" in p.stdout
     assert "[ERR] Not finished: fix the cause and run the same command again to complete it." in p.stdout
     assert [epoch(s) for s in ns] == [1, 1, 0, 1]  # a half-pushed map
     assert "REPLICAOF" not in p.stdout
-    chk = tool("check", addr(ns[0]), ok_codes=(1,)).stdout
+    chk = tool("check", addr(ns[0]), *tls, ok_codes=(1,)).stdout
     assert "[OK] All nodes agree" not in chk
     # still refused: the rerun pushes to that node alone, and fails again
     p = tool(*args, ok_codes=(1,))
@@ -189,7 +197,7 @@ def test_create_resumes_after_a_node_refused_the_map(server_factory):
     assert f">>> REPLICAOF 127.0.0.1 {ns[0].port} on {addr(ns[2])}" in p.stdout
     assert "[OK] Cluster created: 2 primaries, 2 replicas, all 16384 slots assigned, epoch 1." in p.stdout
     assert [epoch(s) for s in ns] == [1, 1, 1, 1]
-    chk = tool("check", addr(ns[2])).stdout
+    chk = tool("check", addr(ns[2]), *tls).stdout
     assert "[OK] All nodes agree" in chk and "[OK] All 16384 slots covered." in chk and chk.count("\nS: ") == 2
     # a third run finds everything done and changes nothing
     p = tool(*args)
@@ -198,7 +206,7 @@ def test_create_resumes_after_a_node_refused_the_map(server_factory):
     # nodes of another cluster are still refused, with nothing pushed
     other = nodes(server_factory, 2)
     tool("create", *map(addr, other))
-    p = tool("create", addr(ns[0]), addr(other[0]), ok_codes=(1,))
+    p = tool("create", addr(ns[0]), addr(other[0]), ok_codes=(1,))  # other: plaintext-only nodes
     assert f"[ERR] Node {addr(ns[0])} is not empty." in p.stdout and "Not finished" not in p.stdout
     assert [epoch(s) for s in ns + other] == [1] * 6
 
