@@ -586,13 +586,14 @@ static unsigned long long maxEpoch(view *v) {
     return epoch;
 }
 
-/* Appends to a the NODE entries of the map `from` has now (its CLUSTER
- * SHARDS, which SETSLOT NODE changed), leaving out the node `skipId` (NULL:
- * none); 0 or -1. */
-static int mapFromShards(view *v, node *from, strv *a, const char *skipId) {
-    reply *shards = call(&from->l, "CLUSTER", "SHARDS", NULL);
+/* Appends to a the NODE entries of the map the node at l has now (its
+ * CLUSTER SHARDS, which SETSLOT NODE changed), leaving out the node
+ * `skipId` (NULL: none); v (may be NULL) gives the address of a node that
+ * announces none. 0 or -1. */
+static int mapFromShards(view *v, rlink *l, strv *a, const char *skipId) {
+    reply *shards = call(l, "CLUSTER", "SHARDS", NULL);
     if (!shards || shards->type != '*') {
-        printf("[ERR] CLUSTER SHARDS on %s:%d failed\n", from->ip, from->port);
+        printf("[ERR] CLUSTER SHARDS on %s failed\n", l->name);
         freeReply(shards);
         return -1;
     }
@@ -620,7 +621,7 @@ static int mapFromShards(view *v, node *from, strv *a, const char *skipId) {
             if (!strcmp(role->str, "master")) primaryId = id->str;
             if (skipId && !strcmp(id->str, skipId)) continue;
             const char *addr = ip && ip->str && ip->str[0] ? ip->str : NULL;
-            int known = findNode(v, id->str);
+            int known = v ? findNode(v, id->str) : -1;
             if (!addr && known >= 0) addr = v->nodes[known].ip; /* an unannounced node: where we reached it */
             strvPush(a, "NODE");
             strvPush(a, "%s", id->str);
@@ -663,6 +664,86 @@ static void strvFree(strv *a) {
     a->n = a->cap = 0;
 }
 
+/* ---- resumable pushes (create, add-node, del-node) ---------------------------------------
+ *
+ * A run that stopped after some nodes took its map (one refused it, or could
+ * not be reached) is finished by running the same command again: the map is
+ * computed from the same inputs, so it comes out the same; nodes that
+ * already hold it are left alone and the others get it. */
+
+#define ENTRY_ARGS 8 /* NODE <id> <ip> <port> <tls-port> <hostname> PRIMARY|REPLICA <what> */
+
+static int cmpStr(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* The NODE entries of a from index off, one line each, sorted: two maps
+ * are the same whatever order their nodes were listed in. */
+static char **entryLines(const strv *a, int off, int *n) {
+    *n = (a->n - off) / ENTRY_ARGS;
+    char **lines = calloc((size_t)(*n ? *n : 1), sizeof(char *));
+    for (int i = 0; i < *n; i++) {
+        char *const *e = a->v + off + i * ENTRY_ARGS;
+        if (asprintf(&lines[i], "%s %s %s %s %s %s %s", e[1], e[2], e[3], e[4], e[5], e[6], e[7]) < 0)
+            die(2, "out of memory");
+    }
+    qsort(lines, (size_t)*n, sizeof(char *), cmpStr);
+    return lines;
+}
+
+/* 1 when the node at l holds the map whose NODE entries are a's from off. */
+static int holdsMap(rlink *l, const strv *a, int off) {
+    strv b = {0};
+    if (mapFromShards(NULL, l, &b, NULL) == -1) return 0;
+    int na, nb, same;
+    char **la = entryLines(a, off, &na), **lb = entryLines(&b, 0, &nb);
+    same = na == nb;
+    for (int i = 0; same && i < na; i++) same = !strcmp(la[i], lb[i]);
+    for (int i = 0; i < na; i++) free(la[i]);
+    for (int i = 0; i < nb; i++) free(lb[i]);
+    free(la);
+    free(lb);
+    strvFree(&b);
+    return same;
+}
+
+/* Chooses the epoch of a (CLUSTER SETTOPOLOGY <epoch> NODE...: written to
+ * a->v[2]) for the nodes ls[0..n): the epoch of the nodes that already
+ * hold this map, unless a node without it is at that epoch or above (it
+ * would refuse the map, or get a second map under one epoch); otherwise,
+ * and when nobody holds it, the highest epoch + 1. holds[i]: node i has
+ * the map; done[i]: at the chosen epoch (nothing to push). */
+static unsigned long long planEpoch(strv *a, rlink **ls, int n, int *holds, int *done) {
+    unsigned long long *ep = calloc((size_t)(n ? n : 1), sizeof(*ep)), top = 0, held = 0;
+    int any = 0;
+    for (int i = 0; i < n; i++) {
+        ep[i] = epochOf(ls[i]);
+        holds[i] = holdsMap(ls[i], a, 3);
+        if (ep[i] > top) top = ep[i];
+        if (holds[i] && (!any || ep[i] > held)) held = ep[i];
+        any |= holds[i];
+    }
+    for (int i = 0; i < n && any; i++)
+        if (!holds[i] && ep[i] >= held) any = 0;
+    unsigned long long epoch = any ? held : top + 1;
+    for (int i = 0; i < n; i++) done[i] = holds[i] && ep[i] == epoch;
+    free(ep);
+    free(a->v[2]);
+    if (asprintf(&a->v[2], "%llu", epoch) < 0) die(2, "out of memory");
+    return epoch;
+}
+
+/* Pushes a to the nodes of ls not done; the number that failed. */
+static int pushRest(strv *a, rlink **ls, int n, const int *done) {
+    rlink **rest = malloc(sizeof(rlink *) * (size_t)(n ? n : 1));
+    int nr = 0;
+    for (int i = 0; i < n; i++) {
+        if (done[i]) printf("[OK] %s already holds this map (epoch %s)\n", ls[i]->name, a->v[2]);
+        else rest[nr++] = ls[i];
+    }
+    int failed = pushTo(a, rest, nr);
+    free(rest);
+    return failed;
+}
+
 /* CLUSTER SETTOPOLOGY <max epoch + 1> with the owners `from` has now,
  * pushed to every node. */
 static int pushMap(view *v, node *from) {
@@ -671,7 +752,7 @@ static int pushMap(view *v, node *from) {
     strvPush(&a, "CLUSTER");
     strvPush(&a, "SETTOPOLOGY");
     strvPush(&a, "%llu", epoch + 1);
-    if (mapFromShards(v, from, &a, NULL) == -1) {
+    if (mapFromShards(v, &from->l, &a, NULL) == -1) {
         strvFree(&a);
         return -1;
     }
@@ -777,16 +858,21 @@ static int mapIp(const char *host, char *out, size_t olen) {
 typedef struct newnode {
     char arg[300], ip[64], id[IDLEN + 1], hostname[256];
     long long tlsPort;
-    unsigned long long epoch;
+    int fresh; /* alone in its map, no slot */
     int primary, primaryOf; /* replicas: index of their primary */
     int slotFirst, slotLast;
     rlink l;
 } newnode;
 
-/* Connects to nn->arg and reads its id, its announced host name and TLS port
- * (its own CLUSTER SHARDS) and its epoch; refuses a node that already knows
- * other nodes or serves slots. 0 or -1 with a message. */
-static int openFresh(newnode *nn) {
+static void notEmpty(const char *arg) {
+    printf("[ERR] Node %s is not empty. Either the node already knows other nodes (check with CLUSTER NODES) "
+           "or contains some key in database 0.\n", arg);
+}
+
+/* Connects to nn->arg and reads its id, whether it is fresh (alone in its
+ * map, no slot), and its announced host name and TLS port (its own entry
+ * of its CLUSTER SHARDS). 0 or -1 with a message. */
+static int openNode(newnode *nn) {
     char host[256];
     int port;
     nn->l.fd = -1;
@@ -805,21 +891,19 @@ static int openFresh(newnode *nn) {
     memcpy(nn->id, r->str, IDLEN + 1);
     freeReply(r);
     r = call(&nn->l, "CLUSTER", "INFO", NULL);
-    int fresh = r && r->type == '$' && strstr(r->str, "cluster_known_nodes:1\r\n") &&
+    nn->fresh = r && r->type == '$' && strstr(r->str, "cluster_known_nodes:1\r\n") &&
                 strstr(r->str, "cluster_slots_assigned:0\r\n");
     freeReply(r);
-    if (!fresh) {
-        printf("[ERR] Node %s is not empty. Either the node already knows other nodes (check with CLUSTER NODES) "
-               "or contains some key in database 0.\n", nn->arg);
-        return -1;
-    }
-    nn->epoch = epochOf(&nn->l);
     r = call(&nn->l, "CLUSTER", "SHARDS", NULL);
-    const reply *nodes = r && r->type == '*' && r->len ? field(r->elem[0], "nodes") : NULL;
-    if (nodes && nodes->type == '*' && nodes->len) {
-        const reply *h = field(nodes->elem[0], "hostname"), *t = field(nodes->elem[0], "tls-port");
-        if (h && h->str) snprintf(nn->hostname, sizeof(nn->hostname), "%s", h->str);
-        if (t) nn->tlsPort = t->integer;
+    for (long long i = 0; r && r->type == '*' && i < r->len; i++) {
+        const reply *nodes = field(r->elem[i], "nodes");
+        for (long long k = 0; nodes && nodes->type == '*' && k < nodes->len; k++) {
+            const reply *id = field(nodes->elem[k], "id"), *h = field(nodes->elem[k], "hostname"),
+                        *t = field(nodes->elem[k], "tls-port");
+            if (!id || !id->str || strcmp(id->str, nn->id)) continue;
+            if (h && h->str) snprintf(nn->hostname, sizeof(nn->hostname), "%s", h->str);
+            if (t) nn->tlsPort = t->integer;
+        }
     }
     freeReply(r);
     return 0;
@@ -834,7 +918,10 @@ static void pushNewNode(strv *a, const newnode *nn, const newnode *all) {
     strvPush(a, "%s", nn->hostname[0] ? nn->hostname : "-");
     if (nn->primary) {
         strvPush(a, "PRIMARY");
+        /* written as CLUSTER SHARDS reads back (mapFromShards), so that a
+         * rerun recognises the map on the nodes that took it */
         if (nn->slotFirst > nn->slotLast) strvPush(a, "-");
+        else if (nn->slotFirst == nn->slotLast) strvPush(a, "%d", nn->slotFirst);
         else strvPush(a, "%d-%d", nn->slotFirst, nn->slotLast);
     } else {
         strvPush(a, "REPLICA");
@@ -854,55 +941,80 @@ static int waitLinkUp(rlink *l, long timeoutMs) {
     return -1;
 }
 
+/* 1 when l already replicates ip:port (a rerun of create skips its REPLICAOF). */
+static int replicates(rlink *l, const char *ip, const char *port) {
+    reply *r = call(l, "INFO", "replication", NULL);
+    char host[128], prt[32];
+    snprintf(host, sizeof(host), "master_host:%s\r\n", ip);
+    snprintf(prt, sizeof(prt), "master_port:%s\r\n", port);
+    int yes = r && r->type == '$' && strstr(r->str, "role:slave\r\n") && strstr(r->str, host) && strstr(r->str, prt);
+    freeReply(r);
+    return yes;
+}
+
 static int cmdCreate(int nargs, char **args, int replicas) {
-    int nprim = nargs / (replicas + 1), rc = 1;
+    int nprim = nargs / (replicas + 1), rc = 1, started = 0;
     if (nprim < 1) {
         printf("[ERR] %d nodes cannot make a cluster with %d replicas per primary\n", nargs, replicas);
         return 2;
     }
     newnode *nn = calloc((size_t)nargs, sizeof(*nn));
+    rlink **ls = malloc(sizeof(rlink *) * (size_t)nargs);
+    int *holds = calloc((size_t)nargs, sizeof(int)), *done = calloc((size_t)nargs, sizeof(int));
     for (int i = 0; i < nargs; i++) nn[i].l.fd = -1;
     strv a = {0};
-    unsigned long long epoch = 0;
     for (int i = 0; i < nargs; i++) {
         snprintf(nn[i].arg, sizeof(nn[i].arg), "%s", args[i]);
-        if (openFresh(&nn[i]) == -1) goto out;
+        if (openNode(&nn[i]) == -1) goto out;
         for (int k = 0; k < i; k++)
             if (!strcmp(nn[k].id, nn[i].id)) {
                 printf("[ERR] %s and %s are the same node\n", nn[k].arg, nn[i].arg);
                 goto out;
             }
-        if (nn[i].epoch > epoch) epoch = nn[i].epoch;
+        ls[i] = &nn[i].l;
     }
-    epoch++; /* 1 for fresh nodes */
-    printf(">>> Creating a cluster of %d nodes: %d primaries, %d replicas\n", nargs, nprim, nargs - nprim);
     for (int i = 0; i < nargs; i++) {
         nn[i].primary = i < nprim;
         if (nn[i].primary) {
             nn[i].slotFirst = (int)((long)NSLOTS * i / nprim);
             nn[i].slotLast = (int)((long)NSLOTS * (i + 1) / nprim) - 1;
-            printf("M: %s %s slots:[%d-%d] (%d slots)\n", nn[i].id, nn[i].arg, nn[i].slotFirst, nn[i].slotLast,
-                   nn[i].slotLast - nn[i].slotFirst + 1);
         } else {
             nn[i].primaryOf = (i - nprim) % nprim;
-            printf("S: %s %s replicates %s (%s)\n", nn[i].id, nn[i].arg, nn[nn[i].primaryOf].id,
-                   nn[nn[i].primaryOf].arg);
         }
     }
     strvPush(&a, "CLUSTER");
     strvPush(&a, "SETTOPOLOGY");
-    strvPush(&a, "%llu", epoch);
+    strvPush(&a, "0"); /* planEpoch's */
     for (int i = 0; i < nargs; i++) pushNewNode(&a, &nn[i], nn);
+    /* Fresh nodes (epoch 0: the map goes out at 1), or nodes that already
+     * took this very map in an earlier run that stopped; any other is
+     * refused before anything is pushed. */
+    unsigned long long epoch = planEpoch(&a, ls, nargs, holds, done);
+    for (int i = 0; i < nargs; i++)
+        if (!nn[i].fresh && !holds[i]) {
+            notEmpty(nn[i].arg);
+            goto out;
+        }
+    printf(">>> Creating a cluster of %d nodes: %d primaries, %d replicas\n", nargs, nprim, nargs - nprim);
+    for (int i = 0; i < nargs; i++) {
+        if (nn[i].primary)
+            printf("M: %s %s slots:[%d-%d] (%d slots)\n", nn[i].id, nn[i].arg, nn[i].slotFirst, nn[i].slotLast,
+                   nn[i].slotLast - nn[i].slotFirst + 1);
+        else
+            printf("S: %s %s replicates %s (%s)\n", nn[i].id, nn[i].arg, nn[nn[i].primaryOf].id,
+                   nn[nn[i].primaryOf].arg);
+    }
     printf(">>> Pushing the map (epoch %llu) to every node\n", epoch);
-    rlink **ls = malloc(sizeof(rlink *) * (size_t)nargs);
-    for (int i = 0; i < nargs; i++) ls[i] = &nn[i].l;
-    int failed = pushTo(&a, ls, nargs);
-    free(ls);
-    if (failed) goto out;
+    started = 1;
+    if (pushRest(&a, ls, nargs, done)) goto out;
     for (int i = nprim; i < nargs; i++) {
         const newnode *p = &nn[nn[i].primaryOf];
         char port[16];
         snprintf(port, sizeof(port), "%d", atoi(strrchr(p->arg, ':') + 1));
+        if (replicates(&nn[i].l, p->ip, port)) {
+            printf("[OK] %s already replicates %s:%s\n", nn[i].arg, p->ip, port);
+            continue;
+        }
         printf(">>> REPLICAOF %s %s on %s\n", p->ip, port, nn[i].arg);
         reply *r = call(&nn[i].l, "REPLICAOF", p->ip, port, NULL);
         int ok = r && r->type == '+';
@@ -921,9 +1033,13 @@ static int cmdCreate(int nargs, char **args, int replicas) {
            nargs - nprim, epoch);
     rc = 0;
 out:
+    if (rc && started) printf("[ERR] Not finished: fix the cause and run the same command again to complete it.\n");
     strvFree(&a);
     for (int i = 0; i < nargs; i++) linkClose(&nn[i].l);
     free(nn);
+    free(ls);
+    free(holds);
+    free(done);
     return rc;
 }
 
@@ -934,64 +1050,122 @@ static int mapSource(const view *v, int skip) {
     return -1;
 }
 
+/* Links to the connected nodes of v other than skip (and extra when not
+ * NULL) into ls; the number, *unreachable counts the others. */
+static int viewLinks(view *v, int skip, rlink *extra, rlink **ls, int *unreachable) {
+    int nl = 0;
+    for (int i = 0; i < v->n; i++) {
+        if (i == skip) continue;
+        if (v->nodes[i].connected) ls[nl++] = &v->nodes[i].l;
+        else {
+            printf("[ERR] %s:%d cannot be reached\n", v->nodes[i].ip, v->nodes[i].port);
+            (*unreachable)++;
+        }
+    }
+    if (extra) ls[nl++] = extra;
+    return nl;
+}
+
+static void viewFree(view *v) {
+    for (int i = 0; i < v->n; i++) linkClose(&v->nodes[i].l);
+    free(v->nodes);
+    v->nodes = NULL;
+    v->n = 0;
+}
+
 static int cmdAddNode(const char *newArg, const char *hostPort) {
     newnode nn = {0};
     snprintf(nn.arg, sizeof(nn.arg), "%s", newArg);
-    if (openFresh(&nn) == -1) {
+    if (openNode(&nn) == -1) {
         linkClose(&nn.l);
         return 1;
     }
     view v;
     loadView(hostPort, &v);
-    int src = mapSource(&v, -1), rc = 1;
+    /* A run that stopped half way may have left the new node in the map of
+     * the seed: it is then left out of the view's links and re-added. */
+    int self = findNode(&v, nn.id);
+    int src = mapSource(&v, self), rc = 1, started = 0;
     strv a = {0};
-    if (findNode(&v, nn.id) >= 0) {
-        printf("[ERR] Node %s (%s) is already in the cluster\n", newArg, nn.id);
-        goto out;
-    }
+    rlink **ls = malloc(sizeof(rlink *) * (size_t)(v.n + 1));
+    int *holds = calloc((size_t)v.n + 1, sizeof(int)), *done = calloc((size_t)v.n + 1, sizeof(int));
     if (src < 0) {
         printf("[ERR] no primary of the cluster can be read\n");
         goto out;
     }
-    unsigned long long epoch = maxEpoch(&v);
-    if (nn.epoch > epoch) epoch = nn.epoch;
     nn.primary = 1;
     nn.slotFirst = 1; /* first > last: no slots */
     nn.slotLast = 0;
     strvPush(&a, "CLUSTER");
     strvPush(&a, "SETTOPOLOGY");
-    strvPush(&a, "%llu", epoch + 1);
-    if (mapFromShards(&v, &v.nodes[src], &a, NULL) == -1) goto out;
+    strvPush(&a, "0"); /* planEpoch's */
+    if (mapFromShards(&v, &v.nodes[src].l, &a, nn.id) == -1) goto out;
     pushNewNode(&a, &nn, &nn);
-    printf(">>> Adding node %s (%s) as a primary without slots: map of epoch %llu to %d nodes\n", newArg, nn.id,
-           epoch + 1, v.n + 1);
-    rlink **ls = malloc(sizeof(rlink *) * (size_t)(v.n + 1));
-    int nl = 0, failed = 0;
-    for (int i = 0; i < v.n; i++) {
-        if (v.nodes[i].connected) ls[nl++] = &v.nodes[i].l;
-        else failed++;
+    int failed = 0, nl = viewLinks(&v, self, &nn.l, ls, &failed);
+    unsigned long long epoch = planEpoch(&a, ls, nl, holds, done);
+    if (!nn.fresh && !holds[nl - 1]) {
+        notEmpty(newArg);
+        goto out;
     }
-    ls[nl++] = &nn.l;
-    failed += pushTo(&a, ls, nl);
-    free(ls);
+    int all = !failed;
+    for (int i = 0; i < nl; i++) all &= done[i];
+    if (all) {
+        printf("[OK] Node %s (%s) is already in the cluster: every node holds its map (epoch %llu)\n", newArg,
+               nn.id, epoch);
+        rc = 0;
+        goto out;
+    }
+    printf(">>> Adding node %s (%s) as a primary without slots: map of epoch %llu to %d nodes\n", newArg, nn.id,
+           epoch, nl + failed);
+    started = 1;
+    failed += pushRest(&a, ls, nl, done);
     if (!failed) {
         printf("[OK] New node added; move slots to it with: cachet-cluster reshard %s --from ID --to %s --slots N "
                "--push-map\n", hostPort, nn.id);
         rc = 0;
     }
 out:
+    if (rc && started) printf("[ERR] Not finished: fix the cause and run the same command again to complete it.\n");
     strvFree(&a);
+    free(ls);
+    free(holds);
+    free(done);
     linkClose(&nn.l);
-    for (int i = 0; i < v.n; i++) linkClose(&v.nodes[i].l);
-    free(v.nodes);
+    viewFree(&v);
     return rc;
+}
+
+/* The view of a node that still lists id: the seed's, or, after a run that
+ * pushed the map without it to some nodes (the seed among them), that of a
+ * node it did not reach. The index of id in *v, or -1. */
+static int viewWith(const char *hostPort, const char *id, view *v) {
+    loadView(hostPort, v);
+    int d = findNode(v, id);
+    for (int i = 0; d == -1 && i < v->n; i++) {
+        if (!v->nodes[i].connected) continue;
+        char *text = clusterNodesOf(&v->nodes[i].l);
+        view sv;
+        int has = text && parseNodes(text, &sv) == 0 && findNode(&sv, id) >= 0;
+        if (text) free(sv.nodes);
+        free(text);
+        if (!has) continue;
+        char other[128];
+        snprintf(other, sizeof(other), "%s:%d", v->nodes[i].ip, v->nodes[i].port);
+        viewFree(v);
+        printf(">>> %s still lists node %s: reading the cluster through it\n", other, id);
+        loadView(other, v);
+        d = findNode(v, id);
+        break;
+    }
+    return d;
 }
 
 static int cmdDelNode(const char *hostPort, const char *id) {
     view v;
-    loadView(hostPort, &v);
-    int d = findNode(&v, id), rc = 1;
+    int d = viewWith(hostPort, id, &v), rc = 1, started = 0;
     strv a = {0};
+    rlink **ls = malloc(sizeof(rlink *) * (size_t)v.n);
+    int *holds = calloc((size_t)v.n, sizeof(int)), *done = calloc((size_t)v.n, sizeof(int));
     if (d < 0) {
         printf("[ERR] No such node ID %s\n", id);
         goto out;
@@ -1014,21 +1188,15 @@ static int cmdDelNode(const char *hostPort, const char *id) {
         printf("[ERR] no other primary of the cluster can be read\n");
         goto out;
     }
-    unsigned long long epoch = maxEpoch(&v);
     strvPush(&a, "CLUSTER");
     strvPush(&a, "SETTOPOLOGY");
-    strvPush(&a, "%llu", epoch + 1);
-    if (mapFromShards(&v, &v.nodes[src], &a, gone->id) == -1) goto out;
-    printf(">>> Pushing the map without it (epoch %llu) to the %d other nodes\n", epoch + 1, v.n - 1);
-    rlink **ls = malloc(sizeof(rlink *) * (size_t)v.n);
-    int nl = 0, failed = 0;
-    for (int i = 0; i < v.n; i++) {
-        if (i == d) continue;
-        if (v.nodes[i].connected) ls[nl++] = &v.nodes[i].l;
-        else failed++;
-    }
-    failed += pushTo(&a, ls, nl);
-    free(ls);
+    strvPush(&a, "0"); /* planEpoch's */
+    if (mapFromShards(&v, &v.nodes[src].l, &a, gone->id) == -1) goto out;
+    int failed = 0, nl = viewLinks(&v, d, NULL, ls, &failed);
+    unsigned long long epoch = planEpoch(&a, ls, nl, holds, done);
+    printf(">>> Pushing the map without it (epoch %llu) to the %d other nodes\n", epoch, nl + failed);
+    started = 1;
+    failed += pushRest(&a, ls, nl, done);
     if (failed) goto out;
     rc = 0;
     if (!gone->connected) {
@@ -1048,9 +1216,12 @@ static int cmdDelNode(const char *hostPort, const char *id) {
     freeReply(r);
     printf("[OK] Node %s removed\n", gone->id);
 out:
+    if (rc && started) printf("[ERR] Not finished: fix the cause and run the same command again to complete it.\n");
     strvFree(&a);
-    for (int i = 0; i < v.n; i++) linkClose(&v.nodes[i].l);
-    free(v.nodes);
+    free(ls);
+    free(holds);
+    free(done);
+    viewFree(&v);
     return rc;
 }
 

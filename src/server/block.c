@@ -473,6 +473,34 @@ int blockUnblockClient(client *c, int error) {
     return 1;
 }
 
+void blockRedirectWhere(blockRedirectFn *redirect) {
+    if (blockedCount == 0 || !keyIndex) return;
+    /* Collected first: unblocking unlinks waiters and frees keys the walk
+     * would step on. A client is taken once, at its first key's queue. */
+    client **list = memAlloc(sizeof(client *) * (size_t)blockedCount);
+    long long n = 0;
+    for (int db = 0; db < srv.dbnum; db++) {
+        dictIter it;
+        dictIterInit(&it, &keyIndex[db], 0);
+        dictNode *dn;
+        while ((dn = dictNext(&it))) {
+            for (blockWaiter *w = ((blockKey *)dn)->head; w; w = w->next)
+                if (w == &w->bs->waiters[0] && !w->bs->reexec && n < blockedCount) list[n++] = w->bs->c;
+        }
+        dictIterEnd(&it);
+    }
+    for (long long i = 0; i < n; i++) {
+        client *c = list[i];
+        blockState *bs = c->bstate;
+        char err[512];
+        if (!bs || !redirect(c, bs->cmd, bs->waiters[0].bk->key, bs->waiters[0].bk->keylen, err, sizeof(err)))
+            continue;
+        replyError(c, err);
+        unblockAndResume(c);
+    }
+    memFree(list);
+}
+
 void blockClientFree(client *c) {
     unblockRemove(c);
     for (int i = 0; i < unblockedLen; i++)

@@ -3,6 +3,7 @@
 #define CACHET_BLOCK_H
 
 #include "client.h"
+#include "cmd.h"
 #include "db.h"
 
 /* block.c: clients blocked on keys (BLPOP, BZPOPMIN, ...).
@@ -33,6 +34,12 @@ void blockClientFree(client *c);        /* client going away while blocked */
 /* CLIENT UNBLOCK: 1 when c was blocked; error=1 replies
  * "-UNBLOCKED client unblocked via CLIENT UNBLOCK", else the timeout reply. */
 int blockUnblockClient(client *c, int error);
+/* Cluster mode: redirect(c, its command, its first key) is asked for each
+ * blocked client; one for which it returns 1 gets the error it wrote in
+ * err (with its '-' code) and is unblocked. Safe inside a command: input
+ * resumes in beforeSleep. */
+typedef int blockRedirectFn(client *c, cmdDef *cmd, const char *key, size_t len, char *err, size_t errlen);
+void blockRedirectWhere(blockRedirectFn *redirect);
 long long blockedClientCount(void);
 long long blockTimeoutTableCount(void); /* blocked with a deadline (INFO) */
 

@@ -558,6 +558,7 @@ static void flagString(client *c, char *out) {
     if (c->flags & CLIENT_CLOSE_AFTER_REPLY) *p++ = 'c';
     if (c->flags & CLIENT_CLOSE_ASAP) *p++ = 'A';
     if (c->flags & CLIENT_PUBSUB) *p++ = 'P';
+    if (c->flags & CLIENT_READONLY) *p++ = 'r'; /* READONLY (cluster mode), before 'e' as in Redis */
     if (c->flags & CLIENT_NO_EVICT) *p++ = 'e';
     if (c->flags & CLIENT_NO_TOUCH) *p++ = 'T';
     if (p == out) *p++ = 'N';

@@ -12,8 +12,12 @@
  *  - a map is in force only after it is in cluster-config-file: the file
  *    is written (temp file, fsync, rename, directory fsync) before the swap,
  *    so after a crash the node restarts with the old map or the new one.
- * Must never: keep part of a refused map, or redirect the replication
- * stream (CLIENT_MASTER) or a script's own calls. */
+ * A map that takes a slot from this primary deletes its keys of that slot
+ * (propagated, as Redis' delKeysInSlot) and redirects the clients blocked
+ * on them (block.c's blockRedirectWhere).
+ * Must never: keep part of a refused map, delete a key for a refused map,
+ * or redirect the replication stream (CLIENT_MASTER) or a script's own
+ * calls. */
 #include "server.h"
 #include "cluster.h"
 #include "client.h"
@@ -23,8 +27,11 @@
 #include "dassert.h"
 #include "db.h"
 #include "migrate.h"
+#include "block.h"
 #include "multi.h"
+#include "propagate.h"
 #include "pubsub.h"
+#include "repl.h"
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -591,6 +598,7 @@ int clusterSetSlot(int slot, const char *action, slice id, char *err, size_t err
         pubsubShardUnsubscribeWhere(channelInSlots, lost);
         memFree(lost);
     }
+    clusterRedirectBlockedClients();
     return 0;
 }
 
@@ -617,6 +625,32 @@ static char *lostSlots(const clusterMap *old, const clusterMap *now) {
     return lost;
 }
 
+/* Redis' delKeysInSlot: a primary that a newer map takes a slot from drops
+ * its keys of that slot (nobody could reach them any more, and keeping
+ * them would resurrect stale data if the slot ever came back). Each goes
+ * down the replication stream as a DEL (UNLINK under
+ * lazyfree-lazy-server-del), as Redis 7.0 propagates them, so replicas
+ * stay the primary's copy. Through dbSlotFirst/dbDelete only: the slot
+ * index's internals are db.c's. Returns the keys deleted. */
+static long long delKeysInSlot(int slot) {
+    cdb *db = &srv.db[0];
+    long long n = 0;
+    dbEntry *e;
+    while ((e = dbSlotFirst(db, (unsigned)slot)) != NULL) {
+        char buf[256];
+        size_t len = e->keylen;
+        char *key = len <= sizeof(buf) ? buf : memAlloc(len);
+        memcpy(key, e->key, len); /* e is freed by the delete */
+        int gone = dbDelete(db, key, len); /* also touches WATCH and stream waiters */
+        if (gone) propDeletion(db, key, len, srv.lazyfreeLazyServerDel);
+        if (key != buf) memFree(key);
+        if (!gone) break; /* never loop on an entry the key table does not know */
+        srv.dirty++;
+        n++;
+    }
+    return n;
+}
+
 int clusterSetTopology(const slice *argv, int argc, char *err, size_t errlen) {
     clusterMap m;
     if (parseTopology(argv, argc, &m, err, errlen) == -1) {
@@ -635,12 +669,35 @@ int clusterSetTopology(const slice *argv, int argc, char *err, size_t errlen) {
     }
     remapMigrations(&m);
     char *lost = lostSlots(&map, &m);
+    /* Slots this primary owned, with keys, that the new map gives away.
+     * During a resharding SETSLOT NODE (refused while the slot holds keys)
+     * has already moved the slot, so a map confirming a finished move finds
+     * nothing here; only keys a migration left behind, or a slot taken by
+     * force, are dropped. Not on a node that the new map makes a replica,
+     * or that already follows a primary (a failover: its data is that
+     * primary's, as Redis turns such a node into a replica instead). */
+    char *dirty = NULL;
+    int deletes = m.nodes[m.myself].isPrimary && !replIsReplica();
+    for (int s = 0; s < CLUSTER_SLOTS && deletes; s++) {
+        if (map.owner[s] != map.myself || m.owner[s] == m.myself || dbSlotCount(&srv.db[0], (unsigned)s) == 0)
+            continue;
+        if (!dirty) dirty = memCalloc(CLUSTER_SLOTS);
+        dirty[s] = 1;
+    }
     mapFree(&map);
     map = m;
     mapChanged();
     if (lost) pubsubShardUnsubscribeWhere(channelInSlots, lost);
     memFree(lost);
     logNotice("Cluster topology applied: epoch %llu, %d nodes", map.epoch, map.nnodes);
+    for (int s = 0; dirty && s < CLUSTER_SLOTS; s++) {
+        if (!dirty[s]) continue;
+        long long n = delKeysInSlot(s);
+        logWarning("Slot %d was assigned to another node by the map of epoch %llu: deleted the %lld keys I had in it",
+                   s, map.epoch, n);
+    }
+    memFree(dirty);
+    clusterRedirectBlockedClients();
     return 0;
 }
 
@@ -662,6 +719,7 @@ int clusterReset(int hard, char *err, size_t errlen) {
     mapFree(&map);
     map = m;
     mapChanged();
+    clusterRedirectBlockedClients(); /* no slot left: the cluster is down */
     return 0;
 }
 
@@ -715,17 +773,20 @@ int clusterCheckCommand(client *c, cmdDef *cmd, char *err, size_t errlen) {
     if (!(c->flags & CLIENT_MULTI) && cmd->proc != clusterAskingProc && (cmd->parent || strcmp(cmd->name, "multi")))
         c->flags &= ~CLIENT_ASKING;
     if (!isExec && cmd->firstKey <= 0 && cmd->numkeysIdx <= 0) return 0; /* keyless: runs here */
-    int slot = -1, readOnly = 1, missing = 0, existing = 0;
+    int slot = -1, readOnly = 1, write = 0, shardPubsub = 0, missing = 0, existing = 0;
     if (isExec) {
         if (!(c->flags & CLIENT_MULTI)) return 0; /* EXEC without MULTI answers its own error */
         for (int i = 0; i < c->mcount; i++) {
             multiCmd *q = &c->mstate[i];
             if (foldKeys(q->cmd, q->argv, q->argc, &slot) == -1) goto crossslot;
             if (!isReadOnlyCall(q->cmd)) readOnly = 0;
+            if (q->cmd->flags & CMD_WRITE) write = 1;
         }
     } else {
         if (foldKeys(cmd, c->argv, c->argc, &slot) == -1) goto crossslot;
         readOnly = isReadOnlyCall(cmd);
+        write = (cmd->flags & CMD_WRITE) != 0;
+        shardPubsub = (cmd->flags & CMD_PUBSUB) != 0; /* keyed pub/sub: the sharded commands (not in EXEC, as 7.0) */
     }
     if (slot == -1) return 0; /* no key after all (EVAL with 0 keys) */
     int owner = map.owner[slot];
@@ -733,9 +794,24 @@ int clusterCheckCommand(client *c, cmdDef *cmd, char *err, size_t errlen) {
         snprintf(err, errlen, "-CLUSTERDOWN Hash slot not served");
         return -1;
     }
+    /* Down (Redis 7.0's getNodeByQuery): SPUBLISH/SSUBSCRIBE/SUNSUBSCRIBE
+     * go on while cluster-allow-pubsubshard-when-down (default yes);
+     * anything else is refused, or with
+     * cluster-allow-reads-when-down only writes (CLUSTER_REDIR_DOWN_RO_STATE).
+     * What goes on meets the usual checks (MOVED for another node's slot). */
     if (!clusterStateOk()) {
-        snprintf(err, errlen, "-CLUSTERDOWN The cluster is down");
-        return -1;
+        const char *down = NULL;
+        if (shardPubsub) {
+            if (!srv.clusterAllowPubsubshardWhenDown) down = "-CLUSTERDOWN The cluster is down";
+        } else if (!srv.clusterAllowReadsWhenDown) {
+            down = "-CLUSTERDOWN The cluster is down";
+        } else if (write) {
+            down = "-CLUSTERDOWN The cluster is down and only accepts read commands";
+        }
+        if (down) {
+            snprintf(err, errlen, "%s", down);
+            return -1;
+        }
     }
     int migrating = owner == map.myself && migratingTo[slot] >= 0;
     int importing = importingFrom[slot] >= 0;
@@ -790,8 +866,10 @@ int clusterCheckScriptCall(client *caller, cmdDef *cmd, const slice *argv, int a
     int ok = foldKeys(cmd, argv, argc, &slot) == 0;
     if (ok && slot != -1) {
         int owner = map.owner[slot];
-        if (owner >= 0 && !clusterStateOk()) {
-            snprintf(err, errlen, "Script attempted to execute a command while the cluster is down");
+        if (owner >= 0 && !clusterStateOk() && (!srv.clusterAllowReadsWhenDown || (cmd->flags & CMD_WRITE))) {
+            snprintf(err, errlen, srv.clusterAllowReadsWhenDown
+                                      ? "Script attempted to execute a write command while the cluster is down and readonly"
+                                      : "Script attempted to execute a command while the cluster is down");
             return -1;
         }
         const clusterNode *me = &map.nodes[map.myself];
@@ -814,6 +892,49 @@ int clusterCheckScriptCall(client *caller, cmdDef *cmd, const slice *argv, int a
             return -1;
         }
     }
+    return 0;
+}
+
+/* ---- blocked clients ------------------------------------------------------ */
+
+/* Redis 7.0's clusterRedirectBlockedClientIfNeeded: a client blocked on a
+ * key (BLPOP, BLMOVE, BZPOPMIN, XREAD BLOCK, ...) whose slot this node no
+ * longer serves would wait for a write that can never come here. It gets
+ * the redirection its command would get now: CLUSTERDOWN while the cluster
+ * is down (even for reads), "Hash slot not served" for a slot without
+ * owner, else MOVED; a READONLY read on a replica of the slot's primary
+ * keeps waiting, and so does a client of a slot this node imports. The
+ * keys of one blocked call share a slot (the dispatch checked), so the
+ * first key decides. */
+static int blockedRedirect(client *c, cmdDef *cmd, const char *key, size_t len, char *err, size_t errlen) {
+    if (!clusterStateOk()) {
+        snprintf(err, errlen, "-CLUSTERDOWN The cluster is down");
+        return 1;
+    }
+    int slot = (int)clusterKeySlot(key, len);
+    int owner = map.owner[slot];
+    const clusterNode *me = &map.nodes[map.myself];
+    if ((c->flags & CLIENT_READONLY) && !(cmd->flags & CMD_WRITE) && !me->isPrimary && owner >= 0 &&
+        me->primary == owner)
+        owner = map.myself;
+    if (owner == map.myself || importingFrom[slot] >= 0) return 0;
+    if (owner < 0) {
+        snprintf(err, errlen, "-CLUSTERDOWN Hash slot not served");
+        return 1;
+    }
+    const clusterNode *n = &map.nodes[owner];
+    snprintf(err, errlen, "-MOVED %d %s:%d", slot, clusterNodeEndpoint(n), n->port);
+    return 1;
+}
+
+void clusterRedirectBlockedClients(void) {
+    if (srv.clusterEnabled) blockRedirectWhere(blockedRedirect);
+}
+
+int clusterCoverageApply(char *err, size_t errlen) {
+    (void)err;
+    (void)errlen;
+    clusterRedirectBlockedClients(); /* the cluster may be down now */
     return 0;
 }
 

@@ -77,6 +77,12 @@ int clusterCallerSlot(client *caller); /* the slot of the keys EVAL/FCALL declar
  * hostname or "?" . */
 const char *clusterNodeEndpoint(const clusterNode *n);
 void clusterInfoText(textBuf *b); /* CLUSTER INFO's body */
+/* Clients blocked on keys of a slot this node no longer serves (after a
+ * new map, SETSLOT NODE, RESET) get MOVED / CLUSTERDOWN and are unblocked,
+ * as Redis 7.0's clusterRedirectBlockedClientIfNeeded. */
+void clusterRedirectBlockedClients(void);
+/* cluster-require-full-coverage's apply hook: the state may have changed. */
+int clusterCoverageApply(char *err, size_t errlen);
 /* Config checks (config.c's checkStr): what the map's syntax accepts. */
 int clusterCheckAnnounceIp(const char *v, char *err, size_t errlen);
 int clusterCheckAnnounceHostname(const char *v, char *err, size_t errlen);

@@ -213,7 +213,9 @@ static cfgParam params[] = {
     NUMP("cluster-announce-tls-port", 0, clusterAnnounceTlsPort, NK_INT, 0, 65535, 0),
     ENUMP("cluster-preferred-endpoint-type", 0, clusterPreferredEndpointType, endpointEnum, 0),
     NUMP("cluster-node-timeout", 0, clusterNodeTimeout, NK_LL, 0, LLONG_MAX, 15000),
-    BOOLP("cluster-require-full-coverage", 0, clusterRequireFullCoverage, 1),
+    BOOLP("cluster-require-full-coverage", 0, clusterRequireFullCoverage, 1, .apply = clusterCoverageApply),
+    BOOLP("cluster-allow-reads-when-down", 0, clusterAllowReadsWhenDown, 0),
+    BOOLP("cluster-allow-pubsubshard-when-down", 0, clusterAllowPubsubshardWhenDown, 1),
     NUMP("cluster-config-save-delay", CF_HIDDEN, clusterConfigSaveDelay, NK_LL, 0, 60000, 0),
     /* Replication, the replica side (repl_replica.c reads them at each
      * connect, so a CONFIG SET applies from the next link). */

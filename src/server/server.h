@@ -209,6 +209,8 @@ typedef struct server {
     int clusterPreferredEndpointType; /* CLUSTER_ENDPOINT_* */
     long long clusterNodeTimeout;    /* accepted: no gossip, nothing times out */
     int clusterRequireFullCoverage;  /* cluster_state is fail while a slot is unassigned */
+    int clusterAllowReadsWhenDown;   /* reads of served slots still run while cluster_state is fail */
+    int clusterAllowPubsubshardWhenDown; /* SPUBLISH/SSUBSCRIBE/SUNSUBSCRIBE still run while it is fail */
     long long clusterConfigSaveDelay; /* hidden test aid: ms between writing and renaming the file */
 
     /* command table */

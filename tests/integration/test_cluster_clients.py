@@ -193,3 +193,31 @@ def test_readonly_reads_on_an_attached_replica(server_factory):
         assert any(n.server_type == "replica" and n.port == c.nodes[3].port for n in rc.get_nodes())
     finally:
         rc.close()
+
+
+def test_blocked_client_gets_moved_when_its_slot_moves(ports):
+    """A client blocked in BLPOP on a key of node 0, whose slot node 0 then
+    hands to node 1 (CLUSTER SETSLOT NODE: the slot holds no key), is
+    answered -MOVED by Redis 7.0 (clientsCron's
+    clusterRedirectBlockedClientIfNeeded) and by Cachet alike."""
+    import threading
+    tag = next(t for t in (f"b{n}" for n in range(1000)) if owner_of(key_slot(t)) == 0)
+    slot, key = key_slot(tag), f"{{{tag}}}:q"
+    admin = [redis.Redis(port=p, decode_responses=True) for p in ports[:2]]
+    waiter = redis.Redis(port=ports[0], decode_responses=True, socket_timeout=30)
+    out = {}
+
+    def run():
+        try:
+            out["r"] = waiter.blpop([key], 0)
+        except redis.ResponseError as e:
+            out["r"] = str(e)
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    wait_until(lambda: admin[0].info("clients")["blocked_clients"] == 1, what="blocked")
+    assert admin[0].execute_command("CLUSTER", "SETSLOT", slot, "NODE",
+                                    admin[1].execute_command("CLUSTER", "MYID")) in (True, "OK")
+    t.join(15)
+    assert out.get("r") == f"MOVED {slot} 127.0.0.1:{ports[1]}"
+    assert admin[0].info("clients")["blocked_clients"] == 0

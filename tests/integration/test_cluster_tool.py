@@ -2,7 +2,9 @@
 fresh cluster-mode nodes (roles, an even split of the slots, the map at epoch
 1, replicas attached with REPLICAOF) passes `check` and serves RedisCluster;
 a node added without slots receives slots by `reshard`; a node that owns
-slots cannot be deleted, an empty one leaves under a new epoch.
+slots cannot be deleted, an empty one leaves under a new epoch. A run that a
+node stopped half way (here: an ACL that denies it CLUSTER SETTOPOLOGY) is
+finished by running the same command again.
 """
 import pytest
 from redis.cluster import ClusterNode, RedisCluster
@@ -77,8 +79,11 @@ def test_add_node_reshard_to_it_and_del_node(server_factory):
     assert all(epoch(s) == 2 for s in ns)
     chk = tool("check", addr(ns[3])).stdout
     assert f"M: {new_id} {addr(ns[3])} slots:0 epoch:2" in chk and "[OK] All nodes agree" in chk
-    # adding it twice is refused
-    assert "is not empty" in tool("add-node", addr(ns[3]), seed, ok_codes=(1,)).stdout
+    # adding it again finds the job done and changes nothing
+    p = tool("add-node", addr(ns[3]), seed)
+    assert f"[OK] Node {addr(ns[3])} ({new_id}) is already in the cluster: every node holds its map (epoch 2)" \
+        in p.stdout
+    assert all(epoch(s) == 2 for s in ns)
 
     first_id = ns[0].client(decode_responses=True).execute_command("CLUSTER", "MYID")
     p = tool("reshard", seed, "--from", first_id, "--to", new_id, "--slots", 200, "--push-map")
@@ -87,6 +92,8 @@ def test_add_node_reshard_to_it_and_del_node(server_factory):
     moved = ns[3].client().dbsize()
     assert moved > 0
 
+    # once it owns slots, add-node refuses it (its map is not the one add-node would push)
+    assert "is not empty" in tool("add-node", addr(ns[3]), seed, ok_codes=(1,)).stdout
     p = tool("del-node", seed, new_id, ok_codes=(1,))
     assert f"[ERR] Node {addr(ns[3])} is not empty! Reshard data away and try again." in p.stdout
     assert all(epoch(s) == 3 for s in ns)
@@ -147,3 +154,93 @@ def test_create_over_tls_with_hostnames(server_factory, tls_certs):
         assert sorted(e[2][0] for e in slots) == ["localhost", "localhost"]
     finally:
         rc.close()
+
+
+# ---- resuming a run that a node stopped half way --------------------------------------------
+
+
+def settopology(s, allowed):
+    """An ACL rule makes the node refuse the tool's map push (NOPERM) while
+    it still answers the tool's reads."""
+    rule = "+cluster|settopology" if allowed else "-cluster|settopology"
+    assert s.client().execute_command("ACL", "SETUSER", "default", rule) in (b"OK", True)
+
+
+@pytest.mark.parametrize("transport", ["plain", "tls"])
+def test_create_resumes_after_a_node_refused_the_map(server_factory, tls_certs, transport):
+    tls = ()
+    if transport == "tls":  # the tool over TLS; nodes in tls-mode preferred (the checks here stay plain)
+        tls = ("--tls", "--cacert", tls_certs["ca_crt"])
+        ns = [server_factory("--cluster-enabled", "yes", "--tls-mode", "preferred", "--tls-cert-file",
+                             tls_certs["server_crt"], "--tls-key-file", tls_certs["server_key"],
+                             "--tls-ca-cert-file", tls_certs["ca_crt"]) for _ in range(4)]
+    else:
+        ns = nodes(server_factory, 4)
+    settopology(ns[2], False)
+    args = ("create", "--replicas", 1, *map(addr, ns), *tls)
+    p = tool(*args, ok_codes=(1,))
+    assert f"[ERR] CLUSTER SETTOPOLOGY on {addr(ns[2])}: NOPERM" in p.stdout
+    assert "[ERR] Not finished: fix the cause and run the same command again to complete it." in p.stdout
+    assert [epoch(s) for s in ns] == [1, 1, 0, 1]  # a half-pushed map
+    assert "REPLICAOF" not in p.stdout
+    chk = tool("check", addr(ns[0]), *tls, ok_codes=(1,)).stdout
+    assert "[OK] All nodes agree" not in chk
+    # still refused: the rerun pushes to that node alone, and fails again
+    p = tool(*args, ok_codes=(1,))
+    assert p.stdout.count("already holds this map (epoch 1)") == 3
+    assert [epoch(s) for s in ns] == [1, 1, 0, 1]
+    settopology(ns[2], True)
+    p = tool(*args)
+    for s in (ns[0], ns[1], ns[3]):
+        assert f"[OK] {addr(s)} already holds this map (epoch 1)" in p.stdout
+    assert f"[OK] {addr(ns[2])} already holds" not in p.stdout
+    assert f">>> REPLICAOF 127.0.0.1 {ns[0].port} on {addr(ns[2])}" in p.stdout
+    assert "[OK] Cluster created: 2 primaries, 2 replicas, all 16384 slots assigned, epoch 1." in p.stdout
+    assert [epoch(s) for s in ns] == [1, 1, 1, 1]
+    chk = tool("check", addr(ns[2]), *tls).stdout
+    assert "[OK] All nodes agree" in chk and "[OK] All 16384 slots covered." in chk and chk.count("\nS: ") == 2
+    # a third run finds everything done and changes nothing
+    p = tool(*args)
+    assert p.stdout.count("already holds this map (epoch 1)") == 4 and p.stdout.count("already replicates") == 2
+    assert [epoch(s) for s in ns] == [1, 1, 1, 1]
+    # nodes of another cluster are still refused, with nothing pushed
+    other = nodes(server_factory, 2)
+    tool("create", *map(addr, other))
+    p = tool("create", addr(ns[0]), addr(other[0]), ok_codes=(1,))  # other: plaintext-only nodes
+    assert f"[ERR] Node {addr(ns[0])} is not empty." in p.stdout and "Not finished" not in p.stdout
+    assert [epoch(s) for s in ns + other] == [1] * 6
+
+
+def test_add_node_and_del_node_resume_after_a_refusal(server_factory):
+    ns = nodes(server_factory, 4)
+    tool("create", *map(addr, ns[:3]))
+    seed = addr(ns[0])
+    new_id = ns[3].client(decode_responses=True).execute_command("CLUSTER", "MYID")
+    settopology(ns[1], False)
+    p = tool("add-node", addr(ns[3]), seed, ok_codes=(1,))
+    assert f"[ERR] CLUSTER SETTOPOLOGY on {addr(ns[1])}: NOPERM" in p.stdout and "Not finished" in p.stdout
+    assert [epoch(s) for s in ns] == [2, 1, 2, 2]
+    settopology(ns[1], True)
+    # the seed already lists the new node, which is no longer fresh: both fine
+    p = tool("add-node", addr(ns[3]), seed)
+    assert f"[OK] {addr(ns[3])} already holds this map (epoch 2)" in p.stdout
+    assert "[OK] New node added" in p.stdout
+    assert [epoch(s) for s in ns] == [2, 2, 2, 2]
+    chk = tool("check", seed).stdout
+    assert f"M: {new_id} {addr(ns[3])} slots:0 epoch:2" in chk and "[OK] All nodes agree" in chk
+
+    settopology(ns[2], False)
+    p = tool("del-node", seed, new_id, ok_codes=(1,))
+    assert f"[ERR] CLUSTER SETTOPOLOGY on {addr(ns[2])}: NOPERM" in p.stdout and "Not finished" in p.stdout
+    assert [epoch(s) for s in ns] == [3, 3, 2, 2]  # the node to delete was not detached
+    settopology(ns[2], True)
+    # the seed no longer lists the node: the tool finds it through node 2
+    p = tool("del-node", seed, new_id)
+    assert f">>> {addr(ns[2])} still lists node {new_id}: reading the cluster through it" in p.stdout
+    assert p.stdout.count("already holds this map (epoch 3)") == 2
+    assert f"[OK] Node {new_id} removed" in p.stdout
+    chk = tool("check", seed).stdout
+    assert new_id not in chk and "[OK] All nodes agree" in chk and "[OK] All 16384 slots covered." in chk
+    assert ns[3].client(decode_responses=True).execute_command("CLUSTER", "NODES").count("\n") == 1
+    # done: a third run finds no such node
+    assert "No such node ID" in tool("del-node", seed, new_id, ok_codes=(1,)).stdout
