@@ -431,6 +431,54 @@ def test_signatures_and_protocol_errors(cachetd):
     assert mode == 0o600 and os.stat(os.path.join(c.dir, "ca.key")).st_mode & 0o777 == 0o600
 
 
+def skew_clock(monkeypatch, minutes):
+    """botocore signs as if the client's clock were `minutes` off."""
+    import datetime
+    import types
+
+    import botocore.auth
+
+    class Skewed(datetime.datetime):
+        @classmethod
+        def utcnow(cls):
+            return datetime.datetime.utcnow() + datetime.timedelta(minutes=minutes)
+
+    fake = types.SimpleNamespace(**{k: getattr(datetime, k) for k in dir(datetime) if not k.startswith("__")})
+    fake.datetime = Skewed
+    monkeypatch.setattr(botocore.auth, "datetime", fake)
+    try:  # with awscrt installed botocore signs through the CRT signer
+        import botocore.crt.auth
+        monkeypatch.setattr(botocore.crt.auth, "datetime", fake)
+    except ImportError:
+        pass
+    if hasattr(botocore.auth, "get_current_datetime"):  # newer botocore
+        monkeypatch.setattr(botocore.auth, "get_current_datetime", Skewed.utcnow)
+
+
+@pytest.mark.parametrize("minutes,text", [(-16, "Signature expired: "), (16, "Signature not yet current: ")])
+def test_signature_replay_window(cachetd, monkeypatch, minutes, text):
+    """X-Amz-Date more than 15 minutes from cachetd's clock: refused as AWS
+    does (403 SignatureDoesNotMatch, its wording), and nothing is created."""
+    c = cachetd()
+    ec = c.client()
+    skew_clock(monkeypatch, minutes)
+    with pytest.raises(ClientError) as e:
+        ec.create_replication_group(ReplicationGroupId="late", ReplicationGroupDescription="x")
+    assert code_of(e) == "SignatureDoesNotMatch"
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    msg = e.value.response["Error"]["Message"]
+    assert msg.startswith(text) and msg.endswith(" 15 min.)"), msg
+    skew_clock(monkeypatch, -14 if minutes < 0 else 14)  # inside the window: accepted
+    assert ec.describe_replication_groups()["ReplicationGroups"] == []
+    monkeypatch.undo()
+    assert ec.describe_replication_groups()["ReplicationGroups"] == []
+    assert node_pids(c.dir) == {}
+    # the relaxed mode checks no signature, so no date either
+    relaxed = cachetd(["--insecure-any-signature"])
+    skew_clock(monkeypatch, minutes * 10)
+    assert relaxed.client(akid="a", secret="b").describe_replication_groups()["ReplicationGroups"] == []
+
+
 def test_sigkill_restart_adopts_nodes(cachetd):
     c = cachetd()
     ec = c.client()
