@@ -587,7 +587,7 @@ int pagedList(textBuf *b, const char *kind, const char *marker, long long max, c
                 memFree(item.p);
                 break;
             }
-            textAppend(b, "%s", item.p);
+            textAppendBytes(b, item.p, item.len);
             snprintf(last, sizeof(last), "%s", ids[i]);
             shown++;
         }

@@ -386,6 +386,11 @@ static void pruneEvents(void) {
     cdStoreFreeList(ids, n);
 }
 
+/* cd.lock is taken per group, not for the whole pass: an API request
+ * (DescribeReplicationGroups over 100 groups, say) waits for one group's
+ * pass at most, never for all of them. Safe because each group's records
+ * are read afresh under the lock, and a group created or deleted meanwhile
+ * is simply seen (or missed) by this pass and handled by the next. */
 int cdReconcile(void) {
     int busy = 0;
     pthread_mutex_lock(&cd.lock);
@@ -393,11 +398,15 @@ int cdReconcile(void) {
     }
     char **ids;
     int n = cdStoreList(cd.store, "group", &ids);
+    pthread_mutex_unlock(&cd.lock);
     for (int i = 0; i < n; i++) {
         cdParams g = {0};
+        pthread_mutex_lock(&cd.lock);
         if (cdStoreGet(cd.store, "group", ids[i], &g) == 1) busy |= reconcileGroup(ids[i], &g);
+        pthread_mutex_unlock(&cd.lock);
         cdParamsFree(&g);
     }
+    pthread_mutex_lock(&cd.lock);
     cdStoreFreeList(ids, n);
     pruneEvents();
     pthread_mutex_unlock(&cd.lock);
