@@ -4,8 +4,9 @@
  * Why a timer on the main thread: the reconciler's node work (launch, the
  * admin client, stop) blocks briefly; doing it here keeps every HTTP
  * handler fast and leaves one writer of node state.
- * Must never stop the nodes when cachetd itself stops: they keep serving
- * and the next cachetd adopts them. */
+ * Must never stop the nodes when cachetd itself stops (they keep serving
+ * and the next cachetd adopts them), unless told to by
+ * --stop-nodes-on-exit (make run: ^C leaves nothing running). */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -34,12 +35,13 @@ static elLoop *loop;
 
 static void usage(FILE *f) {
     fprintf(f, "Usage: cachetd [--data-dir DIR] [--listen IP:PORT] [--server-bin PATH] [--region REGION]\n"
-               "               [--insecure-any-signature]\n"
+               "               [--insecure-any-signature] [--stop-nodes-on-exit]\n"
                "  --data-dir DIR      state, CA, credentials and nodes (default " DEFAULT_DATA_DIR ")\n"
                "  --listen IP:PORT    the ElastiCache API (default " DEFAULT_LISTEN ")\n"
                "  --server-bin PATH   cachet-server to run (default: next to cachetd)\n"
                "  --region REGION     the region in ARNs (default us-east-1)\n"
-               "  --insecure-any-signature  accept any or no SigV4 signature (tests only)\n");
+               "  --insecure-any-signature  accept any or no SigV4 signature (tests only)\n"
+               "  --stop-nodes-on-exit      stop every node when cachetd stops (default: they keep running)\n");
 }
 
 static volatile sig_atomic_t stopRequested;
@@ -79,6 +81,7 @@ static void onSignal(int sig) {
 
 int main(int argc, char **argv) {
     const char *dataDir = DEFAULT_DATA_DIR, *listen = DEFAULT_LISTEN, *bin = NULL;
+    int stopNodes = 0;
     snprintf(cd.region, sizeof(cd.region), "us-east-1");
     snprintf(cd.account, sizeof(cd.account), "000000000000");
     for (int i = 1; i < argc; i++) {
@@ -88,6 +91,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--server-bin") && more) bin = argv[++i];
         else if (!strcmp(argv[i], "--region") && more) snprintf(cd.region, sizeof(cd.region), "%s", argv[++i]);
         else if (!strcmp(argv[i], "--insecure-any-signature")) cd.anySignature = 1;
+        else if (!strcmp(argv[i], "--stop-nodes-on-exit")) stopNodes = 1;
         else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             usage(stdout);
             return 0;
@@ -160,8 +164,9 @@ int main(int argc, char **argv) {
     if (pipe2(wakePipe, O_NONBLOCK | O_CLOEXEC) == 0) elAddFile(loop, wakePipe[0], EL_READABLE, onWake, NULL);
     elAddTimer(loop, 200, tick, NULL);
     elMain(loop);
-    logNotice("cachetd stopping; nodes keep running");
+    logNotice(stopNodes ? "cachetd stopping with its nodes" : "cachetd stopping; nodes keep running");
     cdApiStop();
+    if (stopNodes) cdStopAllNodes();
     elDestroy(loop);
     cdStoreClose(cd.store);
     cdCaFree();

@@ -386,6 +386,30 @@ static void pruneEvents(void) {
     cdStoreFreeList(ids, n);
 }
 
+void cdStopAllNodes(void) {
+    pthread_mutex_lock(&cd.lock);
+    char **ids;
+    int n = cdStoreList(cd.store, "group", &ids);
+    for (int i = 0; i < n; i++) {
+        cdParams g = {0};
+        if (cdStoreGet(cd.store, "group", ids[i], &g) != 1) continue;
+        groupShape s = shapeOf(&g);
+        groupNode *v;
+        int num = loadNodes(ids[i], &s, &v);
+        for (int j = num - 1; j >= 0; j--) { /* replicas before their primary: no reconnect attempts */
+            char dir[4200];
+            nodeDir(dir, sizeof(dir), v[j].id);
+            if (v[j].have) nodeStop((pid_t)recInt(&v[j].rec, "pid"), dir);
+            pid_t filePid = cdNodePidFile(dir); /* launched just before the stop: not yet recorded */
+            if (filePid) nodeStop(filePid, dir);
+        }
+        freeNodes(v, num);
+        cdParamsFree(&g);
+    }
+    cdStoreFreeList(ids, n);
+    pthread_mutex_unlock(&cd.lock);
+}
+
 /* cd.lock is taken per group, not for the whole pass: an API request
  * (DescribeReplicationGroups over 100 groups, say) waits for one group's
  * pass at most, never for all of them. Safe because each group's records
