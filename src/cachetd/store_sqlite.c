@@ -59,7 +59,9 @@ cdStore *cdStoreOpen(const char *dir, char *err, size_t errlen) {
     if (execSql(s, "PRAGMA locking_mode=EXCLUSIVE") || execSql(s, "PRAGMA journal_mode=WAL") || execSql(s, "PRAGMA synchronous=FULL") ||
         execSql(s, "CREATE TABLE IF NOT EXISTS records (kind TEXT NOT NULL, id TEXT NOT NULL, value TEXT NOT NULL, "
                    "PRIMARY KEY (kind, id))")) {
-        snprintf(err, errlen, "can't initialise %s", path);
+        int busy = sqlite3_errcode(s->db) == SQLITE_BUSY;
+        snprintf(err, errlen, "can't initialise %s%s", path,
+                 busy ? ": another cachetd uses this data directory" : "");
         cdStoreClose(s);
         return NULL;
     }
