@@ -479,6 +479,21 @@ def test_signature_replay_window(cachetd, monkeypatch, minutes, text):
     assert relaxed.client(akid="a", secret="b").describe_replication_groups()["ReplicationGroups"] == []
 
 
+def test_second_cachetd_on_the_same_directory_is_refused(cachetd):
+    """The store is opened in exclusive locking mode: a second cachetd on a
+    data directory in use exits at once, saying why, and changes nothing."""
+    c = cachetd()
+    ec = c.client()
+    ec.create_replication_group(ReplicationGroupId="one", ReplicationGroupDescription="x")
+    wait_available(ec, "one")
+    pids = node_pids(c.dir)
+    out = subprocess.run([CACHETD_BIN, "--data-dir", c.dir, "--listen", f"127.0.0.1:{free_port()}",
+                          "--server-bin", SERVER_BIN], capture_output=True, text=True, timeout=30)
+    assert out.returncode == 1 and "another cachetd uses this data directory" in out.stderr, out
+    assert node_pids(c.dir) == pids
+    assert [g["ReplicationGroupId"] for g in ec.describe_replication_groups()["ReplicationGroups"]] == ["one"]
+
+
 def test_sigkill_restart_adopts_nodes(cachetd):
     c = cachetd()
     ec = c.client()
