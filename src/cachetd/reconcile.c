@@ -115,6 +115,15 @@ static void nodeStop(pid_t pid, const char *dir) {
     pthread_mutex_lock(&cd.lock);
 }
 
+/* Stops node n's process: the recorded pid, and the one its pid file names
+ * (launched just before a crash, not yet recorded). dir gets its directory. */
+static void stopNodeProcess(const groupNode *n, char *dir, size_t len) {
+    nodeDir(dir, len, n->id);
+    if (n->have) nodeStop((pid_t)recInt(&n->rec, "pid"), dir);
+    pid_t filePid = cdNodePidFile(dir);
+    if (filePid) nodeStop(filePid, dir);
+}
+
 /* One transaction: the node's record and, when msg is set, its event. */
 static void saveNode(groupNode *n, const char *msg) {
     cdStoreBegin(cd.store);
@@ -292,10 +301,7 @@ static int reconcileGroup(const char *id, cdParams *g) {
     if (!strcmp(st, "deleting")) {
         for (int i = num - 1; i >= 0; i--) {
             char dir[4200];
-            nodeDir(dir, sizeof(dir), v[i].id);
-            if (v[i].have) nodeStop((pid_t)recInt(&v[i].rec, "pid"), dir);
-            pid_t filePid = cdNodePidFile(dir);
-            if (filePid) nodeStop(filePid, dir);
+            stopNodeProcess(&v[i], dir, sizeof(dir));
             nftw(dir, rmOne, 16, FTW_DEPTH | FTW_PHYS);
         }
         cdStoreBegin(cd.store);
@@ -398,10 +404,7 @@ void cdStopAllNodes(void) {
         int num = loadNodes(ids[i], &s, &v);
         for (int j = num - 1; j >= 0; j--) { /* replicas before their primary: no reconnect attempts */
             char dir[4200];
-            nodeDir(dir, sizeof(dir), v[j].id);
-            if (v[j].have) nodeStop((pid_t)recInt(&v[j].rec, "pid"), dir);
-            pid_t filePid = cdNodePidFile(dir); /* launched just before the stop: not yet recorded */
-            if (filePid) nodeStop(filePid, dir);
+            stopNodeProcess(&v[j], dir, sizeof(dir));
         }
         freeNodes(v, num);
         cdParamsFree(&g);
