@@ -13,6 +13,7 @@
 #   CACHET_PORT   the group's Port at its creation: the primary on it, the
 #                 replica on the next (default: free ports chosen by cachetd)
 #   AWS           the AWS CLI                 (default /usr/bin/aws, else aws)
+#   CACHETD_BIN   cachetd to run              (default build/cachetd; a sanitizer build in tests)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=${CACHETD_DATA:-$PWD/cachetd-data}
@@ -28,7 +29,7 @@ unset AWS_PROFILE AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN
 E=(--endpoint-url "http://$LISTEN")
 G=(--replication-group-id demo)
 
-build/cachetd --data-dir "$DATA" --listen "$LISTEN" --stop-nodes-on-exit &
+"${CACHETD_BIN:-build/cachetd}" --data-dir "$DATA" --listen "$LISTEN" --stop-nodes-on-exit &
 pid=$!
 stop() {
   trap - INT TERM EXIT

@@ -14,8 +14,8 @@ import subprocess
 
 import pytest
 
-from conftest import ROOT, free_port, wait_until
-from test_cachetd import AWS_CLI, node_pids
+from conftest import ROOT, SANITIZER_MARKERS, free_port, wait_until
+from test_cachetd import AWS_CLI, CACHETD_BIN, node_pids
 
 SCRIPT = os.path.join(ROOT, "scripts", "run-cachetd.sh")
 LINE = re.compile(r"^\s+(plaintext|TLS|replica|AWS CLI):\s+(.+)$", re.M)
@@ -36,7 +36,7 @@ class Run:
     def __init__(self, tmp_path, data, api_port, n):
         self.out_path = str(tmp_path / f"run{n}.out")
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-        env.update(CACHETD_DATA=data, CACHETD_PORT=str(api_port))
+        env.update(CACHETD_DATA=data, CACHETD_PORT=str(api_port), CACHETD_BIN=CACHETD_BIN)
         with open(self.out_path, "wb") as out:
             self.proc = subprocess.Popen([SCRIPT], stdout=out, stderr=subprocess.STDOUT, env=env,
                                          start_new_session=True)
@@ -46,8 +46,9 @@ class Run:
         return open(self.out_path, errors="replace").read()
 
     def ready(self):
-        assert self.proc.poll() is None, self.out()
-        return "^C stops cachetd" in self.out()
+        """The instructions are out, or the script has exited (the caller
+        then fails at once with its output, not at the deadline)."""
+        return self.proc.poll() is not None or "^C stops cachetd" in self.out()
 
     def cachetd_pid(self):
         m = re.search(r"^(\d+):D .* cachetd ready on", self.out(), re.M)
@@ -86,6 +87,7 @@ def test_make_run_prints_true_instructions_and_leaves_nothing(tmp_path):
         run = Run(tmp_path, data, api_port, n)
         try:
             wait_until(run.ready, timeout=180, interval=0.2, what="make run's instructions")
+            assert run.proc.poll() is None, run.out()
             cmds = run.commands()
             assert set(cmds) == {"plaintext", "TLS", "replica", "AWS CLI"}, run.out()
             ports = tuple(re.search(r"-p (\d+)", cmds[k]).group(1) for k in ("plaintext", "replica"))
@@ -111,5 +113,6 @@ def test_make_run_prints_true_instructions_and_leaves_nothing(tmp_path):
             wait_until(lambda: not any(pid_alive(p) for p in started), timeout=30,
                        what="no process of make run left")
             assert node_pids(data) == {}
+            assert not [m for m in SANITIZER_MARKERS if m in run.out()], run.out()
         finally:
             run.kill_all()
