@@ -45,8 +45,9 @@ CACHETD_LIBS = -lmicrohttpd -lsqlite3 -lpthread
 TOOLS := $(patsubst tools/%.c,$(BUILD)/%,$(wildcard tools/*.c))
 BENCH_TOOLS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
 
-# run-cachetd: the control plane with one ready group (scripts/run-cachetd.sh).
-.PHONY: all run run-cachetd test test-unit test-integration test-sanitize sanitize-build bench bench-script bench-cluster clean deps node-deps fuzz fuzz-smoke fuzz-build fuzz-bins lint
+# run: the control plane with one ready group (scripts/run-cachetd.sh);
+# run-server: a bare cachet-server. run-cachetd is the old name of run.
+.PHONY: all run run-cachetd run-server test test-unit test-integration test-sanitize sanitize-build bench bench-script bench-cluster clean deps node-deps fuzz fuzz-smoke fuzz-build fuzz-bins lint
 
 all: $(SERVER) src/cachet-server $(TOOLS) $(patsubst $(BUILD)/%,tools/%,$(TOOLS)) \
 	$(BUILD)/cachet-snapshot tools/cachet-snapshot $(CACHETD)
@@ -91,9 +92,18 @@ $(BUILD)/bench/%: bench/%.c
 deps:
 	@scripts/deps.sh
 
-# Starts in tls-mode preferred with a development CA made in ./tls, so both
-# plaintext and TLS clients connect to the same port.
+# cachetd (the ElastiCache API) on 127.0.0.1:9736 with its data in
+# ./cachetd-data and the replication group "demo" ready (a primary and one
+# replica, tls-mode preferred); prints how to reach it. ^C stops cachetd and
+# the nodes; the next run reuses the directory and the group.
 run: deps all
+	@scripts/run-cachetd.sh
+
+run-cachetd: run
+
+# A bare cachet-server in tls-mode preferred with a development CA made in
+# ./tls, so both plaintext and TLS clients connect to the same port.
+run-server: deps all
 	@scripts/gen-certs.sh tls
 	@echo "Cachet on 127.0.0.1:6379, tls-mode preferred (plaintext and TLS on the same port):"
 	@echo "  plaintext: redis-cli -p 6379"
@@ -101,9 +111,6 @@ run: deps all
 	@echo "  require TLS from now on: redis-cli -p 6379 --tls --cacert tls/ca.crt CONFIG SET tls-mode required"
 	./src/cachet-server --bind 127.0.0.1 --port 6379 --tls-mode preferred \
 		--tls-cert-file tls/server.crt --tls-key-file tls/server.key --tls-ca-cert-file tls/ca.crt
-
-run-cachetd: deps all
-	@scripts/run-cachetd.sh
 
 clean:
 	rm -rf build build-* src/cachet-server tools/cachet-load tools/cachet-snapshot

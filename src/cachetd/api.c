@@ -105,7 +105,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     textAppend(&query, "%s", "");
     MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collectArg, &query);
     cdSigReq sr = {.method = method, .path = url, .query = query.p, .body = rq->body.p, .bodyLen = rq->body.len,
-                   .header = lookupHeader, .ctx = conn};
+                   .header = lookupHeader, .ctx = conn, .now = (long long)time(NULL)};
     char code[CD_SIG_CODE_LEN], msg[CD_SIG_MSG_LEN];
     cdParams params = {0};
     char err[128];

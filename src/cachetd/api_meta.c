@@ -295,7 +295,7 @@ static void staticList(textBuf *b, const char *const *keys, int n, const char *m
             if (shown == max) {
                 more = 1;
             } else {
-                textAppend(b, "%s", item.p);
+                textAppendBytes(b, item.p, item.len);
                 last = keys[i];
                 shown++;
             }

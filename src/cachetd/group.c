@@ -390,6 +390,41 @@ static const char *createOptions(const cdParams *p, const groupShape *s, int num
 }
 
 
+/* A map of the 65536 ports: 1 where a node record (of any group) holds the
+ * port. A node that is down for a moment (restarting, or stopped with
+ * cachetd) keeps its port, so no new node may take it meanwhile. */
+static unsigned char *portsTaken(void) {
+    unsigned char *t = memCalloc(65536);
+    char **ids;
+    int n = cdStoreList(cd.store, "node", &ids);
+    for (int i = 0; i < n; i++) {
+        cdParams r = {0};
+        if (cdStoreGet(cd.store, "node", ids[i], &r) == 1) {
+            long long q = recInt(&r, "port");
+            if (q > 0 && q < 65536) t[q] = 1;
+        }
+        cdParamsFree(&r);
+    }
+    cdStoreFreeList(ids, n);
+    return t;
+}
+
+/* Port given: the group's nodes take port .. port+num-1, each of which must
+ * be free now and held by no other node. 0, or -1 with the message. */
+static int portsRefused(long long port, int num, const unsigned char *taken, char *msg, size_t len) {
+    for (int i = 0; i < num; i++) {
+        int q = (int)port + i;
+        if (taken[q] || !cdPortFree(q)) {
+            snprintf(msg, len,
+                     "Port %lld is not available: the replication group's %d node(s) take ports %lld-%lld, and "
+                     "127.0.0.1:%d is %s.",
+                     port, num, port, port + num - 1, q, taken[q] ? "another cache node's" : "in use");
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* The request's parameters minus Action/Version, as a retry compares them. */
 static char *requestKey(const cdParams *p) {
     cdParams c = {0};
@@ -426,9 +461,17 @@ static void actCreate(const cdParams *p, const char *rid, cdReply *out) {
     char *slots[MAX_SHARDS] = {0};
     if (parseShape(p, &shape, slots, out, rid)) return;
     int num = shape.shards * (shape.replicas + 1);
-    if (port < 1 || port > 65535) {
+    /* Port given: node i of the group (member order, primary first) takes
+     * Port + i, so all of them must fit below 65536. */
+    int portGiven = cdParamsGet(p, "Port") != NULL;
+    if (port < 1 || port > 65535 || (portGiven && port + num - 1 > 65535)) {
         freeSlots(slots);
-        return replyError(out, 400, "InvalidParameterValue", "Port must be between 1 and 65535.", rid);
+        return replyError(out, 400, "InvalidParameterValue",
+                          portGiven && port >= 1 && port <= 65535
+                              ? "Port must be between 1 and 65535, and each node takes the next one: Port plus the "
+                                "number of nodes minus 1 must not exceed 65535."
+                              : "Port must be between 1 and 65535.",
+                          rid);
     }
     const char *bad = createOptions(p, &shape, num);
     if (bad) {
@@ -468,6 +511,13 @@ static void actCreate(const cdParams *p, const char *rid, cdReply *out) {
         memFree(key);
         freeSlots(slots);
         return;
+    }
+    unsigned char *taken = portsTaken();
+    if (portGiven && portsRefused(port, num, taken, msg, sizeof(msg))) {
+        memFree(taken);
+        memFree(key);
+        freeSlots(slots);
+        return replyError(out, 400, "InvalidParameterValue", msg, rid);
     }
     cdParams g = {0};
     cdParamsSet(&g, "desc", desc);
@@ -514,11 +564,13 @@ static void actCreate(const cdParams *p, const char *rid, cdReply *out) {
         cdParamsSet(&n, "group", id);
         recSetInt(&n, "shard", shard);
         recSetInt(&n, "index", member);
-        /* Free ports, distinct within the group (bound then released). */
+        /* Port given: consecutive ports, checked above. Else free ports
+         * (bound then released) that no node record holds, distinct within
+         * the group. */
         for (int again = 1; again;) {
-            ports[i] = cdFreePort();
-            again = 0;
-            for (int j = 0; j < i; j++) again |= ports[j] == ports[i];
+            ports[i] = portGiven ? (int)port + i : cdFreePort();
+            again = !portGiven && (ports[i] <= 0 || taken[ports[i]]);
+            for (int j = 0; j < i && !again; j++) again = ports[j] == ports[i];
         }
         recSetInt(&n, "port", ports[i]);
         recSetInt(&n, "pid", 0);
@@ -554,6 +606,7 @@ static void actCreate(const cdParams *p, const char *rid, cdReply *out) {
         memFree(b.p);
     }
     cdParamsFree(&g);
+    memFree(taken);
     memFree(key);
 }
 
@@ -590,7 +643,7 @@ int pagedList(textBuf *b, const char *kind, const char *marker, long long max, c
                 memFree(item.p);
                 break;
             }
-            textAppend(b, "%s", item.p);
+            textAppendBytes(b, item.p, item.len);
             snprintf(last, sizeof(last), "%s", ids[i]);
             shown++;
         }

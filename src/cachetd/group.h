@@ -50,4 +50,9 @@ void cdDispatch(const cdParams *params, const char *requestId, cdReply *out);
 /* One pass of the reconciler (main thread, takes cd.lock itself); 1 while
  * a group is in a transitional state (the next pass should come soon). */
 int cdReconcile(void);
+/* Stops every node of every group (cachetd --stop-nodes-on-exit, after the
+ * API has stopped): replicas first, SIGTERM then SIGKILL after 5 s. The
+ * records are kept, so the next cachetd starts the nodes again on their
+ * recorded ports as it restarts any dead node. */
+void cdStopAllNodes(void);
 #endif

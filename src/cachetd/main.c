@@ -4,8 +4,9 @@
  * Why a timer on the main thread: the reconciler's node work (launch, the
  * admin client, stop) blocks briefly; doing it here keeps every HTTP
  * handler fast and leaves one writer of node state.
- * Must never stop the nodes when cachetd itself stops: they keep serving
- * and the next cachetd adopts them. */
+ * Must never stop the nodes when cachetd itself stops (they keep serving
+ * and the next cachetd adopts them), unless told to by
+ * --stop-nodes-on-exit (make run: ^C leaves nothing running). */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -36,7 +37,7 @@ static elLoop *loop;
 static void usage(FILE *f) {
     fprintf(f, "Usage: cachetd rotate-ca [--finish | --status] [--data-dir DIR]   (the running daemon's CA)\n"
                "       cachetd [--data-dir DIR] [--listen IP:PORT] [--server-bin PATH] [--region REGION]\n"
-               "               [--https] [--cert-seconds N] [--insecure-any-signature]\n"
+               "               [--https] [--cert-seconds N] [--insecure-any-signature] [--stop-nodes-on-exit]\n"
                "  --data-dir DIR      state, CA, credentials and nodes (default " DEFAULT_DATA_DIR ")\n"
                "  --listen IP:PORT    the ElastiCache API (default " DEFAULT_LISTEN ")\n"
                "  --server-bin PATH   cachet-server to run (default: next to cachetd)\n"
@@ -44,7 +45,8 @@ static void usage(FILE *f) {
                "  --https             serve the API over TLS (a certificate of cachetd's CA)\n"
                "  --cert-seconds N    validity of node and API certificates (default 1 year);\n"
                "                      renewed once less than a third of it is left\n"
-               "  --insecure-any-signature  accept any or no SigV4 signature (tests only)\n");
+               "  --insecure-any-signature  accept any or no SigV4 signature (tests only)\n"
+               "  --stop-nodes-on-exit      stop every node when cachetd stops (default: they keep running)\n");
 }
 
 static volatile sig_atomic_t stopRequested;
@@ -86,6 +88,7 @@ static void onSignal(int sig) {
 
 int main(int argc, char **argv) {
     const char *dataDir = DEFAULT_DATA_DIR, *listen = DEFAULT_LISTEN, *bin = NULL;
+    int stopNodes = 0;
     snprintf(cd.region, sizeof(cd.region), "us-east-1");
     snprintf(cd.account, sizeof(cd.account), "000000000000");
     cd.certSeconds = 365LL * 86400;
@@ -107,6 +110,7 @@ int main(int argc, char **argv) {
             }
             cd.certSeconds = secs;
         }
+        else if (!strcmp(argv[i], "--stop-nodes-on-exit")) stopNodes = 1;
         else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             usage(stdout);
             return 0;
@@ -181,8 +185,9 @@ int main(int argc, char **argv) {
     if (pipe2(wakePipe, O_NONBLOCK | O_CLOEXEC) == 0) elAddFile(loop, wakePipe[0], EL_READABLE, onWake, NULL);
     elAddTimer(loop, 200, tick, NULL);
     elMain(loop);
-    logNotice("cachetd stopping; nodes keep running");
+    logNotice(stopNodes ? "cachetd stopping with its nodes" : "cachetd stopping; nodes keep running");
     cdApiStop();
+    if (stopNodes) cdStopAllNodes();
     elDestroy(loop);
     cdStoreClose(cd.store);
     cdCaFree();

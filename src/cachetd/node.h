@@ -39,6 +39,9 @@ pid_t cdNodePidFile(const char *dir);
 void cdNodeStop(pid_t pid, const char *dir, long timeoutMs);
 /* A free TCP port on 127.0.0.1 (bound then released), or -1. */
 int cdFreePort(void);
+/* 1 if 127.0.0.1:port can be bound now (bound then released). Neither
+ * port helper blocks: both may run on an HTTP thread. */
+int cdPortFree(int port);
 /* Runs one command as the admin user on 127.0.0.1:port; 0 with the reply
  * (status, bulk or integer as text) in reply, -1 with the error there. */
 int cdNodeCommand(int port, int tls, const char *caFile, const char *pass, int argc, const char **argv,

@@ -143,6 +143,15 @@ static void nodeStop(pid_t pid, const char *dir) {
     pthread_mutex_lock(&cd.lock);
 }
 
+/* Stops node n's process: the recorded pid, and the one its pid file names
+ * (launched just before a crash, not yet recorded). dir gets its directory. */
+static void stopNodeProcess(const groupNode *n, char *dir, size_t len) {
+    nodeDir(dir, len, n->id);
+    if (n->have) nodeStop((pid_t)recInt(&n->rec, "pid"), dir);
+    pid_t filePid = cdNodePidFile(dir);
+    if (filePid) nodeStop(filePid, dir);
+}
+
 /* One transaction: the node's record and, when msg is set, its event. */
 static void saveNode(groupNode *n, const char *msg) {
     cdStoreBegin(cd.store);
@@ -386,10 +395,7 @@ static int reconcileGroup(const char *id, cdParams *g) {
     if (!strcmp(st, "deleting")) {
         for (int i = num - 1; i >= 0; i--) {
             char dir[4200];
-            nodeDir(dir, sizeof(dir), v[i].id);
-            if (v[i].have) nodeStop((pid_t)recInt(&v[i].rec, "pid"), dir);
-            pid_t filePid = cdNodePidFile(dir);
-            if (filePid) nodeStop(filePid, dir);
+            stopNodeProcess(&v[i], dir, sizeof(dir));
             nftw(dir, rmOne, 16, FTW_DEPTH | FTW_PHYS);
         }
         cdStoreBegin(cd.store);
@@ -481,6 +487,32 @@ static void pruneEvents(void) {
     cdStoreFreeList(ids, n);
 }
 
+void cdStopAllNodes(void) {
+    pthread_mutex_lock(&cd.lock);
+    char **ids;
+    int n = cdStoreList(cd.store, "group", &ids);
+    for (int i = 0; i < n; i++) {
+        cdParams g = {0};
+        if (cdStoreGet(cd.store, "group", ids[i], &g) != 1) continue;
+        groupShape s = shapeOf(&g);
+        groupNode *v;
+        int num = loadNodes(ids[i], &s, &v);
+        for (int j = num - 1; j >= 0; j--) { /* replicas before their primary: no reconnect attempts */
+            char dir[4200];
+            stopNodeProcess(&v[j], dir, sizeof(dir));
+        }
+        freeNodes(v, num);
+        cdParamsFree(&g);
+    }
+    cdStoreFreeList(ids, n);
+    pthread_mutex_unlock(&cd.lock);
+}
+
+/* cd.lock is taken per group, not for the whole pass: an API request
+ * (DescribeReplicationGroups over 100 groups, say) waits for one group's
+ * pass at most, never for all of them. Safe because each group's records
+ * are read afresh under the lock, and a group created or deleted meanwhile
+ * is simply seen (or missed) by this pass and handled by the next. */
 int cdReconcile(void) {
     int busy = 0;
     pthread_mutex_lock(&cd.lock);
@@ -488,11 +520,15 @@ int cdReconcile(void) {
     }
     char **ids;
     int n = cdStoreList(cd.store, "group", &ids);
+    pthread_mutex_unlock(&cd.lock);
     for (int i = 0; i < n; i++) {
         cdParams g = {0};
+        pthread_mutex_lock(&cd.lock);
         if (cdStoreGet(cd.store, "group", ids[i], &g) == 1) busy |= reconcileGroup(ids[i], &g);
+        pthread_mutex_unlock(&cd.lock);
         cdParamsFree(&g);
     }
+    pthread_mutex_lock(&cd.lock);
     cdStoreFreeList(ids, n);
     pruneEvents();
     pthread_mutex_unlock(&cd.lock);

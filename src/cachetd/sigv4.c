@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "mem.h"
@@ -183,6 +184,61 @@ static int fail(char *code, char *msg, const char *c, const char *m) {
     return -1;
 }
 
+static int digits(const char *s, int n) {
+    int v = 0;
+    for (int i = 0; i < n; i++) v = v * 10 + (s[i] - '0');
+    return v;
+}
+
+/* "yyyymmddThhmmssZ" (ISO 8601 basic, UTC) to Unix seconds; -1 if it is
+ * not exactly that or names no real time. */
+static long long amzDateSeconds(const char *d) {
+    if (strlen(d) != 16 || d[8] != 'T' || d[15] != 'Z') return -1;
+    for (int i = 0; i < 15; i++)
+        if (i != 8 && (d[i] < '0' || d[i] > '9')) return -1;
+    struct tm tm = {0};
+    tm.tm_year = digits(d, 4) - 1900;
+    tm.tm_mon = digits(d + 4, 2) - 1;
+    tm.tm_mday = digits(d + 6, 2);
+    tm.tm_hour = digits(d + 9, 2);
+    tm.tm_min = digits(d + 11, 2);
+    tm.tm_sec = digits(d + 13, 2);
+    if (tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60)
+        return -1;
+    return (long long)timegm(&tm);
+}
+
+static void amzDateOf(long long t, char *out, size_t len) {
+    time_t tt = (time_t)t;
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    strftime(out, len, "%Y%m%dT%H%M%SZ", &tm);
+}
+
+/* AWS' replay window: a signature more than 15 minutes from the server's
+ * clock either way is refused, with AWS' own wording (clients and users
+ * recognise a clock skew by it). */
+static int checkWindow(const char *amzDate, long long now, char *code, char *msg) {
+    long long t = amzDateSeconds(amzDate);
+    char a[32], b[32];
+    amzDateOf(now, b, sizeof(b));
+    if (t < now - CD_SIG_WINDOW_S) {
+        amzDateOf(now - CD_SIG_WINDOW_S, a, sizeof(a));
+        snprintf(code, CD_SIG_CODE_LEN, "SignatureDoesNotMatch");
+        snprintf(msg, CD_SIG_MSG_LEN, "Signature expired: %s is now earlier than %s (%s - %d min.)", amzDate, a, b,
+                 CD_SIG_WINDOW_S / 60);
+        return -1;
+    }
+    if (t > now + CD_SIG_WINDOW_S) {
+        amzDateOf(now + CD_SIG_WINDOW_S, a, sizeof(a));
+        snprintf(code, CD_SIG_CODE_LEN, "SignatureDoesNotMatch");
+        snprintf(msg, CD_SIG_MSG_LEN, "Signature not yet current: %s is still later than %s (%s + %d min.)", amzDate,
+                 a, b, CD_SIG_WINDOW_S / 60);
+        return -1;
+    }
+    return 0;
+}
+
 int cdSigV4Verify(const cdSigReq *r, const char *accessKey, const char *secret, int anySignature, char *code,
                   char *msg) {
     const char *auth = r->header(r->ctx, "authorization");
@@ -220,7 +276,7 @@ int cdSigV4Verify(const cdSigReq *r, const char *accessKey, const char *secret, 
     if (strcmp(parts[0], accessKey))
         return fail(code, msg, "InvalidClientTokenId", "The security token included in the request is invalid.");
     const char *amzDate = r->header(r->ctx, "x-amz-date");
-    if (!amzDate || strlen(amzDate) != 16 || strncmp(amzDate, parts[1], 8) || !strstr(signedHeaders, "host"))
+    if (!amzDate || amzDateSeconds(amzDate) < 0 || strncmp(amzDate, parts[1], 8) || !strstr(signedHeaders, "host"))
         return fail(code, msg, "IncompleteSignature",
                     "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header, signed "
                     "together with 'host', dated the day of the credential scope.");
@@ -230,7 +286,7 @@ int cdSigV4Verify(const cdSigReq *r, const char *accessKey, const char *secret, 
         return fail(code, msg, "SignatureDoesNotMatch",
                     "The request signature we calculated does not match the signature you provided. Check your "
                     "AWS Secret Access Key and signing method. Consult the service documentation for details.");
-    return 0;
+    return checkWindow(amzDate, r->now, code, msg);
 }
 
 static void randomFrom(char *out, size_t n, const char *alphabet) {

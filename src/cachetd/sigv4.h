@@ -16,14 +16,20 @@ typedef struct cdSigReq {
     size_t bodyLen;
     cdHeaderLookup *header;
     void *ctx;
+    long long now; /* the server's clock, Unix seconds: X-Amz-Date must be within 15 minutes of it */
 } cdSigReq;
 
 #define CD_SIG_CODE_LEN 64
 #define CD_SIG_MSG_LEN 512
+#define CD_SIG_WINDOW_S (15 * 60)
 
-/* 0 when the request carries a valid SigV4 signature by accessKey/secret;
- * -1 with AWS' error code (IncompleteSignature, SignatureDoesNotMatch,
- * InvalidClientTokenId, MissingAuthenticationToken) and message otherwise.
+/* 0 when the request carries a valid SigV4 signature by accessKey/secret,
+ * dated (X-Amz-Date) within CD_SIG_WINDOW_S of r->now; -1 with AWS' error
+ * code (IncompleteSignature, SignatureDoesNotMatch, InvalidClientTokenId,
+ * MissingAuthenticationToken) and message otherwise. A signature too old or
+ * too far ahead is SignatureDoesNotMatch with AWS' "Signature expired" /
+ * "Signature not yet current" text: it bounds how long a captured request
+ * can be replayed.
  * anySignature: accept any well-formed or missing signature (relaxed mode). */
 int cdSigV4Verify(const cdSigReq *r, const char *accessKey, const char *secret, int anySignature, char *code,
                   char *msg);

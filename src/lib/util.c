@@ -374,6 +374,17 @@ long long mstime(void) { return elNowMs(); }
 
 /* ---- growable text ----------------------------------------------------------- */
 
+void textAppendBytes(textBuf *b, const char *s, size_t n) {
+    if (!b->p || b->len + n >= b->cap) {
+        b->cap = (b->len + n + 1) * 2;
+        if (b->cap < 1024) b->cap = 1024;
+        b->p = memRealloc(b->p, b->cap);
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = 0;
+}
+
 void textAppend(textBuf *b, const char *fmt, ...) {
     for (;;) {
         va_list ap;

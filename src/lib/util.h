@@ -44,5 +44,8 @@ typedef struct textBuf {
     size_t len, cap;
 } textBuf;
 void textAppend(textBuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* n bytes of s as they are (no format): the fast path for text built from
+ * many small pieces (cachetd's XML). */
+void textAppendBytes(textBuf *b, const char *s, size_t n);
 
 #endif

@@ -440,6 +440,69 @@ def test_signatures_and_protocol_errors(cachetd):
     assert mode == 0o600 and os.stat(os.path.join(c.dir, "ca-1.key")).st_mode & 0o777 == 0o600
 
 
+def skew_clock(monkeypatch, minutes):
+    """botocore signs as if the client's clock were `minutes` off."""
+    import datetime
+    import types
+
+    import botocore.auth
+
+    class Skewed(datetime.datetime):
+        @classmethod
+        def utcnow(cls):
+            return datetime.datetime.utcnow() + datetime.timedelta(minutes=minutes)
+
+    fake = types.SimpleNamespace(**{k: getattr(datetime, k) for k in dir(datetime) if not k.startswith("__")})
+    fake.datetime = Skewed
+    monkeypatch.setattr(botocore.auth, "datetime", fake)
+    try:  # with awscrt installed botocore signs through the CRT signer
+        import botocore.crt.auth
+        monkeypatch.setattr(botocore.crt.auth, "datetime", fake)
+    except ImportError:
+        pass
+    if hasattr(botocore.auth, "get_current_datetime"):  # newer botocore
+        monkeypatch.setattr(botocore.auth, "get_current_datetime", Skewed.utcnow)
+
+
+@pytest.mark.parametrize("minutes,text", [(-16, "Signature expired: "), (16, "Signature not yet current: ")])
+def test_signature_replay_window(cachetd, monkeypatch, minutes, text):
+    """X-Amz-Date more than 15 minutes from cachetd's clock: refused as AWS
+    does (403 SignatureDoesNotMatch, its wording), and nothing is created."""
+    c = cachetd()
+    ec = c.client()
+    skew_clock(monkeypatch, minutes)
+    with pytest.raises(ClientError) as e:
+        ec.create_replication_group(ReplicationGroupId="late", ReplicationGroupDescription="x")
+    assert code_of(e) == "SignatureDoesNotMatch"
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    msg = e.value.response["Error"]["Message"]
+    assert msg.startswith(text) and msg.endswith(" 15 min.)"), msg
+    skew_clock(monkeypatch, -14 if minutes < 0 else 14)  # inside the window: accepted
+    assert ec.describe_replication_groups()["ReplicationGroups"] == []
+    monkeypatch.undo()
+    assert ec.describe_replication_groups()["ReplicationGroups"] == []
+    assert node_pids(c.dir) == {}
+    # the relaxed mode checks no signature, so no date either
+    relaxed = cachetd(["--insecure-any-signature"])
+    skew_clock(monkeypatch, minutes * 10)
+    assert relaxed.client(akid="a", secret="b").describe_replication_groups()["ReplicationGroups"] == []
+
+
+def test_second_cachetd_on_the_same_directory_is_refused(cachetd):
+    """The store is opened in exclusive locking mode: a second cachetd on a
+    data directory in use exits at once, saying why, and changes nothing."""
+    c = cachetd()
+    ec = c.client()
+    ec.create_replication_group(ReplicationGroupId="one", ReplicationGroupDescription="x")
+    wait_available(ec, "one")
+    pids = node_pids(c.dir)
+    out = subprocess.run([CACHETD_BIN, "--data-dir", c.dir, "--listen", f"127.0.0.1:{free_port()}",
+                          "--server-bin", SERVER_BIN], capture_output=True, text=True, timeout=30)
+    assert out.returncode == 1 and "another cachetd uses this data directory" in out.stderr, out
+    assert node_pids(c.dir) == pids
+    assert [g["ReplicationGroupId"] for g in ec.describe_replication_groups()["ReplicationGroups"]] == ["one"]
+
+
 def test_sigkill_restart_adopts_nodes(cachetd):
     c = cachetd()
     ec = c.client()

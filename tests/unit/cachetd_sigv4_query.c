@@ -42,7 +42,29 @@ static void verifyCases(void) {
                "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, "
                "SignedHeaders=host;x-amz-date, "
                "Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31"}};
-    cdSigReq r = {.method = "GET", .path = "/", .query = "", .body = "", .bodyLen = 0, .header = look, .ctx = &h};
+    /* 1440938160 is the vectors' 20150830T123600Z. */
+    cdSigReq r = {.method = "GET", .path = "/", .query = "", .body = "", .bodyLen = 0, .header = look, .ctx = &h,
+                  .now = 1440938160};
+    CHECK(cdSigV4Verify(&r, "AKIDEXAMPLE", SECRET, 0, code, msg) == 0);
+    /* The replay window: 15 minutes either way of the server's clock, the
+     * edges included, AWS' wording outside it. */
+    r.now = 1440938160 + 900;
+    CHECK(cdSigV4Verify(&r, "AKIDEXAMPLE", SECRET, 0, code, msg) == 0);
+    r.now = 1440938160 - 900;
+    CHECK(cdSigV4Verify(&r, "AKIDEXAMPLE", SECRET, 0, code, msg) == 0);
+    r.now = 1440938160 + 901;
+    CHECK(cdSigV4Verify(&r, "AKIDEXAMPLE", SECRET, 0, code, msg) == -1 && !strcmp(code, "SignatureDoesNotMatch"));
+    CHECKF(!strcmp(msg, "Signature expired: 20150830T123600Z is now earlier than 20150830T123601Z "
+                        "(20150830T125101Z - 15 min.)"), "%s", msg);
+    r.now = 1440938160 - 3600;
+    CHECK(cdSigV4Verify(&r, "AKIDEXAMPLE", SECRET, 0, code, msg) == -1 && !strcmp(code, "SignatureDoesNotMatch"));
+    CHECKF(!strcmp(msg, "Signature not yet current: 20150830T123600Z is still later than 20150830T115100Z "
+                        "(20150830T113600Z + 15 min.)"), "%s", msg);
+    CHECK(cdSigV4Verify(&r, "AKIDEXAMPLE", "wrong", 1, code, msg) == 0); /* relaxed mode: no window either */
+    r.now = 1440938160;
+    h.values[1] = "20150830T1236a0Z"; /* not ISO 8601 basic */
+    CHECK(cdSigV4Verify(&r, "AKIDEXAMPLE", SECRET, 0, code, msg) == -1 && !strcmp(code, "IncompleteSignature"));
+    h.values[1] = "20150830T123600Z";
     CHECK(cdSigV4Verify(&r, "AKIDEXAMPLE", SECRET, 0, code, msg) == 0);
     CHECK(cdSigV4Verify(&r, "AKIDOTHER", SECRET, 0, code, msg) == -1 && !strcmp(code, "InvalidClientTokenId"));
     CHECK(cdSigV4Verify(&r, "AKIDEXAMPLE", "wrong", 0, code, msg) == -1 && !strcmp(code, "SignatureDoesNotMatch"));
