@@ -142,7 +142,11 @@ test-unit: $(UNIT_BIN) $(CACHETD_UNIT_BIN)
 # The suite runs on TEST_JOBS pytest-xdist workers (every test has its own
 # servers on free ports), then the tests marked solo alone: they bound
 # latencies or open thousands of sockets (tests/integration/conftest.py).
-TEST_JOBS ?= 2
+# Four workers on two cores: most of a test is waiting (a server starting, a
+# replica syncing, a deadline polled), and the suite used a third of two
+# cores on two workers; each worker takes its servers' ports from a range of
+# its own (conftest.py free_port).
+TEST_JOBS ?= 4
 INTEGRATION = $(PYTEST) -q -p no:cacheprovider -n $(TEST_JOBS) -m "not solo" tests/integration && \
 	$(PYTEST) -q -p no:cacheprovider -m solo tests/integration
 

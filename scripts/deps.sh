@@ -7,7 +7,7 @@ set -euo pipefail
 PKGS=(
   build-essential pkg-config
   libjemalloc-dev libssl-dev openssl
-  python3 python3-pytest python3-pytest-xdist python3-redis python3-cryptography   # xdist: make test's two workers; cryptography: odd client certificates
+  python3 python3-pytest python3-pytest-xdist python3-redis python3-cryptography   # xdist: make test's workers; cryptography: odd client certificates
   redis-server redis-tools   # reference server and real clients for tests/bench; never a runtime dependency
   clang libclang-rt-14-dev   # sanitizer and fuzz builds
   cppcheck clang-tidy        # make lint (static analysis; part of make test)

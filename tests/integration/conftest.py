@@ -21,7 +21,7 @@ SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime
 
 
 def pytest_configure(config):
-    # `make test` runs the suite on two workers (pytest-xdist), then the
+    # `make test` runs the suite on four workers (pytest-xdist), then the
     # tests marked solo on their own: those bound how long a PING may wait
     # (a stall detector) or open thousands of sockets, and another test's
     # servers sharing the two cores would make them measure the neighbour.

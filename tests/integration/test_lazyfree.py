@@ -129,7 +129,7 @@ def free_while_pinging(server, r, certs, transport, command, what):
         # PING times below do (a loaded 2-core machine delays them too).
         usec = command_usec(r, stat) - usec_before
         assert usec < MAX_COMMAND_US, (what, usec)
-        wait_until(lambda: mem(r, "lazyfree_pending_objects") == 0, timeout=20,
+        wait_until(lambda: mem(r, "lazyfree_pending_objects") == 0, timeout=120,
                    what="the lazy-free thread to finish")
         n = p.count
         wait_until(lambda: p.count >= n + 20, what="more pings after the free")
