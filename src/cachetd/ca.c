@@ -40,7 +40,23 @@ typedef struct caGen {
 static caGen active, old;
 static char caDir[4096];
 
-static EVP_PKEY *newKey(void) { return EVP_EC_gen("P-256"); }
+/* The type of every key made from now on (CA generations, node and API
+ * certificates): ECDSA P-256 by default, RSA 2048 on request (clients or
+ * policies that take only RSA). Keys already made keep their type: a
+ * rotation brings the CA to the new one. */
+static int keyRsa;
+
+int cdCaSetKeyType(const char *name, char *err, size_t errlen) {
+    if (!strcmp(name, "ecdsa")) keyRsa = 0;
+    else if (!strcmp(name, "rsa")) keyRsa = 1;
+    else {
+        snprintf(err, errlen, "--key-type wants ecdsa or rsa, got %s", name);
+        return -1;
+    }
+    return 0;
+}
+
+static EVP_PKEY *newKey(void) { return keyRsa ? EVP_RSA_gen(2048) : EVP_EC_gen("P-256"); }
 
 static void genPath(char *out, size_t len, long long gen, const char *ext) {
     snprintf(out, len, "%s/ca-%lld.%s", caDir, gen, ext);

@@ -1,4 +1,4 @@
-/* ca.h - cachetd's certificate authority: ECDSA P-256 CAs in the data
+/* ca.h - cachetd's certificate authority: ECDSA P-256 (or RSA) CAs in the data
  * directory (ca-G.key 0600 and ca-G.crt for generation G), the bundle
  * clients and nodes trust (ca.pem, served at GET /ca.pem), its rotation with
  * an overlap window, and the certificates it issues (nodes, the HTTPS API).
@@ -26,6 +26,9 @@ typedef struct cdCertInfo {
     long long gen, issued, notAfter;
 } cdCertInfo;
 
+/* The type of the keys made from now on: "ecdsa" (P-256, the default) or
+ * "rsa" (2048 bits). Call before cdCaInit. */
+int cdCaSetKeyType(const char *name, char *err, size_t errlen);
 /* Loads the CA state from the store and the files, creating generation 1
  * on first start (or taking over a ca.key/ca.pem of an older cachetd), and
  * writes the bundle file. */

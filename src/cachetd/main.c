@@ -37,7 +37,8 @@ static elLoop *loop;
 static void usage(FILE *f) {
     fprintf(f, "Usage: cachetd rotate-ca [--finish | --status] [--data-dir DIR]   (the running daemon's CA)\n"
                "       cachetd [--data-dir DIR] [--listen IP:PORT] [--server-bin PATH] [--region REGION]\n"
-               "               [--https] [--cert-seconds N] [--insecure-any-signature] [--stop-nodes-on-exit]\n"
+               "               [--https] [--cert-seconds N] [--key-type ecdsa|rsa] [--insecure-any-signature]\n"
+               "               [--stop-nodes-on-exit]\n"
                "  --data-dir DIR      state, CA, credentials and nodes (default " DEFAULT_DATA_DIR ")\n"
                "  --listen IP:PORT    the ElastiCache API (default " DEFAULT_LISTEN ")\n"
                "  --server-bin PATH   cachet-server to run (default: next to cachetd)\n"
@@ -45,6 +46,7 @@ static void usage(FILE *f) {
                "  --https             serve the API over TLS (a certificate of cachetd's CA)\n"
                "  --cert-seconds N    validity of node and API certificates (default 1 year);\n"
                "                      renewed once less than a third of it is left\n"
+               "  --key-type T        ecdsa (P-256, default) or rsa (2048 bits): keys made from now on\n"
                "  --insecure-any-signature  accept any or no SigV4 signature (tests only)\n"
                "  --stop-nodes-on-exit      stop every node when cachetd stops (default: they keep running)\n");
 }
@@ -111,6 +113,13 @@ int main(int argc, char **argv) {
             cd.certSeconds = secs;
         }
         else if (!strcmp(argv[i], "--stop-nodes-on-exit")) stopNodes = 1;
+        else if (!strcmp(argv[i], "--key-type") && more) {
+            char err[128];
+            if (cdCaSetKeyType(argv[++i], err, sizeof(err))) {
+                fprintf(stderr, "cachetd: %s\n", err);
+                return 1;
+            }
+        }
         else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             usage(stdout);
             return 0;

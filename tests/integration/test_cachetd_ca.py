@@ -434,3 +434,43 @@ def test_rotate_ca_command(cachetd, tmp_path, https):
     assert rc == 1 and "is cachetd running?" in err
     c.start()  # the fixture wants a clean exit on SIGTERM
     assert rotate_ca(c, "--status")[1]["Status"] == "stable"
+
+
+def key_kind(cert):
+    """("rsa", bits) or ("ec", curve name) of a certificate's public key."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+    c = x509.load_der_x509_certificate(cert) if not cert.startswith(b"-----") else x509.load_pem_x509_certificate(cert)
+    k = c.public_key()
+    if isinstance(k, rsa.RSAPublicKey):
+        return ("rsa", k.key_size)
+    assert isinstance(k, ec.EllipticCurvePublicKey)
+    return ("ec", k.curve.name)
+
+
+def test_key_type_rsa_on_request(cachetd, tmp_path):
+    """ECDSA P-256 by default; --key-type rsa makes the CA, the node and the
+    API certificates RSA 2048, which TLS clients verify against /ca.pem, and a
+    rotation's new CA is RSA too."""
+    d = cachetd()
+    assert [key_kind(p) for p in bundle(d)] == [("ec", "secp256r1")]
+    c = cachetd(["--key-type", "rsa", "--https"])
+    assert [key_kind(p) for p in bundle(c)] == [("rsa", 2048)]
+    g, port = tls_group(c, "rsa")
+    assert key_kind(peer_cert_der(port, c.ca)) == ("rsa", 2048)
+    assert key_kind(peer_cert_der(c.port, c.ca)) == ("rsa", 2048)
+    r = redis.Redis(host="127.0.0.1", port=port, ssl=True, ssl_ca_certs=c.ca, ssl_cert_reqs="required")
+    assert r.set("k", "v") and r.get("k") == b"v"
+    assert ca_call(c, "RotateCertificateAuthority")[0] == 200
+    assert [key_kind(p) for p in bundle(c)] == [("rsa", 2048), ("rsa", 2048)]
+    wait_until(lambda: settled(c), what="rotation applied")
+    new = write(tmp_path / "new.pem", bundle(c)[1:])
+    assert key_kind(peer_cert_der(port, new)) == ("rsa", 2048)
+
+
+@pytest.mark.parametrize("value", ["dsa", "RSA", ""])
+def test_bad_key_type_refused(tmp_path, value):
+    p = subprocess.run([CACHETD_BIN, "--data-dir", str(tmp_path / "d"), "--listen", "127.0.0.1:1",
+                        "--server-bin", SERVER_BIN, "--key-type", value], capture_output=True, text=True, timeout=10)
+    assert p.returncode == 1 and f"--key-type wants ecdsa or rsa, got {value}" in p.stderr
+    assert not os.path.exists(tmp_path / "d")
