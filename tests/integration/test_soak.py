@@ -533,7 +533,13 @@ class Sampler(threading.Thread):
             raise self.error
 
 
-RTT_BOUND = 2.0 if ASAN else 0.5  # generous: a stall, not speed, is what fails it
+# A stall, not speed, is what fails it. The round trip is measured from a
+# thread of this process while its main thread drives 50 TLS and plain
+# sockets (the GIL), on two cores the build steps of `make test` share at
+# idle priority: 0.5 s was crossed twice (0.56, 0.73 s) with no stall in the
+# server. A stalled loop (a synchronous free of every buffer, a blocking
+# write) takes seconds here.
+RTT_BOUND = 2.0 if ASAN else 1.0
 
 
 def test_non_readers_hit_the_hard_limit_and_memory_stays_bounded(obs, tls_certs):
