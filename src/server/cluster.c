@@ -66,7 +66,7 @@ static void plainSlotsRefresh(void) {
 }
 
 static inline int plainSlot(int s) {
-    int plain = (plainSlots[s >> 6] >> (s & 63)) & 1;
+    int plain = (int)((plainSlots[s >> 6] >> (s & 63)) & 1);
     CACHET_ASSERT(plain == slotIsPlain(s));
     return plain;
 }
