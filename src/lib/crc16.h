@@ -2,7 +2,7 @@
  * final xor), the checksum Redis Cluster maps keys to hash slots with:
  * crc16("123456789", 9) == 0x31c3.
  *
- * Owns: nothing (a constant table built at compile time). Never allocates. */
+ * Owns: nothing (constant tables built at compile time). Never allocates. */
 #ifndef CACHET_CRC16_H
 #define CACHET_CRC16_H
 #include <stddef.h>

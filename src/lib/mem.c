@@ -75,6 +75,15 @@ void memFree(void *p) {
 
 size_t memUsableSize(void *p) { return p ? malloc_usable_size(p) : 0; }
 
+#ifndef CACHET_NO_JEMALLOC
+size_t nallocx(size_t size, int flags);
+size_t memGoodSize(size_t size) { return nallocx(size ? size : 1, 0); }
+#else
+/* libc (the sanitizer builds) has no size classes to ask about: a block
+ * counts as fitting only at its exact size. */
+size_t memGoodSize(size_t size) { return size; }
+#endif
+
 char *memDupBytes(const void *src, size_t len) {
     char *p = memAlloc(len + 1);
     if (len) memcpy(p, src, len);

@@ -15,6 +15,7 @@ void memFree(void *p);
 char *memStrdup(const char *s);
 char *memDupBytes(const void *p, size_t len); /* NUL-terminated copy */
 size_t memUsableSize(void *p);
+size_t memGoodSize(size_t size);        /* usable size an allocation of size bytes would get */
 size_t memUsed(void);                   /* bytes currently allocated via mem* */
 size_t memRss(void);                    /* resident set size read from /proc */
 void memSetOomHandler(void (*fn)(size_t));

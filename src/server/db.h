@@ -42,7 +42,8 @@ typedef struct rawStr {
 
 /* One key and its value, linked into db->keys. Key bytes follow the header,
  * and for ENC_INLINE strings the value bytes follow the key: one allocation
- * per small key. Owned by the db; replaced (reallocated) on overwrite, so
+ * per small key. Owned by the db; replaced (reallocated) on overwrite, or
+ * rewritten in place when a string's new value fits (dbReuseEntry), so
  * never keep a dbEntry pointer across a call that may write the key. */
 typedef struct dbEntry {
     dictNode link;        /* must be first (dict.h) */
@@ -102,6 +103,12 @@ void dbEntryFree(dbEntry *e);
 void dbInsert(cdb *db, dbEntry *e);               /* key must be absent */
 void dbReplace(cdb *db, dbEntry *old, dbEntry *repl); /* keeps TTL of old unless repl sets one */
 void dbSetKey(cdb *db, dbEntry *e, int keepTtl);  /* insert or overwrite */
+dbEntry *dbFindLinked(cdb *db, const char *key, size_t len); /* expired or not; no lazy expiry */
+/* A linked string entry made ready to take a new string value of
+ * inlineValueLen bytes in place (its value freed, TTL and access field set
+ * as for a new entry), or NULL when it cannot be (another type, another
+ * allocation size): then build a new entry and dbReplace. */
+dbEntry *dbReuseEntry(cdb *db, dbEntry *old, size_t inlineValueLen, long long expire, int keepTtl);
 int dbDelete(cdb *db, const char *key, size_t len); /* frees per lazyfree-lazy-server-del */
 int dbDeleteGeneric(cdb *db, const char *key, size_t len, int async); /* async: large values to lazyfree.c */
 dbEntry *dbUnlinkEntry(cdb *db, const char *key, size_t len); /* caller frees */
@@ -128,6 +135,10 @@ void objStringBytes(const dbEntry *e, char *numbuf, const char **p, size_t *len)
 size_t objStringLen(const dbEntry *e);
 /* New string entry for key with value bytes (chooses INT or INLINE). */
 dbEntry *objNewStringEntry(const char *key, size_t keylen, const char *val, size_t vallen);
+/* SET's write: key gets the string val with TTL expire (keepTtl: the old
+ * entry's live TTL wins), overwriting old in place when it can. old is the
+ * entry linked under key (dbFindLinked, or a lookup's result) or NULL. */
+void objSetString(cdb *db, dbEntry *old, slice key, slice val, long long expire, int keepTtl);
 dbEntry *objNewIntEntry(const char *key, size_t keylen, long long v);
 /* New RAW string entry (the value is growable from the start): vallen bytes
  * copied from val, or zeros when val is NULL; room for at least minCap. */

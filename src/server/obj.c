@@ -35,28 +35,58 @@ size_t objStringLen(const dbEntry *e) {
     return len;
 }
 
-dbEntry *objNewIntEntry(const char *key, size_t keylen, long long v) {
-    dbEntry *e = dbEntryNew(key, keylen, 0);
+static void setInt(dbEntry *e, long long v) {
     e->type = OBJ_STRING;
     e->enc = ENC_INT;
     e->v.i = v;
+}
+
+/* The entry's allocation holds vallen bytes after the key. */
+static void setInline(dbEntry *e, const char *val, size_t vallen) {
+    e->type = OBJ_STRING;
+    e->enc = ENC_INLINE;
+    e->v.len = vallen;
+    if (vallen) memmove(e->key + e->keylen, val, vallen); /* val may lie in e's own old bytes */
+}
+
+dbEntry *objNewIntEntry(const char *key, size_t keylen, long long v) {
+    dbEntry *e = dbEntryNew(key, keylen, 0);
+    setInt(e, v);
     return e;
 }
 
 dbEntry *objNewInlineEntry(const char *key, size_t keylen, const char *val, size_t vallen) {
     dbEntry *e = dbEntryNew(key, keylen, vallen);
-    e->type = OBJ_STRING;
-    e->enc = ENC_INLINE;
-    e->v.len = vallen;
-    if (vallen) memcpy(e->key + keylen, val, vallen);
+    setInline(e, val, vallen);
     return e;
 }
 
+/* Integers take no value bytes at all and make INCR an in-place add. */
+static int asInt(const char *val, size_t vallen, long long *ll) { return vallen <= 20 && string2ll(val, vallen, ll); }
+
 dbEntry *objNewStringEntry(const char *key, size_t keylen, const char *val, size_t vallen) {
     long long ll;
-    /* Integers take no value bytes at all and make INCR an in-place add. */
-    if (vallen <= 20 && string2ll(val, vallen, &ll)) return objNewIntEntry(key, keylen, ll);
+    if (asInt(val, vallen, &ll)) return objNewIntEntry(key, keylen, ll);
     return objNewInlineEntry(key, keylen, val, vallen);
+}
+
+void objSetString(cdb *db, dbEntry *old, slice key, slice val, long long expire, int keepTtl) {
+    long long ll;
+    int isInt = asInt(val.p, val.len, &ll);
+    dbEntry *e = old ? dbReuseEntry(db, old, isInt ? 0 : val.len, expire, keepTtl) : NULL;
+    if (e) {
+        if (isInt) setInt(e, ll);
+        else setInline(e, val.p, val.len);
+        return;
+    }
+    e = isInt ? objNewIntEntry(key.p, key.len, ll) : objNewInlineEntry(key.p, key.len, val.p, val.len);
+    e->expire = expire;
+    if (!old) {
+        dbInsert(db, e);
+        return;
+    }
+    if (keepTtl && old->expire > srv.mstime) e->expire = old->expire;
+    dbReplace(db, old, e);
 }
 
 /* p == NULL: len zero bytes (SETRANGE past the end of a missing key). */

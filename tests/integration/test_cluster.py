@@ -781,6 +781,95 @@ def test_manual_slot_migration_with_ask(cluster):
         src.get(keys[19])
 
 
+TLS_ARGS = ("--tls-mode", "required", "--tls-cert-file", "server_crt", "--tls-key-file", "server_key",
+            "--tls-ca-cert-file", "ca_crt")
+
+
+@pytest.mark.parametrize("transport", ["plain", "tls"])
+def test_overwrites_in_place_keep_every_index(server_factory, tls_certs, transport):
+    """A string SET over a string rewrites the entry in place when the new
+    value fits its allocation (the slot list, the dict and the expire index
+    are not touched), and replaces it otherwise: both kinds, and the moves
+    between them, must leave the slot index, TTLs, WATCH and values exact."""
+    tls = tls_certs if transport == "tls" else None
+    extra = tuple(tls_certs.get(a, a) for a in TLS_ARGS) if tls else ()
+    c = Cluster(server_factory, n=1, extra=extra + ("--enable-debug-command", "yes"), tls=tls)
+    c.push(*c.spec(ranges=["0-16383"]))
+    r = c.admin(0)
+    slot = key_slot("{t}")
+    keys = [f"{{t}}:{n}" for n in range(40)]
+    want = {}
+
+    def put(k, v, **kw):
+        assert r.set(k, v, **kw)
+        want[k] = v
+
+    for k in keys:
+        put(k, "abc")
+    put("other", "1")
+    put(keys[0], "xyz")                   # same size: in place
+    put(keys[1], "12345")                 # inline -> int
+    put(keys[1], "abc")                   # int -> inline
+    put(keys[2], "v" * 300)               # bigger: a new entry replaces it
+    put(keys[2], "w")                     # much smaller: replaced again
+    r.append(keys[3], "x" * 100)          # RAW
+    want[keys[3]] = "abc" + "x" * 100
+    put(keys[3], "rst")                   # RAW -> inline
+    r.delete(keys[4])
+    r.rpush(keys[4], "a")                 # a list...
+    put(keys[4], "str")                   # ...overwritten by a string
+    assert r.object("encoding", keys[1]) == "embstr" and r.object("encoding", keys[0]) == "embstr"
+    put(keys[5], "77")
+    assert r.object("encoding", keys[5]) == "int"
+    # TTLs: dropped, added, kept
+    put(keys[6], "ttl", px=200)
+    put(keys[6], "now")                   # must leave the expire index
+    put(keys[7], "abc")
+    put(keys[7], "def", px=200)           # must enter it: expires actively
+    put(keys[8], "ttl", ex=1000)
+    put(keys[8], "kep", keepttl=True)
+    assert 0 < r.pttl(keys[8]) <= 1000000
+    assert r.getset(keys[8], "gst") == "kep"
+    want[keys[8]] = "gst"
+    assert r.ttl(keys[8]) == -1
+    assert r.mset({keys[9]: "mst", keys[10]: "123"})
+    want.update({keys[9]: "mst", keys[10]: "123"})
+    put("marker", "m", px=250)
+    # DBSIZE never expires lazily: only the active cycle can take these.
+    wait_until(lambda: r.dbsize() == len(want) - 2, what="the two volatile keys to expire actively")
+    assert r.exists(keys[6]) == 1 and r.ttl(keys[6]) == -1
+    assert r.exists(keys[7]) == 0
+    del want[keys[7]], want["marker"]
+    # WATCH sees an in-place overwrite from another client
+    w = c.admin(0)
+    p = w.pipeline()
+    p.watch(keys[0])
+    put(keys[0], "zzz")
+    p.multi()
+    p.set(keys[0], "lost")
+    with pytest.raises(redis.WatchError):
+        p.execute()
+    p.reset()
+    w.close()
+
+    def check():
+        for k, v in want.items():
+            assert r.get(k) == v, k
+        tagged = sorted(k for k in want if k.startswith("{t}"))
+        assert r.execute_command("CLUSTER", "COUNTKEYSINSLOT", slot) == len(tagged)
+        assert sorted(r.execute_command("CLUSTER", "GETKEYSINSLOT", slot, 100)) == tagged
+        assert r.execute_command("CLUSTER", "COUNTKEYSINSLOT", key_slot("other")) == 1
+        assert r.dbsize() == len(want)
+
+    check()
+    assert ok(r.execute_command("DEBUG", "RELOAD"))  # the index rebuilt from a snapshot
+    check()
+    for k in list(want)[::2]:
+        assert r.delete(k) == 1           # unlinks walk the neighbours' links
+        del want[k]
+    check()
+
+
 def test_new_map_drops_stale_migration_state(cluster):
     r = cluster.admin(0)
     assert ok(r.execute_command("CLUSTER", "SETSLOT", 5, "MIGRATING", cluster.ids[1]))

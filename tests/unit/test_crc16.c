@@ -25,6 +25,9 @@ static void testCrc16(void) {
     char buf[256];
     for (int i = 0; i < 256; i++) buf[i] = (char)(i * 7 + 3);
     for (size_t n = 0; n <= sizeof(buf); n += 17) CHECK_EQ_INT(crc16(buf, n), crc16Bitwise(buf, n));
+    /* Every length around the 8-byte steps, from every alignment. */
+    for (size_t off = 0; off < 8; off++)
+        for (size_t n = 0; n <= 80; n++) CHECK_EQ_INT(crc16(buf + off, n), crc16Bitwise(buf + off, n));
 }
 
 static unsigned slotOf(const char *k) { return clusterKeySlot(k, strlen(k)); }
