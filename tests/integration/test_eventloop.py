@@ -60,15 +60,19 @@ def test_parameter_default_range_and_errors(server):
         assert c.config_get("busy-poll-usec") == {"busy-poll-usec": "20"}, "a refused value changes nothing"
 
 
+@pytest.mark.solo  # a neighbour's load can make a 25 ms window with one INFO look busy (conftest.py)
 def test_idle_server_never_polls(server_factory):
     s = server_factory("--busy-poll-usec", "50")
     c = s.client()
-    # Several load windows pass while idle (INFO every 50 ms, a few at a time).
+    # From the first INFO on (start-up and the first connection are work, and
+    # an ASan server may poll once after them), several load windows pass
+    # while idle (INFO every 50 ms, a few at a time): no polling time added.
+    spent = info(c, "cpu")["used_cpu_busy_poll"]
     start = info(c, "server")["uptime_in_seconds"]
-    wait_until(lambda: info(c, "server")["uptime_in_seconds"] >= start + 1, timeout=5, interval=0.05,
-               what="a second of idle uptime")
+    wait_until(lambda: info(c, "server")["uptime_in_seconds"] >= start + 2, timeout=10, interval=0.05,
+               what="two seconds of idle uptime")
     assert info(c, "server")["busy_polling"] == 0
-    assert info(c, "cpu")["used_cpu_busy_poll"] == 0
+    assert info(c, "cpu")["used_cpu_busy_poll"] == spent
 
 
 @pytest.mark.solo  # measures how busy the loop is: a neighbour's load changes that (conftest.py)
