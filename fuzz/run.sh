@@ -16,9 +16,12 @@ if [ ${#names[@]} -eq 0 ]; then
 fi
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:allocator_may_return_null=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-failed=()
-summary=()
-for n in "${names[@]}"; do
+# FUZZ_JOBS harnesses at a time (default 1); each prints its line into
+# BUILD/logs/NAME.status, read back in order at the end.
+jobs=${FUZZ_JOBS:-1}
+
+run_one() {
+  local n=$1
   bin=$build/fuzz/fuzz_$n
   corpus=$build/corpus/$n
   art=$build/artifacts/$n/
@@ -27,8 +30,7 @@ for n in "${names[@]}"; do
   if [ $smoke = 1 ] && [ -d "fuzz/regressions/$n" ] && [ -n "$(ls -A "fuzz/regressions/$n" 2>/dev/null)" ]; then
     if ! "$bin" -timeout=10 -rss_limit_mb=2048 "fuzz/regressions/$n"/* >"$log.regress" 2>&1; then
       echo "FAIL $n: a regression input fails again (see $log.regress)"
-      failed+=("$n(regression)")
-      continue
+      return 1
     fi
   fi
   dict=()
@@ -45,11 +47,26 @@ for n in "${names[@]}"; do
   if [ $rc -ne 0 ]; then
     echo "FAIL $s (exit $rc; log $log, crashing input in $art)"
     grep -E 'ERROR: |SUMMARY: |runtime error' "$log" | head -5
-    failed+=("$n")
-  else
-    echo "ok   $s"
+    return 1
   fi
-  summary+=("$s")
+  echo "ok   $s"
+}
+
+mkdir -p "$build/logs"
+running=0
+for n in "${names[@]}"; do
+  if [ "$running" -ge "$jobs" ]; then
+    wait -n
+    running=$((running - 1))
+  fi
+  { run_one "$n" >"$build/logs/$n.status" 2>&1; echo "rc=$?" >>"$build/logs/$n.status"; } &
+  running=$((running + 1))
+done
+wait
+failed=()
+for n in "${names[@]}"; do
+  grep -v '^rc=' "$build/logs/$n.status"
+  grep -qx 'rc=0' "$build/logs/$n.status" || failed+=("$n")
 done
 if [ ${#failed[@]} -ne 0 ]; then
   echo "fuzz: FAILED: ${failed[*]}"
