@@ -139,6 +139,17 @@ static int genLoad(caGen *g, long long gen, const char *keyPath, const char *cer
 }
 
 /* A new CA of generation gen, its files written (not yet part of the state). */
+/* genLoad of generation gen's files in the data directory; what names it
+ * in the error ("CA", "old CA"). */
+static int genLoadFiles(caGen *g, long long gen, const char *what, char *err, size_t errlen) {
+    char kp[4200], cp[4200];
+    genPath(kp, sizeof(kp), gen, "key");
+    genPath(cp, sizeof(cp), gen, "crt");
+    if (!genLoad(g, gen, kp, cp)) return 0;
+    snprintf(err, errlen, "can't read the %s in %s (ca-%lld.key, ca-%lld.crt)", what, caDir, gen, gen);
+    return -1;
+}
+
 static int genCreate(caGen *g, long long gen) {
     char kp[4200], cp[4200], cn[64];
     g->gen = gen;
@@ -209,19 +220,9 @@ int cdCaInit(const char *dir, char *err, size_t errlen) {
     }
     char kp[4200], cp[4200];
     if (act > 0) {
-        genPath(kp, sizeof(kp), act, "key");
-        genPath(cp, sizeof(cp), act, "crt");
-        if (genLoad(&active, act, kp, cp)) {
-            snprintf(err, errlen, "can't read the CA in %s (ca-%lld.key, ca-%lld.crt)", dir, act, act);
-            return -1;
-        }
+        if (genLoadFiles(&active, act, "CA", err, errlen)) return -1;
         if (prev > 0) {
-            genPath(kp, sizeof(kp), prev, "key");
-            genPath(cp, sizeof(cp), prev, "crt");
-            if (genLoad(&old, prev, kp, cp)) {
-                snprintf(err, errlen, "can't read the old CA in %s (ca-%lld.key, ca-%lld.crt)", dir, prev, prev);
-                return -1;
-            }
+            if (genLoadFiles(&old, prev, "old CA", err, errlen)) return -1;
         } else if (act > 1) {
             genUnlink(act - 1); /* a finish that crashed before removing them */
         }

@@ -89,7 +89,7 @@ static int roundTrip(const char *ip, int port, int https, const char *caFile, co
     for (;;) {
         ssize_t r = ssl ? SSL_read(ssl, buf, sizeof(buf)) : read(fd, buf, sizeof(buf));
         if (r <= 0) break;
-        textAppend(out, "%.*s", (int)r, buf);
+        textAppendBytes(out, buf, (size_t)r); /* binary-safe: a NUL in a reply must not cut it */
     }
     rc = 0;
 done:
