@@ -661,24 +661,30 @@ static char *lostSlots(const clusterMap *old, const clusterMap *now) {
  * them would resurrect stale data if the slot ever came back). Each goes
  * down the replication stream as a DEL (UNLINK under
  * lazyfree-lazy-server-del), as Redis 7.0 propagates them, so replicas
- * stay the primary's copy. Through dbSlotFirst/dbDelete only: the slot
- * index's internals are db.c's. Returns the keys deleted. */
+ * stay the primary's copy. The slot's entries are listed first, then
+ * deleted one by one: a delete frees only its own entry (waking blocked
+ * clients and WATCH only marks them), so the others stay valid. Returns
+ * the keys deleted. */
 static long long delKeysInSlot(int slot) {
     cdb *db = &srv.db[0];
+    size_t have = (size_t)dbSlotCount(db, (unsigned)slot);
+    if (have == 0) return 0;
+    dbEntry **es = memAlloc(sizeof(dbEntry *) * have);
+    size_t got = dbSlotKeys(db, (unsigned)slot, es, have);
     long long n = 0;
-    dbEntry *e;
-    while ((e = dbSlotFirst(db, (unsigned)slot)) != NULL) {
+    for (size_t i = 0; i < got; i++) {
         char buf[256];
-        size_t len = e->keylen;
+        size_t len = es[i]->keylen;
         char *key = len <= sizeof(buf) ? buf : memAlloc(len);
-        memcpy(key, e->key, len); /* e is freed by the delete */
+        memcpy(key, es[i]->key, len); /* the entry is freed by the delete */
         int gone = dbDelete(db, key, len); /* also touches WATCH and stream waiters */
         if (gone) propDeletion(db, key, len, srv.lazyfreeLazyServerDel);
         if (key != buf) memFree(key);
-        if (!gone) break; /* never loop on an entry the key table does not know */
+        if (!gone) continue;
         srv.dirty++;
         n++;
     }
+    memFree(es);
     return n;
 }
 
@@ -788,7 +794,7 @@ static void countPresent(const cmdDef *cmd, const slice *argv, int argc, int *mi
     cmdKeyIter it;
     cmdKeysInit(&it, cmd, argv, argc);
     for (int k; (k = cmdKeysNext(&it)) != -1;) {
-        const dbEntry *e = (const dbEntry *)dictFind(&srv.db[0].keys, argv[k].p, argv[k].len);
+        const dbEntry *e = (const dbEntry *)kvsFind(&srv.db[0].keys, argv[k].p, argv[k].len);
         if (e && (!e->expire || e->expire > srv.mstime)) (*existing)++;
         else (*missing)++;
     }

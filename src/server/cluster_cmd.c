@@ -242,9 +242,11 @@ static void clusterGetKeysInSlotCommand(client *c) {
     }
     long long have = dbSlotCount(&srv.db[0], (unsigned)slot);
     long long n = max < have ? max : have;
-    replyArrayLen(c, (long)n);
-    dbEntry *e = dbSlotFirst(&srv.db[0], (unsigned)slot);
-    for (long long i = 0; i < n && e; i++, e = dbSlotNext(e)) replyBulk(c, e->key, e->keylen);
+    dbEntry **es = memAlloc(sizeof(dbEntry *) * (size_t)(n ? n : 1));
+    size_t got = dbSlotKeys(&srv.db[0], (unsigned)slot, es, (size_t)n);
+    replyArrayLen(c, (long)got);
+    for (size_t i = 0; i < got; i++) replyBulk(c, es[i]->key, es[i]->keylen);
+    memFree(es);
 }
 
 static void clusterLinksCommand(client *c) { replyArrayLen(c, 0); }

@@ -136,7 +136,7 @@ static void memGetBreakdown(memBreakdown *m) {
         if (i >= 64) continue;
         /* Bucket arrays plus each entry's fixed header; key and value bytes
          * are the dataset. */
-        m->dbMain[i] = (long long)(dictBuckets(&db->keys) * sizeof(void *) + (size_t)n * sizeof(dbEntry)); // NOLINT(bugprone-misplaced-widening-cast): a size_t byte count, computed in size_t on purpose
+        m->dbMain[i] = (long long)(kvsOverhead(&db->keys) + (size_t)n * sizeof(dbEntry)); // NOLINT(bugprone-misplaced-widening-cast): a size_t byte count, computed in size_t on purpose
         m->dbExpires[i] = (long long)(dictBuckets(&db->expires) * sizeof(void *) + // NOLINT(bugprone-misplaced-widening-cast): same
                                       dictSize(&db->expires) * sizeof(expireNode));
         overhead += m->dbMain[i] + m->dbExpires[i];

@@ -331,17 +331,17 @@ static void keysCommand(client *c) {
     int all = pat.len == 1 && pat.p[0] == '*';
     void *len = replyDeferredLen(c);
     long n = 0;
-    dictIter it;
-    dictIterInit(&it, &c->db->keys, 0);
+    kvsIter it;
+    kvsIterInit(&it, &c->db->keys, 0);
     dictNode *node;
-    while ((node = dictNext(&it))) {
+    while ((node = kvsNext(&it))) {
         dbEntry *e = (dbEntry *)node;
         if (keysIsExpired(e)) continue;
         if (!all && !globMatch(pat.p, pat.len, e->key, e->keylen, 0)) continue;
         replyBulk(c, e->key, e->keylen);
         n++;
     }
-    dictIterEnd(&it);
+    kvsIterEnd(&it);
     replySetDeferredArrayLen(c, len, n);
 }
 
@@ -426,7 +426,7 @@ static void scanCommand(client *c) {
      * few keys rather than stalling the loop. */
     long maxIterations = count > LONG_MAX / 10 ? LONG_MAX : count * 10;
     do {
-        cursor = dictScan(&c->db->keys, cursor, keysScanCb, &s);
+        cursor = kvsScan(&c->db->keys, cursor, keysScanCb, &s);
     } while (cursor && maxIterations-- && s.visited < (unsigned long)count);
 
     char cbuf[32];
@@ -453,7 +453,7 @@ static void scanCommand(client *c) {
 static void randomkeyCommand(client *c) {
     cdb *db = c->db;
     for (int tries = 0; tries < KEYS_RANDOM_TRIES; tries++) {
-        dbEntry *e = (dbEntry *)dictRandomNode(&db->keys);
+        dbEntry *e = (dbEntry *)kvsRandom(&db->keys);
         if (!e) {
             replyNull(c);
             return;
@@ -475,8 +475,8 @@ static void randomkeyCommand(client *c) {
     keysScanState s;
     memset(&s, 0, sizeof(s));
     unsigned long cursor = (unsigned long)random();
-    for (long calls = 0; calls < KEYS_RANDOM_SCAN_BUCKETS && dictSize(&db->keys); calls++) {
-        cursor = dictScan(&db->keys, cursor, keysScanCb, &s);
+    for (long calls = 0; calls < KEYS_RANDOM_SCAN_BUCKETS && kvsSize(&db->keys); calls++) {
+        cursor = kvsScan(&db->keys, cursor, keysScanCb, &s);
         if (s.nkeep) break;
         /* Reclaim after every call, so that a walk going round a small table
          * again never meets (and frees) an entry twice. */

@@ -14,11 +14,9 @@
  *    large values to lazyfree.c, DEL and FLUSH per lazyfree-lazy-user-*,
  *    expiry per lazyfree-lazy-expire, eviction per lazyfree-lazy-eviction,
  *    every other implicit delete or overwrite per lazyfree-lazy-server-del.
- *  - cluster mode: every entry of db 0 is on the list of its hash slot
- *    (db->slots), linked through a slotLink placed just before the entry in
- *    its allocation, and count[s] is that list's length; the four
- *    functions that link, replace, unlink and empty keep it so, and an
- *    overwrite in place (dbReuseEntry) leaves the entry where it is.
+ *  - cluster mode: db 0's key table is one dict per hash slot (kvstore.c),
+ *    so a slot's keys are listed in what the slot holds without a byte
+ *    added to any entry.
  * Must never block: expiry is sampled with a time budget, and a flush or a
  * delete of a large value never walks it on the loop when asked to be lazy. */
 #include "server.h"
@@ -51,64 +49,24 @@ static const dictType keysType = {.key = entryKey, .nocase = 0};
 static const dictType expiresType = {.key = expireKey, .nocase = 0};
 extern const dictType multiWatchedDictType;
 
-/* ---- cluster mode's per-slot index ------------------------------------------- */
-
-/* Lives in front of every entry when cluster-enabled (immutable, so every
- * entry of the process has it or none has): 16 bytes a key, against the
- * 16 of Redis 7.0's dictEntry metadata for the same list. */
-typedef struct slotLink {
-    dbEntry *prev, *next;
-} slotLink;
-
-static inline size_t entryPrefix(void) { return srv.clusterEnabled ? sizeof(slotLink) : 0; }
-static inline slotLink *linkOf(const dbEntry *e) { return (slotLink *)((char *)e - sizeof(slotLink)); }
-
-static void slotAdd(cdb *db, dbEntry *e) {
-    if (!db->slots) return;
-    unsigned s = clusterKeySlot(e->key, e->keylen);
-    slotLink *l = linkOf(e);
-    l->prev = NULL;
-    l->next = db->slots->head[s];
-    if (l->next) linkOf(l->next)->prev = e;
-    db->slots->head[s] = e;
-    db->slots->count[s]++;
+long long dbSlotCount(cdb *db, unsigned slot) {
+    return db->keys.nslots == 1 ? 0 : (long long)kvsSlotSize(&db->keys, slot); /* no slots outside cluster mode */
 }
 
-static void slotDel(cdb *db, dbEntry *e) {
-    if (!db->slots) return;
-    unsigned s = clusterKeySlot(e->key, e->keylen);
-    slotLink *l = linkOf(e);
-    if (l->prev) linkOf(l->prev)->next = l->next;
-    else db->slots->head[s] = l->next;
-    if (l->next) linkOf(l->next)->prev = l->prev;
-    CACHET_ASSERT(db->slots->count[s] > 0);
-    db->slots->count[s]--;
+size_t dbSlotKeys(cdb *db, unsigned slot, dbEntry **out, size_t max) {
+    if (db->keys.nslots == 1) return 0;
+    return kvsSlotNodes(&db->keys, slot, (dictNode **)out, max);
 }
-
-/* repl takes old's place on the list (same key, same slot). */
-static void slotReplace(cdb *db, dbEntry *old, dbEntry *repl) {
-    if (!db->slots) return;
-    slotLink *o = linkOf(old), *r = linkOf(repl);
-    *r = *o;
-    if (r->prev) linkOf(r->prev)->next = repl;
-    else db->slots->head[clusterKeySlot(repl->key, repl->keylen)] = repl;
-    if (r->next) linkOf(r->next)->prev = repl;
-}
-
-long long dbSlotCount(cdb *db, unsigned slot) { return db->slots ? db->slots->count[slot] : 0; }
-dbEntry *dbSlotFirst(cdb *db, unsigned slot) { return db->slots ? db->slots->head[slot] : NULL; }
-dbEntry *dbSlotNext(dbEntry *e) { return linkOf(e)->next; }
 
 void dbInitAll(void) {
     srv.db = memCalloc(sizeof(cdb) * (size_t)srv.dbnum);
     for (int i = 0; i < srv.dbnum; i++) {
-        dictInit(&srv.db[i].keys, &keysType);
+        /* SELECT is refused in cluster mode: only db 0 holds keys there. */
+        kvsInit(&srv.db[i].keys, &keysType, srv.clusterEnabled && i == 0);
         dictInit(&srv.db[i].expires, &expiresType);
         dictInit(&srv.db[i].watched, &multiWatchedDictType);
         srv.db[i].id = i;
     }
-    /* SELECT is refused in cluster mode: only db 0 holds keys there. */
-    if (srv.clusterEnabled) srv.db[0].slots = memCalloc(sizeof(dbSlotIndex));
 }
 
 /* A new value's access field: what a freshly created entry gets. */
@@ -119,8 +77,7 @@ static void entryResetLru(dbEntry *e) {
 }
 
 dbEntry *dbEntryNew(const char *key, size_t keylen, size_t inlineValueLen) {
-    size_t pre = entryPrefix();
-    dbEntry *e = (dbEntry *)((char *)memAlloc(pre + sizeof(dbEntry) + keylen + inlineValueLen) + pre);
+    dbEntry *e = memAlloc(sizeof(dbEntry) + keylen + inlineValueLen);
     e->link.next = NULL;
     e->expire = 0;
     e->keylen = (uint32_t)keylen;
@@ -134,7 +91,7 @@ dbEntry *dbEntryNew(const char *key, size_t keylen, size_t inlineValueLen) {
 
 void dbEntryFree(dbEntry *e) {
     objFreeValue(e);
-    memFree((char *)e - entryPrefix());
+    memFree(e);
 }
 
 /* An entry already unlinked from db: nothing can reach it any more. */
@@ -178,7 +135,7 @@ int dbExpireIfNeeded(cdb *db, dbEntry *e) {
 }
 
 dbEntry *dbFind(cdb *db, const char *key, size_t len) {
-    dbEntry *e = (dbEntry *)dictFind(&db->keys, key, len);
+    dbEntry *e = (dbEntry *)kvsFind(&db->keys, key, len);
     if (e && e->expire && e->expire <= srv.mstime) {
         if (!dbExpireIfNeeded(db, e)) return e; /* the master client on a replica */
         return NULL;
@@ -219,8 +176,7 @@ static void expireIndexDel(cdb *db, dbEntry *e) {
 }
 
 void dbInsert(cdb *db, dbEntry *e) {
-    dictAdd(&db->keys, &e->link);
-    slotAdd(db, e);
+    kvsAdd(&db->keys, &e->link);
     if (e->expire) expireIndexAdd(db, e);
     multiTouchWatchedKey(db, e->key, e->keylen);
     /* Only a key that did not exist (or held another type) can have
@@ -232,8 +188,7 @@ void dbInsert(cdb *db, dbEntry *e) {
 /* Swap a linked entry for a new one with the same key, keeping the expire
  * index pointing at the live entry. Frees old. */
 void dbReplace(cdb *db, dbEntry *old, dbEntry *repl) {
-    dictReplaceNode(&db->keys, &old->link, &repl->link);
-    slotReplace(db, old, repl);
+    kvsReplaceNode(&db->keys, &old->link, &repl->link);
     if (((repl->type == OBJ_LIST || repl->type == OBJ_ZSET) && repl->type != old->type) || old->type == OBJ_STREAM)
         blockSignalKeyReady(db, repl->key, repl->keylen);
     if (old->expire && repl->expire) {
@@ -249,7 +204,7 @@ void dbReplace(cdb *db, dbEntry *old, dbEntry *repl) {
 }
 
 void dbSetKey(cdb *db, dbEntry *e, int keepTtl) {
-    dbEntry *old = (dbEntry *)dictFind(&db->keys, e->key, e->keylen);
+    dbEntry *old = (dbEntry *)kvsFind(&db->keys, e->key, e->keylen);
     if (old) {
         if (keepTtl && old->expire > srv.mstime) e->expire = old->expire;
         dbReplace(db, old, e);
@@ -258,12 +213,10 @@ void dbSetKey(cdb *db, dbEntry *e, int keepTtl) {
     }
 }
 
-dbEntry *dbFindLinked(cdb *db, const char *key, size_t len) { return (dbEntry *)dictFind(&db->keys, key, len); }
+dbEntry *dbFindLinked(cdb *db, const char *key, size_t len) { return (dbEntry *)kvsFind(&db->keys, key, len); }
 
-/* An overwrite that keeps the entry where it is: in its dict chain, on its
- * slot's list (cluster mode), under its expire node. Replacing it instead
- * (dbReplace) rewrites the neighbours' slot links, cache misses that made
- * cluster mode's SET 10-30% dearer than without. Only a string over a
+/* An overwrite that keeps the entry where it is: in its dict chain and
+ * under its expire node, with no allocation or free. Only a string over a
  * string (its old value is at most one rawStr, freed at once under any
  * lazy-free policy, and no blocked client waits on it), and only when an
  * entry with inlineValueLen value bytes is of the allocation's size class:
@@ -272,8 +225,7 @@ dbEntry *dbFindLinked(cdb *db, const char *key, size_t len) { return (dbEntry *)
  * entry's, and WATCH is told; the caller writes the new value. */
 dbEntry *dbReuseEntry(cdb *db, dbEntry *old, size_t inlineValueLen, long long expire, int keepTtl) {
     if (old->type != OBJ_STRING) return NULL;
-    void *base = (char *)old - entryPrefix();
-    if (memGoodSize(entryPrefix() + sizeof(dbEntry) + old->keylen + inlineValueLen) != memUsableSize(base)) return NULL;
+    if (memGoodSize(sizeof(dbEntry) + old->keylen + inlineValueLen) != memUsableSize(old)) return NULL;
     objFreeValue(old);
     if (keepTtl && old->expire > srv.mstime) expire = old->expire;
     if (old->expire && !expire) expireIndexDel(db, old);
@@ -285,9 +237,8 @@ dbEntry *dbReuseEntry(cdb *db, dbEntry *old, size_t inlineValueLen, long long ex
 }
 
 dbEntry *dbUnlinkEntry(cdb *db, const char *key, size_t len) {
-    dbEntry *e = (dbEntry *)dictUnlink(&db->keys, key, len);
+    dbEntry *e = (dbEntry *)kvsUnlink(&db->keys, key, len);
     if (!e) return NULL;
-    slotDel(db, e);
     if (e->expire) expireIndexDel(db, e);
     multiTouchWatchedKey(db, key, len);
     /* XREADGROUP waiters on a deleted stream are answered (Redis 7.0's
@@ -325,7 +276,7 @@ int dbRemoveExpire(cdb *db, dbEntry *e) {
     return 1;
 }
 
-long long dbSize(cdb *db) { return (long long)dictSize(&db->keys); }
+long long dbSize(cdb *db) { return (long long)kvsSize(&db->keys); }
 
 void dbTouchKey(cdb *db, const char *key, size_t len) { multiTouchWatchedKey(db, key, len); }
 
@@ -346,12 +297,11 @@ long long dbEmptyGeneric(cdb *db, int async) {
     multiTouchAllWatched(db); /* before emptying: it checks which watched keys exist */
     blockSignalFlushedDb(db);
     if (async && removed > 0) {
-        lazyfreeDicts(&db->keys, &db->expires, (size_t)removed);
+        lazyfreeKeyspace(&db->keys, &db->expires, (size_t)removed);
     } else {
         dictEmpty(&db->expires, freeExpireNode, NULL);
-        dictEmpty(&db->keys, freeEntryNode, NULL);
+        kvsEmpty(&db->keys, freeEntryNode, NULL);
     }
-    if (db->slots) memset(db->slots, 0, sizeof(*db->slots));
     db->expireCursor = 0;
     db->avgTtl = 0;
     return removed;
@@ -360,7 +310,7 @@ long long dbEmptyGeneric(cdb *db, int async) {
 long long dbEmpty(cdb *db) { return dbEmptyGeneric(db, 0); }
 
 size_t dbEntryMemory(dbEntry *e) {
-    size_t total = memUsableSize((char *)e - entryPrefix());
+    size_t total = memUsableSize(e);
     total += objValueMemory(e);
     if (e->expire) total += sizeof(expireNode) + sizeof(void *);
     return total;
@@ -481,9 +431,8 @@ void dbCron(void) {
     /* Resize and incrementally rehash: 1 ms per tick spread over dbs. */
     for (int i = 0; i < srv.dbnum; i++) {
         cdb *db = &srv.db[i];
-        dictShrinkIfNeeded(&db->keys);
+        kvsCron(&db->keys, 1000);
         dictShrinkIfNeeded(&db->expires);
-        if (dictIsRehashing(&db->keys)) dictRehashMicroseconds(&db->keys, 1000);
         if (dictIsRehashing(&db->expires)) dictRehashMicroseconds(&db->expires, 1000);
     }
 }

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "dict.h"
+#include "kvstore.h"
 #include "util.h"
 
 typedef struct client client;
@@ -68,17 +69,8 @@ typedef struct expireNode {
     dbEntry *e;
 } expireNode;
 
-/* Cluster mode's per-slot key index (db.c): every entry of db 0 is on its
- * slot's doubly linked list, through links kept just before the entry in
- * the same allocation (only when cluster-enabled: 16 bytes a key). */
-typedef struct dbSlotIndex {
-    dbEntry *head[16384];
-    uint32_t count[16384];
-} dbSlotIndex;
-
 typedef struct cdb {
-    dict keys;      /* dbEntry */
-    dbSlotIndex *slots; /* cluster mode, db 0 only; NULL otherwise */
+    kvstore keys;   /* dbEntry; one table per hash slot in cluster mode (db 0) */
     dict expires;   /* expireNode */
     dict watched;   /* watchedKey (multi.c) */
     int id;
@@ -115,10 +107,10 @@ dbEntry *dbUnlinkEntry(cdb *db, const char *key, size_t len); /* caller frees */
 void dbSetExpire(cdb *db, dbEntry *e, long long whenMs);
 int dbRemoveExpire(cdb *db, dbEntry *e);
 long long dbSize(cdb *db);
-/* Cluster mode's slot index: keys of one slot in O(keys of the slot). */
+/* Cluster mode's slot tables: keys of one slot in O(keys of the slot).
+ * dbSlotKeys stores up to max entries of the slot (any order). */
 long long dbSlotCount(cdb *db, unsigned slot);
-dbEntry *dbSlotFirst(cdb *db, unsigned slot);
-dbEntry *dbSlotNext(dbEntry *e);
+size_t dbSlotKeys(cdb *db, unsigned slot, dbEntry **out, size_t max);
 long long dbEmpty(cdb *db);               /* returns keys removed */
 long long dbEmptyGeneric(cdb *db, int async); /* async: tables handed to lazyfree.c whole */
 void dbTouchKey(cdb *db, const char *key, size_t len); /* WATCH invalidation */

@@ -146,12 +146,12 @@ static int policyIsAllkeys(void) {
 
 /* Sample maxmemory-samples keys of one db and merge them into the pool
  * (evictionPoolPopulate). volatile: the sample comes from db->expires. */
-static void poolPopulate(int dbid, dict *sampled, int volatileDict) {
+static void poolPopulate(int dbid, cdb *db, int volatileDict) {
     enum { MAX_STACK_SAMPLES = 64 };
     dictNode *stackSamples[MAX_STACK_SAMPLES];
     size_t want = srv.maxmemorySamples > 0 ? (size_t)srv.maxmemorySamples : 1;
     dictNode **samples = want <= MAX_STACK_SAMPLES ? stackSamples : memAlloc(sizeof(dictNode *) * want);
-    size_t count = dictSampleNodes(sampled, samples, want);
+    size_t count = volatileDict ? dictSampleNodes(&db->expires, samples, want) : kvsSample(&db->keys, samples, want);
 
     for (size_t j = 0; j < count; j++) {
         dbEntry *e = volatileDict ? ((expireNode *)samples[j])->e : (dbEntry *)samples[j];
@@ -208,8 +208,7 @@ static int evictOneKey(void) {
     if (srv.maxmemoryPolicy == MAXMEMORY_ALLKEYS_RANDOM || srv.maxmemoryPolicy == MAXMEMORY_VOLATILE_RANDOM) {
         for (int i = 0; i < srv.dbnum; i++) {
             cdb *db = &srv.db[++nextDb % (unsigned)srv.dbnum];
-            dict *d = allkeys ? &db->keys : &db->expires;
-            dictNode *n = dictRandomNode(d);
+            dictNode *n = allkeys ? kvsRandom(&db->keys) : dictRandomNode(&db->expires);
             if (!n) continue;
             dbEntry *e = allkeys ? (dbEntry *)n : ((expireNode *)n)->e;
             /* e->key stays valid until the entry is freed, after the unlink */
@@ -225,10 +224,9 @@ static int evictOneKey(void) {
         unsigned long total = 0;
         for (int i = 0; i < srv.dbnum; i++) {
             cdb *db = &srv.db[i];
-            dict *d = allkeys ? &db->keys : &db->expires;
-            size_t n = dictSize(d);
+            size_t n = allkeys ? kvsSize(&db->keys) : dictSize(&db->expires);
             if (n == 0) continue;
-            poolPopulate(i, d, !allkeys);
+            poolPopulate(i, db, !allkeys);
             total += n;
         }
         if (!total) return 0; /* nothing to evict (volatile-*: no key has a TTL) */
@@ -237,8 +235,8 @@ static int evictOneKey(void) {
         for (int k = EVPOOL_SIZE - 1; k >= 0; k--) {
             if (pool[k].key == NULL) continue;
             cdb *db = &srv.db[pool[k].dbid];
-            dict *d = allkeys ? &db->keys : &db->expires;
-            int found = dictFind(d, pool[k].key, pool[k].keylen) != NULL;
+            int found = (allkeys ? kvsFind(&db->keys, pool[k].key, pool[k].keylen)
+                                 : dictFind(&db->expires, pool[k].key, pool[k].keylen)) != NULL;
             if (found) {
                 propDeletion(db, pool[k].key, pool[k].keylen, srv.lazyfreeLazyEviction);
                 dbDeleteGeneric(db, pool[k].key, pool[k].keylen, srv.lazyfreeLazyEviction);

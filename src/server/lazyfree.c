@@ -32,7 +32,8 @@ typedef struct lazyJob {
     int kind;
     size_t objects;  /* what INFO counts: 1 per entry, the key count per db */
     dbEntry *entry;  /* JOB_ENTRY */
-    dict keys, expires; /* JOB_DB: the tables taken over */
+    kvstore keys;       /* JOB_DB: the tables taken over */
+    dict expires;
 } lazyJob;
 
 static pthread_mutex_t queueLock = PTHREAD_MUTEX_INITIALIZER;
@@ -70,7 +71,7 @@ static void runJob(lazyJob *j) {
         dbEntryFree(j->entry);
     } else {
         dictEmpty(&j->expires, freeExpireNode, NULL);
-        dictEmpty(&j->keys, freeEntryNode, NULL);
+        kvsRelease(&j->keys, freeEntryNode, NULL);
     }
 }
 
@@ -134,19 +135,18 @@ void lazyfreeEntry(dbEntry *e) {
     enqueue(j);
 }
 
-void lazyfreeDicts(dict *keys, dict *expires, size_t nkeys) {
-    const dictType *kt = keys->type, *et = expires->type;
+void lazyfreeKeyspace(kvstore *keys, dict *expires, size_t nkeys) {
+    const dictType *et = expires->type;
     if (!threadReady()) {
         dictEmpty(expires, freeExpireNode, NULL);
-        dictEmpty(keys, freeEntryNode, NULL);
+        kvsEmpty(keys, freeEntryNode, NULL);
         return;
     }
     lazyJob *j = memCalloc(sizeof(*j));
     j->kind = JOB_DB;
     j->objects = nkeys;
-    j->keys = *keys;
+    kvsMove(&j->keys, keys);
     j->expires = *expires;
-    dictInit(keys, kt);
     dictInit(expires, et);
     enqueue(j);
 }

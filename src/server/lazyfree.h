@@ -11,6 +11,7 @@
 
 struct dbEntry;
 struct dict;
+struct kvstore;
 
 /* Redis' LAZYFREE_THRESHOLD: values whose free effort (allocations to free)
  * is at most this are freed inline, cheaper than a hand-over. */
@@ -21,10 +22,10 @@ size_t lazyfreeEffort(const struct dbEntry *e);
 /* Frees an unlinked entry: in the thread when its effort is above the
  * threshold, here otherwise. */
 void lazyfreeEntry(struct dbEntry *e);
-/* Takes over the contents of a db's key and expire tables (the caller
- * re-initialises both) and frees every entry and expire node in the thread.
+/* Takes over the contents of a db's key and expire tables (both are left
+ * empty and usable) and frees every entry and expire node in the thread.
  * nkeys is what INFO counts as pending. */
-void lazyfreeDicts(struct dict *keys, struct dict *expires, size_t nkeys);
+void lazyfreeKeyspace(struct kvstore *keys, struct dict *expires, size_t nkeys);
 
 size_t lazyfreePendingObjects(void); /* INFO lazyfree_pending_objects */
 size_t lazyfreedObjects(void);       /* INFO lazyfreed_objects */

@@ -126,7 +126,7 @@ void multiExecAbort(client *c, const char *err) {
 /* Present in the dict but past its TTL, not yet deleted. Looks at the raw
  * dict: a lookup through db.c would delete the key (and touch watchers). */
 static int keyIsExpired(cdb *db, const char *key, size_t len) {
-    dbEntry *e = (dbEntry *)dictFind(&db->keys, key, len);
+    dbEntry *e = (dbEntry *)kvsFind(&db->keys, key, len);
     return e && e->expire && e->expire <= srv.mstime;
 }
 
@@ -196,7 +196,7 @@ void multiTouchWatchedKey(cdb *db, const char *key, size_t len) {
     for (int i = 0; i < wk->count; i++) {
         watcher *w = &wk->w[i];
         if (w->expired) {
-            if (exists < 0) exists = dictFind(&db->keys, key, len) != NULL;
+            if (exists < 0) exists = kvsFind(&db->keys, key, len) != NULL;
             if (!exists) {
                 /* The key was already expired at WATCH time and is now
                  * deleted: logically nothing changed. From now on it is a
@@ -220,7 +220,7 @@ void multiTouchAllWatched(cdb *db) {
     dictNode *n;
     while ((n = dictNext(&it))) {
         watchedKey *wk = (watchedKey *)n;
-        if (!dictFind(&db->keys, wk->key, wk->keylen)) continue;
+        if (!kvsFind(&db->keys, wk->key, wk->keylen)) continue;
         for (int i = 0; i < wk->count; i++) {
             if (wk->w[i].expired) {
                 wk->w[i].expired = 0; /* an expired key deleted: no change */

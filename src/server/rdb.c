@@ -389,15 +389,15 @@ int rdbSaveFiltered(rdbSink *out, int exclude, char *err, size_t errlen) {
     int dbs = exclude & RDB_SAVE_NO_DATA ? 0 : srv.dbnum;
     for (int j = 0; j < dbs && !w->failed; j++) {
         cdb *db = &srv.db[j];
-        if (dictSize(&db->keys) == 0) continue;
+        if (kvsSize(&db->keys) == 0) continue;
         rdbWByte(w, RDB_OPCODE_SELECTDB);
         rdbWLen(w, (uint64_t)j);
         rdbWByte(w, RDB_OPCODE_RESIZEDB);
-        rdbWLen(w, dictSize(&db->keys));
+        rdbWLen(w, kvsSize(&db->keys));
         rdbWLen(w, dictSize(&db->expires));
-        dictIter it;
-        dictIterInit(&it, &db->keys, 0);
-        for (dictNode *n; (n = dictNext(&it)) && !w->failed;) {
+        kvsIter it;
+        kvsIterInit(&it, &db->keys, 0);
+        for (dictNode *n; (n = kvsNext(&it)) && !w->failed;) {
             const dbEntry *e = (const dbEntry *)n;
             if (e->expire) {
                 rdbWByte(w, RDB_OPCODE_EXPIRETIME_MS);
@@ -419,7 +419,7 @@ int rdbSaveFiltered(rdbSink *out, int exclude, char *err, size_t errlen) {
                 nanosleep(&ts, NULL);
             }
         }
-        dictIterEnd(&it);
+        kvsIterEnd(&it);
     }
     rdbWByte(w, RDB_OPCODE_EOF);
     rdbWFlush(w);
@@ -748,7 +748,7 @@ int rdbLoadAll(rdbSource *in, char *err, size_t errlen) {
         case RDB_OPCODE_RESIZEDB:
             if (rdbLCount(&L, &n) == -1 || rdbLCount(&L, &m) == -1) goto done;
             /* Size hints (capped: a corrupt count must not allocate much). */
-            if (n && dictSize(&db->keys) == 0) dictExpand(&db->keys, n > (1 << 20) ? (1 << 20) : (size_t)n);
+            if (n && kvsSize(&db->keys) == 0) kvsExpand(&db->keys, n > (1 << 20) ? (1 << 20) : (size_t)n);
             if (m && dictSize(&db->expires) == 0) dictExpand(&db->expires, m > (1 << 20) ? (1 << 20) : (size_t)m);
             continue;
         case RDB_OPCODE_AUX:
@@ -784,9 +784,7 @@ int rdbLoadAll(rdbSource *in, char *err, size_t errlen) {
             }
             /* The duplicate check below misses the cache on the bucket;
              * fetching it now overlaps that with parsing the value. */
-            dict *kd = &db->keys;
-            if (kd->size[0] && !dictIsRehashing(kd))
-                __builtin_prefetch(&kd->table[0][dictHashKey(kd, L.key.p, L.key.len) & (kd->size[0] - 1)]);
+            kvsPrefetch(&db->keys, L.key.p, L.key.len);
             int empty;
             dbEntry *e = rdbLValue(&L, t, L.key.p, L.key.len, &empty);
             if (!e) {
@@ -795,7 +793,7 @@ int rdbLoadAll(rdbSource *in, char *err, size_t errlen) {
             } else if (expire != -1 && expire < now) {
                 dbEntryFree(e);
                 expired++;
-            } else if (dictFind(&db->keys, e->key, e->keylen)) {
+            } else if (kvsFind(&db->keys, e->key, e->keylen)) {
                 dbEntryFree(e);
                 rdbLFail(&L, "duplicate key '%.*s' in DB %d", L.key.len > 64 ? 64 : (int)L.key.len, L.key.p, db->id);
                 goto done;

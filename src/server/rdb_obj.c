@@ -1168,8 +1168,11 @@ void rdbSetLruOrLfu(dbEntry *e, long long lfuFreq, long long lruIdleSec) {
     if (RDB_LFU_POLICY()) {
         if (lfuFreq >= 0) e->lru = (evictLfuInitValue() & ~(uint32_t)255) | (uint32_t)(lfuFreq & 255);
     } else if (lruIdleSec >= 0) {
-        /* One LRU clock tick is a second (LRU_CLOCK_RESOLUTION 1000 ms). */
-        long long clock = evictLruClockCompute(), abs = clock - lruIdleSec;
+        /* One LRU clock tick is a second (LRU_CLOCK_RESOLUTION 1000 ms).
+         * The cached clock, as OBJECT IDLETIME reads it (Redis' LRU_CLOCK):
+         * a fresh one can be a tick ahead, and RESTORE ... IDLETIME 1000
+         * then reads back as 999. */
+        long long clock = evictLruClock(), abs = clock - lruIdleSec;
         if (abs < 0) abs = (clock + RDB_LRU_CLOCK_MAX / 2) % RDB_LRU_CLOCK_MAX;
         e->lru = (uint32_t)abs & RDB_LRU_CLOCK_MAX;
     }

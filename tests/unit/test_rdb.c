@@ -703,7 +703,7 @@ static void emptyAll(void) {
 }
 
 static char *dbCanon(cdb *db, const char *key) {
-    dbEntry *e = (dbEntry *)dictFind(&db->keys, key, strlen(key));
+    dbEntry *e = (dbEntry *)kvsFind(&db->keys, key, strlen(key));
     if (!e) return strdup("(missing)");
     char *c = canon(e), *out = malloc(strlen(c) + 32);
     sprintf(out, "%s ttl=%lld", c, e->expire);
@@ -869,7 +869,7 @@ static int loadFile(const char *name, char *err, size_t errlen) {
     return rdbLoadFile(path, err, errlen);
 }
 
-static dbEntry *get(int db, const char *key) { return (dbEntry *)dictFind(&srv.db[db].keys, key, strlen(key)); }
+static dbEntry *get(int db, const char *key) { return (dbEntry *)kvsFind(&srv.db[db].keys, key, strlen(key)); }
 
 static void checkKey(int db, const char *key, int type, int enc, const char *canonPrefix) {
     dbEntry *e = get(db, key);
@@ -951,9 +951,9 @@ static void testRedisFiles(void) {
     const char *names[32];
     int nk = 0;
     for (int db = 0; db < srv.dbnum; db++) {
-        dictIter it;
-        dictIterInit(&it, &srv.db[db].keys, 0);
-        for (dictNode *nd; (nd = dictNext(&it));) {
+        kvsIter it;
+        kvsIterInit(&it, &srv.db[db].keys, 0);
+        for (dictNode *nd; (nd = kvsNext(&it));) {
             dbEntry *x = (dbEntry *)nd;
             if (nk < 32) {
                 names[nk] = strndup(x->key, x->keylen);
@@ -961,7 +961,7 @@ static void testRedisFiles(void) {
                 nk++;
             }
         }
-        dictIterEnd(&it);
+        kvsIterEnd(&it);
     }
     rdbSink s;
     rdbMemSinkInit(&s);
@@ -975,7 +975,7 @@ static void testRedisFiles(void) {
     int same = 0;
     for (int i = 0; i < nk; i++) {
         for (int db = 0; db < srv.dbnum; db++) {
-            if (!dictFind(&srv.db[db].keys, names[i], strlen(names[i]))) continue;
+            if (!kvsFind(&srv.db[db].keys, names[i], strlen(names[i]))) continue;
             char *after = dbCanon(&srv.db[db], names[i]);
             if (!strcmp(after, before[i])) same++;
             else printf("  differs: %s\n", names[i]);
