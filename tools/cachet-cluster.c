@@ -1,9 +1,10 @@
 /* cachet-cluster: builds a Cachet cluster from running nodes (create:
  * roles, an even split of the slots, the map pushed at epoch 1, replicas
  * attached with REPLICAOF), adds and removes nodes (the map re-pushed under
- * epoch + 1), checks it and moves slots between its primaries, the way
- * `redis-cli --cluster create|add-node|del-node|check|reshard` do, over the
- * commands every node speaks (CLUSTER NODES/INFO/SETSLOT/GETKEYSINSLOT,
+ * epoch + 1), checks it, moves slots between its primaries and repairs a
+ * move or push left half done, the way `redis-cli --cluster
+ * create|add-node|del-node|check|reshard|fix` do, over the commands every
+ * node speaks (CLUSTER NODES/INFO/SHARDS/SETSLOT/SETTOPOLOGY/GETKEYSINSLOT,
  * MIGRATE). docs/cluster.md describes it.
  *
  *   cachet-cluster create [--replicas N] HOST:PORT... [--tls --cacert FILE]
@@ -12,6 +13,7 @@
  *   cachet-cluster check   HOST:PORT [--tls --cacert FILE]
  *   cachet-cluster reshard HOST:PORT --from ID --to ID --slots N
  *                          [--pipeline K] [--timeout MS] [--replace] [--push-map] [--tls --cacert FILE]
+ *   cachet-cluster fix     HOST:PORT [--pipeline K] [--timeout MS] [--replace] [--tls --cacert FILE]
  *
  * It owns nothing but its connections (blocking sockets: it is a client
  * program, one request at a time). It must never move a slot that is not
@@ -21,7 +23,11 @@
  * and the next `reshard` between the same nodes finishes first. With
  * --push-map it ends by pushing the map the nodes now agree on (CLUSTER
  * SHARDS of the target) under the highest epoch + 1 (CLUSTER SETTOPOLOGY);
- * without it that is left to the control plane.
+ * without it that is left to the control plane. A push that stopped half
+ * way is finished by `fix`, not by the same reshard (that would move N more
+ * slots): it finishes open slots, then pushes the map the primaries agree
+ * on (each slot to the primary whose own line shows it) to the nodes that
+ * do not hold it, under the epoch create's resume would choose.
  * Exit codes: 0 done / cluster fine, 1 the cluster has a problem or a step
  * failed, 2 usage error or a node cannot be reached. */
 #include <arpa/inet.h>
@@ -394,6 +400,13 @@ static void loadView(const char *hostPort, view *v) {
     }
 }
 
+static void viewFree(view *v) {
+    for (int i = 0; i < v->n; i++) linkClose(&v->nodes[i].l);
+    free(v->nodes);
+    v->nodes = NULL;
+    v->n = 0;
+}
+
 /* ---- check ------------------------------------------------------------------------ */
 
 static int cmdCheck(const char *hostPort) {
@@ -500,8 +513,17 @@ static int moveSlot(view *v, int slot, node *src, node *dst, int pipeline, long 
     snprintf(cnt, sizeof(cnt), "%d", pipeline);
     snprintf(port, sizeof(port), "%d", dst->port);
     snprintf(tmo, sizeof(tmo), "%ld", timeout);
-    if (!okReply(call(&dst->l, "CLUSTER", "SETSLOT", sl, "IMPORTING", src->id, NULL), "SETSLOT IMPORTING", dst) ||
-        !okReply(call(&src->l, "CLUSTER", "SETSLOT", sl, "MIGRATING", dst->id, NULL), "SETSLOT MIGRATING", src))
+    /* A run stopped between the target's SETSLOT NODE and the source's
+     * leaves the target owning the slot (it refuses IMPORTING) and the
+     * source MIGRATING with no key left: only the SETSLOT NODEs remain. */
+    reply *imp = call(&dst->l, "CLUSTER", "SETSLOT", sl, "IMPORTING", src->id, NULL);
+    if (imp && imp->type == '-' && imp->str && strstr(imp->str, "already the owner")) {
+        printf("Slot %d: %s:%d already owns it\n", slot, dst->ip, dst->port);
+        freeReply(imp);
+    } else if (!okReply(imp, "SETSLOT IMPORTING", dst)) {
+        return -1;
+    }
+    if (!okReply(call(&src->l, "CLUSTER", "SETSLOT", sl, "MIGRATING", dst->id, NULL), "SETSLOT MIGRATING", src))
         return -1;
     long moved = 0;
     for (;;) {
@@ -744,6 +766,19 @@ static int pushRest(strv *a, rlink **ls, int n, const int *done) {
     return failed;
 }
 
+/* The end of a resumable run (create, add-node, del-node, fix): how to
+ * finish it when it stopped after changing something, then its map, links
+ * and flags freed, and v's links closed (v may be NULL). rc. */
+static int endRun(int rc, int started, strv *a, rlink **ls, int *holds, int *done, view *v) {
+    if (rc && started) printf("[ERR] Not finished: fix the cause and run the same command again to complete it.\n");
+    strvFree(a);
+    free(ls);
+    free(holds);
+    free(done);
+    if (v) viewFree(v);
+    return rc;
+}
+
 /* CLUSTER SETTOPOLOGY <max epoch + 1> with the owners `from` has now,
  * pushed to every node. */
 static int pushMap(view *v, node *from) {
@@ -804,8 +839,16 @@ static int cmdReshard(const char *hostPort, const char *from, const char *to, in
     printf("[OK] %d slots moved from %s to %s%s\n", done + resumed, src->id, dst->id,
            done + resumed < nslots ? " (the source had no more)" : "");
     int rc = 0;
-    if (push) rc = pushMap(&v, dst) == -1;
-    else printf("Push a map naming the new owners (CLUSTER SETTOPOLOGY, a new epoch) to make it final.\n");
+    if (push) {
+        rc = pushMap(&v, dst) == -1;
+        /* Running reshard again would move N more slots: fix finishes the
+         * push alone. */
+        if (rc)
+            printf("[ERR] The map did not reach every node: fix the cause and run 'cachet-cluster fix %s%s%s%s' "
+                   "to finish (not this reshard again: it would move %d more slots).\n",
+                   hostPort, useTls ? " --tls" : "", useTls && tlsCa ? " --cacert " : "", useTls && tlsCa ? tlsCa : "",
+                   nslots);
+    } else printf("Push a map naming the new owners (CLUSTER SETTOPOLOGY, a new epoch) to make it final.\n");
     for (int i = 0; i < v.n; i++) linkClose(&v.nodes[i].l);
     free(v.nodes);
     return rc;
@@ -1033,14 +1076,9 @@ static int cmdCreate(int nargs, char **args, int replicas) {
            nargs - nprim, epoch);
     rc = 0;
 out:
-    if (rc && started) printf("[ERR] Not finished: fix the cause and run the same command again to complete it.\n");
-    strvFree(&a);
     for (int i = 0; i < nargs; i++) linkClose(&nn[i].l);
     free(nn);
-    free(ls);
-    free(holds);
-    free(done);
-    return rc;
+    return endRun(rc, started, &a, ls, holds, done, NULL);
 }
 
 /* A connected primary of v other than skip, to read the map from; -1. */
@@ -1064,13 +1102,6 @@ static int viewLinks(view *v, int skip, rlink *extra, rlink **ls, int *unreachab
     }
     if (extra) ls[nl++] = extra;
     return nl;
-}
-
-static void viewFree(view *v) {
-    for (int i = 0; i < v->n; i++) linkClose(&v->nodes[i].l);
-    free(v->nodes);
-    v->nodes = NULL;
-    v->n = 0;
 }
 
 static int cmdAddNode(const char *newArg, const char *hostPort) {
@@ -1125,14 +1156,8 @@ static int cmdAddNode(const char *newArg, const char *hostPort) {
         rc = 0;
     }
 out:
-    if (rc && started) printf("[ERR] Not finished: fix the cause and run the same command again to complete it.\n");
-    strvFree(&a);
-    free(ls);
-    free(holds);
-    free(done);
     linkClose(&nn.l);
-    viewFree(&v);
-    return rc;
+    return endRun(rc, started, &a, ls, holds, done, &v);
 }
 
 /* The view of a node that still lists id: the seed's, or, after a run that
@@ -1216,13 +1241,219 @@ static int cmdDelNode(const char *hostPort, const char *id) {
     freeReply(r);
     printf("[OK] Node %s removed\n", gone->id);
 out:
-    if (rc && started) printf("[ERR] Not finished: fix the cause and run the same command again to complete it.\n");
-    strvFree(&a);
-    free(ls);
-    free(holds);
-    free(done);
-    viewFree(&v);
+    return endRun(rc, started, &a, ls, holds, done, &v);
+}
+
+/* ---- fix ---------------------------------------------------------------------------------
+ *
+ * Finishes what a reshard (or a fix) left half done, without moving any
+ * slot the primaries did not start to move: open slots first, then the map
+ * the primaries agree on, to the nodes that do not hold it. */
+
+/* n's CLUSTER NODES parsed into w; the index of n's own line, or -1 (w is
+ * then empty). */
+static int selfView(node *n, view *w) {
+    char *text = clusterNodesOf(&n->l);
+    int me = -1;
+    if (text && parseNodes(text, w) == 0) me = findNode(w, n->id);
+    else memset(w, 0, sizeof(*w));
+    free(text);
+    return me;
+}
+
+/* Finishes every slot a primary shows MIGRATING, then every slot one still
+ * shows IMPORTING (a run stopped between the target's SETSLOT IMPORTING and
+ * the source's MIGRATING), with reshard's moveSlot: forward, to the node
+ * the move was going to. The number that could not be finished. */
+static int finishOpenSlots(view *v, int pipeline, long timeout, int replace) {
+    char *tried = calloc(NSLOTS, 1);
+    int failed = 0, open = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        for (int i = 0; i < v->n; i++) {
+            node *n = &v->nodes[i];
+            if (!n->connected) continue;
+            view w;
+            int me = selfView(n, &w);
+            const node *self = me >= 0 ? &w.nodes[me] : NULL;
+            int cnt = !self ? 0 : pass == 0 ? self->nmig : self->nimp;
+            for (int k = 0; k < cnt; k++) {
+                int slot = pass == 0 ? self->migSlot[k] : self->impSlot[k];
+                const char *otherId = pass == 0 ? self->migTo[k] : self->impFrom[k];
+                if (tried[slot]) continue; /* its source's MIGRATING was handled (or failed) */
+                tried[slot] = 1;
+                open++;
+                int o = findNode(v, otherId);
+                if (o < 0 || !v->nodes[o].connected || !v->nodes[o].primary) {
+                    const char *why = o < 0                     ? "is not in the map"
+                                      : !v->nodes[o].connected ? "cannot be reached"
+                                                               : "is not a primary";
+                    printf("[ERR] Slot %d of %s:%d is %s %s, which %s\n", slot, n->ip, n->port,
+                           pass == 0 ? "migrating to" : "importing from", otherId, why);
+                    failed++;
+                    continue;
+                }
+                node *src = pass == 0 ? n : &v->nodes[o], *dst = pass == 0 ? &v->nodes[o] : n;
+                printf(">>> Finishing the move of slot %d from %s:%d to %s:%d (%s)\n", slot, src->ip, src->port,
+                       dst->ip, dst->port, pass == 0 ? "migrating" : "importing");
+                if (moveSlot(v, slot, src, dst, pipeline, timeout, replace) == -1) failed++;
+            }
+            free(w.nodes);
+        }
+    }
+    if (!open) printf("[OK] No slot is migrating or importing.\n");
+    free(tried);
+    return failed;
+}
+
+/* Slots of claim owned by who as CLUSTER SHARDS reads back (mapFromShards):
+ * "a-b,c", "-" for none. */
+static char *claimRanges(const int *claim, int who) {
+    char *out = strdup(""), *next;
+    for (int s = 0; s < NSLOTS; s++) {
+        if (claim[s] != who) continue;
+        int e = s;
+        while (e + 1 < NSLOTS && claim[e + 1] == who) e++;
+        if (e == s ? asprintf(&next, "%s%s%d", out, out[0] ? "," : "", s) < 0
+                   : asprintf(&next, "%s%s%d-%d", out, out[0] ? "," : "", s, e) < 0)
+            die(2, "out of memory");
+        free(out);
+        out = next;
+        s = e;
+    }
+    if (!out[0]) {
+        free(out);
+        out = strdup("-");
+    }
+    return out;
+}
+
+/* Appends to a the map the primaries agree on: each slot goes to the
+ * primary whose own line of CLUSTER NODES shows it (the node that serves
+ * it and holds its keys, whatever map it was last pushed); nodes, roles
+ * and addresses are those of the CLUSTER SHARDS of the primary with the
+ * highest epoch (the last map pushed). 0, or -1 with a message when that
+ * cannot be decided (nothing is pushed then). */
+static int agreedMap(view *v, strv *a) {
+    int *claim = malloc(sizeof(int) * NSLOTS), *seen = calloc((size_t)v->n + 1, sizeof(int));
+    for (int s = 0; s < NSLOTS; s++) claim[s] = -1;
+    int from = -1, rc = -1, twice = 0, firstTwice = -1, otherTwice = -1;
+    unsigned long long top = 0;
+    for (int i = 0; i < v->n; i++) {
+        node *n = &v->nodes[i];
+        if (!n->connected) {
+            if (n->primary) {
+                printf("[ERR] Primary %s:%d cannot be reached: the slots it owns are unknown.\n", n->ip, n->port);
+                goto out;
+            }
+            continue;
+        }
+        view w;
+        int me = selfView(n, &w);
+        if (me < 0) {
+            printf("[ERR] Node %s:%d gives no map.\n", n->ip, n->port);
+            free(w.nodes);
+            goto out;
+        }
+        if (w.nodes[me].primary) {
+            n->epoch = epochOf(&n->l);
+            if (from < 0 || n->epoch > top) {
+                from = i;
+                top = n->epoch;
+            }
+            for (int s = 0; s < NSLOTS; s++) {
+                if (w.owner[s] != me) continue;
+                if (claim[s] >= 0) {
+                    if (!twice++) {
+                        firstTwice = s;
+                        otherTwice = claim[s];
+                    }
+                    continue;
+                }
+                claim[s] = i;
+            }
+        }
+        free(w.nodes);
+        if (twice) {
+            node *o = &v->nodes[otherTwice];
+            printf("[ERR] Slot %d is claimed by both %s:%d and %s:%d (%d slots in all): no map is pushed; give each "
+                   "slot one owner (CLUSTER SETSLOT <slot> NODE <id> on the primaries) and run fix again.\n",
+                   firstTwice, o->ip, o->port, n->ip, n->port, twice);
+            goto out;
+        }
+    }
+    if (from < 0) {
+        printf("[ERR] No primary of the cluster can be read.\n");
+        goto out;
+    }
+    int off = a->n;
+    if (mapFromShards(v, &v->nodes[from].l, a, NULL) == -1) goto out;
+    for (int e = off; e + ENTRY_ARGS <= a->n; e += ENTRY_ARGS) {
+        char **en = a->v + e;
+        int k = findNode(v, en[1]);
+        if (k < 0) {
+            printf("[ERR] %s:%d lists node %s, which the seed's map does not: finish the add-node or del-node "
+                   "that was interrupted first.\n", v->nodes[from].ip, v->nodes[from].port, en[1]);
+            goto out;
+        }
+        seen[k] = 1;
+        if (!strcmp(en[6], "PRIMARY")) {
+            free(en[7]);
+            en[7] = claimRanges(claim, k);
+        } else {
+            char *r = claimRanges(claim, k);
+            int owns = strcmp(r, "-") != 0;
+            free(r);
+            if (owns) {
+                printf("[ERR] %s:%d owns slots but is a replica in the map of %s:%d.\n", v->nodes[k].ip,
+                       v->nodes[k].port, v->nodes[from].ip, v->nodes[from].port);
+                goto out;
+            }
+        }
+    }
+    for (int i = 0; i < v->n; i++)
+        if (!seen[i]) {
+            printf("[ERR] %s:%d does not list node %s:%d (%s): finish the add-node or del-node that was "
+                   "interrupted first.\n", v->nodes[from].ip, v->nodes[from].port, v->nodes[i].ip, v->nodes[i].port,
+                   v->nodes[i].id);
+            goto out;
+        }
+    rc = 0;
+out:
+    free(claim);
+    free(seen);
     return rc;
+}
+
+static int cmdFix(const char *hostPort, int pipeline, long timeout, int replace) {
+    view v;
+    loadView(hostPort, &v);
+    printf(">>> Fixing the cluster (using node %s)\n", hostPort);
+    int rc = 1, failed = 0;
+    strv a = {0};
+    rlink **ls = malloc(sizeof(rlink *) * (size_t)(v.n ? v.n : 1));
+    int *holds = calloc((size_t)v.n + 1, sizeof(int)), *done = calloc((size_t)v.n + 1, sizeof(int));
+    /* No map while a move is half done: it would name the source as the
+     * owner of a slot whose keys are partly on the target. */
+    if (finishOpenSlots(&v, pipeline, timeout, replace)) goto out;
+    strvPush(&a, "CLUSTER");
+    strvPush(&a, "SETTOPOLOGY");
+    strvPush(&a, "0"); /* planEpoch's */
+    if (agreedMap(&v, &a) == -1) goto out;
+    int nl = viewLinks(&v, -1, NULL, ls, &failed);
+    unsigned long long epoch = planEpoch(&a, ls, nl, holds, done);
+    int all = 1;
+    for (int i = 0; i < nl; i++) all &= done[i];
+    if (all) {
+        printf("[OK] Every reachable node holds the map the primaries agree on (epoch %llu).\n", epoch);
+    } else {
+        printf(">>> Pushing the map the primaries agree on (epoch %llu) to the nodes without it\n", epoch);
+        failed += pushRest(&a, ls, nl, done);
+    }
+    if (failed) goto out;
+    viewFree(&v);
+    rc = cmdCheck(hostPort) ? 1 : 0;
+out:
+    return endRun(rc, 1, &a, ls, holds, done, &v); /* a refusal too: its cause is to be fixed, then fix rerun */
 }
 
 static void usage(void) {
@@ -1231,7 +1462,9 @@ static void usage(void) {
                     "       cachet-cluster del-node HOST:PORT ID [--tls --cacert FILE]\n"
                     "       cachet-cluster check HOST:PORT [--tls --cacert FILE]\n"
                     "       cachet-cluster reshard HOST:PORT --from ID --to ID --slots N [--pipeline K]\n"
-                    "                      [--timeout MS] [--replace] [--push-map] [--tls --cacert FILE]\n");
+                    "                      [--timeout MS] [--replace] [--push-map] [--tls --cacert FILE]\n"
+                    "       cachet-cluster fix HOST:PORT [--pipeline K] [--timeout MS] [--replace]\n"
+                    "                      [--tls --cacert FILE]\n");
     exit(2);
 }
 
@@ -1273,6 +1506,10 @@ int main(int argc, char **argv) {
         return !strcmp(argv[1], "add-node") ? cmdAddNode(argv[2], pos[0]) : cmdDelNode(argv[2], pos[0]);
     }
     if (!strcmp(argv[1], "check")) return cmdCheck(argv[2]);
+    if (!strcmp(argv[1], "fix")) {
+        if (pipeline <= 0 || timeout <= 0) usage();
+        return cmdFix(argv[2], pipeline, timeout, replace);
+    }
     if (!strcmp(argv[1], "reshard")) {
         if (!from || !to || nslots <= 0 || pipeline <= 0 || timeout <= 0) usage();
         return cmdReshard(argv[2], from, to, nslots, pipeline, timeout, replace, push);

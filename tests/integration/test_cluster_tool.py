@@ -4,13 +4,15 @@ fresh cluster-mode nodes (roles, an even split of the slots, the map at epoch
 a node added without slots receives slots by `reshard`; a node that owns
 slots cannot be deleted, an empty one leaves under a new epoch. A run that a
 node stopped half way (here: an ACL that denies it CLUSTER SETTOPOLOGY) is
-finished by running the same command again.
+finished by running the same command again; a reshard --push-map that one
+stopped is finished by `fix`, which also finishes slots left MIGRATING or
+IMPORTING and refuses when two primaries claim one slot.
 """
 import pytest
 from redis.cluster import ClusterNode, RedisCluster
 
 from conftest import wait_until
-from test_cluster import info_map
+from test_cluster import info_map, key_slot, ok
 from test_migrate import tool
 
 
@@ -244,3 +246,140 @@ def test_add_node_and_del_node_resume_after_a_refusal(server_factory):
     assert ns[3].client(decode_responses=True).execute_command("CLUSTER", "NODES").count("\n") == 1
     # done: a third run finds no such node
     assert "No such node ID" in tool("del-node", seed, new_id, ok_codes=(1,)).stdout
+
+
+# ---- fix: finishing a reshard's push, open slots ----------------------------------------------
+
+NOT_FINISHED = "[ERR] Not finished: fix the cause and run the same command again to complete it."
+
+
+def ids_of(ns):
+    return [s.client(decode_responses=True).execute_command("CLUSTER", "MYID") for s in ns]
+
+
+def slot_owners(s):
+    return sorted((r[0], r[1], r[2][1]) for r in s.client(decode_responses=True).execute_command("CLUSTER", "SLOTS"))
+
+
+def fill(port, keys):
+    rc = RedisCluster(startup_nodes=[ClusterNode("127.0.0.1", port)], decode_responses=True)
+    try:
+        for k in keys:
+            rc.set(k, k)
+    finally:
+        rc.close()
+
+
+def read_back(port, keys):
+    rc = RedisCluster(startup_nodes=[ClusterNode("127.0.0.1", port)], decode_responses=True)
+    try:
+        return [rc.get(k) for k in keys]
+    finally:
+        rc.close()
+
+
+def test_fix_finishes_a_reshard_push_that_a_node_refused(server_factory):
+    ns = nodes(server_factory, 4)
+    tool("create", "--replicas", 1, *map(addr, ns))  # 0: 0-8191, 1: 8192-16383, 2 and 3 their replicas
+    seed, ids = addr(ns[0]), ids_of(ns)
+    keys = [f"f:{i}" for i in range(400)]
+    fill(ns[0].port, keys)
+    settopology(ns[2], False)
+    p = tool("reshard", seed, "--from", ids[0], "--to", ids[1], "--slots", 150, "--push-map", ok_codes=(1,))
+    assert "[OK] 150 slots moved" in p.stdout
+    assert f"[ERR] CLUSTER SETTOPOLOGY on {addr(ns[2])}: NOPERM" in p.stdout
+    assert f"run 'cachet-cluster fix {seed}' to finish" in p.stdout.strip().splitlines()[-1]
+    assert [epoch(s) for s in ns] == [2, 2, 1, 2]
+    chk = tool("check", seed, ok_codes=(1,)).stdout
+    assert "Epochs differ" in chk and f"Node {addr(ns[2])} disagrees about the owner of 150 slots." in chk
+
+    # still refused: fix pushes to that node alone, fails again and touches nothing else
+    p = tool("fix", seed, ok_codes=(1,))
+    assert "[OK] No slot is migrating or importing." in p.stdout and "Moved slot" not in p.stdout
+    assert p.stdout.count("already holds this map (epoch 2)") == 3
+    assert f"[ERR] CLUSTER SETTOPOLOGY on {addr(ns[2])}: NOPERM" in p.stdout
+    assert p.stdout.strip().splitlines()[-1] == NOT_FINISHED
+    assert [epoch(s) for s in ns] == [2, 2, 1, 2]
+
+    settopology(ns[2], True)
+    p = tool("fix", seed)
+    assert ">>> Pushing the map the primaries agree on (epoch 2) to the nodes without it" in p.stdout
+    assert p.stdout.count("already holds this map (epoch 2)") == 3 and f"{addr(ns[2])} already holds" not in p.stdout
+    assert "[OK] All nodes agree about slots configuration." in p.stdout and NOT_FINISHED not in p.stdout
+    assert [epoch(s) for s in ns] == [2, 2, 2, 2]
+    assert "[OK] All nodes agree" in tool("check", addr(ns[3])).stdout
+    moved = [(0, 149, ns[1].port), (150, 8191, ns[0].port), (8192, 16383, ns[1].port)]  # 150 slots, not 300
+    assert all(slot_owners(s) == moved for s in ns)
+    assert read_back(ns[2].port, keys) == keys
+    for k in keys:
+        owner = ns[1] if key_slot(k) < 150 or key_slot(k) >= 8192 else ns[0]
+        assert owner.client(decode_responses=True).get(k) == k
+    assert ns[0].client().dbsize() + ns[1].client().dbsize() == len(keys)
+
+    # done: a second fix changes nothing
+    p = tool("fix", seed)
+    assert "[OK] Every reachable node holds the map the primaries agree on (epoch 2)." in p.stdout
+    assert "SETTOPOLOGY" not in p.stdout and "Pushing" not in p.stdout
+    assert [epoch(s) for s in ns] == [2, 2, 2, 2]
+    assert all(slot_owners(s) == moved for s in ns)
+
+
+def test_fix_finishes_slots_left_migrating_or_importing(server_factory):
+    ns = nodes(server_factory, 4)
+    tool("create", "--replicas", 1, *map(addr, ns))
+    ids = ids_of(ns)
+    tags = [t for t in (f"{{t{n}}}" for n in range(5000)) if key_slot(t) < 8192][:3]  # slots of node 0
+    keys = [f"{t}:{i}" for t in tags for i in range(5)] + [f"o:{i}" for i in range(200)]
+    fill(ns[0].port, keys)
+    mig, imp, half = map(key_slot, tags)
+    src, dst = ns[0].client(decode_responses=True), ns[1].client(decode_responses=True)
+    # a move stopped after one key (the slot MIGRATING on 0, IMPORTING on 1) ...
+    assert ok(dst.execute_command("CLUSTER", "SETSLOT", mig, "IMPORTING", ids[0]))
+    assert ok(src.execute_command("CLUSTER", "SETSLOT", mig, "MIGRATING", ids[1]))
+    assert src.execute_command("MIGRATE", "127.0.0.1", ns[1].port, f"{tags[0]}:0", 0, 1000) == "OK"
+    # ... and one stopped before the source's SETSLOT MIGRATING
+    assert ok(dst.execute_command("CLUSTER", "SETSLOT", imp, "IMPORTING", ids[0]))
+    # ... and one stopped after the target's SETSLOT NODE, before the source's
+    assert ok(dst.execute_command("CLUSTER", "SETSLOT", half, "IMPORTING", ids[0]))
+    assert ok(src.execute_command("CLUSTER", "SETSLOT", half, "MIGRATING", ids[1]))
+    assert src.execute_command("MIGRATE", "127.0.0.1", ns[1].port, "", 0, 1000, "KEYS",
+                               *[f"{tags[2]}:{i}" for i in range(5)]) == "OK"
+    assert ok(dst.execute_command("CLUSTER", "SETSLOT", half, "NODE", ids[1]))
+    chk = tool("check", addr(ns[0]), ok_codes=(1,)).stdout
+    assert f"has slot {mig} in migrating state" in chk and f"has slot {imp} in importing state" in chk
+    assert f"has slot {half} in migrating state" in chk
+
+    p = tool("fix", addr(ns[2]))  # read through a replica
+    a, b = addr(ns[0]), addr(ns[1])
+    assert f">>> Finishing the move of slot {mig} from {a} to {b} (migrating)" in p.stdout
+    assert f"Moved slot {mig} from {a} to {b} (4 keys)" in p.stdout
+    assert f">>> Finishing the move of slot {imp} from {a} to {b} (importing)" in p.stdout
+    assert f"Moved slot {imp} from {a} to {b} (5 keys)" in p.stdout
+    assert f"Slot {half}: {b} already owns it" in p.stdout and f"Moved slot {half} from {a} to {b} (0 keys)" in p.stdout
+    # the replicas refuse SETSLOT: they disagreed until the map went out under a new epoch
+    assert ">>> Pushing the map the primaries agree on (epoch 2) to the nodes without it" in p.stdout
+    assert "[OK] All nodes agree about slots configuration." in p.stdout
+    assert [epoch(s) for s in ns] == [2, 2, 2, 2]
+    for slot in (mig, imp, half):
+        assert src.execute_command("CLUSTER", "COUNTKEYSINSLOT", slot) == 0
+        assert dst.execute_command("CLUSTER", "COUNTKEYSINSLOT", slot) == 5
+    assert read_back(ns[3].port, keys) == keys
+    assert "[OK] All nodes agree" in tool("check", addr(ns[0])).stdout
+    p = tool("fix", addr(ns[0]))
+    assert "[OK] No slot is migrating or importing." in p.stdout and "Pushing" not in p.stdout
+    assert [epoch(s) for s in ns] == [2, 2, 2, 2]
+
+
+def test_fix_refuses_a_slot_two_primaries_claim(server_factory):
+    ns = nodes(server_factory, 2)
+    tool("create", *map(addr, ns))  # 0: 0-8191, 1: 8192-16383
+    ids = ids_of(ns)
+    # node 1 alone takes a map in which it owns 100-16383: 100-8191 are then claimed twice
+    spec = [2, "NODE", ids[0], "127.0.0.1", ns[0].port, 0, "-", "PRIMARY", "0-99",
+            "NODE", ids[1], "127.0.0.1", ns[1].port, 0, "-", "PRIMARY", "100-16383"]
+    assert ok(ns[1].client(decode_responses=True).execute_command("CLUSTER", "SETTOPOLOGY", *spec))
+    p = tool("fix", addr(ns[0]), ok_codes=(1,))
+    assert f"[ERR] Slot 100 is claimed by both {addr(ns[0])} and {addr(ns[1])} (8092 slots in all)" in p.stdout
+    assert "SETTOPOLOGY on" not in p.stdout and p.stdout.strip().splitlines()[-1] == NOT_FINISHED
+    assert [epoch(s) for s in ns] == [1, 2]
+    assert slot_owners(ns[0]) == [(0, 8191, ns[0].port), (8192, 16383, ns[1].port)]
