@@ -29,12 +29,22 @@ uint64_t dictHashKey(const dict *d, const char *key, size_t len) {
     return d->type->nocase ? siphash13Nocase(key, len, seed) : siphash13(key, len, seed);
 }
 
-static int keyEquals(const dict *d, const dictNode *n, const char *key, size_t len) {
+static int typeKeyEquals(const dictType *type, const dictNode *n, const char *key, size_t len) {
     const char *k;
     size_t kl;
-    d->type->key(n, &k, &kl);
+    type->key(n, &k, &kl);
     if (kl != len) return 0;
-    return d->type->nocase ? strncasecmp(k, key, len) == 0 : memcmp(k, key, len) == 0;
+    return type->nocase ? strncasecmp(k, key, len) == 0 : memcmp(k, key, len) == 0;
+}
+
+static int keyEquals(const dict *d, const dictNode *n, const char *key, size_t len) {
+    return typeKeyEquals(d->type, n, key, len);
+}
+
+dictNode *dictChainFind(const dictType *type, dictNode *chain, const char *key, size_t len) {
+    for (dictNode *n = chain; n; n = n->next)
+        if (typeKeyEquals(type, n, key, len)) return n;
+    return NULL;
 }
 
 static uint64_t nodeHash(const dict *d, const dictNode *n) {

@@ -54,6 +54,9 @@ static inline size_t dictBuckets(const dict *d) { return d->size[0] + d->size[1]
 static inline int dictIsRehashing(const dict *d) { return d->rehashidx != -1; }
 
 dictNode *dictFind(dict *d, const char *key, size_t len);
+/* The node with this key on one bucket's chain (for a caller that keeps
+ * its own copy of a table's address, kvstore.c): no rehash step. */
+dictNode *dictChainFind(const dictType *type, dictNode *chain, const char *key, size_t len);
 /* Link n; the caller guarantees no node with the same key is present. */
 void dictAdd(dict *d, dictNode *n);
 /* Swap 'old' (which must be linked) for 'repl' (same key) in place. */

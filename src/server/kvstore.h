@@ -23,11 +23,20 @@
 
 #define KVS_SLOT_BITS 14 /* 16384 tables; SCAN's cursor keeps the slot in its low bits */
 
+/* A slot table's address, copied where a lookup finds it without loading
+ * the 72-byte dict (see kvstore.c); table is NULL while the slot's dict
+ * has no buckets or is rehashing (the lookup then goes through the dict). */
+typedef struct kvsHead {
+    dictNode **table;
+    size_t mask;
+} kvsHead;
+
 typedef struct kvstore {
     const dictType *type;
     unsigned nslots;   /* 1, or 1 << KVS_SLOT_BITS */
     dict one;          /* the table when nslots == 1 */
     dict *slot;        /* nslots > 1: every slot's table (buckets only while it has keys) */
+    kvsHead *head;     /* nslots > 1: slot[s]'s buckets, or NULL (see kvsHead) */
     uint32_t *count;   /* nslots > 1: keys per slot (a dense copy for kvsRandom's walk) */
     uint64_t *group;   /* nslots > 1: keys per 128 consecutive slots */
     size_t size;       /* keys in every table */
