@@ -897,9 +897,11 @@ int clusterCheckCommand(client *c, cmdDef *cmd, char *err, size_t errlen) {
     if (cmd->firstKey <= 0 && cmd->numkeysIdx <= 0) return 0; /* keyless: runs here */
     /* The common case, GET or SET in a slot served here: one key, whose
      * slot is computed without the key iterator and checked in the bitmap. */
-    if (cmd->firstKey == cmd->lastKey && !cmd->numkeysIdx && !cmd->streamsKeys && cmd->firstKey < c->argc &&
-        plainSlot((int)clusterKeySlot(c->argv[cmd->firstKey].p, c->argv[cmd->firstKey].len)) && clusterStateOk())
-        return 0;
+    if (cmd->firstKey == cmd->lastKey && !cmd->numkeysIdx && !cmd->streamsKeys && cmd->firstKey < c->argc) {
+        unsigned slot = clusterKeySlot(c->argv[cmd->firstKey].p, c->argv[cmd->firstKey].len);
+        kvsPrefetchSlot(&srv.db[0].keys, slot); /* the command's lookup comes after the checks that follow */
+        if (plainSlot((int)slot) && clusterStateOk()) return 0;
+    }
     return checkSlow(c, cmd, 0, asking, err, errlen);
 }
 

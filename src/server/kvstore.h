@@ -72,6 +72,11 @@ void kvsReplaceNode(kvstore *kv, dictNode *old, dictNode *repl); /* same key */
 dictNode *kvsUnlink(kvstore *kv, const char *key, size_t len);
 /* Fetches the bucket a key would be in (a load about to look it up). */
 void kvsPrefetch(kvstore *kv, const char *key, size_t len);
+/* Fetches a slot's head into the cache (the dispatch knows the slot of
+ * a command's key long before the command looks it up). */
+static inline void kvsPrefetchSlot(const kvstore *kv, unsigned slot) {
+    if (kv->nslots > 1) __builtin_prefetch(&kv->head[slot]);
+}
 /* Pre-sizes the table for n keys (one table only; per slot they grow alone). */
 void kvsExpand(kvstore *kv, size_t n);
 
