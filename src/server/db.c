@@ -72,8 +72,7 @@ void dbInitAll(void) {
 /* A new value's access field: what a freshly created entry gets. */
 static void entryResetLru(dbEntry *e) {
     dbUpdateLru(e);
-    if (srv.maxmemoryPolicy == MAXMEMORY_ALLKEYS_LFU || srv.maxmemoryPolicy == MAXMEMORY_VOLATILE_LFU)
-        e->lru = evictLfuInitValue(); /* minutes << 8 | LFU_INIT_VAL, as Redis */
+    if (evictPolicyIsLfu()) e->lru = evictLfuInitValue(); /* minutes << 8 | LFU_INIT_VAL, as Redis */
 }
 
 dbEntry *dbEntryNew(const char *key, size_t keylen, size_t inlineValueLen) {
@@ -186,8 +185,11 @@ void dbInsert(cdb *db, dbEntry *e) {
 }
 
 /* Swap a linked entry for a new one with the same key, keeping the expire
- * index pointing at the live entry. Frees old. */
+ * index pointing at the live entry. Frees old. Under an LFU policy the key
+ * keeps its access counter across the overwrite (Redis 7.0's dbOverwrite:
+ * a hot key SET again is still hot); under LRU it was just accessed. */
 void dbReplace(cdb *db, dbEntry *old, dbEntry *repl) {
+    if (evictPolicyIsLfu()) repl->lru = old->lru;
     kvsReplaceNode(&db->keys, &old->link, &repl->link);
     if (((repl->type == OBJ_LIST || repl->type == OBJ_ZSET) && repl->type != old->type) || old->type == OBJ_STREAM)
         blockSignalKeyReady(db, repl->key, repl->keylen);
@@ -231,7 +233,7 @@ dbEntry *dbReuseEntry(cdb *db, dbEntry *old, size_t inlineValueLen, long long ex
     if (old->expire && !expire) expireIndexDel(db, old);
     else if (!old->expire && expire) expireIndexAdd(db, old);
     old->expire = expire;
-    entryResetLru(old);
+    if (!evictPolicyIsLfu()) entryResetLru(old); /* LFU: the counter stays, as dbReplace keeps it */
     multiTouchWatchedKey(db, old->key, old->keylen);
     return old;
 }

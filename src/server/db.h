@@ -93,13 +93,14 @@ int dbAlreadyExpired(long long whenMs);
 dbEntry *dbEntryNew(const char *key, size_t keylen, size_t inlineValueLen);
 void dbEntryFree(dbEntry *e);
 void dbInsert(cdb *db, dbEntry *e);               /* key must be absent */
-void dbReplace(cdb *db, dbEntry *old, dbEntry *repl); /* keeps TTL of old unless repl sets one */
+void dbReplace(cdb *db, dbEntry *old, dbEntry *repl); /* keeps TTL of old unless repl sets one; LFU counter of old */
 void dbSetKey(cdb *db, dbEntry *e, int keepTtl);  /* insert or overwrite */
 dbEntry *dbFindLinked(cdb *db, const char *key, size_t len); /* expired or not; no lazy expiry */
 /* A linked string entry made ready to take a new string value of
  * inlineValueLen bytes in place (its value freed, TTL and access field set
  * as for a new entry), or NULL when it cannot be (another type, another
- * allocation size): then build a new entry and dbReplace. */
+ * allocation size): then build a new entry and dbReplace. Under an LFU
+ * policy the access field is kept, as dbReplace keeps it. */
 dbEntry *dbReuseEntry(cdb *db, dbEntry *old, size_t inlineValueLen, long long expire, int keepTtl);
 int dbDelete(cdb *db, const char *key, size_t len); /* frees per lazyfree-lazy-server-del */
 int dbDeleteGeneric(cdb *db, const char *key, size_t len, int async); /* async: large values to lazyfree.c */

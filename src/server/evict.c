@@ -87,6 +87,10 @@ void evictLfuTouch(dbEntry *e) {
 }
 
 /* The lru field of a key created now under an LFU policy. */
+int evictPolicyIsLfu(void) {
+    return srv.maxmemoryPolicy == MAXMEMORY_ALLKEYS_LFU || srv.maxmemoryPolicy == MAXMEMORY_VOLATILE_LFU;
+}
+
 uint32_t evictLfuInitValue(void) { return (uint32_t)((lfuTimeInMinutes() << 8) | LFU_INIT_VAL); }
 
 /* ---- memory -------------------------------------------------------------- */
@@ -136,9 +140,6 @@ static void poolClearSlot(evictPoolEntry *p) {
 static int policyIsLru(void) {
     return srv.maxmemoryPolicy == MAXMEMORY_ALLKEYS_LRU || srv.maxmemoryPolicy == MAXMEMORY_VOLATILE_LRU;
 }
-static int policyIsLfu(void) {
-    return srv.maxmemoryPolicy == MAXMEMORY_ALLKEYS_LFU || srv.maxmemoryPolicy == MAXMEMORY_VOLATILE_LFU;
-}
 static int policyIsAllkeys(void) {
     return srv.maxmemoryPolicy == MAXMEMORY_ALLKEYS_LRU || srv.maxmemoryPolicy == MAXMEMORY_ALLKEYS_LFU ||
            srv.maxmemoryPolicy == MAXMEMORY_ALLKEYS_RANDOM;
@@ -158,7 +159,7 @@ static void poolPopulate(int dbid, cdb *db, int volatileDict) {
         unsigned long long idle;
         if (policyIsLru())
             idle = evictIdleTime(e);
-        else if (policyIsLfu())
+        else if (evictPolicyIsLfu())
             idle = 255 - evictLfuCounter(e); /* least frequently used first */
         else                                 /* volatile-ttl: sooner expiry first */
             idle = ULLONG_MAX - (unsigned long long)e->expire;

@@ -19,6 +19,7 @@ int evictPerform(void);          /* 0 ok, -1 still over maxmemory */
 uint32_t evictLruClock(void);        /* cached srv.lruclock: cheap, per key access */
 uint32_t evictLruClockCompute(void); /* from the wall clock: cron sets srv.lruclock to it */
 uint32_t evictLfuInitValue(void);    /* lru field of a new key under an LFU policy */
+int evictPolicyIsLfu(void);          /* allkeys-lfu or volatile-lfu */
 unsigned long evictIdleTime(dbEntry *e);
 void evictLfuTouch(dbEntry *e);
 uint8_t evictLfuCounter(dbEntry *e);

@@ -9,6 +9,7 @@
  * benchmarked hot path: one dict find, and one entry allocation unless the
  * overwritten entry is reused). */
 #include "server.h"
+#include "evict.h"
 #include "db.h"
 #include "client.h"
 #include "reply.h"
@@ -172,6 +173,15 @@ static void strPropagateSet(client *c, int flags, slice *expire, long long when,
     propReplace(c, argv, argc);
 }
 
+/* The entry a plain SET overwrites. Redis' SET looks the key up for write
+ * first, which counts as an access under an LFU policy (the overwrite then
+ * keeps the counter: a hot key SET again stays hot) and deletes it when
+ * expired; under any other policy the overwrite resets the access field
+ * anyway, so the hot path skips both. */
+static dbEntry *strFindForSet(cdb *db, slice key) {
+    return evictPolicyIsLfu() ? dbLookupWrite(db, key) : dbFindLinked(db, key.p, key.len);
+}
+
 /* Redis' setGenericCommand. Order matters for which error wins: the expire
  * value is checked first, then GET's type check, then NX/XX. */
 static void strSetGeneric(client *c, int flags, slice *expire, int unit, slice key, slice val, int replyKind) {
@@ -181,7 +191,7 @@ static void strSetGeneric(client *c, int flags, slice *expire, int unit, slice k
     /* Fast path: nothing needs to know whether the key exists. */
     int past = expire && dbAlreadyExpired(when); /* only EXAT/PXAT can be in the past */
     if (!(flags & (SET_NX | SET_XX | SET_GET)) && !past) {
-        objSetString(c->db, dbFindLinked(c->db, key.p, key.len), key, val, when, (flags & SET_KEEPTTL) != 0);
+        objSetString(c->db, strFindForSet(c->db, key), key, val, when, (flags & SET_KEEPTTL) != 0);
         srv.dirty++;
         if (expire) strPropagateSet(c, flags, expire, when, key, val);
         if (replyKind == REPLY_ONE_ZERO) replyLongLong(c, 1);
@@ -231,7 +241,7 @@ static void setCommand(client *c) {
     if (c->argc == 3) {
         /* The hot path: one dict find; an overwrite reuses the entry when
          * the value fits it, else one allocation. */
-        objSetString(c->db, dbFindLinked(c->db, c->argv[1].p, c->argv[1].len), c->argv[1], c->argv[2], 0, 0);
+        objSetString(c->db, strFindForSet(c->db, c->argv[1]), c->argv[1], c->argv[2], 0, 0);
         srv.dirty++;
         replyOk(c);
         return;
@@ -337,7 +347,7 @@ static void msetGeneric(client *c, int nx) {
     }
     /* A lookup per pair, even for MSETNX: a key may be repeated. */
     for (int j = 1; j < c->argc; j += 2)
-        objSetString(c->db, dbFindLinked(c->db, c->argv[j].p, c->argv[j].len), c->argv[j], c->argv[j + 1], 0, 0);
+        objSetString(c->db, strFindForSet(c->db, c->argv[j]), c->argv[j], c->argv[j + 1], 0, 0);
     srv.dirty += (c->argc - 1) / 2;
     if (nx) replyLongLong(c, 1);
     else replyOk(c);

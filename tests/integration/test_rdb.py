@@ -637,6 +637,35 @@ def test_restore_idletime_and_freq(procs):
         assert cl.config_set("maxmemory-policy", "noeviction")
 
 
+def test_overwrite_keeps_the_lfu_counter_as_redis(procs):
+    """Under an LFU policy a key SET again (in place or as a new entry, or
+    by INCRBYFLOAT) keeps its access counter, as Redis 7.0's dbOverwrite
+    does: a hot key stays hot. Compared with redis-server in one run."""
+    got = []
+    for srv in (procs.cachet(), procs.redis()):
+        cl = srv.client()
+        assert cl.config_set("maxmemory-policy", "allkeys-lfu")
+        assert cl.config_set("lfu-log-factor", 0)  # every access counts one
+        cl.set("k", "v1")
+        for _ in range(40):
+            cl.get("k")
+        row = [cl.object("freq", "k")]
+        cl.set("k", "v2")                 # same size: Cachet rewrites in place
+        row.append(cl.object("freq", "k"))
+        cl.set("k", "x" * 300)           # another size: a new entry
+        row.append(cl.object("freq", "k"))
+        cl.set("n", "1.5")
+        for _ in range(10):
+            cl.get("n")
+        cl.incrbyfloat("n", 1)
+        row.append(cl.object("freq", "n"))
+        cl.set("fresh", "v")
+        row.append(cl.object("freq", "fresh"))
+        got.append(row)
+    assert got[0][0] >= 40 and got[0][2] >= got[0][0]
+    assert got[0] == got[1]
+
+
 def _bad_body_payloads(valid_str_payload):
     body = valid_str_payload[:-10]
     return {
