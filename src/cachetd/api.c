@@ -4,11 +4,15 @@
 #include "api.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <microhttpd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "ca.h"
 #include "cachetd.h"
@@ -147,18 +151,35 @@ static void completed(void *cls, struct MHD_Connection *c, void **state, enum MH
 /* HTTPS (--https): MHD's own TLS (GnuTLS inside Debian's libmicrohttpd)
  * with a certificate of cachetd's CA in DIR/api.crt, api.key. A new
  * certificate (renewal, or the CA a finished rotation left) means a new
- * daemon on the same listening socket: the old one is quiesced (accepts
- * nothing more) and stopped only after its connections' idle timeout, so
- * no request in flight is cut. During a rotation the API keeps its
+ * daemon on the same listening socket (a dup of it, so the two daemons
+ * never share a descriptor): the new daemon is started first, and only once
+ * it runs is the old one quiesced (accepts nothing more) and stopped after
+ * its connections' idle timeout, so no request in flight is cut. If the new
+ * one cannot start (descriptors or threads exhausted, a certificate GnuTLS
+ * refuses), the old one keeps serving with the certificate that worked, and
+ * the start is retried every RETRY_S with the same new certificate: the
+ * API is never left without a daemon. During a rotation the API keeps its
  * certificate of the old CA, which both bundles clients may hold accept;
  * the finish switches it in the same request that drops the old CA from
- * ca.pem. The daemons and their PEM are changed under cd.lock only. */
+ * ca.pem. The daemons and their PEM are changed under cd.lock only.
+ *
+ * States of the API certificate (apiCertRefreshLocked):
+ *   serving   tlsCert in use, no pendCert
+ *   pending   a new certificate issued (pendCert) whose daemon did not
+ *             start: tlsCert still in use, the start retried at retryAt
+ * serving -> pending   tlsCert stale and the new daemon fails to start
+ * serving, pending -> serving   the new daemon runs: it and its PEM become
+ *                      the current ones, the old daemon is retired
+ * A pending certificate that goes stale itself is dropped and issued again
+ * at the next attempt. */
 #define CONN_TIMEOUT_S 60
 #define MAX_RETIRED 8
+#define RETRY_S 2
 
 typedef struct apiDaemon {
     struct MHD_Daemon *d;
     char *cert, *key; /* PEM, alive as long as the daemon */
+    MHD_socket fd;    /* its listening descriptor, returned by the quiesce; ours to close after the stop */
     long long since;  /* retired at (Unix seconds) */
 } apiDaemon;
 
@@ -167,6 +188,9 @@ static char listenHost[64];
 static apiDaemon retired[MAX_RETIRED];
 static char *tlsCert, *tlsKey; /* the current daemon's */
 static cdCertInfo apiCert;
+static char *pendCert, *pendKey; /* issued, its daemon not started yet */
+static cdCertInfo pendInfo;
+static long long retryAt;
 
 static char *readFile(const char *path) {
     FILE *f = fopen(path, "r");
@@ -180,43 +204,39 @@ static char *readFile(const char *path) {
     return b.p;
 }
 
-/* Does the API need another certificate: none loaded, less than a third of
- * its validity left, or of a CA the bundle no longer holds? */
-static int apiCertStale(void) {
-    cdCertInfo asActive = apiCert;
-    asActive.gen = cdCaActive(); /* cdCaDue's time rule alone */
-    return !tlsCert || !apiCert.gen || (apiCert.gen != cdCaActive() && apiCert.gen != cdCaOld()) ||
-           cdCaDue(&asActive, (long long)time(NULL));
+/* Does a certificate of the API need replacing: less than a third of its
+ * validity left, or of a CA the bundle no longer holds? */
+static int apiCertStale(const cdCertInfo *ci) {
+    return !ci->gen || (ci->gen != cdCaActive() && ci->gen != cdCaOld()) ||
+           cdCaDue(ci, ci->gen, (long long)time(NULL)); /* the time rule alone */
 }
 
-/* Loads (first start: a certificate on disk of either CA with time left
- * will do) or issues the API's certificate into tlsCert/tlsKey; the
- * previous PEM is handed back through prevCert and prevKey. */
-static int apiCertLoad(char **prevCert, char **prevKey, char *err, size_t errlen) {
-    char cert[4200], key[4200];
-    snprintf(cert, sizeof(cert), "%s/api.crt", cd.dataDir);
-    snprintf(key, sizeof(key), "%s/api.key", cd.dataDir);
-    if ((tlsCert || cdCaCheck(cert, key, &apiCert)) &&
-        cdCaIssue(cert, key, listenHost, cd.certSeconds, &apiCert, err, errlen))
+/* A certificate for the API into *cert, *key (PEM, memAlloc'd) and *info:
+ * with reuse (first start), the one on disk if it is of a CA of the bundle
+ * with time left; else a new one of the active CA, written to disk. */
+static int apiCertMake(int reuse, char **cert, char **key, cdCertInfo *info, char *err, size_t errlen) {
+    char cp[4200], kp[4200];
+    snprintf(cp, sizeof(cp), "%s/api.crt", cd.dataDir);
+    snprintf(kp, sizeof(kp), "%s/api.key", cd.dataDir);
+    if ((!reuse || cdCaCheck(cp, kp, info)) &&
+        cdCaIssue(cdCaActive(), cp, kp, listenHost, cd.certSeconds, info, err, errlen))
         return -1;
-    char *c = readFile(cert), *k = readFile(key);
+    char *c = readFile(cp), *k = readFile(kp);
     if (!c || !k) {
         memFree(c);
         memFree(k);
-        snprintf(err, errlen, "can't read %s", cert);
+        snprintf(err, errlen, "can't read %s", cp);
         return -1;
     }
-    *prevCert = tlsCert;
-    *prevKey = tlsKey;
-    tlsCert = c;
-    tlsKey = k;
+    *cert = c;
+    *key = k;
     return 0;
 }
 
-static struct MHD_Daemon *startDaemon(MHD_socket fd) {
+static struct MHD_Daemon *startDaemon(MHD_socket fd, const char *cert, const char *key) {
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
     if (cd.https) flags |= MHD_USE_TLS;
-    const char *cert = cd.https ? tlsCert : NULL, *key = cd.https ? tlsKey : NULL;
+    if (!cd.https) cert = key = NULL;
     uint16_t port = ntohs(listenAddr.sin_port);
     if (fd == MHD_INVALID_SOCKET)
         return MHD_start_daemon(flags, port, NULL, NULL, handle, NULL, MHD_OPTION_SOCK_ADDR, &listenAddr,
@@ -229,32 +249,67 @@ static struct MHD_Daemon *startDaemon(MHD_socket fd) {
                             MHD_OPTION_END);
 }
 
+/* A daemon for pendCert on a dup of the current daemon's listening socket,
+ * or NULL. MHD closes the descriptor it was given on some failures (a
+ * certificate GnuTLS refuses) and not on others (no descriptor for its
+ * epoll or ITC): dup is closed here only if it still is this socket, so a
+ * number another thread got meanwhile is never closed. */
+static struct MHD_Daemon *startNext(void) {
+    const union MHD_DaemonInfo *li = MHD_get_daemon_info(daemonHandle, MHD_DAEMON_INFO_LISTEN_FD);
+    struct stat want, st;
+    if (!li || fstat(li->listen_fd, &want)) return NULL;
+    MHD_socket dup = fcntl(li->listen_fd, F_DUPFD_CLOEXEC, 0);
+    if (dup < 0) return NULL;
+    struct MHD_Daemon *next = startDaemon(dup, pendCert, pendKey);
+    int e = errno; /* MHD's cause, for the log */
+    if (!next && fstat(dup, &st) == 0 && st.st_ino == want.st_ino && st.st_dev == want.st_dev) close(dup);
+    errno = e;
+    return next;
+}
+
 /* With cd.lock held, on the main thread or an HTTP handler (MHD allows
  * quiescing and starting daemons from a handler; stopping one is left to
- * the main thread). Replaces the API's certificate when it is stale. */
+ * the main thread). Replaces the API's certificate when it is stale (the
+ * states above). */
 static void apiCertRefreshLocked(void) {
-    if (!cd.https || !daemonHandle || !apiCertStale()) return;
+    if (!cd.https || !daemonHandle) return;
+    long long now = (long long)time(NULL);
+    if (pendCert && apiCertStale(&pendInfo)) { /* waited so long it is stale itself */
+        memFree(pendCert);
+        memFree(pendKey);
+        pendCert = pendKey = NULL;
+    }
+    if (!pendCert && !apiCertStale(&apiCert)) return;
+    if (now < retryAt) return;
     int slot = 0;
     while (slot < MAX_RETIRED && retired[slot].d) slot++;
     if (slot == MAX_RETIRED) return; /* the next tick, once one is stopped */
-    char err[512], *prevCert, *prevKey;
-    if (apiCertLoad(&prevCert, &prevKey, err, sizeof(err))) {
-        logWarning("HTTPS certificate: %s", err);
+    char err[512];
+    if (!pendCert && apiCertMake(0, &pendCert, &pendKey, &pendInfo, err, sizeof(err))) {
+        logWarning("HTTPS certificate: %s; the API keeps its certificate of CA %lld, retried in %d s", err, apiCert.gen,
+                   RETRY_S);
+        retryAt = now + RETRY_S;
         return;
     }
-    MHD_socket fd = MHD_quiesce_daemon(daemonHandle);
-    struct MHD_Daemon *next = fd == MHD_INVALID_SOCKET ? NULL : startDaemon(fd);
+    struct MHD_Daemon *next = startNext();
     if (!next) {
-        /* MHD has no resume: a quiesced daemon accepts nothing more. */
-        logWarning("HTTPS certificate: can't start the API with the new certificate");
-        memFree(tlsCert); /* the old daemon's PEM stays its own */
-        memFree(tlsKey);
-        tlsCert = prevCert;
-        tlsKey = prevKey;
+        logWarning("HTTPS certificate: can't start the API with the new certificate (%s); it keeps serving with its "
+                   "certificate of CA %lld, retried in %d s",
+                   strerror(errno), apiCert.gen, RETRY_S);
+        retryAt = now + RETRY_S;
         return;
     }
-    retired[slot] = (apiDaemon){.d = daemonHandle, .cert = prevCert, .key = prevKey, .since = (long long)time(NULL)};
+    /* Only now the old daemon stops accepting; it cannot fail here (an ITC
+     * daemon that listens), and if it did both would serve until the old
+     * one's stop: still never none. */
+    MHD_socket fd = MHD_quiesce_daemon(daemonHandle);
+    retired[slot] = (apiDaemon){.d = daemonHandle, .cert = tlsCert, .key = tlsKey, .fd = fd, .since = now};
     daemonHandle = next;
+    tlsCert = pendCert;
+    tlsKey = pendKey;
+    apiCert = pendInfo;
+    pendCert = pendKey = NULL;
+    retryAt = 0;
     logNotice("HTTPS certificate of CA %lld loaded", apiCert.gen);
 }
 
@@ -270,13 +325,12 @@ int cdApiStart(const char *host, int port, char *err, size_t errlen) {
             snprintf(err, errlen, "--https: this libmicrohttpd was built without TLS");
             return -1;
         }
-        char *prevCert, *prevKey;
         pthread_mutex_lock(&cd.lock);
-        int r = apiCertLoad(&prevCert, &prevKey, err, errlen);
+        int r = apiCertMake(1, &tlsCert, &tlsKey, &apiCert, err, errlen);
         pthread_mutex_unlock(&cd.lock);
         if (r) return -1;
     }
-    daemonHandle = startDaemon(MHD_INVALID_SOCKET);
+    daemonHandle = startDaemon(MHD_INVALID_SOCKET, tlsCert, tlsKey);
     if (!daemonHandle) {
         snprintf(err, errlen, "can't listen on %s:%d", host, port);
         return -1;
@@ -286,6 +340,7 @@ int cdApiStart(const char *host, int port, char *err, size_t errlen) {
 
 static void stopRetired(apiDaemon *a) {
     MHD_stop_daemon(a->d);
+    if (a->fd != MHD_INVALID_SOCKET) close(a->fd); /* after the stop: MHD may use it until then */
     memFree(a->cert);
     memFree(a->key);
     memset(a, 0, sizeof(*a));
@@ -316,5 +371,7 @@ void cdApiStop(void) {
     daemonHandle = NULL;
     memFree(tlsCert);
     memFree(tlsKey);
-    tlsCert = tlsKey = NULL;
+    memFree(pendCert);
+    memFree(pendKey);
+    tlsCert = tlsKey = pendCert = pendKey = NULL;
 }

@@ -321,15 +321,20 @@ int cdCaRotateFinish(char *err, size_t errlen) {
     return 0;
 }
 
-int cdCaIssue(const char *certPath, const char *keyPath, const char *host, long long validSeconds, cdCertInfo *info,
-              char *err, size_t errlen) {
+int cdCaIssue(long long gen, const char *certPath, const char *keyPath, const char *host, long long validSeconds,
+              cdCertInfo *info, char *err, size_t errlen) {
+    const caGen *ca = gen == active.gen ? &active : old.gen && gen == old.gen ? &old : NULL;
+    if (!ca) {
+        snprintf(err, errlen, "no CA of generation %lld to sign %s", gen, certPath);
+        return -1;
+    }
     EVP_PKEY *k = newKey();
     if (!k) {
         snprintf(err, errlen, "can't generate a key");
         return -1;
     }
     X509 *c = newCert(k, host && *host ? host : "localhost", validSeconds);
-    X509_set_issuer_name(c, X509_get_subject_name(active.cert));
+    X509_set_issuer_name(c, X509_get_subject_name(ca->cert));
     char san[512];
     unsigned char ip[16];
     if (host && *host && strcmp(host, "localhost") && strcmp(host, "127.0.0.1"))
@@ -337,19 +342,19 @@ int cdCaIssue(const char *certPath, const char *keyPath, const char *host, long 
                  host);
     else
         snprintf(san, sizeof(san), "DNS:localhost,IP:127.0.0.1");
-    addExt(c, active.cert, NID_subject_alt_name, san);
-    addExt(c, active.cert, NID_basic_constraints, "critical,CA:FALSE");
-    addExt(c, active.cert, NID_key_usage, "critical,digitalSignature,keyEncipherment");
-    addExt(c, active.cert, NID_ext_key_usage, "serverAuth,clientAuth");
-    addExt(c, active.cert, NID_authority_key_identifier, "keyid:always");
+    addExt(c, ca->cert, NID_subject_alt_name, san);
+    addExt(c, ca->cert, NID_basic_constraints, "critical,CA:FALSE");
+    addExt(c, ca->cert, NID_key_usage, "critical,digitalSignature,keyEncipherment");
+    addExt(c, ca->cert, NID_ext_key_usage, "serverAuth,clientAuth");
+    addExt(c, ca->cert, NID_authority_key_identifier, "keyid:always");
     int rc = 0;
     /* The key first: a node restarted between the two renames finds a
      * pair that does not match, which cdCaCheck refuses (issued again). */
-    if (!X509_sign(c, active.key, EVP_sha256()) || writePem(keyPath, k, NULL, 0) || writePem(certPath, NULL, &c, 1)) {
+    if (!X509_sign(c, ca->key, EVP_sha256()) || writePem(keyPath, k, NULL, 0) || writePem(certPath, NULL, &c, 1)) {
         snprintf(err, errlen, "can't write %s: %s", certPath, strerror(errno));
         rc = -1;
     } else if (info) {
-        info->gen = active.gen;
+        info->gen = ca->gen;
         info->issued = asn1Time(X509_get0_notBefore(c)) + BACKDATE;
         info->notAfter = asn1Time(X509_get0_notAfter(c));
     }
@@ -358,8 +363,8 @@ int cdCaIssue(const char *certPath, const char *keyPath, const char *host, long 
     return rc;
 }
 
-int cdCaDue(const cdCertInfo *info, long long now) {
-    if (info->gen != active.gen || info->notAfter <= info->issued) return 1;
+int cdCaDue(const cdCertInfo *info, long long want, long long now) {
+    if ((info->gen != want && info->gen != active.gen) || info->notAfter <= info->issued) return 1;
     return now >= info->issued + (info->notAfter - info->issued) * 2 / 3;
 }
 

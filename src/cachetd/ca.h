@@ -46,16 +46,20 @@ long long cdCaNotAfter(void);
 int cdCaRotateStart(char *err, size_t errlen);
 int cdCaRotateFinish(char *err, size_t errlen);
 /* Writes certPath/keyPath (each replaced by a rename): a certificate of
- * the active CA for "localhost", 127.0.0.1 and host (an announced name or
- * IP; may be NULL), valid validSeconds; info filled when not NULL. */
-int cdCaIssue(const char *certPath, const char *keyPath, const char *host, long long validSeconds, cdCertInfo *info,
+ * CA generation gen (the active one, or during a rotation the old one:
+ * reconcile.c's rule for a group not yet trusting the new CA everywhere)
+ * for "localhost", 127.0.0.1 and host (an announced name or IP; may be
+ * NULL), valid validSeconds; info filled when not NULL. -1 for a
+ * generation that is neither. */
+int cdCaIssue(long long gen, const char *certPath, const char *keyPath, const char *host, long long validSeconds, cdCertInfo *info,
               char *err, size_t errlen);
 /* 0 when the pair is readable, matches, is signed by a CA of the bundle
  * and has more than a third of its validity left; info filled. -1
  * otherwise. (A node may start with it; cdCaDue still says whether to
  * replace it.) */
 int cdCaCheck(const char *certPath, const char *keyPath, cdCertInfo *info);
-/* 1 when a certificate should be replaced: not of the active CA, or less
- * than a third of its validity left. */
-int cdCaDue(const cdCertInfo *info, long long now);
+/* 1 when a certificate should be replaced by one of CA generation want:
+ * of neither want nor the active CA (one of the active CA is never traded
+ * for one of the old), or less than a third of its validity left. */
+int cdCaDue(const cdCertInfo *info, long long want, long long now);
 #endif

@@ -56,10 +56,29 @@ static void setRecCert(cdParams *n, const cdCertInfo *ci) {
     cdParamsSet(n, "trust", trust);
 }
 
+/* The CA generation that signs a certificate issued now to a node of this
+ * group: the active one, except during a rotation while some node of the
+ * group that holds TLS files lacks the current bundle (the bundle step of
+ * caPass): then the old one, which every node trusts. The same rule as
+ * caPass's, for every path that issues a node certificate (caPass, a
+ * migration bringing a node or link into TLS, a restart), so a node never
+ * presents a certificate some node of its group (a replica verifying its
+ * primary) does not trust yet. A node without TLS files is not waited for:
+ * it trusts nothing, and is given the current bundle in the same CONFIG SET
+ * (or node.conf) as its certificate when it starts using TLS. */
+static long long certGen(const groupNode *v, int num) {
+    if (!cdCaOld()) return cdCaActive();
+    char trust[64];
+    cdCaTrustId(trust, sizeof(trust));
+    for (int i = 0; i < num; i++)
+        if (v[i].have && nodeUsesTls(&v[i].rec) && strcmp(recStr(&v[i].rec, "trust"), trust)) return cdCaOld();
+    return cdCaActive();
+}
+
 /* Writes the node's config from its record and starts it, unless the
  * process its pid file names is already this node (adopted). v[i] is the
  * node, v[primaryOf(i)] its shard's primary. */
-static int ensureRunning(groupNode *v, int i, const groupShape *s) {
+static int ensureRunning(groupNode *v, int num, int i, const groupShape *s) {
     const char *nid = v[i].id;
     cdParams *n = &v[i].rec;
     char dir[4200], err[512];
@@ -91,10 +110,12 @@ static int ensureRunning(groupNode *v, int i, const groupShape *s) {
     snprintf(key, sizeof(key), "%s/node.key", dir);
     if (strcmp(mode, "none") || replTls) {
         /* A certificate of a CA in the bundle with time left will do (the CA
-         * pass replaces an old CA's later, once the group trusts the new). */
+         * pass replaces an old CA's later, once the group trusts the new);
+         * else a new one, of the CA certGen names: mid-rotation, the old CA
+         * until every node of the group has the bundle. */
         cdCertInfo ci;
         if (cdCaCheck(cert, key, &ci) &&
-            cdCaIssue(cert, key, "127.0.0.1", cd.certSeconds, &ci, err, sizeof(err))) {
+            cdCaIssue(certGen(v, num), cert, key, "127.0.0.1", cd.certSeconds, &ci, err, sizeof(err))) {
             logWarning("node %s: %s", nid, err);
             return -1;
         }
@@ -167,19 +188,20 @@ static int linkUp(const groupNode *n) {
     return nodeCmd(&n->rec, 2, info, reply, sizeof(reply)) == 0 && strstr(reply, "master_link_status:up") != NULL;
 }
 
-/* The node's certificate, issued again when it is due (cdCaDue: another
- * CA, or a third of its validity left) or force is set, and its files and
- * the bundle loaded by the node (one CONFIG SET: the node checks the three
- * together and keeps what it had if any fails). */
-static int loadCert(groupNode *n, int force) {
+/* The node's certificate, issued again by CA generation gen (certGen) when
+ * it is due (cdCaDue: of neither gen nor the active CA, or a third of its
+ * validity left) or force is set, and its files and the bundle loaded by
+ * the node (one CONFIG SET: the node checks the three together and keeps
+ * what it had if any fails). */
+static int loadCert(groupNode *n, int force, long long gen) {
     char dir[4200], cert[4300], key[4300], err[512], reply[512];
     nodeDir(dir, sizeof(dir), n->id);
     snprintf(cert, sizeof(cert), "%s/node.crt", dir);
     snprintf(key, sizeof(key), "%s/node.key", dir);
     cdCertInfo ci;
     recCert(&n->rec, &ci);
-    if ((force || access(cert, R_OK) || cdCaDue(&ci, (long long)time(NULL))) &&
-        cdCaIssue(cert, key, "127.0.0.1", cd.certSeconds, &ci, err, sizeof(err))) {
+    if ((force || access(cert, R_OK) || cdCaDue(&ci, gen, (long long)time(NULL))) &&
+        cdCaIssue(gen, cert, key, "127.0.0.1", cd.certSeconds, &ci, err, sizeof(err))) {
         logWarning("node %s: %s", n->id, err);
         return -1;
     }
@@ -206,10 +228,11 @@ static int loadTrust(groupNode *n) {
     return 0;
 }
 
-/* A node's client-facing mode to target: certificates first, then the mode. */
-static int migrateMode(groupNode *n, const char *target) {
+/* A node's client-facing mode to target: certificates first (of CA
+ * generation gen, certGen), then the mode. */
+static int migrateMode(groupNode *n, const char *target, long long gen) {
     char reply[512];
-    if (strcmp(target, "none") && loadCert(n, 0)) return -1;
+    if (strcmp(target, "none") && loadCert(n, 0, gen)) return -1;
     const char *set[] = {"CONFIG", "SET", "tls-mode", target};
     if (nodeCmd(&n->rec, 4, set, reply, sizeof(reply))) {
         logWarning("node %s: CONFIG SET tls-mode %s: %s", n->id, target, reply);
@@ -221,9 +244,9 @@ static int migrateMode(groupNode *n, const char *target) {
 
 /* A replica's link to its primary to TLS (tls) or plaintext: the node
  * reconnects at once and continues with PSYNC (docs/replication.md). */
-static int migrateLink(groupNode *n, int tls) {
+static int migrateLink(groupNode *n, int tls, long long gen) {
     char reply[512];
-    if (tls && loadCert(n, 0)) return -1;
+    if (tls && loadCert(n, 0, gen)) return -1;
     const char *set[] = {"CONFIG", "SET", "tls-replication", tls ? "yes" : "no"};
     if (nodeCmd(&n->rec, 4, set, reply, sizeof(reply))) {
         logWarning("node %s: CONFIG SET tls-replication: %s", n->id, reply);
@@ -262,7 +285,7 @@ static int migrateGroup(groupNode *v, int num, const groupShape *s, const char *
         groupNode *n = &v[i], *p = &v[primaryOf(s, i)];
         if (n->member == 1 || !n->have || !p->have) continue;
         if (strcmp(recStr(&n->rec, "link"), wantLink) && modeAccepts(recStr(&p->rec, "tls"), wantTls) &&
-            migrateLink(n, wantTls) == 0) {
+            migrateLink(n, wantTls, certGen(v, num)) == 0) {
             snprintf(msg, sizeof(msg), "Cache node %s replicates over %s", n->id, wantTls ? "TLS" : "plaintext");
             saveNode(n, msg);
         }
@@ -270,7 +293,7 @@ static int migrateGroup(groupNode *v, int num, const groupShape *s, const char *
     for (int i = 0; i < num; i++) { /* 2. replicas' modes */
         groupNode *n = &v[i];
         if (n->member == 1 || !n->have || !strcmp(recStr(&n->rec, "tls"), target)) continue;
-        if (migrateMode(n, target) == 0) {
+        if (migrateMode(n, target, certGen(v, num)) == 0) {
             snprintf(msg, sizeof(msg), "Cache node %s now in tls-mode %s", n->id, target);
             saveNode(n, msg);
         }
@@ -285,7 +308,7 @@ static int migrateGroup(groupNode *v, int num, const groupShape *s, const char *
             int waitsForMe = strcmp(recStr(&v[j].rec, "link"), wantLink) && !modeAccepts(recStr(&p->rec, "tls"), wantTls);
             ready &= v[j].have && !strcmp(recStr(&v[j].rec, "tls"), target) && (up[j] || waitsForMe);
         }
-        if (ready && migrateMode(p, target) == 0) {
+        if (ready && migrateMode(p, target, certGen(v, num)) == 0) {
             snprintf(msg, sizeof(msg), "Cache node %s now in tls-mode %s", p->id, target);
             saveNode(p, msg);
         }
@@ -299,12 +322,15 @@ static int migrateGroup(groupNode *v, int num, const groupShape *s, const char *
  * group that is available or modifying; ca.h has the rotation's states):
  *   1. each node whose recorded bundle ("trust") is not the current one is
  *      given it (CONFIG SET tls-ca-cert-file);
- *   2. only once every such node of the group trusts the current bundle,
- *      each node whose certificate is due (of the old CA, or a third of its
- *      validity left) gets a new one of the active CA.
+ *   2. each node whose certificate is due gets a new one of the CA certGen
+ *      names: once every such node of the group trusts the current bundle,
+ *      the active CA (a certificate of the old CA is due then); before, the
+ *      old one, and only for a certificate with less than a third of its
+ *      validity left (renewal goes on during a long bundle step).
  * Invariant: a node presents a certificate of the new CA only when every
  * node of its group (the other end of each replication link) trusts that
- * CA, and clients were given the bundle at the rotation's start. The
+ * CA, and clients were given the bundle at the rotation's start; the
+ * migration and a restart issue by the same rule (certGen). The
  * certificate is replaced with one CONFIG SET, so connected clients and
  * links keep their sessions and new ones get the new certificate. Each step
  * is recorded in its own transaction; a step repeated after a crash is
@@ -322,14 +348,13 @@ static int caPass(groupNode *v, int num) {
         }
         pending |= strcmp(recStr(&n->rec, "trust"), trust) != 0;
     }
-    if (pending) return 1;
-    long long now = (long long)time(NULL);
+    long long now = (long long)time(NULL), gen = certGen(v, num);
     for (int i = 0; i < num; i++) {
         groupNode *n = &v[i];
         cdCertInfo ci;
         recCert(&n->rec, &ci);
-        if (!n->have || !nodeUsesTls(&n->rec) || !cdCaDue(&ci, now)) continue;
-        if (loadCert(n, 1) == 0) {
+        if (!n->have || !nodeUsesTls(&n->rec) || !cdCaDue(&ci, gen, now)) continue;
+        if (loadCert(n, 1, gen) == 0) {
             recCert(&n->rec, &ci);
             snprintf(msg, sizeof(msg), "Cache node %s has a new certificate of CA %lld", n->id, ci.gen);
             saveNode(n, msg);
@@ -423,7 +448,7 @@ static int reconcileGroup(const char *id, cdParams *g) {
          * first connect then succeeds (a refused one is retried a second
          * later only). */
         if (creating && n->member > 1 && !alive[primaryOf(&s, i)]) continue;
-        int r = ensureRunning(v, i, &s);
+        int r = ensureRunning(v, num, i, &s);
         if (r != 0) { /* started, adopted, or a failed attempt (its backoff) */
             if (r == 1 && strcmp(st, "creating")) snprintf(msg, sizeof(msg), "Cache node %s restarted", n->id);
             saveNode(n, r == 1 && strcmp(st, "creating") ? msg : NULL);

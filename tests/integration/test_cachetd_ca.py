@@ -7,12 +7,14 @@ every refused request (nothing changed after it).
 Every process is stopped by PID even on failure (the `cachetd` fixture of
 test_cachetd.py).
 """
+import calendar
 import os
 import re
 import signal
 import socket
 import ssl
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -474,3 +476,220 @@ def test_bad_key_type_refused(tmp_path, value):
                         "--server-bin", SERVER_BIN, "--key-type", value], capture_output=True, text=True, timeout=10)
     assert p.returncode == 1 and f"--key-type wants ecdsa or rsa, got {value}" in p.stderr
     assert not os.path.exists(tmp_path / "d")
+
+
+def issuer_gen(der):
+    """The CA generation that signed a certificate ("cachetd CA N")."""
+    from cryptography import x509
+    cn = x509.load_der_x509_certificate(der).issuer.get_attributes_for_oid(x509.NameOID.COMMON_NAME)[0].value
+    return int(cn.rsplit(" ", 1)[1])
+
+
+def presented(port, timeout=2):
+    """(CA generation, notBefore, notAfter as Unix seconds) of the certificate
+    127.0.0.1:port presents, unverified: a certificate of a CA the caller
+    does not trust, or expired, is still read."""
+    from cryptography import x509
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        with ctx.wrap_socket(s, server_hostname="127.0.0.1") as t:
+            der = t.getpeercert(binary_form=True)
+    c = x509.load_der_x509_certificate(der)  # naive UTC datetimes
+    return issuer_gen(der), calendar.timegm(c.not_valid_before.utctimetuple()), \
+        calendar.timegm(c.not_valid_after.utctimetuple())
+
+
+def hold_config_set(port, hold, tls_ca=None):
+    """Makes the node refuse (hold) or accept again cachetd's CONFIG SET (an
+    ACL rule on its admin user, set by the default user): the node answers
+    but cannot take a bundle or a certificate, so its group stays at the
+    bundle step of a rotation."""
+    kw = dict(ssl=True, ssl_ca_certs=tls_ca, ssl_cert_reqs="required") if tls_ca else {}
+    r = redis.Redis(host="127.0.0.1", port=port, socket_timeout=5, **kw)
+    r.execute_command("ACL", "SETUSER", "cachetd-admin", "-config|set" if hold else "+config|set")
+    r.close()
+
+
+def member_ports(g):
+    """{member cluster id: port} of a group's first shard."""
+    return {m["CacheClusterId"]: m["ReadEndpoint"]["Port"] for m in g["NodeGroups"][0]["NodeGroupMembers"]}
+
+
+def node_events(ec):
+    return [e["Message"] for e in ec.describe_events(SourceType="cache-cluster", Duration=60,
+                                                     MaxRecords=100)["Events"]]
+
+
+def test_migration_during_rotation_issues_new_ca_only_once_the_group_trusts_it(cachetd, tmp_path):
+    """A TLS migration (preferred -> required) started together with a
+    rotation, while the primary cannot take the bundle yet: the replica the
+    migration moves keeps a certificate of the old CA (with the bundle) and
+    no node ever presents one of the new CA while a node of the group lacks
+    the bundle; once the primary takes it, every node gets the new CA and the
+    migration ends with the group available, its link up, no client
+    operation failed."""
+    c = cachetd()
+    ec = c.client()
+    ec.create_replication_group(ReplicationGroupId="mig", ReplicationGroupDescription="m", NumCacheClusters=2,
+                                TransitEncryptionEnabled=True, TransitEncryptionMode="preferred")
+    g = wait_available(ec, "mig")
+    assert g["TransitEncryptionMode"] == "preferred"
+    ports = member_ports(g)
+    primary, replica = ports["mig-001"], ports["mig-002"]
+    assert {p: presented(p)[0] for p in ports.values()} == {primary: 1, replica: 1}
+    violations, samples = [], []
+    halt = threading.Event()
+    watcher = worker = None
+    hold_config_set(primary, True)  # preferred: plaintext still accepted
+    try:
+        assert ca_call(c, "RotateCertificateAuthority")[0] == 200
+        ec.modify_replication_group(ReplicationGroupId="mig", TransitEncryptionEnabled=True,
+                                    TransitEncryptionMode="required", ApplyImmediately=True)
+        ca = write(tmp_path / "both.pem", bundle(c))
+        worker = Reconnecting(primary, ca)
+        worker.start()
+
+        def watch():
+            # the certificate first, then the bundle count: the count only
+            # falls during a rotation, so a new-CA certificate seen with a
+            # count still above 0 afterwards was presented while a node
+            # lacked the bundle
+            while not halt.is_set():
+                for port in (primary, replica):
+                    try:
+                        gen = presented(port)[0]
+                    except OSError:
+                        continue
+                    lacking = int(ca_state(c)["NodesPendingBundle"])
+                    samples.append((port, gen, lacking))
+                    if gen == 2 and lacking:
+                        violations.append((port, gen, lacking))
+
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
+        wait_until(lambda: "Cache node mig-002 now in tls-mode required" in node_events(ec), timeout=20,
+                   what="the replica migrated to required")
+        n = len(samples)
+        wait_until(lambda: len(samples) >= n + 4, what="the watcher sampled the migrated replica")
+        s = ca_state(c)
+        assert (s["Status"], s["NodesPendingBundle"]) == ("rotating", "1"), s
+        assert presented(replica)[0] == 1  # the old CA's: the primary does not trust CA 2 yet
+        assert not violations, violations[:3]
+    finally:
+        hold_config_set(primary, False)
+    try:
+        assert wait_available(ec, "mig")["TransitEncryptionMode"] == "required"
+        wait_until(lambda: settled(c), timeout=20, what="every node re-issued under CA 2")
+        n = len(samples)
+        wait_until(lambda: len(samples) >= n + 4, what="the watcher sampled the settled group")
+    finally:
+        halt.set()
+        if watcher:
+            watcher.join(10)
+    assert not violations, violations[:3]
+    assert {p: presented(p)[0] for p in (primary, replica)} == {primary: 2, replica: 2}
+    assert replica_links(ec, "mig", ca) == {"mig-002": "up"}
+    worker.more()
+    worker.finish()
+
+
+def test_node_restarted_at_the_bundle_step_gets_an_old_ca_certificate(cachetd, tmp_path):
+    """A node killed (SIGKILL) while its group is at the bundle step of a
+    rotation, its certificate due (--cert-seconds 15: two thirds gone), is
+    restarted with a new certificate of the OLD CA: its primary does not
+    trust the new one yet. Once the primary takes the bundle both get
+    certificates of the new CA and the link is up."""
+    c = cachetd(["--cert-seconds", "15"])
+    ec = c.client()
+    g, primary = tls_group(c, "rst")
+    replica = member_ports(g)["rst-002"]
+    old = write(tmp_path / "old.pem", bundle(c))
+    # neither node can take the bundle nor a renewal: the replica's
+    # certificate stays the one it was created with until it is due
+    hold_config_set(primary, True, old)
+    hold_config_set(replica, True, old)
+    try:
+        assert ca_call(c, "RotateCertificateAuthority")[0] == 200
+        gen, not_before, not_after = presented(replica)
+        assert gen == 1
+        issued = not_before + 300  # cachetd backdates notBefore 300 s
+        due = issued + (not_after - issued) * 2 / 3
+        wait_until(lambda: time.time() > due + 0.5, timeout=20, what="the replica's certificate due")
+        assert int(ca_state(c)["NodesPendingBundle"]) == 2
+        pid = node_pids(c.dir)["rst-002"]
+        os.kill(pid, signal.SIGKILL)
+        wait_until(lambda: node_pids(c.dir).get("rst-002", pid) != pid, timeout=20, what="the replica restarted")
+
+        def restarted_cert():
+            try:
+                return presented(replica)
+            except OSError:
+                return None
+
+        gen, not_before, _ = wait_until(restarted_cert, timeout=20, what="the restarted replica serving TLS")
+        assert gen == 1, "a certificate of the new CA while the primary lacks the bundle"
+        assert not_before + 300 >= int(due)  # a new one (the old one was due), of the old CA
+        peer_cert_der(replica, old)  # valid for a client holding only the old CA
+        s = ca_state(c)
+        assert (s["Status"], s["NodesPendingBundle"]) == ("rotating", "1"), s  # the primary still lacks it
+    finally:
+        hold_config_set(primary, False, old)
+    wait_until(lambda: settled(c), timeout=30, what="every node re-issued under CA 2")
+    ca = write(tmp_path / "both.pem", bundle(c))
+    assert {p: presented(p)[0] for p in (primary, replica)} == {primary: 2, replica: 2}
+    wait_until(lambda: replica_links(ec, "rst", ca) == {"rst-002": "up"}, timeout=20, what="replication link up")
+    assert ec.describe_replication_groups(ReplicationGroupId="rst")["ReplicationGroups"][0]["Status"] == "available"
+
+
+def api_fds(pid, port):
+    """cachetd's open descriptors, and whether one is a TCP socket other than
+    the API's listening one (a connection still open)."""
+    fds = os.listdir(f"/proc/{pid}/fd")
+    inodes = set()
+    for fd in fds:
+        try:
+            link = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if link.startswith("socket:["):
+            inodes.add(link[8:-1])
+    listening = set()
+    for line in open("/proc/net/tcp").read().splitlines()[1:]:
+        f = line.split()
+        if f[3] == "0A" and int(f[1].split(":")[1], 16) == port:
+            listening.add(f[9])
+    return len(fds), bool(inodes - listening)
+
+
+def test_https_restart_failure_keeps_the_api_serving(cachetd):
+    """--https --cert-seconds 12: the API's certificate is due after 8 s.
+    With cachetd one descriptor short of what a new MHD daemon needs
+    (RLIMIT_NOFILE lowered: its epoll and ITC descriptors), the new daemon
+    cannot start: the API keeps answering over HTTPS with its current
+    certificate, the failure is logged and retried; once descriptors are
+    available again the new certificate is served."""
+    import resource
+    c = cachetd(["--cert-seconds", "12", "--https"])
+    pid = c.proc.pid
+    first = peer_cert_der(c.port, c.ca)
+    wait_until(lambda: not api_fds(pid, c.port)[1], what="no API connection left open")
+    soft, hard = resource.prlimit(pid, resource.RLIMIT_NOFILE)
+    used = api_fds(pid, c.port)[0]
+    resource.prlimit(pid, resource.RLIMIT_NOFILE, (used + 1, hard))
+    failure = "HTTPS certificate: can't start the API with the new certificate"
+    try:
+        wait_until(lambda: failure in open(c.log_path).read(), timeout=20, what="the new daemon failing to start")
+        # a request after the failure, and after a retry of it
+        assert ca_state(c)["Status"] == "stable"
+        assert peer_cert_der(c.port, c.ca) == first
+        wait_until(lambda: open(c.log_path).read().count(failure) >= 2, timeout=20, what="the start retried")
+        for _ in range(3):
+            assert ca_state(c)["Status"] == "stable"
+        assert peer_cert_der(c.port, c.ca) == first
+    finally:
+        resource.prlimit(pid, resource.RLIMIT_NOFILE, (soft, hard))
+    wait_until(lambda: peer_cert_der(c.port, c.ca) != first, timeout=20, what="the new certificate served")
+    assert ca_state(c)["Status"] == "stable"
+    assert "HTTPS certificate of CA 1 loaded" in open(c.log_path).read()
