@@ -899,7 +899,8 @@ int clusterCheckCommand(client *c, cmdDef *cmd, char *err, size_t errlen) {
      * slot is computed without the key iterator and checked in the bitmap. */
     if (cmd->firstKey == cmd->lastKey && !cmd->numkeysIdx && !cmd->streamsKeys && cmd->firstKey < c->argc) {
         unsigned slot = clusterKeySlot(c->argv[cmd->firstKey].p, c->argv[cmd->firstKey].len);
-        kvsPrefetchSlot(&srv.db[0].keys, slot); /* the command's lookup comes after the checks that follow */
+        /* the command's lookup comes after the checks that follow */
+        kvsPrefetchKey(&srv.db[0].keys, slot, c->argv[cmd->firstKey].p, c->argv[cmd->firstKey].len);
         if (plainSlot((int)slot) && clusterStateOk()) return 0;
     }
     return checkSlow(c, cmd, 0, asking, err, errlen);

@@ -43,6 +43,7 @@ void kvsInit(kvstore *kv, const dictType *type, int perSlotTables) {
     memset(kv, 0, sizeof(*kv));
     kv->type = type;
     kv->rehashSlot = -1;
+    kv->memo.len = 0;
     dictInit(&kv->one, type);
     kv->nslots = perSlotTables ? 1u << KVS_SLOT_BITS : 1;
     if (perSlotTables) {
@@ -55,7 +56,9 @@ void kvsInit(kvstore *kv, const dictType *type, int perSlotTables) {
 }
 
 unsigned kvsSlotOf(const kvstore *kv, const char *key, size_t len) {
-    return perSlot(kv) ? clusterKeySlot(key, len) : 0;
+    if (!perSlot(kv)) return 0;
+    const kvsMemo *m = &kv->memo;
+    return m->len == len && memcmp(m->key, key, len) == 0 ? m->slot : clusterKeySlot(key, len);
 }
 
 static unsigned nodeSlot(const kvstore *kv, const dictNode *n) {
@@ -96,12 +99,16 @@ size_t kvsSlotSize(const kvstore *kv, unsigned slot) {
 
 dictNode *kvsFind(kvstore *kv, const char *key, size_t len) {
     if (!perSlot(kv)) return dictFind(&kv->one, key, len);
-    unsigned s = clusterKeySlot(key, len);
+    const kvsMemo *m = &kv->memo;
+    int memo = m->len == len && memcmp(m->key, key, len) == 0;
+    CACHET_ASSERT(!memo || (m->slot == clusterKeySlot(key, len) && m->hash == dictHashKey(&kv->one, key, len)));
+    unsigned s = memo ? m->slot : clusterKeySlot(key, len);
     const kvsHead *h = &kv->head[s];
     CACHET_ASSERT(!h->table || (h->table == kv->slot[s].table[0] && !dictIsRehashing(&kv->slot[s]) &&
                                 h->mask == kv->slot[s].size[0] - 1));
     if (h->table) /* kv->one has the type: hashing never touches slot[s] */
-        return dictChainFind(kv->type, h->table[dictHashKey(&kv->one, key, len) & h->mask], key, len);
+        return dictChainFind(kv->type, h->table[(memo ? m->hash : dictHashKey(&kv->one, key, len)) & h->mask], key,
+                             len);
     if (kv->count[s] == 0) return NULL;
     dictNode *n = dictFind(&kv->slot[s], key, len); /* may finish a rehash */
     headSync(kv, s);
@@ -131,6 +138,17 @@ void kvsPrefetch(kvstore *kv, const char *key, size_t len) {
     dict *d = tableOf(kv, kvsSlotOf(kv, key, len));
     if (d->size[0] && !dictIsRehashing(d))
         __builtin_prefetch(&d->table[0][dictHashKey(d, key, len) & (d->size[0] - 1)]);
+}
+
+void kvsPrefetchKey(kvstore *kv, unsigned slot, const char *key, size_t len) {
+    if (!perSlot(kv) || len == 0 || len > KVS_MEMO_MAX) return;
+    kvsMemo *m = &kv->memo;
+    m->len = len;
+    m->slot = slot;
+    m->hash = dictHashKey(&kv->one, key, len);
+    memcpy(m->key, key, len);
+    const kvsHead *h = &kv->head[slot];
+    if (h->table) __builtin_prefetch(&h->table[m->hash & h->mask]);
 }
 
 void kvsExpand(kvstore *kv, size_t n) {

@@ -31,6 +31,17 @@ typedef struct kvsHead {
     size_t mask;
 } kvsHead;
 
+/* The slot and hash of the key kvsPrefetchKey was last given: pure
+ * functions of the key's bytes, so a later lookup of equal bytes reuses
+ * them (checked by comparing the bytes, never by pointer). */
+#define KVS_MEMO_MAX 48
+typedef struct kvsMemo {
+    size_t len; /* 0: empty (an empty key is never memoised) */
+    uint64_t hash;
+    unsigned slot;
+    char key[KVS_MEMO_MAX];
+} kvsMemo;
+
 typedef struct kvstore {
     const dictType *type;
     unsigned nslots;   /* 1, or 1 << KVS_SLOT_BITS */
@@ -42,6 +53,7 @@ typedef struct kvstore {
     size_t size;       /* keys in every table */
     unsigned cronCursor; /* next slot kvsCron looks at */
     int rehashSlot;    /* a slot kvsCron saw rehashing, -1 when none */
+    kvsMemo memo;      /* nslots > 1: see kvsPrefetchKey */
 } kvstore;
 
 typedef struct kvsIter {
@@ -72,11 +84,11 @@ void kvsReplaceNode(kvstore *kv, dictNode *old, dictNode *repl); /* same key */
 dictNode *kvsUnlink(kvstore *kv, const char *key, size_t len);
 /* Fetches the bucket a key would be in (a load about to look it up). */
 void kvsPrefetch(kvstore *kv, const char *key, size_t len);
-/* Fetches a slot's head into the cache (the dispatch knows the slot of
- * a command's key long before the command looks it up). */
-static inline void kvsPrefetchSlot(const kvstore *kv, unsigned slot) {
-    if (kv->nslots > 1) __builtin_prefetch(&kv->head[slot]);
-}
+/* Fetches the bucket a key of this slot would be in into the cache (the
+ * dispatch knows the slot of a command's key long before the command
+ * looks it up, and the checks between overlap the miss), and memoises the
+ * key's slot and hash for that lookup. */
+void kvsPrefetchKey(kvstore *kv, unsigned slot, const char *key, size_t len);
 /* Pre-sizes the table for n keys (one table only; per slot they grow alone). */
 void kvsExpand(kvstore *kv, size_t n);
 

@@ -219,6 +219,33 @@ static void testIterRandomSample(void) {
     kvsRelease(&kv, NULL, NULL);
 }
 
+/* The dispatch's prefetch memoises a key's slot and hash: only a lookup of
+ * the same bytes may use them, whatever buffer they are in. */
+static void testPrefetchMemo(void) {
+    UNIT_SECTION("prefetch memo");
+    kvstore kv;
+    kvsInit(&kv, &type, 1);
+    makeKeys();
+    for (int i = 0; i < N; i += 2) link_(&kv, i);
+    int right = 1;
+    for (int k = 0; k < 5000; k++) {
+        int a = (int)(random() % N), b = (int)(random() % N);
+        char copy[32];
+        memcpy(copy, nodes[a].key, nodes[a].klen); /* other buffer, same bytes */
+        kvsPrefetchKey(&kv, clusterKeySlot(nodes[a].key, nodes[a].klen), nodes[a].key, nodes[a].klen);
+        dictNode *na = kvsFind(&kv, copy, nodes[a].klen);
+        dictNode *nb = kvsFind(&kv, nodes[b].key, nodes[b].klen); /* often the same length */
+        if (na != (nodes[a].linked ? &nodes[a].link : NULL)) right = 0;
+        if (nb != (nodes[b].linked ? &nodes[b].link : NULL)) right = 0;
+        if (kvsSlotOf(&kv, nodes[b].key, nodes[b].klen) != clusterKeySlot(nodes[b].key, nodes[b].klen)) right = 0;
+        /* the memoised bytes now name another key: a lookup of them is of that key */
+        memcpy(copy, nodes[b].key, nodes[b].klen);
+        if (kvsFind(&kv, copy, nodes[b].klen) != nb) right = 0;
+    }
+    CHECK(right);
+    kvsRelease(&kv, NULL, NULL);
+}
+
 static void countFreed(dictNode *n, void *priv) {
     ((tnode *)n)->linked = 0;
     (*(int *)priv)++;
@@ -277,6 +304,7 @@ int main(void) {
     testRandomOpsPerSlot();
     testScanAcrossSlots();
     testIterRandomSample();
+    testPrefetchMemo();
     testMoveAndEmpty();
     testOneTable();
     return unitDone();
