@@ -64,6 +64,9 @@ int clusterReset(int hard, char *err, size_t errlen);
 int clusterSetSlot(int slot, const char *action, slice id, char *err, size_t errlen);
 int clusterSlotMigratingTo(int slot);   /* node index, -1 none */
 int clusterSlotImportingFrom(int slot); /* node index, -1 none */
+/* Fetches the slot head of the command's likely key (argv[1]) ahead of
+ * the lookup; cmdProcess calls it first thing in cluster mode. */
+void clusterPrefetch(client *c);
 /* The dispatch's check (Redis' getNodeByQuery): 0 when cmd runs here, else
  * -1 with the redirection or error (with its '-' code) in err. */
 int clusterCheckCommand(client *c, cmdDef *cmd, char *err, size_t errlen);

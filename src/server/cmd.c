@@ -273,6 +273,7 @@ static int allowedInPubsubContext(cmdDef *cmd) {
 }
 
 int cmdProcess(client *c) {
+    if (srv.clusterEnabled) clusterPrefetch(c);
     cmdDef *cmd = cmdLookupArgv(c->argv, c->argc);
     if (!cmd) {
         cmdDef *parent = cmdLookup(c->argv[0].p, c->argv[0].len);

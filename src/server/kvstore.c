@@ -140,14 +140,31 @@ void kvsPrefetch(kvstore *kv, const char *key, size_t len) {
         __builtin_prefetch(&d->table[0][dictHashKey(d, key, len) & (d->size[0] - 1)]);
 }
 
-void kvsPrefetchKey(kvstore *kv, unsigned slot, const char *key, size_t len) {
-    if (!perSlot(kv) || len == 0 || len > KVS_MEMO_MAX) return;
+/* The memo for key: filled when it holds another key (keys over
+ * KVS_MEMO_MAX bytes are not memoised: NULL). */
+static const kvsMemo *memoFor(kvstore *kv, const char *key, size_t len) {
     kvsMemo *m = &kv->memo;
-    m->len = len;
-    m->slot = slot;
-    m->hash = dictHashKey(&kv->one, key, len);
-    memcpy(m->key, key, len);
-    const kvsHead *h = &kv->head[slot];
+    if (len == 0 || len > KVS_MEMO_MAX) return NULL;
+    if (m->len != len || memcmp(m->key, key, len) != 0) {
+        m->len = len;
+        m->slot = clusterKeySlot(key, len);
+        m->hash = dictHashKey(&kv->one, key, len);
+        memcpy(m->key, key, len);
+    }
+    return m;
+}
+
+void kvsPrefetchHead(kvstore *kv, const char *key, size_t len) {
+    if (!perSlot(kv)) return;
+    const kvsMemo *m = memoFor(kv, key, len);
+    if (m) __builtin_prefetch(&kv->head[m->slot]);
+}
+
+void kvsPrefetchBucket(kvstore *kv, const char *key, size_t len) {
+    if (!perSlot(kv)) return;
+    const kvsMemo *m = memoFor(kv, key, len);
+    if (!m) return;
+    const kvsHead *h = &kv->head[m->slot];
     if (h->table) __builtin_prefetch(&h->table[m->hash & h->mask]);
 }
 

@@ -84,11 +84,13 @@ void kvsReplaceNode(kvstore *kv, dictNode *old, dictNode *repl); /* same key */
 dictNode *kvsUnlink(kvstore *kv, const char *key, size_t len);
 /* Fetches the bucket a key would be in (a load about to look it up). */
 void kvsPrefetch(kvstore *kv, const char *key, size_t len);
-/* Fetches the bucket a key of this slot would be in into the cache (the
- * dispatch knows the slot of a command's key long before the command
- * looks it up, and the checks between overlap the miss), and memoises the
- * key's slot and hash for that lookup. */
-void kvsPrefetchKey(kvstore *kv, unsigned slot, const char *key, size_t len);
+/* The dispatch knows a command's key long before the command looks it
+ * up: kvsPrefetchHead (as soon as the arguments are parsed) memoises the
+ * key's slot and hash and fetches the slot's head; kvsPrefetchBucket (once
+ * the key is known to be this node's) fetches the bucket the key would be
+ * in. The checks between overlap the misses. No-ops with one table. */
+void kvsPrefetchHead(kvstore *kv, const char *key, size_t len);
+void kvsPrefetchBucket(kvstore *kv, const char *key, size_t len);
 /* Pre-sizes the table for n keys (one table only; per slot they grow alone). */
 void kvsExpand(kvstore *kv, size_t n);
 

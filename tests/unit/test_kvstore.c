@@ -232,7 +232,8 @@ static void testPrefetchMemo(void) {
         int a = (int)(random() % N), b = (int)(random() % N);
         char copy[32];
         memcpy(copy, nodes[a].key, nodes[a].klen); /* other buffer, same bytes */
-        kvsPrefetchKey(&kv, clusterKeySlot(nodes[a].key, nodes[a].klen), nodes[a].key, nodes[a].klen);
+        if (k % 2) kvsPrefetchHead(&kv, nodes[a].key, nodes[a].klen);
+        else kvsPrefetchBucket(&kv, nodes[a].key, nodes[a].klen);
         dictNode *na = kvsFind(&kv, copy, nodes[a].klen);
         dictNode *nb = kvsFind(&kv, nodes[b].key, nodes[b].klen); /* often the same length */
         if (na != (nodes[a].linked ? &nodes[a].link : NULL)) right = 0;
